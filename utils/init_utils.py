@@ -174,8 +174,8 @@ def backward_propagation(X, Y, cache):
     cache -- the cache returned by forward_propagation(X, parameters)
 
     Returns:
-    gradients -- dict with "dWl" (shape of Wl), "dbl" (shape (n_l, 1)) and
-                 "dZl" (shape (n_l, m)) for every layer l
+    gradients -- dict with "dWl" (shape of Wl) and "dbl" (shape (n_l, 1))
+                 for every layer l
     """
     _check_examples(X, Y)
     if not isinstance(cache, dict) or "A0" not in cache:
@@ -195,7 +195,6 @@ def backward_propagation(X, Y, cache):
         # of per-example gradients divided by m. Dividing once, at the end,
         # keeps exactly balanced sums at exactly 0: with zero weights the
         # output bias then stays exactly 0, whatever numpy's summation order.
-        gradients[f"dZ{l}"] = error / m
         gradients[f"dW{l}"] = np.dot(error, A_prev.T) / m
         gradients[f"db{l}"] = np.sum(error, axis=1, keepdims=True) / m
         if l > 1:

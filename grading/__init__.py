@@ -1,0 +1,1 @@
+"""Instructor-side grading tools (students never need this package)."""

@@ -1,0 +1,43 @@
+"""requirements.txt, constraints.txt and environment.yml agree."""
+
+import re
+
+import yaml
+
+from conftest import REPO
+
+PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)$")
+
+
+def pins(lines):
+    """{normalized name: version} of the name==version lines."""
+    found = {}
+    for line in lines:
+        match = PIN.match(line.strip())
+        if match:
+            found[match.group(1).lower().replace("_", "-")] = match.group(2)
+    return found
+
+
+def requirement_lines():
+    return (REPO / "requirements.txt").read_text().splitlines()
+
+
+def test_every_requirement_is_pinned_exactly():
+    packages = [line for line in requirement_lines()
+                if line.strip() and not line.startswith("#")]
+    assert packages and all(PIN.match(line) for line in packages), packages
+
+
+def test_environment_yml_lists_the_same_pinned_packages():
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip_section = next(item["pip"] for item in environment["dependencies"]
+                       if isinstance(item, dict))
+    assert pins(pip_section) == pins(requirement_lines())
+    assert "python=3.11" in environment["dependencies"]
+
+
+def test_constraints_pin_the_requirements_at_the_same_versions():
+    constraints = pins((REPO / "constraints.txt").read_text().splitlines())
+    for name, version in pins(requirement_lines()).items():
+        assert constraints.get(name) == version, name

@@ -1,0 +1,210 @@
+"""Unit tests of utils/init_utils.py."""
+
+import ast
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+
+from conftest import REPO
+from utils import init_utils
+from utils.init_utils import (backward_propagation, compute_loss,
+                              forward_propagation, load_dataset, plot_dataset,
+                              plot_decision_boundary, predict, predict_dec,
+                              relu, sigmoid, update_parameters)
+
+matplotlib.use("Agg")
+
+
+def random_parameters(layers_dims, seed=0, scale=0.5):
+    generator = np.random.RandomState(seed)
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        parameters[f"W{l}"] = generator.randn(layers_dims[l], layers_dims[l - 1]) * scale
+        parameters[f"b{l}"] = generator.randn(layers_dims[l], 1) * 0.1
+    return parameters
+
+
+def random_batch(n_x, m, seed=1):
+    generator = np.random.RandomState(seed)
+    return generator.randn(n_x, m), (generator.rand(1, m) > 0.5).astype(int)
+
+
+# ------------------------------------------------------------- activations
+
+def test_sigmoid_values_and_saturation_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = sigmoid(np.array([-1000.0, 0.0, 40.0]))
+    assert values.tolist() == [0.0, 0.5, 1.0]
+
+
+def test_relu_values():
+    assert relu(np.array([[-2.0, 0.0, 3.0]])).tolist() == [[0.0, 0.0, 3.0]]
+
+
+# ------------------------------------------------------------- gradients
+
+def loss_of(parameters, X, Y):
+    return compute_loss(forward_propagation(X, parameters)[0], Y)
+
+
+@pytest.mark.parametrize("layers_dims", [[2, 1], [2, 10, 5, 1], [3, 4, 4, 3, 1]])
+def test_backward_propagation_matches_finite_differences(layers_dims):
+    X, Y = random_batch(layers_dims[0], 7)
+    parameters = random_parameters(layers_dims)
+    _, cache = forward_propagation(X, parameters)
+    gradients = backward_propagation(X, Y, cache)
+    epsilon = 1e-6
+    for name, value in parameters.items():
+        numeric = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            shifted = {k: v.copy() for k, v in parameters.items()}
+            shifted[name][index] += epsilon
+            plus = loss_of(shifted, X, Y)
+            shifted[name][index] -= 2 * epsilon
+            minus = loss_of(shifted, X, Y)
+            numeric[index] = (plus - minus) / (2 * epsilon)
+        analytic = gradients["d" + name]
+        assert analytic.shape == value.shape
+        difference = np.linalg.norm(analytic - numeric) / (
+            np.linalg.norm(analytic) + np.linalg.norm(numeric) + 1e-12)
+        assert difference < 1e-7, (name, difference)
+
+
+def test_balanced_zero_network_keeps_an_exactly_zero_output_bias_gradient():
+    # The zero-initialization run stays at exactly ln 2 only if this holds.
+    X, _ = random_batch(2, 300)
+    Y = np.array([[0, 1] * 150])
+    parameters = {"W1": np.zeros((10, 2)), "b1": np.zeros((10, 1)),
+                  "W2": np.zeros((5, 10)), "b2": np.zeros((5, 1)),
+                  "W3": np.zeros((1, 5)), "b3": np.zeros((1, 1))}
+    a3, cache = forward_propagation(X, parameters)
+    gradients = backward_propagation(X, Y, cache)
+    assert gradients["db3"][0, 0] == 0.0
+    assert repr(compute_loss(a3, Y)) == "0.6931471805599453"
+
+
+def test_update_parameters_steps_against_the_gradient_and_keeps_the_input():
+    parameters = random_parameters([2, 3, 1])
+    before = {k: v.copy() for k, v in parameters.items()}
+    grads = {"d" + k: np.ones_like(v) for k, v in parameters.items()}
+    updated = update_parameters(parameters, grads, 0.1)
+    for name in parameters:
+        np.testing.assert_array_equal(parameters[name], before[name])
+        np.testing.assert_allclose(updated[name], before[name] - 0.1)
+
+
+# ------------------------------------------------------------- loss
+
+def test_compute_loss_known_value_and_saturation():
+    Y = np.array([[1, 0]])
+    assert compute_loss(np.array([[0.5, 0.5]]), Y) == pytest.approx(np.log(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert compute_loss(np.array([[0.0, 0.0]]), Y) == np.inf
+        assert compute_loss(np.array([[1.0, 0.0]]), Y) == 0.0
+
+
+# ------------------------------------------------------------- shape errors
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p.update(W2=np.zeros((3, 4))), r"W2 has shape \(3, 4\), expected shape \(3, 5\)"),
+    (lambda p: p.update(b1=np.zeros(5)), r"b1 has shape \(5,\), expected shape \(5, 1\)"),
+    (lambda p: p.update(W1=np.zeros((2, 5))), r"W1 has shape \(2, 5\), expected shape \(2, 2\)"),
+    (lambda p: p.pop("b2"), r"keys W1, b1, \.\.\., WL, bL"),
+])
+def test_forward_propagation_names_the_expected_shape(change, message):
+    parameters = random_parameters([2, 5, 3, 1])
+    change(parameters)
+    with pytest.raises(ValueError, match=message):
+        forward_propagation(np.zeros((2, 4)), parameters)
+
+
+def test_wrong_label_shapes_are_named():
+    X, Y = random_batch(2, 6)
+    parameters = random_parameters([2, 3, 1])
+    a3, cache = forward_propagation(X, parameters)
+    expected = r"Y has shape \(6,\), expected shape \(1, 6\)"
+    with pytest.raises(ValueError, match=expected):
+        backward_propagation(X, Y.ravel(), cache)
+    with pytest.raises(ValueError, match=expected):
+        compute_loss(a3, Y.ravel())
+    with pytest.raises(ValueError, match=r"Y has shape \(1, 5\), expected shape \(1, 6\)"):
+        predict(X, Y[:, :5], parameters)
+
+
+def test_a_gradient_of_the_wrong_shape_is_named():
+    parameters = random_parameters([2, 3, 1])
+    grads = {"d" + k: np.zeros_like(v) for k, v in parameters.items()}
+    grads["dW1"] = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"dW1 has shape \(2, 3\), expected shape \(3, 2\)"):
+        update_parameters(parameters, grads, 0.1)
+
+
+def test_an_output_layer_with_several_units_is_refused():
+    with pytest.raises(ValueError, match="exactly 1 unit"):
+        forward_propagation(np.zeros((2, 4)), random_parameters([2, 3]))
+
+
+# ------------------------------------------------------------- predictions
+
+def test_predict_prints_accuracy_and_returns_integer_labels(capsys):
+    X = np.array([[-1.0, 1.0, 2.0, -2.0]])
+    Y = np.array([[0, 1, 1, 1]])
+    parameters = {"W1": np.array([[10.0]]), "b1": np.array([[0.0]])}
+    predictions = predict(X, Y, parameters)
+    assert capsys.readouterr().out == "Accuracy: 0.75\n"
+    assert predictions.shape == (1, 4)
+    assert np.issubdtype(predictions.dtype, np.integer)
+    assert predictions.tolist() == [[0, 1, 1, 0]]
+    assert predict_dec(parameters, X).tolist() == [[False, True, True, False]]
+
+
+# ------------------------------------------------------------- data
+
+def test_dataset_shapes_labels_and_determinism():
+    train_X, train_Y, test_X, test_Y = load_dataset()
+    assert (train_X.shape, train_Y.shape) == ((2, 300), (1, 300))
+    assert (test_X.shape, test_Y.shape) == ((2, 100), (1, 100))
+    assert (int(train_Y.sum()), int(test_Y.sum())) == (150, 50)
+    assert set(np.unique(train_Y)) == {0, 1}
+    again = load_dataset()
+    for first, second in zip((train_X, train_Y, test_X, test_Y), again):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_plots_have_titles_and_axis_labels():
+    train_X, train_Y, _, _ = load_dataset()
+    ax = plot_dataset(train_X, train_Y, title="data")
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("data", "$x_1$", "$x_2$")
+    parameters = random_parameters([2, 4, 1])
+    ax = plot_decision_boundary(lambda points: predict_dec(parameters, points.T),
+                                train_X, train_Y, title="boundary", step=0.05)
+    assert ax.get_title() == "boundary" and ax.collections
+    matplotlib.pyplot.close("all")
+
+
+def test_plot_dataset_refuses_data_that_is_not_two_dimensional():
+    with pytest.raises(ValueError, match=r"expected \(2, m\)"):
+        plot_dataset(np.zeros((3, 5)), np.zeros((1, 5)))
+
+
+# ------------------------------------------------------------- the module
+
+def test_init_utils_imports_only_what_it_uses():
+    tree = ast.parse((REPO / "utils" / "init_utils.py").read_text())
+    imported = {alias.asname or alias.name.split(".")[0]
+                for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names}
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert imported <= used, imported - used
+    assert "h5py" not in imported
+
+
+def test_public_helpers_have_docstrings():
+    for name in ["sigmoid", "relu", "forward_propagation", "backward_propagation",
+                 "update_parameters", "compute_loss", "predict", "predict_dec",
+                 "load_dataset", "plot_dataset", "plot_decision_boundary"]:
+        assert getattr(init_utils, name).__doc__, name

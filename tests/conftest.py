@@ -1,12 +1,11 @@
 """Shared fixtures: paths, and a scratch copy of the course for nbgrader."""
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from grading.course import run_nbgrader
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = {"initialization": "Initialization.ipynb"}
@@ -16,17 +15,8 @@ COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release"]
 
 
 def nbgrader(course_root, *args, check=True):
-    """Run a real nbgrader command in course_root and return the finished process."""
-    env = dict(os.environ)
-    # nbgrader calls the environment's `alembic` command to create a gradebook.
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    process = subprocess.run([sys.executable, "-m", "nbgrader", *args],
-                             cwd=course_root, env=env, capture_output=True,
-                             text=True, timeout=1800)
-    if check and process.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n"
-                             f"{process.stdout}\n{process.stderr}")
-    return process
+    """Run a real nbgrader command in course_root (see grading.course)."""
+    return run_nbgrader(course_root, *args, check=check)
 
 
 def copy_course(destination):

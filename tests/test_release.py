@@ -1,0 +1,144 @@
+"""The committed release is what nbgrader generates from source/, leaks
+nothing, carries its helpers, and fails its tests until a student fills it in."""
+
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbgrader.validator import Validator
+from traitlets.config import Config
+
+from conftest import ASSIGNMENTS, REPO
+
+SOLUTION_BEGIN, SOLUTION_END = "### START CODE HERE ###", "### END CODE HERE ###"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+# Fields that record where and when a notebook ran, not what it holds.
+VOLATILE_METADATA = ("language_info",)
+
+pytestmark = pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
+
+
+def notebook_path(root, folder, assignment):
+    return root / folder / assignment / ASSIGNMENTS[assignment]
+
+
+def comparable(path):
+    notebook = json.loads(path.read_text())
+    for field in VOLATILE_METADATA:
+        notebook["metadata"].pop(field, None)
+    return notebook
+
+
+def region_lines(source, begin, end):
+    """The non-blank lines strictly between begin and end marker lines."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside and len(line.strip()) >= 12:  # skip lines like "):"
+            lines.append(line.strip())
+    return lines
+
+
+def release_files(assignment):
+    folder = REPO / "release" / assignment
+    return [path for path in folder.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts]
+
+
+def test_release_matches_a_fresh_generation(course, assignment):
+    """`course` is a scratch copy where generate_assignment ran just now."""
+    fresh = notebook_path(course, "release", assignment)
+    committed = notebook_path(REPO, "release", assignment)
+    assert comparable(committed) == comparable(fresh), (
+        "release/ is out of date: run `nbgrader generate_assignment "
+        f"{assignment} --force` from the repository root and commit it")
+    fresh_files = sorted(p.relative_to(fresh.parent) for p in fresh.parent.rglob("*")
+                         if p.is_file() and "__pycache__" not in p.parts)
+    committed_files = sorted(p.relative_to(committed.parent) for p in release_files(assignment))
+    assert committed_files == fresh_files
+
+
+def test_release_helpers_are_exact_copies_of_utils(assignment):
+    copies = (REPO / "release" / assignment / "utils").glob("*.py")
+    names = sorted(path.name for path in copies)
+    assert "init_utils.py" in names
+    for name in names:
+        assert (REPO / "release" / assignment / "utils" / name).read_bytes() == \
+            (REPO / "utils" / name).read_bytes(), (
+                f"release/{assignment}/utils/{name} differs from utils/{name}: "
+                "regenerate the release")
+
+
+def test_source_helpers_are_links_into_utils(assignment):
+    links = sorted((REPO / "source" / assignment / "utils").iterdir())
+    assert links
+    for link in links:
+        assert link.is_symlink(), f"{link} should link to ../../../utils/{link.name}"
+        assert os.readlink(link) == f"../../../utils/{link.name}"
+        assert link.resolve() == (REPO / "utils" / link.name).resolve()
+
+
+def test_no_solution_or_hidden_test_reaches_the_release(assignment):
+    source = nbformat.read(notebook_path(REPO, "source", assignment), as_version=4)
+    secret = []
+    for cell in source.cells:
+        secret += region_lines(cell.source, SOLUTION_BEGIN, SOLUTION_END)
+        secret += region_lines(cell.source, HIDDEN_BEGIN, HIDDEN_END)
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+            secret += [line.strip() for line in cell.source.splitlines() if line.strip()]
+    assert len(secret) > 20
+    for path in release_files(assignment):
+        text = path.read_text()
+        leaked = [line for line in secret if line in text]
+        assert not leaked, f"{path.relative_to(REPO)} contains {leaked[:3]}"
+        assert HIDDEN_BEGIN not in text and HIDDEN_END not in text
+
+
+def validator(invert):
+    config = Config()
+    config.Validator.invert = invert
+    config.Execute.timeout = 120
+    return Validator(config=config)
+
+
+def test_unfilled_release_fails_every_graded_test(assignment):
+    release = notebook_path(REPO, "release", assignment)
+    # `nbgrader validate --invert`: succeeds only if no test cell passes.
+    assert "passed" not in validator(invert=True).validate(str(release))
+    failed = {failure["source"]: failure["raw_error"] for failure in
+              validator(invert=False).validate(str(release))["failed"]}
+    graded = [cell.source.strip() for cell in nbformat.read(release, as_version=4).cells
+              if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")]
+    assert len(graded) == 3
+    for test_source in graded:
+        assert "NotImplementedError" in failed[test_source]
+
+
+def test_instructor_notebook_passes_every_graded_test(assignment):
+    result = validator(invert=False).validate(str(notebook_path(REPO, "source", assignment)))
+    assert result == {}
+
+
+def test_release_runs_as_a_folder_on_its_own(tmp_path, assignment):
+    """As a student receives it: the folder alone, outside the repository."""
+    folder = tmp_path / assignment
+    folder.mkdir()
+    for path in release_files(assignment):
+        target = folder / path.relative_to(REPO / "release" / assignment)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    probe = ("from utils.init_utils import load_dataset; "
+             "from utils.init_checks import check_he_initializer; "
+             "import utils; print(utils.__file__)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=folder,
+                            capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(folder))

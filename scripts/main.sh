@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: set up the environment, regenerate the student release from
+# the instructor source, and grade the bundled example class with nbgrader.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+# nbgrader runs the `alembic` command of the environment: put its bin/ first.
+export PATH="$PWD/.venv/bin:$PATH"
+export MPLBACKEND=Agg
+
+for assignment in initialization; do
+    nbgrader generate_assignment "$assignment" --force --log-level=WARN
+    echo "Regenerated release/$assignment from source/$assignment"
+done
+python -m grading.example_class

@@ -1,0 +1,95 @@
+"""Benchmark: the instructor notebook and one 15,000-iteration training.
+
+    .venv/bin/python benchmarks/benchmark.py [--repeats N]
+
+Prints the seconds to execute source/initialization/Initialization.ipynb in a
+real kernel, and the seconds (and microseconds per iteration) of one He
+training of [2, 10, 5, 1] with utils/init_utils.py and with the plain
+baseline in benchmarks/plain_helpers.py, in the same run, best of N. It also
+prints how far the printed costs of the two differ and how far they are from
+the published ones. This measures; it asserts nothing.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "benchmarks")]
+
+import plain_helpers  # noqa: E402
+import published_results  # noqa: E402
+from utils import init_utils  # noqa: E402
+
+NOTEBOOK = REPO / "source" / "initialization" / "Initialization.ipynb"
+LAYERS = [2, 10, 5, 1]
+
+
+def he_parameters(layers_dims):
+    np.random.seed(3)
+    return {key: value for l in range(1, len(layers_dims)) for key, value in (
+        (f"W{l}", np.random.randn(layers_dims[l], layers_dims[l - 1])
+         * np.sqrt(2. / layers_dims[l - 1])),
+        (f"b{l}", np.zeros((layers_dims[l], 1))))}
+
+
+def train(helpers, X, Y, num_iterations=15000, learning_rate=0.01):
+    """The notebook's training loop; returns the costs it would print."""
+    parameters, printed = he_parameters(LAYERS), []
+    for i in range(num_iterations):
+        a3, cache = helpers.forward_propagation(X, parameters)
+        cost = helpers.compute_loss(a3, Y)
+        grads = helpers.backward_propagation(X, Y, cache)
+        parameters = helpers.update_parameters(parameters, grads, learning_rate)
+        if i % 1000 == 0:
+            printed.append(float(cost))
+    return printed
+
+
+def best_time(function, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def execute_notebook():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    repeats = parser.parse_args().repeats
+    X, Y, _, _ = init_utils.load_dataset()
+
+    seconds, _ = best_time(execute_notebook, repeats)
+    print(f"instructor notebook, executed in a fresh kernel: {seconds:.2f} s "
+          f"(best of {repeats})")
+
+    results = {}
+    for name, helpers in (("plain baseline", plain_helpers),
+                          ("utils/init_utils", init_utils)):
+        seconds, costs = best_time(lambda: train(helpers, X, Y), repeats)
+        results[name] = (seconds, costs)
+        print(f"15,000-iteration training, {name:17s}: {seconds:.3f} s = "
+              f"{seconds / 15000 * 1e6:.1f} us/iteration (best of {repeats})")
+    (plain_s, plain_costs), (ours_s, our_costs) = results.values()
+    print(f"speed ratio plain / utils: {plain_s / ours_s:.2f}")
+    print("largest difference between the two implementations' printed costs: "
+          f"{max(abs(a - b) for a, b in zip(plain_costs, our_costs)):.1e}")
+    print("largest difference of utils' costs from the published ones: "
+          f"{max(abs(a - b) for a, b in zip(our_costs, published_results.HE_COSTS)):.1e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -14,11 +14,6 @@ ASSIGNMENTS = {"initialization": "Initialization.ipynb"}
 COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release"]
 
 
-def nbgrader(course_root, *args, check=True):
-    """Run a real nbgrader command in course_root (see grading.course)."""
-    return run_nbgrader(course_root, *args, check=check)
-
-
 def copy_course(destination):
     """Copy the course (links kept as links) to destination and return it."""
     for name in COURSE_FILES:
@@ -38,5 +33,5 @@ def course(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("course"))
     shutil.rmtree(root / "release")
     for assignment in ASSIGNMENTS:
-        nbgrader(root, "generate_assignment", assignment, "--force")
+        run_nbgrader(root, "generate_assignment", assignment, "--force")
     return root

@@ -7,9 +7,9 @@ import re
 import nbformat
 import pytest
 
-from conftest import REPO, nbgrader
+from conftest import REPO
 from fixtures import example_class
-from grading.course import scores
+from grading.course import run_nbgrader, scores
 from grading.submissions import fill_in, write_submission
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
@@ -20,8 +20,8 @@ def graded_course(course):
     for student, case in example_class.STUDENTS.items():
         write_submission(course, student, example_class.ASSIGNMENT,
                          example_class.NOTEBOOK + ".ipynb", case["answers"])
-    nbgrader(course, "autograde", example_class.ASSIGNMENT, "--force")
-    nbgrader(course, "generate_feedback", example_class.ASSIGNMENT, "--force")
+    run_nbgrader(course, "autograde", example_class.ASSIGNMENT, "--force")
+    run_nbgrader(course, "generate_feedback", example_class.ASSIGNMENT, "--force")
     return course
 
 

@@ -5,6 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The grading sandbox needs bubblewrap (Debian/Ubuntu package `bubblewrap`);
+# prlimit and setpriv come with util-linux.
+if ! command -v bwrap >/dev/null; then
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    echo "Installing bubblewrap for the grading sandbox..."
+    $sudo apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
+        || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq bubblewrap >/dev/null; }
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv

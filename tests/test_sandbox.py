@@ -1,0 +1,186 @@
+"""The sandboxed kernel that runs student code when autograding: what it
+isolates, measured from inside a real kernel; and the small pieces that
+turn errors and lateness into scores and reasons."""
+
+import os
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from grading.grade import exercise_names
+from grading.late import penalty_for
+from grading.reasons import describe_error, lost_point_reasons
+from grading.sandbox import SandboxedExecute, SandboxKernelManager, writable_binds
+from grading.submissions import inspect_submission
+
+PROBES = {
+    "user": "import os; print(os.getuid())",
+    "limits": ("import resource\n"
+               "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20,"
+               " resource.getrlimit(resource.RLIMIT_CPU)[0])"),
+    "pid": "print(os.getpid() < 10)",  # its own process namespace
+    "write_here": "open('here.txt', 'w').write('ok'); print('ok')",
+    "write_outside": "open(OUTSIDE, 'w').write('gone')",
+    "write_system": "open('/var/tmp/written-by-a-student.txt', 'w').write('gone')",
+    "network": "import socket; socket.create_connection(('1.1.1.1', 53), timeout=3)",
+    "name_lookup": "socket.getaddrinfo('pypi.org', 443)",
+    "subprocess": "import subprocess; print(subprocess.run(['true']).returncode)",
+    "fork": "pid = os.fork()\nos.waitpid(pid, 0)[1] >> 8",
+}
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    """Outputs of each probe, run in one sandboxed kernel."""
+    workdir = tmp_path_factory.mktemp("submission")
+    outside = tmp_path_factory.mktemp("elsewhere") / "written.txt"
+    cells = [new_code_cell(f"OUTSIDE = {str(outside)!r}")]
+    cells += [new_code_cell(source) for source in PROBES.values()]
+    notebook = new_notebook(cells=cells, metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    client = NotebookClient(notebook, timeout=60, allow_errors=True,
+                            kernel_manager_class=SandboxKernelManager,
+                            resources={"metadata": {"path": str(workdir)}})
+    client.execute()
+    outputs = dict(zip(PROBES, (cell.outputs for cell in notebook.cells[1:])))
+    return outputs, workdir, outside
+
+
+def text(outputs):
+    return "".join(output.get("text", "") for output in outputs
+                   if output.output_type == "stream").strip()
+
+
+def error(outputs):
+    errors = [(output.ename, output.evalue) for output in outputs
+              if output.output_type == "error"]
+    return errors[0] if errors else None
+
+
+def test_kernel_runs_as_a_plain_user_under_limits(probed):
+    outputs, _, _ = probed
+    if os.getuid() == 0:
+        assert text(outputs["user"]) != "0"
+    memory_mb, cpu_seconds = map(int, text(outputs["limits"]).split())
+    assert (memory_mb, cpu_seconds) == (SandboxKernelManager.memory_mb.default_value,
+                                        SandboxKernelManager.cpu_seconds.default_value)
+    assert text(outputs["pid"]) == "True"
+
+
+def test_kernel_writes_only_in_its_folder(probed):
+    outputs, workdir, outside = probed
+    assert text(outputs["write_here"]) == "ok"
+    assert (workdir / "here.txt").read_text() == "ok"
+    # The grader's /tmp is hidden behind a private one; the rest is read-only.
+    assert error(outputs["write_outside"])[0] == "FileNotFoundError"
+    assert not outside.exists()
+    assert error(outputs["write_system"]) == (
+        "OSError", "[Errno 30] Read-only file system: '/var/tmp/written-by-a-student.txt'")
+    assert not os.path.exists("/var/tmp/written-by-a-student.txt")
+
+
+def test_kernel_has_no_network(probed):
+    outputs, _, _ = probed
+    assert error(outputs["network"])[0] == "OSError"  # Network is unreachable
+    assert error(outputs["name_lookup"])[0] == "gaierror"
+
+
+def test_programs_run_but_forked_kernels_end_at_once(probed):
+    outputs, _, _ = probed
+    assert text(outputs["subprocess"]) == "0"
+    # The forked copy exits with status 70 (grading/kernel_startup.py).
+    assert outputs["fork"][0]["data"]["text/plain"] == "70"
+
+
+def test_bind_folders_in_the_private_tmp_are_reachable():
+    arguments = writable_binds(["/tmp/course/autograded/alice", "/tmp/kernel"])
+    assert arguments == ["--perms", "0755", "--dir", "/tmp/course",
+                         "--perms", "0755", "--dir", "/tmp/course/autograded",
+                         "--bind", "/tmp/course/autograded/alice",
+                         "/tmp/course/autograded/alice",
+                         "--bind", "/tmp/kernel", "/tmp/kernel"]
+
+
+def test_nbgrader_uses_the_sandbox_when_autograding():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from conftest import REPO
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+    assert SandboxedExecute in config.Autograde.autograde_preprocessors
+
+
+# ------------------------------------------------------------------ reasons
+
+@pytest.mark.parametrize("ename, evalue, reason", [
+    ("AssertionError", "Fan-in error: ...", None),
+    ("CellTimeoutError", "", "timed out (a cell ran over 60 s)"),
+    ("KeyboardInterrupt", "", "timed out (a cell ran over 60 s)"),
+    ("MemoryError", "", "ran out of memory (sandbox limit)"),
+    ("SystemExit", "0", "called sys.exit()"),
+    ("NotImplementedError", "", "not answered"),
+    ("BlockingIOError", "[Errno 11] Resource temporarily unavailable",
+     "started too many processes (sandbox limit)"),
+    ("OSError", "[Errno 30] Read-only file system: '../x'",
+     "tried to write outside its folder (blocked)"),
+    ("gaierror", "[Errno -3] Temporary failure in name resolution",
+     "tried to use the network (blocked)"),
+    ("ValueError", "bad shape", "ValueError: bad shape"),
+])
+def test_errors_are_described_briefly(ename, evalue, reason):
+    assert describe_error(ename, evalue, 60) == reason
+
+
+def graded_cell(source, grade_id, error=None, solution=False):
+    cell = new_code_cell(source, metadata={"nbgrader": {
+        "grade": not solution, "solution": solution, "grade_id": grade_id}})
+    if error:
+        cell.outputs = [new_output("error", ename=error[0], evalue=error[1], traceback=[])]
+    return cell
+
+
+def test_a_test_that_cannot_find_its_function_blames_the_solution_cell():
+    notebook = new_notebook(cells=[
+        graded_cell("def f(:", "f", ("SyntaxError", "invalid syntax"), solution=True),
+        graded_cell("check(f)", "test_f", ("NameError", "name 'f' is not defined")),
+        graded_cell("def g(): pass", "g", solution=True),
+        graded_cell("check(g)", "test_g", ("AssertionError", "Scale error")),
+    ])
+    assert lost_point_reasons(notebook, ["test_f", "test_g"], 60) == [
+        ("test_f", "SyntaxError: invalid syntax")]
+
+
+def test_exercise_names_drop_the_shared_prefix():
+    assert exercise_names(["test_initialize_parameters_zeros",
+                           "test_initialize_parameters_he"]) == ["zeros", "he"]
+    assert exercise_names(["test_only"]) == ["only"]
+
+
+@pytest.mark.parametrize("hours_late, penalty", [
+    (0.2, 0.0),    # within the 15 minutes of grace
+    (0.5, 0.8),    # a started day: 10% of 8 points
+    (30, 1.6),     # two started days
+    (24 * 12, 8),  # never more than the score
+])
+def test_late_penalty_per_started_day(hours_late, penalty):
+    assert penalty_for(8.0, hours_late * 3600, grace_minutes=15,
+                       percent_per_day=10) == pytest.approx(penalty)
+
+
+def test_inspect_submission_names_what_was_changed(tmp_path):
+    release = new_notebook(cells=[
+        graded_cell("x = 1", "answer", solution=True),
+        new_code_cell("check(x)", metadata={"nbgrader": {
+            "grade": True, "locked": True, "grade_id": "test_answer"}}),
+    ])
+    path = tmp_path / "Work.ipynb"
+    assert inspect_submission(path, release) == (["no Work.ipynb in the submission"], False)
+    path.write_text("{")
+    notes, readable = inspect_submission(path, release)
+    assert not readable and notes[0].startswith("unreadable Work.ipynb")
+    edited = nbformat.from_dict(nbformat.reads(nbformat.writes(release), as_version=4))
+    edited.cells[1].source = "pass"
+    nbformat.write(edited, path)
+    assert inspect_submission(path, release) == (
+        ["edited locked cell test_answer (restored)"], True)

@@ -5,11 +5,15 @@ import os
 import sys
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import GetGrades
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades
 
 # Make the course's own grading package importable from the course root.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from grading.feedback import HideHiddenTests  # noqa: E402
+from grading.late import PenaltyPerDayLate  # noqa: E402
+from grading.sandbox import SandboxedExecute  # noqa: E402
+from grading.sanitize import DropDuplicateGradeIds  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
@@ -33,6 +37,45 @@ c.ClearHiddenTests.end_test_delimeter = "### END HIDDEN TESTS"
 # Seconds one cell may run when validating or autograding. The slowest cell,
 # a 15,000-iteration training, takes 1-3 s; a stuck cell is stopped after this.
 c.Execute.timeout = 60
+
+# Autograding runs student code in a sandboxed kernel: no network, a read-only
+# file system outside the submission's folder, and limits (grading/sandbox.py).
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute if step is Execute else step
+    for step in Autograde.class_traits()["autograde_preprocessors"].default()
+]
+c.SandboxKernelManager.memory_mb = 2048
+c.SandboxKernelManager.cpu_seconds = 600
+c.SandboxKernelManager.max_processes = 64
+
+# Before grading, nbgrader restores test and locked cells the student edited
+# or retyped; these settings also put back deleted grade cells and ignore
+# extra copies of duplicated ones instead of stopping (grading/sanitize.py).
+c.Autograde.sanitize_preprocessors = [
+    DropDuplicateGradeIds if step is DeduplicateIds else step
+    for step in Autograde.class_traits()["sanitize_preprocessors"].default()
+]
+c.OverwriteCells.add_missing_cells = True
+
+# Late submissions: nbgrader measures lateness from each student's
+# timestamp.txt and the assignment's due date (written into the gradebook by
+# `python -m grading.grade`). After 15 minutes of grace, each started day late
+# costs 10% of the notebook's score (grading/late.py).
+c.Grading.due_dates = {"initialization": "2026-12-04 23:59:00 UTC"}
+c.AssignLatePenalties.plugin_class = PenaltyPerDayLate
+c.PenaltyPerDayLate.grace_minutes = 15
+c.PenaltyPerDayLate.percent_per_day = 10
+
+# Submissions downloaded from a learning platform (a zip or a folder) are
+# collected by `nbgrader zip_collect`: files named <student>_<notebook>.ipynb,
+# or <student>_attempt_<YYYY-MM-DDThhmmss>_<notebook>.ipynb with the time of
+# submission in UTC (basic ISO 8601, which nbgrader's date parser reads right).
+# Student ids contain no underscore. (nbgrader matches the file's whole path.)
+c.ZipCollectApp.collector_plugin = "nbgrader.plugins.FileNameCollectorPlugin"
+c.FileNameCollectorPlugin.named_regexp = (
+    r"^(?:.*/)?(?P<student_id>[^_/]+)_(?:attempt_(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6})_)?"
+    r"(?P<file_id>[^/]+\.ipynb)$"
+)
 
 # Feedback: the default shows hidden test code and tracebacks; this does not.
 c.GenerateFeedback.preprocessors = [

@@ -1,17 +1,19 @@
-"""Grade the bundled example class with nbgrader and print a score table.
+"""Grade the bundled example class with the course's grading command.
 
     python -m grading.example_class        (run from the course root)
 
-Writes each example student's answers (tests/fixtures/example_class.py) into
-submitted/<student>/initialization/, then runs nbgrader's autograde,
-generate_feedback and export, and prints every student's points per exercise
-from the gradebook. Grades go to grades.csv, feedback to feedback/.
+Writes each example student of tests/fixtures/example_class.py into
+submitted/<student>/initialization/ (answers typed into the release, the
+changes some made to the file, the time each handed it in), then runs
+`python -m grading.grade initialization` on them.
 """
 
 import importlib.util
+from datetime import timedelta
 from pathlib import Path
 
-from grading.course import run_nbgrader, scores
+from grading.grade import Course, grade_class
+from nbgrader.utils import parse_utc
 from grading.submissions import write_submission
 
 FIXTURE = Path("tests") / "fixtures" / "example_class.py"
@@ -25,35 +27,24 @@ def load_example_class(course_root):
     return module
 
 
-def score_table(recorded, exercises):
-    """Rows of 'student  points per exercise  total' as text."""
-    short = [name.replace("test_initialize_parameters_", "") for name in exercises]
-    width = max(len(student) for student in recorded) + 2
-    lines = ["student".ljust(width) + "".join(f"{name:>8}" for name in short)
-             + f"{'total':>8}"]
-    for student in sorted(recorded):
-        points = [recorded[student][name][0] for name in exercises]
-        lines.append(student.ljust(width) + "".join(f"{p:>8g}" for p in points)
-                     + f"{sum(points):>8g}")
-    maximum = [next(iter(recorded.values()))[name][1] for name in exercises]
-    lines.append("out of".ljust(width) + "".join(f"{p:>8g}" for p in maximum)
-                 + f"{sum(maximum):>8g}")
-    return "\n".join(lines)
+def write_example_class(course_root, example, students=None):
+    """Write the example students (all, or the names given) into submitted/."""
+    due = Course(course_root).settings.due_dates.get(example.ASSIGNMENT)
+    for student in students or example.STUDENTS:
+        case = example.STUDENTS[student]
+        timestamp = None
+        if "hours_late" in case:
+            timestamp = parse_utc(due) + timedelta(hours=case["hours_late"])
+        path = write_submission(course_root, student, example.ASSIGNMENT,
+                                example.NOTEBOOK + ".ipynb", case["answers"], timestamp)
+        if "tamper" in case:
+            case["tamper"](path)
 
 
 def main(course_root="."):
     example = load_example_class(course_root)
-    for student, case in example.STUDENTS.items():
-        write_submission(course_root, student, example.ASSIGNMENT,
-                         example.NOTEBOOK + ".ipynb", case["answers"])
-    print(f"Autograding {len(example.STUDENTS)} example submissions...", flush=True)
-    run_nbgrader(course_root, "autograde", example.ASSIGNMENT, "--force")
-    run_nbgrader(course_root, "generate_feedback", example.ASSIGNMENT, "--force")
-    run_nbgrader(course_root, "export", "--to", "grades.csv")
-    recorded = scores(course_root, example.ASSIGNMENT, example.NOTEBOOK)
-    print(score_table(recorded, list(example.POINTS)))
-    print("Grades: grades.csv   Feedback: feedback/<student>/"
-          f"{example.ASSIGNMENT}/{example.NOTEBOOK}.html")
+    write_example_class(course_root, example)
+    grade_class(course_root, example.ASSIGNMENT)
 
 
 if __name__ == "__main__":

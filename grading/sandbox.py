@@ -95,11 +95,12 @@ def reachable_binds(paths):
     return arguments
 
 
-def writable_binds(paths):
-    """bubblewrap arguments that mount paths writable, reachable by any user.
+def binds_in_private_tmp(paths, option):
+    """bubblewrap arguments that mount paths (option: --bind or --ro-bind).
 
-    bubblewrap makes missing parent folders (such as those of a path in the
-    private /tmp) with mode 700; they are made here first, open to all.
+    A path inside /tmp lies in the kernel's private /tmp, where bubblewrap
+    would make its missing parent folders with mode 700: they are made here
+    first, open to all users.
     """
     arguments, made = [], set()
     for path in paths:
@@ -112,8 +113,13 @@ def writable_binds(paths):
             if folder not in made:
                 arguments += ["--perms", "0755", "--dir", folder]
                 made.add(folder)
-        arguments += ["--bind", path, path]
+        arguments += [option, path, path]
     return arguments
+
+
+def python_folders():
+    """The folders of the Python that runs the kernel (a venv and its base)."""
+    return sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)})
 
 
 def bubblewrap_command(command, workdir, socket_dir, as_root):
@@ -127,11 +133,9 @@ def bubblewrap_command(command, workdir, socket_dir, as_root):
         raise SandboxError("bubblewrap (bwrap) is not installed; run scripts/setup.sh "
                            "or `apt-get install bubblewrap`")
     if as_root:
-        python_folders = sorted({os.path.realpath(sys.base_prefix),
-                                 os.path.realpath(sys.prefix)})
         namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net",
                       "--unshare-uts", "--unshare-cgroup-try",
-                      *reachable_binds(python_folders)]
+                      *reachable_binds(python_folders())]
     else:
         namespaces = ["--unshare-all"]  # user, ipc, pid, net, uts and cgroup
     return [bwrap,
@@ -141,7 +145,10 @@ def bubblewrap_command(command, workdir, socket_dir, as_root):
             "--perms", "1777", "--tmpfs", "/dev/shm",  # for multiprocessing's semaphores
             "--proc", "/proc",
             "--perms", "1777", "--tmpfs", "/tmp",  # private; before binds that may lie in /tmp
-            *writable_binds([workdir, socket_dir]),
+            # A Python installed in /tmp (a venv in a CI checkout) stays visible.
+            *binds_in_private_tmp([folder for folder in python_folders()
+                                   if folder.startswith("/tmp/")], "--ro-bind"),
+            *binds_in_private_tmp([workdir, socket_dir], "--bind"),
             "--die-with-parent",
             "--chdir", workdir,
             "--setenv", "HOME", "/tmp",

@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from grading.grade import exercise_names
 from grading.late import penalty_for
 from grading.reasons import describe_error, lost_point_reasons
-from grading.sandbox import SandboxedExecute, SandboxKernelManager, writable_binds
+from grading.sandbox import SandboxedExecute, SandboxKernelManager, binds_in_private_tmp
 from grading.submissions import inspect_submission
 
 PROBES = {
@@ -95,7 +95,8 @@ def test_programs_run_but_forked_kernels_end_at_once(probed):
 
 
 def test_bind_folders_in_the_private_tmp_are_reachable():
-    arguments = writable_binds(["/tmp/course/autograded/alice", "/tmp/kernel"])
+    arguments = binds_in_private_tmp(["/tmp/course/autograded/alice", "/tmp/kernel"],
+                                     "--bind")
     assert arguments == ["--perms", "0755", "--dir", "/tmp/course",
                          "--perms", "0755", "--dir", "/tmp/course/autograded",
                          "--bind", "/tmp/course/autograded/alice",

@@ -44,27 +44,38 @@ def test_relu_values():
     assert relu(np.array([[-2.0, 0.0, 3.0]])).tolist() == [[0.0, 0.0, 3.0]]
 
 
+def test_tanh_hidden_layers_and_an_unknown_activation():
+    X, _ = random_batch(2, 5)
+    parameters = random_parameters([2, 3, 1])
+    _, cache = forward_propagation(X, parameters, "tanh")
+    np.testing.assert_allclose(cache["A1"], np.tanh(parameters["W1"] @ X + parameters["b1"]))
+    with pytest.raises(ValueError, match="activation should be one of"):
+        forward_propagation(X, parameters, "sigmoid")
+
+
 # ------------------------------------------------------------- gradients
 
-def loss_of(parameters, X, Y):
-    return compute_loss(forward_propagation(X, parameters)[0], Y)
+def loss_of(parameters, X, Y, activation):
+    return compute_loss(forward_propagation(X, parameters, activation)[0], Y)
 
 
-@pytest.mark.parametrize("layers_dims", [[2, 1], [2, 10, 5, 1], [3, 4, 4, 3, 1]])
-def test_backward_propagation_matches_finite_differences(layers_dims):
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("layers_dims", [[2, 1], [2, 10, 5, 1], [3, 4, 4, 3, 1],
+                                         [4, 3, 3, 3, 3, 3, 1]])
+def test_backward_propagation_matches_finite_differences(layers_dims, activation):
     X, Y = random_batch(layers_dims[0], 7)
     parameters = random_parameters(layers_dims)
-    _, cache = forward_propagation(X, parameters)
-    gradients = backward_propagation(X, Y, cache)
+    _, cache = forward_propagation(X, parameters, activation)
+    gradients = backward_propagation(X, Y, cache, activation)
     epsilon = 1e-6
     for name, value in parameters.items():
         numeric = np.zeros_like(value)
         for index in np.ndindex(value.shape):
             shifted = {k: v.copy() for k, v in parameters.items()}
             shifted[name][index] += epsilon
-            plus = loss_of(shifted, X, Y)
+            plus = loss_of(shifted, X, Y, activation)
             shifted[name][index] -= 2 * epsilon
-            minus = loss_of(shifted, X, Y)
+            minus = loss_of(shifted, X, Y, activation)
             numeric[index] = (plus - minus) / (2 * epsilon)
         analytic = gradients["d" + name]
         assert analytic.shape == value.shape

@@ -1,0 +1,155 @@
+"""The visible checks of initialization_deep: correct answers, written in
+different ways, pass; each common mistake gets its own diagnosis."""
+
+import numpy as np
+import pytest
+
+from utils.deep_checks import (check_activation_stds, check_initializer_by_method,
+                               check_xavier_initializer)
+from utils.init_utils import forward_propagation
+
+SCALES = {"random": lambda n_in: 10, "small": lambda n_in: 0.01,
+          "xavier": lambda n_in: np.sqrt(1 / n_in), "he": lambda n_in: np.sqrt(2 / n_in)}
+
+
+def seeded(scale_of, draw=None):
+    """An initializer drawing randn per layer times scale_of(fan_in)."""
+    def initialize(layers_dims):
+        np.random.seed(3)
+        parameters = {}
+        for l in range(1, len(layers_dims)):
+            n_out, n_in = layers_dims[l], layers_dims[l - 1]
+            W = draw(n_out, n_in) if draw else np.random.randn(n_out, n_in)
+            parameters[f"W{l}"] = W * scale_of(n_in, n_out)
+            parameters[f"b{l}"] = np.zeros((n_out, 1))
+        return parameters
+    return initialize
+
+
+def by_method(overrides=None, unknown=None):
+    """initialize_parameters(layers_dims, method), with some methods replaced."""
+    rules = {name: (lambda rule: lambda n_in, n_out: rule(n_in))(rule)
+             for name, rule in SCALES.items()}
+    rules.update(overrides or {})
+
+    def initialize_parameters(layers_dims, method):
+        if method == "zeros":
+            return {key: value for l in range(1, len(layers_dims)) for key, value in (
+                (f"W{l}", np.zeros((layers_dims[l], layers_dims[l - 1]))),
+                (f"b{l}", np.zeros((layers_dims[l], 1))))}
+        if method not in rules:
+            if unknown:
+                return unknown(method)
+            raise ValueError(f"unknown method {method!r}")
+        return seeded(rules[method])(layers_dims)
+    return initialize_parameters
+
+
+# ------------------------------------------------------------------ xavier
+
+@pytest.mark.parametrize("scale_of", [
+    lambda n_in, n_out: np.sqrt(1 / n_in),
+    lambda n_in, n_out: 1 / np.sqrt(n_in),
+    lambda n_in, n_out: (1 / n_in) ** 0.5,
+])
+def test_correct_xavier_variants_pass(scale_of, capsys):
+    check_xavier_initializer(seeded(scale_of))
+    assert "All visible tests passed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("scale_of, diagnosis", [
+    (lambda n_in, n_out: np.sqrt(2 / n_in), "Scale error: the weights use the He scale"),
+    (lambda n_in, n_out: np.sqrt(1 / n_out), "Fan-in error"),
+    (lambda n_in, n_out: 1 / n_in, "Scale error: the weights are multiplied by 1 / fan_in"),
+    (lambda n_in, n_out: np.sqrt(2 / (n_in + n_out)), "Glorot"),
+    (lambda n_in, n_out: 1.0, "a factor is missing"),
+])
+def test_xavier_mistakes_are_named(scale_of, diagnosis):
+    with pytest.raises(AssertionError, match=diagnosis):
+        check_xavier_initializer(seeded(scale_of))
+
+
+def test_xavier_with_uniform_draws_is_named():
+    uniform = seeded(lambda n_in, n_out: np.sqrt(1 / n_in),
+                     draw=lambda n_out, n_in: np.random.rand(n_out, n_in))
+    with pytest.raises(AssertionError, match="Distribution error"):
+        check_xavier_initializer(uniform)
+
+
+# --------------------------------------------------------------- by method
+
+def test_a_correct_initializer_by_method_passes(capsys):
+    check_initializer_by_method(by_method())
+    assert "All visible tests passed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("method, wrong_rule, diagnosis", [
+    ("small", lambda n_in, n_out: 0.1, "method 'small': Scale error"),
+    ("xavier", lambda n_in, n_out: np.sqrt(2 / n_in), "method 'xavier': Scale error: the weights use the He"),
+    ("he", lambda n_in, n_out: np.sqrt(1 / n_in), "method 'he': Scale error: the weights use the Xavier"),
+    ("random", lambda n_in, n_out: 1.0, "method 'random': Scale error"),
+])
+def test_a_wrong_method_is_named(method, wrong_rule, diagnosis):
+    with pytest.raises(AssertionError, match=diagnosis):
+        check_initializer_by_method(by_method({method: wrong_rule}))
+
+
+@pytest.mark.parametrize("unknown, diagnosis", [
+    (lambda method: None, "Method error"),
+    (lambda method: {}[method], "Error type error: an unknown method raised KeyError"),
+    (lambda method: (_ for _ in ()).throw(ValueError("bad method")), "Message error"),
+])
+def test_an_unknown_method_must_raise_a_clear_value_error(unknown, diagnosis):
+    initialize = by_method(unknown=unknown)
+    initialize_parameters = lambda dims, method: (  # noqa: E731
+        initialize(dims, method) if method != "uniform" else unknown(method))
+    with pytest.raises(AssertionError, match=diagnosis):
+        check_initializer_by_method(initialize_parameters)
+
+
+# ------------------------------------------------------- activation_stds
+
+def spreads(X, parameters, activation):
+    _, cache = forward_propagation(X, parameters, activation)
+    return [np.std(cache[f"A{l}"]) for l in range(1, len(parameters) // 2)]
+
+
+def spreads_loop(X, parameters, activation):
+    A, result = X, []
+    for l in range(1, len(parameters) // 2):
+        Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
+        A = np.maximum(Z, 0) if activation == "relu" else np.tanh(Z)
+        result.append(float(A.std()))
+    return result
+
+
+@pytest.mark.parametrize("implementation", [spreads, spreads_loop])
+def test_correct_spread_functions_pass(implementation, capsys):
+    check_activation_stds(implementation)
+    assert "All visible tests passed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake, diagnosis", [
+    (lambda X, p, a: spreads(X, p, "relu"), "Activation error: with activation='tanh'"),
+    (lambda X, p, a: [s ** 2 for s in spreads(X, p, a)], "Spread error: these are variances"),
+    (lambda X, p, a: spreads(X, p, a) + [0.1], "Length error: got 4 values for 3 hidden"),
+    (lambda X, p, a: spreads(X, p, a)[:2], "Length error: got 2 values"),
+    (lambda X, p, a: [np.std(forward_propagation(X, p, a)[1][f"A{l}"], axis=1)
+                      for l in (1, 2, 3)], "Axis error"),
+    (lambda X, p, a: [0.5, 0.5, 0.5], "Value error"),
+])
+def test_spread_mistakes_are_named(mistake, diagnosis):
+    with pytest.raises(AssertionError, match=diagnosis):
+        check_activation_stds(mistake)
+
+
+def test_spreads_before_the_activation_are_named():
+    def before(X, parameters, activation):
+        A, result = X, []
+        for l in range(1, 4):
+            Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
+            result.append(np.std(Z))
+            A = np.maximum(Z, 0) if activation == "relu" else np.tanh(Z)
+        return result
+    with pytest.raises(AssertionError, match="before the activation"):
+        check_activation_stds(before)

@@ -1,0 +1,75 @@
+"""Unit tests of utils/deep_utils.py (the network itself, shared with
+init_utils.py, is gradient-checked for both activations in test_init_utils)."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+from utils import deep_utils, init_utils
+from utils.deep_utils import (accuracy, load_digits_binary, plot_costs,
+                              plot_layer_spreads, predict, train)
+
+matplotlib.use("Agg")
+
+
+def he_parameters(layers_dims, seed=3):
+    generator = np.random.RandomState(seed)
+    return {key: value for l in range(1, len(layers_dims)) for key, value in (
+        (f"W{l}", generator.randn(layers_dims[l], layers_dims[l - 1])
+         * np.sqrt(2 / layers_dims[l - 1])),
+        (f"b{l}", np.zeros((layers_dims[l], 1))))}
+
+
+def test_the_network_is_the_one_of_init_utils():
+    assert deep_utils.forward_propagation is init_utils.forward_propagation
+    assert deep_utils.backward_propagation is init_utils.backward_propagation
+
+
+def test_digits_task_shapes_balance_scaling_and_determinism():
+    train_X, train_Y, test_X, test_Y = load_digits_binary()
+    assert train_X.shape == (64, 1348) and train_Y.shape == (1, 1348)
+    assert test_X.shape == (64, 449) and test_Y.shape == (1, 449)
+    assert set(np.unique(train_Y)) == {0.0, 1.0}
+    assert 0.45 < train_Y.mean() < 0.55  # odd and even digits, about half each
+    # Standardized with the training set's statistics.
+    np.testing.assert_allclose(train_X.mean(axis=1), 0, atol=1e-12)
+    spread = train_X.std(axis=1)
+    assert np.all((np.abs(spread - 1) < 1e-9) | (spread == 0))
+    again = load_digits_binary()
+    for first, second in zip((train_X, train_Y, test_X, test_Y), again):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_digits_refuses_a_bad_test_fraction():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        load_digits_binary(test_fraction=1.5)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_training_lowers_the_cost_and_records_it(activation):
+    train_X, train_Y, test_X, test_Y = load_digits_binary()
+    start = he_parameters([64, 8, 8, 1])
+    trained, costs = train(train_X, train_Y, start, activation,
+                           learning_rate=0.1, num_iterations=300, record_every=100)
+    assert len(costs) == 4  # iterations 0, 100, 200, 300
+    assert costs[-1] < costs[0]
+    assert accuracy(test_X, test_Y, trained, activation) > 0.8
+    np.testing.assert_array_equal(start["W1"], he_parameters([64, 8, 8, 1])["W1"])
+
+
+def test_predict_gives_integer_labels_and_accuracy_checks_shapes():
+    X = np.random.RandomState(0).randn(3, 6)
+    parameters = he_parameters([3, 2, 1])
+    predictions = predict(X, parameters)
+    assert predictions.shape == (1, 6) and predictions.dtype.kind == "i"
+    with pytest.raises(ValueError, match=r"Y should have shape \(1, 6\)"):
+        accuracy(X, np.zeros(6), parameters)
+
+
+def test_plots_have_titles_axis_labels_and_legends():
+    ax = plot_costs({"he": [0.7, 0.3], "xavier": [0.7, 0.4]}, 100, "Costs")
+    assert ax.get_title() == "Costs" and ax.get_xlabel() and ax.get_ylabel()
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["he", "xavier"]
+    ax = plot_layer_spreads({"he": [1.0, 0.9]}, "Spreads")
+    assert ax.get_title() == "Spreads" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "hidden layer" and ax.get_legend()

@@ -8,7 +8,8 @@ import pytest
 from grading.course import run_nbgrader
 
 REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = {"initialization": "Initialization.ipynb"}
+ASSIGNMENTS = {"initialization": "Initialization.ipynb",
+               "initialization_deep": "InitializationDeep.ipynb"}
 
 # What a course root needs for nbgrader; instructor work folders are left out.
 COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release"]

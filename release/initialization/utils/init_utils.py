@@ -1,10 +1,11 @@
 """Helpers for the `initialization` assignment.
 
-A fully connected network with ReLU hidden layers and one sigmoid output unit,
-trained by batch gradient descent on the binary cross-entropy loss. The
-assignment uses three layers (LINEAR -> RELU -> LINEAR -> RELU -> LINEAR ->
-SIGMOID, sizes ``[2, 10, 5, 1]``), but every function here works for any
-number of layers.
+A fully connected network with ReLU (or tanh) hidden layers and one sigmoid
+output unit, trained by batch gradient descent on the binary cross-entropy
+loss. The assignment uses three layers (LINEAR -> RELU -> LINEAR -> RELU ->
+LINEAR -> SIGMOID, sizes ``[2, 10, 5, 1]``), but every function here works
+for any number of layers; ``deep_utils.py`` builds the second assignment's
+deeper networks on them.
 
 Conventions, the same in every function:
 
@@ -124,16 +125,26 @@ def relu(x):
     return np.maximum(0, x)
 
 
+HIDDEN_ACTIVATIONS = ("relu", "tanh")
+
+
+def _check_activation(activation):
+    if activation not in HIDDEN_ACTIVATIONS:
+        raise ValueError(f"activation should be one of {HIDDEN_ACTIVATIONS}, "
+                         f"got {activation!r}")
+
+
 # --------------------------------------------------------------------------
 # The network
 # --------------------------------------------------------------------------
 
-def forward_propagation(X, parameters):
+def forward_propagation(X, parameters, activation="relu"):
     """Run the network on a batch.
 
     Arguments:
     X -- inputs, shape (n_x, m)
     parameters -- dict of W1, b1, ..., WL, bL (see the module docstring)
+    activation -- of the hidden layers: "relu" (the default) or "tanh"
 
     Returns:
     AL -- sigmoid outputs, shape (1, m)
@@ -141,6 +152,7 @@ def forward_propagation(X, parameters):
              activations, shape (n_l, m)) and "Wl", for backward_propagation
     """
     _check_examples(X)
+    _check_activation(activation)
     num_layers = _check_parameters(parameters, X.shape[0])
     cache = {"A0": X}
     A = X
@@ -149,8 +161,13 @@ def forward_propagation(X, parameters):
         Z = np.dot(W, A)
         Z += parameters[b_key]
         # Each Z is a fresh array used once, so the activation can overwrite
-        # it; the values are the same as sigmoid(Z) and relu(Z).
-        A = _sigmoid_inplace(Z) if l == num_layers else np.maximum(Z, 0, out=Z)
+        # it; the values are the same as sigmoid(Z), relu(Z) and np.tanh(Z).
+        if l == num_layers:
+            A = _sigmoid_inplace(Z)
+        elif activation == "relu":
+            A = np.maximum(Z, 0, out=Z)
+        else:
+            A = np.tanh(Z, out=Z)
         cache[w_key] = W
         cache[f"A{l}"] = A
     return A, cache
@@ -165,19 +182,21 @@ def _sigmoid_inplace(Z):
     return np.divide(1, Z, out=Z)
 
 
-def backward_propagation(X, Y, cache):
+def backward_propagation(X, Y, cache, activation="relu"):
     """Gradients of the mean cross-entropy loss with respect to every parameter.
 
     Arguments:
     X -- inputs, shape (n_x, m)
     Y -- true labels, shape (1, m)
-    cache -- the cache returned by forward_propagation(X, parameters)
+    cache -- the cache returned by forward_propagation(X, parameters, activation)
+    activation -- of the hidden layers, as in the forward pass
 
     Returns:
     gradients -- dict with "dWl" (shape of Wl) and "dbl" (shape (n_l, 1))
                  for every layer l
     """
     _check_examples(X, Y)
+    _check_activation(activation)
     if not isinstance(cache, dict) or "A0" not in cache:
         raise ValueError("cache should be the dict returned by "
                          "forward_propagation(X, parameters)")
@@ -199,8 +218,12 @@ def backward_propagation(X, Y, cache):
         gradients[f"db{l}"] = np.sum(error, axis=1, keepdims=True) / m
         if l > 1:
             error = np.dot(cache[f"W{l}"].T, error)
-            # ReLU passes the error through where the unit was active.
-            np.multiply(error, A_prev > 0, out=error)
+            if activation == "relu":
+                # ReLU passes the error through where the unit was active.
+                np.multiply(error, A_prev > 0, out=error)
+            else:
+                # tanh'(z) = 1 - tanh(z)^2, and A_prev is tanh(z).
+                error *= 1 - A_prev ** 2
     return gradients
 
 

@@ -1,0 +1,186 @@
+"""Visible checks for the `initialization_deep` exercises.
+
+Like init_checks.py, on whose machinery they are built: each ``check_*``
+function calls the student's function and either prints "All visible tests
+passed." or raises an AssertionError whose message starts with the kind of
+mistake and says how to fix it. The seeded initializers are compared with a
+private ``RandomState(3)``; the activation spreads with numbers computed once
+for the small network below (the checks contain no ready-made solution).
+"""
+
+import math
+
+import numpy as np
+
+from .init_checks import (_GLOROT, _HE, _NO_SCALE, _SMALL, _TIMES_10, _XAVIER,
+                          _HE_FAN_OUT, _HE_NO_SQRT, _ScaleRule, _call,
+                          _check_seeded, _check_structure, _expect,
+                          _first_nonzero, _print_parameters)
+
+# What Xavier's rule looks like when something else was used.
+_XAVIER_FOR_TANH = _ScaleRule(
+    "sqrt(1 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(1 / n_in))
+_HE_FOR_TANH = _ScaleRule(
+    "sqrt(2 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(2 / n_in),
+    "Scale error: the weights use the He scale sqrt(2 / fan_in), made for "
+    "ReLU units, which zero half their inputs; Xavier's scale for tanh keeps "
+    "the variance at 1 / fan_in")
+_XAVIER_FAN_OUT = _ScaleRule(
+    "sqrt(1 / layers_dims[l])", lambda n_in, n_out: math.sqrt(1 / n_out),
+    "Fan-in error: the scale uses layers_dims[l], the number of units in the "
+    "layer (its fan-out); it should use the number of inputs each unit "
+    "receives, layers_dims[l-1] (its fan-in)")
+_XAVIER_NO_SQRT = _ScaleRule(
+    "1 / layers_dims[l-1]", lambda n_in, n_out: 1 / n_in,
+    "Scale error: the weights are multiplied by 1 / fan_in, which is the "
+    "variance; multiply by its square root, np.sqrt(1 / layers_dims[l-1])")
+
+LAYER_LISTS = [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]]
+
+# For initialize_parameters(layers_dims, method): the rule of each seeded
+# method and the rules a mistaken answer most likely used instead.
+_METHODS = {
+    "random": (_TIMES_10, [_NO_SCALE, _SMALL, _HE, _XAVIER_FOR_TANH]),
+    "small": (_SMALL, [_NO_SCALE, _TIMES_10, _HE, _XAVIER_FOR_TANH]),
+    "xavier": (_XAVIER_FOR_TANH, [_HE_FOR_TANH, _XAVIER_FAN_OUT, _XAVIER_NO_SQRT,
+                                  _GLOROT, _TIMES_10, _NO_SCALE, _SMALL]),
+    "he": (_HE, [_XAVIER, _HE_FAN_OUT, _HE_NO_SQRT, _GLOROT, _TIMES_10,
+                 _NO_SCALE, _SMALL]),
+}
+
+
+def check_xavier_initializer(initialize_parameters_xavier):
+    """Check an implementation of initialize_parameters_xavier."""
+    rule, wrong = _METHODS["xavier"]
+    _check_seeded(initialize_parameters_xavier, rule, LAYER_LISTS, wrong)
+    print("layers_dims = [2, 4, 1]")
+    _print_parameters(_call(initialize_parameters_xavier, [2, 4, 1]),
+                      names=("W1", "W2"))
+    print("All visible tests passed.")
+
+
+def check_initializer_by_method(initialize_parameters):
+    """Check initialize_parameters(layers_dims, method) for every method."""
+    for layers_dims in LAYER_LISTS:
+        parameters = _call(lambda dims: initialize_parameters(dims, "zeros"), layers_dims)
+        _check_structure(parameters, layers_dims)
+        for l in range(1, len(layers_dims)):
+            if np.any(parameters[f"W{l}"]):
+                raise AssertionError(
+                    f"Value error: method 'zeros' gave W{l} non-zero entries, "
+                    f"for example {_first_nonzero(parameters[f'W{l}'])}")
+    for method, (rule, wrong) in _METHODS.items():
+        try:
+            _check_seeded(lambda dims: initialize_parameters(dims, method),
+                          rule, LAYER_LISTS, wrong)
+        except AssertionError as error:
+            raise AssertionError(f"method '{method}': {error}") from None
+    _check_unknown_method(initialize_parameters)
+    print("Methods zeros, random, small, xavier and he give the expected weights,")
+    print("and an unknown method is refused with a ValueError.")
+    print("All visible tests passed.")
+
+
+def _check_unknown_method(initialize_parameters):
+    try:
+        initialize_parameters([3, 2, 1], "uniform")
+    except ValueError as error:
+        _expect("uniform" in str(error),
+                "Message error: the ValueError for an unknown method should "
+                f"name it, so the caller sees their typo; got: {error}")
+    except Exception as error:
+        raise AssertionError(
+            f"Error type error: an unknown method raised {type(error).__name__}; "
+            "raise ValueError(f\"unknown method {method!r}, expected one of "
+            "zeros, random, small, xavier, he\") instead") from None
+    else:
+        raise AssertionError(
+            "Method error: initialize_parameters([3, 2, 1], 'uniform') returned "
+            "without complaint; raise a ValueError that names the unknown method")
+
+
+# --------------------------------------------------------------------------
+# activation_stds
+# --------------------------------------------------------------------------
+
+def _spread_case():
+    """A small batch and network: 4 inputs, hidden layers of 6, 5 and 3 units."""
+    generator = np.random.RandomState(0)
+    X = generator.standard_normal((4, 50))
+    layers_dims = [4, 6, 5, 3, 1]
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        parameters[f"W{l}"] = (generator.standard_normal((layers_dims[l], layers_dims[l - 1]))
+                               * math.sqrt(1 / layers_dims[l - 1]))
+        parameters[f"b{l}"] = generator.standard_normal((layers_dims[l], 1)) * 0.1
+    return X, parameters
+
+
+# Standard deviations of the hidden activations A1, A2, A3 for _spread_case(),
+# and of the values Z1, Z2, Z3 before the activation, computed once with numpy.
+_EXPECTED = {
+    "relu": [0.49861208331606044, 0.15429261897521337, 0.18357230778680547],
+    "tanh": [0.5661945925924131, 0.47381537058668943, 0.34174786299577675],
+}
+_BEFORE_ACTIVATION = {
+    "relu": [0.8087718433045067, 0.5512214589862074, 0.20329457893209624],
+    "tanh": [0.8087718433045067, 0.5893288490864819, 0.40536527917240633],
+}
+
+
+def check_activation_stds(activation_stds):
+    """Check activation_stds(X, parameters, activation) on a small network."""
+    for activation in ("relu", "tanh"):
+        X, parameters = _spread_case()
+        spreads = activation_stds(X, parameters, activation)
+        values = _as_numbers(spreads, num_hidden=3)
+        _expect(np.array_equal(X, _spread_case()[0]),
+                "Input error: the function changed X; only read it")
+        _diagnose_spreads(values, activation)
+        print(f"{activation}: " + ", ".join(f"{value:.6f}" for value in values))
+    print("All visible tests passed.")
+
+
+def _as_numbers(spreads, num_hidden):
+    _expect(isinstance(spreads, (list, tuple, np.ndarray)),
+            f"Type error: return a list of numbers, got {type(spreads).__name__}")
+    count = len(spreads)
+    if count == num_hidden + 1:
+        raise AssertionError(
+            f"Length error: got {count} values for {num_hidden} hidden layers; "
+            "leave out the sigmoid output layer (and the input X): one value "
+            "per hidden layer, l = 1, ..., L-1")
+    _expect(count == num_hidden,
+            f"Length error: got {count} values; expected one per hidden layer, "
+            f"{num_hidden} for layers_dims = [4, 6, 5, 3, 1]")
+    for l, value in enumerate(spreads, start=1):
+        if np.ndim(value) != 0:
+            raise AssertionError(
+                f"Axis error: the value for layer {l} has shape {np.shape(value)}; "
+                "it should be one number, np.std of all the layer's "
+                "activations together (no axis argument)")
+    return [float(value) for value in spreads]
+
+
+def _diagnose_spreads(values, activation):
+    expected = _EXPECTED[activation]
+    if np.allclose(values, expected, rtol=1e-6, atol=0):
+        return
+    other = "tanh" if activation == "relu" else "relu"
+    if np.allclose(values, _EXPECTED[other], rtol=1e-6, atol=0):
+        raise AssertionError(
+            f"Activation error: with activation='{activation}' you get the "
+            f"spreads of a {other} network; pass the activation on, as in "
+            "forward_propagation(X, parameters, activation)")
+    if np.allclose(values, np.square(expected), rtol=1e-6, atol=0):
+        raise AssertionError(
+            "Spread error: these are variances; take the standard deviation, "
+            "np.std, their square root")
+    if np.allclose(values, _BEFORE_ACTIVATION[activation], rtol=1e-6, atol=0):
+        raise AssertionError(
+            "Activation error: these are the spreads of Z = W A + b, before "
+            "the activation; measure the activations A that the layer outputs")
+    raise AssertionError(
+        f"Value error: for activation='{activation}' expected spreads "
+        f"{[round(value, 6) for value in expected]}, got "
+        f"{[round(value, 6) for value in values]}")

@@ -1,0 +1,346 @@
+"""Visible checks for the initialization exercises.
+
+Each ``check_*`` function calls a student's initializer on small layer lists
+and either prints "All visible tests passed." or raises an AssertionError
+whose message starts with the kind of mistake (shape, bias, dtype, scale,
+fan-in, seed, distribution, ...) and says how to fix it.
+
+The checks never contain a ready-made initializer. For the seeded exercises
+they draw standard normal numbers from a private ``RandomState(3)`` (the same
+stream that ``np.random.seed(3)`` followed by ``np.random.randn`` gives) and
+work out which scale, seed use or draw order the student's weights reveal.
+The graded tests in the notebooks test more than these checks do.
+"""
+
+import math
+
+import numpy as np
+
+SEED = 3            # the seed the seeded exercises set once, at the top
+RTOL = 1e-7         # relative tolerance for "the same number"
+
+
+# --------------------------------------------------------------------------
+# Public checks, one per exercise
+# --------------------------------------------------------------------------
+
+def check_zeros_initializer(initialize_parameters_zeros):
+    """Check an implementation of initialize_parameters_zeros."""
+    for layers_dims in ([3, 2, 1], [4, 3, 5, 2]):
+        parameters = _call(initialize_parameters_zeros, layers_dims)
+        _check_structure(parameters, layers_dims)
+        for l in range(1, len(layers_dims)):
+            W = parameters[f"W{l}"]
+            if np.any(W):
+                raise AssertionError(
+                    f"Value error: W{l} has non-zero entries, for example "
+                    f"{_first_nonzero(W)}; every weight should start at 0")
+    _print_parameters(_call(initialize_parameters_zeros, [3, 2, 1]))
+    print("All visible tests passed.")
+
+
+def check_random_initializer(initialize_parameters_random):
+    """Check an implementation of initialize_parameters_random (randn * 10)."""
+    _check_seeded(initialize_parameters_random, _TIMES_10,
+                  [[3, 2, 1], [4, 3, 5, 2]],
+                  wrong_scales=[_NO_SCALE, _SMALL, _HE, _XAVIER])
+    _print_parameters(_call(initialize_parameters_random, [3, 2, 1]),
+                      names=("W1", "W2"))
+    print("All visible tests passed.")
+
+
+def check_he_initializer(initialize_parameters_he):
+    """Check an implementation of initialize_parameters_he."""
+    _check_seeded(initialize_parameters_he, _HE,
+                  [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]],
+                  wrong_scales=[_XAVIER, _HE_FAN_OUT, _HE_NO_SQRT, _GLOROT,
+                                _TIMES_10, _NO_SCALE, _SMALL])
+    for layers_dims in ([2, 4, 1], [3, 1, 2]):
+        print(f"layers_dims = {layers_dims}")
+        _print_parameters(_call(initialize_parameters_he, layers_dims),
+                          names=("W1", "W2"))
+    print("All visible tests passed.")
+
+
+# --------------------------------------------------------------------------
+# Scale rules: what a weight of layer l is multiplied by
+# --------------------------------------------------------------------------
+
+class _ScaleRule:
+    """A named rule giving the scale of a layer from its fan-in and fan-out."""
+
+    def __init__(self, formula, scale_of, diagnosis=""):
+        self.formula = formula
+        self.scale_of = scale_of
+        self.diagnosis = diagnosis
+
+    def __call__(self, n_in, n_out):
+        return self.scale_of(n_in, n_out)
+
+
+_HE = _ScaleRule(
+    "sqrt(2 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(2 / n_in),
+    "Scale error: the weights use the He scale sqrt(2 / layers_dims[l-1])")
+_XAVIER = _ScaleRule(
+    "sqrt(1 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(1 / n_in),
+    "Scale error: the weights use the Xavier scale sqrt(1 / fan_in), made "
+    "for tanh units; ReLU units (He) need twice that variance")
+_HE_FAN_OUT = _ScaleRule(
+    "sqrt(2 / layers_dims[l])", lambda n_in, n_out: math.sqrt(2 / n_out),
+    "Fan-in error: the scale uses layers_dims[l], the number of units in "
+    "the layer (its fan-out); it should use the number of inputs each unit "
+    "receives, layers_dims[l-1] (its fan-in)")
+_HE_NO_SQRT = _ScaleRule(
+    "2 / layers_dims[l-1]", lambda n_in, n_out: 2 / n_in,
+    "Scale error: the weights are multiplied by 2 / fan_in, which is the "
+    "variance; multiply by its square root, np.sqrt(2 / layers_dims[l-1])")
+_GLOROT = _ScaleRule(
+    "sqrt(2 / (fan_in + fan_out))",
+    lambda n_in, n_out: math.sqrt(2 / (n_in + n_out)),
+    "Scale error: the weights use Glorot's averaged scale "
+    "sqrt(2 / (fan_in + fan_out)) instead of one based on the fan-in only")
+_TIMES_10 = _ScaleRule(
+    "10", lambda n_in, n_out: 10.0,
+    "Scale error: the weights are multiplied by 10, as in the large random "
+    "initialization")
+_NO_SCALE = _ScaleRule(
+    "1", lambda n_in, n_out: 1.0,
+    "Scale error: the weights are plain np.random.randn draws; a factor "
+    "is missing")
+_SMALL = _ScaleRule(
+    "0.01", lambda n_in, n_out: 0.01,
+    "Scale error: the weights are multiplied by 0.01 (small random "
+    "initialization)")
+
+
+# --------------------------------------------------------------------------
+# Calling the student's function
+# --------------------------------------------------------------------------
+
+def _call(initializer, layers_dims):
+    """Call initializer on a copy of layers_dims, leaving numpy's global
+    random state as it was, and check that the list was not changed."""
+    given = list(layers_dims)
+    state = np.random.get_state()
+    try:
+        parameters = initializer(given)
+    except TypeError as error:
+        _add_call_hint(error)
+        raise
+    finally:
+        np.random.set_state(state)
+    _expect(given == list(layers_dims),
+            f"Input error: the function changed the list it was given, from "
+            f"{list(layers_dims)} to {given}; read layers_dims, don't modify it")
+    return parameters
+
+
+def _add_call_hint(error):
+    """Explain the two classic argument mix-ups of np.zeros and np.random.randn."""
+    text = str(error)
+    if "data type" in text:
+        error.add_note("Hint: np.zeros takes the shape as one tuple: "
+                       "np.zeros((rows, columns)).")
+    elif "cannot be interpreted as an integer" in text:
+        error.add_note("Hint: np.random.randn takes the sizes as separate "
+                       "numbers: np.random.randn(rows, columns).")
+
+
+def _expect(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+# --------------------------------------------------------------------------
+# Structure: keys, types, shapes, dtypes, zero biases
+# --------------------------------------------------------------------------
+
+def _check_structure(parameters, layers_dims):
+    """Keys W1, b1, ..., WL, bL with the right shapes, float64 and zero biases."""
+    _expect(isinstance(parameters, dict),
+            f"Type error: return a dict of parameters, not "
+            f"{type(parameters).__name__}")
+    num_layers = len(layers_dims) - 1
+    expected_keys = [f"{kind}{l}" for l in range(1, num_layers + 1)
+                     for kind in ("W", "b")]
+    missing = [key for key in expected_keys if key not in parameters]
+    extra = sorted(set(parameters) - set(expected_keys), key=str)
+    _expect(not missing and not extra,
+            f"Key error: for layers_dims = {layers_dims} the dict should hold "
+            f"exactly {expected_keys}; missing {missing}, unexpected {extra}. "
+            f"The loop should run for l = 1, ..., {num_layers}")
+    for l in range(1, num_layers + 1):
+        _check_weight_shape(parameters[f"W{l}"], l, layers_dims)
+        _check_bias(parameters[f"b{l}"], l, layers_dims)
+
+
+def _check_weight_shape(W, l, layers_dims):
+    name = f"W{l}"
+    expected = (layers_dims[l], layers_dims[l - 1])
+    _expect(isinstance(W, np.ndarray),
+            f"Type error: {name} should be a numpy array, got "
+            f"{type(W).__name__}")
+    if W.shape == expected[::-1] and expected[0] != expected[1]:
+        raise AssertionError(
+            f"Shape error: {name} has shape {W.shape}, the transpose of the "
+            f"expected {expected} = (layers_dims[{l}], layers_dims[{l - 1}]). "
+            f"Rows are the units of layer {l}, columns their inputs")
+    _expect(W.shape == expected,
+            f"Shape error: {name} has shape {W.shape}, expected {expected} = "
+            f"(layers_dims[{l}], layers_dims[{l - 1}]) for layers_dims = "
+            f"{layers_dims}")
+    _check_dtype(W, name)
+
+
+def _check_bias(b, l, layers_dims):
+    name = f"b{l}"
+    n = layers_dims[l]
+    _expect(isinstance(b, np.ndarray),
+            f"Type error: {name} should be a numpy array, got "
+            f"{type(b).__name__}")
+    if b.shape == (n,):
+        raise AssertionError(
+            f"Bias error: {name} has shape ({n},) but should be a column of "
+            f"shape ({n}, 1): write np.zeros(({n}, 1)), with the 1, so that "
+            f"it adds to each column of W{l} @ A")
+    _expect(b.shape == (n, 1),
+            f"Shape error: {name} has shape {b.shape}, expected ({n}, 1) = "
+            f"(layers_dims[{l}], 1)")
+    _check_dtype(b, name)
+    if np.any(b):
+        raise AssertionError(
+            f"Bias error: {name} should start at zero; got non-zero entries "
+            f"such as {_first_nonzero(b)}. Random weights already break the "
+            f"symmetry, so the biases can all be 0")
+
+
+def _check_dtype(array, name):
+    _expect(array.dtype == np.float64,
+            f"Dtype error: {name} has dtype {array.dtype}, expected float64. "
+            f"Weights must hold real numbers that gradient descent can change "
+            f"by small amounts; don't pass dtype=int (or float32)")
+
+
+def _first_nonzero(array):
+    index = tuple(int(i) for i in np.argwhere(array)[0])
+    return f"entry {index} = {array[index]}"
+
+
+# --------------------------------------------------------------------------
+# Seeded initializers: which draws and which scale did the student use?
+# --------------------------------------------------------------------------
+
+def _check_seeded(initializer, scale_rule, layer_lists, wrong_scales):
+    for layers_dims in layer_lists:
+        parameters = _call(initializer, layers_dims)
+        _check_structure(parameters, layers_dims)
+        draws = _normal_draws(layers_dims)
+        weights = [parameters[f"W{l}"] for l in range(1, len(layers_dims))]
+        scales = _layer_scales(scale_rule, layers_dims)
+        wrong = [l for l, (W, z, scale) in enumerate(zip(weights, draws, scales), 1)
+                 if not _close(W, z * scale)]
+        if wrong:
+            raise AssertionError(_diagnose(weights, wrong[0], layers_dims,
+                                           draws, scale_rule, wrong_scales))
+        again = _call(initializer, layers_dims)
+        _expect(all(np.array_equal(again[k], parameters[k]) for k in parameters),
+                "Seed error: a second call gave different weights; call "
+                f"np.random.seed({SEED}) once at the top of the function")
+
+
+def _normal_draws(layers_dims):
+    """Standard normal draws per layer, in the order np.random.randn makes them
+    after np.random.seed(SEED): layer l takes the next n_l * n_{l-1} numbers."""
+    generator = np.random.RandomState(SEED)
+    return [generator.standard_normal((layers_dims[l], layers_dims[l - 1]))
+            for l in range(1, len(layers_dims))]
+
+
+def _layer_scales(rule, layers_dims):
+    """The factor ``rule`` gives each layer l = 1, ..., L."""
+    return [rule(layers_dims[l - 1], layers_dims[l])
+            for l in range(1, len(layers_dims))]
+
+
+def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
+    """Name the most likely reason why the weights differ from the expected;
+    layer l is the first wrong one."""
+    n_in, n_out = layers_dims[l - 1], layers_dims[l]
+    scale = scale_rule(n_in, n_out)
+    W, z = weights[l - 1], draws[l - 1]
+    where = f"W{l} for layers_dims = {layers_dims}"
+
+    # Right draws, wrong scale: in every layer W / z is one constant. Several
+    # rules can agree on one layer (sqrt(2/4) == sqrt(1/2)), so a rule must
+    # match all of them.
+    ratios = [_constant_ratio(W_k, z_k) for W_k, z_k in zip(weights, draws)]
+    if all(ratio is not None for ratio in ratios):
+        for rule in wrong_scales:
+            if all(_same(ratio, rule_scale) for ratio, rule_scale
+                   in zip(ratios, _layer_scales(rule, layers_dims))):
+                return (f"{rule.diagnosis} ({where}: scale {ratios[l - 1]:.6g}, "
+                        f"expected {_describe(scale, scale_rule)})")
+        return (f"Scale error: {where} is the right draws times "
+                f"{ratios[l - 1]:.6g}; expected times "
+                f"{_describe(scale, scale_rule)}")
+
+    # Right scale, wrong draws.
+    restarted = np.random.RandomState(SEED).standard_normal(W.shape)
+    if l > 1 and _close(W, restarted * scale):
+        return (f"Seed error: {where} repeats the first numbers of the random "
+                f"stream: np.random.seed({SEED}) is being called again for "
+                f"every layer. Call it once, before the loop")
+    if _close(W, _drawn_transposed(l, layers_dims) * scale):
+        return (f"Shape error: {where} holds the right numbers in the wrong "
+                f"places: it was drawn with shape ({n_in}, {n_out}) and then "
+                f"transposed. Draw it directly as np.random.randn("
+                f"layers_dims[l], layers_dims[l-1])")
+    if np.all(W >= 0):
+        return (f"Distribution error: every entry of {where} is >= 0, as "
+                f"uniform draws in [0, 1) from np.random.rand give. Use "
+                f"np.random.randn, the standard normal distribution, whose "
+                f"draws are centred on 0")
+    return (f"Value error: {where} does not match np.random.randn draws "
+            f"after np.random.seed({SEED}) times {scale_rule.formula}. "
+            f"Check that the seed is set once at the top, that nothing else "
+            f"draws random numbers (the biases are zeros), and that each "
+            f"layer draws one matrix in order l = 1, 2, ...; "
+            f"expected W{l}[0, 0] = {z[0, 0] * scale:.8f}, "
+            f"got {W.flat[0]:.8f}")
+
+
+def _describe(scale, rule):
+    """'0.707107 = sqrt(2 / layers_dims[l-1])', or just '10' for a constant."""
+    value = f"{scale:.6g}"
+    return value if value == rule.formula else f"{value} = {rule.formula}"
+
+
+def _drawn_transposed(l, layers_dims):
+    """The draws a student gets with randn(n_in, n_out).T for every layer."""
+    generator = np.random.RandomState(SEED)
+    for k in range(1, l + 1):
+        block = generator.standard_normal((layers_dims[k - 1], layers_dims[k]))
+    return block.T
+
+
+def _constant_ratio(W, z):
+    """The number c with W == c * z, if there is one (else None)."""
+    if W.shape != z.shape or not np.all(np.isfinite(W)):
+        return None
+    ratio = W.flat[0] / z.flat[0]
+    return float(ratio) if _close(W, ratio * z) else None
+
+
+def _close(a, b):
+    return a.shape == b.shape and np.allclose(a, b, rtol=RTOL, atol=0)
+
+
+def _same(x, y):
+    return abs(x - y) <= RTOL * abs(y)
+
+
+def _print_parameters(parameters, names=None):
+    """Print the arrays a check worked on, as the notebook's expected output."""
+    with np.printoptions(precision=8, suppress=True):
+        for name in names or parameters:
+            print(f"{name} = {np.array2string(parameters[name], prefix=name + ' = ')}")

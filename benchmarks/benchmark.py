@@ -1,9 +1,9 @@
-"""Benchmark: the instructor notebook and one 15,000-iteration training.
+"""Benchmark: the instructor notebooks and one 15,000-iteration training.
 
     .venv/bin/python benchmarks/benchmark.py [--repeats N]
 
-Prints the seconds to execute source/initialization/Initialization.ipynb in a
-real kernel, and the seconds (and microseconds per iteration) of one He
+Prints the seconds to execute each instructor notebook (source/*/) in a real
+kernel, and the seconds (and microseconds per iteration) of one He
 training of [2, 10, 5, 1] with utils/init_utils.py and with the plain
 baseline in benchmarks/plain_helpers.py, in the same run, best of N. It also
 prints how far the printed costs of the two differ and how far they are from
@@ -26,7 +26,8 @@ import plain_helpers  # noqa: E402
 import published_results  # noqa: E402
 from utils import init_utils  # noqa: E402
 
-NOTEBOOK = REPO / "source" / "initialization" / "Initialization.ipynb"
+NOTEBOOKS = [REPO / "source" / "initialization" / "Initialization.ipynb",
+             REPO / "source" / "initialization_deep" / "InitializationDeep.ipynb"]
 LAYERS = [2, 10, 5, 1]
 
 
@@ -60,10 +61,10 @@ def best_time(function, repeats):
     return min(times), result
 
 
-def execute_notebook():
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+def execute_notebook(path):
+    notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
 
 
 def main():
@@ -72,9 +73,10 @@ def main():
     repeats = parser.parse_args().repeats
     X, Y, _, _ = init_utils.load_dataset()
 
-    seconds, _ = best_time(execute_notebook, repeats)
-    print(f"instructor notebook, executed in a fresh kernel: {seconds:.2f} s "
-          f"(best of {repeats})")
+    for path in NOTEBOOKS:
+        seconds, _ = best_time(lambda: execute_notebook(path), repeats)
+        print(f"{path.name}, executed in a fresh kernel: {seconds:.2f} s "
+              f"(best of {repeats})")
 
     results = {}
     for name, helpers in (("plain baseline", plain_helpers),

@@ -1,27 +1,30 @@
-"""Grade the bundled example class with the course's grading command.
+"""Grade the bundled example classes with the course's grading command.
 
     python -m grading.example_class        (run from the course root)
 
-Writes each example student of tests/fixtures/example_class.py into
-submitted/<student>/initialization/ (answers typed into the release, the
-changes some made to the file, the time each handed it in), then runs
-`python -m grading.grade initialization` on them.
+For each assignment, writes each example student of tests/fixtures/
+(example_class.py for initialization, example_class_deep.py for
+initialization_deep) into submitted/<student>/<assignment>/ (answers typed
+into the release, the changes some made to the file, the time each handed it
+in), then runs `python -m grading.grade <assignment>` on them.
 """
 
 import importlib.util
 from datetime import timedelta
 from pathlib import Path
 
-from grading.grade import Course, grade_class
 from nbgrader.utils import parse_utc
+
+from grading.grade import Course, grade_class
 from grading.submissions import write_submission
 
-FIXTURE = Path("tests") / "fixtures" / "example_class.py"
+FIXTURES = [Path("tests") / "fixtures" / "example_class.py",
+            Path("tests") / "fixtures" / "example_class_deep.py"]
 
 
-def load_example_class(course_root):
-    spec = importlib.util.spec_from_file_location("example_class",
-                                                  Path(course_root) / FIXTURE)
+def load_example_class(course_root, fixture=FIXTURES[0]):
+    spec = importlib.util.spec_from_file_location(fixture.stem,
+                                                  Path(course_root) / fixture)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -42,9 +45,11 @@ def write_example_class(course_root, example, students=None):
 
 
 def main(course_root="."):
-    example = load_example_class(course_root)
-    write_example_class(course_root, example)
-    grade_class(course_root, example.ASSIGNMENT)
+    for fixture in FIXTURES:
+        example = load_example_class(course_root, fixture)
+        write_example_class(course_root, example)
+        grade_class(course_root, example.ASSIGNMENT)
+        print()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up the environment, regenerate the student release from
-# the instructor source, and grade the bundled example class with nbgrader.
+# the instructor source, and grade the bundled example classes with the
+# course's grading command (nbgrader in a sandbox).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,7 +9,7 @@ bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export MPLBACKEND=Agg
 
-for assignment in initialization; do
+for assignment in initialization initialization_deep; do
     nbgrader generate_assignment "$assignment" --force --log-level=WARN
     echo "Regenerated release/$assignment from source/$assignment"
 done

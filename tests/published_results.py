@@ -1,4 +1,5 @@
-"""The published results of the `initialization` assignment (../shared/SPEC.md).
+"""The published results of both assignments (../shared/SPEC.md): the numbers of
+`initialization` and the expected pattern of `initialization_deep`.
 
 Every test that checks one of the notebook's numbers takes it from here.
 """
@@ -38,3 +39,27 @@ HE_ACCURACY = {"train": "0.9933333333333333", "test": "0.96"}
 
 # Conclusions table: (row label, train accuracy as written).
 CONCLUSIONS = [("Zeros", "50%"), ("Large random", "83%"), ("He", "99%")]
+
+
+# ---------------------------------------------------------------------------
+# `initialization_deep`: the spec gives a pattern, not numbers. What each
+# initialization must show in the recorded results tables (final cost, and
+# training accuracy), for the tanh network [64, 5, 5, 1] and the 6-layer ReLU
+# network, after 2,000 steps.
+DEEP_STALLED_COST = 0.6931            # ln 2, as printed to 4 decimals
+DEEP_GUESSING_ACCURACY = (0.45, 0.55)  # about half of the digits are odd
+DEEP_LEARNED = {"max_final_cost": 0.05, "min_train_accuracy": 0.99}
+# Methods stuck at ln 2 after training, per network.
+DEEP_STALLED = {"tanh": {"zeros"}, "relu": {"zeros", "random", "small"}}
+# Methods that learn the task, per network.
+DEEP_LEARNING = {"tanh": {"small", "xavier", "he"}, "relu": {"xavier", "he"}}
+# Large random weights start from an infinite cost, and with tanh they are
+# still far behind after 2,000 steps.
+DEEP_RANDOM_FIRST_COST = "inf"
+DEEP_TANH_RANDOM_MIN_FINAL_COST = 0.3
+# Spread of the 10th hidden layer before training: vanishing, exploding or steady.
+DEEP_SPREAD_LAYER_10 = {
+    ("tanh", "small"): (0, 1e-8), ("relu", "small"): (0, 1e-8),
+    ("relu", "random"): (1e10, float("inf")),
+    ("tanh", "xavier"): (0.1, 1.0), ("relu", "he"): (0.3, 3.0),
+}

@@ -102,3 +102,53 @@ def test_conclusions_table_lists_the_three_results(cells):
     for label, accuracy in published.CONCLUSIONS:
         row = next(line for line in table.splitlines() if line.startswith("| " + label))
         assert accuracy in row
+
+
+# ------------------------------------------------------- initialization_deep
+
+def deep_outputs():
+    notebook = nbformat.read(REPO / "source" / "initialization_deep" / "InitializationDeep.ipynb",
+                             as_version=4)
+    return "\n".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                     for output in cell.outputs if output.output_type == "stream")
+
+
+def results_tables(text):
+    """{network: {method: (first cost text, final cost, train accuracy)}} from the tables."""
+    rows = re.findall(r"^\s+(zeros|random|small|xavier|he)\s+(\S+)\s+([\d.]+)\s+([\d.]+)%\s+([\d.]+)%$",
+                      text, re.MULTILINE)
+    assert len(rows) == 10, "two tables of five methods"
+    tables = {"tanh": rows[:5], "relu": rows[5:]}
+    return {network: {method: (first, float(final), float(train) / 100)
+                      for method, first, final, train, _ in table}
+            for network, table in tables.items()}
+
+
+def test_deep_training_shows_the_expected_pattern():
+    tables = results_tables(deep_outputs())
+    for network, table in tables.items():
+        for method in published.DEEP_STALLED[network]:
+            _, final, train = table[method]
+            assert final == published.DEEP_STALLED_COST, (network, method)
+            low, high = published.DEEP_GUESSING_ACCURACY
+            assert low < train < high, (network, method)
+        for method in published.DEEP_LEARNING[network]:
+            _, final, train = table[method]
+            assert final < published.DEEP_LEARNED["max_final_cost"], (network, method)
+            assert train >= published.DEEP_LEARNED["min_train_accuracy"], (network, method)
+        assert table["random"][0] == published.DEEP_RANDOM_FIRST_COST
+    assert tables["tanh"]["random"][1] > published.DEEP_TANH_RANDOM_MIN_FINAL_COST
+
+
+def test_deep_spreads_vanish_explode_or_stay_steady():
+    text = deep_outputs()
+    spreads = {}
+    for network, block in re.findall(r"^(tanh|relu): spread of the activations.*?\n((?:  .*\n)+)",
+                                     text, re.MULTILINE):
+        for method, values in re.findall(r"^\s+(\w+):\s+(.*)$", block, re.MULTILINE):
+            spreads[(network, method)] = [float(value) for value in values.split()]
+    assert len(spreads) == 10
+    for key, (low, high) in published.DEEP_SPREAD_LAYER_10.items():
+        assert low <= spreads[key][-1] <= high, key
+    assert all(value == 0 for network in ("tanh", "relu")
+               for value in spreads[(network, "zeros")])

@@ -14,8 +14,8 @@ import numpy as np
 
 from .init_checks import (_GLOROT, _HE, _NO_SCALE, _SMALL, _TIMES_10, _XAVIER,
                           _HE_FAN_OUT, _HE_NO_SQRT, _ScaleRule, _call,
-                          _check_seeded, _check_structure, _expect,
-                          _first_nonzero, _print_parameters)
+                          _check_seeded, _check_structure, _expect, _fan_out_rule,
+                          _first_nonzero, _print_parameters, _variance_rule)
 
 # What Xavier's rule looks like when something else was used.
 _XAVIER_FOR_TANH = _ScaleRule(
@@ -25,15 +25,8 @@ _HE_FOR_TANH = _ScaleRule(
     "Scale error: the weights use the He scale sqrt(2 / fan_in), made for "
     "ReLU units, which zero half their inputs; Xavier's scale for tanh keeps "
     "the variance at 1 / fan_in")
-_XAVIER_FAN_OUT = _ScaleRule(
-    "sqrt(1 / layers_dims[l])", lambda n_in, n_out: math.sqrt(1 / n_out),
-    "Fan-in error: the scale uses layers_dims[l], the number of units in the "
-    "layer (its fan-out); it should use the number of inputs each unit "
-    "receives, layers_dims[l-1] (its fan-in)")
-_XAVIER_NO_SQRT = _ScaleRule(
-    "1 / layers_dims[l-1]", lambda n_in, n_out: 1 / n_in,
-    "Scale error: the weights are multiplied by 1 / fan_in, which is the "
-    "variance; multiply by its square root, np.sqrt(1 / layers_dims[l-1])")
+_XAVIER_FAN_OUT = _fan_out_rule(1)
+_XAVIER_NO_SQRT = _variance_rule(1)
 
 LAYER_LISTS = [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]]
 

@@ -85,15 +85,29 @@ _XAVIER = _ScaleRule(
     "sqrt(1 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(1 / n_in),
     "Scale error: the weights use the Xavier scale sqrt(1 / fan_in), made "
     "for tanh units; ReLU units (He) need twice that variance")
-_HE_FAN_OUT = _ScaleRule(
-    "sqrt(2 / layers_dims[l])", lambda n_in, n_out: math.sqrt(2 / n_out),
-    "Fan-in error: the scale uses layers_dims[l], the number of units in "
-    "the layer (its fan-out); it should use the number of inputs each unit "
-    "receives, layers_dims[l-1] (its fan-in)")
-_HE_NO_SQRT = _ScaleRule(
-    "2 / layers_dims[l-1]", lambda n_in, n_out: 2 / n_in,
-    "Scale error: the weights are multiplied by 2 / fan_in, which is the "
-    "variance; multiply by its square root, np.sqrt(2 / layers_dims[l-1])")
+
+
+def _fan_out_rule(numerator):
+    """sqrt(numerator / fan_in), mistakenly computed with the fan-out."""
+    return _ScaleRule(
+        f"sqrt({numerator} / layers_dims[l])",
+        lambda n_in, n_out: math.sqrt(numerator / n_out),
+        "Fan-in error: the scale uses layers_dims[l], the number of units in "
+        "the layer (its fan-out); it should use the number of inputs each unit "
+        "receives, layers_dims[l-1] (its fan-in)")
+
+
+def _variance_rule(numerator):
+    """numerator / fan_in: the variance used where its square root belongs."""
+    return _ScaleRule(
+        f"{numerator} / layers_dims[l-1]", lambda n_in, n_out: numerator / n_in,
+        f"Scale error: the weights are multiplied by {numerator} / fan_in, which "
+        f"is the variance; multiply by its square root, "
+        f"np.sqrt({numerator} / layers_dims[l-1])")
+
+
+_HE_FAN_OUT = _fan_out_rule(2)
+_HE_NO_SQRT = _variance_rule(2)
 _GLOROT = _ScaleRule(
     "sqrt(2 / (fan_in + fan_out))",
     lambda n_in, n_out: math.sqrt(2 / (n_in + n_out)),

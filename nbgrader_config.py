@@ -8,8 +8,9 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades
 
+COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 # Make the course's own grading package importable from the course root.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, COURSE_ROOT)
 from grading.feedback import HideHiddenTests  # noqa: E402
 from grading.late import PenaltyPerDayLate  # noqa: E402
 from grading.sandbox import SandboxedExecute  # noqa: E402
@@ -18,6 +19,12 @@ from grading.sanitize import DropDuplicateGradeIds  # noqa: E402
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
 c.CourseDirectory.course_id = "initializing-neural-networks"
+
+# The gradebook. SQLite, next to this file, by default: parallel graders wait
+# up to 120 s for each other's writes instead of failing. For graders on
+# several machines, use a PostgreSQL server instead, for example
+#   c.CourseDirectory.db_url = "postgresql://grader:secret@db.example.org/course"
+c.CourseDirectory.db_url = f"sqlite:///{os.path.join(COURSE_ROOT, 'gradebook.db')}?timeout=120"
 
 # Solutions sit between these lines. nbgrader replaces the first line with the
 # stub and drops the second, so the stub repeats both to keep them visible.

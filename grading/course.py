@@ -27,7 +27,12 @@ def run_nbgrader(course_root, *args, check=True, timeout=3600):
 
 
 def gradebook_url(course_root):
-    return f"sqlite:///{Path(course_root).resolve() / 'gradebook.db'}"
+    """The gradebook's database URL, as nbgrader_config.py of course_root sets it."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    default = f"sqlite:///{Path(course_root).resolve() / 'gradebook.db'}"
+    return config.CourseDirectory.get("db_url", default)
 
 
 def scores(course_root, assignment, notebook):

@@ -6,10 +6,12 @@ For each assignment, writes each example student of tests/fixtures/
 (example_class.py for initialization, example_class_deep.py for
 initialization_deep) into submitted/<student>/<assignment>/ (answers typed
 into the release, the changes some made to the file, the time each handed it
-in), then runs `python -m grading.grade <assignment>` on them.
+in), then grades them as `python -m grading.grade <assignment>` does, with
+one worker per core.
 """
 
 import importlib.util
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def main(course_root="."):
     for fixture in FIXTURES:
         example = load_example_class(course_root, fixture)
         write_example_class(course_root, example)
-        grade_class(course_root, example.ASSIGNMENT)
+        grade_class(course_root, example.ASSIGNMENT, workers=os.cpu_count() or 1)
         print()
 
 

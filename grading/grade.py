@@ -41,7 +41,7 @@ from traitlets import Dict
 from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
-from grading.course import gradebook_url, run_nbgrader
+from grading.course import run_nbgrader
 from grading.reasons import lost_point_reasons
 from grading.submissions import inspect_submission
 
@@ -68,6 +68,7 @@ class StudentResult:
     late_penalty: float = 0.0
     reasons: list = field(default_factory=list)
     seconds: float = 0.0
+    feedback: bool = False  # whether its feedback file was written
 
     @property
     def total(self):
@@ -96,7 +97,7 @@ class Course:
         self.settings = Grading(config=self.config)
 
     def gradebook(self):
-        return Gradebook(gradebook_url(self.root))
+        return Gradebook(self.api.coursedir.db_url)
 
     def submitted(self, assignment):
         """Students with a submission folder for assignment, sorted."""
@@ -239,18 +240,23 @@ def last_line(text):
     return lines[-1].strip() if lines else "unknown error"
 
 
-def write_feedback(course, assignment, results):
-    """Feedback for every graded student, one at a time so none blocks another."""
-    written = 0
-    for result in results:
-        if not (course.root / "autograded" / result.student / assignment).is_dir():
-            continue
-        outcome = course.api.generate_feedback(assignment, result.student, force=True)
-        if outcome["success"]:
-            written += 1
-        else:
-            result.reasons.append("no feedback: " + last_line(outcome.get("error", "")))
-    return written
+def write_feedback(course, assignment, result):
+    """Feedback for one graded student; a failure becomes a reason."""
+    result.feedback = False
+    if not (course.root / "autograded" / result.student / assignment).is_dir():
+        return
+    outcome = course.api.generate_feedback(assignment, result.student, force=True)
+    if outcome["success"]:
+        result.feedback = True
+    else:
+        result.reasons.append("no feedback: " + last_line(outcome.get("error", "")))
+
+
+def grade_and_give_feedback(course, assignment, student, releases):
+    """Everything one submission needs: autograde, scores, reasons, feedback."""
+    result = grade_student(course, assignment, student, releases)
+    write_feedback(course, assignment, result)
+    return result
 
 
 # ------------------------------------------------------------------ summary
@@ -291,8 +297,14 @@ def summary_table(results):
 
 # --------------------------------------------------------------------- main
 
-def grade_class(root, assignment, submissions=None, csv_name="grades.csv"):
-    """Collect, autograde, write feedback, export; return the StudentResults."""
+def grade_class(root, assignment, submissions=None, csv_name="grades.csv",
+                workers=1, scheduler=None):
+    """Collect, autograde, write feedback, export; return the StudentResults.
+
+    workers > 1 grades that many submissions at once on an embedded Dask
+    cluster; scheduler (an address such as tcp://10.0.0.5:8786) uses a running
+    Dask cluster instead. The results are the same either way.
+    """
     course = Course(root)
     if submissions is not None:
         collect(course, assignment, submissions)
@@ -303,22 +315,44 @@ def grade_class(root, assignment, submissions=None, csv_name="grades.csv"):
     if not students:
         raise SystemExit(f"no submissions of {assignment} in {course.root / 'submitted'}")
     print(f"Grading {assignment}: {len(students)} submissions", flush=True)
-    results = []
-    for number, student in enumerate(students, 1):
-        result = grade_student(course, assignment, student, releases)
-        results.append(result)
-        maximum = sum(m for _, m in result.points.values())
-        print(f"[{number:>{len(str(len(students)))}}/{len(students)}] "
-            f"{student:<30} {result.total:>5g}/{maximum:g}  ({result.seconds:.1f} s)",
-            flush=True)
-    written = write_feedback(course, assignment, results)
+    progress = Progress(len(students))
+    if workers == 1 and scheduler is None:
+        results = []
+        for student in students:
+            results.append(grade_and_give_feedback(course, assignment, student, releases))
+            progress.report(results[-1])
+    else:
+        from grading.parallel import grade_on_cluster  # Dask only when asked for
+        results = grade_on_cluster(course, assignment, students, workers, scheduler,
+                                   progress.report)
     run_nbgrader(course.root, "export", "--to", csv_name)
     print()
     print(summary_table(results))
     print()
-    print(f"Feedback for {written} students in feedback/<student>/{assignment}/; "
-        f"grades in {csv_name}")
+    print(f"Feedback for {sum(result.feedback for result in results)} students in "
+          f"feedback/<student>/{assignment}/; grades in {csv_name}")
     return results
+
+
+class Progress:
+    """One line per graded submission: count, score, seconds and time left."""
+
+    def __init__(self, total):
+        self.total, self.done = total, 0
+        self.start = time.monotonic()
+
+    def report(self, result):
+        self.done += 1
+        elapsed = time.monotonic() - self.start
+        left = elapsed / self.done * (self.total - self.done)
+        maximum = sum(m for _, m in result.points.values())
+        print(f"[{self.done:>{len(str(self.total))}}/{self.total}] "
+              f"{result.student:<30} {result.total:>5g}/{maximum:g}  "
+              f"({result.seconds:.1f} s; about {format_duration(left)} left)", flush=True)
+
+
+def format_duration(seconds):
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def main(argv=None):
@@ -333,8 +367,17 @@ def main(argv=None):
     parser.add_argument("--root", default=".", help="course root (default: .)")
     parser.add_argument("--csv", default="grades.csv",
                         help="grades file, relative to the course root")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once on this machine "
+                             "(default: the number of cores; 1 grades one at a time)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on a running Dask cluster, such as "
+                             "tcp://10.0.0.5:8786, instead of this machine")
     args = parser.parse_args(argv)
-    grade_class(args.root, args.assignment, args.submissions, args.csv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    grade_class(args.root, args.assignment, args.submissions, args.csv,
+                args.workers, args.scheduler)
 
 
 if __name__ == "__main__":

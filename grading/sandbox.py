@@ -158,6 +158,9 @@ def bubblewrap_command(command, workdir, socket_dir, as_root):
             # ipykernel would watch a parent it cannot see from its own process
             # namespace; --die-with-parent does that job instead.
             "--unsetenv", "JPY_PARENT_PID",
+            # The notebook imports its helpers from its own folder, whatever
+            # the grader's environment adds (a Dask worker's PYTHONPATH, say).
+            "--unsetenv", "PYTHONPATH", "--unsetenv", "PYTHONSTARTUP",
             "--", *command]
 
 

@@ -1,0 +1,91 @@
+"""Grading several submissions at once, on Dask distributed.
+
+Each submission is one Dask task that autogrades it with nbgrader and
+writes its feedback (grading.grade.grade_and_give_feedback), in a worker
+process with its own sandboxed kernel. By default the tasks run on an
+embedded local cluster, one single-threaded worker process per requested
+worker; with a scheduler address they run on an existing Dask cluster.
+
+Every worker reads and writes the course root by its path, so on a real
+cluster each worker machine needs the course folder at the same path (a
+shared file system), the course environment, bubblewrap, and a gradebook it
+can reach: PostgreSQL (a `db_url` in nbgrader_config.py) when the workers
+are on several machines, since SQLite only works on one.
+
+A task whose worker dies (the machine drops out, the process is killed) is
+run once more on another worker; if that dies too, the submission is
+reported as not graded. Nothing else is retried: a student's own crash is a
+result, not a failure.
+"""
+
+import functools
+
+import dask
+from dask.distributed import Client, LocalCluster, as_completed
+from distributed.scheduler import KilledWorker
+
+from grading.grade import Course, StudentResult, grade_and_give_feedback, read_scores
+
+# A task is lost with its worker; Dask then reruns it elsewhere. One rerun,
+# then KilledWorker: a submission that kills two workers is reported.
+ALLOWED_FAILURES = 1
+
+
+@functools.lru_cache(maxsize=None)
+def worker_course(root):
+    """The course as a worker process sees it, loaded once per process."""
+    return Course(root)
+
+
+def grade_on_worker(root, assignment, student):
+    """The Dask task: grade one submission in this worker process."""
+    course = worker_course(root)
+    releases = course.release_notebooks(assignment)
+    result = grade_and_give_feedback(course, assignment, student, releases)
+    if any("database is locked" in reason for reason in result.reasons):
+        # Another worker held SQLite's write lock past the timeout: grade again.
+        result = grade_and_give_feedback(course, assignment, student, releases)
+    return result
+
+
+def grade_on_cluster(course, assignment, students, workers, scheduler, report):
+    """Grade students on Dask; call report(result) as each one finishes.
+
+    Returns the StudentResults in the order of `students`.
+    """
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        if scheduler:
+            client, cluster = Client(scheduler), None
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+        try:
+            return _run(client, course, assignment, students, report)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _run(client, course, assignment, students, report):
+    futures = {client.submit(grade_on_worker, str(course.root), assignment, student,
+                             key=f"grade-{assignment}-{student}", pure=False): student
+               for student in students}
+    results = {}
+    for future in as_completed(futures):
+        student = futures[future]
+        try:
+            result = future.result()
+        except KilledWorker:
+            result = StudentResult(student, reasons=[
+                "not graded: it was running on a worker that died, twice"])
+        except Exception as error:  # a failure of grading itself, not of the student
+            result = StudentResult(student, reasons=[
+                f"not graded: {type(error).__name__}: {error}"])
+        if not result.points:  # not graded here: show what the gradebook holds
+            read_scores(course, assignment, student, course.release_notebooks(assignment),
+                        result, graded=False)
+        results[student] = result
+        report(result)
+    return [results[student] for student in students]

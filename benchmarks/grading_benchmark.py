@@ -1,23 +1,26 @@
 """Benchmark: grading N copies of a correct submission, our command vs plain nbgrader.
 
-    .venv/bin/python benchmarks/grading_benchmark.py [-n N]
+    .venv/bin/python benchmarks/grading_benchmark.py [-n N] [--unsandboxed]
 
-Each way grades the same N submissions in a fresh copy of the course, in
-the same run, and the script prints seconds per submission and the ratios:
+Each way grades the same N submissions (default 20) in a fresh copy of the
+course, in the same run, and the script prints seconds per submission and
+the ratios:
 
-- plain autograde:      `nbgrader autograde initialization` (one batch, one
-                         process, kernels sandboxed by nbgrader_config.py);
-- plain, unsandboxed:    the same with --SandboxKernelManager.enabled=False,
-                         the cost of nbgrader itself;
-- plain, three steps:    autograde, generate_feedback and export, the work
-                         our command does, with plain nbgrader commands;
-- grading command:       `python -m grading.grade initialization` (per
-                         student checks, autograde, feedback, export, summary).
+- plain autograde:       `nbgrader autograde initialization` (one batch, one
+                          process, kernels sandboxed by nbgrader_config.py);
+- plain, unsandboxed:     (with --unsandboxed) the same with
+                          --SandboxKernelManager.enabled=False;
+- plain, three steps:     autograde, generate_feedback and export, the work
+                          our command does, with plain nbgrader commands;
+- command, 1 worker:      `python -m grading.grade initialization --workers 1`
+                          (checks, autograde, feedback, export, summary);
+- command, N workers:     the same with its default, one worker per core.
 
 This measures; it asserts nothing.
 """
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -65,26 +68,32 @@ def plain_three_steps(root):
     run_nbgrader(root, "export", "--to", "grades.csv")
 
 
-def grading_command(root):
-    subprocess.run([sys.executable, "-m", "grading.grade", ASSIGNMENT],
-                   cwd=root, check=True, capture_output=True, timeout=7200)
+def grading_command(*options):
+    def run(root):
+        subprocess.run([sys.executable, "-m", "grading.grade", ASSIGNMENT, *options],
+                       cwd=root, check=True, capture_output=True, timeout=7200)
+    return run
 
 
-WAYS = {
-    "plain autograde": plain_autograde(),
-    "plain, unsandboxed": plain_autograde("--SandboxKernelManager.enabled=False"),
-    "plain, three steps": plain_three_steps,
-    "grading command": grading_command,
-}
+def ways(unsandboxed):
+    chosen = {"plain autograde": plain_autograde()}
+    if unsandboxed:
+        chosen["plain, unsandboxed"] = plain_autograde("--SandboxKernelManager.enabled=False")
+    chosen["plain, three steps"] = plain_three_steps
+    chosen["command, 1 worker"] = grading_command("--workers", "1")
+    chosen[f"command, {os.cpu_count()} workers"] = grading_command()
+    return chosen
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--copies", type=int, default=8,
-                        help="submissions to grade (default 8)")
+    parser.add_argument("-n", "--copies", type=int, default=20,
+                        help="submissions to grade (default 20)")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="also time plain autograde without the sandbox")
     args = parser.parse_args()
     seconds = {}
-    for name, way in WAYS.items():
+    for name, way in ways(args.unsandboxed).items():
         with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as folder:
             root = fresh_course(folder, args.copies)
             seconds[name] = timed(lambda: way(root)) / args.copies
@@ -93,8 +102,9 @@ def main():
     print(f"\n{args.copies} submissions each. Ratios to plain autograde:")
     for name, value in seconds.items():
         print(f"  {name:<22} {value / baseline:5.2f}")
-    print(f"  grading command / plain three steps: "
-          f"{seconds['grading command'] / seconds['plain, three steps']:.2f}")
+    default = f"command, {os.cpu_count()} workers"
+    print(f"  {default} / plain three steps: "
+          f"{seconds[default] / seconds['plain, three steps']:.2f}")
 
 
 if __name__ == "__main__":

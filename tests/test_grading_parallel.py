@@ -124,7 +124,7 @@ def feedback(root):
     for path in sorted((root / "feedback").rglob("*.html")):
         page = re.sub(r"<style.*?</style>", "", path.read_text(), flags=re.DOTALL)
         text = html.unescape(re.sub(r"<[^>]+>", " ", page))
-        text = re.sub(r"In \[\s*\d*\]:", "In [ ]:", text)
+        text = re.sub(r"In\s*\[\s*\d*\]:", "In [ ]:", text)  # \s: also a no-break space
         pages[path.relative_to(root)] = " ".join(text.split()).replace(root.name, "<course>")
     return pages
 

@@ -23,7 +23,7 @@ c.CourseDirectory.course_id = "initializing-neural-networks"
 # The gradebook. SQLite, next to this file, by default: parallel graders wait
 # up to 120 s for each other's writes instead of failing. For graders on
 # several machines, use a PostgreSQL server instead, for example
-#   c.CourseDirectory.db_url = "postgresql://grader:secret@db.example.org/course"
+#   c.CourseDirectory.db_url = "postgresql+psycopg2://grader:secret@db.example.org/course"
 c.CourseDirectory.db_url = f"sqlite:///{os.path.join(COURSE_ROOT, 'gradebook.db')}?timeout=120"
 
 # Solutions sit between these lines. nbgrader replaces the first line with the

@@ -15,6 +15,15 @@ if ! command -v bwrap >/dev/null; then
         || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq bubblewrap >/dev/null; }
 fi
 
+# The tests run the grading flow against a real PostgreSQL server too.
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    echo "Installing PostgreSQL for the gradebook tests..."
+    $sudo apt-get install -y -qq postgresql >/dev/null 2>&1 \
+        || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq postgresql >/dev/null; }
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv

@@ -1,19 +1,23 @@
 """Parallel and distributed grading give what one-at-a-time grading gives.
 
-The same students of the example class are graded three times, each in a
+The same students of the example class are graded four times, each in a
 fresh copy of the course: one at a time (--workers 1), on this machine's
-embedded Dask cluster (--workers 2), and on a real Dask scheduler with two
-worker processes started here on loopback (--scheduler). The gradebooks,
-grades files, feedback and summaries must match."""
+embedded Dask cluster (--workers 2), on a real Dask scheduler with two
+worker processes started here on loopback (--scheduler), and in parallel
+with the gradebook on a real PostgreSQL server started here. The
+gradebooks, grades files, feedback and summaries must match."""
 
 import csv
 import html
 import json
 import os
+import pathlib
+import pwd
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -28,9 +32,12 @@ STUDENTS = ["correct-variants", "he-uses-fan-out", "patches-np-allclose",
             "duplicated-test-cell", "late-by-30-hours"]
 
 
-def graded_copy(folder, *options):
+def graded_copy(folder, *options, db_url=None):
     """A fresh course with STUDENTS submitted, graded with the given options."""
     root = copy_course(folder)
+    if db_url:
+        with open(root / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
     shutil.rmtree(root / "release")
     for assignment in ASSIGNMENTS:
         run_nbgrader(root, "generate_assignment", assignment, "--force")
@@ -101,6 +108,60 @@ def on_dask_cluster(tmp_path_factory, dask_cluster):
     return graded_copy(tmp_path_factory.mktemp("distributed"), "--scheduler", dask_cluster)
 
 
+def postgresql_bin():
+    """The folder of Debian's PostgreSQL server programs."""
+    found = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    assert initdb, "PostgreSQL is not installed: run scripts/setup.sh"
+    return pathlib.Path(initdb).parent
+
+
+@pytest.fixture(scope="module")
+def postgresql():
+    """A PostgreSQL server on a Unix socket, run by a plain user; yields a db_url."""
+    # Its own folder in /tmp: pytest's are private to root, and a socket's path
+    # must be short.
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="grading-pg-"))
+    programs = postgresql_bin()
+    as_user = []
+    if os.getuid() == 0:  # the server refuses to run as root
+        account = pwd.getpwnam("postgres" if has_user("postgres") else "nobody")
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        as_user = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}",
+                   "--clear-groups", "--"]
+    data, port = folder / "data", "55432"
+
+    def run(*command):
+        subprocess.run(as_user + [str(programs / command[0]), *command[1:]], check=True,
+                       capture_output=True, text=True, timeout=120, cwd=folder)
+
+    run("initdb", "-D", str(data), "-U", "grader", "--auth=trust")
+    run("pg_ctl", "-D", str(data), "-l", str(folder / "server.log"), "-w", "start",
+        "-o", f"-k {folder} -p {port} -c listen_addresses=''")
+    try:
+        run("createdb", "-h", str(folder), "-p", port, "-U", "grader", "course")
+        yield f"postgresql+psycopg2://grader@/course?host={folder}&port={port}"
+    finally:
+        run("pg_ctl", "-D", str(data), "-w", "stop", "-m", "fast")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def has_user(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def on_postgresql(tmp_path_factory, postgresql):
+    return graded_copy(tmp_path_factory.mktemp("postgresql_course"), "--workers", "2",
+                       db_url=postgresql)
+
+
 def summary_rows(output):
     """The summary table, without the progress lines and their timings."""
     table = output[output.index("\nstudent "):]
@@ -129,7 +190,7 @@ def feedback(root):
     return pages
 
 
-@pytest.mark.parametrize("other", ["local_cluster", "on_dask_cluster"])
+@pytest.mark.parametrize("other", ["local_cluster", "on_dask_cluster", "on_postgresql"])
 def test_parallel_grading_matches_one_at_a_time(one_at_a_time, other, request):
     sequential_root, sequential_output = one_at_a_time
     root, output = request.getfixturevalue(other)

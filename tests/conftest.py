@@ -1,6 +1,8 @@
 """Shared fixtures: paths, and a scratch copy of the course for nbgrader."""
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,15 @@ def copy_course(destination):
         else:
             shutil.copy2(source, destination / name)
     return destination
+
+
+def run_grading_command(course, *arguments):
+    """`python -m grading.grade ...` in the course root, as an instructor runs it;
+    returns what it printed."""
+    process = subprocess.run([sys.executable, "-m", "grading.grade", *arguments],
+                             cwd=course, capture_output=True, text=True, timeout=3600)
+    assert process.returncode == 0, process.stderr[-3000:]
+    return process.stdout
 
 
 @pytest.fixture(scope="module")

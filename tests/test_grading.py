@@ -6,13 +6,12 @@ import csv
 import html
 import re
 import subprocess
-import sys
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import REPO
+from conftest import REPO, run_grading_command
 from fixtures import example_class, example_class_deep
 from grading.course import gradebook_url, scores
 from grading.example_class import write_example_class
@@ -20,14 +19,6 @@ from grading.submissions import fill_in
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
 CLASSES = [example_class, example_class_deep]
-
-
-def run_grading_command(course, *arguments):
-    """`python -m grading.grade ...` in the course root, as an instructor runs it."""
-    process = subprocess.run([sys.executable, "-m", "grading.grade", *arguments],
-                             cwd=course, capture_output=True, text=True, timeout=3600)
-    assert process.returncode == 0, process.stderr[-3000:]
-    return process.stdout
 
 
 @pytest.fixture(scope="module", params=CLASSES, ids=lambda example: example.ASSIGNMENT)

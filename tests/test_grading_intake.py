@@ -5,15 +5,13 @@ given by hand and grades of earlier runs are kept."""
 
 import shutil
 import sqlite3
-import subprocess
-import sys
 import zipfile
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import copy_course
+from conftest import copy_course, run_grading_command
 from fixtures import example_class
 from grading.course import gradebook_url, run_nbgrader, scores
 from grading.submissions import fill_in
@@ -42,11 +40,7 @@ def make_zip(course, path, files):
 
 
 def grade(course, *arguments):
-    process = subprocess.run(
-        [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT, *arguments],
-        cwd=course, capture_output=True, text=True, timeout=1800)
-    assert process.returncode == 0, process.stderr[-3000:]
-    return process.stdout
+    return run_grading_command(course, example_class.ASSIGNMENT, *arguments)
 
 
 def table_sizes(course):

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import ASSIGNMENTS, REPO, copy_course
+from conftest import ASSIGNMENTS, REPO, copy_course, run_grading_command
 from fixtures import example_class
 from grading.course import run_nbgrader, scores
 from grading.example_class import write_example_class
@@ -42,11 +42,7 @@ def graded_copy(folder, *options, db_url=None):
     for assignment in ASSIGNMENTS:
         run_nbgrader(root, "generate_assignment", assignment, "--force")
     write_example_class(root, example_class, STUDENTS)
-    process = subprocess.run(
-        [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT, *options],
-        cwd=root, capture_output=True, text=True, timeout=1800)
-    assert process.returncode == 0, process.stderr[-3000:]
-    return root, process.stdout
+    return root, run_grading_command(root, example_class.ASSIGNMENT, *options)
 
 
 @pytest.fixture(scope="module")

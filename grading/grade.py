@@ -69,6 +69,7 @@ class StudentResult:
     reasons: list = field(default_factory=list)
     seconds: float = 0.0
     feedback: bool = False  # whether its feedback file was written
+    retried: bool = False  # graded again because its first worker died
 
     @property
     def total(self):
@@ -335,7 +336,12 @@ def grade_class(root, assignment, submissions=None, csv_name="grades.csv",
 
 
 class Progress:
-    """One line per graded submission: count, score, seconds and time left."""
+    """One line per graded submission: count, a bar, score, seconds, time left.
+
+    [ 7/34] [####----------------] some-student   8/8  (6.1 s; about 2 min left)
+    """
+
+    BAR_WIDTH = 20
 
     def __init__(self, total):
         self.total, self.done = total, 0
@@ -346,9 +352,13 @@ class Progress:
         elapsed = time.monotonic() - self.start
         left = elapsed / self.done * (self.total - self.done)
         maximum = sum(m for _, m in result.points.values())
-        print(f"[{self.done:>{len(str(self.total))}}/{self.total}] "
+        filled = self.BAR_WIDTH * self.done // self.total
+        bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
+        retried = "; retried: its first worker died" if result.retried else ""
+        print(f"[{self.done:>{len(str(self.total))}}/{self.total}] [{bar}] "
               f"{result.student:<30} {result.total:>5g}/{maximum:g}  "
-              f"({result.seconds:.1f} s; about {format_duration(left)} left)", flush=True)
+              f"({result.seconds:.1f} s{retried}; about {format_duration(left)} left)",
+              flush=True)
 
 
 def format_duration(seconds):

@@ -83,9 +83,18 @@ def _run(client, course, assignment, students, report):
         except Exception as error:  # a failure of grading itself, not of the student
             result = StudentResult(student, reasons=[
                 f"not graded: {type(error).__name__}: {error}"])
+        result.retried = _times_lost_with_a_worker(client, future.key) > 0
         if not result.points:  # not graded here: show what the gradebook holds
             read_scores(course, assignment, student, course.release_notebooks(assignment),
                         result, graded=False)
         results[student] = result
         report(result)
     return [results[student] for student in students]
+
+
+def _times_lost_with_a_worker(client, key):
+    """How often the scheduler lost this task with a worker that died."""
+    def suspicious(dask_scheduler, key=key):
+        task = dask_scheduler.tasks.get(key)
+        return task.suspicious if task is not None else 0
+    return client.run_on_scheduler(suspicious)

@@ -7,6 +7,7 @@ worker processes started here on loopback (--scheduler), and in parallel
 with the gradebook on a real PostgreSQL server started here. The
 gradebooks, grades files, feedback and summaries must match."""
 
+import contextlib
 import csv
 import html
 import json
@@ -15,6 +16,7 @@ import pathlib
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,8 +34,8 @@ STUDENTS = ["correct-variants", "he-uses-fan-out", "patches-np-allclose",
             "duplicated-test-cell", "late-by-30-hours"]
 
 
-def graded_copy(folder, *options, db_url=None):
-    """A fresh course with STUDENTS submitted, graded with the given options."""
+def submitted_copy(folder, students=STUDENTS, db_url=None):
+    """A fresh course with the given students' submissions, not yet graded."""
     root = copy_course(folder)
     if db_url:
         with open(root / "nbgrader_config.py", "a") as config:
@@ -41,7 +43,13 @@ def graded_copy(folder, *options, db_url=None):
     shutil.rmtree(root / "release")
     for assignment in ASSIGNMENTS:
         run_nbgrader(root, "generate_assignment", assignment, "--force")
-    write_example_class(root, example_class, STUDENTS)
+    write_example_class(root, example_class, students)
+    return root
+
+
+def graded_copy(folder, *options, db_url=None):
+    """A fresh course with STUDENTS submitted, graded with the given options."""
+    root = submitted_copy(folder, db_url=db_url)
     return root, run_grading_command(root, example_class.ASSIGNMENT, *options)
 
 
@@ -55,32 +63,43 @@ def local_cluster(tmp_path_factory):
     return graded_copy(tmp_path_factory.mktemp("parallel"), "--workers", "2")
 
 
-@pytest.fixture(scope="module")
-def dask_cluster(tmp_path_factory):
-    """A real Dask scheduler and two single-threaded workers on loopback."""
-    folder = tmp_path_factory.mktemp("dask")
+@contextlib.contextmanager
+def running_dask_cluster(folder, workers=2):
+    """A real Dask scheduler and single-threaded workers on loopback.
+
+    Yields the scheduler's address and, by worker name, each worker's process
+    (a nanny and its worker, in a process group of their own).
+    """
     scheduler_file = folder / "scheduler.json"
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-    processes = [subprocess.Popen(
+    scheduler = subprocess.Popen(
         dask + ["--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                 "--scheduler-file", str(scheduler_file)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker_processes = {}
     try:
         address = wait_for_address(scheduler_file)
         # What a worker machine needs: the course environment, and the course's
         # grading package importable (started in the course root).
-        for number in range(2):
-            processes.append(subprocess.Popen(
+        for number in range(workers):
+            worker_processes[f"worker-{number}"] = subprocess.Popen(
                 [sys.executable, "-m", "distributed.cli.dask_worker", address,
                  "--nthreads", "1", "--name", f"worker-{number}", "--no-dashboard"],
                 cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_for_workers(address, 2)
-        yield address
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True)
+        wait_for_workers(address, workers)
+        yield address, worker_processes
     finally:
-        for process in reversed(processes):
+        for process in [*worker_processes.values(), scheduler]:
             process.terminate()
             process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    with running_dask_cluster(tmp_path_factory.mktemp("dask")) as (address, _):
+        yield address
 
 
 def wait_for_address(scheduler_file, seconds=60):
@@ -203,3 +222,73 @@ def test_progress_counts_and_estimates_time_left(local_cluster):
     lines = re.findall(r"^\[(\d+)/(\d+)\] \S+ .*left\)$", output, re.MULTILINE)
     assert [int(done) for done, _ in lines] == list(range(1, len(STUDENTS) + 1))
     assert {int(total) for _, total in lines} == {len(STUDENTS)}
+
+
+# Graded while one of the two workers is killed; one of them makes its kernel
+# exit, so a lost worker is told apart from a student's own crash.
+KILL_TEST_STUDENTS = ["correct-variants", "he-uses-fan-out", "calls-os-exit",
+                      "unchanged-release"]
+
+
+def executing_tasks(client):
+    """{worker name: keys of the tasks it is running right now}."""
+    running = client.run(lambda dask_worker: [str(task.key) for task in
+                                              dask_worker.state.executing])
+    names = {address: worker["name"]
+             for address, worker in client.scheduler_info()["workers"].items()}
+    return {names[address]: keys for address, keys in running.items() if keys}
+
+
+def kill_a_worker_while_it_grades(address, worker_processes, seconds=300):
+    """SIGKILL the process group (nanny, worker, sandboxes) of the first worker
+    seen running a grading task, as if its machine dropped out; return that
+    task's student."""
+    from dask.distributed import Client
+
+    with Client(address, timeout=60) as client:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for name, keys in executing_tasks(client).items():
+                os.killpg(worker_processes[name].pid, signal.SIGKILL)
+                worker_processes[name].wait(timeout=30)
+                return keys[0].removeprefix(f"grade-{example_class.ASSIGNMENT}-")
+            time.sleep(0.1)
+    raise TimeoutError("no worker started grading")
+
+
+def test_a_worker_killed_mid_task_costs_only_a_retry(tmp_path_factory, one_at_a_time):
+    sequential_root, sequential_output = one_at_a_time
+    # Beside the other copies, so that feedback() sees the same paths.
+    root = submitted_copy(tmp_path_factory.mktemp("killed_worker"), KILL_TEST_STUDENTS)
+    cluster_folder = tmp_path_factory.mktemp("killed_worker_dask")
+    with running_dask_cluster(cluster_folder) as (address, worker_processes):
+        grading = subprocess.Popen(
+            [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT,
+             "--scheduler", address],
+            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            killed_student = kill_a_worker_while_it_grades(address, worker_processes)
+            output, errors = grading.communicate(timeout=900)
+        finally:
+            grading.kill()
+    assert grading.returncode == 0, errors[-3000:]
+
+    # The submission the dead worker held was graded again, said so, and every
+    # student got exactly what one-at-a-time grading gave.
+    retried = re.findall(r"^\[.*\] (\S+) .*retried: its first worker died",
+                         output, re.MULTILINE)
+    assert killed_student in retried
+    expected = scores(sequential_root, example_class.ASSIGNMENT, example_class.NOTEBOOK)
+    assert scores(root, example_class.ASSIGNMENT, example_class.NOTEBOOK) == \
+        {student: expected[student] for student in KILL_TEST_STUDENTS}
+    def rows_of_these_students(output):  # columns are as wide as the longest name
+        return [row.split() for row in summary_rows(output)
+                if row.split()[0] in KILL_TEST_STUDENTS]
+    assert rows_of_these_students(output) == rows_of_these_students(sequential_output)
+    expected_feedback = feedback(sequential_root)
+    assert feedback(root) == {page: text for page, text in expected_feedback.items()
+                              if page.parts[1] in KILL_TEST_STUDENTS}
+    # The dead worker's sandbox went down with it.
+    left = subprocess.run(["pgrep", "-f", f"bwrap.*{root}/autograded"],
+                          capture_output=True, text=True)
+    assert left.stdout == ""

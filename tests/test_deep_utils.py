@@ -1,10 +1,14 @@
 """Unit tests of utils/deep_utils.py (the network itself, shared with
 init_utils.py, is gradient-checked for both activations in test_init_utils)."""
 
+import subprocess
+import sys
+
 import matplotlib
 import numpy as np
 import pytest
 
+from conftest import REPO
 from utils import deep_utils, init_utils
 from utils.deep_utils import (accuracy, load_digits_binary, plot_costs,
                               plot_layer_spreads, predict, train)
@@ -73,3 +77,23 @@ def test_plots_have_titles_axis_labels_and_legends():
     ax = plot_layer_spreads({"he": [1.0, 0.9]}, "Spreads")
     assert ax.get_title() == "Spreads" and ax.get_yscale() == "log"
     assert ax.get_xlabel() == "hidden layer" and ax.get_legend()
+
+
+def test_read_digits_gives_exactly_what_scikit_learn_loads():
+    from sklearn.datasets import load_digits
+
+    expected_pixels, expected_digits = load_digits(return_X_y=True)
+    pixels, digits = deep_utils.read_digits()
+    assert pixels.tobytes() == expected_pixels.tobytes()
+    assert pixels.shape == (1797, 64) and pixels.dtype == expected_pixels.dtype
+    assert digits.tolist() == expected_digits.tolist()
+
+
+def test_the_helpers_load_without_scikit_learn():
+    """Every kernel that runs the notebook imports deep_utils; scikit-learn
+    (and SciPy under it) would add about 0.7 s to each."""
+    probe = ("import sys, utils.deep_utils as d; d.load_digits_binary(); "
+             "print(sorted({'sklearn', 'scipy'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO,
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -36,6 +36,7 @@ import nbformat
 from sqlalchemy.exc import SAWarning
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
+from nbgrader.apps.exportapp import ExportApp
 from nbgrader.coursedir import CourseDirectory
 from traitlets import Dict
 from traitlets.config import Configurable
@@ -99,6 +100,19 @@ class Course:
 
     def gradebook(self):
         return Gradebook(self.api.coursedir.db_url)
+
+    def export_grades(self, csv_name):
+        """What `nbgrader export --to csv_name` does, in this process.
+
+        The exporter is the configured ExportApp.plugin_class (nbgrader's
+        CSV one unless the course sets another); a separate `nbgrader export`
+        would pay about 2 s of start-up and imports again.
+        """
+        app = ExportApp(config=self.config, log=self.log)
+        exporter = app.plugin_class(parent=app)
+        exporter.to = str(self.root / csv_name)
+        with self.gradebook() as gradebook:
+            exporter.export(gradebook)
 
     def submitted(self, assignment):
         """Students with a submission folder for assignment, sorted."""
@@ -326,7 +340,7 @@ def grade_class(root, assignment, submissions=None, csv_name="grades.csv",
         from grading.parallel import grade_on_cluster  # Dask only when asked for
         results = grade_on_cluster(course, assignment, students, workers, scheduler,
                                    progress.report)
-    run_nbgrader(course.root, "export", "--to", csv_name)
+    course.export_grades(csv_name)
     print()
     print(summary_table(results))
     print()

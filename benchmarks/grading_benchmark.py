@@ -16,10 +16,16 @@ the ratios:
                           (checks, autograde, feedback, export, summary);
 - command, N workers:     the same with its default, one worker per core.
 
+It also times the submission's notebook alone, executed in one fresh kernel
+with nothing else (best of 3): the work that every way repeats for each
+submission. With C cores no way can take less than that divided by C per
+submission, so the script prints that bound next to the ratios.
+
 This measures; it asserts nothing.
 """
 
 import argparse
+import copy
 import os
 import shutil
 import subprocess
@@ -34,7 +40,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from conftest import copy_course  # noqa: E402
 from fixtures import example_class  # noqa: E402
 from grading.course import run_nbgrader  # noqa: E402
-from grading.submissions import write_submission  # noqa: E402
+from grading.submissions import fill_in, write_submission  # noqa: E402
 
 ASSIGNMENT = example_class.ASSIGNMENT
 
@@ -48,6 +54,22 @@ def fresh_course(folder, copies):
         write_submission(root, f"student-{number:03d}", ASSIGNMENT,
                          example_class.NOTEBOOK + ".ipynb", example_class.CORRECT)
     return root
+
+
+def notebook_alone(root, repeats=3):
+    """Best-of-`repeats` seconds to execute the correct submission in one kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    release = root / "release" / ASSIGNMENT
+    filled = fill_in(nbformat.read(release / (example_class.NOTEBOOK + ".ipynb"),
+                                   as_version=4), example_class.CORRECT)
+    times = []
+    for _ in range(repeats):
+        client = NotebookClient(copy.deepcopy(filled), timeout=600, kernel_name="python3",
+                                resources={"metadata": {"path": str(release)}})
+        times.append(timed(lambda: client.execute(stderr=subprocess.DEVNULL)))
+    return min(times)
 
 
 def timed(action):
@@ -98,13 +120,19 @@ def main():
             root = fresh_course(folder, args.copies)
             seconds[name] = timed(lambda: way(root)) / args.copies
         print(f"{name:<22} {seconds[name]:6.2f} s per submission", flush=True)
+    with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as folder:
+        alone = notebook_alone(fresh_course(folder, 0))
+    cores = os.cpu_count()
+    print(f"{'notebook alone':<22} {alone:6.2f} s in one kernel (best of 3)")
     baseline = seconds["plain autograde"]
     print(f"\n{args.copies} submissions each. Ratios to plain autograde:")
     for name, value in seconds.items():
         print(f"  {name:<22} {value / baseline:5.2f}")
-    default = f"command, {os.cpu_count()} workers"
+    default = f"command, {cores} workers"
     print(f"  {default} / plain three steps: "
           f"{seconds[default] / seconds['plain, three steps']:.2f}")
+    print(f"  bound: notebook alone / {cores} cores: {alone / cores / baseline:5.2f} "
+          f"({alone / cores:.2f} s per submission)")
 
 
 if __name__ == "__main__":

@@ -330,7 +330,7 @@ def grade_class(root, assignment, submissions=None, csv_name="grades.csv",
     if not students:
         raise SystemExit(f"no submissions of {assignment} in {course.root / 'submitted'}")
     print(f"Grading {assignment}: {len(students)} submissions", flush=True)
-    progress = Progress(len(students))
+    progress = Progress(len(students), name_width=max(map(len, students)))
     if workers == 1 and scheduler is None:
         results = []
         for student in students:
@@ -357,8 +357,9 @@ class Progress:
 
     BAR_WIDTH = 20
 
-    def __init__(self, total):
+    def __init__(self, total, name_width=30):
         self.total, self.done = total, 0
+        self.name_width = name_width  # the longest student name, to align the scores
         self.start = time.monotonic()
 
     def report(self, result):
@@ -370,7 +371,7 @@ class Progress:
         bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
         retried = "; retried: its first worker died" if result.retried else ""
         print(f"[{self.done:>{len(str(self.total))}}/{self.total}] [{bar}] "
-              f"{result.student:<30} {result.total:>5g}/{maximum:g}  "
+              f"{result.student:<{self.name_width}} {result.total:>5g}/{maximum:g}  "
               f"({result.seconds:.1f} s{retried}; about {format_duration(left)} left)",
               flush=True)
 

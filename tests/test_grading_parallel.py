@@ -292,3 +292,14 @@ def test_a_worker_killed_mid_task_costs_only_a_retry(tmp_path_factory, one_at_a_
     left = subprocess.run(["pgrep", "-f", f"bwrap.*{root}/autograded"],
                           capture_output=True, text=True)
     assert left.stdout == ""
+
+
+def test_progress_line_shows_a_bar_and_a_retry(capsys):
+    from grading.grade import Progress, StudentResult
+
+    progress = Progress(4, name_width=len("a-longer-name"))
+    progress.report(StudentResult("ann", points={"he": (3, 3), "zeros": (0, 2)},
+                                  seconds=6.04, retried=True))
+    line = capsys.readouterr().out.rstrip("\n")
+    assert re.fullmatch(r"\[1/4\] \[#{5}-{15}\] ann {10} {5}3/5  \(6\.0 s; retried: "
+                        r"its first worker died; about \d+ s left\)", line), line

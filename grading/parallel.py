@@ -20,7 +20,6 @@ result, not a failure.
 
 import functools
 
-import dask
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
@@ -53,19 +52,26 @@ def grade_on_cluster(course, assignment, students, workers, scheduler, report):
 
     Returns the StudentResults in the order of `students`.
     """
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
-        if scheduler:
-            client, cluster = Client(scheduler), None
-        else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
-            client = Client(cluster)
-        try:
-            return _run(client, course, assignment, students, report)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+    if scheduler:
+        client, cluster = Client(scheduler), None
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        # A scheduler started elsewhere has its own setting (Dask's default
+        # is 3 reruns), so set the policy on the scheduler itself.
+        client.run_on_scheduler(_set_allowed_failures, ALLOWED_FAILURES)
+        return _run(client, course, assignment, students, report)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _set_allowed_failures(count, dask_scheduler=None):
+    """On the scheduler: how many workers a task may lose before it errs."""
+    dask_scheduler.allowed_failures = count
 
 
 def _run(client, course, assignment, students, report):
@@ -85,6 +91,8 @@ def _run(client, course, assignment, students, report):
                 f"not graded: {type(error).__name__}: {error}"])
         result.retried = _times_lost_with_a_worker(client, future.key) > 0
         if not result.points:  # not graded here: show what the gradebook holds
+            with course.gradebook() as gradebook:
+                gradebook.update_or_create_student(student)  # grades.csv lists them
             read_scores(course, assignment, student, course.release_notebooks(assignment),
                         result, graded=False)
         results[student] = result

@@ -231,12 +231,19 @@ KILL_TEST_STUDENTS = ["correct-variants", "he-uses-fan-out", "calls-os-exit",
 
 
 def executing_tasks(client):
-    """{worker name: keys of the tasks it is running right now}."""
+    """{worker name: (address, keys of the tasks it is running right now)}."""
+    # A worker killed a moment ago may still be listed: skip what fails.
     running = client.run(lambda dask_worker: [str(task.key) for task in
-                                              dask_worker.state.executing])
+                                              dask_worker.state.executing],
+                         on_error="ignore")
     names = {address: worker["name"]
              for address, worker in client.scheduler_info()["workers"].items()}
-    return {names[address]: keys for address, keys in running.items() if keys}
+    return {names[address]: (address, keys) for address, keys in running.items()
+            if keys and address in names}
+
+
+def scheduler_workers(client):
+    return client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.workers))
 
 
 def kill_a_worker_while_it_grades(address, worker_processes, seconds=300):
@@ -248,9 +255,15 @@ def kill_a_worker_while_it_grades(address, worker_processes, seconds=300):
     with Client(address, timeout=60) as client:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            for name, keys in executing_tasks(client).items():
+            for name, (address, keys) in executing_tasks(client).items():
+                if worker_processes[name].poll() is not None:
+                    continue  # killed already
                 os.killpg(worker_processes[name].pid, signal.SIGKILL)
                 worker_processes[name].wait(timeout=30)
+                # Until the scheduler has noticed, asking the dead worker
+                # anything waits for a connection timeout.
+                while address in scheduler_workers(client):
+                    time.sleep(0.1)
                 return keys[0].removeprefix(f"grade-{example_class.ASSIGNMENT}-")
             time.sleep(0.1)
     raise TimeoutError("no worker started grading")
@@ -292,6 +305,33 @@ def test_a_worker_killed_mid_task_costs_only_a_retry(tmp_path_factory, one_at_a_
     left = subprocess.run(["pgrep", "-f", f"bwrap.*{root}/autograded"],
                           capture_output=True, text=True)
     assert left.stdout == ""
+
+
+def test_a_submission_whose_workers_die_twice_is_reported_not_lost(tmp_path_factory):
+    student = "infinite-loop"  # runs for minutes: plenty of time to find it twice
+    root = submitted_copy(tmp_path_factory.mktemp("killed_twice"), [student])
+    cluster_folder = tmp_path_factory.mktemp("killed_twice_dask")
+    with running_dask_cluster(cluster_folder) as (address, worker_processes):
+        grading = subprocess.Popen(
+            [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT,
+             "--scheduler", address],
+            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # Its first worker dies, then the one it was retried on.
+            killed = [kill_a_worker_while_it_grades(address, worker_processes)
+                      for _ in range(2)]
+            output, errors = grading.communicate(timeout=600)
+        finally:
+            grading.kill()
+    assert killed == [student, student]
+    assert grading.returncode == 0, errors[-3000:]
+    row, = [row for row in summary_rows(output) if row.split()[0] == student]
+    assert row.endswith("not graded: it was running on a worker that died, twice")
+    # grades.csv is still written, and lists the student, with no points.
+    with open(root / "grades.csv", newline="") as file:
+        rows = [row for row in csv.DictReader(file)
+                if row["assignment"] == example_class.ASSIGNMENT]
+    assert [(row["student_id"], float(row["score"])) for row in rows] == [(student, 0.0)]
 
 
 def test_progress_line_shows_a_bar_and_a_retry(capsys):

@@ -269,22 +269,31 @@ def kill_a_worker_while_it_grades(address, worker_processes, seconds=300):
     raise TimeoutError("no worker started grading")
 
 
-def test_a_worker_killed_mid_task_costs_only_a_retry(tmp_path_factory, one_at_a_time):
-    sequential_root, sequential_output = one_at_a_time
-    # Beside the other copies, so that feedback() sees the same paths.
-    root = submitted_copy(tmp_path_factory.mktemp("killed_worker"), KILL_TEST_STUDENTS)
-    cluster_folder = tmp_path_factory.mktemp("killed_worker_dask")
+def grade_while_killing_workers(root, cluster_folder, kills):
+    """Grade root on a fresh loopback cluster of two workers, killing `kills`
+    of them as they grade. Returns the killed tasks' students, and what the
+    command printed to stdout and stderr."""
     with running_dask_cluster(cluster_folder) as (address, worker_processes):
         grading = subprocess.Popen(
             [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT,
              "--scheduler", address],
             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            killed_student = kill_a_worker_while_it_grades(address, worker_processes)
+            killed = [kill_a_worker_while_it_grades(address, worker_processes)
+                      for _ in range(kills)]
             output, errors = grading.communicate(timeout=900)
         finally:
             grading.kill()
     assert grading.returncode == 0, errors[-3000:]
+    return killed, output
+
+
+def test_a_worker_killed_mid_task_costs_only_a_retry(tmp_path_factory, one_at_a_time):
+    sequential_root, sequential_output = one_at_a_time
+    # Beside the other copies, so that feedback() sees the same paths.
+    root = submitted_copy(tmp_path_factory.mktemp("killed_worker"), KILL_TEST_STUDENTS)
+    (killed_student,), output = grade_while_killing_workers(
+        root, tmp_path_factory.mktemp("killed_worker_dask"), kills=1)
 
     # The submission the dead worker held was graded again, said so, and every
     # student got exactly what one-at-a-time grading gave.
@@ -310,21 +319,10 @@ def test_a_worker_killed_mid_task_costs_only_a_retry(tmp_path_factory, one_at_a_
 def test_a_submission_whose_workers_die_twice_is_reported_not_lost(tmp_path_factory):
     student = "infinite-loop"  # runs for minutes: plenty of time to find it twice
     root = submitted_copy(tmp_path_factory.mktemp("killed_twice"), [student])
-    cluster_folder = tmp_path_factory.mktemp("killed_twice_dask")
-    with running_dask_cluster(cluster_folder) as (address, worker_processes):
-        grading = subprocess.Popen(
-            [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT,
-             "--scheduler", address],
-            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            # Its first worker dies, then the one it was retried on.
-            killed = [kill_a_worker_while_it_grades(address, worker_processes)
-                      for _ in range(2)]
-            output, errors = grading.communicate(timeout=600)
-        finally:
-            grading.kill()
+    # Its first worker dies, then the one it was retried on.
+    killed, output = grade_while_killing_workers(
+        root, tmp_path_factory.mktemp("killed_twice_dask"), kills=2)
     assert killed == [student, student]
-    assert grading.returncode == 0, errors[-3000:]
     row, = [row for row in summary_rows(output) if row.split()[0] == student]
     assert row.endswith("not graded: it was running on a worker that died, twice")
     # grades.csv is still written, and lists the student, with no points.

@@ -45,8 +45,10 @@ c.ClearHiddenTests.end_test_delimeter = "### END HIDDEN TESTS"
 # a 15,000-iteration training, takes 1-3 s; a stuck cell is stopped after this.
 c.Execute.timeout = 60
 
-# Autograding runs student code in a sandboxed kernel: no network, a read-only
-# file system outside the submission's folder, and limits (grading/sandbox.py).
+# Autograding runs student code in a sandboxed kernel (grading/sandbox.py): it
+# sees only the system, the Python installation and its own folder (not the
+# rest of the course, the gradebook or this file), a clean environment, no
+# network, and limits.
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute if step is Execute else step
     for step in Autograde.class_traits()["autograde_preprocessors"].default()

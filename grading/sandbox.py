@@ -5,18 +5,27 @@ started inside bubblewrap (Linux namespaces) under resource limits:
 
 - no network: the kernel gets its own empty network namespace, so it talks to
   nbgrader over Unix sockets (ZeroMQ's ipc transport) instead of TCP;
-- a read-only file system, except the submission's own folder, a private
-  /tmp and the folder holding the kernel's sockets;
+- an allow-listed file system: the kernel sees the system's programs and
+  libraries (SYSTEM_PATHS) and the Python installation, read-only; the
+  submission's own folder, writable, with its notebooks (which hold the
+  hidden tests once nbgrader has put them back) replaced by empty files; a
+  private /tmp; and the folder holding the kernel's sockets. Nothing else
+  exists for it: not the rest of the course (source, release, other
+  students, the gradebook, the configuration), nor home folders, /srv,
+  /var, /opt or /mnt, wherever the course lives;
+- a clean environment: the kernel's variables are set from scratch
+  (kernel_environment), so nothing the grader exported reaches student code;
 - its own process namespace: when the kernel stops, everything it started
   stops with it;
 - limits (setrlimit) on address space, CPU seconds and number of processes.
   The process limit counts every process of the kernel's user, so when
   grading as root the kernel runs as an unprivileged user (`nobody`).
 
-Not isolated: reading files that the grading user may read (the course's
-source notebooks included, unless the file system hides them), and the
-kernel's share of the machine's CPU while it runs, which only the per-cell
-timeout and the CPU-seconds limit bound.
+Not isolated: the kernel's share of the machine's CPU while it runs, which
+only the per-cell timeout and the CPU-seconds limit bound; and what the
+student's code can see inside its own kernel, where the hidden tests run
+after it (code that prints the cells run after it shows them in its own
+outputs).
 
 nbgrader uses this through `SandboxedExecute`, configured in
 nbgrader_config.py; the limits are traits of `SandboxKernelManager`.
@@ -28,12 +37,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 
 class SandboxError(RuntimeError):
@@ -54,76 +64,142 @@ def user_task_count(uid):
     return count
 
 
-def closed_ancestors(path):
-    """Folders above path that other users may not enter (such as /root)."""
-    closed = []
+# What a kernel may read of the machine: programs, libraries, fonts and
+# shared data under /usr (with the top-level links into it), and from /etc only
+# what the dynamic linker, fontconfig and time zones read. (/etc/passwd and
+# /etc/group are replaced by ones that name only the kernel's user: see
+# account_files.)
+SYSTEM_PATHS = [
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
+    "/etc/fonts", "/etc/localtime", "/etc/nsswitch.conf",
+]
+
+# Grader settings that may sit in a configuration folder the kernel can see
+# (such as <venv>/etc/jupyter): a database URL with its password, say.
+GRADER_CONFIG_FILES = ["nbgrader_config.py", "nbgrader_config.json"]
+
+
+def is_within(path, folder):
+    """True when path is folder or lies below it (both absolute, normalized)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def python_folders(kernel_cmd=()):
+    """The folders of the Python that runs the kernel (a venv and its base).
+
+    The grading process's own installation, and the one of the kernel's
+    interpreter when its spec names another by absolute path.
+    """
+    folders = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
+    if kernel_cmd and os.path.isabs(kernel_cmd[0]):
+        for executable in (kernel_cmd[0], os.path.realpath(kernel_cmd[0])):
+            folders.add(os.path.dirname(os.path.dirname(os.path.normpath(executable))))
+    return sorted(folders)
+
+
+def parent_folders(path, made):
+    """bubblewrap arguments that make the folders above path, open to all.
+
+    The sandbox's root is an empty file system: each folder on the way to a
+    mounted path is made there, empty, and mode 0755 (bubblewrap's own
+    default, 0700, would shut out a kernel that runs as another user).
+    made holds the folders made so far, and is updated.
+    """
+    arguments, between = [], []
     parent = os.path.dirname(path)
-    while parent != os.path.dirname(parent):
-        if not os.stat(parent).st_mode & 0o001:
-            closed.append(parent)
+    while parent != "/":
+        between.append(parent)
         parent = os.path.dirname(parent)
-    return closed
-
-
-def reachable_binds(paths):
-    """bubblewrap arguments that let an unprivileged kernel reach paths.
-
-    A folder such as /root (mode 700) would hide a Python installed under
-    it: it is covered with an empty tmpfs, the folders down to each path are
-    made again, open to all, and the paths are mounted back in.
-    """
-    closed = sorted({folder for path in paths for folder in closed_ancestors(path)})
-    arguments = []
-    for folder in closed:
-        arguments += ["--perms", "0755", "--tmpfs", folder]
-    if not closed:
-        return arguments
-    made = set()
-    for path in paths:
-        between = []
-        parent = os.path.dirname(path)
-        while parent not in closed and parent != os.path.dirname(parent):
-            between.append(parent)
-            parent = os.path.dirname(parent)
-        if parent not in closed:
-            continue  # nothing above this path is closed
-        for folder in reversed(between):
-            if folder not in made:
-                arguments += ["--perms", "0755", "--dir", folder]
-                made.add(folder)
-        arguments += ["--ro-bind", path, path]
+    for folder in reversed(between):
+        if folder not in made:
+            arguments += ["--perms", "0755", "--dir", folder]
+            made.add(folder)
     return arguments
 
 
-def binds_in_private_tmp(paths, option):
-    """bubblewrap arguments that mount paths (option: --bind or --ro-bind).
+def allow_list_mounts(read_only, read_write, replaced=None):
+    """bubblewrap arguments for a file system that shows only what is listed.
 
-    A path inside /tmp lies in the kernel's private /tmp, where bubblewrap
-    would make its missing parent folders with mode 700: they are made here
-    first, open to all users.
+    read_only: paths shown read-only (a missing one is left out; a link,
+    such as /bin -> usr/bin, is made again as a link). read_write: folders
+    shown writable, such as the submission's folder. replaced: {path: file
+    shown there instead}, read-only, such as an empty file in place of a
+    notebook that holds hidden tests. Everything else does not exist for the kernel: the
+    root is an empty tmpfs, /tmp a private one, /dev and /proc its own.
     """
-    arguments, made = [], set()
-    for path in paths:
-        parents = []
-        parent = os.path.dirname(path)
-        while parent != "/tmp" and parent.startswith("/tmp/"):
-            parents.append(parent)
-            parent = os.path.dirname(parent)
-        for folder in reversed(parents):
-            if folder not in made:
-                arguments += ["--perms", "0755", "--dir", folder]
-                made.add(folder)
-        arguments += [option, path, path]
-    return arguments
+    shown = [os.path.normpath(path) for path in read_only if os.path.lexists(path)]
+    for path in read_write:
+        for folder in shown:
+            if is_within(path, folder) and not os.path.islink(folder):
+                raise SandboxError(f"{path} lies inside {folder}, which the sandbox shows "
+                                   "to student code: keep the course outside it")
+    arguments = ["--dev", "/dev",
+                 "--perms", "1777", "--tmpfs", "/dev/shm",  # multiprocessing's semaphores
+                 "--proc", "/proc",
+                 "--perms", "1777", "--tmpfs", "/tmp"]
+    made = {"/dev", "/proc", "/tmp"}
+    mounted = []
+    for path in sorted(shown):
+        if any(is_within(path, folder) for folder in mounted):
+            continue  # already shown with a folder above it
+        arguments += parent_folders(path, made)
+        if os.path.islink(path):
+            arguments += ["--symlink", os.readlink(path), path]
+        else:
+            arguments += ["--ro-bind", path, path]
+            mounted.append(path)
+    for path in read_write:
+        arguments += parent_folders(path, made) + ["--bind", path, path]
+    for path, replacement in sorted((replaced or {}).items()):
+        arguments += parent_folders(path, made) + ["--ro-bind", replacement, path]
+    # The empty root and the folders made in it take no writes either.
+    return arguments + ["--remount-ro", "/"]
 
 
-def python_folders():
-    """The folders of the Python that runs the kernel (a venv and its base)."""
-    return sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)})
+def grader_config_files(folders):
+    """nbgrader configuration files in Jupyter's configuration folders below folders."""
+    from jupyter_core.paths import jupyter_config_path
+
+    found = []
+    for config_folder in jupyter_config_path():
+        config_folder = os.path.realpath(config_folder)
+        if any(is_within(config_folder, folder) for folder in folders):
+            found += [os.path.join(config_folder, name) for name in GRADER_CONFIG_FILES
+                      if os.path.isfile(os.path.join(config_folder, name))]
+    return found
 
 
-def bubblewrap_command(command, workdir, socket_dir, as_root):
-    """command wrapped in bubblewrap: read-only root, writable workdir, no network.
+def account_files(folder, uid, gid):
+    """{/etc/passwd: ..., /etc/group: ...}: files in folder naming only root and uid.
+
+    The machine's own would list every account of a shared server (students'
+    names among them); Python and IPython only look up the kernel's user.
+    """
+    import grp
+
+    try:
+        user, group = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
+    except KeyError:
+        user = group = "grader"
+    files = {"/etc/passwd": (f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                             f"{user}:x:{uid}:{gid}:{user}:/tmp:/usr/sbin/nologin\n"),
+             "/etc/group": f"root:x:0:\n{group}:x:{gid}:\n"}
+    written = {}
+    for target, text in files.items():
+        written[target] = os.path.join(folder, os.path.basename(target))
+        with open(written[target], "w") as file:
+            file.write(text)
+    return written
+
+
+def notebooks_in(folder):
+    """Every notebook below folder (the one being graded holds the hidden tests)."""
+    return sorted(str(path) for path in Path(folder).rglob("*.ipynb") if path.is_file())
+
+
+def bubblewrap_command(command, mounts, workdir, as_root):
+    """command wrapped in bubblewrap: its own namespaces, the file system of mounts.
 
     Run by root, bubblewrap needs no user namespace (the command drops to a
     plain user itself); run by anyone else, it makes one.
@@ -134,34 +210,36 @@ def bubblewrap_command(command, workdir, socket_dir, as_root):
                            "or `apt-get install bubblewrap`")
     if as_root:
         namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net",
-                      "--unshare-uts", "--unshare-cgroup-try",
-                      *reachable_binds(python_folders())]
+                      "--unshare-uts", "--unshare-cgroup-try"]
     else:
         namespaces = ["--unshare-all"]  # user, ipc, pid, net, uts and cgroup
-    return [bwrap,
-            "--ro-bind", "/", "/",
-            *namespaces,
-            "--dev", "/dev",
-            "--perms", "1777", "--tmpfs", "/dev/shm",  # for multiprocessing's semaphores
-            "--proc", "/proc",
-            "--perms", "1777", "--tmpfs", "/tmp",  # private; before binds that may lie in /tmp
-            # A Python installed in /tmp (a venv in a CI checkout) stays visible.
-            *binds_in_private_tmp([folder for folder in python_folders()
-                                   if folder.startswith("/tmp/")], "--ro-bind"),
-            *binds_in_private_tmp([workdir, socket_dir], "--bind"),
-            "--die-with-parent",
-            "--chdir", workdir,
-            "--setenv", "HOME", "/tmp",
-            "--setenv", "IPYTHONDIR", os.path.join(socket_dir, "ipython"),
-            "--setenv", "MPLCONFIGDIR", os.path.join(socket_dir, "matplotlib"),
-            "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-            # ipykernel would watch a parent it cannot see from its own process
-            # namespace; --die-with-parent does that job instead.
+    return [bwrap, *namespaces, *mounts, "--chdir", workdir, "--die-with-parent",
+            # jupyter_client adds the grader's process id: ipykernel would watch a
+            # parent it cannot see from its own process namespace and exit;
+            # --die-with-parent does that job instead.
             "--unsetenv", "JPY_PARENT_PID",
-            # The notebook imports its helpers from its own folder, whatever
-            # the grader's environment adds (a Dask worker's PYTHONPATH, say).
-            "--unsetenv", "PYTHONPATH", "--unsetenv", "PYTHONSTARTUP",
             "--", *command]
+
+
+def kernel_environment(socket_dir, path_folders, passed_names):
+    """The kernel's whole environment: what Python, IPython and matplotlib need.
+
+    Nothing else of the grader's environment (database passwords, tokens,
+    cloud credentials) reaches student code; only the variables named in
+    passed_names are copied from it, when set.
+    """
+    environment = {
+        "PATH": os.pathsep.join([*path_folders, "/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "IPYTHONDIR": os.path.join(socket_dir, "ipython"),
+        "MPLCONFIGDIR": os.path.join(socket_dir, "matplotlib"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    environment.update({name: os.environ[name] for name in passed_names
+                        if name in os.environ})
+    return environment
 
 
 STARTUP_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_startup.py")
@@ -205,6 +283,15 @@ class SandboxKernelManager(AsyncKernelManager):
                                      "those its user already has.").tag(config=True)
     user = Unicode("nobody", help="Unprivileged user that runs the kernel when "
                                   "grading as root.").tag(config=True)
+    system_paths = List(Unicode(), default_value=SYSTEM_PATHS,
+                        help="Paths of the machine that student code may read (the "
+                             "Python installation is added to them).").tag(config=True)
+    passed_environment = List(
+        Unicode(),
+        default_value=["LANG", "LC_ALL", "TZ", "MPLBACKEND", "NBGRADER_EXECUTION",
+                       "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"],
+        help="Variables of the grader's environment copied into the kernel's "
+             "(when set); the kernel sees no other.").tag(config=True)
 
     _socket_dir = None
 
@@ -224,31 +311,46 @@ class SandboxKernelManager(AsyncKernelManager):
             # reach bubblewrap, not the kernel inside it.
             self.kernel_spec.interrupt_mode = "message"
             workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
-            kernel_cmd = self._sandboxed(kernel_cmd, workdir)
+            pythons = python_folders(kernel_cmd)
+            programs = [os.path.dirname(kernel_cmd[0])] if os.path.isabs(kernel_cmd[0]) else []
+            programs += [os.path.join(sys.prefix, "bin")]
+            # bubblewrap itself starts from the clean environment too: in a user
+            # namespace the kernel could read its parent's /proc/1/environ.
+            kwargs["env"] = kernel_environment(self._socket_dir, dict.fromkeys(programs),
+                                               self.passed_environment)
+            kernel_cmd = self._sandboxed(kernel_cmd, workdir, pythons)
             # The kernel's own console (its banner, messages of forked copies)
             # is noise in a grading run; students' output travels over ZeroMQ.
             kwargs["stdout"] = kwargs["stderr"] = subprocess.DEVNULL
         return await super()._async_launch_kernel(kernel_cmd, **kwargs)
 
-    def _sandboxed(self, kernel_cmd, workdir):
-        copy_font_cache(os.path.join(self._socket_dir, "matplotlib"))
-        prepare_ipython_dir(os.path.join(self._socket_dir, "ipython"))
+    def _sandboxed(self, kernel_cmd, workdir, pythons):
         as_root = os.getuid() == 0
         if as_root:
             # RLIMIT_NPROC does not apply to root: the kernel runs as a plain user
             # who may add files to the submission's folder (not change its files).
             account = pwd.getpwnam(self.user)
+            uid, gid = account.pw_uid, account.pw_gid
+            kernel_cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}",
+                          "--clear-groups", "--", *kernel_cmd]
+        else:
+            uid, gid = os.getuid(), os.getgid()
+        copy_font_cache(os.path.join(self._socket_dir, "matplotlib"))
+        prepare_ipython_dir(os.path.join(self._socket_dir, "ipython"))
+        replaced = account_files(self._socket_dir, uid, gid)
+        # The notebook being graded lies in workdir with its hidden tests put back.
+        empty = os.path.join(self._socket_dir, "hidden-while-grading")
+        open(empty, "w").close()
+        shown = [*self.system_paths, *pythons]
+        for path in notebooks_in(workdir) + grader_config_files(shown):
+            replaced[path] = empty
+        if as_root:
             for folder, _, files in os.walk(self._socket_dir):
                 for path in [folder] + [os.path.join(folder, name) for name in files]:
-                    os.chown(path, account.pw_uid, account.pw_gid)
-            os.chown(workdir, account.pw_uid, account.pw_gid)
-            kernel_cmd = ["setpriv", f"--reuid={account.pw_uid}",
-                          f"--regid={account.pw_gid}", "--clear-groups", "--",
-                          *kernel_cmd]
-            uid = account.pw_uid
-        else:
-            uid = os.getuid()
-        command = bubblewrap_command(kernel_cmd, workdir, self._socket_dir, as_root)
+                    os.chown(path, uid, gid)
+            os.chown(workdir, uid, gid)
+        mounts = allow_list_mounts(shown, [workdir, self._socket_dir], replaced)
+        command = bubblewrap_command(kernel_cmd, mounts, workdir, as_root)
         processes = user_task_count(uid) + self.max_processes
         return limits_command(command, self.memory_mb, self.cpu_seconds, processes)
 

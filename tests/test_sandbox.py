@@ -3,6 +3,7 @@ isolates, measured from inside a real kernel; and the small pieces that
 turn errors and lateness into scores and reasons."""
 
 import os
+import sys
 
 import nbformat
 import pytest
@@ -12,7 +13,9 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from grading.grade import exercise_names
 from grading.late import penalty_for
 from grading.reasons import describe_error, lost_point_reasons
-from grading.sandbox import SandboxedExecute, SandboxKernelManager, binds_in_private_tmp
+from grading.sandbox import (SandboxedExecute, SandboxError, SandboxKernelManager,
+                             allow_list_mounts, grader_config_files, kernel_environment,
+                             parent_folders)
 from grading.submissions import inspect_submission
 
 PROBES = {
@@ -23,10 +26,13 @@ PROBES = {
     "pid": "print(os.getpid() < 10)",  # its own process namespace
     "write_here": "open('here.txt', 'w').write('ok'); print('ok')",
     "write_outside": "open(OUTSIDE, 'w').write('gone')",
-    "write_system": "open('/var/tmp/written-by-a-student.txt', 'w').write('gone')",
+    "write_system": "open('/usr/local/written-by-a-student.txt', 'w').write('gone')",
+    "write_root": "open('/written-by-a-student.txt', 'w').write('gone')",
     "network": "import socket; socket.create_connection(('1.1.1.1', 53), timeout=3)",
     "name_lookup": "socket.getaddrinfo('pypi.org', 443)",
     "subprocess": "import subprocess; print(subprocess.run(['true']).returncode)",
+    "accounts": "print(open('/etc/passwd').read().count(':x:'))",
+    "python_neighbours": f"print(sorted(os.listdir({os.path.dirname(sys.prefix)!r})))",
     "fork": "pid = os.fork()\nos.waitpid(pid, 0)[1] >> 8",
 }
 
@@ -77,14 +83,23 @@ def test_kernel_writes_only_in_its_folder(probed):
     assert error(outputs["write_outside"])[0] == "FileNotFoundError"
     assert not outside.exists()
     assert error(outputs["write_system"]) == (
-        "OSError", "[Errno 30] Read-only file system: '/var/tmp/written-by-a-student.txt'")
-    assert not os.path.exists("/var/tmp/written-by-a-student.txt")
+        "OSError", "[Errno 30] Read-only file system: '/usr/local/written-by-a-student.txt'")
+    assert error(outputs["write_root"]) == (
+        "OSError", "[Errno 30] Read-only file system: '/written-by-a-student.txt'")
+    assert not os.path.exists("/usr/local/written-by-a-student.txt")
 
 
 def test_kernel_has_no_network(probed):
     outputs, _, _ = probed
     assert error(outputs["network"])[0] == "OSError"  # Network is unreachable
     assert error(outputs["name_lookup"])[0] == "gaierror"
+
+
+def test_kernel_sees_no_other_account_and_nothing_beside_python(probed):
+    outputs, _, _ = probed
+    assert text(outputs["accounts"]) == "2"  # root and the kernel's user
+    # Beside the Python environment (the course's .venv, say) nothing is shown.
+    assert text(outputs["python_neighbours"]) == str([os.path.basename(sys.prefix)])
 
 
 def test_programs_run_but_forked_kernels_end_at_once(probed):
@@ -94,14 +109,59 @@ def test_programs_run_but_forked_kernels_end_at_once(probed):
     assert outputs["fork"][0]["data"]["text/plain"] == "70"
 
 
-def test_bind_folders_in_the_private_tmp_are_reachable():
-    arguments = binds_in_private_tmp(["/tmp/course/autograded/alice", "/tmp/kernel"],
-                                     "--bind")
-    assert arguments == ["--perms", "0755", "--dir", "/tmp/course",
-                         "--perms", "0755", "--dir", "/tmp/course/autograded",
-                         "--bind", "/tmp/course/autograded/alice",
-                         "/tmp/course/autograded/alice",
-                         "--bind", "/tmp/kernel", "/tmp/kernel"]
+def test_folders_above_a_mount_are_made_open_to_all():
+    made = {"/srv"}
+    assert parent_folders("/srv/course/autograded/alice", made) == [
+        "--perms", "0755", "--dir", "/srv/course",
+        "--perms", "0755", "--dir", "/srv/course/autograded"]
+    assert parent_folders("/srv/course/autograded/bob", made) == []  # made once
+
+
+def test_the_file_system_shows_only_what_is_listed(tmp_path):
+    venv = tmp_path / "course" / ".venv"
+    workdir = tmp_path / "course" / "autograded" / "alice" / "initialization"
+    for folder in (venv / "bin", workdir):
+        folder.mkdir(parents=True)
+    (tmp_path / "bin").symlink_to("usr/bin")
+    arguments = allow_list_mounts(
+        [str(tmp_path / "bin"), str(venv), str(venv / "bin"), str(tmp_path / "missing")],
+        [str(workdir)], {str(workdir / "Initialization.ipynb"): "/tmp/k/empty"})
+    mounts = [arguments[i:i + 3] for i, word in enumerate(arguments)
+              if word in ("--ro-bind", "--bind", "--symlink")]
+    assert mounts == [
+        ["--symlink", "usr/bin", str(tmp_path / "bin")],
+        ["--ro-bind", str(venv), str(venv)],  # venv/bin is inside it; missing is left out
+        ["--bind", str(workdir), str(workdir)],
+        ["--ro-bind", "/tmp/k/empty", str(workdir / "Initialization.ipynb")],
+    ]
+    # The course folder is only an empty folder made on the way to those mounts.
+    made = [arguments[i + 1] for i, word in enumerate(arguments) if word == "--dir"]
+    assert str(tmp_path / "course") in made
+    assert arguments[-2:] == ["--remount-ro", "/"]
+
+
+def test_a_course_inside_a_shown_folder_is_refused():
+    with pytest.raises(SandboxError, match="lies inside /usr"):
+        allow_list_mounts(["/usr"], ["/usr/local/course/autograded/alice/initialization"])
+
+
+def test_grader_configuration_beside_python_is_found_to_be_hidden(tmp_path, monkeypatch):
+    config = tmp_path / "venv" / "etc" / "jupyter"
+    config.mkdir(parents=True)
+    (config / "nbgrader_config.py").write_text("c.CourseDirectory.db_url = 'secret'")
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(config))
+    assert grader_config_files([str(tmp_path / "venv")]) == [str(config / "nbgrader_config.py")]
+    assert grader_config_files([str(tmp_path / "elsewhere")]) == []
+
+
+def test_the_kernel_environment_is_built_from_scratch(monkeypatch):
+    monkeypatch.setenv("DATABASE_PASSWORD", "secret")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    environment = kernel_environment("/tmp/k", ["/opt/venv/bin"], ["MPLBACKEND", "TZ"])
+    assert "DATABASE_PASSWORD" not in environment
+    assert environment["MPLBACKEND"] == "Agg"
+    assert environment["PATH"].startswith("/opt/venv/bin:")
+    assert environment["HOME"] == "/tmp"
 
 
 def test_nbgrader_uses_the_sandbox_when_autograding():

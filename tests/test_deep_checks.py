@@ -96,7 +96,7 @@ def test_a_wrong_method_is_named(method, wrong_rule, diagnosis):
 
 @pytest.mark.parametrize("unknown, diagnosis", [
     (lambda method: None, "Method error"),
-    (lambda method: {}[method], "Error type error: an unknown method raised KeyError"),
+    (lambda method: {}[method], "Error type error: the unknown method 'uniform' raised KeyError"),
     (lambda method: (_ for _ in ()).throw(ValueError("bad method")), "Message error"),
 ])
 def test_an_unknown_method_must_raise_a_clear_value_error(unknown, diagnosis):
@@ -104,6 +104,15 @@ def test_an_unknown_method_must_raise_a_clear_value_error(unknown, diagnosis):
     initialize_parameters = lambda dims, method: (  # noqa: E731
         initialize(dims, method) if method != "uniform" else unknown(method))
     with pytest.raises(AssertionError, match=diagnosis):
+        check_initializer_by_method(initialize_parameters)
+
+
+def test_a_method_name_in_capitals_must_be_refused_not_lowered():
+    lowered = by_method()
+
+    def initialize_parameters(layers_dims, method):
+        return lowered(layers_dims, method.lower())
+    with pytest.raises(AssertionError, match=r"'Xavier'\) returned without complaint.*no method.lower"):
         check_initializer_by_method(initialize_parameters)
 
 
@@ -153,3 +162,16 @@ def test_spreads_before_the_activation_are_named():
         return result
     with pytest.raises(AssertionError, match="before the activation"):
         check_activation_stds(before)
+
+
+@pytest.mark.parametrize("student, diagnosis", [
+    (lambda X, parameters, activation: (_ for _ in ()).throw(NotImplementedError()),
+     r"Answer error: .*Replace the line `raise NotImplementedError\(\)`"),
+    (lambda X, parameters, activation: [
+        np.std(forward_propagation(X, parameters, activation)[1][f"A{l}"])
+        for l in range(1, len(parameters))],  # L = len(parameters): twice the layers
+     r"Key error: your function looked up 'A5'.*len\(parameters\) // 2 = 4"),
+])
+def test_activation_stds_errors_become_instructions(student, diagnosis):
+    with pytest.raises(AssertionError, match=diagnosis):
+        check_activation_stds(student)

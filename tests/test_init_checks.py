@@ -198,3 +198,21 @@ def test_a_changing_seed_is_caught_on_the_second_call():
         return make_initializer(he, seed=3 if len(calls) == 1 else len(calls))(layers_dims)
     with pytest.raises(AssertionError, match="Seed error|Value error"):
         check_he_initializer(reseeds_with_call_count)
+
+
+def test_an_unanswered_exercise_says_what_to_replace():
+    def initialize_parameters_he(layers_dims):
+        raise NotImplementedError()
+    with pytest.raises(AssertionError, match=r"Answer error: .*raise NotImplementedError"):
+        check_he_initializer(initialize_parameters_he)
+
+
+def test_float32_weights_turned_back_into_float64_are_named():
+    def initialize_parameters_he(layers_dims):
+        np.random.seed(3)
+        return {key: value for l in range(1, len(layers_dims)) for key, value in (
+            (f"W{l}", np.random.randn(layers_dims[l], layers_dims[l - 1]).astype(np.float32)
+             * np.sqrt(2 / layers_dims[l - 1])),
+            (f"b{l}", np.zeros((layers_dims[l], 1))))}
+    with pytest.raises(AssertionError, match="Precision error: .*float32"):
+        check_he_initializer(initialize_parameters_he)

@@ -1,0 +1,300 @@
+"""Fair grading: an answer passes an exercise's visible checks exactly when
+it passes its hidden tests.
+
+Each graded function has a bank of answers a student might write: correct
+ones in other words, and debatable or wrong ones (letter case, dtype, numpy's
+newer Generator API, ddof=1, a wrong layer count, ...). Every answer is
+written into the instructor notebook's solution cell and run the way nbgrader
+runs it, in process: the locked imports cell, the solution cell, then the
+test cell's visible part and, separately, the whole test cell with its hidden
+tests. An answer that would lose points must fail a visible check first,
+with a message; one that passes the visible checks must keep its points.
+"""
+
+import contextlib
+import io
+import re
+
+import nbformat
+import pytest
+
+from conftest import REPO
+from grading.submissions import fill_in
+
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+
+# ------------------------------------------------------- the answer banks
+# Answers to the first assignment's three functions go inside their
+# `for l in range(1, L):` loop; the others replace the whole solution.
+
+ZEROS = {
+    "np.zeros": """
+parameters[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1]))
+parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
+""",
+    "np.full with 0.0": """
+parameters[f"W{l}"] = np.full((layers_dims[l], layers_dims[l - 1]), 0.0)
+parameters[f"b{l}"] = np.full((layers_dims[l], 1), 0.0)
+""",
+    "zeros times a draw": """
+parameters[f"W{l}"] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * 0
+parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
+""",
+    "not answered": "raise NotImplementedError()",
+    "integer zeros": """
+parameters[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1]), dtype=int)
+parameters[f"b{l}"] = np.zeros((layers_dims[l], 1), dtype=int)
+""",
+    "float32 zeros": """
+parameters[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1]), dtype=np.float32)
+parameters[f"b{l}"] = np.zeros((layers_dims[l], 1), dtype=np.float32)
+""",
+    "transposed": """
+parameters[f"W{l}"] = np.zeros((layers_dims[l - 1], layers_dims[l]))
+parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
+""",
+    "flat bias": """
+parameters[f"W{l}"] = np.zeros((layers_dims[l], layers_dims[l - 1]))
+parameters[f"b{l}"] = np.zeros(layers_dims[l])
+""",
+    "lists": """
+parameters[f"W{l}"] = [[0.0] * layers_dims[l - 1] for _ in range(layers_dims[l])]
+parameters[f"b{l}"] = [[0.0] for _ in range(layers_dims[l])]
+""",
+}
+
+
+def scaled_draws(scale, draw="np.random.randn(layers_dims[l], layers_dims[l - 1])"):
+    return f"""
+parameters[f"W{{l}}"] = {draw} * {scale}
+parameters[f"b{{l}}"] = np.zeros((layers_dims[l], 1))
+"""
+
+
+RANDOM = {
+    "randn * 10": scaled_draws("10"),
+    "10.0 * standard_normal": scaled_draws(
+        "10.0", "np.random.standard_normal((layers_dims[l], layers_dims[l - 1]))"),
+    "normal(0, 10)": scaled_draws(
+        "1", "np.random.normal(0, 10, size=(layers_dims[l], layers_dims[l - 1]))"),
+    "float32": scaled_draws(
+        "np.float32(10)", "np.random.randn(layers_dims[l], layers_dims[l - 1]).astype(np.float32)"),
+    "default_rng": scaled_draws(
+        "10", "np.random.default_rng(3).standard_normal((layers_dims[l], layers_dims[l - 1]))"),
+    "seed again in the loop": "np.random.seed(3)\n" + scaled_draws("10"),
+    "uniform shifted to mean 0": scaled_draws(
+        "10", "(np.random.rand(layers_dims[l], layers_dims[l - 1]) - 0.5)"),
+    "times 0.01": scaled_draws("0.01"),
+    "no scale": scaled_draws("1"),
+}
+
+HE = {
+    "sqrt(2 / n)": scaled_draws("np.sqrt(2 / layers_dims[l - 1])"),
+    "sqrt(2) / sqrt(n)": scaled_draws("np.sqrt(2) / np.sqrt(layers_dims[l - 1])"),
+    "(2 / n) ** 0.5": scaled_draws("(2 / layers_dims[l - 1]) ** 0.5"),
+    "math.sqrt": "import math\n" + scaled_draws("math.sqrt(2 / layers_dims[l - 1])"),
+    "normal with the scale": scaled_draws(
+        "1", "np.random.normal(0, np.sqrt(2 / layers_dims[l - 1]), "
+             "(layers_dims[l], layers_dims[l - 1]))"),
+    "fan-out": scaled_draws("np.sqrt(2 / layers_dims[l])"),
+    "no square root": scaled_draws("2 / layers_dims[l - 1]"),
+    "Xavier's scale": scaled_draws("np.sqrt(1 / layers_dims[l - 1])"),
+    "Glorot's average": scaled_draws("np.sqrt(2 / (layers_dims[l - 1] + layers_dims[l]))"),
+    "integer division": scaled_draws("np.sqrt(2 // layers_dims[l - 1])"),
+    "default_rng": scaled_draws(
+        "np.sqrt(2 / layers_dims[l - 1])",
+        "np.random.default_rng(3).standard_normal((layers_dims[l], layers_dims[l - 1]))"),
+}
+
+XAVIER = {
+    "sqrt(1 / n)": scaled_draws("np.sqrt(1 / layers_dims[l - 1])"),
+    "1 / sqrt(n)": scaled_draws("1 / np.sqrt(layers_dims[l - 1])"),
+    "n ** -0.5": scaled_draws("layers_dims[l - 1] ** -0.5"),
+    "normal with the scale": scaled_draws(
+        "1", "np.random.normal(0, 1 / np.sqrt(layers_dims[l - 1]), "
+             "(layers_dims[l], layers_dims[l - 1]))"),
+    "He's scale": HE["sqrt(2 / n)"],
+    "Glorot's average": HE["Glorot's average"],
+    "fan-out": scaled_draws("np.sqrt(1 / layers_dims[l])"),
+    "no square root": scaled_draws("1 / layers_dims[l - 1]"),
+    "float32": scaled_draws(
+        "np.sqrt(1 / layers_dims[l - 1])",
+        "np.random.randn(layers_dims[l], layers_dims[l - 1]).astype(np.float32)"),
+}
+
+
+def by_method(check=None, scales=None, name="method", draw_for_zeros=False):
+    """An initialize_parameters answer: check is the line that refuses unknown names."""
+    scales = scales or ('{"random": 10.0, "small": 0.01, "xavier": np.sqrt(1 / n_in), '
+                        '"he": np.sqrt(2 / n_in)}')
+    zeros = ("W = np.random.randn(n_out, n_in) * 0.0" if draw_for_zeros
+             else "W = np.zeros((n_out, n_in))")
+    return f"""
+{check if check is not None else 'if method not in METHODS:' + chr(10)
+ + '    raise ValueError(f"unknown method {method!r}")'}
+for l in range(1, L):
+    n_in, n_out = layers_dims[l - 1], layers_dims[l]
+    if {name} == "zeros":
+        {zeros}
+    else:
+        W = np.random.randn(n_out, n_in) * {scales}[{name}]
+    parameters[f"W{{l}}"] = W
+    parameters[f"b{{l}}"] = np.zeros((n_out, 1))
+"""
+
+
+INITIALIZE_PARAMETERS = {
+    "dict of scales": by_method(),
+    "if/elif chain": """
+if method not in ("zeros", "random", "small", "xavier", "he"):
+    raise ValueError("unknown method: " + method)
+for l in range(1, L):
+    shape = (layers_dims[l], layers_dims[l - 1])
+    if method == "zeros":
+        parameters["W" + str(l)] = np.zeros(shape)
+    elif method == "random":
+        parameters["W" + str(l)] = np.random.randn(*shape) * 10
+    elif method == "small":
+        parameters["W" + str(l)] = np.random.randn(*shape) * 0.01
+    elif method == "xavier":
+        parameters["W" + str(l)] = np.random.randn(*shape) * np.sqrt(1 / shape[1])
+    else:
+        parameters["W" + str(l)] = np.random.randn(*shape) * np.sqrt(2 / shape[1])
+    parameters["b" + str(l)] = np.zeros((shape[0], 1))
+""",
+    "zeros drawn then scaled by 0": by_method(draw_for_zeros=True),
+    "method.lower()": "method = method.lower()\n" + by_method(),
+    "refuse later, in the loop": by_method(check="").replace(
+        "    else:\n        W = np.random.randn(n_out, n_in) * {",
+        "    elif method not in METHODS:\n        raise ValueError(f'unknown method {method!r}')\n"
+        "    else:\n        W = np.random.randn(n_out, n_in) * {"),
+    "assert instead of ValueError": by_method(check="assert method in METHODS, method"),
+    "KeyError from the dict": by_method(check=""),
+    "message without the name": by_method(
+        check='if method not in METHODS:\n    raise ValueError("unknown method")'),
+    "falls back to He": by_method(check="").replace(
+        "[method]", ".get(method, np.sqrt(2 / n_in))"),
+    "xavier with He's scale": by_method(
+        scales='{"random": 10.0, "small": 0.01, "xavier": np.sqrt(2 / n_in), '
+               '"he": np.sqrt(2 / n_in)}'),
+}
+
+ACTIVATION_STDS = {
+    "not answered": "raise NotImplementedError()",
+    "np.std per layer": """
+_, cache = forward_propagation(X, parameters, activation)
+L = len(parameters) // 2
+stds = [float(np.std(cache[f"A{l}"])) for l in range(1, L)]
+""",
+    "square root of the variance": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [np.sqrt(np.var(cache["A" + str(l)])) for l in range(1, len(parameters) // 2)]
+""",
+    "numpy array of numpy floats": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = np.array([cache["A" + str(l)].std() for l in range(1, len(parameters) // 2)])
+""",
+    "ddof=1": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [np.std(cache[f"A{l}"], ddof=1) for l in range(1, len(parameters) // 2)]
+""",
+    "L = len(parameters)": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [np.std(cache[f"A{l}"]) for l in range(1, len(parameters))]
+""",
+    "output layer included": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [np.std(cache[f"A{l}"]) for l in range(1, len(parameters) // 2 + 1)]
+""",
+    "input included": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [np.std(X)] + [np.std(cache[f"A{l}"]) for l in range(1, len(parameters) // 2 - 1)]
+""",
+    "mean of per-unit spreads": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [np.std(cache[f"A{l}"], axis=1).mean() for l in range(1, len(parameters) // 2)]
+""",
+    "pre-activations Z": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [np.std(cache[f"Z{l}"]) for l in range(1, len(parameters) // 2)]
+""",
+    "always ReLU": """
+_, cache = forward_propagation(X, parameters)
+stds = [np.std(cache[f"A{l}"]) for l in range(1, len(parameters) // 2)]
+""",
+}
+
+BANKS = {
+    ("initialization", "initialize_parameters_zeros"): ZEROS,
+    ("initialization", "initialize_parameters_random"): RANDOM,
+    ("initialization", "initialize_parameters_he"): HE,
+    ("initialization_deep", "initialize_parameters_xavier"): XAVIER,
+    ("initialization_deep", "initialize_parameters"): INITIALIZE_PARAMETERS,
+    ("initialization_deep", "activation_stds"): ACTIVATION_STDS,
+}
+NOTEBOOKS = {"initialization": "Initialization.ipynb",
+             "initialization_deep": "InitializationDeep.ipynb"}
+
+# --------------------------------------------------------------- running
+
+
+def cell(notebook, grade_id):
+    return next(c for c in notebook.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def python_of(source):
+    """A cell's source without IPython magics (the imports cell has one)."""
+    return "\n".join(line for line in source.splitlines() if not line.startswith("%"))
+
+
+def attempt(source, namespace):
+    """Run a cell's source in namespace, quietly; the error it raised, as text, or None."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(python_of(source), "<cell>", "exec"), namespace)
+    except Exception as error:  # noqa: BLE001 (any error costs the cell's points)
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def verdicts(assignment, grade_id, answer):
+    """(visible checks' error, hidden tests' error) for an answer; None is a pass."""
+    notebook = nbformat.read(REPO / "source" / assignment / NOTEBOOKS[assignment],
+                             as_version=4)
+    test = cell(notebook, f"test_{grade_id}").source
+    visible, hidden = test.split(HIDDEN_BEGIN)
+    namespace = {}
+    assert attempt(cell(notebook, "imports").source, namespace) is None
+    solution = cell(fill_in(notebook, {grade_id: answer}), grade_id).source
+    broken = attempt(solution, namespace)
+    # As in the notebook, the hidden tests run after the visible ones; here
+    # they run even when those fail, to see whether the two agree.
+    seen = broken or attempt(visible, namespace)
+    graded = broken or attempt(HIDDEN_BEGIN + hidden, namespace)
+    return seen, graded
+
+
+CASES = [(assignment, grade_id, name, answer)
+         for (assignment, grade_id), bank in BANKS.items()
+         for name, answer in bank.items()]
+
+
+@pytest.mark.parametrize("assignment, grade_id, name, answer", CASES,
+                         ids=[f"{grade_id}-{name}" for _, grade_id, name, _ in CASES])
+def test_visible_checks_agree_with_the_hidden_tests(assignment, grade_id, name, answer):
+    seen, graded = verdicts(assignment, grade_id, answer)
+    if graded is None:
+        assert seen is None, f"the visible checks refuse an answer that gets the points: {seen}"
+    else:
+        assert seen is not None, (f"the answer passes every visible check but loses "
+                                  f"the points: {graded}")
+        assert re.match(r"AssertionError: (method '\w+': )?[A-Z][\w -]* error: ", seen), (
+            f"the visible check's message does not name the mistake: {seen}")
+
+
+def test_each_bank_holds_correct_and_wrong_answers():
+    for (assignment, grade_id), bank in BANKS.items():
+        outcomes = {verdicts(assignment, grade_id, answer)[1] is None
+                    for answer in bank.values()}
+        assert outcomes == {True, False}, f"{grade_id}'s bank is one-sided"

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .init_checks import (_GLOROT, _HE, _NO_SCALE, _SMALL, _TIMES_10, _XAVIER,
-                          _HE_FAN_OUT, _HE_NO_SQRT, _ScaleRule, _call,
+                          NOT_ANSWERED, _HE_FAN_OUT, _HE_NO_SQRT, _ScaleRule, _call,
                           _check_seeded, _check_structure, _expect, _fan_out_rule,
                           _first_nonzero, _print_parameters, _variance_rule)
 
@@ -75,20 +75,31 @@ def check_initializer_by_method(initialize_parameters):
 
 
 def _check_unknown_method(initialize_parameters):
-    try:
-        initialize_parameters([3, 2, 1], "uniform")
-    except ValueError as error:
-        _expect("uniform" in str(error),
-                "Message error: the ValueError for an unknown method should "
-                f"name it, so the caller sees their typo; got: {error}")
-    except Exception as error:
-        raise AssertionError(
-            f"Error type error: an unknown method raised {type(error).__name__}; "
-            "raise ValueError(f\"unknown method {method!r}, expected one of "
-            "zeros, random, small, xavier, he\") instead") from None
-    else:
-        raise AssertionError(
-            "Method error: initialize_parameters([3, 2, 1], 'uniform') returned "
+    """A misspelt name and a capitalized one must both be refused, by name."""
+    for method in ("uniform", "Xavier"):
+        try:
+            initialize_parameters([3, 2, 1], method)
+        except ValueError as error:
+            _expect(method in str(error),
+                    "Message error: the ValueError for an unknown method should "
+                    f"name it, so the caller sees their typo; got: {error}")
+        except Exception as error:
+            raise AssertionError(
+                f"Error type error: the unknown method {method!r} raised "
+                f"{type(error).__name__}; raise ValueError(f\"unknown method "
+                "{method!r}, expected one of zeros, random, small, xavier, he\") "
+                "instead") from None
+        else:
+            raise AssertionError(_accepted_unknown(method))
+
+
+def _accepted_unknown(method):
+    if method == "Xavier":
+        return ("Method error: initialize_parameters([3, 2, 1], 'Xavier') returned "
+                "without complaint. The method names are exact, lowercase words: "
+                "refuse 'Xavier' with a ValueError rather than converting it "
+                "(no method.lower()), so that a caller's mistake is seen at once")
+    return (f"Method error: initialize_parameters([3, 2, 1], {method!r}) returned "
             "without complaint; raise a ValueError that names the unknown method")
 
 
@@ -125,13 +136,31 @@ def check_activation_stds(activation_stds):
     """Check activation_stds(X, parameters, activation) on a small network."""
     for activation in ("relu", "tanh"):
         X, parameters = _spread_case()
-        spreads = activation_stds(X, parameters, activation)
+        spreads = _call_stds(activation_stds, X, parameters, activation)
         values = _as_numbers(spreads, num_hidden=3)
         _expect(np.array_equal(X, _spread_case()[0]),
                 "Input error: the function changed X; only read it")
         _diagnose_spreads(values, activation)
         print(f"{activation}: " + ", ".join(f"{value:.6f}" for value in values))
     print("All visible tests passed.")
+
+
+def _call_stds(activation_stds, X, parameters, activation):
+    """The student's spreads; an unanswered exercise or a missing cache entry
+    becomes a message that says what to do."""
+    try:
+        return activation_stds(X, parameters, activation)
+    except NotImplementedError:
+        raise AssertionError(NOT_ANSWERED) from None
+    except KeyError as error:
+        num_layers = len(parameters) // 2
+        raise AssertionError(
+            f"Key error: your function looked up {error}, which does "
+            f"not exist. This network has {num_layers} weight layers: "
+            f"parameters holds a W and a b for each, so the number of layers is "
+            f"len(parameters) // 2 = {num_layers}, and cache holds A0 (the "
+            f"input) to A{num_layers} (the output). The hidden layers are "
+            f"l = 1, ..., {num_layers - 1}") from None
 
 
 def _as_numbers(spreads, num_hidden):

@@ -25,7 +25,7 @@ HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 
 # ------------------------------------------------------- the answer banks
 # Answers to the first assignment's three functions go inside their
-# `for l in range(1, L):` loop; the others replace the whole solution.
+# `for l in range(1, L + 1):` loop; the others replace the whole solution.
 
 ZEROS = {
     "np.zeros": """
@@ -132,7 +132,7 @@ def by_method(check=None, scales=None, name="method", draw_for_zeros=False):
     return f"""
 {check if check is not None else 'if method not in METHODS:' + chr(10)
  + '    raise ValueError(f"unknown method {method!r}")'}
-for l in range(1, L):
+for l in range(1, L + 1):
     n_in, n_out = layers_dims[l - 1], layers_dims[l]
     if {name} == "zeros":
         {zeros}
@@ -148,7 +148,7 @@ INITIALIZE_PARAMETERS = {
     "if/elif chain": """
 if method not in ("zeros", "random", "small", "xavier", "he"):
     raise ValueError("unknown method: " + method)
-for l in range(1, L):
+for l in range(1, L + 1):
     shape = (layers_dims[l], layers_dims[l - 1])
     if method == "zeros":
         parameters["W" + str(l)] = np.zeros(shape)

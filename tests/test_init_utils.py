@@ -248,3 +248,13 @@ def test_public_helpers_have_docstrings():
                  "update_parameters", "compute_loss", "predict", "predict_dec",
                  "load_dataset", "plot_dataset", "plot_decision_boundary"]:
         assert getattr(init_utils, name).__doc__, name
+
+
+def test_the_sigmoid_rounds_to_exactly_0_and_1_where_the_notebook_says():
+    """Initialization.ipynb: exactly 1 above about 37, exactly 0 below about -710."""
+    z = np.array([36.7, 36.8, -709.0, -709.8])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no overflow warning on the way
+        one_below, one, zero_above, zero = init_utils.sigmoid(z)
+    assert one_below < 1.0 and one == 1.0
+    assert zero_above > 0.0 and zero == 0.0

@@ -24,7 +24,7 @@ def describe_error(ename, evalue, timeout):
         return "ran out of memory (sandbox limit)"
     if ename == "SystemExit":
         return "called sys.exit()"
-    if ename == "NotImplementedError":
+    if ename in ("NotImplementedError", "NotAnswered"):  # NotAnswered: utils/init_checks.py
         return "not answered"
     if ename in ("SyntaxError", "IndentationError", "TabError"):
         return f"{ename}: {evalue}"

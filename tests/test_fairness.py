@@ -289,7 +289,7 @@ def test_visible_checks_agree_with_the_hidden_tests(assignment, grade_id, name, 
     else:
         assert seen is not None, (f"the answer passes every visible check but loses "
                                   f"the points: {graded}")
-        assert re.match(r"AssertionError: (method '\w+': )?[A-Z][\w -]* error: ", seen), (
+        assert re.match(r"(AssertionError|NotAnswered): (method '\w+': )?[A-Z][\w -]* error: ", seen), (
             f"the visible check's message does not name the mistake: {seen}")
 
 

@@ -181,6 +181,8 @@ def test_nbgrader_uses_the_sandbox_when_autograding():
     ("MemoryError", "", "ran out of memory (sandbox limit)"),
     ("SystemExit", "0", "called sys.exit()"),
     ("NotImplementedError", "", "not answered"),
+    ("NotAnswered", "Answer error: the function still raises NotImplementedError",
+     "not answered"),
     ("BlockingIOError", "[Errno 11] Resource temporarily unavailable",
      "started too many processes (sandbox limit)"),
     ("OSError", "[Errno 30] Read-only file system: '../x'",

@@ -12,10 +12,11 @@ import math
 
 import numpy as np
 
-from .init_checks import (_GLOROT, _HE, _NO_SCALE, _SMALL, _TIMES_10, _XAVIER,
-                          NOT_ANSWERED, _HE_FAN_OUT, _HE_NO_SQRT, _ScaleRule, _call,
-                          _check_seeded, _check_structure, _expect, _fan_out_rule,
-                          _first_nonzero, _print_parameters, _variance_rule)
+from .init_checks import (_GLOROT, _HE, _HE_FAN_OUT, _HE_NO_SQRT, _NO_SCALE, _SMALL,
+                          _TIMES_10, _XAVIER, NOT_ANSWERED, NotAnswered, _ScaleRule,
+                          _call, _check_seeded, _check_structure, _expect,
+                          _fan_out_rule, _first_nonzero, _print_parameters,
+                          _variance_rule)
 
 # What Xavier's rule looks like when something else was used.
 _XAVIER_FOR_TANH = _ScaleRule(
@@ -151,7 +152,7 @@ def _call_stds(activation_stds, X, parameters, activation):
     try:
         return activation_stds(X, parameters, activation)
     except NotImplementedError:
-        raise AssertionError(NOT_ANSWERED) from None
+        raise NotAnswered(NOT_ANSWERED) from None
     except KeyError as error:
         num_layers = len(parameters) // 2
         raise AssertionError(

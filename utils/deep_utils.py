@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from .init_utils import (HIDDEN_ACTIVATIONS, backward_propagation, compute_loss,
-                         forward_propagation, relu, sigmoid, update_parameters)
+                         forward_propagation, plot_costs, relu, sigmoid,
+                         update_parameters)
 
 __all__ = ["HIDDEN_ACTIVATIONS", "forward_propagation", "backward_propagation",
            "update_parameters", "compute_loss", "relu", "sigmoid",
@@ -120,19 +122,6 @@ def accuracy(X, Y, parameters, activation="relu"):
     return float(np.mean(predict(X, parameters, activation) == Y))
 
 
-def plot_costs(costs_by_label, record_every, title, ax=None):
-    """Cost curves on one axes: costs_by_label maps a label to a list of costs."""
-    ax = ax if ax is not None else plt.figure().gca()
-    for label, costs in costs_by_label.items():
-        iterations = np.arange(len(costs)) * record_every
-        ax.plot(iterations, costs, label=label)
-    ax.set_title(title)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("cost (cross-entropy)")
-    ax.legend()
-    return ax
-
-
 def plot_layer_spreads(spreads_by_label, title, ax=None, log_scale=True):
     """Standard deviation of each hidden layer's activations, one line per label.
 
@@ -144,6 +133,7 @@ def plot_layer_spreads(spreads_by_label, title, ax=None, log_scale=True):
         ax.plot(layers, spreads, marker="o", label=label)
     if log_scale:
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers are whole numbers
     ax.set_title(title)
     ax.set_xlabel("hidden layer")
     ax.set_ylabel("standard deviation of activations")

@@ -25,6 +25,7 @@ import functools
 
 import numpy as np
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 
 
 # --------------------------------------------------------------------------
@@ -364,44 +365,90 @@ def load_dataset():
             test_X.T, test_Y.reshape(1, -1))
 
 
-def plot_dataset(X, Y, title="Training data", ax=None):
+# One colour per class, for the points and (lighter) for the plane behind them.
+CLASS_COLOURS = ("#d7301f", "#2166ac")  # y = 0: red, y = 1: blue
+
+
+def plot_dataset(X, Y, title="Training data", ax=None, legend=True):
     """Scatter plot of 2-D points coloured by label.
 
-    X has shape (2, m) and Y shape (1, m). Returns the matplotlib Axes.
+    X has shape (2, m) and Y shape (1, m). legend: draw the legend, to the
+    right of the axes. Returns the matplotlib Axes.
     """
     _check_examples(X, Y)
     if X.shape[0] != 2:
         raise ValueError(f"X has shape {X.shape}, expected (2, m): "
                          "only 2-D inputs can be drawn")
     ax = ax if ax is not None else plt.figure().gca()
-    ax.scatter(X[0, :], X[1, :], c=Y.ravel(), s=40, cmap=plt.cm.Spectral,
-               edgecolors="k", linewidths=0.3)
+    labels = Y.ravel()
+    for label, colour in enumerate(CLASS_COLOURS):
+        chosen = labels == label
+        ax.scatter(X[0, chosen], X[1, chosen], s=30, color=colour, edgecolors="k",
+                   linewidths=0.3, label=f"y = {label}")
     ax.set_title(title)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
     return ax
 
 
 def plot_decision_boundary(predict_fn, X, Y, title="Decision boundary",
-                           ax=None, step=0.01):
+                           ax=None, step=0.01, legend=True):
     """Colour the plane by the class that ``predict_fn`` gives each point.
 
     Arguments:
-    predict_fn -- maps an array of points of shape (k, 2) to k labels (any
-                  shape with k entries), for example
+    predict_fn -- maps an array of points of shape (k, 2) to k labels 0 or 1
+                  (any shape with k entries), for example
                   ``lambda pts: predict_dec(parameters, pts.T)``
     X, Y -- the data drawn on top: shapes (2, m) and (1, m)
     step -- grid spacing of the coloured background
+    legend -- draw the legend, to the right of the axes
 
-    Returns the matplotlib Axes.
+    The background takes the colour of the predicted class, lighter than the
+    points of that class. Returns the matplotlib Axes.
     """
-    ax = plot_dataset(X, Y, title=title, ax=ax)
+    ax = plot_dataset(X, Y, title=title, ax=ax, legend=False)
     x_min, x_max = X[0, :].min() - 1, X[0, :].max() + 1
     y_min, y_max = X[1, :].min() - 1, X[1, :].max() + 1
     xx, yy = np.meshgrid(np.arange(x_min, x_max, step),
                          np.arange(y_min, y_max, step))
     labels = np.asarray(predict_fn(np.c_[xx.ravel(), yy.ravel()]))
-    ax.contourf(xx, yy, labels.reshape(xx.shape), cmap=plt.cm.Spectral,
-                alpha=0.8, zorder=0)
+    ax.contourf(xx, yy, labels.reshape(xx.shape), levels=[-0.5, 0.5, 1.5],
+                colors=CLASS_COLOURS, alpha=0.25, zorder=0)
+    if legend:
+        handles, _ = ax.get_legend_handles_labels()
+        handles += [Patch(color=colour, alpha=0.25, label=f"predicted {label}")
+                    for label, colour in enumerate(CLASS_COLOURS)]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1),
+                  fontsize="small")
+    return ax
+
+
+def plot_costs(costs_by_label, record_every, title, ax=None):
+    """Cost curves on one axes: costs_by_label maps a label to a list of costs,
+    recorded every record_every iterations.
+
+    An infinite cost cannot be drawn as a point of a curve: it is marked by a
+    triangle at the top edge of the axes, in the curve's colour.
+    """
+    ax = ax if ax is not None else plt.figure().gca()
+    top_edge = ax.get_xaxis_transform()  # x in data, y as a fraction of the axes
+    marked = False
+    for label, costs in costs_by_label.items():
+        costs = np.asarray(costs, dtype=float)
+        iterations = np.arange(len(costs)) * record_every
+        finite = np.isfinite(costs)
+        line, = ax.plot(iterations[finite], costs[finite], label=label)
+        if not finite.all():
+            ax.plot(iterations[~finite], np.full((~finite).sum(), 0.97), "^", ms=9,
+                    color=line.get_color(), transform=top_edge, clip_on=False)
+            marked = True
+    if marked:
+        ax.plot([], [], "^", color="grey", label="infinite cost (top edge)")
+    ax.set_title(title)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("cost (cross-entropy)")
+    ax.legend()
     return ax

@@ -175,3 +175,16 @@ def test_spreads_before_the_activation_are_named():
 def test_activation_stds_errors_become_instructions(student, diagnosis):
     with pytest.raises(AssertionError, match=diagnosis):
         check_activation_stds(student)
+
+
+@pytest.mark.parametrize("student, diagnosis", [
+    (lambda X, parameters, activation: [
+        np.std(forward_propagation(X, parameters, activation)[1][f"A{l}"], ddof=1)
+        for l in range(1, len(parameters) // 2)], "Spread error: these are np.std.*ddof=1"),
+    (lambda X, parameters, activation: [
+        np.std(forward_propagation(X, parameters, activation)[1][f"A{l}"])
+        for l in range(0, len(parameters) // 2 - 1)], "Layer error: .*input X"),
+])
+def test_spread_mistakes_are_named(student, diagnosis):
+    with pytest.raises(AssertionError, match=diagnosis):
+        check_activation_stds(student)

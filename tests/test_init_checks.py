@@ -216,3 +216,18 @@ def test_float32_weights_turned_back_into_float64_are_named():
             (f"b{l}", np.zeros((layers_dims[l], 1))))}
     with pytest.raises(AssertionError, match="Precision error: .*float32"):
         check_he_initializer(initialize_parameters_he)
+
+
+@pytest.mark.parametrize("draw, diagnosis", [
+    (lambda shape, l: np.random.default_rng(3).standard_normal(shape), "Generator error"),
+    (lambda shape, l: np.random.rand(*shape) - 0.5, "Distribution error: .* uniform draws"),
+])
+def test_other_generators_and_distributions_are_named(draw, diagnosis):
+    def initialize_parameters_he(layers_dims):
+        np.random.seed(3)
+        return {key: value for l in range(1, len(layers_dims)) for key, value in (
+            (f"W{l}", draw((layers_dims[l], layers_dims[l - 1]), l)
+             * np.sqrt(2 / layers_dims[l - 1])),
+            (f"b{l}", np.zeros((layers_dims[l], 1))))}
+    with pytest.raises(AssertionError, match=diagnosis):
+        check_he_initializer(initialize_parameters_he)

@@ -185,6 +185,13 @@ def _as_numbers(spreads, num_hidden):
     return [float(value) for value in spreads]
 
 
+def _with_ddof_1(spreads):
+    """The spreads np.std(..., ddof=1) gives for _spread_case()'s hidden layers."""
+    X, parameters = _spread_case()
+    sizes = [parameters[f"W{l}"].shape[0] * X.shape[1] for l in range(1, len(spreads) + 1)]
+    return [spread * math.sqrt(size / (size - 1)) for spread, size in zip(spreads, sizes)]
+
+
 def _diagnose_spreads(values, activation):
     expected = _EXPECTED[activation]
     if np.allclose(values, expected, rtol=1e-6, atol=0):
@@ -195,6 +202,11 @@ def _diagnose_spreads(values, activation):
             f"Activation error: with activation='{activation}' you get the "
             f"spreads of a {other} network; pass the activation on, as in "
             "forward_propagation(X, parameters, activation)")
+    if np.allclose(values, _with_ddof_1(expected), rtol=1e-6, atol=0):
+        raise AssertionError(
+            "Spread error: these are np.std(..., ddof=1) values, the estimate of a "
+            "population's spread from a sample; the spread here is that of the "
+            "numbers themselves: np.std without ddof")
     if np.allclose(values, np.square(expected), rtol=1e-6, atol=0):
         raise AssertionError(
             "Spread error: these are variances; take the standard deviation, "
@@ -203,7 +215,13 @@ def _diagnose_spreads(values, activation):
         raise AssertionError(
             "Activation error: these are the spreads of Z = W A + b, before "
             "the activation; measure the activations A that the layer outputs")
+    if np.allclose(values[1:], expected[:-1], rtol=1e-6, atol=0):
+        raise AssertionError(
+            "Layer error: your list starts with the spread of the input X (A0); "
+            "start with the first hidden layer, A1, and end with the last hidden "
+            "layer, A(L-1)")
     raise AssertionError(
         f"Value error: for activation='{activation}' expected spreads "
         f"{[round(value, 6) for value in expected]}, got "
-        f"{[round(value, 6) for value in values]}")
+        f"{[round(value, 6) for value in values]}. Each value should be np.std "
+        f"of the whole array A{{l}} (all units and examples together, no axis)")

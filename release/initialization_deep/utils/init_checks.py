@@ -286,6 +286,24 @@ def _normal_draws(layers_dims):
             for l in range(1, len(layers_dims))]
 
 
+def _generator_draws(l, layers_dims):
+    """Layer l's draws from np.random.default_rng(SEED): from one generator
+    for all layers, and from a generator made again for each layer."""
+    generator = np.random.default_rng(SEED)
+    for k in range(1, l + 1):
+        in_order = generator.standard_normal((layers_dims[k], layers_dims[k - 1]))
+    restarted = np.random.default_rng(SEED).standard_normal(in_order.shape)
+    return [in_order, restarted]
+
+
+def _uniform_draws(l, layers_dims):
+    """Layer l's draws of np.random.rand after np.random.seed(SEED)."""
+    generator = np.random.RandomState(SEED)
+    for k in range(1, l + 1):
+        block = generator.random_sample((layers_dims[k], layers_dims[k - 1]))
+    return block
+
+
 def _layer_scales(rule, layers_dims):
     """The factor ``rule`` gives each layer l = 1, ..., L."""
     return [rule(layers_dims[l - 1], layers_dims[l])
@@ -301,11 +319,26 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
     where = f"W{l} for layers_dims = {layers_dims}"
 
     # The right numbers, but only to float32's 7 digits.
-    if (np.allclose(W, z * scale, rtol=1e-6, atol=0)
-            and np.array_equal(W, W.astype(np.float32))):
-        return (f"Precision error: {where} holds the right numbers rounded to "
-                f"float32 (about 7 digits); compute in float64, numpy's "
-                f"default: leave out astype(np.float32) and dtype=np.float32")
+    if np.allclose(W, z * scale, rtol=1e-6, atol=0):
+        return (f"Precision error: {where} holds the right numbers to about 7 "
+                f"digits only, as float32 arithmetic gives; compute in float64, "
+                f"numpy's default: leave out astype(np.float32) and "
+                f"dtype=np.float32")
+    # Numpy's newer Generator API: other numbers from the same seed.
+    if any(_close(W, draws_l * scale) for draws_l in _generator_draws(l, layers_dims)):
+        return (f"Generator error: {where} holds draws of np.random.default_rng("
+                f"{SEED}), numpy's newer generator, which gives other numbers for "
+                f"the same seed. This exercise uses np.random.seed({SEED}) (already "
+                f"at the top of the function) with np.random.randn, so that "
+                f"everyone's numbers match")
+    # Uniform draws moved or stretched (np.random.rand() - 0.5, 2 * rand() - 1).
+    uniform = _uniform_draws(l, layers_dims)
+    shift_and_stretch = np.polyfit(uniform.ravel(), W.ravel(), 1) if W.size > 2 else None
+    if shift_and_stretch is not None and _close(W, np.polyval(shift_and_stretch, uniform)):
+        return (f"Distribution error: {where} is made of uniform draws from "
+                f"np.random.rand, moved and stretched; centring them on 0 does not "
+                f"make them normal. Use np.random.randn, whose draws follow the "
+                f"standard normal distribution")
 
     # Right draws, wrong scale: in every layer W / z is one constant. Several
     # rules can agree on one layer (sqrt(2/4) == sqrt(1/2)), so a rule must

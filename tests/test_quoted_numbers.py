@@ -16,6 +16,8 @@ from conftest import REPO
 
 FIRST = REPO / "source" / "initialization" / "Initialization.ipynb"
 DEEP = REPO / "source" / "initialization_deep" / "InitializationDeep.ipynb"
+TOUR = REPO / "notebooks" / "DataAndHelpersTour.ipynb"
+VARIANCE = REPO / "notebooks" / "VarianceThroughDepth.ipynb"
 
 
 def notebook_text(path):
@@ -52,6 +54,17 @@ def table(printed, network):
     rows = re.findall(r"^\s+(zeros|random|small|xavier|he)\s+(\S+)\s+([\d.]+)\s", printed, re.M)
     chosen = rows[:5] if network == "tanh" else rows[5:10]
     return {method: (float(first), float(final)) for method, first, final in chosen}
+
+
+def number_after(printed, words):
+    """The number printed right after words, such as 'of dW20' in '... of dW20 3.8e+00'."""
+    return float(re.search(re.escape(words) + r"\s+(\S+)", printed).group(1).rstrip(","))
+
+
+def gradient_sizes(printed, rule):
+    """(size of dW1, size of dW20) for one rule of the variance companion."""
+    line = next(line for line in printed.splitlines() if line.strip().startswith(rule))
+    return number_after(line, "of dW1"), number_after(line, "of dW20")
 
 
 def about(value, quoted, relative=0.15):
@@ -113,6 +126,29 @@ QUOTES = [
     (DEEP, "ends lower", lambda out: table(out, "relu")["he"][1] < table(out, "relu")["xavier"][1]),
     (DEEP, "In the six-layer ReLU network it is 3.8e-10",
      lambda out: "with small weights: 3.8e-10" in out),
+    # the companions
+    (TOUR, "With He-scaled weights the outputs spread between about 0.5 and 0.9",
+     lambda out: "(He)  outputs from 0.5044 to 0.8765" in out),
+    (TOUR, "the cost is close to $\\ln 2 \\approx 0.693$",
+     lambda out: "(small)           outputs from 0.5000 to 0.5000, cost 0.6931" in out),
+    (VARIANCE, "with $1/n$ it stays near 1 for every fan-in",
+     lambda out: all(about(float(v), 1.0, 0.25) for v in
+                     re.search(r"Var\(w\) = 1/n: Var\(z\) =(.*)", out).group(1).split(","))),
+    (VARIANCE, "**ReLU with Xavier** loses half of the signal's power at every layer and is "
+               "about $10^{-7}$ times smaller after 50 layers",
+     lambda out: 1e-8 < number_after(out, "ReLU, Xavier 1/n: spread after layer 1 0.580, "
+                                           "after layer 50") / 0.580 < 1e-6),
+    (VARIANCE, "more of its units sit beyond $\\pm 0.9$",
+     lambda out: "He 2/n: spread after layer 1 0.720, after layer 50 5.41e-01, units beyond +-0.9: 5%"
+                 in out and "units beyond +-0.9: 0%" in out),
+    (VARIANCE, "With He's rule the gradients have a usable size, between about 0.5 and 4",
+     lambda out: all(0.4 < size < 5 for size in gradient_sizes(out, "He 2/n"))),
+    (VARIANCE, "they are about a thousand times smaller, and with $0.25/n$ about a billion "
+               "times smaller",
+     lambda out: (all(3e2 < he / xavier < 3e3 * 1.5 for he, xavier in
+                      zip(gradient_sizes(out, "He 2/n"), gradient_sizes(out, "Xavier 1/n")))
+                  and all(1e8 < he / small < 1e10 for he, small in
+                          zip(gradient_sizes(out, "He 2/n"), gradient_sizes(out, "small, 0.25/n"))))),
     (DEEP, "Since about half of the digits are odd",
      lambda out: "Odd digits: 50.1% of the training set, 51.2% of the test set" in out),
 ]

@@ -185,6 +185,6 @@ def test_activation_stds_errors_become_instructions(student, diagnosis):
         np.std(forward_propagation(X, parameters, activation)[1][f"A{l}"])
         for l in range(0, len(parameters) // 2 - 1)], "Layer error: .*input X"),
 ])
-def test_spread_mistakes_are_named(student, diagnosis):
+def test_ddof_and_a_list_from_the_input_are_named(student, diagnosis):
     with pytest.raises(AssertionError, match=diagnosis):
         check_activation_stds(student)

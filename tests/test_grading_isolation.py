@@ -181,7 +181,7 @@ def test_the_spy_finds_no_secret(attacked, way):
 @pytest.mark.parametrize("way", SANDBOXED)
 def test_the_spy_ran_and_was_refused(attacked, way):
     outputs = attacked[0][way]["outputs"]
-    assert f"cannot read ../../../gradebook.db: FileNotFoundError" in outputs
+    assert "cannot read ../../../gradebook.db: FileNotFoundError" in outputs
     assert "cannot read /srv/" in outputs and "environment: [" in outputs
     # Its own notebook, with the hidden tests put back, is an empty file to it.
     assert f"read {NOTEBOOK}.ipynb: 0 characters" in outputs

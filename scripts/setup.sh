@@ -24,6 +24,17 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
         || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq postgresql >/dev/null; }
 fi
 
+# The Chinese edition's figures need a font with Chinese characters
+# (matplotlib's own font has none).
+if ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" \
+        && ! ls /usr/share/fonts/truetype/wqy/wqy-microhei.ttc >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    echo "Installing a Chinese font for the Chinese edition's figures..."
+    $sudo apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 \
+        || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv

@@ -1,0 +1,168 @@
+"""The Chinese edition: which English file becomes which Chinese one, through
+which catalog, and how it is built.
+
+* ``locale/zh_CN/<notebook>.po`` translates a notebook's prose (markdown,
+  comments, docstrings); the built notebook is committed beside the other
+  sources (an nbgrader assignment of its own for the graded notebooks).
+* ``utils/locale/zh_CN/LC_MESSAGES/course.po`` translates what the code shows
+  while it runs (the checks' messages and the figures' text). It is compiled
+  to ``course.mo``, which ``utils/i18n.py`` reads through gettext.
+"""
+
+import copy
+import io
+import json
+from pathlib import Path
+
+import nbformat
+from babel.messages.extract import extract, extract_from_file
+
+from . import catalogs
+from .notebook_text import notebook_units, translate_cell_source
+
+REPO = Path(__file__).resolve().parent.parent
+LANGUAGE = catalogs.LANGUAGE
+NOTEBOOK_CATALOGS = REPO / "locale" / LANGUAGE
+
+# English notebook -> its Chinese edition.
+EDITIONS = {
+    "source/initialization/Initialization.ipynb":
+        "source/initialization_zh/Initialization.ipynb",
+    "source/initialization_deep/InitializationDeep.ipynb":
+        "source/initialization_deep_zh/InitializationDeep.ipynb",
+    "notebooks/DataAndHelpersTour.ipynb": "notebooks/DataAndHelpersTour.zh_CN.ipynb",
+    "notebooks/VarianceThroughDepth.ipynb": "notebooks/VarianceThroughDepth.zh_CN.ipynb",
+}
+
+# What the code shows at run time: the helpers, and the figure text the
+# notebooks pass to figure_text().
+RUNTIME_SOURCES = ["utils/init_checks.py", "utils/deep_checks.py",
+                   "utils/init_utils.py", "utils/deep_utils.py", "utils/i18n.py"]
+RUNTIME_KEYWORDS = {"tr": None, "figure_text": None, "N_": None}
+RUNTIME_CATALOG = REPO / "utils" / "locale" / LANGUAGE / "LC_MESSAGES" / "course.po"
+
+# The imports cell chooses the language; this is the one code difference.
+LANGUAGE_CALL = 'set_language("en")'
+CHINESE_LANGUAGE_CALL = f'set_language("{LANGUAGE}")'
+
+
+def notebook_catalog(english_path):
+    return NOTEBOOK_CATALOGS / (Path(english_path).stem + ".po")
+
+
+def read_notebook(path):
+    return nbformat.read(REPO / path, as_version=4)
+
+
+# --------------------------------------------------------------------------
+# Templates: what there is to translate, from the English source
+# --------------------------------------------------------------------------
+
+def notebook_template(english_path):
+    notebook = read_notebook(english_path)
+    units = [(unit.text, (Path(english_path).name, unit.cell_index), unit.kind)
+             for unit in notebook_units(notebook)]
+    return catalogs.new_template(units, Path(english_path).stem)
+
+
+def _code_cells(notebook):
+    """The code cells' Python, magics commented out."""
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            yield index, "\n".join("#" + line if line.lstrip().startswith(("%", "!")) else line
+                                   for line in cell.source.split("\n"))
+
+
+def runtime_template():
+    """Messages of the helpers and figure text of every English notebook."""
+    units = []
+    for path in RUNTIME_SOURCES:
+        for line, text, _, _ in extract_from_file("python", REPO / path,
+                                                  keywords=RUNTIME_KEYWORDS):
+            units.append((text, (path, line), "message"))
+    for english_path in EDITIONS:
+        for index, code in _code_cells(read_notebook(english_path)):
+            for line, text, _, _ in extract("python", io.BytesIO(code.encode()),
+                                            keywords=RUNTIME_KEYWORDS):
+                units.append((text, (Path(english_path).name, index), "figure text"))
+    return catalogs.new_template(units, "course")
+
+
+def all_templates():
+    """(catalog path, template) for every catalog of the edition."""
+    pairs = [(notebook_catalog(path), notebook_template(path)) for path in EDITIONS]
+    pairs.append((RUNTIME_CATALOG, runtime_template()))
+    return pairs
+
+
+# --------------------------------------------------------------------------
+# Building the Chinese notebooks
+# --------------------------------------------------------------------------
+
+class IncompleteTranslation(Exception):
+    """A catalog lacks translations that the build needs."""
+
+
+def chinese_notebook(english_path, translated):
+    """The Chinese edition of an English notebook: its prose replaced with
+    ``translated`` ({English: Chinese}), its code and metadata unchanged
+    but for the language chosen in the imports cell. Outputs are left empty
+    (the notebook is run to record them)."""
+    notebook = copy.deepcopy(read_notebook(english_path))
+    missing = []
+
+    def translate(kind, english):
+        if english not in translated:
+            missing.append(english)
+            return english
+        return translated[english]
+
+    language_calls = 0
+    for cell in notebook.cells:
+        cell.source = translate_cell_source(cell, translate)
+        if cell.cell_type == "code":
+            language_calls += cell.source.count(LANGUAGE_CALL)
+            cell.source = cell.source.replace(LANGUAGE_CALL, CHINESE_LANGUAGE_CALL)
+            cell.outputs = []
+            cell.execution_count = None
+    if missing:
+        raise IncompleteTranslation(
+            f"{notebook_catalog(english_path).relative_to(REPO)} has no finished "
+            f"translation for {len(missing)} texts, the first: {missing[0][:80]!r}")
+    if language_calls != 1:
+        raise ValueError(f"{english_path} should call {LANGUAGE_CALL} once, in its "
+                         f"imports cell; found {language_calls} calls")
+    return notebook
+
+
+def keep_outputs(built, previous):
+    """Copy the recorded outputs of ``previous`` (the committed Chinese
+    notebook) into ``built`` for every code cell whose source did not change,
+    so that a rebuild only asks to re-run what changed."""
+    old_cells = {cell.get("id"): cell for cell in previous.cells}
+    stale = 0
+    for cell in built.cells:
+        old = old_cells.get(cell.get("id"))
+        if cell.cell_type != "code":
+            continue
+        if old is not None and old.source == cell.source:
+            cell.outputs = old.outputs
+            cell.execution_count = old.execution_count
+        else:
+            stale += 1
+    for field in ("language_info",):
+        if field in previous.metadata:
+            built.metadata[field] = previous.metadata[field]
+    return stale
+
+
+def without_outputs(notebook):
+    """A JSON-comparable copy of a notebook without outputs, execution counts
+    or run-time metadata: what the build decides."""
+    data = json.loads(nbformat.writes(notebook))
+    data["metadata"].pop("language_info", None)
+    for cell in data["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    return data

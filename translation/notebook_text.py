@@ -1,0 +1,226 @@
+"""The prose of a notebook as translation units, and the notebook rebuilt from
+their translations.
+
+A unit is one piece of English a student reads:
+
+* a block of a markdown cell (a paragraph, a list, a heading, a displayed
+  equation or a fenced code block: the text between blank lines);
+* a comment in a code cell (consecutive full-line comments at one indentation
+  form one unit, so that a sentence spread over several lines stays whole);
+* a docstring.
+
+Code is never a unit: a translated notebook runs exactly the same tokens as
+the English one. Graded test cells are left whole (the editions grade the same
+cells), and so are the lines of a solution and of hidden tests, which the
+student never sees.
+"""
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+SOLUTION_BEGIN, SOLUTION_END = "### START CODE HERE ###", "### END CODE HERE ###"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+# Comments that tools read, not students.
+_TOOL_COMMENT = re.compile(r"^#\s*(noqa|type:|pragma|pylint|fmt:)|^###")
+_BLANK_LINES = re.compile(r"\n[ \t]*\n")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One translatable piece of a cell."""
+    cell_index: int
+    kind: str      # "markdown", "comment" or "docstring"
+    text: str      # the English, as the catalog's msgid
+
+
+# --------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------
+
+def markdown_blocks(source):
+    """Split markdown into blocks at blank lines, except inside ``` fences
+    and $$ display equations."""
+    blocks, current, fenced = [], [], False
+    for line in source.split("\n"):
+        if line.strip() == "" and not fenced:
+            if current:
+                blocks.append("\n".join(current))
+                current = []
+            continue
+        current.append(line)
+        if line.strip().startswith("```") or line.strip() == "$$":
+            fenced = not fenced
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def join_markdown(blocks):
+    return "\n\n".join(blocks)
+
+
+# --------------------------------------------------------------------------
+# Code: comments and docstrings, located by the tokenizer
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Span:
+    """Where a unit sits in a cell's source: (line, column) from and to,
+    lines counted from 1 as the tokenizer does."""
+    start: tuple
+    end: tuple
+    kind: str
+    text: str
+    indent: str = ""   # for comment blocks: what precedes "#" on each line
+    trailing: bool = False   # a comment after code, which must stay one line
+
+
+def _masked_source(source):
+    """The cell with IPython's magics (%matplotlib ...) commented out, so the
+    tokenizer and ast read plain Python; the line numbers stay the same."""
+    return "\n".join("#" + line[1:] if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.split("\n"))
+
+
+def _private_lines(source):
+    """Line numbers (from 1) inside a solution or a hidden-test region,
+    markers included: the student never reads them in the release."""
+    private, inside = set(), False
+    for number, line in enumerate(source.split("\n"), 1):
+        if SOLUTION_BEGIN in line or HIDDEN_BEGIN in line:
+            inside = True
+        if inside:
+            private.add(number)
+        if SOLUTION_END in line or HIDDEN_END in line:
+            inside = False
+    return private
+
+
+def _docstring_positions(tree):
+    """Start positions (line, column) of the docstrings of functions,
+    classes and the module."""
+    positions = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)):
+                positions.add((first.lineno, first.col_offset))
+    return positions
+
+
+def _docstring_body(token_text):
+    """The text between a string literal's quotes (docstrings here are plain
+    triple- or single-quoted strings without a prefix)."""
+    quote = token_text[:3] if token_text[:3] in ('"""', "'''") else token_text[0]
+    if not token_text.endswith(quote) or token_text[0] not in "\"'":
+        raise ValueError(f"unsupported docstring literal: {token_text[:40]!r}")
+    return quote, token_text[len(quote):-len(quote)]
+
+
+def code_spans(source):
+    """The comment blocks and docstrings of a code cell, in order."""
+    masked = _masked_source(source)
+    private = _private_lines(source)
+    docstrings = _docstring_positions(ast.parse(masked))
+    lines = masked.split("\n")
+    magics = {number for number, line in enumerate(source.split("\n"), 1)
+              if line.lstrip().startswith(("%", "!"))}
+    tokens = tokenize.generate_tokens(io.StringIO(masked).readline)
+    spans, block = [], None
+    for token in tokens:
+        row, column = token.start
+        if row in private or row in magics or token.type == tokenize.ENDMARKER:
+            continue
+        if token.type == tokenize.COMMENT:
+            text = token.string[1:].strip()
+            if _TOOL_COMMENT.match(token.string) or not text:
+                continue
+            own_line = lines[row - 1][:column].strip() == ""
+            if (own_line and block and block.end[0] == row - 1
+                    and block.start[1] == column and block.kind == "comment"):
+                block = _Span(block.start, token.end, "comment",
+                              block.text + "\n" + text, block.indent)
+                spans[-1] = block
+                continue
+            block = _Span(token.start, token.end, "comment", text,
+                          lines[row - 1][:column] if own_line else "",
+                          trailing=not own_line)
+            spans.append(block)
+            if not own_line:
+                block = None   # a trailing comment never continues onto the next line
+        elif token.type == tokenize.STRING and (row, column) in docstrings:
+            _, body = _docstring_body(token.string)
+            spans.append(_Span(token.start, token.end, "docstring", body))
+            block = None
+        elif token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                                tokenize.DEDENT, tokenize.COMMENT):
+            block = None
+    return spans
+
+
+def _replacement(span, translation, original):
+    """The source text that replaces ``span`` when it is translated."""
+    if span.kind == "docstring":
+        quote, _ = _docstring_body(original)
+        return quote + translation + quote
+    if span.trailing:
+        return "# " + " ".join(line.strip() for line in translation.split("\n"))
+    lines = translation.split("\n")
+    return ("\n" + span.indent).join("# " + line for line in lines)
+
+
+def _offset(lines, position):
+    row, column = position
+    return sum(len(line) + 1 for line in lines[:row - 1]) + column
+
+
+def translate_code(source, translate):
+    """``source`` with its comments and docstrings replaced by
+    ``translate(kind, english)``; the code itself is untouched."""
+    lines = source.split("\n")
+    result = source
+    for span in reversed(code_spans(source)):
+        start, end = _offset(lines, span.start), _offset(lines, span.end)
+        original = source[start:end]
+        result = (result[:start]
+                  + _replacement(span, translate(span.kind, span.text), original)
+                  + result[end:])
+    return result
+
+
+# --------------------------------------------------------------------------
+# Whole notebooks
+# --------------------------------------------------------------------------
+
+def is_graded_test(cell):
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    return cell["cell_type"] == "code" and grading.get("grade") and not grading.get("solution")
+
+
+def notebook_units(notebook):
+    """Every translation unit of a notebook (an nbformat node), in order."""
+    units = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            units += [Unit(index, "markdown", block)
+                      for block in markdown_blocks(cell.source) if block.strip()]
+        elif cell.cell_type == "code" and not is_graded_test(cell):
+            units += [Unit(index, span.kind, span.text) for span in code_spans(cell.source)]
+    return units
+
+
+def translate_cell_source(cell, translate):
+    """The source of ``cell`` in the other language; ``translate(kind,
+    english)`` gives one unit's translation."""
+    if cell.cell_type == "markdown":
+        return join_markdown([translate("markdown", block) if block.strip() else block
+                              for block in markdown_blocks(cell.source)])
+    if cell.cell_type == "code" and not is_graded_test(cell):
+        return translate_code(cell.source, translate)
+    return cell.source

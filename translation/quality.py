@@ -1,0 +1,69 @@
+"""What a translation must carry over unchanged from its English text.
+
+A translation rewrites the sentences, but not the facts a student checks
+against the notebook: numbers, code, formulas, placeholders filled in at run
+time, the markdown structure, and the names a docstring documents.
+"""
+
+import re
+from collections import Counter
+
+_FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
+_CODE = re.compile(r"(?<!`)`[^`]+`(?!`)")
+_TEXT_IN_MATH = re.compile(r"\\text\{[^{}]*\}")
+_MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.DOTALL)
+_PLACEHOLDER = re.compile(r"(?<!\{)\{[A-Za-z_][A-Za-z0-9_]*(?:![rs])?(?::[^{}]*)?\}(?!\})")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?%?")
+_HEADING = re.compile(r"^(#{1,6}) ", re.MULTILINE)
+_LIST_ITEM = re.compile(r"^\s*(?:\d+\.|[-*]) ", re.MULTILINE)
+_ARGUMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*) -- ", re.MULTILINE)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _without(pattern, text):
+    return pattern.sub(" ", text)
+
+
+def _formulas(text):
+    """The formulas of a text; words in \\text{...} may be translated."""
+    return Counter(_TEXT_IN_MATH.sub(r"\\text{}", formula)
+                   for formula in _MATH.findall(_without(_CODE, _without(_FENCE, text))))
+
+
+def numbers(text):
+    """The numbers written in text, outside inline code and formulas (which
+    are compared whole); fenced blocks (expected output) count."""
+    prose = _without(_MATH, _without(_CODE, text))
+    return Counter(number.rstrip(",") for number in _NUMBER.findall(prose))
+
+
+def problems(english, translation, kind="markdown"):
+    """Differences between ``english`` and ``translation`` that a translation
+    must not have, as readable sentences (empty when all is well)."""
+    found = []
+
+    def compare(name, of_english, of_translation):
+        if of_english != of_translation:
+            found.append(f"{name} differ: {of_english} in English, "
+                         f"{of_translation} in the translation")
+
+    compare("inline code spans", Counter(_CODE.findall(_without(_FENCE, english))),
+            Counter(_CODE.findall(_without(_FENCE, translation))))
+    compare("fenced blocks", len(_FENCE.findall(english)), len(_FENCE.findall(translation)))
+    compare("formulas", _formulas(english), _formulas(translation))
+    compare("placeholders", Counter(_PLACEHOLDER.findall(english)),
+            Counter(_PLACEHOLDER.findall(translation)))
+    missing = numbers(english) - numbers(translation)
+    if missing:
+        found.append(f"numbers missing from the translation: {sorted(missing)}")
+    if kind == "markdown":
+        compare("heading levels", _HEADING.findall(english), _HEADING.findall(translation))
+        compare("list items", len(_LIST_ITEM.findall(english)),
+                len(_LIST_ITEM.findall(translation)))
+    if kind == "docstring":
+        compare("documented names", _ARGUMENT.findall(english),
+                _ARGUMENT.findall(translation))
+    if english.strip() and not _FENCE.fullmatch(english.strip()) and _CJK.search(english) is None and _CJK.search(translation) is None \
+            and re.search(r"[A-Za-z]{3,}", _without(_MATH, _without(_CODE, english))):
+        found.append("the translation has no Chinese text")
+    return found

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from .i18n import N_, tr
+
 SEED = 3            # the seed the seeded exercises set once, at the top
 RTOL = 1e-10        # relative tolerance for "the same number" (float64 rounding)
 
@@ -32,11 +34,13 @@ def check_zeros_initializer(initialize_parameters_zeros):
         for l in range(1, len(layers_dims)):
             W = parameters[f"W{l}"]
             if np.any(W):
+                index, value = _first_nonzero(W)
                 raise AssertionError(
-                    f"Value error: W{l} has non-zero entries, for example "
-                    f"{_first_nonzero(W)}; every weight should start at 0")
+                    tr("Value error: {name} has non-zero entries, for example "
+                       "entry {index} = {value}; every weight should start at 0")
+                    .format(name=f"W{l}", index=index, value=value))
     _print_parameters(_call(initialize_parameters_zeros, [3, 2, 1]))
-    print("All visible tests passed.")
+    print(tr("All visible tests passed."))
 
 
 def check_random_initializer(initialize_parameters_random):
@@ -46,7 +50,7 @@ def check_random_initializer(initialize_parameters_random):
                   wrong_scales=[_NO_SCALE, _SMALL, _HE, _XAVIER])
     _print_parameters(_call(initialize_parameters_random, [3, 2, 1]),
                       names=("W1", "W2"))
-    print("All visible tests passed.")
+    print(tr("All visible tests passed."))
 
 
 def check_he_initializer(initialize_parameters_he):
@@ -56,10 +60,10 @@ def check_he_initializer(initialize_parameters_he):
                   wrong_scales=[_XAVIER, _HE_FAN_OUT, _HE_NO_SQRT, _GLOROT,
                                 _TIMES_10, _NO_SCALE, _SMALL])
     for layers_dims in ([2, 4, 1], [3, 1, 2]):
-        print(f"layers_dims = {layers_dims}")
+        print(tr("layers_dims = {layers_dims}").format(layers_dims=layers_dims))
         _print_parameters(_call(initialize_parameters_he, layers_dims),
                           names=("W1", "W2"))
-    print("All visible tests passed.")
+    print(tr("All visible tests passed."))
 
 
 # --------------------------------------------------------------------------
@@ -67,24 +71,37 @@ def check_he_initializer(initialize_parameters_he):
 # --------------------------------------------------------------------------
 
 class _ScaleRule:
-    """A named rule giving the scale of a layer from its fan-in and fan-out."""
+    """A named rule giving the scale of a layer from its fan-in and fan-out.
 
-    def __init__(self, formula, scale_of, diagnosis=""):
+    ``diagnosis`` is the English message (a template, filled in with
+    ``values``) for weights that used this rule by mistake; it is translated
+    only when shown, by ``explain``, so that a language chosen after import
+    applies.
+    """
+
+    def __init__(self, formula, scale_of, diagnosis="", values=None):
         self.formula = formula
         self.scale_of = scale_of
         self.diagnosis = diagnosis
+        self.values = dict(values or {})
 
     def __call__(self, n_in, n_out):
         return self.scale_of(n_in, n_out)
 
+    def explain(self):
+        """The diagnosis in the chosen language, with its values filled in."""
+        if not self.diagnosis:  # gettext("") would be the catalog's header
+            return ""
+        return tr(self.diagnosis).format(**self.values)
+
 
 _HE = _ScaleRule(
     "sqrt(2 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(2 / n_in),
-    "Scale error: the weights use the He scale sqrt(2 / layers_dims[l-1])")
+    N_("Scale error: the weights use the He scale sqrt(2 / layers_dims[l-1])"))
 _XAVIER = _ScaleRule(
     "sqrt(1 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(1 / n_in),
-    "Scale error: the weights use the Xavier scale sqrt(1 / fan_in), made "
-    "for tanh units; ReLU units (He) need twice that variance")
+    N_("Scale error: the weights use the Xavier scale sqrt(1 / fan_in), made "
+       "for tanh units; ReLU units (He) need twice that variance"))
 
 
 def _fan_out_rule(numerator):
@@ -92,18 +109,19 @@ def _fan_out_rule(numerator):
     return _ScaleRule(
         f"sqrt({numerator} / layers_dims[l])",
         lambda n_in, n_out: math.sqrt(numerator / n_out),
-        "Fan-in error: the scale uses layers_dims[l], the number of units in "
-        "the layer (its fan-out); it should use the number of inputs each unit "
-        "receives, layers_dims[l-1] (its fan-in)")
+        N_("Fan-in error: the scale uses layers_dims[l], the number of units in "
+           "the layer (its fan-out); it should use the number of inputs each unit "
+           "receives, layers_dims[l-1] (its fan-in)"))
 
 
 def _variance_rule(numerator):
     """numerator / fan_in: the variance used where its square root belongs."""
     return _ScaleRule(
         f"{numerator} / layers_dims[l-1]", lambda n_in, n_out: numerator / n_in,
-        f"Scale error: the weights are multiplied by {numerator} / fan_in, which "
-        f"is the variance; multiply by its square root, "
-        f"np.sqrt({numerator} / layers_dims[l-1])")
+        N_("Scale error: the weights are multiplied by {numerator} / fan_in, which "
+           "is the variance; multiply by its square root, "
+           "np.sqrt({numerator} / layers_dims[l-1])"),
+        values={"numerator": numerator})
 
 
 _HE_FAN_OUT = _fan_out_rule(2)
@@ -111,20 +129,20 @@ _HE_NO_SQRT = _variance_rule(2)
 _GLOROT = _ScaleRule(
     "sqrt(2 / (fan_in + fan_out))",
     lambda n_in, n_out: math.sqrt(2 / (n_in + n_out)),
-    "Scale error: the weights use Glorot's averaged scale "
-    "sqrt(2 / (fan_in + fan_out)) instead of one based on the fan-in only")
+    N_("Scale error: the weights use Glorot's averaged scale "
+       "sqrt(2 / (fan_in + fan_out)) instead of one based on the fan-in only"))
 _TIMES_10 = _ScaleRule(
     "10", lambda n_in, n_out: 10.0,
-    "Scale error: the weights are multiplied by 10, as in the large random "
-    "initialization")
+    N_("Scale error: the weights are multiplied by 10, as in the large random "
+       "initialization"))
 _NO_SCALE = _ScaleRule(
     "1", lambda n_in, n_out: 1.0,
-    "Scale error: the weights are plain np.random.randn draws; a factor "
-    "is missing")
+    N_("Scale error: the weights are plain np.random.randn draws; a factor "
+       "is missing"))
 _SMALL = _ScaleRule(
     "0.01", lambda n_in, n_out: 0.01,
-    "Scale error: the weights are multiplied by 0.01 (small random "
-    "initialization)")
+    N_("Scale error: the weights are multiplied by 0.01 (small random "
+       "initialization)"))
 
 
 # --------------------------------------------------------------------------
@@ -139,15 +157,17 @@ def _call(initializer, layers_dims):
     try:
         parameters = initializer(given)
     except NotImplementedError:
-        raise NotAnswered(NOT_ANSWERED) from None
+        raise NotAnswered(tr(NOT_ANSWERED)) from None
     except TypeError as error:
         _add_call_hint(error)
         raise
     finally:
         np.random.set_state(state)
-    _expect(given == list(layers_dims),
-            f"Input error: the function changed the list it was given, from "
-            f"{list(layers_dims)} to {given}; read layers_dims, don't modify it")
+    if given != list(layers_dims):
+        raise AssertionError(
+            tr("Input error: the function changed the list it was given, from "
+               "{before} to {after}; read layers_dims, don't modify it")
+            .format(before=list(layers_dims), after=given))
     return parameters
 
 
@@ -158,7 +178,8 @@ class NotAnswered(AssertionError):
     summary can say "not answered" rather than "wrong answer"."""
 
 
-NOT_ANSWERED = (
+# In English; raise it as tr(NOT_ANSWERED), in the language chosen by then.
+NOT_ANSWERED = N_(
     "Answer error: the function still raises NotImplementedError, so it has "
     "not been written yet. Replace the line `raise NotImplementedError()` "
     "between START CODE HERE and END CODE HERE with your code, run that cell, "
@@ -169,16 +190,11 @@ def _add_call_hint(error):
     """Explain the two classic argument mix-ups of np.zeros and np.random.randn."""
     text = str(error)
     if "data type" in text:
-        error.add_note("Hint: np.zeros takes the shape as one tuple: "
-                       "np.zeros((rows, columns)).")
+        error.add_note(tr("Hint: np.zeros takes the shape as one tuple: "
+                          "np.zeros((rows, columns))."))
     elif "cannot be interpreted as an integer" in text:
-        error.add_note("Hint: np.random.randn takes the sizes as separate "
-                       "numbers: np.random.randn(rows, columns).")
-
-
-def _expect(condition, message):
-    if not condition:
-        raise AssertionError(message)
+        error.add_note(tr("Hint: np.random.randn takes the sizes as separate "
+                          "numbers: np.random.randn(rows, columns)."))
 
 
 # --------------------------------------------------------------------------
@@ -187,18 +203,22 @@ def _expect(condition, message):
 
 def _check_structure(parameters, layers_dims):
     """Keys W1, b1, ..., WL, bL with the right shapes, float64 and zero biases."""
-    _expect(isinstance(parameters, dict),
-            f"Type error: return a dict of parameters, not "
-            f"{type(parameters).__name__}")
+    if not isinstance(parameters, dict):
+        raise AssertionError(
+            tr("Type error: return a dict of parameters, not {type_name}")
+            .format(type_name=type(parameters).__name__))
     num_layers = len(layers_dims) - 1
     expected_keys = [f"{kind}{l}" for l in range(1, num_layers + 1)
                      for kind in ("W", "b")]
     missing = [key for key in expected_keys if key not in parameters]
     extra = sorted(set(parameters) - set(expected_keys), key=str)
-    _expect(not missing and not extra,
-            f"Key error: for layers_dims = {layers_dims} the dict should hold "
-            f"exactly {expected_keys}; missing {missing}, unexpected {extra}. "
-            f"The loop should run for l = 1, ..., {num_layers}")
+    if missing or extra:
+        raise AssertionError(
+            tr("Key error: for layers_dims = {layers_dims} the dict should hold "
+               "exactly {expected_keys}; missing {missing}, unexpected {extra}. "
+               "The loop should run for l = 1, ..., {num_layers}")
+            .format(layers_dims=layers_dims, expected_keys=expected_keys,
+                    missing=missing, extra=extra, num_layers=num_layers))
     for l in range(1, num_layers + 1):
         _check_weight_shape(parameters[f"W{l}"], l, layers_dims)
         _check_bias(parameters[f"b{l}"], l, layers_dims)
@@ -207,53 +227,68 @@ def _check_structure(parameters, layers_dims):
 def _check_weight_shape(W, l, layers_dims):
     name = f"W{l}"
     expected = (layers_dims[l], layers_dims[l - 1])
-    _expect(isinstance(W, np.ndarray),
-            f"Type error: {name} should be a numpy array, got "
-            f"{type(W).__name__}")
+    _check_is_array(W, name)
     if W.shape == expected[::-1] and expected[0] != expected[1]:
         raise AssertionError(
-            f"Shape error: {name} has shape {W.shape}, the transpose of the "
-            f"expected {expected} = (layers_dims[{l}], layers_dims[{l - 1}]). "
-            f"Rows are the units of layer {l}, columns their inputs")
-    _expect(W.shape == expected,
-            f"Shape error: {name} has shape {W.shape}, expected {expected} = "
-            f"(layers_dims[{l}], layers_dims[{l - 1}]) for layers_dims = "
-            f"{layers_dims}")
+            tr("Shape error: {name} has shape {shape}, the transpose of the "
+               "expected {expected} = (layers_dims[{l}], layers_dims[{previous}]). "
+               "Rows are the units of layer {l}, columns their inputs")
+            .format(name=name, shape=W.shape, expected=expected, l=l, previous=l - 1))
+    if W.shape != expected:
+        raise AssertionError(
+            tr("Shape error: {name} has shape {shape}, expected {expected} = "
+               "(layers_dims[{l}], layers_dims[{previous}]) for layers_dims = "
+               "{layers_dims}")
+            .format(name=name, shape=W.shape, expected=expected, l=l, previous=l - 1,
+                    layers_dims=layers_dims))
     _check_dtype(W, name)
 
 
 def _check_bias(b, l, layers_dims):
     name = f"b{l}"
     n = layers_dims[l]
-    _expect(isinstance(b, np.ndarray),
-            f"Type error: {name} should be a numpy array, got "
-            f"{type(b).__name__}")
+    _check_is_array(b, name)
     if b.shape == (n,):
         raise AssertionError(
-            f"Bias error: {name} has shape ({n},) but should be a column of "
-            f"shape ({n}, 1): write np.zeros(({n}, 1)), with the 1, so that "
-            f"it adds to each column of W{l} @ A")
-    _expect(b.shape == (n, 1),
-            f"Shape error: {name} has shape {b.shape}, expected ({n}, 1) = "
-            f"(layers_dims[{l}], 1)")
+            tr("Bias error: {name} has shape ({n},) but should be a column of "
+               "shape ({n}, 1): write np.zeros(({n}, 1)), with the 1, so that "
+               "it adds to each column of {weights} @ A")
+            .format(name=name, n=n, weights=f"W{l}"))
+    if b.shape != (n, 1):
+        raise AssertionError(
+            tr("Shape error: {name} has shape {shape}, expected ({n}, 1) = "
+               "(layers_dims[{l}], 1)")
+            .format(name=name, shape=b.shape, n=n, l=l))
     _check_dtype(b, name)
     if np.any(b):
+        index, value = _first_nonzero(b)
         raise AssertionError(
-            f"Bias error: {name} should start at zero; got non-zero entries "
-            f"such as {_first_nonzero(b)}. Random weights already break the "
-            f"symmetry, so the biases can all be 0")
+            tr("Bias error: {name} should start at zero; got non-zero entries "
+               "such as entry {index} = {value}. Random weights already break the "
+               "symmetry, so the biases can all be 0")
+            .format(name=name, index=index, value=value))
+
+
+def _check_is_array(array, name):
+    if not isinstance(array, np.ndarray):
+        raise AssertionError(
+            tr("Type error: {name} should be a numpy array, got {type_name}")
+            .format(name=name, type_name=type(array).__name__))
 
 
 def _check_dtype(array, name):
-    _expect(array.dtype == np.float64,
-            f"Dtype error: {name} has dtype {array.dtype}, expected float64. "
-            f"Weights must hold real numbers that gradient descent can change "
-            f"by small amounts; don't pass dtype=int (or float32)")
+    if array.dtype != np.float64:
+        raise AssertionError(
+            tr("Dtype error: {name} has dtype {dtype}, expected float64. "
+               "Weights must hold real numbers that gradient descent can change "
+               "by small amounts; don't pass dtype=int (or float32)")
+            .format(name=name, dtype=array.dtype))
 
 
 def _first_nonzero(array):
+    """(index, value) of the first non-zero entry, for "entry {index} = {value}"."""
     index = tuple(int(i) for i in np.argwhere(array)[0])
-    return f"entry {index} = {array[index]}"
+    return index, array[index]
 
 
 # --------------------------------------------------------------------------
@@ -273,9 +308,11 @@ def _check_seeded(initializer, scale_rule, layer_lists, wrong_scales):
             raise AssertionError(_diagnose(weights, wrong[0], layers_dims,
                                            draws, scale_rule, wrong_scales))
         again = _call(initializer, layers_dims)
-        _expect(all(np.array_equal(again[k], parameters[k]) for k in parameters),
-                "Seed error: a second call gave different weights; call "
-                f"np.random.seed({SEED}) once at the top of the function")
+        if not all(np.array_equal(again[k], parameters[k]) for k in parameters):
+            raise AssertionError(
+                tr("Seed error: a second call gave different weights; call "
+                   "np.random.seed({seed}) once at the top of the function")
+                .format(seed=SEED))
 
 
 def _normal_draws(layers_dims):
@@ -316,29 +353,31 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
     n_in, n_out = layers_dims[l - 1], layers_dims[l]
     scale = scale_rule(n_in, n_out)
     W, z = weights[l - 1], draws[l - 1]
-    where = f"W{l} for layers_dims = {layers_dims}"
+    # The values every message below may name; each template uses some.
+    where = {"name": f"W{l}", "layers_dims": layers_dims, "seed": SEED}
 
     # The right numbers, but only to float32's 7 digits.
     if np.allclose(W, z * scale, rtol=1e-6, atol=0):
-        return (f"Precision error: {where} holds the right numbers to about 7 "
-                f"digits only, as float32 arithmetic gives; compute in float64, "
-                f"numpy's default: leave out astype(np.float32) and "
-                f"dtype=np.float32")
+        return tr("Precision error: {name} for layers_dims = {layers_dims} holds "
+                  "the right numbers to about 7 digits only, as float32 arithmetic "
+                  "gives; compute in float64, numpy's default: leave out "
+                  "astype(np.float32) and dtype=np.float32").format(**where)
     # Numpy's newer Generator API: other numbers from the same seed.
     if any(_close(W, draws_l * scale) for draws_l in _generator_draws(l, layers_dims)):
-        return (f"Generator error: {where} holds draws of np.random.default_rng("
-                f"{SEED}), numpy's newer generator, which gives other numbers for "
-                f"the same seed. This exercise uses np.random.seed({SEED}) (already "
-                f"at the top of the function) with np.random.randn, so that "
-                f"everyone's numbers match")
+        return tr("Generator error: {name} for layers_dims = {layers_dims} holds "
+                  "draws of np.random.default_rng({seed}), numpy's newer generator, "
+                  "which gives other numbers for the same seed. This exercise uses "
+                  "np.random.seed({seed}) (already at the top of the function) with "
+                  "np.random.randn, so that everyone's numbers match").format(**where)
     # Uniform draws moved or stretched (np.random.rand() - 0.5, 2 * rand() - 1).
     uniform = _uniform_draws(l, layers_dims)
     shift_and_stretch = np.polyfit(uniform.ravel(), W.ravel(), 1) if W.size > 2 else None
     if shift_and_stretch is not None and _close(W, np.polyval(shift_and_stretch, uniform)):
-        return (f"Distribution error: {where} is made of uniform draws from "
-                f"np.random.rand, moved and stretched; centring them on 0 does not "
-                f"make them normal. Use np.random.randn, whose draws follow the "
-                f"standard normal distribution")
+        return tr("Distribution error: {name} for layers_dims = {layers_dims} is "
+                  "made of uniform draws from np.random.rand, moved and stretched; "
+                  "centring them on 0 does not make them normal. Use "
+                  "np.random.randn, whose draws follow the standard normal "
+                  "distribution").format(**where)
 
     # Right draws, wrong scale: in every layer W / z is one constant. Several
     # rules can agree on one layer (sqrt(2/4) == sqrt(1/2)), so a rule must
@@ -348,35 +387,39 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
         for rule in wrong_scales:
             if all(_same(ratio, rule_scale) for ratio, rule_scale
                    in zip(ratios, _layer_scales(rule, layers_dims))):
-                return (f"{rule.diagnosis} ({where}: scale {ratios[l - 1]:.6g}, "
-                        f"expected {_describe(scale, scale_rule)})")
-        return (f"Scale error: {where} is the right draws times "
-                f"{ratios[l - 1]:.6g}; expected times "
-                f"{_describe(scale, scale_rule)}")
+                return tr("{diagnosis} ({name} for layers_dims = {layers_dims}: "
+                          "scale {scale:.6g}, expected {expected})").format(
+                    diagnosis=rule.explain(), scale=ratios[l - 1],
+                    expected=_describe(scale, scale_rule), **where)
+        return tr("Scale error: {name} for layers_dims = {layers_dims} is the right "
+                  "draws times {scale:.6g}; expected times {expected}").format(
+            scale=ratios[l - 1], expected=_describe(scale, scale_rule), **where)
 
     # Right scale, wrong draws.
     restarted = np.random.RandomState(SEED).standard_normal(W.shape)
     if l > 1 and _close(W, restarted * scale):
-        return (f"Seed error: {where} repeats the first numbers of the random "
-                f"stream: np.random.seed({SEED}) is being called again for "
-                f"every layer. Call it once, before the loop")
+        return tr("Seed error: {name} for layers_dims = {layers_dims} repeats the "
+                  "first numbers of the random stream: np.random.seed({seed}) is "
+                  "being called again for every layer. Call it once, before the "
+                  "loop").format(**where)
     if _close(W, _drawn_transposed(l, layers_dims) * scale):
-        return (f"Shape error: {where} holds the right numbers in the wrong "
-                f"places: it was drawn with shape ({n_in}, {n_out}) and then "
-                f"transposed. Draw it directly as np.random.randn("
-                f"layers_dims[l], layers_dims[l-1])")
+        return tr("Shape error: {name} for layers_dims = {layers_dims} holds the "
+                  "right numbers in the wrong places: it was drawn with shape "
+                  "({n_in}, {n_out}) and then transposed. Draw it directly as "
+                  "np.random.randn(layers_dims[l], layers_dims[l-1])").format(
+            n_in=n_in, n_out=n_out, **where)
     if np.all(W >= 0):
-        return (f"Distribution error: every entry of {where} is >= 0, as "
-                f"uniform draws in [0, 1) from np.random.rand give. Use "
-                f"np.random.randn, the standard normal distribution, whose "
-                f"draws are centred on 0")
-    return (f"Value error: {where} does not match np.random.randn draws "
-            f"after np.random.seed({SEED}) times {scale_rule.formula}. "
-            f"Check that the seed is set once at the top, that nothing else "
-            f"draws random numbers (the biases are zeros), and that each "
-            f"layer draws one matrix in order l = 1, 2, ...; "
-            f"expected W{l}[0, 0] = {z[0, 0] * scale:.8f}, "
-            f"got {W.flat[0]:.8f}")
+        return tr("Distribution error: every entry of {name} for layers_dims = "
+                  "{layers_dims} is >= 0, as uniform draws in [0, 1) from "
+                  "np.random.rand give. Use np.random.randn, the standard normal "
+                  "distribution, whose draws are centred on 0").format(**where)
+    return tr("Value error: {name} for layers_dims = {layers_dims} does not match "
+              "np.random.randn draws after np.random.seed({seed}) times {formula}. "
+              "Check that the seed is set once at the top, that nothing else "
+              "draws random numbers (the biases are zeros), and that each "
+              "layer draws one matrix in order l = 1, 2, ...; "
+              "expected {name}[0, 0] = {expected:.8f}, got {got:.8f}").format(
+        formula=scale_rule.formula, expected=z[0, 0] * scale, got=W.flat[0], **where)
 
 
 def _describe(scale, rule):

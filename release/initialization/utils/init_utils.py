@@ -27,6 +27,8 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
+from .i18n import N_, figure_text, tr
+
 
 # --------------------------------------------------------------------------
 # Shape checks: every public function validates its inputs with these, so a
@@ -302,7 +304,7 @@ def predict(X, y, parameters):
     _check_examples(X, y)
     a3, _ = forward_propagation(X, parameters)
     p = (a3 > 0.5).astype(int)
-    print("Accuracy: " + str(np.mean(p[0, :] == y[0, :])))
+    print(tr("Accuracy: {accuracy}").format(accuracy=str(np.mean(p[0, :] == y[0, :]))))
     return p
 
 
@@ -365,11 +367,20 @@ def load_dataset():
             test_X.T, test_Y.reshape(1, -1))
 
 
+def _figure_label(text):
+    """A title or legend entry given by the caller, in the figures' language.
+
+    Only non-empty strings are looked up (gettext's entry for "" is the
+    catalog's header); anything else, None for example, is returned as it is.
+    """
+    return figure_text(text) if isinstance(text, str) and text else text
+
+
 # One colour per class, for the points and (lighter) for the plane behind them.
 CLASS_COLOURS = ("#d7301f", "#2166ac")  # y = 0: red, y = 1: blue
 
 
-def plot_dataset(X, Y, title="Training data", ax=None, legend=True):
+def plot_dataset(X, Y, title=N_("Training data"), ax=None, legend=True):
     """Scatter plot of 2-D points coloured by label.
 
     X has shape (2, m) and Y shape (1, m). legend: draw the legend, to the
@@ -384,8 +395,8 @@ def plot_dataset(X, Y, title="Training data", ax=None, legend=True):
     for label, colour in enumerate(CLASS_COLOURS):
         chosen = labels == label
         ax.scatter(X[0, chosen], X[1, chosen], s=30, color=colour, edgecolors="k",
-                   linewidths=0.3, label=f"y = {label}")
-    ax.set_title(title)
+                   linewidths=0.3, label=figure_text("y = {label}").format(label=label))
+    ax.set_title(_figure_label(title))
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
@@ -394,7 +405,7 @@ def plot_dataset(X, Y, title="Training data", ax=None, legend=True):
     return ax
 
 
-def plot_decision_boundary(predict_fn, X, Y, title="Decision boundary",
+def plot_decision_boundary(predict_fn, X, Y, title=N_("Decision boundary"),
                            ax=None, step=0.01, legend=True):
     """Colour the plane by the class that ``predict_fn`` gives each point.
 
@@ -419,7 +430,8 @@ def plot_decision_boundary(predict_fn, X, Y, title="Decision boundary",
                 colors=CLASS_COLOURS, alpha=0.25, zorder=0)
     if legend:
         handles, _ = ax.get_legend_handles_labels()
-        handles += [Patch(color=colour, alpha=0.25, label=f"predicted {label}")
+        handles += [Patch(color=colour, alpha=0.25,
+                          label=figure_text("predicted {label}").format(label=label))
                     for label, colour in enumerate(CLASS_COLOURS)]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1),
                   fontsize="small")
@@ -428,7 +440,8 @@ def plot_decision_boundary(predict_fn, X, Y, title="Decision boundary",
 
 def plot_costs(costs_by_label, record_every, title, ax=None):
     """Cost curves on one axes: costs_by_label maps a label to a list of costs,
-    recorded every record_every iterations.
+    recorded every record_every iterations. The title and the labels (in
+    English) are shown in the figures' language.
 
     An infinite cost cannot be drawn as a point of a curve: it is marked by a
     triangle at the top edge of the axes, in the curve's colour.
@@ -440,15 +453,15 @@ def plot_costs(costs_by_label, record_every, title, ax=None):
         costs = np.asarray(costs, dtype=float)
         iterations = np.arange(len(costs)) * record_every
         finite = np.isfinite(costs)
-        line, = ax.plot(iterations[finite], costs[finite], label=label)
+        line, = ax.plot(iterations[finite], costs[finite], label=_figure_label(label))
         if not finite.all():
             ax.plot(iterations[~finite], np.full((~finite).sum(), 0.97), "^", ms=9,
                     color=line.get_color(), transform=top_edge, clip_on=False)
             marked = True
     if marked:
-        ax.plot([], [], "^", color="grey", label="infinite cost (top edge)")
-    ax.set_title(title)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("cost (cross-entropy)")
+        ax.plot([], [], "^", color="grey", label=figure_text("infinite cost (top edge)"))
+    ax.set_title(_figure_label(title))
+    ax.set_xlabel(figure_text("iteration"))
+    ax.set_ylabel(figure_text("cost (cross-entropy)"))
     ax.legend()
     return ax

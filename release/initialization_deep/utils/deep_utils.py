@@ -19,8 +19,9 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-from .init_utils import (HIDDEN_ACTIVATIONS, backward_propagation, compute_loss,
-                         forward_propagation, plot_costs, relu, sigmoid,
+from .i18n import figure_text
+from .init_utils import (HIDDEN_ACTIVATIONS, _figure_label, backward_propagation,
+                         compute_loss, forward_propagation, plot_costs, relu, sigmoid,
                          update_parameters)
 
 __all__ = ["HIDDEN_ACTIVATIONS", "forward_propagation", "backward_propagation",
@@ -126,16 +127,17 @@ def plot_layer_spreads(spreads_by_label, title, ax=None, log_scale=True):
     """Standard deviation of each hidden layer's activations, one line per label.
 
     spreads_by_label maps a label to a sequence of spreads, layer 1 first.
+    The title and the labels (in English) are shown in the figures' language.
     """
     ax = ax if ax is not None else plt.figure().gca()
     for label, spreads in spreads_by_label.items():
         layers = np.arange(1, len(spreads) + 1)
-        ax.plot(layers, spreads, marker="o", label=label)
+        ax.plot(layers, spreads, marker="o", label=_figure_label(label))
     if log_scale:
         ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers are whole numbers
-    ax.set_title(title)
-    ax.set_xlabel("hidden layer")
-    ax.set_ylabel("standard deviation of activations")
+    ax.set_title(_figure_label(title))
+    ax.set_xlabel(figure_text("hidden layer"))
+    ax.set_ylabel(figure_text("standard deviation of activations"))
     ax.legend()
     return ax

@@ -10,8 +10,12 @@ import pytest
 from grading.course import run_nbgrader
 
 REPO = Path(__file__).resolve().parents[1]
+# Every assignment, the Chinese editions (<name>_zh, built by
+# scripts/translate.py) included, and its notebook.
 ASSIGNMENTS = {"initialization": "Initialization.ipynb",
-               "initialization_deep": "InitializationDeep.ipynb"}
+               "initialization_deep": "InitializationDeep.ipynb",
+               "initialization_zh": "Initialization.ipynb",
+               "initialization_deep_zh": "InitializationDeep.ipynb"}
 
 # What a course root needs for nbgrader; instructor work folders are left out.
 COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release"]

@@ -1,0 +1,133 @@
+"""The language of the helpers' messages and of the figures' text.
+
+The course is written in English; its Chinese edition (simplified Chinese,
+``zh_CN``) shows the same checks and figures in Chinese. Both editions run
+the same code: the notebook's imports cell chooses the language with
+``set_language``, and every message and figure label goes through gettext's
+catalog in ``utils/locale/<language>/LC_MESSAGES/course.mo`` (compiled from
+the ``course.po`` beside it). English needs no catalog: it is the source.
+
+* ``tr(text)`` -- a message (a check's verdict, a printed line), translated.
+* ``figure_text(text)`` -- a title, axis label or legend entry. Translated
+  only when matplotlib has a font with Chinese glyphs: without one, Chinese
+  text would render as empty boxes, so the figures stay in English and
+  ``set_language`` says so in one line.
+
+Messages with values are translated first and filled in after, so that the
+catalog holds one entry per message, not one per value::
+
+    tr("{name} has shape {shape}").format(name="W1", shape=(2, 3))
+
+The environment variable ``COURSE_LANGUAGE`` sets the language before any
+notebook code runs (``COURSE_LANGUAGE=zh_CN jupyter lab``); ``set_language``
+overrides it.
+"""
+
+import gettext
+import os
+
+from matplotlib import font_manager, rcParams
+
+DOMAIN = "course"
+LOCALE_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
+ENGLISH = "en"
+LANGUAGES = (ENGLISH, "zh_CN")
+
+# Font families with Chinese glyphs, most common first: Linux (Debian's
+# fonts-wqy-microhei, fonts-noto-cjk), Windows, macOS, and the Adobe/Google
+# family that many people install by hand.
+CJK_FONT_FAMILIES = (
+    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC",
+    "Noto Sans SC", "Microsoft YaHei", "SimHei", "DengXian", "PingFang SC",
+    "Hiragino Sans GB", "Heiti SC", "STHeiti", "Source Han Sans SC",
+    "Noto Sans CJK JP", "Arial Unicode MS",
+)
+
+_state = {"language": ENGLISH, "catalog": gettext.NullTranslations(),
+          "figures_translated": False}
+
+
+def set_language(language):
+    """Show messages and figure text in ``language`` ("en" or "zh_CN").
+
+    For Chinese, matplotlib is also given a font with Chinese glyphs; if the
+    machine has none, figures stay in English and a one-line notice says so.
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language should be one of {', '.join(LANGUAGES)}, "
+                         f"got {language!r}")
+    _state["language"] = language
+    if language == ENGLISH:
+        _state["catalog"] = gettext.NullTranslations()
+        _state["figures_translated"] = False
+        return
+    _state["catalog"] = gettext.translation(DOMAIN, LOCALE_FOLDER, [language])
+    font = find_cjk_font(CJK_FONT_FAMILIES)
+    _state["figures_translated"] = font is not None
+    if font is None:
+        print(tr("Notice: no font with Chinese characters was found, so the "
+                 "figures keep their English labels (install one, for example "
+                 "Noto Sans CJK SC or WenQuanYi Micro Hei, and restart the kernel)."))
+    else:
+        # matplotlib draws each character with the first font of the family
+        # list that has it: Latin letters and digits keep their usual look
+        # (DejaVu Sans, matplotlib's default), Chinese ones come from the CJK font.
+        families = [name for name in rcParams["font.family"] if name != font]
+        if families == ["sans-serif"]:
+            families = rcParams["font.sans-serif"][:1]
+        rcParams["font.family"] = families + [font]
+
+
+def get_language():
+    """The language chosen by ``set_language`` (or the environment)."""
+    return _state["language"]
+
+
+def find_cjk_font(families):
+    """The first of ``families`` (names of font families) that matplotlib
+    can find, or None.
+
+    matplotlib lists the system's fonts once and caches the list, so a font
+    installed after that is unknown to it: before giving up, look at the
+    system's font files again and add the new ones."""
+    found = _first_installed(families)
+    if found is None:
+        known = {entry.fname for entry in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    pass   # a file matplotlib cannot read is no candidate
+        found = _first_installed(families)
+    return found
+
+
+def _first_installed(families):
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    return next((family for family in families if family in installed), None)
+
+
+def tr(text):
+    """``text`` (an English message) in the chosen language."""
+    return _state["catalog"].gettext(text)
+
+
+def figure_text(text):
+    """``text`` (an English figure label) in the chosen language, if
+    matplotlib can draw it; otherwise in English."""
+    return tr(text) if _state["figures_translated"] else text
+
+
+def N_(text):
+    """Mark text for translation without translating it now."""
+    return text
+
+
+def _language_from_environment():
+    language = os.environ.get("COURSE_LANGUAGE", "").strip()
+    if language and language != ENGLISH:
+        set_language(language)
+
+
+_language_from_environment()

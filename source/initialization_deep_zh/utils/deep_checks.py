@@ -1,0 +1,1 @@
+../../../utils/deep_checks.py

@@ -1,0 +1,1 @@
+../../../../../../utils/locale/zh_CN/LC_MESSAGES/course.mo

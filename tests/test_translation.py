@@ -1,0 +1,217 @@
+"""The Chinese edition is the English course in other words: built from the
+English source and the gettext catalogs, complete, and running the same code.
+
+When an English text changes, the catalogs no longer hold it and these tests
+fail until `scripts/translate.py update`, a translation, and
+`scripts/translate.py build` bring the edition back in step."""
+
+import io
+import re
+import tokenize
+import warnings
+
+import matplotlib
+import matplotlib.pyplot as plt
+import nbformat
+import numpy as np
+import pytest
+from babel.messages.mofile import write_mo
+
+from conftest import REPO
+from translation import catalogs, quality
+from translation.editions import (CHINESE_LANGUAGE_CALL, EDITIONS, LANGUAGE_CALL,
+                                  RUNTIME_CATALOG, all_templates, chinese_notebook,
+                                  notebook_catalog, without_outputs)
+from translation.notebook_text import code_spans, is_graded_test
+from utils import i18n
+from utils.init_checks import check_he_initializer, check_zeros_initializer
+
+TEMPLATES = all_templates()
+CATALOG_IDS = [str(path.relative_to(REPO)) for path, _ in TEMPLATES]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+UPDATE = ("run `python scripts/translate.py update`, translate what it lists "
+          "(`python scripts/translate.py check`), then `python scripts/translate.py build`")
+
+
+def read(path):
+    return nbformat.read(REPO / path, as_version=4)
+
+
+@pytest.fixture
+def chinese():
+    """Messages and figures in Chinese for one test, English again after it."""
+    saved = dict(matplotlib.rcParams)
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")
+    matplotlib.rcParams.update(saved)
+
+
+# --------------------------------------------------------------------------
+# The catalogs: complete, current, faithful
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, template", TEMPLATES, ids=CATALOG_IDS)
+def test_every_english_text_has_a_finished_translation(path, template):
+    catalog = catalogs.read_catalog(path)
+    todo = catalogs.problems(catalog, template)
+    assert not todo, f"{len(todo)} texts lack a translation, first {todo[0]}: {UPDATE}"
+    stale = {entry.id for entry in catalog if entry.id} - {entry.id for entry in template if entry.id}
+    assert not stale, f"the catalog still holds texts the English dropped: {UPDATE}"
+
+
+@pytest.mark.parametrize("path, template", TEMPLATES, ids=CATALOG_IDS)
+def test_translations_keep_numbers_code_formulas_and_structure(path, template):
+    catalog = catalogs.read_catalog(path)
+    found = {entry.id[:60]: quality.problems(entry.id, catalog.get(entry.id).string,
+                                             entry.auto_comments[0])
+             for entry in template if entry.id and catalog.get(entry.id) is not None}
+    assert not {text: problem for text, problem in found.items() if problem}
+
+
+def test_a_changed_english_text_is_flagged_until_translated(tmp_path):
+    """What a change to the English does to a catalog: gettext's merge keeps
+    the old translation but marks it fuzzy, and the tests refuse it."""
+    english = "The cost falls to 0.07 after 15,000 iterations."
+    path = tmp_path / "example.po"
+    catalog = catalogs.update(path, catalogs.new_template([(english, ("x", 1), "markdown")], "x"))
+    catalog.get(english).string = "代价在 15,000 次迭代后降到 0.07。"
+    catalogs.write_catalog(catalog, path)
+    changed = english.replace("0.07", "0.08")
+    template = catalogs.new_template([(changed, ("x", 1), "markdown")], "x")
+    assert catalogs.problems(catalogs.read_catalog(path), template) == [("missing", changed)]
+    catalogs.update(path, template)
+    assert catalogs.problems(catalogs.read_catalog(path), template) == [("fuzzy", changed)]
+    assert quality.problems(changed, "代价在 15,000 次迭代后降到 0.07。") == [
+        "numbers missing from the translation: ['0.08']"]
+
+
+def test_compiled_messages_match_their_catalog():
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogs.read_catalog(RUNTIME_CATALOG), use_fuzzy=False)
+    committed = RUNTIME_CATALOG.with_suffix(".mo").read_bytes()
+    assert committed == compiled.getvalue(), f"course.mo is out of date: {UPDATE}"
+
+
+# --------------------------------------------------------------------------
+# The Chinese notebooks: built from the English, same code, same results
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("english_path", EDITIONS)
+def test_chinese_notebook_is_built_from_the_current_english(english_path):
+    translated = catalogs.translations(catalogs.read_catalog(notebook_catalog(english_path)))
+    built = without_outputs(chinese_notebook(english_path, translated))
+    committed = without_outputs(read(EDITIONS[english_path]))
+    assert committed == built, f"{EDITIONS[english_path]} is out of date: {UPDATE}"
+
+
+def code_without_prose(source):
+    """A code cell's tokens without comments and docstrings."""
+    masked = "\n".join("#" + line if line.lstrip().startswith(("%", "!")) else line
+                       for line in source.split("\n"))
+    prose_starts = {span.start for span in code_spans(source)}
+    return [(token.type, token.string)
+            for token in tokenize.generate_tokens(io.StringIO(masked).readline)
+            if token.type not in (tokenize.COMMENT, tokenize.NL)
+            and token.start not in prose_starts]
+
+
+@pytest.mark.parametrize("english_path", EDITIONS)
+def test_both_editions_run_the_same_code(english_path):
+    english, chinese_edition = read(english_path), read(EDITIONS[english_path])
+    assert len(english.cells) == len(chinese_edition.cells)
+    for ours, theirs in zip(english.cells, chinese_edition.cells):
+        assert (ours.cell_type, ours.metadata, ours.get("id")) == \
+            (theirs.cell_type, theirs.metadata, theirs.get("id"))
+        if is_graded_test(ours):
+            assert ours.source == theirs.source, "graded cells are identical"
+        elif ours.cell_type == "code":
+            assert code_without_prose(ours.source.replace(LANGUAGE_CALL, CHINESE_LANGUAGE_CALL)) \
+                == code_without_prose(theirs.source)
+
+
+def printed_numbers(cell):
+    text = ""
+    for output in cell.get("outputs", []):
+        text += output.get("text", "") + output.get("data", {}).get("text/plain", "")
+    return quality.numbers(text)
+
+
+@pytest.mark.parametrize("english_path", EDITIONS)
+def test_chinese_outputs_print_the_english_numbers(english_path):
+    """The recorded outputs of the two editions differ in words only."""
+    english, chinese_edition = read(english_path), read(EDITIONS[english_path])
+    for index, (ours, theirs) in enumerate(zip(english.cells, chinese_edition.cells)):
+        if ours.cell_type == "code" and "nbval-ignore-output" not in ours.metadata.get("tags", []):
+            assert printed_numbers(ours) == printed_numbers(theirs), f"cell {index}"
+
+
+@pytest.mark.parametrize("english_path", EDITIONS)
+def test_chinese_notebook_draws_every_character(english_path):
+    """No recorded output holds matplotlib's missing-glyph warning, and the
+    figures were drawn in Chinese (the catalog's figure text is used)."""
+    notebook = read(EDITIONS[english_path])
+    streams = "".join(output.get("text", "") for cell in notebook.cells
+                      if cell.cell_type == "code" for output in cell.outputs)
+    assert "missing from font" not in streams
+    assert "Notice:" not in streams and "注意" not in streams
+
+
+# --------------------------------------------------------------------------
+# Messages and figures at run time
+# --------------------------------------------------------------------------
+
+def test_checks_speak_the_chosen_language(chinese, capsys):
+    def ones(layers_dims):
+        return {key: value + 1 for key, value in zero_parameters(layers_dims).items()}
+
+    with pytest.raises(AssertionError) as failure:
+        check_zeros_initializer(ones)
+    assert CJK.search(str(failure.value)), str(failure.value)
+    check_zeros_initializer(zero_parameters)
+    assert CJK.search(capsys.readouterr().out.splitlines()[-1])
+
+
+def test_an_unanswered_exercise_says_so_in_chinese(chinese):
+    def unanswered(layers_dims):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError) as failure:
+        check_he_initializer(unanswered)
+    assert type(failure.value).__name__ == "NotAnswered"
+    assert CJK.search(str(failure.value)) and "NotImplementedError" in str(failure.value)
+
+
+def zero_parameters(layers_dims):
+    return {f"{kind}{l}": np.zeros((layers_dims[l], layers_dims[l - 1] if kind == "W" else 1))
+            for l in range(1, len(layers_dims)) for kind in "Wb"}
+
+
+def test_every_chinese_figure_text_renders_with_the_installed_font(chinese):
+    assert i18n.find_cjk_font(i18n.CJK_FONT_FAMILIES), "setup installs fonts-wqy-microhei"
+    texts = [entry.string for entry in catalogs.read_catalog(RUNTIME_CATALOG)
+             if entry.id and CJK.search(entry.string)]
+    figure, axes = plt.subplots()
+    for number, text in enumerate(texts):
+        axes.text(0, number, text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # "Glyph ... missing from font(s)" is a UserWarning
+        figure.canvas.draw()
+    plt.close(figure)
+
+
+def test_without_a_chinese_font_figures_fall_back_to_english(monkeypatch, capsys):
+    monkeypatch.setattr(i18n, "CJK_FONT_FAMILIES", ("No Such Font Family",))
+    try:
+        i18n.set_language("zh_CN")
+        notice = capsys.readouterr().out
+        assert notice.count("\n") == 1 and CJK.search(notice), notice
+        assert i18n.figure_text("iteration") == "iteration"
+        assert CJK.search(i18n.tr("All visible tests passed."))
+    finally:
+        i18n.set_language("en")
+
+
+def test_an_unknown_language_is_refused_by_name():
+    with pytest.raises(ValueError, match="zh_CN.*'fr'"):
+        i18n.set_language("fr")

@@ -27,7 +27,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
-from .i18n import N_, figure_text, tr
+from .i18n import N_, figure_text
 
 
 # --------------------------------------------------------------------------
@@ -304,7 +304,9 @@ def predict(X, y, parameters):
     _check_examples(X, y)
     a3, _ = forward_propagation(X, parameters)
     p = (a3 > 0.5).astype(int)
-    print(tr("Accuracy: {accuracy}").format(accuracy=str(np.mean(p[0, :] == y[0, :]))))
+    # Printed lines stay English in every edition, like the notebooks' own
+    # prints; only the checks' messages and the figures are translated.
+    print("Accuracy: " + str(np.mean(p[0, :] == y[0, :])))
     return p
 
 

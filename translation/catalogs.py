@@ -50,7 +50,10 @@ def update(path, template):
                           last_translator="the course team",
                           language_team="Chinese (zh_CN)")
     catalog.fuzzy = False
-    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
+    # Keep the header as it was, so that an update that changes no text
+    # changes no file (course.mo included).
+    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
+                   update_creation_date=False)
     catalog.obsolete.clear()
     write_catalog(catalog, path)
     return catalog

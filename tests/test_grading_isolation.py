@@ -134,8 +134,8 @@ def attacked():
         places = [*(str(path) for path in elsewhere.values()), "/srv", "/home", "/root",
                   "/opt", "/mnt", "/var", str(course), "../../..",
                   f"{NOTEBOOK}.ipynb"]  # its own notebook: nbgrader has put the hidden tests back
-        for relative in ["source/initialization/Initialization.ipynb",
-                         "source/initialization_deep/InitializationDeep.ipynb",
+        for relative in [*(f"source/{assignment}/{notebook_name}"
+                           for assignment, notebook_name in ASSIGNMENTS.items()),
                          "release/notes.txt", "nbgrader_config.py", "gradebook.db",
                          f"submitted/alice/{ASSIGNMENT}/{NOTEBOOK}.ipynb",
                          f"autograded/alice/{ASSIGNMENT}/{NOTEBOOK}.ipynb",

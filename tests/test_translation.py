@@ -22,7 +22,7 @@ from translation import catalogs, quality
 from translation.editions import (CHINESE_LANGUAGE_CALL, EDITIONS, LANGUAGE_CALL,
                                   RUNTIME_CATALOG, all_templates, chinese_notebook,
                                   notebook_catalog, without_outputs)
-from translation.notebook_text import code_spans, is_graded_test
+from translation.notebook_text import code_spans, is_graded_test, masked_source
 from utils import i18n
 from utils.init_checks import check_he_initializer, check_zeros_initializer
 
@@ -107,8 +107,7 @@ def test_chinese_notebook_is_built_from_the_current_english(english_path):
 
 def code_without_prose(source):
     """A code cell's tokens without comments and docstrings."""
-    masked = "\n".join("#" + line if line.lstrip().startswith(("%", "!")) else line
-                       for line in source.split("\n"))
+    masked = masked_source(source)
     prose_starts = {span.start for span in code_spans(source)}
     return [(token.type, token.string)
             for token in tokenize.generate_tokens(io.StringIO(masked).readline)

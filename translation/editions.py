@@ -18,7 +18,7 @@ import nbformat
 from babel.messages.extract import extract, extract_from_file
 
 from . import catalogs
-from .notebook_text import notebook_units, translate_cell_source
+from .notebook_text import masked_source, notebook_units, translate_cell_source
 
 REPO = Path(__file__).resolve().parent.parent
 LANGUAGE = catalogs.LANGUAGE
@@ -69,8 +69,7 @@ def _code_cells(notebook):
     """The code cells' Python, magics commented out."""
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
-            yield index, "\n".join("#" + line if line.lstrip().startswith(("%", "!")) else line
-                                   for line in cell.source.split("\n"))
+            yield index, masked_source(cell.source)
 
 
 def runtime_template():

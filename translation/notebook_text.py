@@ -79,10 +79,14 @@ class _Span:
     trailing: bool = False   # a comment after code, which must stay one line
 
 
-def _masked_source(source):
+def _is_magic(line):
+    return line.lstrip().startswith(("%", "!"))
+
+
+def masked_source(source):
     """The cell with IPython's magics (%matplotlib ...) commented out, so the
     tokenizer and ast read plain Python; the line numbers stay the same."""
-    return "\n".join("#" + line[1:] if line.lstrip().startswith(("%", "!")) else line
+    return "\n".join("#" + line[1:] if _is_magic(line) else line
                      for line in source.split("\n"))
 
 
@@ -125,12 +129,12 @@ def _docstring_body(token_text):
 
 def code_spans(source):
     """The comment blocks and docstrings of a code cell, in order."""
-    masked = _masked_source(source)
+    masked = masked_source(source)
     private = _private_lines(source)
     docstrings = _docstring_positions(ast.parse(masked))
     lines = masked.split("\n")
     magics = {number for number, line in enumerate(source.split("\n"), 1)
-              if line.lstrip().startswith(("%", "!"))}
+              if _is_magic(line)}
     tokens = tokenize.generate_tokens(io.StringIO(masked).readline)
     spans, block = [], None
     for token in tokens:

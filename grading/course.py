@@ -26,13 +26,27 @@ def run_nbgrader(course_root, *args, check=True, timeout=3600):
     return process
 
 
-def gradebook_url(course_root):
-    """The gradebook's database URL, as nbgrader_config.py of course_root sets it."""
+def _course_directory(course_root):
+    """nbgrader's CourseDirectory of course_root, configured by its nbgrader_config.py."""
+    from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
-    default = f"sqlite:///{Path(course_root).resolve() / 'gradebook.db'}"
-    return config.CourseDirectory.get("db_url", default)
+    coursedir = CourseDirectory(config=config)
+    coursedir.root = str(Path(course_root).resolve())
+    return coursedir
+
+
+def gradebook_url(course_root):
+    """The gradebook's database URL, as nbgrader_config.py of course_root sets it."""
+    return _course_directory(course_root).db_url
+
+
+def open_gradebook(course_root):
+    """The course's gradebook, opened for the course's own id: a Gradebook
+    opened without one adds a course named "default_course" to the database."""
+    coursedir = _course_directory(course_root)
+    return Gradebook(coursedir.db_url, course_id=coursedir.course_id)
 
 
 def scores(course_root, assignment, notebook):
@@ -41,7 +55,7 @@ def scores(course_root, assignment, notebook):
     (Written answers are graded by hand; nbgrader only gives an unchanged one 0.)
     """
     result = {}
-    with Gradebook(gradebook_url(course_root)) as gradebook:
+    with open_gradebook(course_root) as gradebook:
         for submission in gradebook.assignment_submissions(assignment):
             graded = gradebook.find_submission_notebook(
                 notebook, assignment, submission.student.id)

@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from sqlalchemy.exc import SAWarning
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.apps.exportapp import ExportApp
 from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
 from traitlets import Dict
 from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
@@ -45,7 +45,6 @@ from traitlets.config.loader import PyFileConfigLoader
 from grading.course import run_nbgrader
 from grading.reasons import lost_point_reasons
 from grading.submissions import inspect_submission
-
 
 # nbgrader 0.9.6 makes SQLAlchemy 2 warn about its own session handling while
 # autograding; the warnings say nothing about the submissions.
@@ -99,7 +98,8 @@ class Course:
         self.settings = Grading(config=self.config)
 
     def gradebook(self):
-        return Gradebook(self.api.coursedir.db_url)
+        # With the course's id: without one, nbgrader adds a "default_course".
+        return Gradebook(self.api.coursedir.db_url, course_id=self.api.coursedir.course_id)
 
     def export_grades(self, csv_name):
         """What `nbgrader export --to csv_name` does, in this process.

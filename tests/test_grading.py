@@ -10,13 +10,15 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
+from nbgrader import api as nbgrader_api
 
 from conftest import REPO, run_grading_command
 from fixtures import example_class, example_class_deep
-from grading.course import gradebook_url, scores
+from grading.course import open_gradebook, scores
 from grading.example_class import write_example_class
 from grading.submissions import fill_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
 
@@ -66,7 +68,7 @@ def test_every_student_gets_the_expected_score_per_exercise(graded_class):
     course, example, _ = graded_class
     recorded = scores(course, example.ASSIGNMENT, example.NOTEBOOK)
     assert set(recorded) == set(example.STUDENTS) - unreadable(example)
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         assert unreadable(example) <= {student.id for student in gradebook.students}
     wrong = {}
     for student, case in example.STUDENTS.items():
@@ -75,6 +77,13 @@ def test_every_student_gets_the_expected_score_per_exercise(graded_class):
         if student not in unreadable(example) and recorded[student] != expected:
             wrong[student] = recorded[student]
     assert not wrong
+
+
+def test_the_gradebook_holds_only_this_course(graded_class):
+    course, _, _ = graded_class
+    with open_gradebook(course) as gradebook:   # opened with the configured course id
+        courses = [row.id for row in gradebook.db.query(nbgrader_api.Course)]
+        assert courses == [gradebook.course_id], "a Gradebook was opened without the course id"
 
 
 def test_summary_lists_every_student_with_total_and_reason(graded_class):
@@ -99,7 +108,7 @@ def test_progress_is_shown_per_student(graded_class):
 
 def test_late_penalties_follow_the_policy_in_the_config(graded_class):
     course, example, _ = graded_class
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         for student, case in example.STUDENTS.items():
             if student in unreadable(example):
                 continue

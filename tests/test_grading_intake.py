@@ -9,12 +9,13 @@ import zipfile
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
 
 from conftest import copy_course, run_grading_command
 from fixtures import example_class
-from grading.course import gradebook_url, run_nbgrader, scores
+from grading.course import open_gradebook, run_nbgrader, scores
 from grading.submissions import fill_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 RELEASE_NAME = example_class.NOTEBOOK + ".ipynb"
 # Submitted a day and an hour after the due date in nbgrader_config.py:
@@ -71,7 +72,7 @@ def test_a_zip_download_is_collected_and_graded(zip_course):
     # The time in bob's file name: two started days late, 20% of his 5 points.
     assert (course / "submitted" / "bob" / example_class.ASSIGNMENT /
             "timestamp.txt").read_text().startswith("2026-12-06 00:59:00")
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         bob = gradebook.find_submission_notebook(
             example_class.NOTEBOOK, example_class.ASSIGNMENT, "bob")
         assert bob.late_submission_penalty == pytest.approx(1.0)
@@ -81,7 +82,7 @@ def test_a_zip_download_is_collected_and_graded(zip_course):
 def test_grading_again_changes_nothing_and_keeps_hand_grades(zip_course):
     course, archive, _ = zip_course
     # The instructor grades a written answer by hand between the two runs.
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         answer = gradebook.find_grade("observations_he", example_class.NOTEBOOK,
                                       example_class.ASSIGNMENT, "alice")
         answer.manual_score = 1.0
@@ -92,7 +93,7 @@ def test_grading_again_changes_nothing_and_keeps_hand_grades(zip_course):
     assert table_sizes(course) == before
     assert (course / "grades.csv").read_text() == grades_before.replace(
         "alice,,,,8.0,0.0,8.0", "alice,,,,9.0,0.0,9.0")
-    with Gradebook(gradebook_url(course)) as gradebook:
+    with open_gradebook(course) as gradebook:
         assert gradebook.find_grade("observations_he", example_class.NOTEBOOK,
                                     example_class.ASSIGNMENT, "alice").score == 1.0
 

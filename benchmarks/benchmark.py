@@ -22,8 +22,9 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "benchmarks")]
 
-import plain_helpers  # noqa: E402
 import published_results  # noqa: E402
+
+import plain_helpers  # noqa: E402
 from utils import init_utils  # noqa: E402
 
 NOTEBOOKS = [REPO / "source" / "initialization" / "Initialization.ipynb",

@@ -25,9 +25,15 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from translation import catalogs, quality  # noqa: E402
-from translation.editions import (EDITIONS, REPO, RUNTIME_CATALOG,  # noqa: E402
-                                  all_templates, chinese_notebook, keep_outputs,
-                                  notebook_catalog)
+from translation.editions import (  # noqa: E402
+    EDITIONS,
+    REPO,
+    RUNTIME_CATALOG,
+    all_templates,
+    chinese_notebook,
+    keep_outputs,
+    notebook_catalog,
+)
 
 
 def update():

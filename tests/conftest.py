@@ -21,6 +21,13 @@ ASSIGNMENTS = {"initialization": "Initialization.ipynb",
 COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release"]
 
 
+def pytest_collection_modifyitems(items):
+    """nbval's notebook cells run in real kernels: they belong to the slow tests."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+
+
 def copy_course(destination):
     """Copy the course (links kept as links) to destination and return it."""
     for name in COURSE_FILES:

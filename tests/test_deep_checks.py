@@ -4,8 +4,7 @@ different ways, pass; each common mistake gets its own diagnosis."""
 import numpy as np
 import pytest
 
-from utils.deep_checks import (check_activation_stds, check_initializer_by_method,
-                               check_xavier_initializer)
+from utils.deep_checks import check_activation_stds, check_initializer_by_method, check_xavier_initializer
 from utils.init_utils import forward_propagation
 
 SCALES = {"random": lambda n_in: 10, "small": lambda n_in: 0.01,

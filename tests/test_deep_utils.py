@@ -10,8 +10,7 @@ import pytest
 
 from conftest import REPO
 from utils import deep_utils, init_utils
-from utils.deep_utils import (accuracy, load_digits_binary, plot_costs,
-                              plot_layer_spreads, predict, train)
+from utils.deep_utils import accuracy, load_digits_binary, plot_costs, plot_layer_spreads, predict, train
 
 matplotlib.use("Agg")
 

@@ -1,6 +1,8 @@
 """requirements.txt, constraints.txt and environment.yml agree."""
 
 import re
+import subprocess
+import sys
 
 import yaml
 
@@ -41,3 +43,10 @@ def test_constraints_pin_the_requirements_at_the_same_versions():
     constraints = pins((REPO / "constraints.txt").read_text().splitlines())
     for name, version in pins(requirement_lines()).items():
         assert constraints.get(name) == version, name
+
+
+def test_the_code_passes_ruff():
+    """The lint rules of pyproject.toml hold for every Python file of the course."""
+    process = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+                             cwd=REPO, capture_output=True, text=True)
+    assert process.returncode == 0, process.stdout[-3000:]

@@ -29,8 +29,8 @@ from fixtures import example_class
 from grading.course import run_nbgrader, scores
 from grading.submissions import write_submission
 
-pytestmark = pytest.mark.skipif(
-    not os.access("/srv", os.W_OK), reason="plants files under /srv, /home, ...: run as root")
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.skipif(
+    not os.access("/srv", os.W_OK), reason="plants files under /srv, /home, ...: run as root")]
 
 ASSIGNMENT, NOTEBOOK = example_class.ASSIGNMENT, example_class.NOTEBOOK
 TOKEN = uuid.uuid4().hex[:12]  # in every secret, and nowhere else

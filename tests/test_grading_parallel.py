@@ -29,6 +29,8 @@ from fixtures import example_class
 from grading.course import run_nbgrader, scores
 from grading.example_class import write_example_class
 
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.dask]
+
 STUDENTS = ["correct-variants", "he-uses-fan-out", "patches-np-allclose",
             "unchanged-release", "corrupt-file", "calls-os-exit",
             "duplicated-test-cell", "late-by-30-hours"]
@@ -205,7 +207,8 @@ def feedback(root):
     return pages
 
 
-@pytest.mark.parametrize("other", ["local_cluster", "on_dask_cluster", "on_postgresql"])
+@pytest.mark.parametrize("other", ["local_cluster", "on_dask_cluster",
+                                   pytest.param("on_postgresql", marks=pytest.mark.postgresql)])
 def test_parallel_grading_matches_one_at_a_time(one_at_a_time, other, request):
     sequential_root, sequential_output = one_at_a_time
     root, output = request.getfixturevalue(other)

@@ -6,8 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from utils.init_checks import (check_he_initializer, check_random_initializer,
-                               check_zeros_initializer)
+from utils.init_checks import check_he_initializer, check_random_initializer, check_zeros_initializer
 
 
 def make_initializer(scale, *, draw="randn", reseed_each_layer=False,

@@ -11,10 +11,19 @@ import pytest
 
 from conftest import REPO
 from utils import init_utils
-from utils.init_utils import (backward_propagation, compute_loss,
-                              forward_propagation, load_dataset, plot_dataset,
-                              plot_decision_boundary, predict, predict_dec,
-                              relu, sigmoid, update_parameters)
+from utils.init_utils import (
+    backward_propagation,
+    compute_loss,
+    forward_propagation,
+    load_dataset,
+    plot_dataset,
+    plot_decision_boundary,
+    predict,
+    predict_dec,
+    relu,
+    sigmoid,
+    update_parameters,
+)
 
 matplotlib.use("Agg")
 

@@ -7,9 +7,9 @@ that the recorded outputs are the published ones.
 import re
 
 import nbformat
+import published_results as published
 import pytest
 
-import published_results as published
 from conftest import REPO
 
 NOTEBOOK = REPO / "source" / "initialization" / "Initialization.ipynb"

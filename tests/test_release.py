@@ -19,7 +19,8 @@ HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 # Fields that record where and when a notebook ran, not what it holds.
 VOLATILE_METADATA = ("language_info",)
 
-pytestmark = pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
+pytestmark = [pytest.mark.slow,  # nbgrader generates and validates the releases
+              pytest.mark.parametrize("assignment", list(ASSIGNMENTS))]
 
 
 def notebook_path(root, folder, assignment):

@@ -13,9 +13,15 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from grading.grade import exercise_names
 from grading.late import penalty_for
 from grading.reasons import describe_error, lost_point_reasons
-from grading.sandbox import (SandboxedExecute, SandboxError, SandboxKernelManager,
-                             allow_list_mounts, grader_config_files, kernel_environment,
-                             parent_folders)
+from grading.sandbox import (
+    SandboxedExecute,
+    SandboxError,
+    SandboxKernelManager,
+    allow_list_mounts,
+    grader_config_files,
+    kernel_environment,
+    parent_folders,
+)
 from grading.submissions import inspect_submission
 
 PROBES = {
@@ -65,6 +71,8 @@ def error(outputs):
     return errors[0] if errors else None
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_kernel_runs_as_a_plain_user_under_limits(probed):
     outputs, _, _ = probed
     if os.getuid() == 0:
@@ -75,6 +83,8 @@ def test_kernel_runs_as_a_plain_user_under_limits(probed):
     assert text(outputs["pid"]) == "True"
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_kernel_writes_only_in_its_folder(probed):
     outputs, workdir, outside = probed
     assert text(outputs["write_here"]) == "ok"
@@ -89,12 +99,16 @@ def test_kernel_writes_only_in_its_folder(probed):
     assert not os.path.exists("/usr/local/written-by-a-student.txt")
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_kernel_has_no_network(probed):
     outputs, _, _ = probed
     assert error(outputs["network"])[0] == "OSError"  # Network is unreachable
     assert error(outputs["name_lookup"])[0] == "gaierror"
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_kernel_sees_no_other_account_and_nothing_beside_python(probed):
     outputs, _, _ = probed
     assert text(outputs["accounts"]) == "2"  # root and the kernel's user
@@ -102,6 +116,8 @@ def test_kernel_sees_no_other_account_and_nothing_beside_python(probed):
     assert text(outputs["python_neighbours"]) == str([os.path.basename(sys.prefix)])
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_programs_run_but_forked_kernels_end_at_once(probed):
     outputs, _, _ = probed
     assert text(outputs["subprocess"]) == "0"

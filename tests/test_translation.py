@@ -19,9 +19,16 @@ from babel.messages.mofile import write_mo
 
 from conftest import REPO
 from translation import catalogs, quality
-from translation.editions import (CHINESE_LANGUAGE_CALL, EDITIONS, LANGUAGE_CALL,
-                                  RUNTIME_CATALOG, all_templates, chinese_notebook,
-                                  notebook_catalog, without_outputs)
+from translation.editions import (
+    CHINESE_LANGUAGE_CALL,
+    EDITIONS,
+    LANGUAGE_CALL,
+    RUNTIME_CATALOG,
+    all_templates,
+    chinese_notebook,
+    notebook_catalog,
+    without_outputs,
+)
 from translation.notebook_text import code_spans, is_graded_test, masked_source
 from utils import i18n
 from utils.init_checks import check_he_initializer, check_zeros_initializer

@@ -63,7 +63,8 @@ def problems(english, translation, kind="markdown"):
     if kind == "docstring":
         compare("documented names", _ARGUMENT.findall(english),
                 _ARGUMENT.findall(translation))
-    if english.strip() and not _FENCE.fullmatch(english.strip()) and _CJK.search(english) is None and _CJK.search(translation) is None \
-            and re.search(r"[A-Za-z]{3,}", _without(_MATH, _without(_CODE, english))):
+    has_words = re.search(r"[A-Za-z]{3,}", _without(_MATH, _without(_CODE, english)))
+    only_output = _FENCE.fullmatch(english.strip())   # a block of expected output
+    if has_words and not only_output and not _CJK.search(english) and not _CJK.search(translation):
         found.append("the translation has no Chinese text")
     return found

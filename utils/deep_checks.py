@@ -13,11 +13,26 @@ import math
 import numpy as np
 
 from .i18n import N_, tr
-from .init_checks import (_GLOROT, _HE, _HE_FAN_OUT, _HE_NO_SQRT, _NO_SCALE, _SMALL,
-                          _TIMES_10, _XAVIER, NOT_ANSWERED, NotAnswered, _ScaleRule,
-                          _call, _check_seeded, _check_structure,
-                          _fan_out_rule, _first_nonzero, _print_parameters,
-                          _variance_rule)
+from .init_checks import (
+    _GLOROT,
+    _HE,
+    _HE_FAN_OUT,
+    _HE_NO_SQRT,
+    _NO_SCALE,
+    _SMALL,
+    _TIMES_10,
+    _XAVIER,
+    NOT_ANSWERED,
+    NotAnswered,
+    _call,
+    _check_seeded,
+    _check_structure,
+    _fan_out_rule,
+    _first_nonzero,
+    _print_parameters,
+    _ScaleRule,
+    _variance_rule,
+)
 
 # What Xavier's rule looks like when something else was used.
 _XAVIER_FOR_TANH = _ScaleRule(

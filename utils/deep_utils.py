@@ -15,14 +15,22 @@ import gzip
 import importlib.util
 from pathlib import Path
 
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .i18n import figure_text
-from .init_utils import (HIDDEN_ACTIVATIONS, _figure_label, backward_propagation,
-                         compute_loss, forward_propagation, plot_costs, relu, sigmoid,
-                         update_parameters)
+from .init_utils import (
+    HIDDEN_ACTIVATIONS,
+    _figure_label,
+    backward_propagation,
+    compute_loss,
+    forward_propagation,
+    plot_costs,
+    relu,
+    sigmoid,
+    update_parameters,
+)
 
 __all__ = ["HIDDEN_ACTIVATIONS", "forward_propagation", "backward_propagation",
            "update_parameters", "compute_loss", "relu", "sigmoid",

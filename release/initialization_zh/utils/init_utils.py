@@ -23,12 +23,11 @@ made with, as the benchmark's baseline.
 
 import functools
 
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import Patch
 
 from .i18n import N_, figure_text
-
 
 # --------------------------------------------------------------------------
 # Shape checks: every public function validates its inputs with these, so a

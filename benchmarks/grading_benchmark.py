@@ -35,12 +35,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))
 
-from conftest import copy_course  # noqa: E402
-from fixtures import example_class  # noqa: E402
+from examples import example_class  # noqa: E402
+from examples.course_copy import copy_course  # noqa: E402
+from examples.students import fill_in, write_submission  # noqa: E402
 from grading.course import run_nbgrader  # noqa: E402
-from grading.submissions import fill_in, write_submission  # noqa: E402
 
 ASSIGNMENT = example_class.ASSIGNMENT
 

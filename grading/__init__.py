@@ -1,1 +1,24 @@
-"""Instructor-side grading tools (students never need this package)."""
+"""Instructor-side grading tools (students never need this package).
+
+Two kinds of module live here.
+
+nbgrader plugins, which nbgrader_config.py loads into every autograde, also
+plain `nbgrader autograde`:
+    sandbox.py         the kernel in bubblewrap, its limits and environment
+    kernel_startup.py  run first in each sandboxed kernel
+    sanitize.py        repairs of edited, deleted or duplicated grade cells
+    feedback.py        feedback without hidden tests
+    late.py            the late policy
+
+The grading command, `python -m grading.grade`, whose imports go one way
+(grade -> parallel -> pipeline -> course):
+    grade.py           orders the steps; the command line
+    course.py          the course root: configuration, folders, gradebook
+    intake.py          collecting submissions (folders, zips)
+    pipeline.py        one student: pre-check, autograde, scores, reasons, feedback
+    parallel.py        the same on a Dask cluster
+    reporting.py       progress lines and the summary
+    submissions.py     the pre-check of a submitted notebook
+    reasons.py         why points were lost to an error
+    errors.py          GradingError, the package's error
+"""

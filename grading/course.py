@@ -1,14 +1,122 @@
-"""Running nbgrader in a course root and reading scores from its gradebook."""
+"""A course root: its nbgrader configuration, folders and gradebook, and
+nbgrader's commands run in it."""
 
+from __future__ import annotations
+
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.apps.exportapp import ExportApp
+from nbgrader.apps.zipcollectapp import ZipCollectApp
+from nbgrader.coursedir import CourseDirectory
+from traitlets import Dict
+from traitlets.config import Configurable
+from traitlets.config.loader import PyFileConfigLoader
+
+from grading.errors import GradingError
 
 
-def run_nbgrader(course_root, *args, check=True, timeout=3600):
+class Grading(Configurable):
+    """Course settings of the grading command, read from nbgrader_config.py."""
+
+    due_dates = Dict(help="Due date of each assignment, such as "
+                          "{'initialization': '2026-12-04 23:59:00 UTC'}; "
+                          "written into the gradebook before grading.").tag(config=True)
+
+
+def quiet_logger() -> logging.Logger:
+    """A logger for nbgrader's messages: kept for the results, not printed."""
+    logger = logging.getLogger("grading.nbgrader")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())  # else Python prints warnings itself
+    return logger
+
+
+class Course:
+    """An nbgrader course root with its configuration (read once) and gradebook.
+
+    Folder names come from nbgrader's CourseDirectory and ZipCollectApp, so a
+    course that renames them in nbgrader_config.py is graded where they are.
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+        if not (self.root / "nbgrader_config.py").exists():
+            raise GradingError(f"{self.root} has no nbgrader_config.py: "
+                               "run from the course root or pass --root")
+        # nbgrader shells out to `alembic` when it creates a gradebook.
+        bin_dir = str(Path(sys.executable).parent)
+        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+        sys.path.insert(0, str(self.root))
+        self.config = PyFileConfigLoader("nbgrader_config.py",
+                                         path=str(self.root)).load_config()
+        self.coursedir = CourseDirectory(config=self.config)
+        self.coursedir.root = str(self.root)
+        self.log = quiet_logger()
+        self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config, log=self.log)
+        self.settings = Grading(config=self.config)
+
+    def folder(self, step: str, student: str, assignment: str) -> Path:
+        """nbgrader's folder of one student's assignment at a step:
+        "submitted", "autograded" or "feedback" (as named in the configuration)."""
+        name = {"submitted": self.coursedir.submitted_directory,
+                "autograded": self.coursedir.autograded_directory,
+                "feedback": self.coursedir.feedback_directory}[step]
+        return Path(self.coursedir.format_path(name, student, assignment))
+
+    def submitted_root(self) -> Path:
+        return self.root / self.coursedir.submitted_directory
+
+    def archive_folder(self, assignment: str) -> Path:
+        """Where `nbgrader zip_collect` looks for downloaded files and zips."""
+        collector = ZipCollectApp(config=self.config)
+        return (self.root / collector.downloaded_directory / assignment
+                / collector.archive_directory)
+
+    def gradebook(self) -> Gradebook:
+        # With the course's id: without one, nbgrader adds a "default_course".
+        return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id)
+
+    def export_grades(self, csv_name: str) -> None:
+        """What `nbgrader export --to csv_name` does, in this process.
+
+        The exporter is the configured ExportApp.plugin_class (nbgrader's
+        CSV one unless the course sets another); a separate `nbgrader export`
+        would pay about 2 s of start-up and imports again.
+        """
+        app = ExportApp(config=self.config, log=self.log)
+        exporter = app.plugin_class(parent=app)
+        exporter.to = str(self.root / csv_name)
+        with self.gradebook() as gradebook:
+            exporter.export(gradebook)
+
+    def submitted(self, assignment: str) -> list[str]:
+        """Students with a submission folder for assignment, sorted."""
+        folder = self.submitted_root()
+        if not folder.is_dir():
+            return []
+        return sorted(path.name for path in folder.iterdir()
+                      if (path / assignment).is_dir())
+
+    def release_notebooks(self, assignment: str) -> dict:
+        """{notebook name: release notebook} of the assignment."""
+        folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".",
+                                                 assignment))
+        return {path.stem: nbformat.read(path, as_version=4)
+                for path in sorted(folder.glob("*.ipynb"))}
+
+
+def run_nbgrader(course_root: str | Path, *args: str, check: bool = True,
+                 timeout: float = 3600) -> subprocess.CompletedProcess:
     """Run a real nbgrader command in course_root; return the finished process.
 
     nbgrader reads nbgrader_config.py from its working directory only, and
@@ -21,35 +129,32 @@ def run_nbgrader(course_root, *args, check=True, timeout=3600):
                              cwd=course_root, env=env, capture_output=True,
                              text=True, timeout=timeout)
     if check and process.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed "
+        raise GradingError(f"nbgrader {' '.join(args)} failed "
                            f"(exit {process.returncode}):\n{process.stderr[-3000:]}")
     return process
 
 
 def _course_directory(course_root):
     """nbgrader's CourseDirectory of course_root, configured by its nbgrader_config.py."""
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     coursedir = CourseDirectory(config=config)
     coursedir.root = str(Path(course_root).resolve())
     return coursedir
 
 
-def gradebook_url(course_root):
+def gradebook_url(course_root: str | Path) -> str:
     """The gradebook's database URL, as nbgrader_config.py of course_root sets it."""
     return _course_directory(course_root).db_url
 
 
-def open_gradebook(course_root):
+def open_gradebook(course_root: str | Path) -> Gradebook:
     """The course's gradebook, opened for the course's own id: a Gradebook
     opened without one adds a course named "default_course" to the database."""
     coursedir = _course_directory(course_root)
     return Gradebook(coursedir.db_url, course_id=coursedir.course_id)
 
 
-def scores(course_root, assignment, notebook):
+def scores(course_root: str | Path, assignment: str, notebook: str) -> dict:
     """{student: {test cell: (score, max score)}} for the autograded code cells.
 
     (Written answers are graded by hand; nbgrader only gives an unchanged one 0.)

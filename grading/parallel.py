@@ -1,7 +1,7 @@
 """Grading several submissions at once, on Dask distributed.
 
 Each submission is one Dask task that autogrades it with nbgrader and
-writes its feedback (grading.grade.grade_and_give_feedback), in a worker
+writes its feedback (grading.pipeline.grade_and_give_feedback), in a worker
 process with its own sandboxed kernel. By default the tasks run on an
 embedded local cluster, one single-threaded worker process per requested
 worker; with a scheduler address they run on an existing Dask cluster.
@@ -23,7 +23,8 @@ import functools
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
-from grading.grade import Course, StudentResult, grade_and_give_feedback, read_scores
+from grading.course import Course
+from grading.pipeline import StudentResult, grade_and_give_feedback, read_scores
 
 # A task is lost with its worker; Dask then reruns it elsewhere. One rerun,
 # then KilledWorker: a submission that kills two workers is reported.

@@ -13,4 +13,4 @@ for assignment in initialization initialization_deep initialization_zh initializ
     nbgrader generate_assignment "$assignment" --force --log-level=WARN
     echo "Regenerated release/$assignment from source/$assignment"
 done
-python -m grading.example_class
+python -m examples.grade_examples

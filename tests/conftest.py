@@ -3,13 +3,12 @@
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
 from grading.course import run_nbgrader
 
-REPO = Path(__file__).resolve().parents[1]
 # Every assignment, the Chinese editions (<name>_zh, built by
 # scripts/translate.py) included, and its notebook.
 ASSIGNMENTS = {"initialization": "Initialization.ipynb",
@@ -17,28 +16,12 @@ ASSIGNMENTS = {"initialization": "Initialization.ipynb",
                "initialization_zh": "Initialization.ipynb",
                "initialization_deep_zh": "InitializationDeep.ipynb"}
 
-# What a course root needs for nbgrader; instructor work folders are left out.
-COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release"]
-
 
 def pytest_collection_modifyitems(items):
     """nbval's notebook cells run in real kernels: they belong to the slow tests."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
-
-
-def copy_course(destination):
-    """Copy the course (links kept as links) to destination and return it."""
-    for name in COURSE_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name, symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__",
-                                                          ".ipynb_checkpoints"))
-        else:
-            shutil.copy2(source, destination / name)
-    return destination
 
 
 def run_grading_command(course, *arguments):

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from conftest import REPO
-from grading.submissions import fill_in
+from examples.students import fill_in
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 

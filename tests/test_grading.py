@@ -13,10 +13,10 @@ import pytest
 from nbgrader import api as nbgrader_api
 
 from conftest import REPO, run_grading_command
-from fixtures import example_class, example_class_deep
+from examples import example_class, example_class_deep
+from examples.grade_examples import write_example_class
+from examples.students import fill_in
 from grading.course import open_gradebook, scores
-from grading.example_class import write_example_class
-from grading.submissions import fill_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 

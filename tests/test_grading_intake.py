@@ -11,9 +11,9 @@ import nbformat
 import pytest
 
 from conftest import copy_course, run_grading_command
-from fixtures import example_class
+from examples import example_class
+from examples.students import fill_in
 from grading.course import open_gradebook, run_nbgrader, scores
-from grading.submissions import fill_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 

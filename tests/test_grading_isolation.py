@@ -25,9 +25,9 @@ import pytest
 from nbformat.v4 import new_markdown_cell
 
 from conftest import ASSIGNMENTS, copy_course, run_grading_command
-from fixtures import example_class
+from examples import example_class
+from examples.students import write_submission
 from grading.course import run_nbgrader, scores
-from grading.submissions import write_submission
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.skipif(
     not os.access("/srv", os.W_OK), reason="plants files under /srv, /home, ...: run as root")]

@@ -25,9 +25,9 @@ import time
 import pytest
 
 from conftest import ASSIGNMENTS, REPO, copy_course, run_grading_command
-from fixtures import example_class
+from examples import example_class
+from examples.grade_examples import write_example_class
 from grading.course import run_nbgrader, scores
-from grading.example_class import write_example_class
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.dask]
 
@@ -336,7 +336,8 @@ def test_a_submission_whose_workers_die_twice_is_reported_not_lost(tmp_path_fact
 
 
 def test_progress_line_shows_a_bar_and_a_retry(capsys):
-    from grading.grade import Progress, StudentResult
+    from grading.pipeline import StudentResult
+    from grading.reporting import Progress
 
     progress = Progress(4, name_width=len("a-longer-name"))
     progress.report(StudentResult("ann", points={"he": (3, 3), "zeros": (0, 2)},

@@ -10,8 +10,8 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from grading.grade import exercise_names
 from grading.late import penalty_for
+from grading.pipeline import exercise_names
 from grading.reasons import describe_error, lost_point_reasons
 from grading.sandbox import (
     SandboxedExecute,

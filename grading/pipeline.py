@@ -1,0 +1,155 @@
+"""One student's submission, from the submitted notebook to scores, reasons
+and feedback: the work the grading command repeats for each student, one at
+a time or on a Dask worker."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import nbformat
+from nbgrader.api import MissingEntry
+from sqlalchemy.exc import SAWarning
+
+from grading.course import Course
+from grading.errors import GradingError
+from grading.reasons import lost_point_reasons
+from grading.submissions import inspect_submission
+
+# nbgrader 0.9.6 makes SQLAlchemy 2 warn about its own session handling while
+# autograding; the warnings say nothing about the submissions.
+warnings.filterwarnings("ignore", category=SAWarning)
+
+
+@dataclass
+class StudentResult:
+    """What grading one student's submission gave."""
+
+    student: str
+    points: dict = field(default_factory=dict)  # test cell -> (score, max score)
+    late_penalty: float = 0.0
+    reasons: list = field(default_factory=list)
+    seconds: float = 0.0
+    feedback: bool = False  # whether its feedback file was written
+    retried: bool = False  # graded again because its first worker died
+
+    @property
+    def total(self) -> float:
+        return sum(score for score, _ in self.points.values()) - self.late_penalty
+
+
+# ------------------------------------------------------ before the students
+
+def set_due_date(course: Course, assignment: str) -> None:
+    """Write the configured due date (c.Grading.due_dates) into the gradebook."""
+    due = course.settings.due_dates.get(assignment)
+    if due:
+        with course.gradebook() as gradebook:
+            gradebook.update_or_create_assignment(assignment, duedate=due)
+
+
+def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
+    """Autograde needs the assignment's cells in the gradebook: generate it if missing."""
+    with course.gradebook() as gradebook:
+        try:
+            if gradebook.find_assignment(assignment).notebooks:
+                return
+        except MissingEntry:
+            pass
+    print(f"{assignment} is not in the gradebook yet: generating it from source/",
+          flush=True)
+    result = course.api.generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        raise GradingError(f"nbgrader generate_assignment {assignment} failed:\n"
+                           + result.get("error", ""))
+
+
+# ------------------------------------------------------------ one student
+
+def grade_student(course: Course, assignment: str, student: str,
+                  releases: dict) -> StudentResult:
+    """Autograde one submission and read back its scores and reasons."""
+    start = time.monotonic()
+    result = StudentResult(student)
+    folder = course.folder("submitted", student, assignment)
+    readable = True
+    for name, release in releases.items():
+        notes, ok = inspect_submission(folder / f"{name}.ipynb", release)
+        result.reasons += notes
+        readable = readable and ok
+    if readable:
+        outcome = course.api.autograde(assignment, student, force=True, create=True)
+        if not outcome["success"]:
+            result.reasons.append("nbgrader could not grade it: "
+                                  + last_line(outcome.get("error", "")))
+    else:
+        with course.gradebook() as gradebook:
+            gradebook.update_or_create_student(student)
+    read_scores(course, assignment, student, releases, result, graded=readable)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def read_scores(course: Course, assignment: str, student: str, releases: dict,
+                result: StudentResult, graded: bool) -> None:
+    """Fill result with the gradebook's scores (0 where there is none)."""
+    timeout = course.config.Execute.get("timeout", 30)
+    with course.gradebook() as gradebook:
+        for name in releases:
+            code_cells = [cell for cell in gradebook.find_notebook(name, assignment).grade_cells
+                          if cell.cell_type == "code"]
+            try:
+                notebook = gradebook.find_submission_notebook(name, assignment, student)
+            except MissingEntry:
+                result.points.update({cell.name: (0.0, cell.max_score) for cell in code_cells})
+                continue
+            if not graded:
+                result.reasons.append("the gradebook keeps the grade of an earlier run")
+            scores = {grade.name: (grade.score, grade.max_score)
+                      for grade in notebook.grades if grade.cell.cell_type == "code"}
+            result.points.update(scores)
+            result.late_penalty += notebook.late_submission_penalty or 0.0
+            autograded = course.folder("autograded", student, assignment) / f"{name}.ipynb"
+            if graded and autograded.exists():
+                lost = [cell for cell, (score, maximum) in scores.items() if score < maximum]
+                short = dict(zip(scores, exercise_names(list(scores))))
+                result.reasons += [
+                    f"{short[cell]}: {reason}" for cell, reason in lost_point_reasons(
+                        nbformat.read(autograded, as_version=4), lost, timeout)]
+
+
+def write_feedback(course: Course, assignment: str, result: StudentResult) -> None:
+    """Feedback for one graded student; a failure becomes a reason."""
+    result.feedback = False
+    if not course.folder("autograded", result.student, assignment).is_dir():
+        return
+    outcome = course.api.generate_feedback(assignment, result.student, force=True)
+    if outcome["success"]:
+        result.feedback = True
+    else:
+        result.reasons.append("no feedback: " + last_line(outcome.get("error", "")))
+
+
+def grade_and_give_feedback(course: Course, assignment: str, student: str,
+                            releases: dict) -> StudentResult:
+    """Everything one submission needs: autograde, scores, reasons, feedback."""
+    result = grade_student(course, assignment, student, releases)
+    write_feedback(course, assignment, result)
+    return result
+
+
+# ---------------------------------------------------------------- helpers
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
+def exercise_names(cells: list[str]) -> list[str]:
+    """Short names: the grade ids without 'test_' and their common prefix."""
+    names = [cell.removeprefix("test_") for cell in cells]
+    prefix = os.path.commonprefix(names) if len(names) > 1 else ""
+    prefix = prefix[:prefix.rfind("_") + 1]
+    return [name[len(prefix):] or name for name in names]

@@ -1,0 +1,57 @@
+"""The code's dependencies go one way: the grading package never imports the
+examples or the tests, its modules import each other without a cycle, and the
+benchmarks need nothing of the test suite."""
+
+import ast
+
+from conftest import REPO
+
+TEST_ONLY = ("conftest", "tests", "pytest", "examples")
+
+
+def imported_modules(path):
+    """Absolute names of the modules a Python file imports (relative ones
+    resolved within its package)."""
+    tree = ast.parse(path.read_text())
+    package = path.parent.name
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            names.add(f"{package}.{base}".rstrip(".") if node.level else base)
+    return names
+
+
+def grading_graph():
+    return {f"grading.{path.stem}": {name for name in imported_modules(path)
+                                     if name.startswith("grading.")}
+            for path in (REPO / "grading").glob("*.py") if path.stem != "__init__"}
+
+
+def test_the_grading_package_has_no_import_cycle():
+    graph, finished, path = grading_graph(), set(), []
+
+    def visit(module):
+        assert module not in path, "import cycle: " + " -> ".join(path + [module])
+        if module in finished:
+            return
+        path.append(module)
+        for imported in graph.get(module, ()):
+            visit(imported)
+        path.pop()
+        finished.add(module)
+
+    for module in graph:
+        visit(module)
+
+
+def test_production_code_and_benchmarks_import_no_test_code():
+    for folder in ("grading", "benchmarks", "utils", "translation"):
+        for path in (REPO / folder).glob("*.py"):
+            forbidden = {name for name in imported_modules(path)
+                         if name.split(".")[0] in TEST_ONLY}
+            if folder == "benchmarks":
+                forbidden -= {name for name in forbidden if name.startswith("examples")}
+            assert not forbidden, f"{path.relative_to(REPO)} imports {sorted(forbidden)}"

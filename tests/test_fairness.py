@@ -123,6 +123,13 @@ XAVIER = {
 }
 
 
+def replacing(answer, old, new):
+    """answer with old replaced by new; old must be there, so that a changed
+    reference answer cannot silently leave the variant equal to it."""
+    assert old in answer, f"{old!r} is not in the answer any more"
+    return answer.replace(old, new)
+
+
 def by_method(check=None, scales=None, name="method", draw_for_zeros=False):
     """An initialize_parameters answer: check is the line that refuses unknown names."""
     scales = scales or ('{"random": 10.0, "small": 0.01, "xavier": np.sqrt(1 / n_in), '
@@ -164,7 +171,8 @@ for l in range(1, L + 1):
 """,
     "zeros drawn then scaled by 0": by_method(draw_for_zeros=True),
     "method.lower()": "method = method.lower()\n" + by_method(),
-    "refuse later, in the loop": by_method(check="").replace(
+    "refuse later, in the loop": replacing(
+        by_method(check=""),
         "    else:\n        W = np.random.randn(n_out, n_in) * {",
         "    elif method not in METHODS:\n        raise ValueError(f'unknown method {method!r}')\n"
         "    else:\n        W = np.random.randn(n_out, n_in) * {"),
@@ -172,8 +180,8 @@ for l in range(1, L + 1):
     "KeyError from the dict": by_method(check=""),
     "message without the name": by_method(
         check='if method not in METHODS:\n    raise ValueError("unknown method")'),
-    "falls back to He": by_method(check="").replace(
-        "[method]", ".get(method, np.sqrt(2 / n_in))"),
+    "falls back to He": replacing(by_method(check=""),
+                                  "[method]", ".get(method, np.sqrt(2 / n_in))"),
     "xavier with He's scale": by_method(
         scales='{"random": 10.0, "small": 0.01, "xavier": np.sqrt(2 / n_in), '
                '"he": np.sqrt(2 / n_in)}'),

@@ -42,3 +42,22 @@ def test_folders_are_where_the_configuration_puts_them(tmp_path):
     assert course.archive_folder("a1") == tmp_path / "from_lms" / "a1" / "zips"
     (tmp_path / "handed_in" / "ada" / "a1").mkdir(parents=True)
     assert course.submitted("a1") == ["ada"]
+
+
+def test_a_submission_that_met_a_locked_gradebook_is_graded_again(monkeypatch):
+    """SQLite's "database is locked" (another worker held the write lock past
+    the timeout) costs a second try, not the student's grade."""
+    import grading.parallel as parallel
+    from grading.pipeline import StudentResult
+
+    outcomes = [StudentResult("ada", reasons=["nbgrader could not grade it: "
+                                              "(sqlite3.OperationalError) database is locked"]),
+                StudentResult("ada", points={"test_he": (3.0, 3.0)})]
+    calls = []
+    monkeypatch.setattr(parallel, "worker_course", lambda root: Course(REPO))
+    monkeypatch.setattr(parallel, "grade_and_give_feedback",
+                        lambda course, assignment, student, releases:
+                        calls.append(student) or outcomes[len(calls) - 1])
+    result = parallel.grade_on_worker(str(REPO), "initialization", "ada")
+    assert calls == ["ada", "ada"]
+    assert result.points == {"test_he": (3.0, 3.0)} and not result.reasons

@@ -89,6 +89,7 @@ def test_grading_again_changes_nothing_and_keeps_hand_grades(zip_course):
         gradebook.db.commit()
     before = table_sizes(course)
     grades_before = (course / "grades.csv").read_text()
+    assert "alice,,,,8.0,0.0,8.0" in grades_before
     grade(course, str(archive))
     assert table_sizes(course) == before
     assert (course / "grades.csv").read_text() == grades_before.replace(

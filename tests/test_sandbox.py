@@ -9,7 +9,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook, new_output
+from traitlets.config.loader import PyFileConfigLoader
 
+from conftest import REPO
 from grading.late import penalty_for
 from grading.pipeline import exercise_names
 from grading.reasons import describe_error, lost_point_reasons
@@ -23,6 +25,9 @@ from grading.sandbox import (
     parent_folders,
 )
 from grading.submissions import inspect_submission
+
+# The course's configuration: the sandbox's limits come from there.
+COURSE_CONFIG = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
 
 PROBES = {
     "user": "import os; print(os.getuid())",
@@ -52,7 +57,7 @@ def probed(tmp_path_factory):
     cells += [new_code_cell(source) for source in PROBES.values()]
     notebook = new_notebook(cells=cells, metadata={"kernelspec": {
         "name": "python3", "display_name": "Python 3", "language": "python"}})
-    client = NotebookClient(notebook, timeout=60, allow_errors=True,
+    client = NotebookClient(notebook, timeout=60, allow_errors=True, config=COURSE_CONFIG,
                             kernel_manager_class=SandboxKernelManager,
                             resources={"metadata": {"path": str(workdir)}})
     client.execute()
@@ -77,9 +82,10 @@ def test_kernel_runs_as_a_plain_user_under_limits(probed):
     outputs, _, _ = probed
     if os.getuid() == 0:
         assert text(outputs["user"]) != "0"
+    # The limits nbgrader_config.py sets, as the kernel itself reads them.
     memory_mb, cpu_seconds = map(int, text(outputs["limits"]).split())
-    assert (memory_mb, cpu_seconds) == (SandboxKernelManager.memory_mb.default_value,
-                                        SandboxKernelManager.cpu_seconds.default_value)
+    configured = COURSE_CONFIG.SandboxKernelManager
+    assert (memory_mb, cpu_seconds) == (configured.memory_mb, configured.cpu_seconds)
     assert text(outputs["pid"]) == "True"
 
 
@@ -181,11 +187,7 @@ def test_the_kernel_environment_is_built_from_scratch(monkeypatch):
 
 
 def test_nbgrader_uses_the_sandbox_when_autograding():
-    from traitlets.config.loader import PyFileConfigLoader
-
-    from conftest import REPO
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
-    assert SandboxedExecute in config.Autograde.autograde_preprocessors
+    assert SandboxedExecute in COURSE_CONFIG.Autograde.autograde_preprocessors
 
 
 # ------------------------------------------------------------------ reasons

@@ -28,13 +28,12 @@ c.CourseDirectory.db_url = f"sqlite:///{os.path.join(COURSE_ROOT, 'gradebook.db'
 
 # Solutions sit between these lines. nbgrader replaces the first line with the
 # stub and drops the second, so the stub repeats both to keep them visible.
-c.ClearSolutions.begin_solution_delimeter = "### START CODE HERE ###"
-c.ClearSolutions.end_solution_delimeter = "### END CODE HERE ###"
+# (The course's tools read the delimiters from here: grading.course.delimiters.)
+SOLUTION_BEGIN, SOLUTION_END = "### START CODE HERE ###", "### END CODE HERE ###"
+c.ClearSolutions.begin_solution_delimeter = SOLUTION_BEGIN
+c.ClearSolutions.end_solution_delimeter = SOLUTION_END
 c.ClearSolutions.code_stub = {
-    "python": ("### START CODE HERE ###\n"
-               "# YOUR CODE HERE\n"
-               "raise NotImplementedError()\n"
-               "### END CODE HERE ###"),
+    "python": f"{SOLUTION_BEGIN}\n# YOUR CODE HERE\nraise NotImplementedError()\n{SOLUTION_END}",
 }
 
 # Hidden tests: removed from the release, restored when autograding.

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import nbformat
 
-BEGIN, END = "### START CODE HERE ###", "### END CODE HERE ###"
+from examples.course_copy import REPO
+from grading.course import delimiters
+
+BEGIN, END = delimiters(REPO)["solution"]  # as nbgrader_config.py sets them
 
 
 def fill_in(notebook, answers):

@@ -136,10 +136,24 @@ def run_nbgrader(course_root: str | Path, *args: str, check: bool = True,
 
 def _course_directory(course_root):
     """nbgrader's CourseDirectory of course_root, configured by its nbgrader_config.py."""
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
-    coursedir = CourseDirectory(config=config)
+    coursedir = CourseDirectory(config=course_config(course_root))
     coursedir.root = str(Path(course_root).resolve())
     return coursedir
+
+
+def course_config(course_root: str | Path):
+    """The configuration nbgrader_config.py of course_root sets."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+
+
+def delimiters(course_root: str | Path) -> dict:
+    """The marker lines of solutions and hidden tests, as nbgrader_config.py
+    sets them: {"solution": (begin, end), "hidden tests": (begin, end)}."""
+    config = course_config(course_root)
+    return {"solution": (config.ClearSolutions.begin_solution_delimeter,
+                         config.ClearSolutions.end_solution_delimeter),
+            "hidden tests": (config.ClearHiddenTests.begin_test_delimeter,
+                             config.ClearHiddenTests.end_test_delimeter)}
 
 
 def gradebook_url(course_root: str | Path) -> str:

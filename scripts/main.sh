@@ -9,7 +9,8 @@ bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export MPLBACKEND=Agg
 
-for assignment in initialization initialization_deep initialization_zh initialization_deep_zh; do
+for folder in source/*/; do   # every assignment, the Chinese editions included
+    assignment=$(basename "$folder")
     nbgrader generate_assignment "$assignment" --force --log-level=WARN
     echo "Regenerated release/$assignment from source/$assignment"
 done

@@ -9,12 +9,10 @@ import pytest
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
 from grading.course import run_nbgrader
 
-# Every assignment, the Chinese editions (<name>_zh, built by
-# scripts/translate.py) included, and its notebook.
-ASSIGNMENTS = {"initialization": "Initialization.ipynb",
-               "initialization_deep": "InitializationDeep.ipynb",
-               "initialization_zh": "Initialization.ipynb",
-               "initialization_deep_zh": "InitializationDeep.ipynb"}
+# Every assignment (a folder of source/, the Chinese editions <name>_zh
+# included) and the name of its one notebook.
+ASSIGNMENTS = {folder.name: next(folder.glob("*.ipynb")).name
+               for folder in sorted((REPO / "source").iterdir()) if folder.is_dir()}
 
 
 def pytest_collection_modifyitems(items):

@@ -20,8 +20,9 @@ import pytest
 
 from conftest import REPO
 from examples.students import fill_in
+from grading.course import delimiters
 
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_BEGIN = delimiters(REPO)["hidden tests"][0]
 
 # ------------------------------------------------------- the answer banks
 # Answers to the first assignment's three functions go inside their

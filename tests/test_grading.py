@@ -16,11 +16,12 @@ from conftest import REPO, run_grading_command
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
-from grading.course import open_gradebook, scores
+from grading.course import delimiters, open_gradebook, scores
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
-HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
+HIDDEN = re.compile("{}(.*?){}".format(*map(re.escape, delimiters(REPO)["hidden tests"])),
+                    re.DOTALL)
 
 
 # What the sandbox does to a submission does not depend on the language it is

@@ -12,9 +12,10 @@ from nbgrader.validator import Validator
 from traitlets.config import Config
 
 from conftest import ASSIGNMENTS, REPO
+from grading.course import delimiters
 
-SOLUTION_BEGIN, SOLUTION_END = "### START CODE HERE ###", "### END CODE HERE ###"
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SOLUTION_BEGIN, SOLUTION_END = delimiters(REPO)["solution"]
+HIDDEN_BEGIN, HIDDEN_END = delimiters(REPO)["hidden tests"]
 
 # Fields that record where and when a notebook ran, not what it holds.
 VOLATILE_METADATA = ("language_info",)

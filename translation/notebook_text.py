@@ -20,9 +20,13 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
+from pathlib import Path
 
-SOLUTION_BEGIN, SOLUTION_END = "### START CODE HERE ###", "### END CODE HERE ###"
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+from grading.course import delimiters
+
+_MARKERS = delimiters(Path(__file__).resolve().parents[1])
+SOLUTION_BEGIN, SOLUTION_END = _MARKERS["solution"]
+HIDDEN_BEGIN, HIDDEN_END = _MARKERS["hidden tests"]
 
 # Comments that tools read, not students.
 _TOOL_COMMENT = re.compile(r"^#\s*(noqa|type:|pragma|pylint|fmt:)|^###")

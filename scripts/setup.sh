@@ -41,7 +41,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.installed-requirements
-wanted=$(cat requirements.txt constraints.txt | sha256sum)
+wanted=$(cat requirements.txt requirements/*.txt constraints.txt | sha256sum)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -r requirements.txt -c constraints.txt

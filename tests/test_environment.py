@@ -21,14 +21,34 @@ def pins(lines):
     return found
 
 
-def requirement_lines():
-    return (REPO / "requirements.txt").read_text().splitlines()
+def requirement_lines(path=REPO / "requirements.txt"):
+    """The lines of a requirements file, with the files it includes (-r) in place."""
+    lines = []
+    for line in path.read_text().splitlines():
+        if line.startswith("-r "):
+            lines += requirement_lines(path.parent / line[3:].strip())
+        else:
+            lines.append(line)
+    return lines
 
 
 def test_every_requirement_is_pinned_exactly():
     packages = [line for line in requirement_lines()
                 if line.strip() and not line.startswith("#")]
     assert packages and all(PIN.match(line) for line in packages), packages
+
+
+def test_each_role_adds_to_the_one_before():
+    """A student needs the notebook stack and nbgrader; an instructor adds
+    Dask and the PostgreSQL driver; development adds the test tools."""
+    roles = {role: pins(requirement_lines(REPO / "requirements" / f"{role}.txt"))
+             for role in ("student", "instructor", "dev")}
+    assert {"numpy", "matplotlib", "jupyterlab", "nbgrader"} <= set(roles["student"])
+    assert not {"dask", "pytest", "nbval"} & set(roles["student"])
+    assert set(roles["student"]) < set(roles["instructor"]) < set(roles["dev"])
+    assert {"dask", "distributed", "psycopg2-binary"} <= set(roles["instructor"])
+    assert {"pytest", "nbval", "ruff", "babel"} <= set(roles["dev"]) - set(roles["instructor"])
+    assert pins(requirement_lines()) == roles["dev"]
 
 
 def test_environment_yml_lists_the_same_pinned_packages():

@@ -280,7 +280,10 @@ class SandboxKernelManager(AsyncKernelManager):
                         ).tag(config=True)
     cpu_seconds = Integer(600, help="CPU seconds the kernel may use in all.").tag(config=True)
     max_processes = Integer(64, help="Processes and threads the kernel may add to "
-                                     "those its user already has.").tag(config=True)
+                                     "those its user already runs when it starts. "
+                                     "Linux counts them per user: kernels that run "
+                                     "at the same time as one user share the count."
+                            ).tag(config=True)
     user = Unicode("nobody", help="Unprivileged user that runs the kernel when "
                                   "grading as root.").tag(config=True)
     system_paths = List(Unicode(), default_value=SYSTEM_PATHS,

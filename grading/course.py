@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from nbgrader import api as nbgrader_api
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.apps.exportapp import ExportApp
@@ -85,6 +86,22 @@ class Course:
     def gradebook(self) -> Gradebook:
         # With the course's id: without one, nbgrader adds a "default_course".
         return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id)
+
+    def drop_empty_default_course(self) -> None:
+        """Remove the empty "default_course" row that nbgrader 0.9.6 adds: its
+        autograde preprocessors (SaveAutoGrades, OverwriteCells, GetGrades, ...)
+        open the gradebook without a course id. Every assignment stays with
+        the configured course; a course really named default_course stays."""
+        unused = "default_course"
+        if self.coursedir.course_id == unused:
+            return
+        with self.gradebook() as gradebook:
+            session = gradebook.db
+            has_assignments = session.query(nbgrader_api.Assignment).filter_by(
+                course_id=unused).count()
+            if not has_assignments:
+                session.query(nbgrader_api.Course).filter_by(id=unused).delete()
+                session.commit()
 
     def export_grades(self, csv_name: str) -> None:
         """What `nbgrader export --to csv_name` does, in this process.

@@ -73,6 +73,7 @@ def grade_class(root, assignment: str, submissions=None, csv_name: str = "grades
         from grading.parallel import grade_on_cluster  # Dask only when asked for
         results = grade_on_cluster(course, assignment, students, workers, scheduler,
                                    progress.report)
+    course.drop_empty_default_course()
     course.export_grades(csv_name)
     print()
     print(summary_table(results))

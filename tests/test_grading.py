@@ -91,7 +91,7 @@ def test_the_gradebook_holds_only_this_course(graded_class):
     course, _, _ = graded_class
     with open_gradebook(course) as gradebook:   # opened with the configured course id
         courses = [row.id for row in gradebook.db.query(nbgrader_api.Course)]
-        assert courses == [gradebook.course_id], "a Gradebook was opened without the course id"
+        assert courses == [gradebook.course_id], "the gradebook holds another course"
 
 
 def test_summary_lists_every_student_with_total_and_reason(graded_class):

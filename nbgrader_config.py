@@ -70,8 +70,10 @@ c.OverwriteCells.add_missing_cells = True
 # `python -m grading.grade`). After 15 minutes of grace, each started day late
 # costs 10% of the notebook's score (grading/late.py).
 # The Chinese edition of an assignment (<name>_zh) is due when the English one is.
-c.Grading.due_dates = {"initialization": "2026-12-04 23:59:00 UTC",
-                       "initialization_zh": "2026-12-04 23:59:00 UTC"}
+c.Grading.due_dates = {
+    "initialization": "2026-12-04 23:59:00 UTC",
+    "initialization_zh": "2026-12-04 23:59:00 UTC",
+}
 c.AssignLatePenalties.plugin_class = PenaltyPerDayLate
 c.PenaltyPerDayLate.grace_minutes = 15
 c.PenaltyPerDayLate.percent_per_day = 10

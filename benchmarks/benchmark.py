@@ -29,17 +29,26 @@ PUBLISHED = runpy.run_path(str(REPO / "tests" / "published_results.py"))
 import plain_helpers  # noqa: E402
 from utils import init_utils  # noqa: E402
 
-NOTEBOOKS = [REPO / "source" / "initialization" / "Initialization.ipynb",
-             REPO / "source" / "initialization_deep" / "InitializationDeep.ipynb"]
+NOTEBOOKS = [
+    REPO / "source" / "initialization" / "Initialization.ipynb",
+    REPO / "source" / "initialization_deep" / "InitializationDeep.ipynb",
+]
 LAYERS = [2, 10, 5, 1]
 
 
 def he_parameters(layers_dims):
     np.random.seed(3)
-    return {key: value for l in range(1, len(layers_dims)) for key, value in (
-        (f"W{l}", np.random.randn(layers_dims[l], layers_dims[l - 1])
-         * np.sqrt(2. / layers_dims[l - 1])),
-        (f"b{l}", np.zeros((layers_dims[l], 1))))}
+    return {
+        key: value
+        for l in range(1, len(layers_dims))
+        for key, value in (
+            (
+                f"W{l}",
+                np.random.randn(layers_dims[l], layers_dims[l - 1]) * np.sqrt(2.0 / layers_dims[l - 1]),
+            ),
+            (f"b{l}", np.zeros((layers_dims[l], 1))),
+        )
+    }
 
 
 def train(helpers, X, Y, num_iterations=15000, learning_rate=0.01):
@@ -65,8 +74,9 @@ def best_time(function, repeats):
 
 def execute_notebook(path):
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
 
 
 def main():
@@ -77,22 +87,26 @@ def main():
 
     for path in NOTEBOOKS:
         seconds, _ = best_time(lambda: execute_notebook(path), repeats)
-        print(f"{path.name}, executed in a fresh kernel: {seconds:.2f} s "
-              f"(best of {repeats})")
+        print(f"{path.name}, executed in a fresh kernel: {seconds:.2f} s (best of {repeats})")
 
     results = {}
-    for name, helpers in (("plain baseline", plain_helpers),
-                          ("utils/init_utils", init_utils)):
+    for name, helpers in (("plain baseline", plain_helpers), ("utils/init_utils", init_utils)):
         seconds, costs = best_time(lambda: train(helpers, X, Y), repeats)
         results[name] = (seconds, costs)
-        print(f"15,000-iteration training, {name:17s}: {seconds:.3f} s = "
-              f"{seconds / 15000 * 1e6:.1f} us/iteration (best of {repeats})")
+        print(
+            f"15,000-iteration training, {name:17s}: {seconds:.3f} s = "
+            f"{seconds / 15000 * 1e6:.1f} us/iteration (best of {repeats})"
+        )
     (plain_s, plain_costs), (ours_s, our_costs) = results.values()
     print(f"speed ratio plain / utils: {plain_s / ours_s:.2f}")
-    print("largest difference between the two implementations' printed costs: "
-          f"{max(abs(a - b) for a, b in zip(plain_costs, our_costs)):.1e}")
-    print("largest difference of utils' costs from the published ones: "
-          f"{max(abs(a - b) for a, b in zip(our_costs, PUBLISHED['HE_COSTS'])):.1e}")
+    print(
+        "largest difference between the two implementations' printed costs: "
+        f"{max(abs(a - b) for a, b in zip(plain_costs, our_costs)):.1e}"
+    )
+    print(
+        "largest difference of utils' costs from the published ones: "
+        f"{max(abs(a - b) for a, b in zip(our_costs, PUBLISHED['HE_COSTS'])):.1e}"
+    )
 
 
 if __name__ == "__main__":

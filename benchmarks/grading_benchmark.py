@@ -51,8 +51,13 @@ def fresh_course(folder, copies):
     shutil.rmtree(root / "release")
     run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
     for number in range(copies):
-        write_submission(root, f"student-{number:03d}", ASSIGNMENT,
-                         example_class.NOTEBOOK + ".ipynb", example_class.CORRECT)
+        write_submission(
+            root,
+            f"student-{number:03d}",
+            ASSIGNMENT,
+            example_class.NOTEBOOK + ".ipynb",
+            example_class.CORRECT,
+        )
     return root
 
 
@@ -62,12 +67,17 @@ def notebook_alone(root, repeats=3):
     from nbclient import NotebookClient
 
     release = root / "release" / ASSIGNMENT
-    filled = fill_in(nbformat.read(release / (example_class.NOTEBOOK + ".ipynb"),
-                                   as_version=4), example_class.CORRECT)
+    filled = fill_in(
+        nbformat.read(release / (example_class.NOTEBOOK + ".ipynb"), as_version=4), example_class.CORRECT
+    )
     times = []
     for _ in range(repeats):
-        client = NotebookClient(copy.deepcopy(filled), timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(release)}})
+        client = NotebookClient(
+            copy.deepcopy(filled),
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(release)}},
+        )
         times.append(timed(lambda: client.execute(stderr=subprocess.DEVNULL)))
     return min(times)
 
@@ -81,6 +91,7 @@ def timed(action):
 def plain_autograde(*extra):
     def run(root):
         run_nbgrader(root, "autograde", ASSIGNMENT, "--force", *extra)
+
     return run
 
 
@@ -92,8 +103,14 @@ def plain_three_steps(root):
 
 def grading_command(*options):
     def run(root):
-        subprocess.run([sys.executable, "-m", "grading.grade", ASSIGNMENT, *options],
-                       cwd=root, check=True, capture_output=True, timeout=7200)
+        subprocess.run(
+            [sys.executable, "-m", "grading.grade", ASSIGNMENT, *options],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            timeout=7200,
+        )
+
     return run
 
 
@@ -109,10 +126,10 @@ def ways(unsandboxed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--copies", type=int, default=20,
-                        help="submissions to grade (default 20)")
-    parser.add_argument("--unsandboxed", action="store_true",
-                        help="also time plain autograde without the sandbox")
+    parser.add_argument("-n", "--copies", type=int, default=20, help="submissions to grade (default 20)")
+    parser.add_argument(
+        "--unsandboxed", action="store_true", help="also time plain autograde without the sandbox"
+    )
     args = parser.parse_args()
     seconds = {}
     for name, way in ways(args.unsandboxed).items():
@@ -129,10 +146,11 @@ def main():
     for name, value in seconds.items():
         print(f"  {name:<22} {value / baseline:5.2f}")
     default = f"command, {cores} workers"
-    print(f"  {default} / plain three steps: "
-          f"{seconds[default] / seconds['plain, three steps']:.2f}")
-    print(f"  bound: notebook alone / {cores} cores: {alone / cores / baseline:5.2f} "
-          f"({alone / cores:.2f} s per submission)")
+    print(f"  {default} / plain three steps: {seconds[default] / seconds['plain, three steps']:.2f}")
+    print(
+        f"  bound: notebook alone / {cores} cores: {alone / cores / baseline:5.2f} "
+        f"({alone / cores:.2f} s per submission)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def forward_propagation(X, parameters):
 def backward_propagation(X, Y, cache):
     m = X.shape[1]
     (z1, a1, W1, b1, z2, a2, W2, b2, z3, a3, W3, b3) = cache
-    dz3 = 1. / m * (a3 - Y)
+    dz3 = 1.0 / m * (a3 - Y)
     dW3 = np.dot(dz3, a2.T)
     db3 = np.sum(dz3, axis=1, keepdims=True)
     da2 = np.dot(W3.T, dz3)
@@ -47,9 +47,19 @@ def backward_propagation(X, Y, cache):
     dz1 = np.multiply(da1, np.int64(a1 > 0))
     dW1 = np.dot(dz1, X.T)
     db1 = np.sum(dz1, axis=1, keepdims=True)
-    return {"dz3": dz3, "dW3": dW3, "db3": db3, "da2": da2, "dz2": dz2,
-            "dW2": dW2, "db2": db2, "da1": da1, "dz1": dz1, "dW1": dW1,
-            "db1": db1}
+    return {
+        "dz3": dz3,
+        "dW3": dW3,
+        "db3": db3,
+        "da2": da2,
+        "dz2": dz2,
+        "dW2": dW2,
+        "db2": db2,
+        "da1": da1,
+        "dz1": dz1,
+        "dW1": dW1,
+        "db1": db1,
+    }
 
 
 def update_parameters(parameters, grads, learning_rate):
@@ -63,4 +73,4 @@ def update_parameters(parameters, grads, learning_rate):
 def compute_loss(a3, Y):
     m = Y.shape[1]
     logprobs = np.multiply(-np.log(a3), Y) + np.multiply(-np.log(1 - a3), 1 - Y)
-    return 1. / m * np.nansum(logprobs)
+    return 1.0 / m * np.nansum(logprobs)

@@ -14,9 +14,12 @@ def copy_course(destination: Path) -> Path:
     for name in COURSE_FILES:
         source = REPO / name
         if source.is_dir():
-            shutil.copytree(source, destination / name, symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__",
-                                                          ".ipynb_checkpoints"))
+            shutil.copytree(
+                source,
+                destination / name,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+            )
         else:
             shutil.copy2(source, destination / name)
     return destination

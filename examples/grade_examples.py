@@ -30,8 +30,9 @@ def write_example_class(course_root, example, students=None):
         timestamp = None
         if "hours_late" in case:
             timestamp = parse_utc(due) + timedelta(hours=case["hours_late"])
-        path = write_submission(course_root, student, example.ASSIGNMENT,
-                                example.NOTEBOOK + ".ipynb", case["answers"], timestamp)
+        path = write_submission(
+            course_root, student, example.ASSIGNMENT, example.NOTEBOOK + ".ipynb", case["answers"], timestamp
+        )
         if "tamper" in case:
             case["tamper"](path)
 

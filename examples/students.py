@@ -40,13 +40,12 @@ def _replace_stub(source, answer):
     lines = source.split("\n")
     begin = next(i for i, line in enumerate(lines) if BEGIN in line)
     end = next(i for i, line in enumerate(lines) if END in line)
-    indent = lines[begin][:len(lines[begin]) - len(lines[begin].lstrip())]
+    indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
     body = [indent + line if line else line for line in answer.strip("\n").split("\n")]
-    return "\n".join(lines[:begin + 1] + body + lines[end:])
+    return "\n".join(lines[: begin + 1] + body + lines[end:])
 
 
-def write_submission(course_root, student, assignment, notebook_name, answers,
-                     timestamp=None):
+def write_submission(course_root, student, assignment, notebook_name, answers, timestamp=None):
     """Put a filled copy of the release into submitted/<student>/<assignment>/.
 
     timestamp (a datetime) is written to timestamp.txt, as `nbgrader collect`

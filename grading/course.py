@@ -26,9 +26,11 @@ from grading.errors import GradingError
 class Grading(Configurable):
     """Course settings of the grading command, read from nbgrader_config.py."""
 
-    due_dates = Dict(help="Due date of each assignment, such as "
-                          "{'initialization': '2026-12-04 23:59:00 UTC'}; "
-                          "written into the gradebook before grading.").tag(config=True)
+    due_dates = Dict(
+        help="Due date of each assignment, such as "
+        "{'initialization': '2026-12-04 23:59:00 UTC'}; "
+        "written into the gradebook before grading."
+    ).tag(config=True)
 
 
 def quiet_logger() -> logging.Logger:
@@ -51,15 +53,15 @@ class Course:
     def __init__(self, root: str | Path):
         self.root = Path(root).resolve()
         if not (self.root / "nbgrader_config.py").exists():
-            raise GradingError(f"{self.root} has no nbgrader_config.py: "
-                               "run from the course root or pass --root")
+            raise GradingError(
+                f"{self.root} has no nbgrader_config.py: run from the course root or pass --root"
+            )
         # nbgrader shells out to `alembic` when it creates a gradebook.
         bin_dir = str(Path(sys.executable).parent)
         if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
         sys.path.insert(0, str(self.root))
-        self.config = PyFileConfigLoader("nbgrader_config.py",
-                                         path=str(self.root)).load_config()
+        self.config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         self.coursedir = CourseDirectory(config=self.config)
         self.coursedir.root = str(self.root)
         self.log = quiet_logger()
@@ -69,9 +71,11 @@ class Course:
     def folder(self, step: str, student: str, assignment: str) -> Path:
         """nbgrader's folder of one student's assignment at a step:
         "submitted", "autograded" or "feedback" (as named in the configuration)."""
-        name = {"submitted": self.coursedir.submitted_directory,
-                "autograded": self.coursedir.autograded_directory,
-                "feedback": self.coursedir.feedback_directory}[step]
+        name = {
+            "submitted": self.coursedir.submitted_directory,
+            "autograded": self.coursedir.autograded_directory,
+            "feedback": self.coursedir.feedback_directory,
+        }[step]
         return Path(self.coursedir.format_path(name, student, assignment))
 
     def submitted_root(self) -> Path:
@@ -80,8 +84,7 @@ class Course:
     def archive_folder(self, assignment: str) -> Path:
         """Where `nbgrader zip_collect` looks for downloaded files and zips."""
         collector = ZipCollectApp(config=self.config)
-        return (self.root / collector.downloaded_directory / assignment
-                / collector.archive_directory)
+        return self.root / collector.downloaded_directory / assignment / collector.archive_directory
 
     def gradebook(self) -> Gradebook:
         # With the course's id: without one, nbgrader adds a "default_course".
@@ -97,8 +100,7 @@ class Course:
             return
         with self.gradebook() as gradebook:
             session = gradebook.db
-            has_assignments = session.query(nbgrader_api.Assignment).filter_by(
-                course_id=unused).count()
+            has_assignments = session.query(nbgrader_api.Assignment).filter_by(course_id=unused).count()
             if not has_assignments:
                 session.query(nbgrader_api.Course).filter_by(id=unused).delete()
                 session.commit()
@@ -121,19 +123,17 @@ class Course:
         folder = self.submitted_root()
         if not folder.is_dir():
             return []
-        return sorted(path.name for path in folder.iterdir()
-                      if (path / assignment).is_dir())
+        return sorted(path.name for path in folder.iterdir() if (path / assignment).is_dir())
 
     def release_notebooks(self, assignment: str) -> dict:
         """{notebook name: release notebook} of the assignment."""
-        folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".",
-                                                 assignment))
-        return {path.stem: nbformat.read(path, as_version=4)
-                for path in sorted(folder.glob("*.ipynb"))}
+        folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment))
+        return {path.stem: nbformat.read(path, as_version=4) for path in sorted(folder.glob("*.ipynb"))}
 
 
-def run_nbgrader(course_root: str | Path, *args: str, check: bool = True,
-                 timeout: float = 3600) -> subprocess.CompletedProcess:
+def run_nbgrader(
+    course_root: str | Path, *args: str, check: bool = True, timeout: float = 3600
+) -> subprocess.CompletedProcess:
     """Run a real nbgrader command in course_root; return the finished process.
 
     nbgrader reads nbgrader_config.py from its working directory only, and
@@ -142,12 +142,18 @@ def run_nbgrader(course_root: str | Path, *args: str, check: bool = True,
     """
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    process = subprocess.run([sys.executable, "-m", "nbgrader", *args],
-                             cwd=course_root, env=env, capture_output=True,
-                             text=True, timeout=timeout)
+    process = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if check and process.returncode != 0:
-        raise GradingError(f"nbgrader {' '.join(args)} failed "
-                           f"(exit {process.returncode}):\n{process.stderr[-3000:]}")
+        raise GradingError(
+            f"nbgrader {' '.join(args)} failed (exit {process.returncode}):\n{process.stderr[-3000:]}"
+        )
     return process
 
 
@@ -167,10 +173,16 @@ def delimiters(course_root: str | Path) -> dict:
     """The marker lines of solutions and hidden tests, as nbgrader_config.py
     sets them: {"solution": (begin, end), "hidden tests": (begin, end)}."""
     config = course_config(course_root)
-    return {"solution": (config.ClearSolutions.begin_solution_delimeter,
-                         config.ClearSolutions.end_solution_delimeter),
-            "hidden tests": (config.ClearHiddenTests.begin_test_delimeter,
-                             config.ClearHiddenTests.end_test_delimeter)}
+    return {
+        "solution": (
+            config.ClearSolutions.begin_solution_delimeter,
+            config.ClearSolutions.end_solution_delimeter,
+        ),
+        "hidden tests": (
+            config.ClearHiddenTests.begin_test_delimeter,
+            config.ClearHiddenTests.end_test_delimeter,
+        ),
+    }
 
 
 def gradebook_url(course_root: str | Path) -> str:
@@ -193,9 +205,10 @@ def scores(course_root: str | Path, assignment: str, notebook: str) -> dict:
     result = {}
     with open_gradebook(course_root) as gradebook:
         for submission in gradebook.assignment_submissions(assignment):
-            graded = gradebook.find_submission_notebook(
-                notebook, assignment, submission.student.id)
+            graded = gradebook.find_submission_notebook(notebook, assignment, submission.student.id)
             result[submission.student.id] = {
                 grade.name: (grade.score, grade.max_score)
-                for grade in graded.grades if grade.cell.cell_type == "code"}
+                for grade in graded.grades
+                if grade.cell.cell_type == "code"
+            }
     return result

@@ -17,8 +17,7 @@ class HideHiddenTests(ClearHiddenTests):
     """ClearHiddenTests that also shortens the tracebacks of the cells it cleans."""
 
     def preprocess_cell(self, cell, resources, cell_index):
-        had_hidden_tests = (cell.cell_type == "code"
-                            and self.begin_test_delimeter in cell.source)
+        had_hidden_tests = cell.cell_type == "code" and self.begin_test_delimeter in cell.source
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if had_hidden_tests:
             for output in cell.get("outputs", []):

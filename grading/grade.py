@@ -44,8 +44,14 @@ from grading.pipeline import (
 from grading.reporting import Progress, feedback_line, summary_table
 
 
-def grade_class(root, assignment: str, submissions=None, csv_name: str = "grades.csv",
-                workers: int = 1, scheduler: str | None = None) -> list[StudentResult]:
+def grade_class(
+    root,
+    assignment: str,
+    submissions=None,
+    csv_name: str = "grades.csv",
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> list[StudentResult]:
     """Collect, autograde, write feedback, export; return the StudentResults.
 
     workers > 1 grades that many submissions at once on an embedded Dask
@@ -71,8 +77,8 @@ def grade_class(root, assignment: str, submissions=None, csv_name: str = "grades
             progress.report(results[-1])
     else:
         from grading.parallel import grade_on_cluster  # Dask only when asked for
-        results = grade_on_cluster(course, assignment, students, workers, scheduler,
-                                   progress.report)
+
+        results = grade_on_cluster(course, assignment, students, workers, scheduler, progress.report)
     course.drop_empty_default_course()
     course.export_grades(csv_name)
     print()
@@ -85,27 +91,33 @@ def grade_class(root, assignment: str, submissions=None, csv_name: str = "grades
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m grading.grade",
-        description="Autograde a class with nbgrader, write feedback, export "
-                    "grades and print a summary.")
+        description="Autograde a class with nbgrader, write feedback, export grades and print a summary.",
+    )
     parser.add_argument("assignment", help="assignment name, such as initialization")
-    parser.add_argument("submissions", nargs="?",
-                        help="zip file or folder of submissions (default: the "
-                             "course's submitted/ folder)")
+    parser.add_argument(
+        "submissions",
+        nargs="?",
+        help="zip file or folder of submissions (default: the course's submitted/ folder)",
+    )
     parser.add_argument("--root", default=".", help="course root (default: .)")
-    parser.add_argument("--csv", default="grades.csv",
-                        help="grades file, relative to the course root")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="submissions graded at once on this machine "
-                             "(default: the number of cores; 1 grades one at a time)")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="grade on a running Dask cluster, such as "
-                             "tcp://10.0.0.5:8786, instead of this machine")
+    parser.add_argument("--csv", default="grades.csv", help="grades file, relative to the course root")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once on this machine "
+        "(default: the number of cores; 1 grades one at a time)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a running Dask cluster, such as tcp://10.0.0.5:8786, instead of this machine",
+    )
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     try:
-        grade_class(args.root, args.assignment, args.submissions, args.csv,
-                    args.workers, args.scheduler)
+        grade_class(args.root, args.assignment, args.submissions, args.csv, args.workers, args.scheduler)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

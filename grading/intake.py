@@ -12,8 +12,7 @@ from grading.errors import GradingError
 
 def is_nbgrader_layout(folder: Path, assignment: str) -> bool:
     """True when folder holds <student>/<assignment>/ subfolders."""
-    return any((path / assignment).is_dir() for path in Path(folder).iterdir()
-               if path.is_dir())
+    return any((path / assignment).is_dir() for path in Path(folder).iterdir() if path.is_dir())
 
 
 def collect(course: Course, assignment: str, source: str | Path) -> None:

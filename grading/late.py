@@ -15,14 +15,13 @@ from traitlets import Float
 class PenaltyPerDayLate(LateSubmissionPlugin):
     """After a grace period, lose a share of the score for each started day late."""
 
-    grace_minutes = Float(15, help="Minutes after the due date that still count "
-                                   "as on time.").tag(config=True)
-    percent_per_day = Float(10, help="Percent of the notebook's score lost per "
-                                     "started day late.").tag(config=True)
+    grace_minutes = Float(15, help="Minutes after the due date that still count as on time.").tag(config=True)
+    percent_per_day = Float(10, help="Percent of the notebook's score lost per started day late.").tag(
+        config=True
+    )
 
     def late_submission_penalty(self, student_id, score, total_seconds_late):
-        return penalty_for(score, total_seconds_late, self.grace_minutes,
-                           self.percent_per_day)
+        return penalty_for(score, total_seconds_late, self.grace_minutes, self.percent_per_day)
 
 
 def penalty_for(score, seconds_late, grace_minutes, percent_per_day):

@@ -56,8 +56,9 @@ def grade_on_cluster(course, assignment, students, workers, scheduler, report):
     if scheduler:
         client, cluster = Client(scheduler), None
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     try:
         # A scheduler started elsewhere has its own setting (Dask's default
@@ -76,26 +77,35 @@ def _set_allowed_failures(count, dask_scheduler=None):
 
 
 def _run(client, course, assignment, students, report):
-    futures = {client.submit(grade_on_worker, str(course.root), assignment, student,
-                             key=f"grade-{assignment}-{student}", pure=False): student
-               for student in students}
+    futures = {
+        client.submit(
+            grade_on_worker,
+            str(course.root),
+            assignment,
+            student,
+            key=f"grade-{assignment}-{student}",
+            pure=False,
+        ): student
+        for student in students
+    }
     results = {}
     for future in as_completed(futures):
         student = futures[future]
         try:
             result = future.result()
         except KilledWorker:
-            result = StudentResult(student, reasons=[
-                "not graded: it was running on a worker that died, twice"])
+            result = StudentResult(
+                student, reasons=["not graded: it was running on a worker that died, twice"]
+            )
         except Exception as error:  # a failure of grading itself, not of the student
-            result = StudentResult(student, reasons=[
-                f"not graded: {type(error).__name__}: {error}"])
+            result = StudentResult(student, reasons=[f"not graded: {type(error).__name__}: {error}"])
         result.retried = _times_lost_with_a_worker(client, future.key) > 0
         if not result.points:  # not graded here: show what the gradebook holds
             with course.gradebook() as gradebook:
                 gradebook.update_or_create_student(student)  # grades.csv lists them
-            read_scores(course, assignment, student, course.release_notebooks(assignment),
-                        result, graded=False)
+            read_scores(
+                course, assignment, student, course.release_notebooks(assignment), result, graded=False
+            )
         results[student] = result
         report(result)
     return [results[student] for student in students]
@@ -103,7 +113,9 @@ def _run(client, course, assignment, students, report):
 
 def _times_lost_with_a_worker(client, key):
     """How often the scheduler lost this task with a worker that died."""
+
     def suspicious(dask_scheduler, key=key):
         task = dask_scheduler.tasks.get(key)
         return task.suspicious if task is not None else 0
+
     return client.run_on_scheduler(suspicious)

@@ -42,6 +42,7 @@ class StudentResult:
 
 # ------------------------------------------------------ before the students
 
+
 def set_due_date(course: Course, assignment: str) -> None:
     """Write the configured due date (c.Grading.due_dates) into the gradebook."""
     due = course.settings.due_dates.get(assignment)
@@ -58,18 +59,16 @@ def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
                 return
         except MissingEntry:
             pass
-    print(f"{assignment} is not in the gradebook yet: generating it from source/",
-          flush=True)
+    print(f"{assignment} is not in the gradebook yet: generating it from source/", flush=True)
     result = course.api.generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
-        raise GradingError(f"nbgrader generate_assignment {assignment} failed:\n"
-                           + result.get("error", ""))
+        raise GradingError(f"nbgrader generate_assignment {assignment} failed:\n" + result.get("error", ""))
 
 
 # ------------------------------------------------------------ one student
 
-def grade_student(course: Course, assignment: str, student: str,
-                  releases: dict) -> StudentResult:
+
+def grade_student(course: Course, assignment: str, student: str, releases: dict) -> StudentResult:
     """Autograde one submission and read back its scores and reasons."""
     start = time.monotonic()
     result = StudentResult(student)
@@ -82,8 +81,7 @@ def grade_student(course: Course, assignment: str, student: str,
     if readable:
         outcome = course.api.autograde(assignment, student, force=True, create=True)
         if not outcome["success"]:
-            result.reasons.append("nbgrader could not grade it: "
-                                  + last_line(outcome.get("error", "")))
+            result.reasons.append("nbgrader could not grade it: " + last_line(outcome.get("error", "")))
     else:
         with course.gradebook() as gradebook:
             gradebook.update_or_create_student(student)
@@ -92,14 +90,18 @@ def grade_student(course: Course, assignment: str, student: str,
     return result
 
 
-def read_scores(course: Course, assignment: str, student: str, releases: dict,
-                result: StudentResult, graded: bool) -> None:
+def read_scores(
+    course: Course, assignment: str, student: str, releases: dict, result: StudentResult, graded: bool
+) -> None:
     """Fill result with the gradebook's scores (0 where there is none)."""
     timeout = course.config.Execute.get("timeout", 30)
     with course.gradebook() as gradebook:
         for name in releases:
-            code_cells = [cell for cell in gradebook.find_notebook(name, assignment).grade_cells
-                          if cell.cell_type == "code"]
+            code_cells = [
+                cell
+                for cell in gradebook.find_notebook(name, assignment).grade_cells
+                if cell.cell_type == "code"
+            ]
             try:
                 notebook = gradebook.find_submission_notebook(name, assignment, student)
             except MissingEntry:
@@ -107,8 +109,11 @@ def read_scores(course: Course, assignment: str, student: str, releases: dict,
                 continue
             if not graded:
                 result.reasons.append("the gradebook keeps the grade of an earlier run")
-            scores = {grade.name: (grade.score, grade.max_score)
-                      for grade in notebook.grades if grade.cell.cell_type == "code"}
+            scores = {
+                grade.name: (grade.score, grade.max_score)
+                for grade in notebook.grades
+                if grade.cell.cell_type == "code"
+            }
             result.points.update(scores)
             result.late_penalty += notebook.late_submission_penalty or 0.0
             autograded = course.folder("autograded", student, assignment) / f"{name}.ipynb"
@@ -116,8 +121,11 @@ def read_scores(course: Course, assignment: str, student: str, releases: dict,
                 lost = [cell for cell, (score, maximum) in scores.items() if score < maximum]
                 short = dict(zip(scores, exercise_names(list(scores))))
                 result.reasons += [
-                    f"{short[cell]}: {reason}" for cell, reason in lost_point_reasons(
-                        nbformat.read(autograded, as_version=4), lost, timeout)]
+                    f"{short[cell]}: {reason}"
+                    for cell, reason in lost_point_reasons(
+                        nbformat.read(autograded, as_version=4), lost, timeout
+                    )
+                ]
 
 
 def write_feedback(course: Course, assignment: str, result: StudentResult) -> None:
@@ -132,8 +140,7 @@ def write_feedback(course: Course, assignment: str, result: StudentResult) -> No
         result.reasons.append("no feedback: " + last_line(outcome.get("error", "")))
 
 
-def grade_and_give_feedback(course: Course, assignment: str, student: str,
-                            releases: dict) -> StudentResult:
+def grade_and_give_feedback(course: Course, assignment: str, student: str, releases: dict) -> StudentResult:
     """Everything one submission needs: autograde, scores, reasons, feedback."""
     result = grade_student(course, assignment, student, releases)
     write_feedback(course, assignment, result)
@@ -141,6 +148,7 @@ def grade_and_give_feedback(course: Course, assignment: str, student: str,
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
@@ -151,5 +159,5 @@ def exercise_names(cells: list[str]) -> list[str]:
     """Short names: the grade ids without 'test_' and their common prefix."""
     names = [cell.removeprefix("test_") for cell in cells]
     prefix = os.path.commonprefix(names) if len(names) > 1 else ""
-    prefix = prefix[:prefix.rfind("_") + 1]
-    return [name[len(prefix):] or name for name in names]
+    prefix = prefix[: prefix.rfind("_") + 1]
+    return [name[len(prefix) :] or name for name in names]

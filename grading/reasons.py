@@ -17,9 +17,11 @@ def describe_error(ename, evalue, timeout):
     if ename in ("CellTimeoutError", "KeyboardInterrupt"):
         return f"timed out (a cell ran over {timeout:g} s)"
     if ename == "KernelDied":
-        return ("kernel stopped (os._exit, a crash or a sandbox limit)"
-                if evalue.startswith("the kernel stopped")
-                else "not run: the kernel had stopped in an earlier cell")
+        return (
+            "kernel stopped (os._exit, a crash or a sandbox limit)"
+            if evalue.startswith("the kernel stopped")
+            else "not run: the kernel had stopped in an earlier cell"
+        )
     if ename == "MemoryError":
         return "ran out of memory (sandbox limit)"
     if ename == "SystemExit":
@@ -32,8 +34,11 @@ def describe_error(ename, evalue, timeout):
         return "started too many processes (sandbox limit)"
     if "Read-only file system" in evalue or "Permission denied" in evalue:
         return "tried to write outside its folder (blocked)"
-    if ename in ("gaierror", "URLError", "ConnectionRefusedError", "ConnectionError") \
-            or "Network is unreachable" in evalue or "name resolution" in evalue:
+    if (
+        ename in ("gaierror", "URLError", "ConnectionRefusedError", "ConnectionError")
+        or "Network is unreachable" in evalue
+        or "name resolution" in evalue
+    ):
         return "tried to use the network (blocked)"
     return f"{ename}: {evalue[:80]}"
 

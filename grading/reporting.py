@@ -14,23 +14,29 @@ def summary_table(results: list[StudentResult]) -> str:
     names = exercise_names(cells)
     width = max(len("student"), *(len(result.student) for result in results)) + 2
     columns = [max(len(name), 6) + 2 for name in names]
-    header = ("student".ljust(width)
-              + "".join(name.rjust(size) for name, size in zip(names, columns))
-              + "late".rjust(7) + "total".rjust(8) + "  reasons")
+    header = (
+        "student".ljust(width)
+        + "".join(name.rjust(size) for name, size in zip(names, columns))
+        + "late".rjust(7)
+        + "total".rjust(8)
+        + "  reasons"
+    )
     lines = [header, "-" * len(header)]
     for result in results:
         row = result.student.ljust(width)
-        row += "".join(f"{result.points[cell][0]:>{size}g}"
-                       for cell, size in zip(cells, columns))
+        row += "".join(f"{result.points[cell][0]:>{size}g}" for cell, size in zip(cells, columns))
         late = f"-{result.late_penalty:g}" if result.late_penalty else "0"
         row += late.rjust(7) + f"{result.total:>8g}"
         if result.reasons:
             row += "  " + "; ".join(result.reasons)
         lines.append(row)
     maxima = [results[0].points[cell][1] for cell in cells]
-    lines.append("out of".ljust(width)
-                 + "".join(f"{m:>{size}g}" for m, size in zip(maxima, columns))
-                 + "".rjust(7) + f"{sum(maxima):>8g}")
+    lines.append(
+        "out of".ljust(width)
+        + "".join(f"{m:>{size}g}" for m, size in zip(maxima, columns))
+        + "".rjust(7)
+        + f"{sum(maxima):>8g}"
+    )
     return "\n".join(lines)
 
 
@@ -55,10 +61,12 @@ class Progress:
         filled = self.BAR_WIDTH * self.done // self.total
         bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
         retried = "; retried: its first worker died" if result.retried else ""
-        print(f"[{self.done:>{len(str(self.total))}}/{self.total}] [{bar}] "
-              f"{result.student:<{self.name_width}} {result.total:>5g}/{maximum:g}  "
-              f"({result.seconds:.1f} s{retried}; about {format_duration(left)} left)",
-              flush=True)
+        print(
+            f"[{self.done:>{len(str(self.total))}}/{self.total}] [{bar}] "
+            f"{result.student:<{self.name_width}} {result.total:>5g}/{maximum:g}  "
+            f"({result.seconds:.1f} s{retried}; about {format_duration(left)} left)",
+            flush=True,
+        )
 
 
 def format_duration(seconds: float) -> str:
@@ -67,6 +75,4 @@ def format_duration(seconds: float) -> str:
 
 def feedback_line(results: list[StudentResult], assignment: str, csv_name: str) -> str:
     written = sum(result.feedback for result in results)
-    return (f"Feedback for {written} students in feedback/<student>/{assignment}/; "
-            f"grades in {csv_name}")
-
+    return f"Feedback for {written} students in feedback/<student>/{assignment}/; grades in {csv_name}"

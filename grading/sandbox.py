@@ -70,9 +70,20 @@ def user_task_count(uid):
 # /etc/group are replaced by ones that name only the kernel's user: see
 # account_files.)
 SYSTEM_PATHS = [
-    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
-    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
-    "/etc/fonts", "/etc/localtime", "/etc/nsswitch.conf",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/fonts",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
 ]
 
 # Grader settings that may sit in a configuration folder the kernel can see
@@ -132,12 +143,24 @@ def allow_list_mounts(read_only, read_write, replaced=None):
     for path in read_write:
         for folder in shown:
             if is_within(path, folder) and not os.path.islink(folder):
-                raise SandboxError(f"{path} lies inside {folder}, which the sandbox shows "
-                                   "to student code: keep the course outside it")
-    arguments = ["--dev", "/dev",
-                 "--perms", "1777", "--tmpfs", "/dev/shm",  # multiprocessing's semaphores
-                 "--proc", "/proc",
-                 "--perms", "1777", "--tmpfs", "/tmp"]
+                raise SandboxError(
+                    f"{path} lies inside {folder}, which the sandbox shows "
+                    "to student code: keep the course outside it"
+                )
+    arguments = [
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",  # multiprocessing's semaphores
+        "--proc",
+        "/proc",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+    ]
     made = {"/dev", "/proc", "/tmp"}
     mounted = []
     for path in sorted(shown):
@@ -165,8 +188,11 @@ def grader_config_files(folders):
     for config_folder in jupyter_config_path():
         config_folder = os.path.realpath(config_folder)
         if any(is_within(config_folder, folder) for folder in folders):
-            found += [os.path.join(config_folder, name) for name in GRADER_CONFIG_FILES
-                      if os.path.isfile(os.path.join(config_folder, name))]
+            found += [
+                os.path.join(config_folder, name)
+                for name in GRADER_CONFIG_FILES
+                if os.path.isfile(os.path.join(config_folder, name))
+            ]
     return found
 
 
@@ -182,9 +208,12 @@ def account_files(folder, uid, gid):
         user, group = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
     except KeyError:
         user = group = "grader"
-    files = {"/etc/passwd": (f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                             f"{user}:x:{uid}:{gid}:{user}:/tmp:/usr/sbin/nologin\n"),
-             "/etc/group": f"root:x:0:\n{group}:x:{gid}:\n"}
+    files = {
+        "/etc/passwd": (
+            f"root:x:0:0:root:/root:/usr/sbin/nologin\n{user}:x:{uid}:{gid}:{user}:/tmp:/usr/sbin/nologin\n"
+        ),
+        "/etc/group": f"root:x:0:\n{group}:x:{gid}:\n",
+    }
     written = {}
     for target, text in files.items():
         written[target] = os.path.join(folder, os.path.basename(target))
@@ -206,19 +235,34 @@ def bubblewrap_command(command, mounts, workdir, as_root):
     """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        raise SandboxError("bubblewrap (bwrap) is not installed; run scripts/setup.sh "
-                           "or `apt-get install bubblewrap`")
+        raise SandboxError(
+            "bubblewrap (bwrap) is not installed; run scripts/setup.sh or `apt-get install bubblewrap`"
+        )
     if as_root:
-        namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net",
-                      "--unshare-uts", "--unshare-cgroup-try"]
+        namespaces = [
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+        ]
     else:
         namespaces = ["--unshare-all"]  # user, ipc, pid, net, uts and cgroup
-    return [bwrap, *namespaces, *mounts, "--chdir", workdir, "--die-with-parent",
-            # jupyter_client adds the grader's process id: ipykernel would watch a
-            # parent it cannot see from its own process namespace and exit;
-            # --die-with-parent does that job instead.
-            "--unsetenv", "JPY_PARENT_PID",
-            "--", *command]
+    return [
+        bwrap,
+        *namespaces,
+        *mounts,
+        "--chdir",
+        workdir,
+        "--die-with-parent",
+        # jupyter_client adds the grader's process id: ipykernel would watch a
+        # parent it cannot see from its own process namespace and exit;
+        # --die-with-parent does that job instead.
+        "--unsetenv",
+        "JPY_PARENT_PID",
+        "--",
+        *command,
+    ]
 
 
 def kernel_environment(socket_dir, path_folders, passed_names):
@@ -237,8 +281,7 @@ def kernel_environment(socket_dir, path_folders, passed_names):
         "MPLCONFIGDIR": os.path.join(socket_dir, "matplotlib"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    environment.update({name: os.environ[name] for name in passed_names
-                        if name in os.environ})
+    environment.update({name: os.environ[name] for name in passed_names if name in os.environ})
     return environment
 
 
@@ -267,34 +310,54 @@ def limits_command(command, memory_mb, cpu_seconds, processes):
     prlimit = shutil.which("prlimit")
     if prlimit is None:
         raise SandboxError("prlimit (util-linux) is not installed")
-    return [prlimit, f"--as={memory_mb * 2**20}", f"--cpu={cpu_seconds}",
-            f"--nproc={processes}", "--", *command]
+    return [
+        prlimit,
+        f"--as={memory_mb * 2**20}",
+        f"--cpu={cpu_seconds}",
+        f"--nproc={processes}",
+        "--",
+        *command,
+    ]
 
 
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in a bubblewrap sandbox under limits."""
 
-    enabled = Bool(True, help="Run kernels in the sandbox. Turn off only for "
-                              "trusted notebooks.").tag(config=True)
-    memory_mb = Integer(4096, help="Address-space limit of the kernel, in MiB."
-                        ).tag(config=True)
+    enabled = Bool(True, help="Run kernels in the sandbox. Turn off only for trusted notebooks.").tag(
+        config=True
+    )
+    memory_mb = Integer(4096, help="Address-space limit of the kernel, in MiB.").tag(config=True)
     cpu_seconds = Integer(600, help="CPU seconds the kernel may use in all.").tag(config=True)
-    max_processes = Integer(64, help="Processes and threads the kernel may add to "
-                                     "those its user already runs when it starts. "
-                                     "Linux counts them per user: kernels that run "
-                                     "at the same time as one user share the count."
-                            ).tag(config=True)
-    user = Unicode("nobody", help="Unprivileged user that runs the kernel when "
-                                  "grading as root.").tag(config=True)
-    system_paths = List(Unicode(), default_value=SYSTEM_PATHS,
-                        help="Paths of the machine that student code may read (the "
-                             "Python installation is added to them).").tag(config=True)
+    max_processes = Integer(
+        64,
+        help="Processes and threads the kernel may add to "
+        "those its user already runs when it starts. "
+        "Linux counts them per user: kernels that run "
+        "at the same time as one user share the count.",
+    ).tag(config=True)
+    user = Unicode("nobody", help="Unprivileged user that runs the kernel when grading as root.").tag(
+        config=True
+    )
+    system_paths = List(
+        Unicode(),
+        default_value=SYSTEM_PATHS,
+        help="Paths of the machine that student code may read (the Python installation is added to them).",
+    ).tag(config=True)
     passed_environment = List(
         Unicode(),
-        default_value=["LANG", "LC_ALL", "TZ", "MPLBACKEND", "NBGRADER_EXECUTION",
-                       "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"],
+        default_value=[
+            "LANG",
+            "LC_ALL",
+            "TZ",
+            "MPLBACKEND",
+            "NBGRADER_EXECUTION",
+            "OMP_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS",
+            "MKL_NUM_THREADS",
+        ],
         help="Variables of the grader's environment copied into the kernel's "
-             "(when set); the kernel sees no other.").tag(config=True)
+        "(when set); the kernel sees no other.",
+    ).tag(config=True)
 
     _socket_dir = None
 
@@ -319,8 +382,9 @@ class SandboxKernelManager(AsyncKernelManager):
             programs += [os.path.join(sys.prefix, "bin")]
             # bubblewrap itself starts from the clean environment too: in a user
             # namespace the kernel could read its parent's /proc/1/environ.
-            kwargs["env"] = kernel_environment(self._socket_dir, dict.fromkeys(programs),
-                                               self.passed_environment)
+            kwargs["env"] = kernel_environment(
+                self._socket_dir, dict.fromkeys(programs), self.passed_environment
+            )
             kernel_cmd = self._sandboxed(kernel_cmd, workdir, pythons)
             # The kernel's own console (its banner, messages of forked copies)
             # is noise in a grading run; students' output travels over ZeroMQ.
@@ -334,8 +398,7 @@ class SandboxKernelManager(AsyncKernelManager):
             # who may add files to the submission's folder (not change its files).
             account = pwd.getpwnam(self.user)
             uid, gid = account.pw_uid, account.pw_gid
-            kernel_cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}",
-                          "--clear-groups", "--", *kernel_cmd]
+            kernel_cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *kernel_cmd]
         else:
             uid, gid = os.getuid(), os.getgid()
         copy_font_cache(os.path.join(self._socket_dir, "matplotlib"))
@@ -385,19 +448,23 @@ class SandboxedExecute(Execute):
         if cell.cell_type != "code":
             return cell, resources
         if self._kernel_lost_at is not None:
-            cell.outputs = [error_output(
-                "KernelDied", f"not run: the kernel stopped in cell {self._kernel_lost_at}")]
+            cell.outputs = [
+                error_output("KernelDied", f"not run: the kernel stopped in cell {self._kernel_lost_at}")
+            ]
             return cell, resources
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._kernel_lost_at = index
-            cell.outputs.append(error_output(
-                "KernelDied", "the kernel stopped while running this cell "
-                              "(os._exit, a crash, or a limit of the sandbox)"))
+            cell.outputs.append(
+                error_output(
+                    "KernelDied",
+                    "the kernel stopped while running this cell "
+                    "(os._exit, a crash, or a limit of the sandbox)",
+                )
+            )
         except CellTimeoutError as timeout:
-            cell.outputs.append(error_output(
-                "CellTimeoutError", str(timeout).splitlines()[0]))
+            cell.outputs.append(error_output("CellTimeoutError", str(timeout).splitlines()[0]))
         return cell, resources
 
 

@@ -56,8 +56,7 @@ def check():
         for entry in template:
             translated = catalog.get(entry.id)
             if entry.id and translated is not None and translated.string:
-                for problem in quality.problems(entry.id, translated.string,
-                                                entry.auto_comments[0]):
+                for problem in quality.problems(entry.id, translated.string, entry.auto_comments[0]):
                     count += 1
                     print(f"{path.relative_to(REPO)}: {entry.id[:50]!r}: {problem}")
     print(f"{count} problems")
@@ -65,8 +64,11 @@ def check():
 
 
 def build():
-    todo = [(path, problem) for path, template in all_templates()
-            for problem in catalogs.problems(catalogs.read_catalog(path), template)]
+    todo = [
+        (path, problem)
+        for path, template in all_templates()
+        for problem in catalogs.problems(catalogs.read_catalog(path), template)
+    ]
     if todo:
         for path, (kind, text) in todo[:20]:
             print(f"{path.relative_to(REPO)}: {kind}: {text[:70]!r}")

@@ -11,8 +11,11 @@ from grading.course import run_nbgrader
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh
 # included) and the name of its one notebook.
-ASSIGNMENTS = {folder.name: next(folder.glob("*.ipynb")).name
-               for folder in sorted((REPO / "source").iterdir()) if folder.is_dir()}
+ASSIGNMENTS = {
+    folder.name: next(folder.glob("*.ipynb")).name
+    for folder in sorted((REPO / "source").iterdir())
+    if folder.is_dir()
+}
 
 
 def pytest_collection_modifyitems(items):
@@ -25,8 +28,13 @@ def pytest_collection_modifyitems(items):
 def run_grading_command(course, *arguments):
     """`python -m grading.grade ...` in the course root, as an instructor runs it;
     returns what it printed."""
-    process = subprocess.run([sys.executable, "-m", "grading.grade", *arguments],
-                             cwd=course, capture_output=True, text=True, timeout=3600)
+    process = subprocess.run(
+        [sys.executable, "-m", "grading.grade", *arguments],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     assert process.returncode == 0, process.stderr[-3000:]
     return process.stdout
 

@@ -17,10 +17,14 @@ matplotlib.use("Agg")
 
 def he_parameters(layers_dims, seed=3):
     generator = np.random.RandomState(seed)
-    return {key: value for l in range(1, len(layers_dims)) for key, value in (
-        (f"W{l}", generator.randn(layers_dims[l], layers_dims[l - 1])
-         * np.sqrt(2 / layers_dims[l - 1])),
-        (f"b{l}", np.zeros((layers_dims[l], 1))))}
+    return {
+        key: value
+        for l in range(1, len(layers_dims))
+        for key, value in (
+            (f"W{l}", generator.randn(layers_dims[l], layers_dims[l - 1]) * np.sqrt(2 / layers_dims[l - 1])),
+            (f"b{l}", np.zeros((layers_dims[l], 1))),
+        )
+    }
 
 
 def test_the_network_is_the_one_of_init_utils():
@@ -52,8 +56,9 @@ def test_digits_refuses_a_bad_test_fraction():
 def test_training_lowers_the_cost_and_records_it(activation):
     train_X, train_Y, test_X, test_Y = load_digits_binary()
     start = he_parameters([64, 8, 8, 1])
-    trained, costs = train(train_X, train_Y, start, activation,
-                           learning_rate=0.1, num_iterations=300, record_every=100)
+    trained, costs = train(
+        train_X, train_Y, start, activation, learning_rate=0.1, num_iterations=300, record_every=100
+    )
     assert len(costs) == 4  # iterations 0, 100, 200, 300
     assert costs[-1] < costs[0]
     assert accuracy(test_X, test_Y, trained, activation) > 0.8
@@ -91,8 +96,11 @@ def test_read_digits_gives_exactly_what_scikit_learn_loads():
 def test_the_helpers_load_without_scikit_learn():
     """Every kernel that runs the notebook imports deep_utils; scikit-learn
     (and SciPy under it) would add about 0.7 s to each."""
-    probe = ("import sys, utils.deep_utils as d; d.load_digits_binary(); "
-             "print(sorted({'sklearn', 'scipy'} & set(sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO,
-                            capture_output=True, text=True, check=True)
+    probe = (
+        "import sys, utils.deep_utils as d; d.load_digits_binary(); "
+        "print(sorted({'sklearn', 'scipy'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

@@ -33,16 +33,17 @@ def requirement_lines(path=REPO / "requirements.txt"):
 
 
 def test_every_requirement_is_pinned_exactly():
-    packages = [line for line in requirement_lines()
-                if line.strip() and not line.startswith("#")]
+    packages = [line for line in requirement_lines() if line.strip() and not line.startswith("#")]
     assert packages and all(PIN.match(line) for line in packages), packages
 
 
 def test_each_role_adds_to_the_one_before():
     """A student needs the notebook stack and nbgrader; an instructor adds
     Dask and the PostgreSQL driver; development adds the test tools."""
-    roles = {role: pins(requirement_lines(REPO / "requirements" / f"{role}.txt"))
-             for role in ("student", "instructor", "dev")}
+    roles = {
+        role: pins(requirement_lines(REPO / "requirements" / f"{role}.txt"))
+        for role in ("student", "instructor", "dev")
+    }
     assert {"numpy", "matplotlib", "jupyterlab", "nbgrader"} <= set(roles["student"])
     assert not {"dask", "pytest", "nbval"} & set(roles["student"])
     assert set(roles["student"]) < set(roles["instructor"]) < set(roles["dev"])
@@ -53,8 +54,7 @@ def test_each_role_adds_to_the_one_before():
 
 def test_environment_yml_lists_the_same_pinned_packages():
     environment = yaml.safe_load((REPO / "environment.yml").read_text())
-    pip_section = next(item["pip"] for item in environment["dependencies"]
-                       if isinstance(item, dict))
+    pip_section = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
     assert pins(pip_section) == pins(requirement_lines())
     assert "python=3.11" in environment["dependencies"]
 
@@ -66,7 +66,10 @@ def test_constraints_pin_the_requirements_at_the_same_versions():
 
 
 def test_the_code_passes_ruff():
-    """The lint rules of pyproject.toml hold for every Python file of the course."""
-    process = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-                             cwd=REPO, capture_output=True, text=True)
-    assert process.returncode == 0, process.stdout[-3000:]
+    """The lint rules of pyproject.toml hold for every Python file of the
+    course, and the files are formatted as `ruff format` leaves them."""
+    for command in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        process = subprocess.run(
+            [sys.executable, "-m", "ruff", *command], cwd=REPO, capture_output=True, text=True
+        )
+        assert process.returncode == 0, process.stdout[-3000:]

@@ -75,16 +75,19 @@ parameters[f"b{{l}}"] = np.zeros((layers_dims[l], 1))
 RANDOM = {
     "randn * 10": scaled_draws("10"),
     "10.0 * standard_normal": scaled_draws(
-        "10.0", "np.random.standard_normal((layers_dims[l], layers_dims[l - 1]))"),
-    "normal(0, 10)": scaled_draws(
-        "1", "np.random.normal(0, 10, size=(layers_dims[l], layers_dims[l - 1]))"),
+        "10.0", "np.random.standard_normal((layers_dims[l], layers_dims[l - 1]))"
+    ),
+    "normal(0, 10)": scaled_draws("1", "np.random.normal(0, 10, size=(layers_dims[l], layers_dims[l - 1]))"),
     "float32": scaled_draws(
-        "np.float32(10)", "np.random.randn(layers_dims[l], layers_dims[l - 1]).astype(np.float32)"),
+        "np.float32(10)", "np.random.randn(layers_dims[l], layers_dims[l - 1]).astype(np.float32)"
+    ),
     "default_rng": scaled_draws(
-        "10", "np.random.default_rng(3).standard_normal((layers_dims[l], layers_dims[l - 1]))"),
+        "10", "np.random.default_rng(3).standard_normal((layers_dims[l], layers_dims[l - 1]))"
+    ),
     "seed again in the loop": "np.random.seed(3)\n" + scaled_draws("10"),
     "uniform shifted to mean 0": scaled_draws(
-        "10", "(np.random.rand(layers_dims[l], layers_dims[l - 1]) - 0.5)"),
+        "10", "(np.random.rand(layers_dims[l], layers_dims[l - 1]) - 0.5)"
+    ),
     "times 0.01": scaled_draws("0.01"),
     "no scale": scaled_draws("1"),
 }
@@ -95,8 +98,8 @@ HE = {
     "(2 / n) ** 0.5": scaled_draws("(2 / layers_dims[l - 1]) ** 0.5"),
     "math.sqrt": "import math\n" + scaled_draws("math.sqrt(2 / layers_dims[l - 1])"),
     "normal with the scale": scaled_draws(
-        "1", "np.random.normal(0, np.sqrt(2 / layers_dims[l - 1]), "
-             "(layers_dims[l], layers_dims[l - 1]))"),
+        "1", "np.random.normal(0, np.sqrt(2 / layers_dims[l - 1]), (layers_dims[l], layers_dims[l - 1]))"
+    ),
     "fan-out": scaled_draws("np.sqrt(2 / layers_dims[l])"),
     "no square root": scaled_draws("2 / layers_dims[l - 1]"),
     "Xavier's scale": scaled_draws("np.sqrt(1 / layers_dims[l - 1])"),
@@ -104,7 +107,8 @@ HE = {
     "integer division": scaled_draws("np.sqrt(2 // layers_dims[l - 1])"),
     "default_rng": scaled_draws(
         "np.sqrt(2 / layers_dims[l - 1])",
-        "np.random.default_rng(3).standard_normal((layers_dims[l], layers_dims[l - 1]))"),
+        "np.random.default_rng(3).standard_normal((layers_dims[l], layers_dims[l - 1]))",
+    ),
 }
 
 XAVIER = {
@@ -112,15 +116,16 @@ XAVIER = {
     "1 / sqrt(n)": scaled_draws("1 / np.sqrt(layers_dims[l - 1])"),
     "n ** -0.5": scaled_draws("layers_dims[l - 1] ** -0.5"),
     "normal with the scale": scaled_draws(
-        "1", "np.random.normal(0, 1 / np.sqrt(layers_dims[l - 1]), "
-             "(layers_dims[l], layers_dims[l - 1]))"),
+        "1", "np.random.normal(0, 1 / np.sqrt(layers_dims[l - 1]), (layers_dims[l], layers_dims[l - 1]))"
+    ),
     "He's scale": HE["sqrt(2 / n)"],
     "Glorot's average": HE["Glorot's average"],
     "fan-out": scaled_draws("np.sqrt(1 / layers_dims[l])"),
     "no square root": scaled_draws("1 / layers_dims[l - 1]"),
     "float32": scaled_draws(
         "np.sqrt(1 / layers_dims[l - 1])",
-        "np.random.randn(layers_dims[l], layers_dims[l - 1]).astype(np.float32)"),
+        "np.random.randn(layers_dims[l], layers_dims[l - 1]).astype(np.float32)",
+    ),
 }
 
 
@@ -133,13 +138,16 @@ def replacing(answer, old, new):
 
 def by_method(check=None, scales=None, name="method", draw_for_zeros=False):
     """An initialize_parameters answer: check is the line that refuses unknown names."""
-    scales = scales or ('{"random": 10.0, "small": 0.01, "xavier": np.sqrt(1 / n_in), '
-                        '"he": np.sqrt(2 / n_in)}')
-    zeros = ("W = np.random.randn(n_out, n_in) * 0.0" if draw_for_zeros
-             else "W = np.zeros((n_out, n_in))")
+    scales = scales or (
+        '{"random": 10.0, "small": 0.01, "xavier": np.sqrt(1 / n_in), "he": np.sqrt(2 / n_in)}'
+    )
+    zeros = "W = np.random.randn(n_out, n_in) * 0.0" if draw_for_zeros else "W = np.zeros((n_out, n_in))"
     return f"""
-{check if check is not None else 'if method not in METHODS:' + chr(10)
- + '    raise ValueError(f"unknown method {method!r}")'}
+{
+        check
+        if check is not None
+        else "if method not in METHODS:" + chr(10) + '    raise ValueError(f"unknown method {method!r}")'
+    }
 for l in range(1, L + 1):
     n_in, n_out = layers_dims[l - 1], layers_dims[l]
     if {name} == "zeros":
@@ -176,16 +184,17 @@ for l in range(1, L + 1):
         by_method(check=""),
         "    else:\n        W = np.random.randn(n_out, n_in) * {",
         "    elif method not in METHODS:\n        raise ValueError(f'unknown method {method!r}')\n"
-        "    else:\n        W = np.random.randn(n_out, n_in) * {"),
+        "    else:\n        W = np.random.randn(n_out, n_in) * {",
+    ),
     "assert instead of ValueError": by_method(check="assert method in METHODS, method"),
     "KeyError from the dict": by_method(check=""),
     "message without the name": by_method(
-        check='if method not in METHODS:\n    raise ValueError("unknown method")'),
-    "falls back to He": replacing(by_method(check=""),
-                                  "[method]", ".get(method, np.sqrt(2 / n_in))"),
+        check='if method not in METHODS:\n    raise ValueError("unknown method")'
+    ),
+    "falls back to He": replacing(by_method(check=""), "[method]", ".get(method, np.sqrt(2 / n_in))"),
     "xavier with He's scale": by_method(
-        scales='{"random": 10.0, "small": 0.01, "xavier": np.sqrt(2 / n_in), '
-               '"he": np.sqrt(2 / n_in)}'),
+        scales='{"random": 10.0, "small": 0.01, "xavier": np.sqrt(2 / n_in), "he": np.sqrt(2 / n_in)}'
+    ),
 }
 
 ACTIVATION_STDS = {
@@ -241,15 +250,13 @@ BANKS = {
     ("initialization_deep", "initialize_parameters"): INITIALIZE_PARAMETERS,
     ("initialization_deep", "activation_stds"): ACTIVATION_STDS,
 }
-NOTEBOOKS = {"initialization": "Initialization.ipynb",
-             "initialization_deep": "InitializationDeep.ipynb"}
+NOTEBOOKS = {"initialization": "Initialization.ipynb", "initialization_deep": "InitializationDeep.ipynb"}
 
 # --------------------------------------------------------------- running
 
 
 def cell(notebook, grade_id):
-    return next(c for c in notebook.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 def python_of(source):
@@ -269,8 +276,7 @@ def attempt(source, namespace):
 
 def verdicts(assignment, grade_id, answer):
     """(visible checks' error, hidden tests' error) for an answer; None is a pass."""
-    notebook = nbformat.read(REPO / "source" / assignment / NOTEBOOKS[assignment],
-                             as_version=4)
+    notebook = nbformat.read(REPO / "source" / assignment / NOTEBOOKS[assignment], as_version=4)
     test = cell(notebook, f"test_{grade_id}").source
     visible, hidden = test.split(HIDDEN_BEGIN)
     namespace = {}
@@ -284,26 +290,28 @@ def verdicts(assignment, grade_id, answer):
     return seen, graded
 
 
-CASES = [(assignment, grade_id, name, answer)
-         for (assignment, grade_id), bank in BANKS.items()
-         for name, answer in bank.items()]
+CASES = [
+    (assignment, grade_id, name, answer)
+    for (assignment, grade_id), bank in BANKS.items()
+    for name, answer in bank.items()
+]
 
 
-@pytest.mark.parametrize("assignment, grade_id, name, answer", CASES,
-                         ids=[f"{grade_id}-{name}" for _, grade_id, name, _ in CASES])
+@pytest.mark.parametrize(
+    "assignment, grade_id, name, answer", CASES, ids=[f"{grade_id}-{name}" for _, grade_id, name, _ in CASES]
+)
 def test_visible_checks_agree_with_the_hidden_tests(assignment, grade_id, name, answer):
     seen, graded = verdicts(assignment, grade_id, answer)
     if graded is None:
         assert seen is None, f"the visible checks refuse an answer that gets the points: {seen}"
     else:
-        assert seen is not None, (f"the answer passes every visible check but loses "
-                                  f"the points: {graded}")
+        assert seen is not None, f"the answer passes every visible check but loses the points: {graded}"
         assert re.match(r"(AssertionError|NotAnswered): (method '\w+': )?[A-Z][\w -]* error: ", seen), (
-            f"the visible check's message does not name the mistake: {seen}")
+            f"the visible check's message does not name the mistake: {seen}"
+        )
 
 
 def test_each_bank_holds_correct_and_wrong_answers():
     for (assignment, grade_id), bank in BANKS.items():
-        outcomes = {verdicts(assignment, grade_id, answer)[1] is None
-                    for answer in bank.values()}
+        outcomes = {verdicts(assignment, grade_id, answer)[1] is None for answer in bank.values()}
         assert outcomes == {True, False}, f"{grade_id}'s bank is one-sided"

@@ -20,14 +20,20 @@ from grading.course import delimiters, open_gradebook, scores
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
-HIDDEN = re.compile("{}(.*?){}".format(*map(re.escape, delimiters(REPO)["hidden tests"])),
-                    re.DOTALL)
+HIDDEN = re.compile("{}(.*?){}".format(*map(re.escape, delimiters(REPO)["hidden tests"])), re.DOTALL)
 
 
 # What the sandbox does to a submission does not depend on the language it is
 # written in; these slow students are graded in English only.
-SANDBOX_REASONS = ("timed out", "ran out of memory", "kernel stopped", "called sys.exit()",
-                   "too many processes", "outside its folder", "use the network")
+SANDBOX_REASONS = (
+    "timed out",
+    "ran out of memory",
+    "kernel stopped",
+    "called sys.exit()",
+    "too many processes",
+    "outside its folder",
+    "use the network",
+)
 
 
 def in_chinese(example):
@@ -35,14 +41,22 @@ def in_chinese(example):
     the assignment: every score, penalty and reason must be the same (the
     students whose grade the sandbox decides are left out, to save time)."""
     names = {name: getattr(example, name) for name in dir(example) if name.isupper()}
-    students = {student: case for student, case in example.STUDENTS.items()
-                if not any(reason in case.get("reason", "") for reason in SANDBOX_REASONS)}
-    return SimpleNamespace(**{**names, "ASSIGNMENT": example.ASSIGNMENT + "_zh",
-                              "STUDENTS": students, "FEEDBACK_SHOWS": example.FEEDBACK_SHOWS_ZH})
+    students = {
+        student: case
+        for student, case in example.STUDENTS.items()
+        if not any(reason in case.get("reason", "") for reason in SANDBOX_REASONS)
+    }
+    return SimpleNamespace(
+        **{
+            **names,
+            "ASSIGNMENT": example.ASSIGNMENT + "_zh",
+            "STUDENTS": students,
+            "FEEDBACK_SHOWS": example.FEEDBACK_SHOWS_ZH,
+        }
+    )
 
 
-CLASSES = [example_class, example_class_deep, in_chinese(example_class),
-           in_chinese(example_class_deep)]
+CLASSES = [example_class, example_class_deep, in_chinese(example_class), in_chinese(example_class_deep)]
 
 
 @pytest.fixture(scope="module", params=CLASSES, ids=lambda example: example.ASSIGNMENT)
@@ -69,7 +83,7 @@ def summary_total(summary, row):
     """The number in the row's "total" column (right-aligned under its header)."""
     header = next(line for line in summary.splitlines() if line.startswith("student "))
     end = header.index("total") + len("total")
-    return float(row[end - 8:end])
+    return float(row[end - 8 : end])
 
 
 def test_every_student_gets_the_expected_score_per_exercise(graded_class):
@@ -80,8 +94,7 @@ def test_every_student_gets_the_expected_score_per_exercise(graded_class):
         assert unreadable(example) <= {student.id for student in gradebook.students}
     wrong = {}
     for student, case in example.STUDENTS.items():
-        expected = {cell: (points, example.POINTS[cell])
-                    for cell, points in case["expected"].items()}
+        expected = {cell: (points, example.POINTS[cell]) for cell, points in case["expected"].items()}
         if student not in unreadable(example) and recorded[student] != expected:
             wrong[student] = recorded[student]
     assert not wrong
@@ -89,7 +102,7 @@ def test_every_student_gets_the_expected_score_per_exercise(graded_class):
 
 def test_the_gradebook_holds_only_this_course(graded_class):
     course, _, _ = graded_class
-    with open_gradebook(course) as gradebook:   # opened with the configured course id
+    with open_gradebook(course) as gradebook:  # opened with the configured course id
         courses = [row.id for row in gradebook.db.query(nbgrader_api.Course)]
         assert courses == [gradebook.course_id], "the gradebook holds another course"
 
@@ -120,8 +133,7 @@ def test_late_penalties_follow_the_policy_in_the_config(graded_class):
         for student, case in example.STUDENTS.items():
             if student in unreadable(example):
                 continue
-            notebook = gradebook.find_submission_notebook(
-                example.NOTEBOOK, example.ASSIGNMENT, student)
+            notebook = gradebook.find_submission_notebook(example.NOTEBOOK, example.ASSIGNMENT, student)
             penalty = notebook.late_submission_penalty or 0.0
             assert penalty == pytest.approx(case.get("late_penalty", 0.0)), student
 
@@ -129,8 +141,9 @@ def test_late_penalties_follow_the_policy_in_the_config(graded_class):
 def test_grades_file_has_every_student_and_penalty(graded_class):
     course, example, _ = graded_class
     with open(course / "grades.csv", newline="") as file:
-        rows = {row["student_id"]: row for row in csv.DictReader(file)
-                if row["assignment"] == example.ASSIGNMENT}
+        rows = {
+            row["student_id"]: row for row in csv.DictReader(file) if row["assignment"] == example.ASSIGNMENT
+        }
     # nbgrader lists every student of the gradebook under every assignment:
     # the other class's students, who did not submit this one, with 0.
     assert set(example.STUDENTS) <= set(rows)
@@ -149,12 +162,12 @@ def test_hostile_code_left_nothing_behind(graded_class):
     # The write outside the submission's folder did not happen, and the
     # gradebook it tried to overwrite still holds every student's grades.
     assert not (course / "written-by-a-student.txt").exists()
-    assert len(scores(course, example.ASSIGNMENT, example.NOTEBOOK)) \
-        == len(example.STUDENTS) - len(unreadable(example))
+    assert len(scores(course, example.ASSIGNMENT, example.NOTEBOOK)) == len(example.STUDENTS) - len(
+        unreadable(example)
+    )
     # No sandbox of this course's kernels outlived its grading; each took
     # every process it held (the fork loop's included) down with it.
-    left = subprocess.run(["pgrep", "-f", f"bwrap.*{course}/autograded"],
-                          capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-f", f"bwrap.*{course}/autograded"], capture_output=True, text=True)
     assert left.stdout == ""
 
 
@@ -164,13 +177,12 @@ def hidden_test_lines(example):
     lines = set()
     for cell in notebook.cells:
         for region in HIDDEN.findall(cell.source):
-            lines.update(line.strip() for line in region.splitlines()
-                         if len(line.strip()) >= 12)
+            lines.update(line.strip() for line in region.splitlines() if len(line.strip()) >= 12)
     return lines
 
 
 def feedback_text(course, example, student):
-    path = (course / "feedback" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".html"))
+    path = course / "feedback" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".html")
     return html.unescape(path.read_text())
 
 
@@ -191,7 +203,8 @@ def test_feedback_shows_failures_but_never_hidden_tests(graded_class):
 
 @pytest.mark.parametrize("example", CLASSES, ids=lambda example: example.ASSIGNMENT)
 def test_fill_in_refuses_an_unknown_cell(example):
-    release = nbformat.read(REPO / "release" / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"),
-                            as_version=4)
+    release = nbformat.read(
+        REPO / "release" / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4
+    )
     with pytest.raises(KeyError, match="no_such_cell"):
         fill_in(release, {"no_such_cell": "x = 1"})

@@ -22,9 +22,12 @@ def test_a_folder_without_configuration_is_refused_by_the_library(tmp_path):
 def test_the_command_line_turns_the_error_into_an_exit_status(tmp_path, capsys):
     assert main(["initialization", "--root", str(tmp_path)]) == 1
     assert "error: " in capsys.readouterr().err
-    process = subprocess.run([sys.executable, "-m", "grading.grade", "initialization",
-                              "--root", str(tmp_path)], cwd=REPO,
-                             capture_output=True, text=True)
+    process = subprocess.run(
+        [sys.executable, "-m", "grading.grade", "initialization", "--root", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert process.returncode == 1
     assert process.stderr.startswith("error: ") and "Traceback" not in process.stderr
 
@@ -35,7 +38,8 @@ def test_folders_are_where_the_configuration_puts_them(tmp_path):
         "c.CourseDirectory.submitted_directory = 'handed_in'\n"
         "c.CourseDirectory.autograded_directory = 'marked'\n"
         "c.ZipCollectApp.downloaded_directory = 'from_lms'\n"
-        "c.ZipCollectApp.archive_directory = 'zips'\n")
+        "c.ZipCollectApp.archive_directory = 'zips'\n"
+    )
     course = Course(tmp_path)
     assert course.folder("submitted", "ada", "a1") == tmp_path / "handed_in" / "ada" / "a1"
     assert course.folder("autograded", "ada", "a1") == tmp_path / "marked" / "ada" / "a1"
@@ -50,14 +54,19 @@ def test_a_submission_that_met_a_locked_gradebook_is_graded_again(monkeypatch):
     import grading.parallel as parallel
     from grading.pipeline import StudentResult
 
-    outcomes = [StudentResult("ada", reasons=["nbgrader could not grade it: "
-                                              "(sqlite3.OperationalError) database is locked"]),
-                StudentResult("ada", points={"test_he": (3.0, 3.0)})]
+    outcomes = [
+        StudentResult(
+            "ada", reasons=["nbgrader could not grade it: (sqlite3.OperationalError) database is locked"]
+        ),
+        StudentResult("ada", points={"test_he": (3.0, 3.0)}),
+    ]
     calls = []
     monkeypatch.setattr(parallel, "worker_course", lambda root: Course(REPO))
-    monkeypatch.setattr(parallel, "grade_and_give_feedback",
-                        lambda course, assignment, student, releases:
-                        calls.append(student) or outcomes[len(calls) - 1])
+    monkeypatch.setattr(
+        parallel,
+        "grade_and_give_feedback",
+        lambda course, assignment, student, releases: calls.append(student) or outcomes[len(calls) - 1],
+    )
     result = parallel.grade_on_worker(str(REPO), "initialization", "ada")
     assert calls == ["ada", "ada"]
     assert result.points == {"test_he": (3.0, 3.0)} and not result.reasons

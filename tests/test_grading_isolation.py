@@ -29,8 +29,13 @@ from examples import example_class
 from examples.students import write_submission
 from grading.course import run_nbgrader, scores
 
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.skipif(
-    not os.access("/srv", os.W_OK), reason="plants files under /srv, /home, ...: run as root")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        not os.access("/srv", os.W_OK), reason="plants files under /srv, /home, ...: run as root"
+    ),
+]
 
 ASSIGNMENT, NOTEBOOK = example_class.ASSIGNMENT, example_class.NOTEBOOK
 TOKEN = uuid.uuid4().hex[:12]  # in every secret, and nowhere else
@@ -38,7 +43,7 @@ FOLDER = f"grading-spy-{uuid.uuid4().hex[:8]}"  # the course's folder, in /srv
 SECRET_VARIABLE = "GRADING_SERVER_TOKEN"
 STUDENTS = ["alice", "spy"]  # graded in this order: alice's files exist when the spy runs
 
-SPY = '''
+SPY = """
 if not globals().get("_spied"):
     globals()["_spied"] = True
     import os as _os
@@ -57,7 +62,7 @@ if not globals().get("_spied"):
     for _path in PLACES:
         print(_peek(_path))
     print("environment:", sorted(_os.environ.items()))
-'''
+"""
 
 
 def plant(path, place):
@@ -70,9 +75,17 @@ def plant(path, place):
 
 def machine_places():
     """{place: secret file} in the folders where other courses and homes live."""
-    return {place: Path(top) / f"{FOLDER}-{place}" / "notes.txt"
-            for place, top in [("srv", "/srv"), ("home", "/home"), ("root", "/root"),
-                               ("opt", "/opt"), ("mnt", "/mnt"), ("var", "/var")]}
+    return {
+        place: Path(top) / f"{FOLDER}-{place}" / "notes.txt"
+        for place, top in [
+            ("srv", "/srv"),
+            ("home", "/home"),
+            ("root", "/root"),
+            ("opt", "/opt"),
+            ("mnt", "/mnt"),
+            ("var", "/var"),
+        ]
+    }
 
 
 def outputs_text(notebook_path):
@@ -81,8 +94,11 @@ def outputs_text(notebook_path):
     texts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            texts += [output.get("text", ""), output.get("evalue", ""),
-                      str(output.get("data", {}).get("text/plain", ""))]
+            texts += [
+                output.get("text", ""),
+                output.get("evalue", ""),
+                str(output.get("data", {}).get("text/plain", "")),
+            ]
     return "\n".join(texts)
 
 
@@ -90,9 +106,11 @@ def what_the_spy_got(course):
     """(its autograded outputs, its feedback page, scores of the class)."""
     autograded = course / "autograded" / "spy" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     feedback = course / "feedback" / "spy" / ASSIGNMENT / f"{NOTEBOOK}.html"
-    return {"outputs": outputs_text(autograded),
-            "feedback": feedback.read_text() if feedback.exists() else "",
-            "scores": scores(course, ASSIGNMENT, NOTEBOOK)}
+    return {
+        "outputs": outputs_text(autograded),
+        "feedback": feedback.read_text() if feedback.exists() else "",
+        "scores": scores(course, ASSIGNMENT, NOTEBOOK),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -128,22 +146,36 @@ def attacked():
         # alice's solution carries a secret into submitted/, autograded/ and feedback/.
         secrets["alice"] = f"SECRET-alice-{TOKEN}"
         alice = dict(example_class.CORRECT)
-        alice["initialize_parameters_zeros"] = (f"# {secrets['alice']}\n"
-                                                + alice["initialize_parameters_zeros"])
+        alice["initialize_parameters_zeros"] = (
+            f"# {secrets['alice']}\n" + alice["initialize_parameters_zeros"]
+        )
         write_submission(course, "alice", ASSIGNMENT, f"{NOTEBOOK}.ipynb", alice)
-        places = [*(str(path) for path in elsewhere.values()), "/srv", "/home", "/root",
-                  "/opt", "/mnt", "/var", str(course), "../../..",
-                  f"{NOTEBOOK}.ipynb"]  # its own notebook: nbgrader has put the hidden tests back
-        for relative in [*(f"source/{assignment}/{notebook_name}"
-                           for assignment, notebook_name in ASSIGNMENTS.items()),
-                         "release/notes.txt", "nbgrader_config.py", "gradebook.db",
-                         f"submitted/alice/{ASSIGNMENT}/{NOTEBOOK}.ipynb",
-                         f"autograded/alice/{ASSIGNMENT}/{NOTEBOOK}.ipynb",
-                         f"feedback/alice/{ASSIGNMENT}/{NOTEBOOK}.html"]:
+        places = [
+            *(str(path) for path in elsewhere.values()),
+            "/srv",
+            "/home",
+            "/root",
+            "/opt",
+            "/mnt",
+            "/var",
+            str(course),
+            "../../..",
+            f"{NOTEBOOK}.ipynb",
+        ]  # its own notebook: nbgrader has put the hidden tests back
+        for relative in [
+            *(f"source/{assignment}/{notebook_name}" for assignment, notebook_name in ASSIGNMENTS.items()),
+            "release/notes.txt",
+            "nbgrader_config.py",
+            "gradebook.db",
+            f"submitted/alice/{ASSIGNMENT}/{NOTEBOOK}.ipynb",
+            f"autograded/alice/{ASSIGNMENT}/{NOTEBOOK}.ipynb",
+            f"feedback/alice/{ASSIGNMENT}/{NOTEBOOK}.html",
+        ]:
             places += [str(course / relative), f"../../../{relative}"]
         spy = dict(example_class.CORRECT)
-        spy["initialize_parameters_zeros"] = (f"PLACES = {places!r}\n" + SPY
-                                              + spy["initialize_parameters_zeros"])
+        spy["initialize_parameters_zeros"] = (
+            f"PLACES = {places!r}\n" + SPY + spy["initialize_parameters_zeros"]
+        )
         write_submission(course, "spy", ASSIGNMENT, f"{NOTEBOOK}.ipynb", spy)
 
         got = {}
@@ -196,7 +228,6 @@ def test_both_students_keep_their_marks(attacked, way):
 
 def test_without_the_sandbox_the_spy_sees_every_secret(attacked):
     got, secrets = attacked
-    missed = {place for place, secret in secrets.items()
-              if secret not in got["no sandbox"]["outputs"]}
+    missed = {place for place, secret in secrets.items() if secret not in got["no sandbox"]["outputs"]}
     assert not missed, f"the negative control did not reach {sorted(missed)}"
     assert "BEGIN HIDDEN TESTS" in got["no sandbox"]["outputs"]

@@ -31,9 +31,16 @@ from grading.course import run_nbgrader, scores
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.dask]
 
-STUDENTS = ["correct-variants", "he-uses-fan-out", "patches-np-allclose",
-            "unchanged-release", "corrupt-file", "calls-os-exit",
-            "duplicated-test-cell", "late-by-30-hours"]
+STUDENTS = [
+    "correct-variants",
+    "he-uses-fan-out",
+    "patches-np-allclose",
+    "unchanged-release",
+    "corrupt-file",
+    "calls-os-exit",
+    "duplicated-test-cell",
+    "late-by-30-hours",
+]
 
 
 def submitted_copy(folder, students=STUDENTS, db_url=None):
@@ -75,9 +82,11 @@ def running_dask_cluster(folder, workers=2):
     scheduler_file = folder / "scheduler.json"
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
     scheduler = subprocess.Popen(
-        dask + ["--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                "--scheduler-file", str(scheduler_file)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dask
+        + ["--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     worker_processes = {}
     try:
         address = wait_for_address(scheduler_file)
@@ -85,11 +94,23 @@ def running_dask_cluster(folder, workers=2):
         # grading package importable (started in the course root).
         for number in range(workers):
             worker_processes[f"worker-{number}"] = subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", address,
-                 "--nthreads", "1", "--name", f"worker-{number}", "--no-dashboard"],
-                cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--name",
+                    f"worker-{number}",
+                    "--no-dashboard",
+                ],
+                cwd=REPO,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         wait_for_workers(address, workers)
         yield address, worker_processes
     finally:
@@ -146,17 +167,37 @@ def postgresql():
     if os.getuid() == 0:  # the server refuses to run as root
         account = pwd.getpwnam("postgres" if has_user("postgres") else "nobody")
         os.chown(folder, account.pw_uid, account.pw_gid)
-        as_user = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}",
-                   "--clear-groups", "--"]
+        as_user = [
+            "setpriv",
+            f"--reuid={account.pw_uid}",
+            f"--regid={account.pw_gid}",
+            "--clear-groups",
+            "--",
+        ]
     data, port = folder / "data", "55432"
 
     def run(*command):
-        subprocess.run(as_user + [str(programs / command[0]), *command[1:]], check=True,
-                       capture_output=True, text=True, timeout=120, cwd=folder)
+        subprocess.run(
+            as_user + [str(programs / command[0]), *command[1:]],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=folder,
+        )
 
     run("initdb", "-D", str(data), "-U", "grader", "--auth=trust")
-    run("pg_ctl", "-D", str(data), "-l", str(folder / "server.log"), "-w", "start",
-        "-o", f"-k {folder} -p {port} -c listen_addresses=''")
+    run(
+        "pg_ctl",
+        "-D",
+        str(data),
+        "-l",
+        str(folder / "server.log"),
+        "-w",
+        "start",
+        "-o",
+        f"-k {folder} -p {port} -c listen_addresses=''",
+    )
     try:
         run("createdb", "-h", str(folder), "-p", port, "-U", "grader", "course")
         yield f"postgresql+psycopg2://grader@/course?host={folder}&port={port}"
@@ -175,13 +216,12 @@ def has_user(name):
 
 @pytest.fixture(scope="module")
 def on_postgresql(tmp_path_factory, postgresql):
-    return graded_copy(tmp_path_factory.mktemp("postgresql_course"), "--workers", "2",
-                       db_url=postgresql)
+    return graded_copy(tmp_path_factory.mktemp("postgresql_course"), "--workers", "2", db_url=postgresql)
 
 
 def summary_rows(output):
     """The summary table, without the progress lines and their timings."""
-    table = output[output.index("\nstudent "):]
+    table = output[output.index("\nstudent ") :]
     return [line for line in table.splitlines() if line.strip()]
 
 
@@ -207,13 +247,15 @@ def feedback(root):
     return pages
 
 
-@pytest.mark.parametrize("other", ["local_cluster", "on_dask_cluster",
-                                   pytest.param("on_postgresql", marks=pytest.mark.postgresql)])
+@pytest.mark.parametrize(
+    "other", ["local_cluster", "on_dask_cluster", pytest.param("on_postgresql", marks=pytest.mark.postgresql)]
+)
 def test_parallel_grading_matches_one_at_a_time(one_at_a_time, other, request):
     sequential_root, sequential_output = one_at_a_time
     root, output = request.getfixturevalue(other)
-    assert scores(root, example_class.ASSIGNMENT, example_class.NOTEBOOK) == \
-        scores(sequential_root, example_class.ASSIGNMENT, example_class.NOTEBOOK)
+    assert scores(root, example_class.ASSIGNMENT, example_class.NOTEBOOK) == scores(
+        sequential_root, example_class.ASSIGNMENT, example_class.NOTEBOOK
+    )
     assert summary_rows(output) == summary_rows(sequential_output)
     assert grades(root) == grades(sequential_root)
     assert feedback(root) == feedback(sequential_root)
@@ -229,20 +271,17 @@ def test_progress_counts_and_estimates_time_left(local_cluster):
 
 # Graded while one of the two workers is killed; one of them makes its kernel
 # exit, so a lost worker is told apart from a student's own crash.
-KILL_TEST_STUDENTS = ["correct-variants", "he-uses-fan-out", "calls-os-exit",
-                      "unchanged-release"]
+KILL_TEST_STUDENTS = ["correct-variants", "he-uses-fan-out", "calls-os-exit", "unchanged-release"]
 
 
 def executing_tasks(client):
     """{worker name: (address, keys of the tasks it is running right now)}."""
     # A worker killed a moment ago may still be listed: skip what fails.
-    running = client.run(lambda dask_worker: [str(task.key) for task in
-                                              dask_worker.state.executing],
-                         on_error="ignore")
-    names = {address: worker["name"]
-             for address, worker in client.scheduler_info()["workers"].items()}
-    return {names[address]: (address, keys) for address, keys in running.items()
-            if keys and address in names}
+    running = client.run(
+        lambda dask_worker: [str(task.key) for task in dask_worker.state.executing], on_error="ignore"
+    )
+    names = {address: worker["name"] for address, worker in client.scheduler_info()["workers"].items()}
+    return {names[address]: (address, keys) for address, keys in running.items() if keys and address in names}
 
 
 def scheduler_workers(client):
@@ -278,12 +317,14 @@ def grade_while_killing_workers(root, cluster_folder, kills):
     command printed to stdout and stderr."""
     with running_dask_cluster(cluster_folder) as (address, worker_processes):
         grading = subprocess.Popen(
-            [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT,
-             "--scheduler", address],
-            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT, "--scheduler", address],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
-            killed = [kill_a_worker_while_it_grades(address, worker_processes)
-                      for _ in range(kills)]
+            killed = [kill_a_worker_while_it_grades(address, worker_processes) for _ in range(kills)]
             output, errors = grading.communicate(timeout=900)
         finally:
             grading.kill()
@@ -296,26 +337,28 @@ def test_a_worker_killed_mid_task_costs_only_a_retry(tmp_path_factory, one_at_a_
     # Beside the other copies, so that feedback() sees the same paths.
     root = submitted_copy(tmp_path_factory.mktemp("killed_worker"), KILL_TEST_STUDENTS)
     (killed_student,), output = grade_while_killing_workers(
-        root, tmp_path_factory.mktemp("killed_worker_dask"), kills=1)
+        root, tmp_path_factory.mktemp("killed_worker_dask"), kills=1
+    )
 
     # The submission the dead worker held was graded again, said so, and every
     # student got exactly what one-at-a-time grading gave.
-    retried = re.findall(r"^\[.*\] (\S+) .*retried: its first worker died",
-                         output, re.MULTILINE)
+    retried = re.findall(r"^\[.*\] (\S+) .*retried: its first worker died", output, re.MULTILINE)
     assert killed_student in retried
     expected = scores(sequential_root, example_class.ASSIGNMENT, example_class.NOTEBOOK)
-    assert scores(root, example_class.ASSIGNMENT, example_class.NOTEBOOK) == \
-        {student: expected[student] for student in KILL_TEST_STUDENTS}
+    assert scores(root, example_class.ASSIGNMENT, example_class.NOTEBOOK) == {
+        student: expected[student] for student in KILL_TEST_STUDENTS
+    }
+
     def rows_of_these_students(output):  # columns are as wide as the longest name
-        return [row.split() for row in summary_rows(output)
-                if row.split()[0] in KILL_TEST_STUDENTS]
+        return [row.split() for row in summary_rows(output) if row.split()[0] in KILL_TEST_STUDENTS]
+
     assert rows_of_these_students(output) == rows_of_these_students(sequential_output)
     expected_feedback = feedback(sequential_root)
-    assert feedback(root) == {page: text for page, text in expected_feedback.items()
-                              if page.parts[1] in KILL_TEST_STUDENTS}
+    assert feedback(root) == {
+        page: text for page, text in expected_feedback.items() if page.parts[1] in KILL_TEST_STUDENTS
+    }
     # The dead worker's sandbox went down with it.
-    left = subprocess.run(["pgrep", "-f", f"bwrap.*{root}/autograded"],
-                          capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-f", f"bwrap.*{root}/autograded"], capture_output=True, text=True)
     assert left.stdout == ""
 
 
@@ -323,15 +366,13 @@ def test_a_submission_whose_workers_die_twice_is_reported_not_lost(tmp_path_fact
     student = "infinite-loop"  # runs for minutes: plenty of time to find it twice
     root = submitted_copy(tmp_path_factory.mktemp("killed_twice"), [student])
     # Its first worker dies, then the one it was retried on.
-    killed, output = grade_while_killing_workers(
-        root, tmp_path_factory.mktemp("killed_twice_dask"), kills=2)
+    killed, output = grade_while_killing_workers(root, tmp_path_factory.mktemp("killed_twice_dask"), kills=2)
     assert killed == [student, student]
-    row, = [row for row in summary_rows(output) if row.split()[0] == student]
+    (row,) = [row for row in summary_rows(output) if row.split()[0] == student]
     assert row.endswith("not graded: it was running on a worker that died, twice")
     # grades.csv is still written, and lists the student, with no points.
     with open(root / "grades.csv", newline="") as file:
-        rows = [row for row in csv.DictReader(file)
-                if row["assignment"] == example_class.ASSIGNMENT]
+        rows = [row for row in csv.DictReader(file) if row["assignment"] == example_class.ASSIGNMENT]
     assert [(row["student_id"], float(row["score"])) for row in rows] == [(student, 0.0)]
 
 
@@ -340,8 +381,10 @@ def test_progress_line_shows_a_bar_and_a_retry(capsys):
     from grading.reporting import Progress
 
     progress = Progress(4, name_width=len("a-longer-name"))
-    progress.report(StudentResult("ann", points={"he": (3, 3), "zeros": (0, 2)},
-                                  seconds=6.04, retried=True))
+    progress.report(StudentResult("ann", points={"he": (3, 3), "zeros": (0, 2)}, seconds=6.04, retried=True))
     line = capsys.readouterr().out.rstrip("\n")
-    assert re.fullmatch(r"\[1/4\] \[#{5}-{15}\] ann {10} {5}3/5  \(6\.0 s; retried: "
-                        r"its first worker died; about \d+ s left\)", line), line
+    assert re.fullmatch(
+        r"\[1/4\] \[#{5}-{15}\] ann {10} {5}3/5  \(6\.0 s; retried: "
+        r"its first worker died; about \d+ s left\)",
+        line,
+    ), line

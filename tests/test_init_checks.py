@@ -9,13 +9,22 @@ import pytest
 from utils.init_checks import check_he_initializer, check_random_initializer, check_zeros_initializer
 
 
-def make_initializer(scale, *, draw="randn", reseed_each_layer=False,
-                     draw_transposed=False, bias_shape="column", dtype=None,
-                     seed=3, random_biases=False):
+def make_initializer(
+    scale,
+    *,
+    draw="randn",
+    reseed_each_layer=False,
+    draw_transposed=False,
+    bias_shape="column",
+    dtype=None,
+    seed=3,
+    random_biases=False,
+):
     """A student-style initializer with the given (possibly wrong) choices.
 
     ``scale(n_in, n_out)`` gives the factor of layer l's draws.
     """
+
     def initializer(layers_dims):
         if seed is not None:
             np.random.seed(seed)
@@ -25,8 +34,7 @@ def make_initializer(scale, *, draw="randn", reseed_each_layer=False,
             if reseed_each_layer:
                 np.random.seed(seed)
             if draw == "randn":
-                W = (np.random.randn(n_in, n_out).T if draw_transposed
-                     else np.random.randn(n_out, n_in))
+                W = np.random.randn(n_in, n_out).T if draw_transposed else np.random.randn(n_out, n_in)
             elif draw == "rand":
                 W = np.random.rand(n_out, n_in)
             else:
@@ -39,6 +47,7 @@ def make_initializer(scale, *, draw="randn", reseed_each_layer=False,
             parameters[f"W{l}"] = W
             parameters[f"b{l}"] = b
         return parameters
+
     return initializer
 
 
@@ -56,23 +65,29 @@ def one(n_in, n_out):
 
 # ------------------------------------------------------------- zeros
 
+
 def test_zeros_accepts_correct_variants(capsys):
     check_zeros_initializer(make_initializer(one, draw="zeros", seed=None))
 
     def with_zeros_like(layers_dims):
-        return {key: np.zeros_like(value) for key, value in
-                make_initializer(one, seed=None)(layers_dims).items()}
+        return {
+            key: np.zeros_like(value) for key, value in make_initializer(one, seed=None)(layers_dims).items()
+        }
+
     check_zeros_initializer(with_zeros_like)
     assert "All visible tests passed." in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, expected_words", [
-    (dict(bias_shape="flat"), ["Bias error", "(2, 1)"]),
-    (dict(dtype=int), ["Dtype error", "int64"]),
-    (dict(dtype=np.float32), ["Dtype error", "float32"]),
-    (dict(draw="randn"), ["Value error", "non-zero"]),
-    (dict(draw_transposed=True, draw="randn"), ["Value error"]),
-])
+@pytest.mark.parametrize(
+    "wrong, expected_words",
+    [
+        (dict(bias_shape="flat"), ["Bias error", "(2, 1)"]),
+        (dict(dtype=int), ["Dtype error", "int64"]),
+        (dict(dtype=np.float32), ["Dtype error", "float32"]),
+        (dict(draw="randn"), ["Value error", "non-zero"]),
+        (dict(draw_transposed=True, draw="randn"), ["Value error"]),
+    ],
+)
 def test_zeros_names_the_mistake(wrong, expected_words):
     options = dict(draw="zeros", seed=None)
     options.update(wrong)
@@ -86,6 +101,7 @@ def test_zeros_names_a_transposed_matrix():
     def transposed(layers_dims):
         parameters = make_initializer(one, draw="zeros")(layers_dims)
         return {k: v.T if k.startswith("W") else v for k, v in parameters.items()}
+
     with pytest.raises(AssertionError, match=r"Shape error: W1 has shape \(3, 2\), the transpose"):
         check_zeros_initializer(transposed)
 
@@ -93,6 +109,7 @@ def test_zeros_names_a_transposed_matrix():
 def test_zeros_names_missing_layers():
     def one_layer_short(layers_dims):
         return make_initializer(one, draw="zeros")(layers_dims[:-1])
+
     with pytest.raises(AssertionError, match="Key error"):
         check_zeros_initializer(one_layer_short)
 
@@ -102,6 +119,7 @@ def test_zeros_catches_a_modified_input_list():
         parameters = make_initializer(one, draw="zeros")(layers_dims)
         layers_dims.pop()
         return parameters
+
     with pytest.raises(AssertionError, match="Input error"):
         check_zeros_initializer(pops)
 
@@ -109,12 +127,14 @@ def test_zeros_catches_a_modified_input_list():
 def test_zeros_explains_the_tuple_argument_of_np_zeros():
     def two_arguments(layers_dims):
         return {"W1": np.zeros(layers_dims[1], layers_dims[0])}
+
     with pytest.raises(TypeError) as error:
         check_zeros_initializer(two_arguments)
     assert "one tuple" in "".join(error.value.__notes__)
 
 
 # ------------------------------------------------------------- random (x10)
+
 
 def test_random_accepts_correct_variants(capsys):
     check_random_initializer(make_initializer(ten))
@@ -127,23 +147,27 @@ def test_random_accepts_correct_variants(capsys):
             parameters["W" + str(l)] = np.random.normal(0, 10, size)
             parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
         return parameters
+
     check_random_initializer(with_normal)
     output = capsys.readouterr().out
     assert "17.88628473" in output and "All visible tests passed." in output
 
 
-@pytest.mark.parametrize("scale, wrong, expected_words", [
-    (one, {}, ["Scale error", "factor is missing"]),
-    (he, {}, ["Scale error", "He scale"]),
-    (ten, dict(reseed_each_layer=True), ["Seed error", "once"]),
-    (ten, dict(draw="rand"), ["Distribution error", "np.random.randn"]),
-    (ten, dict(draw_transposed=True), ["Shape error", "transposed"]),
-    (ten, dict(seed=None), ["Value error", "seed"]),
-    (ten, dict(seed=1), ["Value error"]),
-    (ten, dict(bias_shape="flat"), ["Bias error"]),
-    (ten, dict(random_biases=True), ["Bias error", "zero"]),
-    (ten, dict(dtype=np.float32), ["Dtype error"]),
-])
+@pytest.mark.parametrize(
+    "scale, wrong, expected_words",
+    [
+        (one, {}, ["Scale error", "factor is missing"]),
+        (he, {}, ["Scale error", "He scale"]),
+        (ten, dict(reseed_each_layer=True), ["Seed error", "once"]),
+        (ten, dict(draw="rand"), ["Distribution error", "np.random.randn"]),
+        (ten, dict(draw_transposed=True), ["Shape error", "transposed"]),
+        (ten, dict(seed=None), ["Value error", "seed"]),
+        (ten, dict(seed=1), ["Value error"]),
+        (ten, dict(bias_shape="flat"), ["Bias error"]),
+        (ten, dict(random_biases=True), ["Bias error", "zero"]),
+        (ten, dict(dtype=np.float32), ["Dtype error"]),
+    ],
+)
 def test_random_names_the_mistake(scale, wrong, expected_words):
     with pytest.raises(AssertionError) as error:
         check_random_initializer(make_initializer(scale, **wrong))
@@ -153,28 +177,32 @@ def test_random_names_the_mistake(scale, wrong, expected_words):
 
 # ------------------------------------------------------------- He
 
+
 def test_he_accepts_correct_variants(capsys):
     check_he_initializer(make_initializer(he))
     check_he_initializer(make_initializer(lambda n_in, n_out: np.sqrt(2) / np.sqrt(n_in)))
     check_he_initializer(make_initializer(lambda n_in, n_out: (2 / n_in) ** 0.5))
-    check_he_initializer(make_initializer(lambda n_in, n_out: math.sqrt(2. / n_in)))
+    check_he_initializer(make_initializer(lambda n_in, n_out: math.sqrt(2.0 / n_in)))
     output = capsys.readouterr().out
     assert "1.78862847" in output and "-2.63537665" in output
 
 
-@pytest.mark.parametrize("scale, wrong, expected_words", [
-    (lambda n_in, n_out: np.sqrt(1 / n_in), {}, ["Scale error", "Xavier"]),
-    (lambda n_in, n_out: np.sqrt(2 / n_out), {}, ["Fan-in error", "layers_dims[l-1]"]),
-    (lambda n_in, n_out: 2 / n_in, {}, ["Scale error", "square root"]),
-    (lambda n_in, n_out: np.sqrt(2 / (n_in + n_out)), {}, ["Scale error", "Glorot"]),
-    (ten, {}, ["Scale error", "multiplied by 10"]),
-    (one, {}, ["Scale error", "factor is missing"]),
-    (he, dict(reseed_each_layer=True), ["Seed error"]),
-    (he, dict(draw="rand"), ["Distribution error"]),
-    (he, dict(draw_transposed=True), ["Shape error", "transposed"]),
-    (he, dict(bias_shape="flat"), ["Bias error", "(4, 1)"]),
-    (he, dict(dtype=np.float16), ["Dtype error"]),
-])
+@pytest.mark.parametrize(
+    "scale, wrong, expected_words",
+    [
+        (lambda n_in, n_out: np.sqrt(1 / n_in), {}, ["Scale error", "Xavier"]),
+        (lambda n_in, n_out: np.sqrt(2 / n_out), {}, ["Fan-in error", "layers_dims[l-1]"]),
+        (lambda n_in, n_out: 2 / n_in, {}, ["Scale error", "square root"]),
+        (lambda n_in, n_out: np.sqrt(2 / (n_in + n_out)), {}, ["Scale error", "Glorot"]),
+        (ten, {}, ["Scale error", "multiplied by 10"]),
+        (one, {}, ["Scale error", "factor is missing"]),
+        (he, dict(reseed_each_layer=True), ["Seed error"]),
+        (he, dict(draw="rand"), ["Distribution error"]),
+        (he, dict(draw_transposed=True), ["Shape error", "transposed"]),
+        (he, dict(bias_shape="flat"), ["Bias error", "(4, 1)"]),
+        (he, dict(dtype=np.float16), ["Dtype error"]),
+    ],
+)
 def test_he_names_the_mistake(scale, wrong, expected_words):
     with pytest.raises(AssertionError) as error:
         check_he_initializer(make_initializer(scale, **wrong))
@@ -195,6 +223,7 @@ def test_a_changing_seed_is_caught_on_the_second_call():
     def reseeds_with_call_count(layers_dims):
         calls.append(1)
         return make_initializer(he, seed=3 if len(calls) == 1 else len(calls))(layers_dims)
+
     with pytest.raises(AssertionError, match="Seed error|Value error"):
         check_he_initializer(reseeds_with_call_count)
 
@@ -202,6 +231,7 @@ def test_a_changing_seed_is_caught_on_the_second_call():
 def test_an_unanswered_exercise_says_what_to_replace():
     def initialize_parameters_he(layers_dims):
         raise NotImplementedError()
+
     with pytest.raises(AssertionError, match=r"Answer error: .*raise NotImplementedError"):
         check_he_initializer(initialize_parameters_he)
 
@@ -209,24 +239,41 @@ def test_an_unanswered_exercise_says_what_to_replace():
 def test_float32_weights_turned_back_into_float64_are_named():
     def initialize_parameters_he(layers_dims):
         np.random.seed(3)
-        return {key: value for l in range(1, len(layers_dims)) for key, value in (
-            (f"W{l}", np.random.randn(layers_dims[l], layers_dims[l - 1]).astype(np.float32)
-             * np.sqrt(2 / layers_dims[l - 1])),
-            (f"b{l}", np.zeros((layers_dims[l], 1))))}
+        return {
+            key: value
+            for l in range(1, len(layers_dims))
+            for key, value in (
+                (
+                    f"W{l}",
+                    np.random.randn(layers_dims[l], layers_dims[l - 1]).astype(np.float32)
+                    * np.sqrt(2 / layers_dims[l - 1]),
+                ),
+                (f"b{l}", np.zeros((layers_dims[l], 1))),
+            )
+        }
+
     with pytest.raises(AssertionError, match="Precision error: .*float32"):
         check_he_initializer(initialize_parameters_he)
 
 
-@pytest.mark.parametrize("draw, diagnosis", [
-    (lambda shape, l: np.random.default_rng(3).standard_normal(shape), "Generator error"),
-    (lambda shape, l: np.random.rand(*shape) - 0.5, "Distribution error: .* uniform draws"),
-])
+@pytest.mark.parametrize(
+    "draw, diagnosis",
+    [
+        (lambda shape, l: np.random.default_rng(3).standard_normal(shape), "Generator error"),
+        (lambda shape, l: np.random.rand(*shape) - 0.5, "Distribution error: .* uniform draws"),
+    ],
+)
 def test_other_generators_and_distributions_are_named(draw, diagnosis):
     def initialize_parameters_he(layers_dims):
         np.random.seed(3)
-        return {key: value for l in range(1, len(layers_dims)) for key, value in (
-            (f"W{l}", draw((layers_dims[l], layers_dims[l - 1]), l)
-             * np.sqrt(2 / layers_dims[l - 1])),
-            (f"b{l}", np.zeros((layers_dims[l], 1))))}
+        return {
+            key: value
+            for l in range(1, len(layers_dims))
+            for key, value in (
+                (f"W{l}", draw((layers_dims[l], layers_dims[l - 1]), l) * np.sqrt(2 / layers_dims[l - 1])),
+                (f"b{l}", np.zeros((layers_dims[l], 1))),
+            )
+        }
+
     with pytest.raises(AssertionError, match=diagnosis):
         check_he_initializer(initialize_parameters_he)

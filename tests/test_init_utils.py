@@ -44,6 +44,7 @@ def random_batch(n_x, m, seed=1):
 
 # ------------------------------------------------------------- activations
 
+
 def test_sigmoid_values_and_saturation_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -66,13 +67,13 @@ def test_tanh_hidden_layers_and_an_unknown_activation():
 
 # ------------------------------------------------------------- gradients
 
+
 def loss_of(parameters, X, Y, activation):
     return compute_loss(forward_propagation(X, parameters, activation)[0], Y)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
-@pytest.mark.parametrize("layers_dims", [[2, 1], [2, 10, 5, 1], [3, 4, 4, 3, 1],
-                                         [4, 3, 3, 3, 3, 3, 1]])
+@pytest.mark.parametrize("layers_dims", [[2, 1], [2, 10, 5, 1], [3, 4, 4, 3, 1], [4, 3, 3, 3, 3, 3, 1]])
 def test_backward_propagation_matches_finite_differences(layers_dims, activation):
     X, Y = random_batch(layers_dims[0], 7)
     parameters = random_parameters(layers_dims)
@@ -91,7 +92,8 @@ def test_backward_propagation_matches_finite_differences(layers_dims, activation
         analytic = gradients["d" + name]
         assert analytic.shape == value.shape
         difference = np.linalg.norm(analytic - numeric) / (
-            np.linalg.norm(analytic) + np.linalg.norm(numeric) + 1e-12)
+            np.linalg.norm(analytic) + np.linalg.norm(numeric) + 1e-12
+        )
         assert difference < 1e-7, (name, difference)
 
 
@@ -99,9 +101,14 @@ def test_balanced_zero_network_keeps_an_exactly_zero_output_bias_gradient():
     # The zero-initialization run stays at exactly ln 2 only if this holds.
     X, _ = random_batch(2, 300)
     Y = np.array([[0, 1] * 150])
-    parameters = {"W1": np.zeros((10, 2)), "b1": np.zeros((10, 1)),
-                  "W2": np.zeros((5, 10)), "b2": np.zeros((5, 1)),
-                  "W3": np.zeros((1, 5)), "b3": np.zeros((1, 1))}
+    parameters = {
+        "W1": np.zeros((10, 2)),
+        "b1": np.zeros((10, 1)),
+        "W2": np.zeros((5, 10)),
+        "b2": np.zeros((5, 1)),
+        "W3": np.zeros((1, 5)),
+        "b3": np.zeros((1, 1)),
+    }
     a3, cache = forward_propagation(X, parameters)
     gradients = backward_propagation(X, Y, cache)
     assert gradients["db3"][0, 0] == 0.0
@@ -120,6 +127,7 @@ def test_update_parameters_steps_against_the_gradient_and_keeps_the_input():
 
 # ------------------------------------------------------------- loss
 
+
 def test_compute_loss_known_value_and_saturation():
     Y = np.array([[1, 0]])
     assert compute_loss(np.array([[0.5, 0.5]]), Y) == pytest.approx(np.log(2))
@@ -131,12 +139,16 @@ def test_compute_loss_known_value_and_saturation():
 
 # ------------------------------------------------------------- shape errors
 
-@pytest.mark.parametrize("change, message", [
-    (lambda p: p.update(W2=np.zeros((3, 4))), r"W2 has shape \(3, 4\), expected shape \(3, 5\)"),
-    (lambda p: p.update(b1=np.zeros(5)), r"b1 has shape \(5,\), expected shape \(5, 1\)"),
-    (lambda p: p.update(W1=np.zeros((2, 5))), r"W1 has shape \(2, 5\), expected shape \(2, 2\)"),
-    (lambda p: p.pop("b2"), r"keys W1, b1, \.\.\., WL, bL"),
-])
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda p: p.update(W2=np.zeros((3, 4))), r"W2 has shape \(3, 4\), expected shape \(3, 5\)"),
+        (lambda p: p.update(b1=np.zeros(5)), r"b1 has shape \(5,\), expected shape \(5, 1\)"),
+        (lambda p: p.update(W1=np.zeros((2, 5))), r"W1 has shape \(2, 5\), expected shape \(2, 2\)"),
+        (lambda p: p.pop("b2"), r"keys W1, b1, \.\.\., WL, bL"),
+    ],
+)
 def test_forward_propagation_names_the_expected_shape(change, message):
     parameters = random_parameters([2, 5, 3, 1])
     change(parameters)
@@ -172,6 +184,7 @@ def test_an_output_layer_with_several_units_is_refused():
 
 # ------------------------------------------------------------- predictions
 
+
 def test_predict_prints_accuracy_and_returns_integer_labels(capsys):
     X = np.array([[-1.0, 1.0, 2.0, -2.0]])
     Y = np.array([[0, 1, 1, 1]])
@@ -186,6 +199,7 @@ def test_predict_prints_accuracy_and_returns_integer_labels(capsys):
 
 # ------------------------------------------------------------- data
 
+
 def test_dataset_shapes_labels_and_determinism():
     train_X, train_Y, test_X, test_Y = load_dataset()
     assert (train_X.shape, train_Y.shape) == ((2, 300), (1, 300))
@@ -197,8 +211,7 @@ def test_dataset_shapes_labels_and_determinism():
         np.testing.assert_array_equal(first, second)
 
 
-@pytest.mark.parametrize("n_samples, noise, seed", [(300, .05, 1), (100, .05, 2),
-                                                     (7, .2, 0), (2, 0.0, 5)])
+@pytest.mark.parametrize("n_samples, noise, seed", [(300, 0.05, 1), (100, 0.05, 2), (7, 0.2, 0), (2, 0.0, 5)])
 def test_make_circles_gives_exactly_what_scikit_learn_gives(n_samples, noise, seed):
     from sklearn.datasets import make_circles as sklearn_make_circles
 
@@ -219,8 +232,9 @@ def test_the_helpers_load_without_scikit_learn():
     """Every kernel that runs the notebook imports init_utils; scikit-learn
     (and SciPy under it) would add about 0.8 s to each."""
     probe = "import sys, utils.init_utils; print(sorted({'sklearn', 'scipy'} & set(sys.modules)))"
-    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -229,8 +243,9 @@ def test_plots_have_titles_and_axis_labels():
     ax = plot_dataset(train_X, train_Y, title="data")
     assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("data", "$x_1$", "$x_2$")
     parameters = random_parameters([2, 4, 1])
-    ax = plot_decision_boundary(lambda points: predict_dec(parameters, points.T),
-                                train_X, train_Y, title="boundary", step=0.05)
+    ax = plot_decision_boundary(
+        lambda points: predict_dec(parameters, points.T), train_X, train_Y, title="boundary", step=0.05
+    )
     assert ax.get_title() == "boundary" and ax.collections
     matplotlib.pyplot.close("all")
 
@@ -242,20 +257,34 @@ def test_plot_dataset_refuses_data_that_is_not_two_dimensional():
 
 # ------------------------------------------------------------- the module
 
+
 def test_init_utils_imports_only_what_it_uses():
     tree = ast.parse((REPO / "utils" / "init_utils.py").read_text())
-    imported = {alias.asname or alias.name.split(".")[0]
-                for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-                for alias in node.names}
+    imported = {
+        alias.asname or alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
     used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     assert imported <= used, imported - used
     assert "h5py" not in imported
 
 
 def test_public_helpers_have_docstrings():
-    for name in ["sigmoid", "relu", "forward_propagation", "backward_propagation",
-                 "update_parameters", "compute_loss", "predict", "predict_dec",
-                 "load_dataset", "plot_dataset", "plot_decision_boundary"]:
+    for name in [
+        "sigmoid",
+        "relu",
+        "forward_propagation",
+        "backward_propagation",
+        "update_parameters",
+        "compute_loss",
+        "predict",
+        "predict_dec",
+        "load_dataset",
+        "plot_dataset",
+        "plot_decision_boundary",
+    ]:
         assert getattr(init_utils, name).__doc__, name
 
 

@@ -25,9 +25,11 @@ def imported_modules(path):
 
 
 def grading_graph():
-    return {f"grading.{path.stem}": {name for name in imported_modules(path)
-                                     if name.startswith("grading.")}
-            for path in (REPO / "grading").glob("*.py") if path.stem != "__init__"}
+    return {
+        f"grading.{path.stem}": {name for name in imported_modules(path) if name.startswith("grading.")}
+        for path in (REPO / "grading").glob("*.py")
+        if path.stem != "__init__"
+    }
 
 
 def test_the_grading_package_has_no_import_cycle():
@@ -50,8 +52,7 @@ def test_the_grading_package_has_no_import_cycle():
 def test_production_code_and_benchmarks_import_no_test_code():
     for folder in ("grading", "benchmarks", "utils", "translation"):
         for path in (REPO / folder).glob("*.py"):
-            forbidden = {name for name in imported_modules(path)
-                         if name.split(".")[0] in TEST_ONLY}
+            forbidden = {name for name in imported_modules(path) if name.split(".")[0] in TEST_ONLY}
             if folder == "benchmarks":
                 forbidden -= {name for name in forbidden if name.startswith("examples")}
             assert not forbidden, f"{path.relative_to(REPO)} imports {sorted(forbidden)}"

@@ -24,11 +24,9 @@ def cells():
 
 def text_output(cells, code_fragment):
     """All printed text of the one code cell whose source holds code_fragment."""
-    matches = [cell for cell in cells
-               if cell.cell_type == "code" and code_fragment in cell.source]
+    matches = [cell for cell in cells if cell.cell_type == "code" and code_fragment in cell.source]
     assert len(matches) == 1, f"expected one cell with {code_fragment!r}"
-    return "".join(output.get("text", "") for output in matches[0].outputs
-                   if output.output_type == "stream")
+    return "".join(output.get("text", "") for output in matches[0].outputs if output.output_type == "stream")
 
 
 def costs(text):
@@ -46,7 +44,7 @@ def expected_iterations():
 
 
 def test_zeros_cost_is_ln2_at_every_print_and_accuracy_is_half(cells):
-    text = text_output(cells, "model(train_X, train_Y, initialization=\"zeros\")")
+    text = text_output(cells, 'model(train_X, train_Y, initialization="zeros")')
     recorded = costs(text)
     assert list(recorded) == expected_iterations()
     assert set(recorded.values()) == {published.ZEROS_COST_TEXT}
@@ -59,12 +57,11 @@ def test_zeros_predicts_zero_everywhere(cells):
 
 
 def test_large_random_costs_loosely_and_accuracies_exactly(cells):
-    recorded = costs(text_output(cells, "model(train_X, train_Y, initialization=\"random\")"))
+    recorded = costs(text_output(cells, 'model(train_X, train_Y, initialization="random")'))
     assert list(recorded) == expected_iterations()
     assert recorded[0] == published.RANDOM_FIRST_COST_TEXT
     for iteration, approx in published.RANDOM_COSTS_APPROX.items():
-        assert float(recorded[iteration]) == pytest.approx(
-            approx, abs=published.RANDOM_COST_TOLERANCE)
+        assert float(recorded[iteration]) == pytest.approx(approx, abs=published.RANDOM_COST_TOLERANCE)
     summary = text_output(cells, "Cost after training, rounded")
     assert accuracies(summary) == published.RANDOM_ACCURACY
 
@@ -76,7 +73,7 @@ def test_large_random_saturates_before_training(cells):
 
 
 def test_he_costs_to_1e12_and_accuracies_exactly(cells):
-    text = text_output(cells, "model(train_X, train_Y, initialization=\"he\")")
+    text = text_output(cells, 'model(train_X, train_Y, initialization="he")')
     recorded = costs(text)
     assert list(recorded) == expected_iterations()
     for (iteration, cost), expected in zip(recorded.items(), published.HE_COSTS):
@@ -84,10 +81,13 @@ def test_he_costs_to_1e12_and_accuracies_exactly(cells):
     assert accuracies(text) == published.HE_ACCURACY
 
 
-@pytest.mark.parametrize("check, values", [
-    ("check_random_initializer", [published.RANDOM_3_2_1]),
-    ("check_he_initializer", [published.HE_2_4_1, published.HE_3_1_2]),
-])
+@pytest.mark.parametrize(
+    "check, values",
+    [
+        ("check_random_initializer", [published.RANDOM_3_2_1]),
+        ("check_he_initializer", [published.HE_2_4_1, published.HE_3_1_2]),
+    ],
+)
 def test_initial_values_match_the_published_ones(cells, check, values):
     text = text_output(cells, check + "(")
     for parameters in values:
@@ -97,8 +97,9 @@ def test_initial_values_match_the_published_ones(cells, check, values):
 
 
 def test_conclusions_table_lists_the_three_results(cells):
-    table = next(cell.source for cell in cells if cell.cell_type == "markdown"
-                 and "| Initialization |" in cell.source)
+    table = next(
+        cell.source for cell in cells if cell.cell_type == "markdown" and "| Initialization |" in cell.source
+    )
     for label, accuracy in published.CONCLUSIONS:
         row = next(line for line in table.splitlines() if line.startswith("| " + label))
         assert accuracy in row
@@ -106,22 +107,33 @@ def test_conclusions_table_lists_the_three_results(cells):
 
 # ------------------------------------------------------- initialization_deep
 
+
 def deep_outputs():
-    notebook = nbformat.read(REPO / "source" / "initialization_deep" / "InitializationDeep.ipynb",
-                             as_version=4)
-    return "\n".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-                     for output in cell.outputs if output.output_type == "stream")
+    notebook = nbformat.read(
+        REPO / "source" / "initialization_deep" / "InitializationDeep.ipynb", as_version=4
+    )
+    return "\n".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream"
+    )
 
 
 def results_tables(text):
     """{network: {method: (first cost text, final cost, train accuracy)}} from the tables."""
-    rows = re.findall(r"^\s+(zeros|random|small|xavier|he)\s+(\S+)\s+([\d.]+)\s+([\d.]+)%\s+([\d.]+)%$",
-                      text, re.MULTILINE)
+    rows = re.findall(
+        r"^\s+(zeros|random|small|xavier|he)\s+(\S+)\s+([\d.]+)\s+([\d.]+)%\s+([\d.]+)%$", text, re.MULTILINE
+    )
     assert len(rows) == 10, "two tables of five methods"
     tables = {"tanh": rows[:5], "relu": rows[5:]}
-    return {network: {method: (first, float(final), float(train) / 100)
-                      for method, first, final, train, _ in table}
-            for network, table in tables.items()}
+    return {
+        network: {
+            method: (first, float(final), float(train) / 100) for method, first, final, train, _ in table
+        }
+        for network, table in tables.items()
+    }
 
 
 def test_deep_training_shows_the_expected_pattern():
@@ -143,12 +155,12 @@ def test_deep_training_shows_the_expected_pattern():
 def test_deep_spreads_vanish_explode_or_stay_steady():
     text = deep_outputs()
     spreads = {}
-    for network, block in re.findall(r"^(tanh|relu): spread of the activations.*?\n((?:  .*\n)+)",
-                                     text, re.MULTILINE):
+    for network, block in re.findall(
+        r"^(tanh|relu): spread of the activations.*?\n((?:  .*\n)+)", text, re.MULTILINE
+    ):
         for method, values in re.findall(r"^\s+(\w+):\s+(.*)$", block, re.MULTILINE):
             spreads[(network, method)] = [float(value) for value in values.split()]
     assert len(spreads) == 10
     for key, (low, high) in published.DEEP_SPREAD_LAYER_10.items():
         assert low <= spreads[key][-1] <= high, key
-    assert all(value == 0 for network in ("tanh", "relu")
-               for value in spreads[(network, "zeros")])
+    assert all(value == 0 for network in ("tanh", "relu") for value in spreads[(network, "zeros")])

@@ -20,8 +20,10 @@ HIDDEN_BEGIN, HIDDEN_END = delimiters(REPO)["hidden tests"]
 # Fields that record where and when a notebook ran, not what it holds.
 VOLATILE_METADATA = ("language_info",)
 
-pytestmark = [pytest.mark.slow,  # nbgrader generates and validates the releases
-              pytest.mark.parametrize("assignment", list(ASSIGNMENTS))]
+pytestmark = [
+    pytest.mark.slow,  # nbgrader generates and validates the releases
+    pytest.mark.parametrize("assignment", list(ASSIGNMENTS)),
+]
 
 
 def notebook_path(root, folder, assignment):
@@ -50,8 +52,7 @@ def region_lines(source, begin, end):
 
 def release_files(assignment):
     folder = REPO / "release" / assignment
-    return [path for path in folder.rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts]
+    return [path for path in folder.rglob("*") if path.is_file() and "__pycache__" not in path.parts]
 
 
 def test_release_matches_a_fresh_generation(course, assignment):
@@ -60,9 +61,13 @@ def test_release_matches_a_fresh_generation(course, assignment):
     committed = notebook_path(REPO, "release", assignment)
     assert comparable(committed) == comparable(fresh), (
         "release/ is out of date: run `nbgrader generate_assignment "
-        f"{assignment} --force` from the repository root and commit it")
-    fresh_files = sorted(p.relative_to(fresh.parent) for p in fresh.parent.rglob("*")
-                         if p.is_file() and "__pycache__" not in p.parts)
+        f"{assignment} --force` from the repository root and commit it"
+    )
+    fresh_files = sorted(
+        p.relative_to(fresh.parent)
+        for p in fresh.parent.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
     committed_files = sorted(p.relative_to(committed.parent) for p in release_files(assignment))
     assert committed_files == fresh_files
 
@@ -72,10 +77,9 @@ def test_release_helpers_are_exact_copies_of_utils(assignment):
     names = sorted(path.name for path in copies)
     assert "init_utils.py" in names
     for name in names:
-        assert (REPO / "release" / assignment / "utils" / name).read_bytes() == \
-            (REPO / "utils" / name).read_bytes(), (
-                f"release/{assignment}/utils/{name} differs from utils/{name}: "
-                "regenerate the release")
+        assert (REPO / "release" / assignment / "utils" / name).read_bytes() == (
+            REPO / "utils" / name
+        ).read_bytes(), f"release/{assignment}/utils/{name} differs from utils/{name}: regenerate the release"
 
 
 def test_source_helpers_are_links_into_utils(assignment):
@@ -96,13 +100,13 @@ def test_no_solution_or_hidden_test_reaches_the_release(assignment):
     source = nbformat.read(notebook_path(REPO, "source", assignment), as_version=4)
     secret, public = [], set()
     for cell in source.cells:
-        hidden = (region_lines(cell.source, SOLUTION_BEGIN, SOLUTION_END)
-                  + region_lines(cell.source, HIDDEN_BEGIN, HIDDEN_END))
+        hidden = region_lines(cell.source, SOLUTION_BEGIN, SOLUTION_END) + region_lines(
+            cell.source, HIDDEN_BEGIN, HIDDEN_END
+        )
         if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
             hidden = [line.strip() for line in cell.source.splitlines() if line.strip()]
         secret += hidden
-        public.update(line.strip() for line in cell.source.splitlines()
-                      if line.strip() not in hidden)
+        public.update(line.strip() for line in cell.source.splitlines() if line.strip() not in hidden)
     for helper in (REPO / "utils").glob("*.py"):
         public.update(line.strip() for line in helper.read_text().splitlines())
     # A line that the source or the published helpers also show outside every
@@ -127,10 +131,15 @@ def test_unfilled_release_fails_every_graded_test(assignment):
     release = notebook_path(REPO, "release", assignment)
     # `nbgrader validate --invert`: succeeds only if no test cell passes.
     assert "passed" not in validator(invert=True).validate(str(release))
-    failed = {failure["source"]: failure["raw_error"] for failure in
-              validator(invert=False).validate(str(release))["failed"]}
-    graded = [cell.source.strip() for cell in nbformat.read(release, as_version=4).cells
-              if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")]
+    failed = {
+        failure["source"]: failure["raw_error"]
+        for failure in validator(invert=False).validate(str(release))["failed"]
+    }
+    graded = [
+        cell.source.strip()
+        for cell in nbformat.read(release, as_version=4).cells
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
+    ]
     assert len(graded) == 3
     for test_source in graded:
         assert "NotImplementedError" in failed[test_source]
@@ -149,11 +158,17 @@ def test_release_runs_as_a_folder_on_its_own(tmp_path, assignment):
         target = folder / path.relative_to(REPO / "release" / assignment)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(path.read_bytes())
-    probe = ("from utils.init_utils import load_dataset; "
-             "from utils.init_checks import check_he_initializer; "
-             "import utils; print(utils.__file__)")
-    result = subprocess.run([sys.executable, "-c", probe], cwd=folder,
-                            capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": ""})
+    probe = (
+        "from utils.init_utils import load_dataset; "
+        "from utils.init_checks import check_he_initializer; "
+        "import utils; print(utils.__file__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(folder))

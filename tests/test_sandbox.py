@@ -31,9 +31,11 @@ COURSE_CONFIG = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_co
 
 PROBES = {
     "user": "import os; print(os.getuid())",
-    "limits": ("import resource\n"
-               "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20,"
-               " resource.getrlimit(resource.RLIMIT_CPU)[0])"),
+    "limits": (
+        "import resource\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20,"
+        " resource.getrlimit(resource.RLIMIT_CPU)[0])"
+    ),
     "pid": "print(os.getpid() < 10)",  # its own process namespace
     "write_here": "open('here.txt', 'w').write('ok'); print('ok')",
     "write_outside": "open(OUTSIDE, 'w').write('gone')",
@@ -55,24 +57,29 @@ def probed(tmp_path_factory):
     outside = tmp_path_factory.mktemp("elsewhere") / "written.txt"
     cells = [new_code_cell(f"OUTSIDE = {str(outside)!r}")]
     cells += [new_code_cell(source) for source in PROBES.values()]
-    notebook = new_notebook(cells=cells, metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
-    client = NotebookClient(notebook, timeout=60, allow_errors=True, config=COURSE_CONFIG,
-                            kernel_manager_class=SandboxKernelManager,
-                            resources={"metadata": {"path": str(workdir)}})
+    notebook = new_notebook(
+        cells=cells,
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    client = NotebookClient(
+        notebook,
+        timeout=60,
+        allow_errors=True,
+        config=COURSE_CONFIG,
+        kernel_manager_class=SandboxKernelManager,
+        resources={"metadata": {"path": str(workdir)}},
+    )
     client.execute()
     outputs = dict(zip(PROBES, (cell.outputs for cell in notebook.cells[1:])))
     return outputs, workdir, outside
 
 
 def text(outputs):
-    return "".join(output.get("text", "") for output in outputs
-                   if output.output_type == "stream").strip()
+    return "".join(output.get("text", "") for output in outputs if output.output_type == "stream").strip()
 
 
 def error(outputs):
-    errors = [(output.ename, output.evalue) for output in outputs
-              if output.output_type == "error"]
+    errors = [(output.ename, output.evalue) for output in outputs if output.output_type == "error"]
     return errors[0] if errors else None
 
 
@@ -99,9 +106,13 @@ def test_kernel_writes_only_in_its_folder(probed):
     assert error(outputs["write_outside"])[0] == "FileNotFoundError"
     assert not outside.exists()
     assert error(outputs["write_system"]) == (
-        "OSError", "[Errno 30] Read-only file system: '/usr/local/written-by-a-student.txt'")
+        "OSError",
+        "[Errno 30] Read-only file system: '/usr/local/written-by-a-student.txt'",
+    )
     assert error(outputs["write_root"]) == (
-        "OSError", "[Errno 30] Read-only file system: '/written-by-a-student.txt'")
+        "OSError",
+        "[Errno 30] Read-only file system: '/written-by-a-student.txt'",
+    )
     assert not os.path.exists("/usr/local/written-by-a-student.txt")
 
 
@@ -134,8 +145,15 @@ def test_programs_run_but_forked_kernels_end_at_once(probed):
 def test_folders_above_a_mount_are_made_open_to_all():
     made = {"/srv"}
     assert parent_folders("/srv/course/autograded/alice", made) == [
-        "--perms", "0755", "--dir", "/srv/course",
-        "--perms", "0755", "--dir", "/srv/course/autograded"]
+        "--perms",
+        "0755",
+        "--dir",
+        "/srv/course",
+        "--perms",
+        "0755",
+        "--dir",
+        "/srv/course/autograded",
+    ]
     assert parent_folders("/srv/course/autograded/bob", made) == []  # made once
 
 
@@ -147,9 +165,14 @@ def test_the_file_system_shows_only_what_is_listed(tmp_path):
     (tmp_path / "bin").symlink_to("usr/bin")
     arguments = allow_list_mounts(
         [str(tmp_path / "bin"), str(venv), str(venv / "bin"), str(tmp_path / "missing")],
-        [str(workdir)], {str(workdir / "Initialization.ipynb"): "/tmp/k/empty"})
-    mounts = [arguments[i:i + 3] for i, word in enumerate(arguments)
-              if word in ("--ro-bind", "--bind", "--symlink")]
+        [str(workdir)],
+        {str(workdir / "Initialization.ipynb"): "/tmp/k/empty"},
+    )
+    mounts = [
+        arguments[i : i + 3]
+        for i, word in enumerate(arguments)
+        if word in ("--ro-bind", "--bind", "--symlink")
+    ]
     assert mounts == [
         ["--symlink", "usr/bin", str(tmp_path / "bin")],
         ["--ro-bind", str(venv), str(venv)],  # venv/bin is inside it; missing is left out
@@ -192,69 +215,88 @@ def test_nbgrader_uses_the_sandbox_when_autograding():
 
 # ------------------------------------------------------------------ reasons
 
-@pytest.mark.parametrize("ename, evalue, reason", [
-    ("AssertionError", "Fan-in error: ...", None),
-    ("CellTimeoutError", "", "timed out (a cell ran over 60 s)"),
-    ("KeyboardInterrupt", "", "timed out (a cell ran over 60 s)"),
-    ("MemoryError", "", "ran out of memory (sandbox limit)"),
-    ("SystemExit", "0", "called sys.exit()"),
-    ("NotImplementedError", "", "not answered"),
-    ("NotAnswered", "Answer error: the function still raises NotImplementedError",
-     "not answered"),
-    ("BlockingIOError", "[Errno 11] Resource temporarily unavailable",
-     "started too many processes (sandbox limit)"),
-    ("OSError", "[Errno 30] Read-only file system: '../x'",
-     "tried to write outside its folder (blocked)"),
-    ("gaierror", "[Errno -3] Temporary failure in name resolution",
-     "tried to use the network (blocked)"),
-    ("ValueError", "bad shape", "ValueError: bad shape"),
-])
+
+@pytest.mark.parametrize(
+    "ename, evalue, reason",
+    [
+        ("AssertionError", "Fan-in error: ...", None),
+        ("CellTimeoutError", "", "timed out (a cell ran over 60 s)"),
+        ("KeyboardInterrupt", "", "timed out (a cell ran over 60 s)"),
+        ("MemoryError", "", "ran out of memory (sandbox limit)"),
+        ("SystemExit", "0", "called sys.exit()"),
+        ("NotImplementedError", "", "not answered"),
+        ("NotAnswered", "Answer error: the function still raises NotImplementedError", "not answered"),
+        (
+            "BlockingIOError",
+            "[Errno 11] Resource temporarily unavailable",
+            "started too many processes (sandbox limit)",
+        ),
+        (
+            "OSError",
+            "[Errno 30] Read-only file system: '../x'",
+            "tried to write outside its folder (blocked)",
+        ),
+        ("gaierror", "[Errno -3] Temporary failure in name resolution", "tried to use the network (blocked)"),
+        ("ValueError", "bad shape", "ValueError: bad shape"),
+    ],
+)
 def test_errors_are_described_briefly(ename, evalue, reason):
     assert describe_error(ename, evalue, 60) == reason
 
 
 def graded_cell(source, grade_id, error=None, solution=False):
-    cell = new_code_cell(source, metadata={"nbgrader": {
-        "grade": not solution, "solution": solution, "grade_id": grade_id}})
+    cell = new_code_cell(
+        source, metadata={"nbgrader": {"grade": not solution, "solution": solution, "grade_id": grade_id}}
+    )
     if error:
         cell.outputs = [new_output("error", ename=error[0], evalue=error[1], traceback=[])]
     return cell
 
 
 def test_a_test_that_cannot_find_its_function_blames_the_solution_cell():
-    notebook = new_notebook(cells=[
-        graded_cell("def f(:", "f", ("SyntaxError", "invalid syntax"), solution=True),
-        graded_cell("check(f)", "test_f", ("NameError", "name 'f' is not defined")),
-        graded_cell("def g(): pass", "g", solution=True),
-        graded_cell("check(g)", "test_g", ("AssertionError", "Scale error")),
-    ])
+    notebook = new_notebook(
+        cells=[
+            graded_cell("def f(:", "f", ("SyntaxError", "invalid syntax"), solution=True),
+            graded_cell("check(f)", "test_f", ("NameError", "name 'f' is not defined")),
+            graded_cell("def g(): pass", "g", solution=True),
+            graded_cell("check(g)", "test_g", ("AssertionError", "Scale error")),
+        ]
+    )
     assert lost_point_reasons(notebook, ["test_f", "test_g"], 60) == [
-        ("test_f", "SyntaxError: invalid syntax")]
+        ("test_f", "SyntaxError: invalid syntax")
+    ]
 
 
 def test_exercise_names_drop_the_shared_prefix():
-    assert exercise_names(["test_initialize_parameters_zeros",
-                           "test_initialize_parameters_he"]) == ["zeros", "he"]
+    assert exercise_names(["test_initialize_parameters_zeros", "test_initialize_parameters_he"]) == [
+        "zeros",
+        "he",
+    ]
     assert exercise_names(["test_only"]) == ["only"]
 
 
-@pytest.mark.parametrize("hours_late, penalty", [
-    (0.2, 0.0),    # within the 15 minutes of grace
-    (0.5, 0.8),    # a started day: 10% of 8 points
-    (30, 1.6),     # two started days
-    (24 * 12, 8),  # never more than the score
-])
+@pytest.mark.parametrize(
+    "hours_late, penalty",
+    [
+        (0.2, 0.0),  # within the 15 minutes of grace
+        (0.5, 0.8),  # a started day: 10% of 8 points
+        (30, 1.6),  # two started days
+        (24 * 12, 8),  # never more than the score
+    ],
+)
 def test_late_penalty_per_started_day(hours_late, penalty):
-    assert penalty_for(8.0, hours_late * 3600, grace_minutes=15,
-                       percent_per_day=10) == pytest.approx(penalty)
+    assert penalty_for(8.0, hours_late * 3600, grace_minutes=15, percent_per_day=10) == pytest.approx(penalty)
 
 
 def test_inspect_submission_names_what_was_changed(tmp_path):
-    release = new_notebook(cells=[
-        graded_cell("x = 1", "answer", solution=True),
-        new_code_cell("check(x)", metadata={"nbgrader": {
-            "grade": True, "locked": True, "grade_id": "test_answer"}}),
-    ])
+    release = new_notebook(
+        cells=[
+            graded_cell("x = 1", "answer", solution=True),
+            new_code_cell(
+                "check(x)", metadata={"nbgrader": {"grade": True, "locked": True, "grade_id": "test_answer"}}
+            ),
+        ]
+    )
     path = tmp_path / "Work.ipynb"
     assert inspect_submission(path, release) == (["no Work.ipynb in the submission"], False)
     path.write_text("{")
@@ -263,5 +305,4 @@ def test_inspect_submission_names_what_was_changed(tmp_path):
     edited = nbformat.from_dict(nbformat.reads(nbformat.writes(release), as_version=4))
     edited.cells[1].source = "pass"
     nbformat.write(edited, path)
-    assert inspect_submission(path, release) == (
-        ["edited locked cell test_answer (restored)"], True)
+    assert inspect_submission(path, release) == (["edited locked cell test_answer (restored)"], True)

@@ -36,8 +36,10 @@ from utils.init_checks import check_he_initializer, check_zeros_initializer
 TEMPLATES = all_templates()
 CATALOG_IDS = [str(path.relative_to(REPO)) for path, _ in TEMPLATES]
 CJK = re.compile(r"[\u4e00-\u9fff]")
-UPDATE = ("run `python scripts/translate.py update`, translate what it lists "
-          "(`python scripts/translate.py check`), then `python scripts/translate.py build`")
+UPDATE = (
+    "run `python scripts/translate.py update`, translate what it lists "
+    "(`python scripts/translate.py check`), then `python scripts/translate.py build`"
+)
 
 
 def read(path):
@@ -58,6 +60,7 @@ def chinese():
 # The catalogs: complete, current, faithful
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path, template", TEMPLATES, ids=CATALOG_IDS)
 def test_every_english_text_has_a_finished_translation(path, template):
     catalog = catalogs.read_catalog(path)
@@ -70,9 +73,11 @@ def test_every_english_text_has_a_finished_translation(path, template):
 @pytest.mark.parametrize("path, template", TEMPLATES, ids=CATALOG_IDS)
 def test_translations_keep_numbers_code_formulas_and_structure(path, template):
     catalog = catalogs.read_catalog(path)
-    found = {entry.id[:60]: quality.problems(entry.id, catalog.get(entry.id).string,
-                                             entry.auto_comments[0])
-             for entry in template if entry.id and catalog.get(entry.id) is not None}
+    found = {
+        entry.id[:60]: quality.problems(entry.id, catalog.get(entry.id).string, entry.auto_comments[0])
+        for entry in template
+        if entry.id and catalog.get(entry.id) is not None
+    }
     assert not {text: problem for text, problem in found.items() if problem}
 
 
@@ -90,7 +95,8 @@ def test_a_changed_english_text_is_flagged_until_translated(tmp_path):
     catalogs.update(path, template)
     assert catalogs.problems(catalogs.read_catalog(path), template) == [("fuzzy", changed)]
     assert quality.problems(changed, "代价在 15,000 次迭代后降到 0.07。") == [
-        "numbers missing from the translation: ['0.08']"]
+        "numbers missing from the translation: ['0.08']"
+    ]
 
 
 def test_compiled_messages_match_their_catalog():
@@ -104,6 +110,7 @@ def test_compiled_messages_match_their_catalog():
 # The Chinese notebooks: built from the English, same code, same results
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("english_path", EDITIONS)
 def test_chinese_notebook_is_built_from_the_current_english(english_path):
     translated = catalogs.translations(catalogs.read_catalog(notebook_catalog(english_path)))
@@ -116,10 +123,11 @@ def code_without_prose(source):
     """A code cell's tokens without comments and docstrings."""
     masked = masked_source(source)
     prose_starts = {span.start for span in code_spans(source)}
-    return [(token.type, token.string)
-            for token in tokenize.generate_tokens(io.StringIO(masked).readline)
-            if token.type not in (tokenize.COMMENT, tokenize.NL)
-            and token.start not in prose_starts]
+    return [
+        (token.type, token.string)
+        for token in tokenize.generate_tokens(io.StringIO(masked).readline)
+        if token.type not in (tokenize.COMMENT, tokenize.NL) and token.start not in prose_starts
+    ]
 
 
 @pytest.mark.parametrize("english_path", EDITIONS)
@@ -127,13 +135,17 @@ def test_both_editions_run_the_same_code(english_path):
     english, chinese_edition = read(english_path), read(EDITIONS[english_path])
     assert len(english.cells) == len(chinese_edition.cells)
     for ours, theirs in zip(english.cells, chinese_edition.cells):
-        assert (ours.cell_type, ours.metadata, ours.get("id")) == \
-            (theirs.cell_type, theirs.metadata, theirs.get("id"))
+        assert (ours.cell_type, ours.metadata, ours.get("id")) == (
+            theirs.cell_type,
+            theirs.metadata,
+            theirs.get("id"),
+        )
         if is_graded_test(ours):
             assert ours.source == theirs.source, "graded cells are identical"
         elif ours.cell_type == "code":
-            assert code_without_prose(ours.source.replace(LANGUAGE_CALL, CHINESE_LANGUAGE_CALL)) \
-                == code_without_prose(theirs.source)
+            assert code_without_prose(
+                ours.source.replace(LANGUAGE_CALL, CHINESE_LANGUAGE_CALL)
+            ) == code_without_prose(theirs.source)
 
 
 def printed_numbers(cell):
@@ -157,8 +169,12 @@ def test_chinese_notebook_draws_every_character(english_path):
     """No recorded output holds matplotlib's missing-glyph warning, and the
     figures were drawn in Chinese (the catalog's figure text is used)."""
     notebook = read(EDITIONS[english_path])
-    streams = "".join(output.get("text", "") for cell in notebook.cells
-                      if cell.cell_type == "code" for output in cell.outputs)
+    streams = "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
     assert "missing from font" not in streams
     assert "Notice:" not in streams and "注意" not in streams
 
@@ -166,6 +182,7 @@ def test_chinese_notebook_draws_every_character(english_path):
 # --------------------------------------------------------------------------
 # Messages and figures at run time
 # --------------------------------------------------------------------------
+
 
 def test_checks_speak_the_chosen_language(chinese, capsys):
     def ones(layers_dims):
@@ -189,19 +206,25 @@ def test_an_unanswered_exercise_says_so_in_chinese(chinese):
 
 
 def zero_parameters(layers_dims):
-    return {f"{kind}{l}": np.zeros((layers_dims[l], layers_dims[l - 1] if kind == "W" else 1))
-            for l in range(1, len(layers_dims)) for kind in "Wb"}
+    return {
+        f"{kind}{l}": np.zeros((layers_dims[l], layers_dims[l - 1] if kind == "W" else 1))
+        for l in range(1, len(layers_dims))
+        for kind in "Wb"
+    }
 
 
 def test_every_chinese_figure_text_renders_with_the_installed_font(chinese):
     assert i18n.find_cjk_font(i18n.CJK_FONT_FAMILIES), "setup installs fonts-wqy-microhei"
-    texts = [entry.string for entry in catalogs.read_catalog(RUNTIME_CATALOG)
-             if entry.id and CJK.search(entry.string)]
+    texts = [
+        entry.string
+        for entry in catalogs.read_catalog(RUNTIME_CATALOG)
+        if entry.id and CJK.search(entry.string)
+    ]
     figure, axes = plt.subplots()
     for number, text in enumerate(texts):
         axes.text(0, number, text)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")   # "Glyph ... missing from font(s)" is a UserWarning
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" is a UserWarning
         figure.canvas.draw()
     plt.close(figure)
 

@@ -35,8 +35,7 @@ def read_catalog(path):
 
 def write_catalog(catalog, path):
     with open(path, "wb") as file:
-        write_po(file, catalog, width=0, omit_header=False, sort_output=False,
-                 ignore_obsolete=True)
+        write_po(file, catalog, width=0, omit_header=False, sort_output=False, ignore_obsolete=True)
 
 
 def update(path, template):
@@ -45,15 +44,18 @@ def update(path, template):
     if path.exists():
         catalog = read_catalog(path)
     else:
-        catalog = Catalog(locale=LANGUAGE, project=PROJECT, domain=template.domain,
-                          copyright_holder="the course's authors",
-                          last_translator="the course team",
-                          language_team="Chinese (zh_CN)")
+        catalog = Catalog(
+            locale=LANGUAGE,
+            project=PROJECT,
+            domain=template.domain,
+            copyright_holder="the course's authors",
+            last_translator="the course team",
+            language_team="Chinese (zh_CN)",
+        )
     catalog.fuzzy = False
     # Keep the header as it was, so that an update that changes no text
     # changes no file (course.mo included).
-    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
-                   update_creation_date=False)
+    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False, update_creation_date=False)
     catalog.obsolete.clear()
     write_catalog(catalog, path)
     return catalog
@@ -78,8 +80,7 @@ def problems(catalog, template):
 
 def translations(catalog):
     """{English: translation} for the finished entries of a catalog."""
-    return {entry.id: entry.string for entry in catalog
-            if entry.id and entry.string and not entry.fuzzy}
+    return {entry.id: entry.string for entry in catalog if entry.id and entry.string and not entry.fuzzy}
 
 
 def compile_mo(catalog, path):

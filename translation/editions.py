@@ -26,18 +26,23 @@ NOTEBOOK_CATALOGS = REPO / "locale" / LANGUAGE
 
 # English notebook -> its Chinese edition.
 EDITIONS = {
-    "source/initialization/Initialization.ipynb":
-        "source/initialization_zh/Initialization.ipynb",
-    "source/initialization_deep/InitializationDeep.ipynb":
-        "source/initialization_deep_zh/InitializationDeep.ipynb",
+    "source/initialization/Initialization.ipynb": "source/initialization_zh/Initialization.ipynb",
+    "source/initialization_deep/InitializationDeep.ipynb": (
+        "source/initialization_deep_zh/InitializationDeep.ipynb"
+    ),
     "notebooks/DataAndHelpersTour.ipynb": "notebooks/DataAndHelpersTour.zh_CN.ipynb",
     "notebooks/VarianceThroughDepth.ipynb": "notebooks/VarianceThroughDepth.zh_CN.ipynb",
 }
 
 # What the code shows at run time: the helpers, and the figure text the
 # notebooks pass to figure_text().
-RUNTIME_SOURCES = ["utils/init_checks.py", "utils/deep_checks.py",
-                   "utils/init_utils.py", "utils/deep_utils.py", "utils/i18n.py"]
+RUNTIME_SOURCES = [
+    "utils/init_checks.py",
+    "utils/deep_checks.py",
+    "utils/init_utils.py",
+    "utils/deep_utils.py",
+    "utils/i18n.py",
+]
 RUNTIME_KEYWORDS = {"tr": None, "figure_text": None, "N_": None}
 RUNTIME_CATALOG = REPO / "utils" / "locale" / LANGUAGE / "LC_MESSAGES" / "course.po"
 
@@ -58,10 +63,13 @@ def read_notebook(path):
 # Templates: what there is to translate, from the English source
 # --------------------------------------------------------------------------
 
+
 def notebook_template(english_path):
     notebook = read_notebook(english_path)
-    units = [(unit.text, (Path(english_path).name, unit.cell_index), unit.kind)
-             for unit in notebook_units(notebook)]
+    units = [
+        (unit.text, (Path(english_path).name, unit.cell_index), unit.kind)
+        for unit in notebook_units(notebook)
+    ]
     return catalogs.new_template(units, Path(english_path).stem)
 
 
@@ -76,13 +84,11 @@ def runtime_template():
     """Messages of the helpers and figure text of every English notebook."""
     units = []
     for path in RUNTIME_SOURCES:
-        for line, text, _, _ in extract_from_file("python", REPO / path,
-                                                  keywords=RUNTIME_KEYWORDS):
+        for line, text, _, _ in extract_from_file("python", REPO / path, keywords=RUNTIME_KEYWORDS):
             units.append((text, (path, line), "message"))
     for english_path in EDITIONS:
         for index, code in _code_cells(read_notebook(english_path)):
-            for line, text, _, _ in extract("python", io.BytesIO(code.encode()),
-                                            keywords=RUNTIME_KEYWORDS):
+            for line, text, _, _ in extract("python", io.BytesIO(code.encode()), keywords=RUNTIME_KEYWORDS):
                 units.append((text, (Path(english_path).name, index), "figure text"))
     return catalogs.new_template(units, "course")
 
@@ -97,6 +103,7 @@ def all_templates():
 # --------------------------------------------------------------------------
 # Building the Chinese notebooks
 # --------------------------------------------------------------------------
+
 
 class IncompleteTranslation(Exception):
     """A catalog lacks translations that the build needs."""
@@ -127,10 +134,13 @@ def chinese_notebook(english_path, translated):
     if missing:
         raise IncompleteTranslation(
             f"{notebook_catalog(english_path).relative_to(REPO)} has no finished "
-            f"translation for {len(missing)} texts, the first: {missing[0][:80]!r}")
+            f"translation for {len(missing)} texts, the first: {missing[0][:80]!r}"
+        )
     if language_calls != 1:
-        raise ValueError(f"{english_path} should call {LANGUAGE_CALL} once, in its "
-                         f"imports cell; found {language_calls} calls")
+        raise ValueError(
+            f"{english_path} should call {LANGUAGE_CALL} once, in its "
+            f"imports cell; found {language_calls} calls"
+        )
     return notebook
 
 

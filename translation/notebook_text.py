@@ -36,14 +36,16 @@ _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 @dataclass(frozen=True)
 class Unit:
     """One translatable piece of a cell."""
+
     cell_index: int
-    kind: str      # "markdown", "comment" or "docstring"
-    text: str      # the English, as the catalog's msgid
+    kind: str  # "markdown", "comment" or "docstring"
+    text: str  # the English, as the catalog's msgid
 
 
 # --------------------------------------------------------------------------
 # Markdown
 # --------------------------------------------------------------------------
+
 
 def markdown_blocks(source):
     """Split markdown into blocks at blank lines, except inside ``` fences
@@ -71,16 +73,18 @@ def join_markdown(blocks):
 # Code: comments and docstrings, located by the tokenizer
 # --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Span:
     """Where a unit sits in a cell's source: (line, column) from and to,
     lines counted from 1 as the tokenizer does."""
+
     start: tuple
     end: tuple
     kind: str
     text: str
-    indent: str = ""   # for comment blocks: what precedes "#" on each line
-    trailing: bool = False   # a comment after code, which must stay one line
+    indent: str = ""  # for comment blocks: what precedes "#" on each line
+    trailing: bool = False  # a comment after code, which must stay one line
 
 
 def _is_magic(line):
@@ -90,8 +94,7 @@ def _is_magic(line):
 def masked_source(source):
     """The cell with IPython's magics (%matplotlib ...) commented out, so the
     tokenizer and ast read plain Python; the line numbers stay the same."""
-    return "\n".join("#" + line[1:] if _is_magic(line) else line
-                     for line in source.split("\n"))
+    return "\n".join("#" + line[1:] if _is_magic(line) else line for line in source.split("\n"))
 
 
 def _private_lines(source):
@@ -113,11 +116,13 @@ def _docstring_positions(tree):
     classes and the module."""
     positions = set()
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
-                             ast.ClassDef)) and node.body:
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
             first = node.body[0]
-            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                    and isinstance(first.value.value, str)):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 positions.add((first.lineno, first.col_offset))
     return positions
 
@@ -128,7 +133,7 @@ def _docstring_body(token_text):
     quote = token_text[:3] if token_text[:3] in ('"""', "'''") else token_text[0]
     if not token_text.endswith(quote) or token_text[0] not in "\"'":
         raise ValueError(f"unsupported docstring literal: {token_text[:40]!r}")
-    return quote, token_text[len(quote):-len(quote)]
+    return quote, token_text[len(quote) : -len(quote)]
 
 
 def code_spans(source):
@@ -137,8 +142,7 @@ def code_spans(source):
     private = _private_lines(source)
     docstrings = _docstring_positions(ast.parse(masked))
     lines = masked.split("\n")
-    magics = {number for number, line in enumerate(source.split("\n"), 1)
-              if _is_magic(line)}
+    magics = {number for number, line in enumerate(source.split("\n"), 1) if _is_magic(line)}
     tokens = tokenize.generate_tokens(io.StringIO(masked).readline)
     spans, block = [], None
     for token in tokens:
@@ -150,24 +154,38 @@ def code_spans(source):
             if _TOOL_COMMENT.match(token.string) or not text:
                 continue
             own_line = lines[row - 1][:column].strip() == ""
-            if (own_line and block and block.end[0] == row - 1
-                    and block.start[1] == column and block.kind == "comment"):
-                block = _Span(block.start, token.end, "comment",
-                              block.text + "\n" + text, block.indent)
+            if (
+                own_line
+                and block
+                and block.end[0] == row - 1
+                and block.start[1] == column
+                and block.kind == "comment"
+            ):
+                block = _Span(block.start, token.end, "comment", block.text + "\n" + text, block.indent)
                 spans[-1] = block
                 continue
-            block = _Span(token.start, token.end, "comment", text,
-                          lines[row - 1][:column] if own_line else "",
-                          trailing=not own_line)
+            block = _Span(
+                token.start,
+                token.end,
+                "comment",
+                text,
+                lines[row - 1][:column] if own_line else "",
+                trailing=not own_line,
+            )
             spans.append(block)
             if not own_line:
-                block = None   # a trailing comment never continues onto the next line
+                block = None  # a trailing comment never continues onto the next line
         elif token.type == tokenize.STRING and (row, column) in docstrings:
             _, body = _docstring_body(token.string)
             spans.append(_Span(token.start, token.end, "docstring", body))
             block = None
-        elif token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
-                                tokenize.DEDENT, tokenize.COMMENT):
+        elif token.type not in (
+            tokenize.NL,
+            tokenize.NEWLINE,
+            tokenize.INDENT,
+            tokenize.DEDENT,
+            tokenize.COMMENT,
+        ):
             block = None
     return spans
 
@@ -185,7 +203,7 @@ def _replacement(span, translation, original):
 
 def _offset(lines, position):
     row, column = position
-    return sum(len(line) + 1 for line in lines[:row - 1]) + column
+    return sum(len(line) + 1 for line in lines[: row - 1]) + column
 
 
 def translate_code(source, translate):
@@ -196,15 +214,14 @@ def translate_code(source, translate):
     for span in reversed(code_spans(source)):
         start, end = _offset(lines, span.start), _offset(lines, span.end)
         original = source[start:end]
-        result = (result[:start]
-                  + _replacement(span, translate(span.kind, span.text), original)
-                  + result[end:])
+        result = result[:start] + _replacement(span, translate(span.kind, span.text), original) + result[end:]
     return result
 
 
 # --------------------------------------------------------------------------
 # Whole notebooks
 # --------------------------------------------------------------------------
+
 
 def is_graded_test(cell):
     grading = cell.get("metadata", {}).get("nbgrader", {})
@@ -216,8 +233,9 @@ def notebook_units(notebook):
     units = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "markdown":
-            units += [Unit(index, "markdown", block)
-                      for block in markdown_blocks(cell.source) if block.strip()]
+            units += [
+                Unit(index, "markdown", block) for block in markdown_blocks(cell.source) if block.strip()
+            ]
         elif cell.cell_type == "code" and not is_graded_test(cell):
             units += [Unit(index, span.kind, span.text) for span in code_spans(cell.source)]
     return units
@@ -227,8 +245,12 @@ def translate_cell_source(cell, translate):
     """The source of ``cell`` in the other language; ``translate(kind,
     english)`` gives one unit's translation."""
     if cell.cell_type == "markdown":
-        return join_markdown([translate("markdown", block) if block.strip() else block
-                              for block in markdown_blocks(cell.source)])
+        return join_markdown(
+            [
+                translate("markdown", block) if block.strip() else block
+                for block in markdown_blocks(cell.source)
+            ]
+        )
     if cell.cell_type == "code" and not is_graded_test(cell):
         return translate_code(cell.source, translate)
     return cell.source

@@ -26,8 +26,10 @@ def _without(pattern, text):
 
 def _formulas(text):
     """The formulas of a text; words in \\text{...} may be translated."""
-    return Counter(_TEXT_IN_MATH.sub(r"\\text{}", formula)
-                   for formula in _MATH.findall(_without(_CODE, _without(_FENCE, text))))
+    return Counter(
+        _TEXT_IN_MATH.sub(r"\\text{}", formula)
+        for formula in _MATH.findall(_without(_CODE, _without(_FENCE, text)))
+    )
 
 
 def numbers(text):
@@ -44,27 +46,28 @@ def problems(english, translation, kind="markdown"):
 
     def compare(name, of_english, of_translation):
         if of_english != of_translation:
-            found.append(f"{name} differ: {of_english} in English, "
-                         f"{of_translation} in the translation")
+            found.append(f"{name} differ: {of_english} in English, {of_translation} in the translation")
 
-    compare("inline code spans", Counter(_CODE.findall(_without(_FENCE, english))),
-            Counter(_CODE.findall(_without(_FENCE, translation))))
+    compare(
+        "inline code spans",
+        Counter(_CODE.findall(_without(_FENCE, english))),
+        Counter(_CODE.findall(_without(_FENCE, translation))),
+    )
     compare("fenced blocks", len(_FENCE.findall(english)), len(_FENCE.findall(translation)))
     compare("formulas", _formulas(english), _formulas(translation))
-    compare("placeholders", Counter(_PLACEHOLDER.findall(english)),
-            Counter(_PLACEHOLDER.findall(translation)))
+    compare(
+        "placeholders", Counter(_PLACEHOLDER.findall(english)), Counter(_PLACEHOLDER.findall(translation))
+    )
     missing = numbers(english) - numbers(translation)
     if missing:
         found.append(f"numbers missing from the translation: {sorted(missing)}")
     if kind == "markdown":
         compare("heading levels", _HEADING.findall(english), _HEADING.findall(translation))
-        compare("list items", len(_LIST_ITEM.findall(english)),
-                len(_LIST_ITEM.findall(translation)))
+        compare("list items", len(_LIST_ITEM.findall(english)), len(_LIST_ITEM.findall(translation)))
     if kind == "docstring":
-        compare("documented names", _ARGUMENT.findall(english),
-                _ARGUMENT.findall(translation))
+        compare("documented names", _ARGUMENT.findall(english), _ARGUMENT.findall(translation))
     has_words = re.search(r"[A-Za-z]{3,}", _without(_MATH, _without(_CODE, english)))
-    only_output = _FENCE.fullmatch(english.strip())   # a block of expected output
+    only_output = _FENCE.fullmatch(english.strip())  # a block of expected output
     if has_words and not only_output and not _CJK.search(english) and not _CJK.search(translation):
         found.append("the translation has no Chinese text")
     return found

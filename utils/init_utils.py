@@ -34,15 +34,15 @@ from .i18n import N_, figure_text
 # mistake is reported where it is made, naming the shape that was expected.
 # --------------------------------------------------------------------------
 
+
 def _require_shape(name, array, expected_shape, hint=""):
     """Raise ValueError unless ``array`` is an ndarray of ``expected_shape``."""
     if not isinstance(array, np.ndarray):
         raise ValueError(
-            f"{name} should be a numpy array of shape {expected_shape}, "
-            f"got {type(array).__name__}")
+            f"{name} should be a numpy array of shape {expected_shape}, got {type(array).__name__}"
+        )
     if array.shape != tuple(expected_shape):
-        message = (f"{name} has shape {array.shape}, "
-                   f"expected shape {tuple(expected_shape)}")
+        message = f"{name} has shape {array.shape}, expected shape {tuple(expected_shape)}"
         raise ValueError(message + (f" ({hint})" if hint else ""))
 
 
@@ -61,15 +61,12 @@ def _num_layers(parameters):
     """Number of weight layers L in a dict holding W1, b1, ..., WL, bL."""
     if not isinstance(parameters, dict):
         raise ValueError(
-            "parameters should be a dict with keys W1, b1, ..., WL, bL, "
-            f"got {type(parameters).__name__}")
+            f"parameters should be a dict with keys W1, b1, ..., WL, bL, got {type(parameters).__name__}"
+        )
     num_layers = len(parameters) // 2
     keys = _layer_keys(num_layers)
-    if len(parameters) % 2 or not all(w in parameters and b in parameters
-                                      for w, b in keys):
-        raise ValueError(
-            f"parameters should have keys W1, b1, ..., WL, bL; "
-            f"got {sorted(parameters)}")
+    if len(parameters) % 2 or not all(w in parameters and b in parameters for w, b in keys):
+        raise ValueError(f"parameters should have keys W1, b1, ..., WL, bL; got {sorted(parameters)}")
     return num_layers
 
 
@@ -83,28 +80,26 @@ def _check_parameters(parameters, n_x):
     for l, (w_key, b_key) in enumerate(_layer_keys(num_layers), start=1):
         W, b = parameters[w_key], parameters[b_key]
         if not isinstance(W, np.ndarray) or W.ndim != 2:
-            raise ValueError(f"{w_key} should be a 2-D numpy array of shape "
-                             f"(n_{l}, {n_prev})")
+            raise ValueError(f"{w_key} should be a 2-D numpy array of shape (n_{l}, {n_prev})")
         n_units = W.shape[0]
         # Compare directly first; build a message only when something is off.
         if W.shape[1] != n_prev:
-            _require_shape(w_key, W, (n_units, n_prev),
-                           f"layer {l} receives {n_prev} inputs")
+            _require_shape(w_key, W, (n_units, n_prev), f"layer {l} receives {n_prev} inputs")
         if not isinstance(b, np.ndarray) or b.shape != (n_units, 1):
-            _require_shape(b_key, b, (n_units, 1),
-                           f"one bias per unit of layer {l}, as a column")
+            _require_shape(b_key, b, (n_units, 1), f"one bias per unit of layer {l}, as a column")
         n_prev = n_units
     if n_prev != 1:
-        raise ValueError(f"W{num_layers} has {n_prev} rows; the output layer "
-                         "of this binary classifier must have exactly 1 unit")
+        raise ValueError(
+            f"W{num_layers} has {n_prev} rows; the output layer "
+            "of this binary classifier must have exactly 1 unit"
+        )
     return num_layers
 
 
 def _check_examples(X, Y=None):
     """Check that X is (n_x, m) and, if given, that Y is (1, m)."""
     if not isinstance(X, np.ndarray) or X.ndim != 2:
-        raise ValueError("X should be a 2-D numpy array of shape (n_x, m), "
-                         "one column per example")
+        raise ValueError("X should be a 2-D numpy array of shape (n_x, m), one column per example")
     if Y is not None:
         _require_row_vector("Y", Y, X.shape[1])
 
@@ -112,6 +107,7 @@ def _check_examples(X, Y=None):
 # --------------------------------------------------------------------------
 # Activations
 # --------------------------------------------------------------------------
+
 
 def sigmoid(x):
     """Logistic sigmoid 1 / (1 + exp(-x)), elementwise, any shape."""
@@ -131,13 +127,13 @@ HIDDEN_ACTIVATIONS = ("relu", "tanh")
 
 def _check_activation(activation):
     if activation not in HIDDEN_ACTIVATIONS:
-        raise ValueError(f"activation should be one of {HIDDEN_ACTIVATIONS}, "
-                         f"got {activation!r}")
+        raise ValueError(f"activation should be one of {HIDDEN_ACTIVATIONS}, got {activation!r}")
 
 
 # --------------------------------------------------------------------------
 # The network
 # --------------------------------------------------------------------------
+
 
 def forward_propagation(X, parameters, activation="relu"):
     """Run the network on a batch.
@@ -199,10 +195,8 @@ def backward_propagation(X, Y, cache, activation="relu"):
     _check_examples(X, Y)
     _check_activation(activation)
     if not isinstance(cache, dict) or "A0" not in cache:
-        raise ValueError("cache should be the dict returned by "
-                         "forward_propagation(X, parameters)")
-    _require_shape("cache['A0']", cache["A0"], X.shape,
-                   "the cache must come from a forward pass on this X")
+        raise ValueError("cache should be the dict returned by forward_propagation(X, parameters)")
+    _require_shape("cache['A0']", cache["A0"], X.shape, "the cache must come from a forward pass on this X")
     num_layers = (len(cache) - 1) // 2
     m = X.shape[1]
     gradients = {}
@@ -224,7 +218,7 @@ def backward_propagation(X, Y, cache, activation="relu"):
                 np.multiply(error, A_prev > 0, out=error)
             else:
                 # tanh'(z) = 1 - tanh(z)^2, and A_prev is tanh(z).
-                error *= 1 - A_prev ** 2
+                error *= 1 - A_prev**2
     return gradients
 
 
@@ -241,15 +235,13 @@ def update_parameters(parameters, grads, learning_rate):
     """
     num_layers = _num_layers(parameters)
     if not isinstance(grads, dict):
-        raise ValueError("grads should be the dict returned by "
-                         "backward_propagation")
+        raise ValueError("grads should be the dict returned by backward_propagation")
     updated = {}
     for keys in _layer_keys(num_layers):
         for name in keys:
             param, grad = parameters[name], grads.get("d" + name)
             if not isinstance(grad, np.ndarray) or grad.shape != param.shape:
-                _require_shape("d" + name, grad, param.shape,
-                               f"the gradient has the shape of {name}")
+                _require_shape("d" + name, grad, param.shape, f"the gradient has the shape of {name}")
             updated[name] = param - learning_rate * grad
     return updated
 
@@ -282,12 +274,13 @@ def compute_loss(a3, Y):
         np.negative(log_complement, out=log_complement)
         log_complement *= 1 - Y
         logprobs += log_complement
-    return float(1. / m * np.nansum(logprobs))
+    return float(1.0 / m * np.nansum(logprobs))
 
 
 # --------------------------------------------------------------------------
 # Predictions
 # --------------------------------------------------------------------------
+
 
 def predict(X, y, parameters):
     """Predict 0/1 labels, print the accuracy and return the predictions.
@@ -319,6 +312,7 @@ def predict_dec(parameters, X):
 # Data and plots
 # --------------------------------------------------------------------------
 
+
 def make_circles(n_samples, noise, factor=0.8):
     """Two noisy concentric circles: scikit-learn's make_circles, without it.
 
@@ -338,8 +332,12 @@ def make_circles(n_samples, noise, factor=0.8):
     # endpoint=False, so that no point is drawn twice (angle 0 and 2 pi).
     angles_outer = np.linspace(0, 2 * np.pi, n_outer, endpoint=False)
     angles_inner = np.linspace(0, 2 * np.pi, n_inner, endpoint=False)
-    X = np.vstack([np.append(np.cos(angles_outer), np.cos(angles_inner) * factor),
-                   np.append(np.sin(angles_outer), np.sin(angles_inner) * factor)]).T
+    X = np.vstack(
+        [
+            np.append(np.cos(angles_outer), np.cos(angles_inner) * factor),
+            np.append(np.sin(angles_outer), np.sin(angles_inner) * factor),
+        ]
+    ).T
     y = np.hstack([np.zeros(n_outer, dtype=np.intp), np.ones(n_inner, dtype=np.intp)])
     # The same draws from the global generator, in the same order, as
     # scikit-learn: first a shuffle of the points, then the noise.
@@ -361,11 +359,10 @@ def load_dataset():
     fix the data.
     """
     np.random.seed(1)
-    train_X, train_Y = make_circles(n_samples=300, noise=.05)
+    train_X, train_Y = make_circles(n_samples=300, noise=0.05)
     np.random.seed(2)
-    test_X, test_Y = make_circles(n_samples=100, noise=.05)
-    return (train_X.T, train_Y.reshape(1, -1),
-            test_X.T, test_Y.reshape(1, -1))
+    test_X, test_Y = make_circles(n_samples=100, noise=0.05)
+    return (train_X.T, train_Y.reshape(1, -1), test_X.T, test_Y.reshape(1, -1))
 
 
 def _figure_label(text):
@@ -389,14 +386,20 @@ def plot_dataset(X, Y, title=N_("Training data"), ax=None, legend=True):
     """
     _check_examples(X, Y)
     if X.shape[0] != 2:
-        raise ValueError(f"X has shape {X.shape}, expected (2, m): "
-                         "only 2-D inputs can be drawn")
+        raise ValueError(f"X has shape {X.shape}, expected (2, m): only 2-D inputs can be drawn")
     ax = ax if ax is not None else plt.figure().gca()
     labels = Y.ravel()
     for label, colour in enumerate(CLASS_COLOURS):
         chosen = labels == label
-        ax.scatter(X[0, chosen], X[1, chosen], s=30, color=colour, edgecolors="k",
-                   linewidths=0.3, label=figure_text("y = {label}").format(label=label))
+        ax.scatter(
+            X[0, chosen],
+            X[1, chosen],
+            s=30,
+            color=colour,
+            edgecolors="k",
+            linewidths=0.3,
+            label=figure_text("y = {label}").format(label=label),
+        )
     ax.set_title(_figure_label(title))
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
@@ -406,8 +409,7 @@ def plot_dataset(X, Y, title=N_("Training data"), ax=None, legend=True):
     return ax
 
 
-def plot_decision_boundary(predict_fn, X, Y, title=N_("Decision boundary"),
-                           ax=None, step=0.01, legend=True):
+def plot_decision_boundary(predict_fn, X, Y, title=N_("Decision boundary"), ax=None, step=0.01, legend=True):
     """Colour the plane by the class that ``predict_fn`` gives each point.
 
     Arguments:
@@ -424,18 +426,18 @@ def plot_decision_boundary(predict_fn, X, Y, title=N_("Decision boundary"),
     ax = plot_dataset(X, Y, title=title, ax=ax, legend=False)
     x_min, x_max = X[0, :].min() - 1, X[0, :].max() + 1
     y_min, y_max = X[1, :].min() - 1, X[1, :].max() + 1
-    xx, yy = np.meshgrid(np.arange(x_min, x_max, step),
-                         np.arange(y_min, y_max, step))
+    xx, yy = np.meshgrid(np.arange(x_min, x_max, step), np.arange(y_min, y_max, step))
     labels = np.asarray(predict_fn(np.c_[xx.ravel(), yy.ravel()]))
-    ax.contourf(xx, yy, labels.reshape(xx.shape), levels=[-0.5, 0.5, 1.5],
-                colors=CLASS_COLOURS, alpha=0.25, zorder=0)
+    ax.contourf(
+        xx, yy, labels.reshape(xx.shape), levels=[-0.5, 0.5, 1.5], colors=CLASS_COLOURS, alpha=0.25, zorder=0
+    )
     if legend:
         handles, _ = ax.get_legend_handles_labels()
-        handles += [Patch(color=colour, alpha=0.25,
-                          label=figure_text("predicted {label}").format(label=label))
-                    for label, colour in enumerate(CLASS_COLOURS)]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1),
-                  fontsize="small")
+        handles += [
+            Patch(color=colour, alpha=0.25, label=figure_text("predicted {label}").format(label=label))
+            for label, colour in enumerate(CLASS_COLOURS)
+        ]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
     return ax
 
 
@@ -454,10 +456,17 @@ def plot_costs(costs_by_label, record_every, title, ax=None):
         costs = np.asarray(costs, dtype=float)
         iterations = np.arange(len(costs)) * record_every
         finite = np.isfinite(costs)
-        line, = ax.plot(iterations[finite], costs[finite], label=_figure_label(label))
+        (line,) = ax.plot(iterations[finite], costs[finite], label=_figure_label(label))
         if not finite.all():
-            ax.plot(iterations[~finite], np.full((~finite).sum(), 0.97), "^", ms=9,
-                    color=line.get_color(), transform=top_edge, clip_on=False)
+            ax.plot(
+                iterations[~finite],
+                np.full((~finite).sum(), 0.97),
+                "^",
+                ms=9,
+                color=line.get_color(),
+                transform=top_edge,
+                clip_on=False,
+            )
             marked = True
     if marked:
         ax.plot([], [], "^", color="grey", label=figure_text("infinite cost (top edge)"))

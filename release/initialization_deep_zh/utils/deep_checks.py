@@ -35,13 +35,16 @@ from .init_checks import (
 )
 
 # What Xavier's rule looks like when something else was used.
-_XAVIER_FOR_TANH = _ScaleRule(
-    "sqrt(1 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(1 / n_in))
+_XAVIER_FOR_TANH = _ScaleRule("sqrt(1 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(1 / n_in))
 _HE_FOR_TANH = _ScaleRule(
-    "sqrt(2 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(2 / n_in),
-    N_("Scale error: the weights use the He scale sqrt(2 / fan_in), made for "
-       "ReLU units, which zero half their inputs; Xavier's scale for tanh keeps "
-       "the variance at 1 / fan_in"))
+    "sqrt(2 / layers_dims[l-1])",
+    lambda n_in, n_out: math.sqrt(2 / n_in),
+    N_(
+        "Scale error: the weights use the He scale sqrt(2 / fan_in), made for "
+        "ReLU units, which zero half their inputs; Xavier's scale for tanh keeps "
+        "the variance at 1 / fan_in"
+    ),
+)
 _XAVIER_FAN_OUT = _fan_out_rule(1)
 _XAVIER_NO_SQRT = _variance_rule(1)
 
@@ -52,10 +55,11 @@ LAYER_LISTS = [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]]
 _METHODS = {
     "random": (_TIMES_10, [_NO_SCALE, _SMALL, _HE, _XAVIER_FOR_TANH]),
     "small": (_SMALL, [_NO_SCALE, _TIMES_10, _HE, _XAVIER_FOR_TANH]),
-    "xavier": (_XAVIER_FOR_TANH, [_HE_FOR_TANH, _XAVIER_FAN_OUT, _XAVIER_NO_SQRT,
-                                  _GLOROT, _TIMES_10, _NO_SCALE, _SMALL]),
-    "he": (_HE, [_XAVIER, _HE_FAN_OUT, _HE_NO_SQRT, _GLOROT, _TIMES_10,
-                 _NO_SCALE, _SMALL]),
+    "xavier": (
+        _XAVIER_FOR_TANH,
+        [_HE_FOR_TANH, _XAVIER_FAN_OUT, _XAVIER_NO_SQRT, _GLOROT, _TIMES_10, _NO_SCALE, _SMALL],
+    ),
+    "he": (_HE, [_XAVIER, _HE_FAN_OUT, _HE_NO_SQRT, _GLOROT, _TIMES_10, _NO_SCALE, _SMALL]),
 }
 
 
@@ -64,8 +68,7 @@ def check_xavier_initializer(initialize_parameters_xavier):
     rule, wrong = _METHODS["xavier"]
     _check_seeded(initialize_parameters_xavier, rule, LAYER_LISTS, wrong)
     print(tr("layers_dims = {layers_dims}").format(layers_dims=[2, 4, 1]))
-    _print_parameters(_call(initialize_parameters_xavier, [2, 4, 1]),
-                      names=("W1", "W2"))
+    _print_parameters(_call(initialize_parameters_xavier, [2, 4, 1]), names=("W1", "W2"))
     print(tr("All visible tests passed."))
 
 
@@ -78,20 +81,25 @@ def check_initializer_by_method(initialize_parameters):
             if np.any(parameters[f"W{l}"]):
                 index, value = _first_nonzero(parameters[f"W{l}"])
                 raise AssertionError(
-                    tr("Value error: method 'zeros' gave {name} non-zero entries, "
-                       "for example entry {index} = {value}")
-                    .format(name=f"W{l}", index=index, value=value))
+                    tr(
+                        "Value error: method 'zeros' gave {name} non-zero entries, "
+                        "for example entry {index} = {value}"
+                    ).format(name=f"W{l}", index=index, value=value)
+                )
     for method, (rule, wrong) in _METHODS.items():
         try:
-            _check_seeded(lambda dims: initialize_parameters(dims, method),
-                          rule, LAYER_LISTS, wrong)
+            _check_seeded(lambda dims: initialize_parameters(dims, method), rule, LAYER_LISTS, wrong)
         except AssertionError as error:
             raise AssertionError(
                 tr("method '{method}': {error}").format(method=method, error=error)
             ) from None
     _check_unknown_method(initialize_parameters)
-    print(tr("Methods zeros, random, small, xavier and he give the expected weights,\n"
-             "and an unknown method is refused with a ValueError."))
+    print(
+        tr(
+            "Methods zeros, random, small, xavier and he give the expected weights,\n"
+            "and an unknown method is refused with a ValueError."
+        )
+    )
     print(tr("All visible tests passed."))
 
 
@@ -103,34 +111,43 @@ def _check_unknown_method(initialize_parameters):
         except ValueError as error:
             if method not in str(error):
                 raise AssertionError(
-                    tr("Message error: the ValueError for an unknown method should "
-                       "name it, so the caller sees their typo; got: {error}")
-                    .format(error=error))
+                    tr(
+                        "Message error: the ValueError for an unknown method should "
+                        "name it, so the caller sees their typo; got: {error}"
+                    ).format(error=error)
+                )
         except Exception as error:
             raise AssertionError(
-                tr("Error type error: the unknown method {method} raised "
-                   "{type_name}; raise ValueError(f\"unknown method "
-                   "{{method!r}}, expected one of zeros, random, small, xavier, he\") "
-                   "instead").format(method=repr(method),
-                                     type_name=type(error).__name__)) from None
+                tr(
+                    "Error type error: the unknown method {method} raised "
+                    '{type_name}; raise ValueError(f"unknown method '
+                    '{{method!r}}, expected one of zeros, random, small, xavier, he") '
+                    "instead"
+                ).format(method=repr(method), type_name=type(error).__name__)
+            ) from None
         else:
             raise AssertionError(_accepted_unknown(method))
 
 
 def _accepted_unknown(method):
     if method == "Xavier":
-        return tr("Method error: initialize_parameters([3, 2, 1], 'Xavier') returned "
-                  "without complaint. The method names are exact, lowercase words: "
-                  "refuse 'Xavier' with a ValueError rather than converting it "
-                  "(no method.lower()), so that a caller's mistake is seen at once")
-    return tr("Method error: initialize_parameters([3, 2, 1], {method}) returned "
-              "without complaint; raise a ValueError that names the unknown "
-              "method").format(method=repr(method))
+        return tr(
+            "Method error: initialize_parameters([3, 2, 1], 'Xavier') returned "
+            "without complaint. The method names are exact, lowercase words: "
+            "refuse 'Xavier' with a ValueError rather than converting it "
+            "(no method.lower()), so that a caller's mistake is seen at once"
+        )
+    return tr(
+        "Method error: initialize_parameters([3, 2, 1], {method}) returned "
+        "without complaint; raise a ValueError that names the unknown "
+        "method"
+    ).format(method=repr(method))
 
 
 # --------------------------------------------------------------------------
 # activation_stds
 # --------------------------------------------------------------------------
+
 
 def _spread_case():
     """A small batch and network: 4 inputs, hidden layers of 6, 5 and 3 units."""
@@ -139,8 +156,9 @@ def _spread_case():
     layers_dims = [4, 6, 5, 3, 1]
     parameters = {}
     for l in range(1, len(layers_dims)):
-        parameters[f"W{l}"] = (generator.standard_normal((layers_dims[l], layers_dims[l - 1]))
-                               * math.sqrt(1 / layers_dims[l - 1]))
+        parameters[f"W{l}"] = generator.standard_normal((layers_dims[l], layers_dims[l - 1])) * math.sqrt(
+            1 / layers_dims[l - 1]
+        )
         parameters[f"b{l}"] = generator.standard_normal((layers_dims[l], 1)) * 0.1
     return X, parameters
 
@@ -180,40 +198,49 @@ def _call_stds(activation_stds, X, parameters, activation):
     except KeyError as error:
         num_layers = len(parameters) // 2
         raise AssertionError(
-            tr("Key error: your function looked up {key}, which does "
-               "not exist. This network has {num_layers} weight layers: "
-               "parameters holds a W and a b for each, so the number of layers is "
-               "len(parameters) // 2 = {num_layers}, and cache holds A0 (the "
-               "input) to A{num_layers} (the output). The hidden layers are "
-               "l = 1, ..., {last_hidden}")
-            .format(key=error, num_layers=num_layers,
-                    last_hidden=num_layers - 1)) from None
+            tr(
+                "Key error: your function looked up {key}, which does "
+                "not exist. This network has {num_layers} weight layers: "
+                "parameters holds a W and a b for each, so the number of layers is "
+                "len(parameters) // 2 = {num_layers}, and cache holds A0 (the "
+                "input) to A{num_layers} (the output). The hidden layers are "
+                "l = 1, ..., {last_hidden}"
+            ).format(key=error, num_layers=num_layers, last_hidden=num_layers - 1)
+        ) from None
 
 
 def _as_numbers(spreads, num_hidden):
     if not isinstance(spreads, (list, tuple, np.ndarray)):
         raise AssertionError(
-            tr("Type error: return a list of numbers, got {type_name}")
-            .format(type_name=type(spreads).__name__))
+            tr("Type error: return a list of numbers, got {type_name}").format(
+                type_name=type(spreads).__name__
+            )
+        )
     count = len(spreads)
     if count == num_hidden + 1:
         raise AssertionError(
-            tr("Length error: got {count} values for {num_hidden} hidden layers; "
-               "leave out the sigmoid output layer (and the input X): one value "
-               "per hidden layer, l = 1, ..., L-1")
-            .format(count=count, num_hidden=num_hidden))
+            tr(
+                "Length error: got {count} values for {num_hidden} hidden layers; "
+                "leave out the sigmoid output layer (and the input X): one value "
+                "per hidden layer, l = 1, ..., L-1"
+            ).format(count=count, num_hidden=num_hidden)
+        )
     if count != num_hidden:
         raise AssertionError(
-            tr("Length error: got {count} values; expected one per hidden layer, "
-               "{num_hidden} for layers_dims = [4, 6, 5, 3, 1]")
-            .format(count=count, num_hidden=num_hidden))
+            tr(
+                "Length error: got {count} values; expected one per hidden layer, "
+                "{num_hidden} for layers_dims = [4, 6, 5, 3, 1]"
+            ).format(count=count, num_hidden=num_hidden)
+        )
     for l, value in enumerate(spreads, start=1):
         if np.ndim(value) != 0:
             raise AssertionError(
-                tr("Axis error: the value for layer {l} has shape {shape}; "
-                   "it should be one number, np.std of all the layer's "
-                   "activations together (no axis argument)")
-                .format(l=l, shape=np.shape(value)))
+                tr(
+                    "Axis error: the value for layer {l} has shape {shape}; "
+                    "it should be one number, np.std of all the layer's "
+                    "activations together (no axis argument)"
+                ).format(l=l, shape=np.shape(value))
+            )
     return [float(value) for value in spreads]
 
 
@@ -231,32 +258,47 @@ def _diagnose_spreads(values, activation):
     other = "tanh" if activation == "relu" else "relu"
     if np.allclose(values, _EXPECTED[other], rtol=1e-6, atol=0):
         raise AssertionError(
-            tr("Activation error: with activation='{activation}' you get the "
-               "spreads of a {other} network; pass the activation on, as in "
-               "forward_propagation(X, parameters, activation)")
-            .format(activation=activation, other=other))
+            tr(
+                "Activation error: with activation='{activation}' you get the "
+                "spreads of a {other} network; pass the activation on, as in "
+                "forward_propagation(X, parameters, activation)"
+            ).format(activation=activation, other=other)
+        )
     if np.allclose(values, _with_ddof_1(expected), rtol=1e-6, atol=0):
         raise AssertionError(
-            tr("Spread error: these are np.std(..., ddof=1) values, the estimate of a "
-               "population's spread from a sample; the spread here is that of the "
-               "numbers themselves: np.std without ddof"))
+            tr(
+                "Spread error: these are np.std(..., ddof=1) values, the estimate of a "
+                "population's spread from a sample; the spread here is that of the "
+                "numbers themselves: np.std without ddof"
+            )
+        )
     if np.allclose(values, np.square(expected), rtol=1e-6, atol=0):
         raise AssertionError(
-            tr("Spread error: these are variances; take the standard deviation, "
-               "np.std, their square root"))
+            tr("Spread error: these are variances; take the standard deviation, np.std, their square root")
+        )
     if np.allclose(values, _BEFORE_ACTIVATION[activation], rtol=1e-6, atol=0):
         raise AssertionError(
-            tr("Activation error: these are the spreads of Z = W A + b, before "
-               "the activation; measure the activations A that the layer outputs"))
+            tr(
+                "Activation error: these are the spreads of Z = W A + b, before "
+                "the activation; measure the activations A that the layer outputs"
+            )
+        )
     if np.allclose(values[1:], expected[:-1], rtol=1e-6, atol=0):
         raise AssertionError(
-            tr("Layer error: your list starts with the spread of the input X (A0); "
-               "start with the first hidden layer, A1, and end with the last hidden "
-               "layer, A(L-1)"))
+            tr(
+                "Layer error: your list starts with the spread of the input X (A0); "
+                "start with the first hidden layer, A1, and end with the last hidden "
+                "layer, A(L-1)"
+            )
+        )
     raise AssertionError(
-        tr("Value error: for activation='{activation}' expected spreads "
-           "{expected}, got {got}. Each value should be np.std "
-           "of the whole array A{{l}} (all units and examples together, no axis)")
-        .format(activation=activation,
-                expected=[round(value, 6) for value in expected],
-                got=[round(value, 6) for value in values]))
+        tr(
+            "Value error: for activation='{activation}' expected spreads "
+            "{expected}, got {got}. Each value should be np.std "
+            "of the whole array A{{l}} (all units and examples together, no axis)"
+        ).format(
+            activation=activation,
+            expected=[round(value, 6) for value in expected],
+            got=[round(value, 6) for value in values],
+        )
+    )

@@ -32,10 +32,23 @@ from .init_utils import (
     update_parameters,
 )
 
-__all__ = ["HIDDEN_ACTIVATIONS", "forward_propagation", "backward_propagation",
-           "update_parameters", "compute_loss", "relu", "sigmoid",
-           "read_digits", "load_digits_binary", "train", "predict", "accuracy",
-           "plot_costs", "plot_layer_spreads", "DIGITS_SPLIT_SEED"]
+__all__ = [
+    "HIDDEN_ACTIVATIONS",
+    "forward_propagation",
+    "backward_propagation",
+    "update_parameters",
+    "compute_loss",
+    "relu",
+    "sigmoid",
+    "read_digits",
+    "load_digits_binary",
+    "train",
+    "predict",
+    "accuracy",
+    "plot_costs",
+    "plot_layer_spreads",
+    "DIGITS_SPLIT_SEED",
+]
 
 DIGITS_SPLIT_SEED = 0  # fixes which images go to the test set
 
@@ -51,11 +64,12 @@ def read_digits():
     """
     spec = importlib.util.find_spec("sklearn")  # locates it, runs nothing
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("scikit-learn is not installed: its digits data set "
-                          "is needed (see requirements.txt)")
+        raise ImportError(
+            "scikit-learn is not installed: its digits data set is needed (see requirements.txt)"
+        )
     path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
     with gzip.open(path, mode="rt", encoding="utf-8") as rows:
-        table = np.loadtxt(rows, delimiter=",")   # 64 pixels, then the label
+        table = np.loadtxt(rows, delimiter=",")  # 64 pixels, then the label
     return table[:, :-1], table[:, -1].astype(int)
 
 
@@ -74,8 +88,8 @@ def load_digits_binary(test_fraction=0.25):
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction should be between 0 and 1, got {test_fraction}")
     pixels, digits = read_digits()
-    X = pixels.astype(float)                   # (1797, 64)
-    Y = (digits % 2).astype(float)             # 1 for 1, 3, 5, 7, 9
+    X = pixels.astype(float)  # (1797, 64)
+    Y = (digits % 2).astype(float)  # 1 for 1, 3, 5, 7, 9
     order = np.random.RandomState(DIGITS_SPLIT_SEED).permutation(len(Y))
     m_test = int(round(test_fraction * len(Y)))
     test, train = order[:m_test], order[m_test:]
@@ -83,12 +97,10 @@ def load_digits_binary(test_fraction=0.25):
     spread = X[train].std(axis=0)
     spread[spread == 0] = 1.0  # pixels that are always blank stay at 0
     X = (X - mean) / spread
-    return (X[train].T, Y[train].reshape(1, -1),
-            X[test].T, Y[test].reshape(1, -1))
+    return (X[train].T, Y[train].reshape(1, -1), X[test].T, Y[test].reshape(1, -1))
 
 
-def train(X, Y, parameters, activation="relu", learning_rate=0.1,
-          num_iterations=2000, record_every=100):
+def train(X, Y, parameters, activation="relu", learning_rate=0.1, num_iterations=2000, record_every=100):
     """Batch gradient descent from the given parameters.
 
     Arguments:
@@ -103,8 +115,7 @@ def train(X, Y, parameters, activation="relu", learning_rate=0.1,
     costs -- list of the costs at iterations 0, record_every, 2 * record_every, ...
     """
     if record_every < 1 or num_iterations < 0:
-        raise ValueError("record_every must be at least 1 and num_iterations "
-                         "at least 0")
+        raise ValueError("record_every must be at least 1 and num_iterations at least 0")
     costs = []
     for i in range(num_iterations + 1):
         AL, cache = forward_propagation(X, parameters, activation)
@@ -126,8 +137,10 @@ def predict(X, parameters, activation="relu"):
 def accuracy(X, Y, parameters, activation="relu"):
     """Fraction of the m examples whose label the network predicts right."""
     if not isinstance(Y, np.ndarray) or Y.shape != (1, X.shape[1]):
-        raise ValueError(f"Y should have shape (1, {X.shape[1]}), one label per "
-                         f"column of X, got {getattr(Y, 'shape', type(Y).__name__)}")
+        raise ValueError(
+            f"Y should have shape (1, {X.shape[1]}), one label per "
+            f"column of X, got {getattr(Y, 'shape', type(Y).__name__)}"
+        )
     return float(np.mean(predict(X, parameters, activation) == Y))
 
 

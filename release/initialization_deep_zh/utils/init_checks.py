@@ -18,13 +18,14 @@ import numpy as np
 
 from .i18n import N_, tr
 
-SEED = 3            # the seed the seeded exercises set once, at the top
-RTOL = 1e-10        # relative tolerance for "the same number" (float64 rounding)
+SEED = 3  # the seed the seeded exercises set once, at the top
+RTOL = 1e-10  # relative tolerance for "the same number" (float64 rounding)
 
 
 # --------------------------------------------------------------------------
 # Public checks, one per exercise
 # --------------------------------------------------------------------------
+
 
 def check_zeros_initializer(initialize_parameters_zeros):
     """Check an implementation of initialize_parameters_zeros."""
@@ -36,39 +37,45 @@ def check_zeros_initializer(initialize_parameters_zeros):
             if np.any(W):
                 index, value = _first_nonzero(W)
                 raise AssertionError(
-                    tr("Value error: {name} has non-zero entries, for example "
-                       "entry {index} = {value}; every weight should start at 0")
-                    .format(name=f"W{l}", index=index, value=value))
+                    tr(
+                        "Value error: {name} has non-zero entries, for example "
+                        "entry {index} = {value}; every weight should start at 0"
+                    ).format(name=f"W{l}", index=index, value=value)
+                )
     _print_parameters(_call(initialize_parameters_zeros, [3, 2, 1]))
     print(tr("All visible tests passed."))
 
 
 def check_random_initializer(initialize_parameters_random):
     """Check an implementation of initialize_parameters_random (randn * 10)."""
-    _check_seeded(initialize_parameters_random, _TIMES_10,
-                  [[3, 2, 1], [4, 3, 5, 2]],
-                  wrong_scales=[_NO_SCALE, _SMALL, _HE, _XAVIER])
-    _print_parameters(_call(initialize_parameters_random, [3, 2, 1]),
-                      names=("W1", "W2"))
+    _check_seeded(
+        initialize_parameters_random,
+        _TIMES_10,
+        [[3, 2, 1], [4, 3, 5, 2]],
+        wrong_scales=[_NO_SCALE, _SMALL, _HE, _XAVIER],
+    )
+    _print_parameters(_call(initialize_parameters_random, [3, 2, 1]), names=("W1", "W2"))
     print(tr("All visible tests passed."))
 
 
 def check_he_initializer(initialize_parameters_he):
     """Check an implementation of initialize_parameters_he."""
-    _check_seeded(initialize_parameters_he, _HE,
-                  [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]],
-                  wrong_scales=[_XAVIER, _HE_FAN_OUT, _HE_NO_SQRT, _GLOROT,
-                                _TIMES_10, _NO_SCALE, _SMALL])
+    _check_seeded(
+        initialize_parameters_he,
+        _HE,
+        [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]],
+        wrong_scales=[_XAVIER, _HE_FAN_OUT, _HE_NO_SQRT, _GLOROT, _TIMES_10, _NO_SCALE, _SMALL],
+    )
     for layers_dims in ([2, 4, 1], [3, 1, 2]):
         print(tr("layers_dims = {layers_dims}").format(layers_dims=layers_dims))
-        _print_parameters(_call(initialize_parameters_he, layers_dims),
-                          names=("W1", "W2"))
+        _print_parameters(_call(initialize_parameters_he, layers_dims), names=("W1", "W2"))
     print(tr("All visible tests passed."))
 
 
 # --------------------------------------------------------------------------
 # Scale rules: what a weight of layer l is multiplied by
 # --------------------------------------------------------------------------
+
 
 class _ScaleRule:
     """A named rule giving the scale of a layer from its fan-in and fan-out.
@@ -96,12 +103,18 @@ class _ScaleRule:
 
 
 _HE = _ScaleRule(
-    "sqrt(2 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(2 / n_in),
-    N_("Scale error: the weights use the He scale sqrt(2 / layers_dims[l-1])"))
+    "sqrt(2 / layers_dims[l-1])",
+    lambda n_in, n_out: math.sqrt(2 / n_in),
+    N_("Scale error: the weights use the He scale sqrt(2 / layers_dims[l-1])"),
+)
 _XAVIER = _ScaleRule(
-    "sqrt(1 / layers_dims[l-1])", lambda n_in, n_out: math.sqrt(1 / n_in),
-    N_("Scale error: the weights use the Xavier scale sqrt(1 / fan_in), made "
-       "for tanh units; ReLU units (He) need twice that variance"))
+    "sqrt(1 / layers_dims[l-1])",
+    lambda n_in, n_out: math.sqrt(1 / n_in),
+    N_(
+        "Scale error: the weights use the Xavier scale sqrt(1 / fan_in), made "
+        "for tanh units; ReLU units (He) need twice that variance"
+    ),
+)
 
 
 def _fan_out_rule(numerator):
@@ -109,19 +122,26 @@ def _fan_out_rule(numerator):
     return _ScaleRule(
         f"sqrt({numerator} / layers_dims[l])",
         lambda n_in, n_out: math.sqrt(numerator / n_out),
-        N_("Fan-in error: the scale uses layers_dims[l], the number of units in "
-           "the layer (its fan-out); it should use the number of inputs each unit "
-           "receives, layers_dims[l-1] (its fan-in)"))
+        N_(
+            "Fan-in error: the scale uses layers_dims[l], the number of units in "
+            "the layer (its fan-out); it should use the number of inputs each unit "
+            "receives, layers_dims[l-1] (its fan-in)"
+        ),
+    )
 
 
 def _variance_rule(numerator):
     """numerator / fan_in: the variance used where its square root belongs."""
     return _ScaleRule(
-        f"{numerator} / layers_dims[l-1]", lambda n_in, n_out: numerator / n_in,
-        N_("Scale error: the weights are multiplied by {numerator} / fan_in, which "
-           "is the variance; multiply by its square root, "
-           "np.sqrt({numerator} / layers_dims[l-1])"),
-        values={"numerator": numerator})
+        f"{numerator} / layers_dims[l-1]",
+        lambda n_in, n_out: numerator / n_in,
+        N_(
+            "Scale error: the weights are multiplied by {numerator} / fan_in, which "
+            "is the variance; multiply by its square root, "
+            "np.sqrt({numerator} / layers_dims[l-1])"
+        ),
+        values={"numerator": numerator},
+    )
 
 
 _HE_FAN_OUT = _fan_out_rule(2)
@@ -129,25 +149,32 @@ _HE_NO_SQRT = _variance_rule(2)
 _GLOROT = _ScaleRule(
     "sqrt(2 / (fan_in + fan_out))",
     lambda n_in, n_out: math.sqrt(2 / (n_in + n_out)),
-    N_("Scale error: the weights use Glorot's averaged scale "
-       "sqrt(2 / (fan_in + fan_out)) instead of one based on the fan-in only"))
+    N_(
+        "Scale error: the weights use Glorot's averaged scale "
+        "sqrt(2 / (fan_in + fan_out)) instead of one based on the fan-in only"
+    ),
+)
 _TIMES_10 = _ScaleRule(
-    "10", lambda n_in, n_out: 10.0,
-    N_("Scale error: the weights are multiplied by 10, as in the large random "
-       "initialization"))
+    "10",
+    lambda n_in, n_out: 10.0,
+    N_("Scale error: the weights are multiplied by 10, as in the large random initialization"),
+)
 _NO_SCALE = _ScaleRule(
-    "1", lambda n_in, n_out: 1.0,
-    N_("Scale error: the weights are plain np.random.randn draws; a factor "
-       "is missing"))
+    "1",
+    lambda n_in, n_out: 1.0,
+    N_("Scale error: the weights are plain np.random.randn draws; a factor is missing"),
+)
 _SMALL = _ScaleRule(
-    "0.01", lambda n_in, n_out: 0.01,
-    N_("Scale error: the weights are multiplied by 0.01 (small random "
-       "initialization)"))
+    "0.01",
+    lambda n_in, n_out: 0.01,
+    N_("Scale error: the weights are multiplied by 0.01 (small random initialization)"),
+)
 
 
 # --------------------------------------------------------------------------
 # Calling the student's function
 # --------------------------------------------------------------------------
+
 
 def _call(initializer, layers_dims):
     """Call initializer on a copy of layers_dims, leaving numpy's global
@@ -165,9 +192,11 @@ def _call(initializer, layers_dims):
         np.random.set_state(state)
     if given != list(layers_dims):
         raise AssertionError(
-            tr("Input error: the function changed the list it was given, from "
-               "{before} to {after}; read layers_dims, don't modify it")
-            .format(before=list(layers_dims), after=given))
+            tr(
+                "Input error: the function changed the list it was given, from "
+                "{before} to {after}; read layers_dims, don't modify it"
+            ).format(before=list(layers_dims), after=given)
+        )
     return parameters
 
 
@@ -183,42 +212,52 @@ NOT_ANSWERED = N_(
     "Answer error: the function still raises NotImplementedError, so it has "
     "not been written yet. Replace the line `raise NotImplementedError()` "
     "between START CODE HERE and END CODE HERE with your code, run that cell, "
-    "then run this one again")
+    "then run this one again"
+)
 
 
 def _add_call_hint(error):
     """Explain the two classic argument mix-ups of np.zeros and np.random.randn."""
     text = str(error)
     if "data type" in text:
-        error.add_note(tr("Hint: np.zeros takes the shape as one tuple: "
-                          "np.zeros((rows, columns))."))
+        error.add_note(tr("Hint: np.zeros takes the shape as one tuple: np.zeros((rows, columns))."))
     elif "cannot be interpreted as an integer" in text:
-        error.add_note(tr("Hint: np.random.randn takes the sizes as separate "
-                          "numbers: np.random.randn(rows, columns)."))
+        error.add_note(
+            tr("Hint: np.random.randn takes the sizes as separate numbers: np.random.randn(rows, columns).")
+        )
 
 
 # --------------------------------------------------------------------------
 # Structure: keys, types, shapes, dtypes, zero biases
 # --------------------------------------------------------------------------
 
+
 def _check_structure(parameters, layers_dims):
     """Keys W1, b1, ..., WL, bL with the right shapes, float64 and zero biases."""
     if not isinstance(parameters, dict):
         raise AssertionError(
-            tr("Type error: return a dict of parameters, not {type_name}")
-            .format(type_name=type(parameters).__name__))
+            tr("Type error: return a dict of parameters, not {type_name}").format(
+                type_name=type(parameters).__name__
+            )
+        )
     num_layers = len(layers_dims) - 1
-    expected_keys = [f"{kind}{l}" for l in range(1, num_layers + 1)
-                     for kind in ("W", "b")]
+    expected_keys = [f"{kind}{l}" for l in range(1, num_layers + 1) for kind in ("W", "b")]
     missing = [key for key in expected_keys if key not in parameters]
     extra = sorted(set(parameters) - set(expected_keys), key=str)
     if missing or extra:
         raise AssertionError(
-            tr("Key error: for layers_dims = {layers_dims} the dict should hold "
-               "exactly {expected_keys}; missing {missing}, unexpected {extra}. "
-               "The loop should run for l = 1, ..., {num_layers}")
-            .format(layers_dims=layers_dims, expected_keys=expected_keys,
-                    missing=missing, extra=extra, num_layers=num_layers))
+            tr(
+                "Key error: for layers_dims = {layers_dims} the dict should hold "
+                "exactly {expected_keys}; missing {missing}, unexpected {extra}. "
+                "The loop should run for l = 1, ..., {num_layers}"
+            ).format(
+                layers_dims=layers_dims,
+                expected_keys=expected_keys,
+                missing=missing,
+                extra=extra,
+                num_layers=num_layers,
+            )
+        )
     for l in range(1, num_layers + 1):
         _check_weight_shape(parameters[f"W{l}"], l, layers_dims)
         _check_bias(parameters[f"b{l}"], l, layers_dims)
@@ -230,17 +269,22 @@ def _check_weight_shape(W, l, layers_dims):
     _check_is_array(W, name)
     if W.shape == expected[::-1] and expected[0] != expected[1]:
         raise AssertionError(
-            tr("Shape error: {name} has shape {shape}, the transpose of the "
-               "expected {expected} = (layers_dims[{l}], layers_dims[{previous}]). "
-               "Rows are the units of layer {l}, columns their inputs")
-            .format(name=name, shape=W.shape, expected=expected, l=l, previous=l - 1))
+            tr(
+                "Shape error: {name} has shape {shape}, the transpose of the "
+                "expected {expected} = (layers_dims[{l}], layers_dims[{previous}]). "
+                "Rows are the units of layer {l}, columns their inputs"
+            ).format(name=name, shape=W.shape, expected=expected, l=l, previous=l - 1)
+        )
     if W.shape != expected:
         raise AssertionError(
-            tr("Shape error: {name} has shape {shape}, expected {expected} = "
-               "(layers_dims[{l}], layers_dims[{previous}]) for layers_dims = "
-               "{layers_dims}")
-            .format(name=name, shape=W.shape, expected=expected, l=l, previous=l - 1,
-                    layers_dims=layers_dims))
+            tr(
+                "Shape error: {name} has shape {shape}, expected {expected} = "
+                "(layers_dims[{l}], layers_dims[{previous}]) for layers_dims = "
+                "{layers_dims}"
+            ).format(
+                name=name, shape=W.shape, expected=expected, l=l, previous=l - 1, layers_dims=layers_dims
+            )
+        )
     _check_dtype(W, name)
 
 
@@ -250,39 +294,48 @@ def _check_bias(b, l, layers_dims):
     _check_is_array(b, name)
     if b.shape == (n,):
         raise AssertionError(
-            tr("Bias error: {name} has shape ({n},) but should be a column of "
-               "shape ({n}, 1): write np.zeros(({n}, 1)), with the 1, so that "
-               "it adds to each column of {weights} @ A")
-            .format(name=name, n=n, weights=f"W{l}"))
+            tr(
+                "Bias error: {name} has shape ({n},) but should be a column of "
+                "shape ({n}, 1): write np.zeros(({n}, 1)), with the 1, so that "
+                "it adds to each column of {weights} @ A"
+            ).format(name=name, n=n, weights=f"W{l}")
+        )
     if b.shape != (n, 1):
         raise AssertionError(
-            tr("Shape error: {name} has shape {shape}, expected ({n}, 1) = "
-               "(layers_dims[{l}], 1)")
-            .format(name=name, shape=b.shape, n=n, l=l))
+            tr("Shape error: {name} has shape {shape}, expected ({n}, 1) = (layers_dims[{l}], 1)").format(
+                name=name, shape=b.shape, n=n, l=l
+            )
+        )
     _check_dtype(b, name)
     if np.any(b):
         index, value = _first_nonzero(b)
         raise AssertionError(
-            tr("Bias error: {name} should start at zero; got non-zero entries "
-               "such as entry {index} = {value}. Random weights already break the "
-               "symmetry, so the biases can all be 0")
-            .format(name=name, index=index, value=value))
+            tr(
+                "Bias error: {name} should start at zero; got non-zero entries "
+                "such as entry {index} = {value}. Random weights already break the "
+                "symmetry, so the biases can all be 0"
+            ).format(name=name, index=index, value=value)
+        )
 
 
 def _check_is_array(array, name):
     if not isinstance(array, np.ndarray):
         raise AssertionError(
-            tr("Type error: {name} should be a numpy array, got {type_name}")
-            .format(name=name, type_name=type(array).__name__))
+            tr("Type error: {name} should be a numpy array, got {type_name}").format(
+                name=name, type_name=type(array).__name__
+            )
+        )
 
 
 def _check_dtype(array, name):
     if array.dtype != np.float64:
         raise AssertionError(
-            tr("Dtype error: {name} has dtype {dtype}, expected float64. "
-               "Weights must hold real numbers that gradient descent can change "
-               "by small amounts; don't pass dtype=int (or float32)")
-            .format(name=name, dtype=array.dtype))
+            tr(
+                "Dtype error: {name} has dtype {dtype}, expected float64. "
+                "Weights must hold real numbers that gradient descent can change "
+                "by small amounts; don't pass dtype=int (or float32)"
+            ).format(name=name, dtype=array.dtype)
+        )
 
 
 def _first_nonzero(array):
@@ -295,6 +348,7 @@ def _first_nonzero(array):
 # Seeded initializers: which draws and which scale did the student use?
 # --------------------------------------------------------------------------
 
+
 def _check_seeded(initializer, scale_rule, layer_lists, wrong_scales):
     for layers_dims in layer_lists:
         parameters = _call(initializer, layers_dims)
@@ -302,25 +356,28 @@ def _check_seeded(initializer, scale_rule, layer_lists, wrong_scales):
         draws = _normal_draws(layers_dims)
         weights = [parameters[f"W{l}"] for l in range(1, len(layers_dims))]
         scales = _layer_scales(scale_rule, layers_dims)
-        wrong = [l for l, (W, z, scale) in enumerate(zip(weights, draws, scales), 1)
-                 if not _close(W, z * scale)]
+        wrong = [
+            l for l, (W, z, scale) in enumerate(zip(weights, draws, scales), 1) if not _close(W, z * scale)
+        ]
         if wrong:
-            raise AssertionError(_diagnose(weights, wrong[0], layers_dims,
-                                           draws, scale_rule, wrong_scales))
+            raise AssertionError(_diagnose(weights, wrong[0], layers_dims, draws, scale_rule, wrong_scales))
         again = _call(initializer, layers_dims)
         if not all(np.array_equal(again[k], parameters[k]) for k in parameters):
             raise AssertionError(
-                tr("Seed error: a second call gave different weights; call "
-                   "np.random.seed({seed}) once at the top of the function")
-                .format(seed=SEED))
+                tr(
+                    "Seed error: a second call gave different weights; call "
+                    "np.random.seed({seed}) once at the top of the function"
+                ).format(seed=SEED)
+            )
 
 
 def _normal_draws(layers_dims):
     """Standard normal draws per layer, in the order np.random.randn makes them
     after np.random.seed(SEED): layer l takes the next n_l * n_{l-1} numbers."""
     generator = np.random.RandomState(SEED)
-    return [generator.standard_normal((layers_dims[l], layers_dims[l - 1]))
-            for l in range(1, len(layers_dims))]
+    return [
+        generator.standard_normal((layers_dims[l], layers_dims[l - 1])) for l in range(1, len(layers_dims))
+    ]
 
 
 def _generator_draws(l, layers_dims):
@@ -343,8 +400,7 @@ def _uniform_draws(l, layers_dims):
 
 def _layer_scales(rule, layers_dims):
     """The factor ``rule`` gives each layer l = 1, ..., L."""
-    return [rule(layers_dims[l - 1], layers_dims[l])
-            for l in range(1, len(layers_dims))]
+    return [rule(layers_dims[l - 1], layers_dims[l]) for l in range(1, len(layers_dims))]
 
 
 def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
@@ -358,26 +414,32 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
 
     # The right numbers, but only to float32's 7 digits.
     if np.allclose(W, z * scale, rtol=1e-6, atol=0):
-        return tr("Precision error: {name} for layers_dims = {layers_dims} holds "
-                  "the right numbers to about 7 digits only, as float32 arithmetic "
-                  "gives; compute in float64, numpy's default: leave out "
-                  "astype(np.float32) and dtype=np.float32").format(**where)
+        return tr(
+            "Precision error: {name} for layers_dims = {layers_dims} holds "
+            "the right numbers to about 7 digits only, as float32 arithmetic "
+            "gives; compute in float64, numpy's default: leave out "
+            "astype(np.float32) and dtype=np.float32"
+        ).format(**where)
     # Numpy's newer Generator API: other numbers from the same seed.
     if any(_close(W, draws_l * scale) for draws_l in _generator_draws(l, layers_dims)):
-        return tr("Generator error: {name} for layers_dims = {layers_dims} holds "
-                  "draws of np.random.default_rng({seed}), numpy's newer generator, "
-                  "which gives other numbers for the same seed. This exercise uses "
-                  "np.random.seed({seed}) (already at the top of the function) with "
-                  "np.random.randn, so that everyone's numbers match").format(**where)
+        return tr(
+            "Generator error: {name} for layers_dims = {layers_dims} holds "
+            "draws of np.random.default_rng({seed}), numpy's newer generator, "
+            "which gives other numbers for the same seed. This exercise uses "
+            "np.random.seed({seed}) (already at the top of the function) with "
+            "np.random.randn, so that everyone's numbers match"
+        ).format(**where)
     # Uniform draws moved or stretched (np.random.rand() - 0.5, 2 * rand() - 1).
     uniform = _uniform_draws(l, layers_dims)
     shift_and_stretch = np.polyfit(uniform.ravel(), W.ravel(), 1) if W.size > 2 else None
     if shift_and_stretch is not None and _close(W, np.polyval(shift_and_stretch, uniform)):
-        return tr("Distribution error: {name} for layers_dims = {layers_dims} is "
-                  "made of uniform draws from np.random.rand, moved and stretched; "
-                  "centring them on 0 does not make them normal. Use "
-                  "np.random.randn, whose draws follow the standard normal "
-                  "distribution").format(**where)
+        return tr(
+            "Distribution error: {name} for layers_dims = {layers_dims} is "
+            "made of uniform draws from np.random.rand, moved and stretched; "
+            "centring them on 0 does not make them normal. Use "
+            "np.random.randn, whose draws follow the standard normal "
+            "distribution"
+        ).format(**where)
 
     # Right draws, wrong scale: in every layer W / z is one constant. Several
     # rules can agree on one layer (sqrt(2/4) == sqrt(1/2)), so a rule must
@@ -385,41 +447,55 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
     ratios = [_constant_ratio(W_k, z_k) for W_k, z_k in zip(weights, draws)]
     if all(ratio is not None for ratio in ratios):
         for rule in wrong_scales:
-            if all(_same(ratio, rule_scale) for ratio, rule_scale
-                   in zip(ratios, _layer_scales(rule, layers_dims))):
-                return tr("{diagnosis} ({name} for layers_dims = {layers_dims}: "
-                          "scale {scale:.6g}, expected {expected})").format(
-                    diagnosis=rule.explain(), scale=ratios[l - 1],
-                    expected=_describe(scale, scale_rule), **where)
-        return tr("Scale error: {name} for layers_dims = {layers_dims} is the right "
-                  "draws times {scale:.6g}; expected times {expected}").format(
-            scale=ratios[l - 1], expected=_describe(scale, scale_rule), **where)
+            if all(
+                _same(ratio, rule_scale)
+                for ratio, rule_scale in zip(ratios, _layer_scales(rule, layers_dims))
+            ):
+                return tr(
+                    "{diagnosis} ({name} for layers_dims = {layers_dims}: "
+                    "scale {scale:.6g}, expected {expected})"
+                ).format(
+                    diagnosis=rule.explain(),
+                    scale=ratios[l - 1],
+                    expected=_describe(scale, scale_rule),
+                    **where,
+                )
+        return tr(
+            "Scale error: {name} for layers_dims = {layers_dims} is the right "
+            "draws times {scale:.6g}; expected times {expected}"
+        ).format(scale=ratios[l - 1], expected=_describe(scale, scale_rule), **where)
 
     # Right scale, wrong draws.
     restarted = np.random.RandomState(SEED).standard_normal(W.shape)
     if l > 1 and _close(W, restarted * scale):
-        return tr("Seed error: {name} for layers_dims = {layers_dims} repeats the "
-                  "first numbers of the random stream: np.random.seed({seed}) is "
-                  "being called again for every layer. Call it once, before the "
-                  "loop").format(**where)
+        return tr(
+            "Seed error: {name} for layers_dims = {layers_dims} repeats the "
+            "first numbers of the random stream: np.random.seed({seed}) is "
+            "being called again for every layer. Call it once, before the "
+            "loop"
+        ).format(**where)
     if _close(W, _drawn_transposed(l, layers_dims) * scale):
-        return tr("Shape error: {name} for layers_dims = {layers_dims} holds the "
-                  "right numbers in the wrong places: it was drawn with shape "
-                  "({n_in}, {n_out}) and then transposed. Draw it directly as "
-                  "np.random.randn(layers_dims[l], layers_dims[l-1])").format(
-            n_in=n_in, n_out=n_out, **where)
+        return tr(
+            "Shape error: {name} for layers_dims = {layers_dims} holds the "
+            "right numbers in the wrong places: it was drawn with shape "
+            "({n_in}, {n_out}) and then transposed. Draw it directly as "
+            "np.random.randn(layers_dims[l], layers_dims[l-1])"
+        ).format(n_in=n_in, n_out=n_out, **where)
     if np.all(W >= 0):
-        return tr("Distribution error: every entry of {name} for layers_dims = "
-                  "{layers_dims} is >= 0, as uniform draws in [0, 1) from "
-                  "np.random.rand give. Use np.random.randn, the standard normal "
-                  "distribution, whose draws are centred on 0").format(**where)
-    return tr("Value error: {name} for layers_dims = {layers_dims} does not match "
-              "np.random.randn draws after np.random.seed({seed}) times {formula}. "
-              "Check that the seed is set once at the top, that nothing else "
-              "draws random numbers (the biases are zeros), and that each "
-              "layer draws one matrix in order l = 1, 2, ...; "
-              "expected {name}[0, 0] = {expected:.8f}, got {got:.8f}").format(
-        formula=scale_rule.formula, expected=z[0, 0] * scale, got=W.flat[0], **where)
+        return tr(
+            "Distribution error: every entry of {name} for layers_dims = "
+            "{layers_dims} is >= 0, as uniform draws in [0, 1) from "
+            "np.random.rand give. Use np.random.randn, the standard normal "
+            "distribution, whose draws are centred on 0"
+        ).format(**where)
+    return tr(
+        "Value error: {name} for layers_dims = {layers_dims} does not match "
+        "np.random.randn draws after np.random.seed({seed}) times {formula}. "
+        "Check that the seed is set once at the top, that nothing else "
+        "draws random numbers (the biases are zeros), and that each "
+        "layer draws one matrix in order l = 1, 2, ...; "
+        "expected {name}[0, 0] = {expected:.8f}, got {got:.8f}"
+    ).format(formula=scale_rule.formula, expected=z[0, 0] * scale, got=W.flat[0], **where)
 
 
 def _describe(scale, rule):

@@ -37,14 +37,23 @@ LANGUAGES = (ENGLISH, "zh_CN")
 # fonts-wqy-microhei, fonts-noto-cjk), Windows, macOS, and the Adobe/Google
 # family that many people install by hand.
 CJK_FONT_FAMILIES = (
-    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC",
-    "Noto Sans SC", "Microsoft YaHei", "SimHei", "DengXian", "PingFang SC",
-    "Hiragino Sans GB", "Heiti SC", "STHeiti", "Source Han Sans SC",
-    "Noto Sans CJK JP", "Arial Unicode MS",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Microsoft YaHei",
+    "SimHei",
+    "DengXian",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "STHeiti",
+    "Source Han Sans SC",
+    "Noto Sans CJK JP",
+    "Arial Unicode MS",
 )
 
-_state = {"language": ENGLISH, "catalog": gettext.NullTranslations(),
-          "figures_translated": False}
+_state = {"language": ENGLISH, "catalog": gettext.NullTranslations(), "figures_translated": False}
 
 
 def set_language(language):
@@ -54,8 +63,7 @@ def set_language(language):
     machine has none, figures stay in English and a one-line notice says so.
     """
     if language not in LANGUAGES:
-        raise ValueError(f"language should be one of {', '.join(LANGUAGES)}, "
-                         f"got {language!r}")
+        raise ValueError(f"language should be one of {', '.join(LANGUAGES)}, got {language!r}")
     _state["language"] = language
     if language == ENGLISH:
         _state["catalog"] = gettext.NullTranslations()
@@ -65,9 +73,13 @@ def set_language(language):
     font = find_cjk_font(CJK_FONT_FAMILIES)
     _state["figures_translated"] = font is not None
     if font is None:
-        print(tr("Notice: no font with Chinese characters was found, so the "
-                 "figures keep their English labels (install one, for example "
-                 "Noto Sans CJK SC or WenQuanYi Micro Hei, and restart the kernel)."))
+        print(
+            tr(
+                "Notice: no font with Chinese characters was found, so the "
+                "figures keep their English labels (install one, for example "
+                "Noto Sans CJK SC or WenQuanYi Micro Hei, and restart the kernel)."
+            )
+        )
     else:
         # matplotlib draws each character with the first font of the family
         # list that has it: Latin letters and digits keep their usual look
@@ -98,7 +110,7 @@ def find_cjk_font(families):
                 try:
                     font_manager.fontManager.addfont(path)
                 except (OSError, RuntimeError, ValueError):
-                    pass   # a file matplotlib cannot read is no candidate
+                    pass  # a file matplotlib cannot read is no candidate
         found = _first_installed(families)
     return found
 

@@ -6,6 +6,8 @@ plugin configured as `AssignLatePenalties.plugin_class` for a penalty in
 points. nbgrader_config.py sets the numbers.
 """
 
+from __future__ import annotations
+
 import math
 
 from nbgrader.plugins import LateSubmissionPlugin
@@ -24,7 +26,7 @@ class PenaltyPerDayLate(LateSubmissionPlugin):
         return penalty_for(score, total_seconds_late, self.grace_minutes, self.percent_per_day)
 
 
-def penalty_for(score, seconds_late, grace_minutes, percent_per_day):
+def penalty_for(score: float, seconds_late: float, grace_minutes: float, percent_per_day: float) -> float:
     """Points lost: percent_per_day of score per started day, at most the score."""
     if seconds_late <= grace_minutes * 60:
         return 0.0

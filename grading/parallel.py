@@ -18,7 +18,10 @@ reported as not graded. Nothing else is retried: a student's own crash is a
 result, not a failure.
 """
 
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable
 
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
@@ -32,12 +35,12 @@ ALLOWED_FAILURES = 1
 
 
 @functools.lru_cache(maxsize=None)
-def worker_course(root):
+def worker_course(root: str) -> Course:
     """The course as a worker process sees it, loaded once per process."""
     return Course(root)
 
 
-def grade_on_worker(root, assignment, student):
+def grade_on_worker(root: str, assignment: str, student: str) -> StudentResult:
     """The Dask task: grade one submission in this worker process."""
     course = worker_course(root)
     releases = course.release_notebooks(assignment)
@@ -48,7 +51,14 @@ def grade_on_worker(root, assignment, student):
     return result
 
 
-def grade_on_cluster(course, assignment, students, workers, scheduler, report):
+def grade_on_cluster(
+    course: Course,
+    assignment: str,
+    students: list[str],
+    workers: int,
+    scheduler: str | None,
+    report: Callable[[StudentResult], None],
+) -> list[StudentResult]:
     """Grade students on Dask; call report(result) as each one finishes.
 
     Returns the StudentResults in the order of `students`.

@@ -6,11 +6,13 @@ the instructor's summary: a timeout, a crash, a sandbox limit, an
 unanswered exercise.
 """
 
+from __future__ import annotations
+
 # Errors that mean "the answer is wrong", as opposed to "the code broke".
 WRONG_ANSWER = {"AssertionError"}
 
 
-def describe_error(ename, evalue, timeout):
+def describe_error(ename: str, evalue: str, timeout: float) -> str | None:
     """A short reason for an error output, or None for a wrong answer."""
     if ename in WRONG_ANSWER:
         return None
@@ -43,14 +45,14 @@ def describe_error(ename, evalue, timeout):
     return f"{ename}: {evalue[:80]}"
 
 
-def first_error(cell):
+def first_error(cell) -> tuple[str, str] | None:
     for output in cell.get("outputs", []):
         if output.output_type == "error":
             return output.ename, output.get("evalue", "")
     return None
 
 
-def lost_point_reasons(notebook, lost_cells, timeout):
+def lost_point_reasons(notebook, lost_cells: list[str], timeout: float) -> list:
     """[(test cell, reason), ...] for the test cells in lost_cells that errored.
 
     A test cell's own error is the reason, except a NameError: then the

@@ -31,12 +31,15 @@ nbgrader uses this through `SandboxedExecute`, configured in
 nbgrader_config.py; the limits are traits of `SandboxKernelManager`.
 """
 
+from __future__ import annotations
+
 import os
 import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -50,7 +53,7 @@ class SandboxError(RuntimeError):
     """The sandbox cannot be set up on this machine."""
 
 
-def user_task_count(uid):
+def user_task_count(uid: int) -> int:
     """Number of processes and threads that belong to uid (RLIMIT_NPROC counts both)."""
     count = 0
     for entry in os.listdir("/proc"):
@@ -91,12 +94,12 @@ SYSTEM_PATHS = [
 GRADER_CONFIG_FILES = ["nbgrader_config.py", "nbgrader_config.json"]
 
 
-def is_within(path, folder):
+def is_within(path: str, folder: str) -> bool:
     """True when path is folder or lies below it (both absolute, normalized)."""
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def python_folders(kernel_cmd=()):
+def python_folders(kernel_cmd: Sequence[str] = ()) -> list[str]:
     """The folders of the Python that runs the kernel (a venv and its base).
 
     The grading process's own installation, and the one of the kernel's
@@ -109,7 +112,7 @@ def python_folders(kernel_cmd=()):
     return sorted(folders)
 
 
-def parent_folders(path, made):
+def parent_folders(path: str, made: set) -> list[str]:
     """bubblewrap arguments that make the folders above path, open to all.
 
     The sandbox's root is an empty file system: each folder on the way to a
@@ -129,7 +132,9 @@ def parent_folders(path, made):
     return arguments
 
 
-def allow_list_mounts(read_only, read_write, replaced=None):
+def allow_list_mounts(
+    read_only: Sequence[str], read_write: Sequence[str], replaced: dict | None = None
+) -> list[str]:
     """bubblewrap arguments for a file system that shows only what is listed.
 
     read_only: paths shown read-only (a missing one is left out; a link,
@@ -180,7 +185,7 @@ def allow_list_mounts(read_only, read_write, replaced=None):
     return arguments + ["--remount-ro", "/"]
 
 
-def grader_config_files(folders):
+def grader_config_files(folders: Sequence[str]) -> list[str]:
     """nbgrader configuration files in Jupyter's configuration folders below folders."""
     from jupyter_core.paths import jupyter_config_path
 
@@ -196,7 +201,7 @@ def grader_config_files(folders):
     return found
 
 
-def account_files(folder, uid, gid):
+def account_files(folder: str, uid: int, gid: int) -> dict:
     """{/etc/passwd: ..., /etc/group: ...}: files in folder naming only root and uid.
 
     The machine's own would list every account of a shared server (students'
@@ -222,12 +227,12 @@ def account_files(folder, uid, gid):
     return written
 
 
-def notebooks_in(folder):
+def notebooks_in(folder: str) -> list[str]:
     """Every notebook below folder (the one being graded holds the hidden tests)."""
     return sorted(str(path) for path in Path(folder).rglob("*.ipynb") if path.is_file())
 
 
-def bubblewrap_command(command, mounts, workdir, as_root):
+def bubblewrap_command(command: list[str], mounts: list[str], workdir: str, as_root: bool) -> list[str]:
     """command wrapped in bubblewrap: its own namespaces, the file system of mounts.
 
     Run by root, bubblewrap needs no user namespace (the command drops to a
@@ -265,7 +270,7 @@ def bubblewrap_command(command, mounts, workdir, as_root):
     ]
 
 
-def kernel_environment(socket_dir, path_folders, passed_names):
+def kernel_environment(socket_dir: str, path_folders: Iterable[str], passed_names: Iterable[str]) -> dict:
     """The kernel's whole environment: what Python, IPython and matplotlib need.
 
     Nothing else of the grader's environment (database passwords, tokens,
@@ -288,14 +293,14 @@ def kernel_environment(socket_dir, path_folders, passed_names):
 STARTUP_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_startup.py")
 
 
-def prepare_ipython_dir(destination):
+def prepare_ipython_dir(destination: str) -> None:
     """An IPython folder whose startup file hardens the kernel (kernel_startup.py)."""
     startup = os.path.join(destination, "profile_default", "startup")
     os.makedirs(startup, exist_ok=True)
     shutil.copy(STARTUP_FILE, os.path.join(startup, "00-grading-sandbox.py"))
 
 
-def copy_font_cache(destination):
+def copy_font_cache(destination: str) -> None:
     """Give a kernel matplotlib's font list, which takes it a second to rebuild."""
     import matplotlib  # here: only the grading process needs it, once
 
@@ -305,7 +310,7 @@ def copy_font_cache(destination):
             shutil.copy(os.path.join(matplotlib.get_cachedir(), name), destination)
 
 
-def limits_command(command, memory_mb, cpu_seconds, processes):
+def limits_command(command: list[str], memory_mb: int, cpu_seconds: int, processes: int) -> list[str]:
     """command run under rlimits (prlimit from util-linux)."""
     prlimit = shutil.which("prlimit")
     if prlimit is None:
@@ -468,5 +473,5 @@ class SandboxedExecute(Execute):
         return cell, resources
 
 
-def error_output(name, message):
+def error_output(name: str, message: str):
     return new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])

@@ -1,9 +1,11 @@
 """Checking a submitted notebook against its release before grading."""
 
+from pathlib import Path
+
 import nbformat
 
 
-def inspect_submission(path, release):
+def inspect_submission(path: Path, release) -> tuple[list[str], bool]:
     """(notes, readable) for one submitted notebook, compared with its release.
 
     readable is False when the file is missing or is not a valid notebook;

@@ -5,6 +5,8 @@ benchmarks need nothing of the test suite."""
 import ast
 
 from conftest import REPO
+from examples import example_class, example_class_deep
+from examples.shape import shape_problems
 
 TEST_ONLY = ("conftest", "tests", "pytest", "examples")
 
@@ -56,3 +58,8 @@ def test_production_code_and_benchmarks_import_no_test_code():
             if folder == "benchmarks":
                 forbidden -= {name for name in forbidden if name.startswith("examples")}
             assert not forbidden, f"{path.relative_to(REPO)} imports {sorted(forbidden)}"
+
+
+def test_every_example_class_has_the_documented_shape():
+    for example in (example_class, example_class_deep):
+        assert shape_problems(example) == [], example.__name__

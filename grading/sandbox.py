@@ -43,6 +43,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
@@ -364,72 +365,90 @@ class SandboxKernelManager(AsyncKernelManager):
         "(when set); the kernel sees no other.",
     ).tag(config=True)
 
-    _socket_dir = None
+    @property
+    def kernel_spec(self):
+        """The kernel's spec, naming the sandbox's provisioner (which reads the
+        limits above from this manager) when the sandbox is on."""
+        spec = super().kernel_spec
+        if spec is not None and self.enabled:
+            spec.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
+        return spec
 
-    async def _async_pre_start_kernel(self, **kwargs):
-        if self.enabled:
-            # The kernel has no network, so it listens on Unix sockets in a folder
-            # of its own, next to its connection file.
-            self._socket_dir = tempfile.mkdtemp(prefix="grading-kernel-")
-            self.transport = "ipc"
-            self.ip = os.path.join(self._socket_dir, "kernel")
-            self.connection_file = os.path.join(self._socket_dir, "connection.json")
-        return await super()._async_pre_start_kernel(**kwargs)
 
-    async def _async_launch_kernel(self, kernel_cmd, **kwargs):
-        if self.enabled:
-            # Ask the kernel to interrupt itself: a signal sent from here would
-            # reach bubblewrap, not the kernel inside it.
-            self.kernel_spec.interrupt_mode = "message"
-            workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
-            pythons = python_folders(kernel_cmd)
-            programs = [os.path.dirname(kernel_cmd[0])] if os.path.isabs(kernel_cmd[0]) else []
-            programs += [os.path.join(sys.prefix, "bin")]
-            # bubblewrap itself starts from the clean environment too: in a user
-            # namespace the kernel could read its parent's /proc/1/environ.
-            kwargs["env"] = kernel_environment(
-                self._socket_dir, dict.fromkeys(programs), self.passed_environment
-            )
-            kernel_cmd = self._sandboxed(kernel_cmd, workdir, pythons)
-            # The kernel's own console (its banner, messages of forked copies)
-            # is noise in a grading run; students' output travels over ZeroMQ.
-            kwargs["stdout"] = kwargs["stderr"] = subprocess.DEVNULL
-        return await super()._async_launch_kernel(kernel_cmd, **kwargs)
+# The name under which pyproject.toml registers SandboxProvisioner with
+# jupyter_client (entry point group jupyter_client.kernel_provisioners).
+PROVISIONER_NAME = "grading-sandbox"
+
+
+class SandboxProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, launching the kernel in bubblewrap
+    under prlimit. Its parent is a SandboxKernelManager, whose traits hold the
+    limits (c.SandboxKernelManager.* in nbgrader_config.py)."""
+
+    socket_dir = None
+
+    async def pre_launch(self, **kwargs):
+        manager = self.parent
+        # The kernel has no network, so it listens on Unix sockets in a folder
+        # of its own, next to its connection file.
+        self.socket_dir = tempfile.mkdtemp(prefix="grading-kernel-")
+        manager.transport = "ipc"
+        manager.ip = os.path.join(self.socket_dir, "kernel")
+        manager.connection_file = os.path.join(self.socket_dir, "connection.json")
+        kwargs = await super().pre_launch(**kwargs)
+        # Ask the kernel to interrupt itself: a signal sent from here would
+        # reach bubblewrap, not the kernel inside it.
+        self.kernel_spec.interrupt_mode = "message"
+        kernel_cmd = kwargs["cmd"]
+        workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
+        programs = [os.path.dirname(kernel_cmd[0])] if os.path.isabs(kernel_cmd[0]) else []
+        programs += [os.path.join(sys.prefix, "bin")]
+        # bubblewrap itself starts from the clean environment too: in a user
+        # namespace the kernel could read its parent's /proc/1/environ.
+        kwargs["env"] = kernel_environment(
+            self.socket_dir, dict.fromkeys(programs), manager.passed_environment
+        )
+        kwargs["cmd"] = self._sandboxed(kernel_cmd, workdir, python_folders(kernel_cmd))
+        # The kernel's own console (its banner, messages of forked copies)
+        # is noise in a grading run; students' output travels over ZeroMQ.
+        kwargs["stdout"] = kwargs["stderr"] = subprocess.DEVNULL
+        return kwargs
 
     def _sandboxed(self, kernel_cmd, workdir, pythons):
+        manager = self.parent
         as_root = os.getuid() == 0
         if as_root:
             # RLIMIT_NPROC does not apply to root: the kernel runs as a plain user
             # who may add files to the submission's folder (not change its files).
-            account = pwd.getpwnam(self.user)
+            account = pwd.getpwnam(manager.user)
             uid, gid = account.pw_uid, account.pw_gid
             kernel_cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *kernel_cmd]
         else:
             uid, gid = os.getuid(), os.getgid()
-        copy_font_cache(os.path.join(self._socket_dir, "matplotlib"))
-        prepare_ipython_dir(os.path.join(self._socket_dir, "ipython"))
-        replaced = account_files(self._socket_dir, uid, gid)
+        copy_font_cache(os.path.join(self.socket_dir, "matplotlib"))
+        prepare_ipython_dir(os.path.join(self.socket_dir, "ipython"))
+        replaced = account_files(self.socket_dir, uid, gid)
         # The notebook being graded lies in workdir with its hidden tests put back.
-        empty = os.path.join(self._socket_dir, "hidden-while-grading")
+        empty = os.path.join(self.socket_dir, "hidden-while-grading")
         open(empty, "w").close()
-        shown = [*self.system_paths, *pythons]
+        shown = [*manager.system_paths, *pythons]
         for path in notebooks_in(workdir) + grader_config_files(shown):
             replaced[path] = empty
         if as_root:
-            for folder, _, files in os.walk(self._socket_dir):
+            for folder, _, files in os.walk(self.socket_dir):
                 for path in [folder] + [os.path.join(folder, name) for name in files]:
                     os.chown(path, uid, gid)
             os.chown(workdir, uid, gid)
-        mounts = allow_list_mounts(shown, [workdir, self._socket_dir], replaced)
+        mounts = allow_list_mounts(shown, [workdir, self.socket_dir], replaced)
         command = bubblewrap_command(kernel_cmd, mounts, workdir, as_root)
-        processes = user_task_count(uid) + self.max_processes
-        return limits_command(command, self.memory_mb, self.cpu_seconds, processes)
+        processes = user_task_count(uid) + manager.max_processes
+        return limits_command(command, manager.memory_mb, manager.cpu_seconds, processes)
 
-    async def _async_cleanup_resources(self, restart=False):
-        await super()._async_cleanup_resources(restart=restart)
-        if self._socket_dir:
-            shutil.rmtree(self._socket_dir, ignore_errors=True)
-            self._socket_dir = None
+    async def cleanup(self, restart=False):
+        await super().cleanup(restart=restart)
+        if self.socket_dir:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+            self.socket_dir = None
 
 
 class SandboxedExecute(Execute):

@@ -41,10 +41,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.installed-requirements
-wanted=$(cat requirements.txt requirements/*.txt constraints.txt | sha256sum)
+wanted=$(cat requirements.txt requirements/*.txt constraints.txt pyproject.toml | sha256sum)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -r requirements.txt -c constraints.txt
+    # The grading sandbox's kernel provisioner, registered with jupyter_client
+    # through the entry point in pyproject.toml (the code stays in grading/).
+    .venv/bin/python -m pip install --quiet --no-deps -e .
     echo "$wanted" > "$stamp"
 fi
 .venv/bin/python -c "import sys; print('Course environment ready:', sys.prefix)"

@@ -306,3 +306,17 @@ def test_inspect_submission_names_what_was_changed(tmp_path):
     edited.cells[1].source = "pass"
     nbformat.write(edited, path)
     assert inspect_submission(path, release) == (["edited locked cell test_answer (restored)"], True)
+
+
+def test_the_sandbox_is_a_registered_kernel_provisioner():
+    """jupyter_client finds the provisioner by its entry point, and the
+    sandbox's kernel manager asks for it unless the sandbox is turned off."""
+    from importlib.metadata import entry_points
+
+    from grading.sandbox import PROVISIONER_NAME, SandboxProvisioner
+
+    found = {ep.name: ep for ep in entry_points(group="jupyter_client.kernel_provisioners")}
+    assert found[PROVISIONER_NAME].load() is SandboxProvisioner
+    on, off = SandboxKernelManager(), SandboxKernelManager(enabled=False)
+    assert on.kernel_spec.metadata["kernel_provisioner"] == {"provisioner_name": PROVISIONER_NAME}
+    assert "kernel_provisioner" not in off.kernel_spec.metadata

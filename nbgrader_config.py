@@ -11,9 +11,9 @@ from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 # Make the course's own grading package importable from the course root.
 sys.path.insert(0, COURSE_ROOT)
+from grading.execute import SandboxedExecute  # noqa: E402
 from grading.feedback import HideHiddenTests  # noqa: E402
 from grading.late import PenaltyPerDayLate  # noqa: E402
-from grading.sandbox import SandboxedExecute  # noqa: E402
 from grading.sanitize import DropDuplicateGradeIds  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
@@ -40,14 +40,14 @@ c.ClearSolutions.code_stub = {
 c.ClearHiddenTests.begin_test_delimeter = "### BEGIN HIDDEN TESTS"
 c.ClearHiddenTests.end_test_delimeter = "### END HIDDEN TESTS"
 
-# Seconds one cell may run when validating or autograding. The slowest cell,
-# a 15,000-iteration training, takes 1-3 s; a stuck cell is stopped after this.
-c.Execute.timeout = 60
+# Seconds one cell may run when validating (the slowest cell, a training,
+# takes 1-6 s), and when autograding a cell the reference solution did not time.
+c.Execute.timeout = 30
 
 # Autograding runs student code in a sandboxed kernel (grading/sandbox.py): it
 # sees only the system, the Python installation and its own folder (not the
 # rest of the course, the gradebook or this file), a clean environment, no
-# network, and limits.
+# network, and limits (grading/execute.py).
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute if step is Execute else step
     for step in Autograde.class_traits()["autograde_preprocessors"].default()
@@ -55,6 +55,14 @@ c.Autograde.autograde_preprocessors = [
 c.SandboxKernelManager.memory_mb = 2048
 c.SandboxKernelManager.cpu_seconds = 600
 c.SandboxKernelManager.max_processes = 64
+# Ungraded experiments, the cells that source/ tags "skip-when-grading", are
+# not re-run (the grading command's --full runs them). Each cell may take 10
+# times what the reference solution's took, and at least 5 s; a notebook that
+# has spent 20 s in cells over their budget stops there.
+c.SandboxedExecute.skip_experiments = True
+c.SandboxedExecute.budget_factor = 10
+c.SandboxedExecute.budget_floor = 5
+c.SandboxedExecute.stuck_allowance = 20
 
 # Before grading, nbgrader restores test and locked cells the student edited
 # or retyped; these settings also put back deleted grade cells and ignore

@@ -48,9 +48,10 @@ class Course:
 
     Folder names come from nbgrader's CourseDirectory and ZipCollectApp, so a
     course that renames them in nbgrader_config.py is graded where they are.
+    full=True grades every cell, the ungraded experiments too.
     """
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, full: bool = False):
         self.root = Path(root).resolve()
         if not (self.root / "nbgrader_config.py").exists():
             raise GradingError(
@@ -62,8 +63,11 @@ class Course:
             os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
         sys.path.insert(0, str(self.root))
         self.config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        # In the configuration, so nbgrader's plugins find the course wherever this runs.
+        self.config.CourseDirectory.root = str(self.root)
         self.coursedir = CourseDirectory(config=self.config)
-        self.coursedir.root = str(self.root)
+        if full:  # run every cell, the experiments too (grading/execute.py)
+            self.config.SandboxedExecute.skip_experiments = False
         self.log = quiet_logger()
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config, log=self.log)
         self.settings = Grading(config=self.config)

@@ -51,15 +51,17 @@ def grade_class(
     csv_name: str = "grades.csv",
     workers: int = 1,
     scheduler: str | None = None,
+    full: bool = False,
 ) -> list[StudentResult]:
     """Collect, autograde, write feedback, export; return the StudentResults.
 
     workers > 1 grades that many submissions at once on an embedded Dask
     cluster; scheduler (an address such as tcp://10.0.0.5:8786) uses a running
-    Dask cluster instead. The results are the same either way. Raises
+    Dask cluster instead. The results are the same either way. full=True
+    also re-runs the ungraded experiments, which changes no score. Raises
     GradingError when the class cannot be graded at all.
     """
-    course = Course(root)
+    course = Course(root, full=full)
     if submissions is not None:
         collect(course, assignment, submissions)
     ensure_assignment_in_gradebook(course, assignment)
@@ -78,7 +80,7 @@ def grade_class(
     else:
         from grading.parallel import grade_on_cluster  # Dask only when asked for
 
-        results = grade_on_cluster(course, assignment, students, workers, scheduler, progress.report)
+        results = grade_on_cluster(course, assignment, students, workers, scheduler, progress.report, full)
     course.drop_empty_default_course()
     course.export_grades(csv_name)
     print()
@@ -113,11 +115,19 @@ def main(argv=None):
         metavar="ADDRESS",
         help="grade on a running Dask cluster, such as tcp://10.0.0.5:8786, instead of this machine",
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="also re-run the ungraded experiments (cells tagged skip-when-grading in source/); "
+        "slower, and the scores are the same",
+    )
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     try:
-        grade_class(args.root, args.assignment, args.submissions, args.csv, args.workers, args.scheduler)
+        grade_class(
+            args.root, args.assignment, args.submissions, args.csv, args.workers, args.scheduler, args.full
+        )
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -35,14 +35,14 @@ ALLOWED_FAILURES = 1
 
 
 @functools.lru_cache(maxsize=None)
-def worker_course(root: str) -> Course:
+def worker_course(root: str, full: bool) -> Course:
     """The course as a worker process sees it, loaded once per process."""
-    return Course(root)
+    return Course(root, full=full)
 
 
-def grade_on_worker(root: str, assignment: str, student: str) -> StudentResult:
+def grade_on_worker(root: str, assignment: str, student: str, full: bool = False) -> StudentResult:
     """The Dask task: grade one submission in this worker process."""
-    course = worker_course(root)
+    course = worker_course(root, full)
     releases = course.release_notebooks(assignment)
     result = grade_and_give_feedback(course, assignment, student, releases)
     if any("database is locked" in reason for reason in result.reasons):
@@ -58,6 +58,7 @@ def grade_on_cluster(
     workers: int,
     scheduler: str | None,
     report: Callable[[StudentResult], None],
+    full: bool = False,
 ) -> list[StudentResult]:
     """Grade students on Dask; call report(result) as each one finishes.
 
@@ -74,7 +75,7 @@ def grade_on_cluster(
         # A scheduler started elsewhere has its own setting (Dask's default
         # is 3 reruns), so set the policy on the scheduler itself.
         client.run_on_scheduler(_set_allowed_failures, ALLOWED_FAILURES)
-        return _run(client, course, assignment, students, report)
+        return _run(client, course, assignment, students, report, full)
     finally:
         client.close()
         if cluster is not None:
@@ -86,13 +87,14 @@ def _set_allowed_failures(count, dask_scheduler=None):
     dask_scheduler.allowed_failures = count
 
 
-def _run(client, course, assignment, students, report):
+def _run(client, course, assignment, students, report, full):
     futures = {
         client.submit(
             grade_on_worker,
             str(course.root),
             assignment,
             student,
+            full,
             key=f"grade-{assignment}-{student}",
             pure=False,
         ): student

@@ -17,7 +17,11 @@ def describe_error(ename: str, evalue: str, timeout: float) -> str | None:
     if ename in WRONG_ANSWER:
         return None
     if ename in ("CellTimeoutError", "KeyboardInterrupt"):
+        if evalue.startswith("the cell ran over"):  # its budget (grading/execute.py)
+            return f"timed out ({evalue})"
         return f"timed out (a cell ran over {timeout:g} s)"
+    if ename == "NotRun":  # after too long in stuck cells (grading/execute.py)
+        return "not run: earlier cells ran out of time"
     if ename == "KernelDied":
         return (
             "kernel stopped (os._exit, a crash or a sandbox limit)"

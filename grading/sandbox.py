@@ -27,8 +27,9 @@ student's code can see inside its own kernel, where the hidden tests run
 after it (code that prints the cells run after it shows them in its own
 outputs).
 
-nbgrader uses this through `SandboxedExecute`, configured in
-nbgrader_config.py; the limits are traits of `SandboxKernelManager`.
+nbgrader uses this through `SandboxedExecute` (grading/execute.py),
+configured in nbgrader_config.py; the limits are traits of
+`SandboxKernelManager`.
 """
 
 from __future__ import annotations
@@ -44,9 +45,6 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat.v4 import new_output
-from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
 
@@ -449,48 +447,3 @@ class SandboxProvisioner(LocalProvisioner):
         if self.socket_dir:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
             self.socket_dir = None
-
-
-class SandboxedExecute(Execute):
-    """nbgrader's Execute preprocessor, with kernels started in the sandbox.
-
-    A kernel that dies (sys.exit is caught by IPython, but os._exit or a crash
-    is not) or a cell that stops answering costs the cells it affects, not
-    the whole notebook: the cell gets an error output, so it scores 0, and
-    once the kernel is gone the remaining cells are marked as not run.
-    """
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
-        super().__init__(*args, **kwargs)
-
-    def preprocess(self, nb, resources=None, km=None):
-        self._kernel_lost_at = None
-        return super().preprocess(nb, resources, km)
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            return cell, resources
-        if self._kernel_lost_at is not None:
-            cell.outputs = [
-                error_output("KernelDied", f"not run: the kernel stopped in cell {self._kernel_lost_at}")
-            ]
-            return cell, resources
-        try:
-            return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._kernel_lost_at = index
-            cell.outputs.append(
-                error_output(
-                    "KernelDied",
-                    "the kernel stopped while running this cell "
-                    "(os._exit, a crash, or a limit of the sandbox)",
-                )
-            )
-        except CellTimeoutError as timeout:
-            cell.outputs.append(error_output("CellTimeoutError", str(timeout).splitlines()[0]))
-        return cell, resources
-
-
-def error_output(name: str, message: str):
-    return new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])

@@ -12,11 +12,11 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config.loader import PyFileConfigLoader
 
 from conftest import REPO
+from grading.execute import SandboxedExecute
 from grading.late import penalty_for
 from grading.pipeline import exercise_names
 from grading.reasons import describe_error, lost_point_reasons
 from grading.sandbox import (
-    SandboxedExecute,
     SandboxError,
     SandboxKernelManager,
     allow_list_mounts,
@@ -222,6 +222,16 @@ def test_nbgrader_uses_the_sandbox_when_autograding():
         ("AssertionError", "Fan-in error: ...", None),
         ("CellTimeoutError", "", "timed out (a cell ran over 60 s)"),
         ("KeyboardInterrupt", "", "timed out (a cell ran over 60 s)"),
+        (
+            "CellTimeoutError",
+            "the cell ran over its budget of 5 s",
+            "timed out (the cell ran over its budget of 5 s)",
+        ),
+        (
+            "NotRun",
+            "not run: cells up to cell 9 ran out of time for 21 s in all",
+            "not run: earlier cells ran out of time",
+        ),
         ("MemoryError", "", "ran out of memory (sandbox limit)"),
         ("SystemExit", "0", "called sys.exit()"),
         ("NotImplementedError", "", "not answered"),

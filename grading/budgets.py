@@ -1,0 +1,30 @@
+"""How long each cell of a submission may run: its budget.
+
+A cell may take `factor` times what the same cell of the instructor's source
+took (the reference, measured on the same machine in the same sandbox when
+grading starts), and never less than `floor` seconds, so a cell that takes
+milliseconds still has room on a busy machine. Cells the reference did not
+run (cells a student added, experiments it left out) get the `fallback`,
+the course's per-cell timeout. `scale` multiplies every budget: below 1 it
+stands for a machine that much slower than the one that measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CellBudgets:
+    """Seconds each cell may run, looked up by the cell's id."""
+
+    fallback: float  # for cells the reference has no time for
+    factor: float = 10.0
+    floor: float = 5.0
+    scale: float = 1.0
+    reference: dict[str, float] = field(default_factory=dict)  # cell id -> seconds it took
+
+    def seconds(self, cell) -> float:
+        took = self.reference.get(cell.get("id"))
+        budget = self.fallback if took is None else max(self.floor, self.factor * took)
+        return budget * self.scale

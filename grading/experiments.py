@@ -1,0 +1,90 @@
+"""Ungraded experiments, which autograding does not re-run.
+
+An instructor tags a cell of the source notebook with SKIP_TAG (in
+source/, where nbgrader keeps the version with the solutions) when it holds
+an experiment that no test reads: a training run, a plot. Autograding then
+leaves that cell out, which is where most of a notebook's time goes, and
+gives it a one-line note instead of outputs.
+
+The tags are read from the instructor's source, never from the student's
+copy, so a student can neither add nor remove one. A cell of the submission
+is left out only when it is still the instructor's cell: same cell id, same
+source, and neither a graded nor a solution cell. A student who edited the
+experiment has it run as written.
+
+What a skipped cell would have defined is missing afterwards. When the run
+shows that something needed it (a NameError that names one of its names),
+the notebook is graded again in full (grading/execute.py), so nobody gains
+or loses a point because a cell was left out.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import nbformat
+from IPython.core.inputtransformer2 import TransformerManager  # magics -> Python
+from nbformat.v4 import new_output
+from nbgrader import utils
+
+SKIP_TAG = "skip-when-grading"
+
+NOT_RERUN = "[Not re-run for grading: an ungraded experiment that no test uses.]\n"
+
+# IPython's wording of a name that was never defined.
+UNDEFINED_NAME = re.compile(r"name '(\w+)' is not defined")
+
+
+def tagged_cells(source: nbformat.NotebookNode, tag: str = SKIP_TAG) -> dict[str, str]:
+    """{cell id: source} of the source notebook's code cells that carry tag."""
+    return {
+        cell.id: cell.source
+        for cell in source.cells
+        if cell.cell_type == "code" and tag in cell.metadata.get("tags", []) and "id" in cell
+    }
+
+
+def cells_to_skip(notebook: nbformat.NotebookNode, tagged: dict[str, str]) -> set[int]:
+    """Indices of the notebook's cells that are unchanged tagged experiments."""
+    return {
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+        and tagged.get(cell.get("id")) == cell.source
+        and not (utils.is_grade(cell) or utils.is_solution(cell))
+    }
+
+
+def names_defined(sources) -> set[str]:
+    """Names that code assigns, defines or imports at its top level (and in
+    its loops and branches): what later cells could use."""
+    names = set()
+    for source in sources:
+        try:
+            tree = ast.parse(TransformerManager().transform_cell(source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def undefined_names(notebook: nbformat.NotebookNode) -> set[str]:
+    """Names that a NameError in the notebook's outputs reports as undefined."""
+    names = set()
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == "NameError":
+                names.update(UNDEFINED_NAME.findall(output.get("evalue", "")))
+    return names
+
+
+def not_rerun_note():
+    """The output a skipped cell shows in the autograded notebook and the feedback."""
+    return new_output("stream", name="stdout", text=NOT_RERUN)

@@ -50,10 +50,14 @@ def describe_error(ename: str, evalue: str, timeout: float) -> str | None:
 
 
 def first_error(cell) -> tuple[str, str] | None:
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            return output.ename, output.get("evalue", "")
-    return None
+    """The cell's first error; a timeout before the KeyboardInterrupt that stopped it."""
+    errors = [
+        (output.ename, output.get("evalue", ""))
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+    ]
+    timeouts = [error for error in errors if error[0] == "CellTimeoutError"]
+    return (timeouts or errors or [None])[0]
 
 
 def lost_point_reasons(notebook, lost_cells: list[str], timeout: float) -> list:

@@ -5,6 +5,7 @@ once, in one course; the tests read what the runs left behind."""
 import csv
 import html
 import re
+import shutil
 import subprocess
 from types import SimpleNamespace
 
@@ -17,6 +18,7 @@ from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
 from grading.course import delimiters, open_gradebook, scores
+from grading.experiments import NOT_RERUN, tagged_cells
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
@@ -208,3 +210,112 @@ def test_fill_in_refuses_an_unknown_cell(example):
     )
     with pytest.raises(KeyError, match="no_such_cell"):
         fill_in(release, {"no_such_cell": "x = 1"})
+
+
+# ------------------------------------------- left-out experiments and budgets
+
+
+def english(example):
+    return not example.ASSIGNMENT.endswith("_zh")
+
+
+def graded_again(course, destination, example, config_line=None, *options, students=None):
+    """A copy of the graded course, its config extended by config_line, the
+    class (or the named students) graded again there; returns (copy, summary)."""
+    copy = shutil.copytree(course, destination, symlinks=True)
+    if config_line:
+        with open(copy / "nbgrader_config.py", "a") as file:
+            file.write(f"\n{config_line}\n")
+    if students is not None:
+        for folder in (copy / "submitted").iterdir():
+            if folder.name not in students and (folder / example.ASSIGNMENT).is_dir():
+                shutil.rmtree(folder / example.ASSIGNMENT)
+    return copy, run_grading_command(copy, example.ASSIGNMENT, *options)
+
+
+@pytest.fixture(scope="module")
+def graded_in_full(graded_class, tmp_path_factory):
+    course, example, summary = graded_class
+    if not english(example):
+        pytest.skip("graded in full in English only")
+    copy, full_summary = graded_again(
+        course, tmp_path_factory.mktemp("full") / "course", example, None, "--full"
+    )
+    return course, copy, example, summary, full_summary
+
+
+def test_grading_in_full_gives_the_same_scores_and_reasons(graded_in_full):
+    """Leaving out the experiments changes no score and no reason: the rows
+    of the two summaries (points per exercise, penalty, total, reasons) are
+    identical, and so are the gradebooks."""
+    course, copy, example, fast, full = graded_in_full
+    for student in example.STUDENTS:
+        assert summary_row(full, student) == summary_row(fast, student)
+    assert scores(copy, example.ASSIGNMENT, example.NOTEBOOK) == scores(
+        course, example.ASSIGNMENT, example.NOTEBOOK
+    )
+
+
+def tagged_ids(example):
+    source = nbformat.read(REPO / "source" / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4)
+    return set(tagged_cells(source))
+
+
+def test_left_out_experiments_carry_a_note_and_every_graded_cell_stays(graded_class):
+    """An unchanged submission's experiments are not re-run: each shows the
+    one-line note, in the autograded notebook (which formgrader shows, every
+    graded and hand-graded cell still in it) and in the feedback."""
+    course, example, _ = graded_class
+    tagged = tagged_ids(example)
+    assert len(tagged) >= 4
+    student = "correct-variants" if "correct-variants" in example.STUDENTS else next(iter(example.STUDENTS))
+    autograded = nbformat.read(
+        course / "autograded" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4
+    )
+    noted = {
+        cell.id
+        for cell in autograded.cells
+        if [output.get("text") for output in cell.get("outputs", [])] == [NOT_RERUN]
+    }
+    assert noted == tagged
+    release = nbformat.read(
+        REPO / "release" / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4
+    )
+    graded_ids = [
+        cell.metadata["nbgrader"]["grade_id"] for cell in release.cells if "nbgrader" in cell.metadata
+    ]
+    assert [
+        cell.metadata["nbgrader"]["grade_id"] for cell in autograded.cells if "nbgrader" in cell.metadata
+    ] == graded_ids
+    assert feedback_text(course, example, student).count(NOT_RERUN.strip()) == len(tagged)
+
+
+@pytest.fixture(scope="module")
+def graded_on_a_slow_machine(graded_class, tmp_path_factory):
+    """The class's honest students graded again with every budget a quarter of
+    its size: what a machine four times slower than the reference would see."""
+    course, example, _ = graded_class
+    if not english(example):
+        pytest.skip("English only: the budgets do not depend on the language")
+    honest = {
+        student
+        for student, case in example.STUDENTS.items()
+        if not any(reason in case.get("reason", "") for reason in SANDBOX_REASONS)
+    }
+    copy, summary = graded_again(
+        course,
+        tmp_path_factory.mktemp("slow") / "course",
+        example,
+        "c.SandboxedExecute.budget_scale = 0.25",
+        students=honest,
+    )
+    return example, honest, summary
+
+
+def test_no_honest_submission_times_out_on_a_slower_machine(graded_on_a_slow_machine):
+    example, honest, summary = graded_on_a_slow_machine
+    assert "timed out" not in summary and "not run" not in summary
+    for student in honest:
+        case = example.STUDENTS[student]
+        total = sum(case["expected"].values()) - case.get("late_penalty", 0)
+        assert summary_total(summary, summary_row(summary, student)) == pytest.approx(total), student

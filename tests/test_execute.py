@@ -1,0 +1,174 @@
+"""How autograding runs a submission (grading/execute.py): the experiments it
+leaves out, the budget of each cell, and where a stuck notebook stops. The
+rules on small notebooks first, then real sandboxed kernels on a tiny
+course."""
+
+import time
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
+
+from grading.budgets import CellBudgets
+from grading.execute import SandboxedExecute
+from grading.experiments import (
+    NOT_RERUN,
+    SKIP_TAG,
+    cells_to_skip,
+    names_defined,
+    tagged_cells,
+    undefined_names,
+)
+from grading.reasons import lost_point_reasons
+
+
+def cell(source, cell_id, tags=(), nbgrader=None):
+    metadata = {"tags": list(tags)} if tags else {}
+    if nbgrader:
+        metadata["nbgrader"] = nbgrader
+    return new_code_cell(source, id=cell_id, metadata=metadata)
+
+
+SOURCE = new_notebook(
+    cells=[
+        cell("x = 1", "setup"),
+        cell("history = train()\nplot(history)", "training", [SKIP_TAG]),
+        cell("assert f(2) == 4", "test", nbgrader={"grade": True, "grade_id": "test", "points": 1}),
+    ]
+)
+
+
+# -------------------------------------------------------------------- rules
+
+
+def test_only_the_sources_tags_count():
+    assert tagged_cells(SOURCE) == {"training": "history = train()\nplot(history)"}
+    student = nbformat.from_dict(SOURCE)
+    student.cells[0].metadata["tags"] = [SKIP_TAG]  # a tag the student added: ignored
+    assert cells_to_skip(student, tagged_cells(SOURCE)) == {1}
+
+
+def test_an_experiment_the_student_changed_runs_as_written():
+    student = nbformat.from_dict(SOURCE)
+    student.cells[1].source = "history = train(steps=10)"
+    assert cells_to_skip(student, tagged_cells(SOURCE)) == set()
+
+
+def test_a_graded_cell_is_never_left_out():
+    """Not even one that took an experiment's id and source."""
+    student = nbformat.from_dict(SOURCE)
+    student.cells[2].id = "training"
+    student.cells[2].source = SOURCE.cells[1].source
+    assert cells_to_skip(student, tagged_cells(SOURCE)) == {1}
+
+
+def test_names_an_experiment_defines():
+    source = (
+        "%matplotlib inline\nimport numpy as np\nfrom os import path as p\nfor i in range(3):\n    y = i\n"
+    )
+    source += "def g():\n    local = 1\nclass C: pass\n(a, b) = 1, 2\n"
+    assert {"np", "p", "i", "y", "g", "C", "a", "b"} <= names_defined([source])
+    assert names_defined(["this is not python"]) == set()
+
+
+def test_undefined_names_come_from_name_errors():
+    notebook = new_notebook(cells=[cell("print(history)", "c")])
+    notebook.cells[0].outputs = [
+        nbformat.v4.new_output(
+            "error", ename="NameError", evalue="name 'history' is not defined", traceback=[]
+        )
+    ]
+    assert undefined_names(notebook) == {"history"}
+
+
+def test_a_cells_budget():
+    budgets = CellBudgets(fallback=30, factor=10, floor=5, reference={"fast": 0.01, "slow": 2.0})
+    assert budgets.seconds({"id": "fast"}) == 5  # the floor
+    assert budgets.seconds({"id": "slow"}) == 20  # ten times the reference
+    assert budgets.seconds({"id": "added-by-the-student"}) == 30  # no reference: the fallback
+    assert CellBudgets(fallback=30, scale=0.5, reference={"slow": 2.0}).seconds({"id": "slow"}) == 10
+
+
+# ------------------------------------------------------ real sandboxed kernels
+
+# A tiny course: its source notebook is the reference; a student's copy runs.
+COURSE_SOURCE = new_notebook(
+    cells=[
+        cell("import time\nx = 1", "setup"),
+        cell("time.sleep(2)\nhistory = [1, 2, 3]", "training", [SKIP_TAG]),
+        cell("def f(n):\n    return n * 2", "solution", nbgrader={"solution": True, "grade_id": "f"}),
+        cell("assert f(2) == 4", "test", nbgrader={"grade": True, "grade_id": "test", "points": 1}),
+    ],
+    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+)
+
+
+@pytest.fixture
+def tiny_course(tmp_path):
+    (tmp_path / "source" / "a").mkdir(parents=True)
+    nbformat.write(COURSE_SOURCE, tmp_path / "source" / "a" / "nb.ipynb")
+    (tmp_path / "autograded" / "s" / "a").mkdir(parents=True)
+    return tmp_path
+
+
+def run_submission(course, solution, **settings):
+    """Autograde's execute step on a copy of the source whose solution cell
+    holds `solution`; returns (notebook, seconds)."""
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.SandboxedExecute.timeout = 30
+    for name, value in settings.items():
+        setattr(config.SandboxedExecute, name, value)
+    notebook = nbformat.from_dict(COURSE_SOURCE)
+    notebook.cells[2].source = solution
+    resources = {
+        "metadata": {"path": str(course / "autograded" / "s" / "a")},
+        "nbgrader": {"assignment": "a", "notebook": "nb", "student": "s"},
+    }
+    start = time.monotonic()
+    notebook, _ = SandboxedExecute(config=config).preprocess(notebook, resources)
+    return notebook, time.monotonic() - start
+
+
+def errors(notebook):
+    return {
+        cell.id: output.ename
+        for cell in notebook.cells
+        for output in cell.outputs
+        if output.output_type == "error"
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_the_experiment_is_left_out_with_a_note(tiny_course):
+    notebook, _ = run_submission(tiny_course, "def f(n):\n    return n * 2")
+    assert [output.get("text") for output in notebook.cells[1].outputs] == [NOT_RERUN]
+    assert errors(notebook) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_code_that_needs_the_experiment_is_graded_in_full(tiny_course):
+    notebook, _ = run_submission(tiny_course, "def f(n):\n    return n * len(history) - n")
+    assert errors(notebook) == {}  # as in a full run: history was defined
+    assert notebook.cells[1].outputs == []  # the training ran (it prints nothing)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_a_stuck_cell_costs_its_budget_and_later_cells_still_run(tiny_course):
+    notebook, seconds = run_submission(tiny_course, "while True:\n    pass", budget_floor=2.0)
+    assert errors(notebook) == {"solution": "CellTimeoutError", "test": "NameError"}
+    assert seconds < 15
+    reasons = lost_point_reasons(notebook, ["test"], 30)
+    assert reasons == [("test", "timed out (the cell ran over its budget of 2 s)")]
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_a_notebook_stops_after_its_stuck_allowance(tiny_course):
+    notebook, _ = run_submission(tiny_course, "while True:\n    pass", budget_floor=2.0, stuck_allowance=1.0)
+    assert errors(notebook) == {"solution": "CellTimeoutError", "test": "NotRun"}
+    assert lost_point_reasons(notebook, ["test"], 30) == [("test", "not run: earlier cells ran out of time")]

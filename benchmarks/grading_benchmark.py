@@ -1,27 +1,35 @@
-"""Benchmark: grading N copies of a correct submission, our command vs plain nbgrader.
+"""Benchmark: grading a mixed class, the course's command against plain nbgrader.
 
-    .venv/bin/python benchmarks/grading_benchmark.py [-n N] [--unsandboxed]
+    .venv/bin/python benchmarks/grading_benchmark.py [--no-stuck]
 
-Each way grades the same N submissions (default 20) in a fresh copy of the
-course, in the same run, and the script prints seconds per submission and
-the ratios:
+The class is 18 submissions of `initialization` taken from the example class
+(examples/example_class.py): 6 correct (4 ways of writing it, 2 handed in
+late) and 12 with the usual mistakes, about a third correct as in the
+example class. Every way grades the same class in a fresh copy of the
+course, in the same run:
 
-- plain autograde:       `nbgrader autograde initialization` (one batch, one
-                          process, kernels sandboxed by nbgrader_config.py);
-- plain, unsandboxed:     (with --unsandboxed) the same with
-                          --SandboxKernelManager.enabled=False;
-- plain, three steps:     autograde, generate_feedback and export, the work
-                          our command does, with plain nbgrader commands;
+- plain nbgrader:         what a course without this project runs, with a
+                          minimal nbgrader_config.py (the course id only: no
+                          sandbox, no repairs, every cell re-run, nbgrader's
+                          own feedback): `nbgrader autograde`, then
+                          `nbgrader generate_feedback` and `nbgrader export`;
 - command, 1 worker:      `python -m grading.grade initialization --workers 1`
-                          (checks, autograde, feedback, export, summary);
-- command, N workers:     the same with its default, one worker per core.
+                          (pre-check, sandboxed autograde leaving out the
+                          ungraded experiments, feedback, export, summary);
+- command:                the same with its default, one worker per core;
+- command --full:         the default, re-running the experiments too.
 
-It also times the submission's notebook alone, executed in one fresh kernel
-with nothing else (best of 3): the work that every way repeats for each
-submission. With C cores no way can take less than that divided by C per
-submission, so the script prints that bound next to the ratios.
+The script checks that every way gives every student the same score on
+every graded cell, and prints seconds per submission, the ratio of each way
+to plain nbgrader, and the bound that any way re-running every notebook in
+full cannot pass on this machine: the correct notebook run alone in one
+kernel (best of 3), divided by the number of cores.
 
-This measures; it asserts nothing.
+Then it grades one student whose code never ends (the example class's
+infinite-loop student, stuck in one exercise; and a student stuck in every
+exercise) with the command and 1 worker, and prints the seconds each cost.
+
+This measures; it asserts nothing but equal scores.
 """
 
 import argparse
@@ -39,63 +47,58 @@ sys.path.insert(0, str(REPO))
 
 from examples import example_class  # noqa: E402
 from examples.course_copy import copy_course  # noqa: E402
+from examples.grade_examples import write_example_class  # noqa: E402
 from examples.students import fill_in, write_submission  # noqa: E402
-from grading.course import run_nbgrader  # noqa: E402
+from grading.course import run_nbgrader, scores  # noqa: E402
 
 ASSIGNMENT = example_class.ASSIGNMENT
+NOTEBOOK = example_class.NOTEBOOK
+
+CORRECT = [
+    "correct-variants",
+    "correct-textbook",
+    "correct-sqrt-split",
+    "correct-normal-scale",
+    "late-within-grace",
+    "late-by-30-hours",
+]
+WRONG = [
+    "unchanged-release",
+    "zeros-bias-1d",
+    "zeros-transposed-weights",
+    "random-forgets-factor-10",
+    "random-uniform-draws",
+    "random-reseeds-every-layer",
+    "he-uses-fan-out",
+    "he-xavier-scale",
+    "he-forgets-sqrt",
+    "he-glorot-scale",
+    "he-transposed-draws",
+    "hard-codes-printed-values",
+]
+CLASS = CORRECT + WRONG
+
+# nbgrader_config.py of a course that uses nbgrader as it comes.
+MINIMAL_CONFIG = 'c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = "initializing-neural-networks"\n'
+
+STUCK_EVERYWHERE = {
+    name: "while True:\n    pass\n"
+    for name in ("initialize_parameters_zeros", "initialize_parameters_random", "initialize_parameters_he")
+}
 
 
-def fresh_course(folder, copies):
-    """A course copy with the assignment generated and `copies` correct submissions."""
+def fresh_course(folder, students):
+    """A course copy with the assignment generated and the named students' submissions."""
     root = copy_course(Path(folder))
     shutil.rmtree(root / "release")
     run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
-    for number in range(copies):
-        write_submission(
-            root,
-            f"student-{number:03d}",
-            ASSIGNMENT,
-            example_class.NOTEBOOK + ".ipynb",
-            example_class.CORRECT,
-        )
+    write_example_class(root, example_class, students)
     return root
 
 
-def notebook_alone(root, repeats=3):
-    """Best-of-`repeats` seconds to execute the correct submission in one kernel."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    release = root / "release" / ASSIGNMENT
-    filled = fill_in(
-        nbformat.read(release / (example_class.NOTEBOOK + ".ipynb"), as_version=4), example_class.CORRECT
-    )
-    times = []
-    for _ in range(repeats):
-        client = NotebookClient(
-            copy.deepcopy(filled),
-            timeout=600,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(release)}},
-        )
-        times.append(timed(lambda: client.execute(stderr=subprocess.DEVNULL)))
-    return min(times)
-
-
-def timed(action):
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def plain_autograde(*extra):
-    def run(root):
-        run_nbgrader(root, "autograde", ASSIGNMENT, "--force", *extra)
-
-    return run
-
-
-def plain_three_steps(root):
+def plain_nbgrader(root):
+    """nbgrader's three commands under a minimal configuration."""
+    (root / "nbgrader_config.py").write_text(MINIMAL_CONFIG)
     run_nbgrader(root, "autograde", ASSIGNMENT, "--force")
     run_nbgrader(root, "generate_feedback", ASSIGNMENT, "--force")
     run_nbgrader(root, "export", "--to", "grades.csv")
@@ -114,43 +117,93 @@ def grading_command(*options):
     return run
 
 
-def ways(unsandboxed):
-    chosen = {"plain autograde": plain_autograde()}
-    if unsandboxed:
-        chosen["plain, unsandboxed"] = plain_autograde("--SandboxKernelManager.enabled=False")
-    chosen["plain, three steps"] = plain_three_steps
-    chosen["command, 1 worker"] = grading_command("--workers", "1")
-    chosen[f"command, {os.cpu_count()} workers"] = grading_command()
-    return chosen
+def ways():
+    return {
+        "plain nbgrader": plain_nbgrader,
+        "command, 1 worker": grading_command("--workers", "1"),
+        f"command, {os.cpu_count()} workers": grading_command(),
+        "command --full": grading_command("--full"),
+    }
+
+
+def timed(action):
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def notebook_alone(root, repeats=3):
+    """Best-of-`repeats` seconds to run the correct submission in full in one kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    release = root / "release" / ASSIGNMENT
+    filled = fill_in(nbformat.read(release / f"{NOTEBOOK}.ipynb", as_version=4), example_class.CORRECT)
+    times = []
+    for _ in range(repeats):
+        client = NotebookClient(
+            copy.deepcopy(filled),
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(release)}},
+        )
+        times.append(timed(lambda: client.execute(stderr=subprocess.DEVNULL)))
+    return min(times)
+
+
+def stuck_seconds(folder, name, answers):
+    """Seconds the command (1 worker) takes over one never-ending submission,
+    beyond what it takes over a correct one."""
+    root = copy_course(Path(folder))
+    shutil.rmtree(root / "release")
+    run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    write_submission(root, name, ASSIGNMENT, f"{NOTEBOOK}.ipynb", answers)
+    stuck = timed(lambda: grading_command("--workers", "1")(root))
+    shutil.rmtree(root / "submitted" / name)
+    write_submission(root, "correct", ASSIGNMENT, f"{NOTEBOOK}.ipynb", example_class.CORRECT)
+    correct = timed(lambda: grading_command("--workers", "1")(root))
+    return stuck, stuck - correct
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--copies", type=int, default=20, help="submissions to grade (default 20)")
-    parser.add_argument(
-        "--unsandboxed", action="store_true", help="also time plain autograde without the sandbox"
-    )
+    parser.add_argument("--no-stuck", action="store_true", help="leave out the never-ending submissions")
     args = parser.parse_args()
-    seconds = {}
-    for name, way in ways(args.unsandboxed).items():
+    count = len(CLASS)
+    seconds, graded = {}, {}
+    for name, way in ways().items():
         with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as folder:
-            root = fresh_course(folder, args.copies)
-            seconds[name] = timed(lambda: way(root)) / args.copies
+            root = fresh_course(folder, CLASS)
+            seconds[name] = timed(lambda: way(root)) / count
+            graded[name] = scores(root, ASSIGNMENT, NOTEBOOK)
         print(f"{name:<22} {seconds[name]:6.2f} s per submission", flush=True)
-    with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as folder:
-        alone = notebook_alone(fresh_course(folder, 0))
-    cores = os.cpu_count()
-    print(f"{'notebook alone':<22} {alone:6.2f} s in one kernel (best of 3)")
-    baseline = seconds["plain autograde"]
-    print(f"\n{args.copies} submissions each. Ratios to plain autograde:")
-    for name, value in seconds.items():
-        print(f"  {name:<22} {value / baseline:5.2f}")
-    default = f"command, {cores} workers"
-    print(f"  {default} / plain three steps: {seconds[default] / seconds['plain, three steps']:.2f}")
+    baseline = graded["plain nbgrader"]
+    differ = {name: result for name, result in graded.items() if result != baseline}
     print(
-        f"  bound: notebook alone / {cores} cores: {alone / cores / baseline:5.2f} "
-        f"({alone / cores:.2f} s per submission)"
+        f"\n{count} submissions ({len(CORRECT)} correct). Scores per graded cell: "
+        + ("the same for every way" if not differ else f"DIFFERENT for {', '.join(differ)}")
     )
+    with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as folder:
+        alone = notebook_alone(fresh_course(folder, []))
+    cores = os.cpu_count()
+    plain = seconds["plain nbgrader"]
+    print("Ratio to plain nbgrader:")
+    for name, value in seconds.items():
+        print(f"  {name:<22} {value / plain:5.2f}")
+    print(
+        f"  bound for a full re-run: {alone:.2f} s notebook alone / {cores} cores = "
+        f"{alone / cores:.2f} s per submission, {alone / cores / plain:.2f} of plain"
+    )
+    if args.no_stuck:
+        return
+    print("\nA submission that never ends, graded alone by the command (1 worker):")
+    for name, answers in [
+        ("infinite-loop", example_class.STUDENTS["infinite-loop"]["answers"]),
+        ("stuck-everywhere", {**example_class.CORRECT, **STUCK_EVERYWHERE}),
+    ]:
+        with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as folder:
+            total, extra = stuck_seconds(folder, name, answers)
+        print(f"  {name:<18} {total:5.1f} s in all, {extra:5.1f} s more than a correct one")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ Two kinds of module live here.
 
 nbgrader plugins, which nbgrader_config.py loads into every autograde, also
 plain `nbgrader autograde`:
+    execute.py         runs a submission: experiments left out, cell budgets
+    experiments.py     which cells are ungraded experiments (tagged in source/)
+    budgets.py         how long each cell may run
     sandbox.py         the kernel in bubblewrap, its limits and environment
     kernel_startup.py  run first in each sandboxed kernel
     sanitize.py        repairs of edited, deleted or duplicated grade cells

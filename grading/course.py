@@ -21,6 +21,7 @@ from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
 from grading.errors import GradingError
+from grading.feedback_writer import FeedbackWriter
 
 
 class Grading(Configurable):
@@ -71,6 +72,13 @@ class Course:
         self.log = quiet_logger()
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config, log=self.log)
         self.settings = Grading(config=self.config)
+        self._feedback_writer = None
+
+    def feedback_writer(self) -> FeedbackWriter:
+        """The process's feedback writer for this course (built on first use)."""
+        if self._feedback_writer is None:
+            self._feedback_writer = FeedbackWriter(self.config, self.log)
+        return self._feedback_writer
 
     def folder(self, step: str, student: str, assignment: str) -> Path:
         """nbgrader's folder of one student's assignment at a step:

@@ -133,7 +133,7 @@ def write_feedback(course: Course, assignment: str, result: StudentResult) -> No
     result.feedback = False
     if not course.folder("autograded", result.student, assignment).is_dir():
         return
-    outcome = course.api.generate_feedback(assignment, result.student, force=True)
+    outcome = course.feedback_writer().write(assignment, result.student)
     if outcome["success"]:
         result.feedback = True
     else:

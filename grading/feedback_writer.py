@@ -1,0 +1,58 @@
+"""Feedback for one student at a time, with one HTML exporter per process.
+
+nbgrader's `generate_feedback` builds a new HTML exporter on every call,
+which compiles its Jinja templates and reads its CSS again: about a third of
+the 0.6 s a student's feedback takes. The grading command writes feedback
+one student at a time (in each Dask worker), so it keeps one converter and
+its exporter per process and reuses them. The feedback is the same: the
+same converter, configuration and preprocessors (HideHiddenTests among
+them) as `nbgrader generate_feedback`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from nbconvert.writers import FilesWriter
+from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.utils import capture_log
+
+
+class ReusingGenerateFeedback(GenerateFeedback):
+    """GenerateFeedback that builds its exporter once and keeps it."""
+
+    _kept_exporter = None
+
+    def start(self) -> None:
+        # BaseConverter.start, except that the exporter is built only once.
+        self.init_notebooks()
+        self.writer = FilesWriter(parent=self, config=self.config)
+        if self._kept_exporter is None:
+            self._kept_exporter = self.exporter_class(parent=self, config=self.config)
+            for preprocessor in self.preprocessors:
+                self._kept_exporter.register_preprocessor(preprocessor)
+        self.exporter = self._kept_exporter
+        here = os.getcwd()
+        os.chdir(self.coursedir.root)
+        try:
+            self.convert_notebooks()
+        finally:
+            os.chdir(here)
+
+
+class FeedbackWriter:
+    """Writes one student's feedback at a time, as `nbgrader generate_feedback
+    ASSIGNMENT --student STUDENT --force` would."""
+
+    def __init__(self, config, log):
+        # A CourseDirectory of its own: its student and assignment change per call.
+        self.coursedir = CourseDirectory(config=config)
+        self.converter = ReusingGenerateFeedback(coursedir=self.coursedir, config=config, log=log)
+        self.converter.force = True
+
+    def write(self, assignment: str, student: str) -> dict:
+        """nbgrader's result: {"success": bool, "error": traceback, "log": text}."""
+        self.coursedir.assignment_id = assignment
+        self.coursedir.student_id = student
+        return capture_log(self.converter)

@@ -79,7 +79,9 @@ WRONG = [
 CLASS = CORRECT + WRONG
 
 # nbgrader_config.py of a course that uses nbgrader as it comes.
-MINIMAL_CONFIG = 'c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = "initializing-neural-networks"\n'
+MINIMAL_CONFIG = (
+    'c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = "initializing-neural-networks"\n'
+)
 
 STUCK_EVERYWHERE = {
     name: "while True:\n    pass\n"

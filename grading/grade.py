@@ -40,6 +40,7 @@ from grading.pipeline import (
     ensure_assignment_in_gradebook,
     grade_and_give_feedback,
     set_due_date,
+    time_the_reference,
 )
 from grading.reporting import Progress, feedback_line, summary_table
 
@@ -73,6 +74,7 @@ def grade_class(
     print(f"Grading {assignment}: {len(students)} submissions", flush=True)
     progress = Progress(len(students), name_width=max(map(len, students)))
     if workers == 1 and scheduler is None:
+        time_the_reference(course, assignment, releases)
         results = []
         for student in students:
             results.append(grade_and_give_feedback(course, assignment, student, releases))
@@ -80,7 +82,16 @@ def grade_class(
     else:
         from grading.parallel import grade_on_cluster  # Dask only when asked for
 
-        results = grade_on_cluster(course, assignment, students, workers, scheduler, progress.report, full)
+        results = grade_on_cluster(
+            course,
+            assignment,
+            students,
+            workers,
+            scheduler,
+            progress.report,
+            full,
+            prepare=lambda: time_the_reference(course, assignment, releases),
+        )
     course.drop_empty_default_course()
     course.export_grades(csv_name)
     print()

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
 from grading.course import Course
+from grading.execute import use_references
 from grading.pipeline import StudentResult, grade_and_give_feedback, read_scores
 
 # A task is lost with its worker; Dask then reruns it elsewhere. One rerun,
@@ -40,8 +42,12 @@ def worker_course(root: str, full: bool) -> Course:
     return Course(root, full=full)
 
 
-def grade_on_worker(root: str, assignment: str, student: str, full: bool = False) -> StudentResult:
-    """The Dask task: grade one submission in this worker process."""
+def grade_on_worker(
+    root: str, assignment: str, student: str, full: bool = False, references: dict | None = None
+) -> StudentResult:
+    """The Dask task: grade one submission in this worker process, with the
+    reference times the command measured (else the worker measures them)."""
+    use_references(references or {})
     course = worker_course(root, full)
     releases = course.release_notebooks(assignment)
     result = grade_and_give_feedback(course, assignment, student, releases)
@@ -59,27 +65,42 @@ def grade_on_cluster(
     scheduler: str | None,
     report: Callable[[StudentResult], None],
     full: bool = False,
+    prepare: Callable[[], dict] = dict,
 ) -> list[StudentResult]:
     """Grade students on Dask; call report(result) as each one finishes.
 
+    prepare() runs in this process while the cluster starts, and returns the
+    reference times (grading.pipeline.time_the_reference) the workers use.
     Returns the StudentResults in the order of `students`.
     """
-    if scheduler:
-        client, cluster = Client(scheduler), None
-    else:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
+    with ThreadPoolExecutor(max_workers=1) as starter:
+        connecting = starter.submit(connect, workers, scheduler)
+        references = prepare()
+        client, cluster = connecting.result()
     try:
         # A scheduler started elsewhere has its own setting (Dask's default
         # is 3 reruns), so set the policy on the scheduler itself.
         client.run_on_scheduler(_set_allowed_failures, ALLOWED_FAILURES)
-        return _run(client, course, assignment, students, report, full)
+        return _run(client, course, assignment, students, report, full, references)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster | None]:
+    """A client of the scheduler at that address, or of a new local cluster
+    whose worker processes import the grading pipeline as they start."""
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        preload=["grading.pipeline"],
+    )
+    return Client(cluster), cluster
 
 
 def _set_allowed_failures(count, dask_scheduler=None):
@@ -87,7 +108,7 @@ def _set_allowed_failures(count, dask_scheduler=None):
     dask_scheduler.allowed_failures = count
 
 
-def _run(client, course, assignment, students, report, full):
+def _run(client, course, assignment, students, report, full, references):
     futures = {
         client.submit(
             grade_on_worker,
@@ -95,6 +116,7 @@ def _run(client, course, assignment, students, report, full):
             assignment,
             student,
             full,
+            references,
             key=f"grade-{assignment}-{student}",
             pure=False,
         ): student

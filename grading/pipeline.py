@@ -15,6 +15,7 @@ from sqlalchemy.exc import SAWarning
 
 from grading.course import Course
 from grading.errors import GradingError
+from grading.execute import SandboxedExecute, measured_references
 from grading.reasons import lost_point_reasons
 from grading.submissions import inspect_submission
 
@@ -63,6 +64,19 @@ def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
     result = course.api.generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
         raise GradingError(f"nbgrader generate_assignment {assignment} failed:\n" + result.get("error", ""))
+
+
+def time_the_reference(course: Course, assignment: str, releases: dict) -> dict:
+    """Run each source notebook of the assignment once, in the sandbox: the
+    reference for the cells' time budgets (grading/execute.py). Returns the
+    measurements, for Dask workers to use instead of measuring again."""
+    runner = SandboxedExecute(config=course.config, log=course.log)
+    for notebook in releases:
+        resources = {"nbgrader": {"assignment": assignment, "notebook": notebook, "student": "reference"}}
+        source = runner.source_path(resources)
+        if source is not None and runner.budget_from_reference:
+            runner.reference_times(source, resources)
+    return measured_references()
 
 
 # ------------------------------------------------------------ one student

@@ -17,7 +17,7 @@ from conftest import REPO, run_grading_command
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
-from grading.course import delimiters, open_gradebook, scores
+from grading.course import delimiters, open_gradebook, run_nbgrader, scores
 from grading.experiments import NOT_RERUN, tagged_cells
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -319,3 +319,28 @@ def test_no_honest_submission_times_out_on_a_slower_machine(graded_on_a_slow_mac
         case = example.STUDENTS[student]
         total = sum(case["expected"].values()) - case.get("late_penalty", 0)
         assert summary_total(summary, summary_row(summary, student)) == pytest.approx(total), student
+
+
+def test_plain_nbgrader_leaves_out_the_experiments_too(graded_class):
+    """`nbgrader autograde` with the course's configuration, as an instructor
+    may run it by hand, leaves out the same cells, and its feedback is the
+    one the grading command wrote (which keeps one exporter per process)."""
+    course, example, _ = graded_class
+    if not english(example):
+        pytest.skip("the same configuration grades both editions")
+    student = "correct-variants" if "correct-variants" in example.STUDENTS else next(iter(example.STUDENTS))
+    by_the_command = feedback_text(course, example, student)
+    run_nbgrader(course, "autograde", example.ASSIGNMENT, "--student", student, "--force")
+    autograded = nbformat.read(
+        course / "autograded" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4
+    )
+    noted = {
+        cell.id
+        for cell in autograded.cells
+        if any(NOT_RERUN == output.get("text") for output in cell.get("outputs", []))
+    }
+    assert noted == tagged_ids(example)
+    run_nbgrader(course, "generate_feedback", example.ASSIGNMENT, "--student", student, "--force")
+    # Apart from the kernel's timing metadata, nbgrader's own feedback is the same page.
+    timing = re.compile(r'"(iopub|shell)\.[a-z_.]+": "[^"]*"')
+    assert timing.sub("", feedback_text(course, example, student)) == timing.sub("", by_the_command)

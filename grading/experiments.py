@@ -30,7 +30,7 @@ from nbgrader import utils
 
 SKIP_TAG = "skip-when-grading"
 
-NOT_RERUN = "[Not re-run for grading: an ungraded experiment that no test uses.]\n"
+NOT_RERUN = "[Not re-run for grading: no test uses this cell.]\n"
 
 # IPython's wording of a name that was never defined.
 UNDEFINED_NAME = re.compile(r"name '(\w+)' is not defined")

@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from conftest import ASSIGNMENTS, REPO, copy_course, run_grading_command
+from conftest import REPO, copy_course, run_grading_command
 from examples import example_class
 from examples.grade_examples import write_example_class
 from grading.course import run_nbgrader, scores
@@ -50,8 +50,7 @@ def submitted_copy(folder, students=STUDENTS, db_url=None):
         with open(root / "nbgrader_config.py", "a") as config:
             config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
     shutil.rmtree(root / "release")
-    for assignment in ASSIGNMENTS:
-        run_nbgrader(root, "generate_assignment", assignment, "--force")
+    run_nbgrader(root, "generate_assignment", example_class.ASSIGNMENT, "--force")
     write_example_class(root, example_class, students)
     return root
 

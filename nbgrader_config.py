@@ -81,6 +81,8 @@ c.OverwriteCells.add_missing_cells = True
 c.Grading.due_dates = {
     "initialization": "2026-12-04 23:59:00 UTC",
     "initialization_zh": "2026-12-04 23:59:00 UTC",
+    "initialization_deep": "2026-12-11 23:59:00 UTC",
+    "initialization_deep_zh": "2026-12-11 23:59:00 UTC",
 }
 c.AssignLatePenalties.plugin_class = PenaltyPerDayLate
 c.PenaltyPerDayLate.grace_minutes = 15

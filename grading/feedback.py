@@ -11,10 +11,20 @@ which test cell failed, its score, and why in a sentence.
 """
 
 from nbgrader.preprocessors import ClearHiddenTests
+from traitlets import List
 
 
 class HideHiddenTests(ClearHiddenTests):
     """ClearHiddenTests that also shortens the tracebacks of the cells it cleans."""
+
+    # nbconvert's HTML exporter sets NbConvertBase.display_data_priority for
+    # everything it runs; nbgrader's preprocessors redefine that trait without
+    # config=True, and traitlets would warn "Config option display_data_priority
+    # not recognized by HideHiddenTests" on every feedback. Configurable here
+    # (as nbgrader's GetGrades has it), unused.
+    display_data_priority = List(ClearHiddenTests.class_traits()["display_data_priority"].default()).tag(
+        config=True
+    )
 
     def preprocess_cell(self, cell, resources, cell_index):
         had_hidden_tests = cell.cell_type == "code" and self.begin_test_delimeter in cell.source

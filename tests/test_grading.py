@@ -340,5 +340,6 @@ def test_plain_nbgrader_leaves_out_the_experiments_too(graded_class):
         if any(NOT_RERUN == output.get("text") for output in cell.get("outputs", []))
     }
     assert noted == tagged_ids(example)
-    run_nbgrader(course, "generate_feedback", example.ASSIGNMENT, "--student", student, "--force")
+    generated = run_nbgrader(course, "generate_feedback", example.ASSIGNMENT, "--student", student, "--force")
+    assert "not recognized" not in generated.stderr  # no warning about HideHiddenTests' configuration
     assert feedback_text(course, example, student) == by_the_command

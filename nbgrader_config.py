@@ -6,7 +6,7 @@ import sys
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades
+from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades, OverwriteCells
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 # Make the course's own grading package importable from the course root.
@@ -14,7 +14,7 @@ sys.path.insert(0, COURSE_ROOT)
 from grading.execute import SandboxedExecute  # noqa: E402
 from grading.feedback import HideHiddenTests  # noqa: E402
 from grading.late import PenaltyPerDayLate  # noqa: E402
-from grading.sanitize import DropDuplicateGradeIds  # noqa: E402
+from grading.sanitize import DropDuplicateGradeIds, OverwriteCellsWithIds  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
@@ -68,7 +68,7 @@ c.SandboxedExecute.stuck_allowance = 20
 # or retyped; these settings also put back deleted grade cells and ignore
 # extra copies of duplicated ones instead of stopping (grading/sanitize.py).
 c.Autograde.sanitize_preprocessors = [
-    DropDuplicateGradeIds if step is DeduplicateIds else step
+    {DeduplicateIds: DropDuplicateGradeIds, OverwriteCells: OverwriteCellsWithIds}.get(step, step)
     for step in Autograde.class_traits()["sanitize_preprocessors"].default()
 ]
 c.OverwriteCells.add_missing_cells = True

@@ -1,14 +1,19 @@
 """Repairs nbgrader makes to a submission before grading it, made safe.
 
-nbgrader's DeduplicateIds keeps the last copy of a duplicated grade cell and
-gives the other copies an empty `nbgrader` metadata dict. nbgrader 0.9.6 then
-takes that empty dict for metadata of an old format and stops grading the
-whole batch. Here the other copies lose their nbgrader metadata altogether:
-they stay in the notebook as ordinary cells and run as the student ran them.
+- A duplicated grade cell: nbgrader's DeduplicateIds keeps the last copy and
+  gives the other copies an empty `nbgrader` metadata dict, which nbgrader
+  0.9.6 then takes for metadata of an old format, and stops grading the
+  whole batch. DropDuplicateGradeIds removes the other copies' nbgrader
+  metadata altogether: they stay in the notebook as ordinary cells and run
+  as the student ran them.
+- A deleted grade cell: nbgrader puts it back (add_missing_cells) but
+  without a cell id, and nbformat warns about it each time it checks the
+  notebook. OverwriteCellsWithIds gives the cell an id.
 """
 
+from nbformat.v4.nbbase import random_cell_id
 from nbgrader import utils
-from nbgrader.preprocessors import DeduplicateIds
+from nbgrader.preprocessors import DeduplicateIds, OverwriteCells
 
 
 class DropDuplicateGradeIds(DeduplicateIds):
@@ -24,3 +29,12 @@ class DropDuplicateGradeIds(DeduplicateIds):
         else:
             self.grade_ids.add(grade_id)
         return cell, resources
+
+
+class OverwriteCellsWithIds(OverwriteCells):
+    """OverwriteCells whose cells put back in place of deleted ones have a cell id."""
+
+    def missing_cell_transform(self, source_cell, max_score, is_solution=False, is_task=False):
+        cell = super().missing_cell_transform(source_cell, max_score, is_solution, is_task)
+        cell.setdefault("id", random_cell_id())
+        return cell

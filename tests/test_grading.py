@@ -321,6 +321,22 @@ def test_no_honest_submission_times_out_on_a_slower_machine(graded_on_a_slow_mac
         assert summary_total(summary, summary_row(summary, student)) == pytest.approx(total), student
 
 
+def test_a_restored_cell_has_an_id(graded_class):
+    """nbgrader puts a deleted test cell back; with an id, as nbformat wants
+    (without one it warns in the grading command's output)."""
+    course, example, _ = graded_class
+    deleted = [
+        student for student, case in example.STUDENTS.items() if "deleted cell" in case.get("reason", "")
+    ]
+    assert deleted
+    for student in deleted:
+        path = course / "autograded" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb")
+        notebook = nbformat.read(path, as_version=4)
+        assert all(cell.get("id") for cell in notebook.cells), student
+        ids = [cell.id for cell in notebook.cells]
+        assert len(set(ids)) == len(ids), student
+
+
 def test_plain_nbgrader_leaves_out_the_experiments_too(graded_class):
     """`nbgrader autograde` with the course's configuration, as an instructor
     may run it by hand, leaves out the same cells, and its feedback is the

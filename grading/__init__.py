@@ -13,10 +13,11 @@ plain `nbgrader autograde`:
     feedback.py        feedback without hidden tests
     late.py            the late policy
 
-The grading command, `python -m grading.grade`, whose imports go one way
-(grade -> parallel -> pipeline -> course):
+The grading command, `python -m grading.grade`, whose modules import one
+another without a cycle (tests/test_layout.py checks it):
     grade.py           orders the steps; the command line
     course.py          the course root: configuration, folders, gradebook
+    feedback_writer.py feedback one student at a time, one HTML exporter kept
     intake.py          collecting submissions (folders, zips)
     pipeline.py        one student: pre-check, autograde, scores, reasons, feedback
     parallel.py        the same on a Dask cluster

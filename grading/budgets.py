@@ -1,10 +1,12 @@
 """How long each cell of a submission may run: its budget.
 
 A cell may take `factor` times what the same cell of the instructor's source
-took (the reference, measured on the same machine in the same sandbox when
-grading starts), and never less than `floor` seconds, so a cell that takes
-milliseconds still has room on a busy machine. Cells the reference did not
-run (cells a student added, experiments it left out) get the `fallback`,
+took (the reference, measured in the same sandbox when grading starts), and
+never less than `floor` seconds, so a cell that takes milliseconds still has
+room on a busy machine. Cells are matched by their nbgrader grade id when
+they have one (the student's file decides a cell's id, not its grade id:
+nbgrader restores that), else by cell id. Cells the reference has no time
+for (cells a student added, experiments it left out) get the `fallback`,
 the course's per-cell timeout. `scale` multiplies every budget: below 1 it
 stands for a machine that much slower than the one that measured.
 """
@@ -22,9 +24,15 @@ class CellBudgets:
     factor: float = 10.0
     floor: float = 5.0
     scale: float = 1.0
-    reference: dict[str, float] = field(default_factory=dict)  # cell id -> seconds it took
+    reference: dict[str, float] = field(default_factory=dict)  # cell key -> seconds it took
 
     def seconds(self, cell) -> float:
-        took = self.reference.get(cell.get("id"))
+        took = self.reference.get(cell_key(cell))
         budget = self.fallback if took is None else max(self.floor, self.factor * took)
         return budget * self.scale
+
+
+def cell_key(cell) -> str | None:
+    """What a cell's time is kept under: its grade id, else its cell id."""
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"grade:{grade_id}" if grade_id else cell.get("id")

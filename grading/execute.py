@@ -5,15 +5,16 @@ course configures it (nbgrader_config.py puts SandboxedExecute in its place).
 - Ungraded experiments are left out: the cells tagged SKIP_TAG in the
   instructor's source notebook (grading/experiments.py). If the run shows
   that a later cell needed a name one of them defines, the notebook is run
-  again in full, so the score is always that of a full run.
+  again in full (from the files it had before the first run), so a student
+  whose code uses what an experiment defines gets the score of a full run.
   `skip_experiments = False` (the grading command's --full) runs everything.
 - Each cell has a time budget derived from the reference solution's own time
   (grading/budgets.py). The reference is the source notebook, run once per
   grading process, in the same sandbox and with the same cells left out.
 - A cell over its budget is stopped and scores 0; the notebook goes on, so a
-  later exercise still counts. Once the notebook has spent `stuck_allowance`
-  seconds in such cells, the cells after are not run: a submission that
-  never ends costs little.
+  later exercise still counts. Once two or more cells have run out of time,
+  for `stuck_allowance` seconds in all, the cells after are not run: a
+  submission that never ends costs little.
 - A kernel that dies (os._exit or a crash; sys.exit is caught by IPython)
   costs the cell it was running: the cells after it are marked as not run.
 """
@@ -33,7 +34,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Unicode, default
 
-from grading.budgets import CellBudgets
+from grading.budgets import CellBudgets, cell_key
 from grading.experiments import (
     SKIP_TAG,
     cells_to_skip,
@@ -78,12 +79,14 @@ class SandboxedExecute(Execute):
     )
     budget_floor = Float(5.0, help="The smallest budget of a cell, in seconds.").tag(config=True)
     budget_scale = Float(
-        1.0, help="Multiplies every budget; below 1 it stands for a machine that much slower."
+        1.0,
+        help="Multiplies every budget, the floor and the stuck allowance; "
+        "below 1 it stands for a machine that much slower.",
     ).tag(config=True)
     stuck_allowance = Float(
         20.0,
-        help="Seconds a notebook may spend in cells that run over their budget; "
-        "after that, the cells that follow are not run.",
+        help="Once two or more cells of a notebook have run out of time, for this many "
+        "seconds in all (times budget_scale), the cells that follow are not run.",
     ).tag(config=True)
 
     @default("shutdown_kernel")
@@ -95,7 +98,11 @@ class SandboxedExecute(Execute):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
         super().__init__(*args, **kwargs)
-        self.cell_seconds: dict[str, float] = {}  # cell id -> seconds, of the last run
+        self.cell_seconds: dict[str, float] = {}  # cell key -> seconds, of the last run
+        self.budgets = CellBudgets(fallback=self.timeout)
+        self._skipped: set[int] = set()
+        self._kernel_lost_at = self._stopped_at = None
+        self._stuck_seconds, self._stuck_cells = 0.0, 0
 
     # ------------------------------------------------------------ a notebook
 
@@ -109,23 +116,29 @@ class SandboxedExecute(Execute):
         if not skipped:
             return self.run(nb, resources, km, skipped)
         untouched = copy.deepcopy(nb)
-        nb, resources = self.run(nb, resources, km, skipped)
-        needed = undefined_names(nb) & names_defined(untouched.cells[index].source for index in skipped)
-        if needed:
+        with tempfile.TemporaryDirectory(prefix="grading-before-") as kept:
+            workdir = Path((resources or {}).get("metadata", {}).get("path") or ".")
+            before = Path(kept) / "files"
+            shutil.copytree(workdir, before, symlinks=True)
+            nb, resources = self.run(nb, resources, km, skipped)
+            needed = undefined_names(nb) & names_defined(untouched.cells[index].source for index in skipped)
+            if not needed:
+                return nb, resources
             self.log.warning(
                 "%s needs %s from cells left out: running it again in full",
                 resources.get("nbgrader", {}).get("notebook", "the notebook"),
                 ", ".join(sorted(needed)),
             )
-            nb, resources = self.run(untouched, resources, km, set())
-        return nb, resources
+            # Nothing the first run wrote may reach the second.
+            shutil.rmtree(workdir)
+            shutil.copytree(before, workdir, symlinks=True)
+        return self.run(untouched, resources, km, set())
 
     def run(self, nb, resources, km, skipped: set[int]):
-        """Execute nb in a fresh kernel, leaving out the cells at `skipped`."""
+        """Execute nb (in a new kernel unless km is given), leaving out the cells at `skipped`."""
         self._skipped = skipped
-        self._kernel_lost_at = None
-        self._stuck_seconds = 0.0
-        self._stopped_at = None
+        self._kernel_lost_at = self._stopped_at = None
+        self._stuck_seconds, self._stuck_cells = 0.0, 0
         self.cell_seconds = {}
         return super().preprocess(nb, resources, km)
 
@@ -153,11 +166,15 @@ class SandboxedExecute(Execute):
             return cell, resources
         # nbclient would skip a cell that carries its skip_cells_with_tag, and
         # the tags are the student's: a test cell tagged so would pass unrun.
-        tags = cell.metadata.get("tags", [])
-        if self.skip_cells_with_tag in tags:
-            tags.remove(self.skip_cells_with_tag)
+        tags = cell.metadata.get("tags")
+        if tags is not None:
+            kept = [tag for tag in tags if tag != self.skip_cells_with_tag] if isinstance(tags, list) else []
+            cell.metadata["tags"] = kept
         budget = self.budgets.seconds(cell)
-        self.timeout_func = lambda _cell: budget  # nbclient's hook for a cell's timeout
+        if budget <= 0:  # c.Execute.timeout = -1 or 0: no limit, as in nbclient
+            budget = float("inf")
+        # nbclient's hook for a cell's timeout (None: no limit)
+        self.timeout_func = lambda _cell: None if budget == float("inf") else budget
         self.error_on_timeout = {
             "ename": "CellTimeoutError",
             "evalue": f"the cell ran over its budget of {budget:.3g} s",
@@ -175,13 +192,14 @@ class SandboxedExecute(Execute):
                     "(os._exit, a crash, or a limit of the sandbox)",
                 )
             )
-        except CellTimeoutError as timeout:  # no reply at all, even after an interrupt
+        except CellTimeoutError as timeout:  # nbclient's own timeouts (its IOPub wait, say)
             cell.outputs.append(error_output("CellTimeoutError", str(timeout).splitlines()[0]))
         seconds = time.monotonic() - start
-        self.cell_seconds[cell.get("id")] = seconds
+        self.cell_seconds[cell_key(cell)] = seconds
         if seconds >= budget:
             self._stuck_seconds += seconds
-            if self._stuck_seconds >= self.stuck_allowance * self.budget_scale:
+            self._stuck_cells += 1
+            if self._stuck_cells >= 2 and self._stuck_seconds >= self.stuck_allowance * self.budget_scale:
                 self._stopped_at = index
         return cell, resources
 
@@ -210,29 +228,36 @@ class SandboxedExecute(Execute):
         )
 
     def reference_times(self, source: Path, resources) -> dict[str, float]:
-        """{cell id: seconds} of the source notebook, run once per process."""
+        """{cell key: seconds} of the source notebook, run once per process
+        (empty, and tried again next time, when it cannot run)."""
         key = (str(source), source.stat().st_mtime_ns, self.skip_experiments, self.skip_tag)
         if key not in _reference_times:
-            _reference_times[key] = self.measure(source, resources)
+            try:
+                _reference_times[key] = self.measure(source, resources)
+            except Exception as error:  # a broken source should not stop the grading
+                self.log.warning("could not time %s (%s): every cell gets %s s", source, error, self.timeout)
+                return {}
         return _reference_times[key]
 
     def measure(self, source: Path, resources) -> dict[str, float]:
         """Run the source notebook in a copy of its folder, as a submission
-        would run; {cell id: seconds}. Empty if it cannot run."""
+        would run; {cell key: seconds}."""
         start = time.monotonic()
-        runner = type(self)(parent=self.parent, config=self.config, budget_from_reference=False)
+        runner = type(self)(
+            parent=self.parent,
+            config=self.config,
+            budget_from_reference=False,
+            skip_experiments=self.skip_experiments,
+            skip_tag=self.skip_tag,
+        )
         with tempfile.TemporaryDirectory(prefix="grading-reference-") as folder:
             workdir = Path(folder) / source.parent.name
             # The assignment's files, links followed: the sandbox shows only this folder.
             shutil.copytree(source.parent, workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             notebook = nbformat.read(source, as_version=4)
-            try:
-                runner.preprocess(
-                    notebook, {"metadata": {"path": str(workdir)}, "nbgrader": resources["nbgrader"]}
-                )
-            except Exception as error:  # a broken source should not stop the grading
-                self.log.warning("could not time %s (%s): every cell gets %s s", source, error, self.timeout)
-                return {}
+            runner.preprocess(
+                notebook, {"metadata": {"path": str(workdir)}, "nbgrader": resources["nbgrader"]}
+            )
         self.log.info("timed %s in %.1f s", source, time.monotonic() - start)
         return runner.cell_seconds
 

@@ -1,10 +1,11 @@
-"""Feedback for one student at a time, with one HTML exporter per process.
+"""Feedback for one student at a time, with one HTML exporter kept.
 
 nbgrader's `generate_feedback` builds a new HTML exporter on every call,
 which compiles its Jinja templates and reads its CSS again: about a third of
 the 0.6 s a student's feedback takes. The grading command writes feedback
-one student at a time (in each Dask worker), so it keeps one converter and
-its exporter per process and reuses them. The feedback is the same: the
+one student at a time (in each Dask worker), so each Course keeps one
+converter and its exporter (one per process in the command and in each
+worker) and reuses them. The feedback is the same: the
 same converter, configuration and preprocessors (HideHiddenTests among
 them) as `nbgrader generate_feedback`.
 """

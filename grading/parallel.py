@@ -75,17 +75,25 @@ def grade_on_cluster(
     """
     with ThreadPoolExecutor(max_workers=1) as starter:
         connecting = starter.submit(connect, workers, scheduler)
-        references = prepare()
-        client, cluster = connecting.result()
+        try:
+            references = prepare()
+        except BaseException:
+            disconnect(*connecting.result())
+            raise
+    client, cluster = connecting.result()
     try:
         # A scheduler started elsewhere has its own setting (Dask's default
         # is 3 reruns), so set the policy on the scheduler itself.
         client.run_on_scheduler(_set_allowed_failures, ALLOWED_FAILURES)
         return _run(client, course, assignment, students, report, full, references)
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        disconnect(client, cluster)
+
+
+def disconnect(client: Client, cluster: LocalCluster | None) -> None:
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster | None]:

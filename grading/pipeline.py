@@ -5,6 +5,7 @@ a time or on a Dask worker."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -74,8 +75,17 @@ def time_the_reference(course: Course, assignment: str, releases: dict) -> dict:
     for notebook in releases:
         resources = {"nbgrader": {"assignment": assignment, "notebook": notebook, "student": "reference"}}
         source = runner.source_path(resources)
-        if source is not None and runner.budget_from_reference:
-            runner.reference_times(source, resources)
+        if (
+            source is not None
+            and runner.budget_from_reference
+            and not runner.reference_times(source, resources)
+        ):
+            print(
+                f"warning: could not run the reference solution {source}: "
+                f"each cell of {notebook} may run {runner.timeout} s",
+                file=sys.stderr,
+                flush=True,
+            )
     return measured_references()
 
 

@@ -112,9 +112,9 @@ def tiny_course(tmp_path):
     return tmp_path
 
 
-def run_submission(course, solution, **settings):
+def run_submission(course, solution, added=(), renamed_test=False, **settings):
     """Autograde's execute step on a copy of the source whose solution cell
-    holds `solution`; returns (notebook, seconds)."""
+    holds `solution`, with the `added` cells at the end; returns (notebook, seconds)."""
     config = Config()
     config.CourseDirectory.root = str(course)
     config.SandboxedExecute.timeout = 30
@@ -122,6 +122,9 @@ def run_submission(course, solution, **settings):
         setattr(config.SandboxedExecute, name, value)
     notebook = nbformat.from_dict(COURSE_SOURCE)
     notebook.cells[2].source = solution
+    notebook.cells += [cell(source, f"added-{number}") for number, source in enumerate(added)]
+    if renamed_test:
+        notebook.cells[3].id = "renamed-by-the-student"
     resources = {
         "metadata": {"path": str(course / "autograded" / "s" / "a")},
         "nbgrader": {"assignment": "a", "notebook": "nb", "student": "s"},
@@ -169,6 +172,40 @@ def test_a_stuck_cell_costs_its_budget_and_later_cells_still_run(tiny_course):
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_a_notebook_stops_after_its_stuck_allowance(tiny_course):
-    notebook, _ = run_submission(tiny_course, "while True:\n    pass", budget_floor=2.0, stuck_allowance=1.0)
-    assert errors(notebook) == {"solution": "CellTimeoutError", "test": "NotRun"}
-    assert lost_point_reasons(notebook, ["test"], 30) == [("test", "not run: earlier cells ran out of time")]
+    """Two cells out of time, for the allowance in all: the rest is not run.
+    (A cell the student added has no reference time: it gets `timeout`.)"""
+    notebook, _ = run_submission(
+        tiny_course,
+        "while True:\n    pass",
+        added=["while True:\n    pass", "print('after')"],
+        budget_floor=2.0,
+        timeout=2,
+        stuck_allowance=3.0,
+    )
+    assert errors(notebook) == {
+        "solution": "CellTimeoutError",
+        "test": "NameError",
+        "added-0": "CellTimeoutError",
+        "added-1": "NotRun",
+    }
+    assert lost_point_reasons(notebook, ["test"], 30) == [
+        ("test", "timed out (the cell ran over its budget of 2 s)")
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_a_test_cell_is_budgeted_by_its_grade_id(tiny_course):
+    """The student's file decides a cell's id, not its grade id: a test cell
+    whose id was changed keeps the reference's budget (the floor here), not `timeout`."""
+    config_timeout = 20
+    start = time.monotonic()
+    notebook, _ = run_submission(
+        tiny_course,
+        "def f(n):\n    while True:\n        pass",
+        budget_floor=2.0,
+        timeout=config_timeout,
+        renamed_test=True,
+    )
+    assert errors(notebook) == {"renamed-by-the-student": "CellTimeoutError"}
+    assert time.monotonic() - start < config_timeout

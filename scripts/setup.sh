@@ -5,34 +5,40 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The grading sandbox needs bubblewrap (Debian/Ubuntu package `bubblewrap`);
-# prlimit and setpriv come with util-linux.
-if ! command -v bwrap >/dev/null; then
-    sudo=""
+# Debian/Ubuntu packages the course needs beyond Python, installed with apt
+# when missing (as root, or through sudo).
+apt_install() {
+    local sudo=""
     if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    $sudo apt-get install -y -qq "$@" >/dev/null 2>&1 \
+        || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "$@" >/dev/null; }
+}
+
+# The grading sandbox needs bubblewrap; prlimit and setpriv come with util-linux.
+if ! command -v bwrap >/dev/null; then
     echo "Installing bubblewrap for the grading sandbox..."
-    $sudo apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
-        || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq bubblewrap >/dev/null; }
+    apt_install bubblewrap
 fi
 
 # The tests run the grading flow against a real PostgreSQL server too.
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    sudo=""
-    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
     echo "Installing PostgreSQL for the gradebook tests..."
-    $sudo apt-get install -y -qq postgresql >/dev/null 2>&1 \
-        || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq postgresql >/dev/null; }
+    apt_install postgresql
 fi
 
 # The Chinese edition's figures need a font with Chinese characters
 # (matplotlib's own font has none).
 if ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" \
         && ! ls /usr/share/fonts/truetype/wqy/wqy-microhei.ttc >/dev/null 2>&1; then
-    sudo=""
-    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
     echo "Installing a Chinese font for the Chinese edition's figures..."
-    $sudo apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 \
-        || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
+    apt_install fonts-wqy-microhei
+fi
+
+# The browser tests drive Debian's chromium with Playwright (Playwright's own
+# browser download does not work behind a closed network).
+if [ ! -x /usr/bin/chromium ]; then
+    echo "Installing chromium for the browser tests..."
+    apt_install chromium
 fi
 
 PYTHON=${PYTHON:-python3}

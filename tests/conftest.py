@@ -47,3 +47,48 @@ def course(tmp_path_factory):
     for assignment in ASSIGNMENTS:
         run_nbgrader(root, "generate_assignment", assignment, "--force")
     return root
+
+
+# ------------------------------------------------------------ browser tests
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium driven by Playwright (tests/lab_driver.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from lab_driver import launch_chromium
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser page at a laptop's size; closed after the test."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+SCREENSHOTS = pytest.StashKey()
+
+
+@pytest.fixture
+def screenshots(request, tmp_path_factory):
+    """Screenshots of each step of a browser test, in a folder named after it
+    (the run's summary prints where)."""
+    from lab_driver import Screenshots
+
+    root = tmp_path_factory.getbasetemp() / "screenshots"
+    request.config.stash[SCREENSHOTS] = root
+    return Screenshots(root / request.node.name)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if SCREENSHOTS in config.stash:
+        terminalreporter.write_line(f"Browser screenshots, one folder a test: {config.stash[SCREENSHOTS]}")

@@ -1,0 +1,130 @@
+"""A student in JupyterLab, in a real browser: open the release notebook, type
+answers, run the cells, read the visible checks, press nbgrader's Validate.
+
+JupyterLab serves a copy of release/initialization, as a student receives it
+(helpers copied in, not linked), with the nbgrader extension the course's
+requirements install. Each test saves a screenshot of every step.
+"""
+
+import shutil
+
+import nbformat
+import numpy as np
+import pytest
+
+from examples.course_copy import REPO
+from examples.example_class import CORRECT, XAVIER_SCALE, correct_but
+from examples.students import fill_in
+from lab_driver import JupyterLab, NotebookPage
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ASSIGNMENT, NOTEBOOK = "initialization", "Initialization.ipynb"
+# What nbgrader's Validate dialog in JupyterLab says of each failing cell.
+FAILED = "The following cell failed:"
+RELEASE = nbformat.read(REPO / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+
+
+def index_of(grade_id):
+    """Position of the cell with this nbgrader grade id (the page has the same order)."""
+    for index, cell in enumerate(RELEASE.cells):
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return index
+    raise KeyError(grade_id)
+
+
+def typed_cells(answers):
+    """(position, full text) of each cell a student with these answers typed into."""
+    filled = fill_in(RELEASE, answers)
+    return [(index_of(grade_id), filled.cells[index_of(grade_id)].source) for grade_id in answers]
+
+
+def visible_check_message(answers, exercise):
+    """What the visible check says of this answer, asked of the helper itself:
+    the browser must show the same words."""
+    from utils import init_checks
+
+    namespace = {"np": np}
+    exec(typed_cells({exercise: answers[exercise]})[0][1], namespace)
+    check = {"initialize_parameters_he": init_checks.check_he_initializer}[exercise]
+    with pytest.raises(AssertionError) as failure:
+        check(namespace[exercise])
+    return str(failure.value)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab over a folder of the student's; each test gets its own copy of the release in it."""
+    root = tmp_path_factory.mktemp("student")
+    (root / "work").mkdir()
+    with JupyterLab(root / "work", home=root / "home") as server:
+        yield server
+
+
+def open_fresh_release(lab, page, folder):
+    """Copy the release into folder/ of the student's server and open its notebook there."""
+    shutil.copytree(REPO / "release" / ASSIGNMENT, lab.root_dir / folder)  # links become files
+    return NotebookPage(page, lab, f"{folder}/{NOTEBOOK}")
+
+
+def test_validate_names_the_first_unanswered_exercise(lab, page, screenshots):
+    notebook = open_fresh_release(lab, page, "unanswered")
+    screenshots.take(page, "opened")
+
+    report = notebook.validate()
+    screenshots.take(page, "validate-report")
+    # The first failing cell it shows is exercise 1's check, and it says why.
+    first_failure = report.split(FAILED)[1]
+    assert "check_zeros_initializer(initialize_parameters_zeros)" in first_failure
+    assert "NotImplementedError" in first_failure
+
+
+def test_a_typical_mistake_gets_the_visible_checks_message(lab, page, screenshots):
+    answers = correct_but(he=XAVIER_SCALE)  # sqrt(1 / fan_in): Xavier's scale, not He's
+    notebook = open_fresh_release(lab, page, "mistake")
+    for index, text in typed_cells(answers):
+        notebook.replace_cell_text(index, text)
+    screenshots.take(page, "answers-typed")
+
+    notebook.run_all()
+    he_check = index_of("test_initialize_parameters_he")
+    notebook.wait_until_ran(he_check)
+    notebook.cell(he_check).scroll_into_view_if_needed()
+    screenshots.take(page, "he-check-output")
+
+    # Exercises 1 and 2 pass; exercise 3's check names the mistake in words.
+    for passing in ("test_initialize_parameters_zeros", "test_initialize_parameters_random"):
+        assert "All visible tests passed." in notebook.output_text(index_of(passing))
+    message = visible_check_message(answers, "initialize_parameters_he")
+    assert message.startswith("Scale error")
+    assert message in " ".join(notebook.output_text(he_check).split())
+
+    notebook.save()
+    report = notebook.validate()
+    screenshots.take(page, "validate-report")
+    # One cell fails, exercise 3's check, with the same message.
+    assert report.count(FAILED) == 1
+    assert "check_he_initializer(initialize_parameters_he)" in report
+    assert message in " ".join(report.split())
+
+
+def test_a_solved_notebook_validates(lab, page, screenshots):
+    notebook = open_fresh_release(lab, page, "solved")
+    for index, text in typed_cells(CORRECT):
+        notebook.replace_cell_text(index, text)
+    notebook.run_all()
+    last = len(RELEASE.cells) - 1
+    while RELEASE.cells[last].cell_type != "code":
+        last -= 1
+    notebook.wait_until_ran(last)
+    screenshots.take(page, "all-cells-ran")
+    for check in ("zeros", "random", "he"):
+        assert "All visible tests passed." in notebook.output_text(
+            index_of(f"test_initialize_parameters_{check}")
+        )
+
+    notebook.save()
+    report = notebook.validate()
+    screenshots.take(page, "validate-report")
+    assert "Success! Your notebook passes all the tests." in report
+    assert FAILED not in report

@@ -5,12 +5,13 @@ import os
 import sys
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.converters import Autograde
+from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades, OverwriteCells
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 # Make the course's own grading package importable from the course root.
 sys.path.insert(0, COURSE_ROOT)
+from grading.due_dates import WriteDueDate  # noqa: E402
 from grading.execute import SandboxedExecute  # noqa: E402
 from grading.feedback import HideHiddenTests  # noqa: E402
 from grading.late import PenaltyPerDayLate  # noqa: E402
@@ -84,6 +85,12 @@ c.Grading.due_dates = {
     "initialization_deep": "2026-12-11 23:59:00 UTC",
     "initialization_deep_zh": "2026-12-11 23:59:00 UTC",
 }
+# Generating an assignment writes its due date into the gradebook, where
+# formgrader shows it (grading/due_dates.py).
+c.GenerateAssignment.preprocessors = [
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+    WriteDueDate,
+]
 c.AssignLatePenalties.plugin_class = PenaltyPerDayLate
 c.PenaltyPerDayLate.grace_minutes = 15
 c.PenaltyPerDayLate.percent_per_day = 10

@@ -8,11 +8,13 @@ import sys
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
+from nbgrader.utils import parse_utc
 from nbgrader.validator import Validator
 from traitlets.config import Config
 
 from conftest import ASSIGNMENTS, REPO
-from grading.course import delimiters
+from grading.course import Course, delimiters
 
 SOLUTION_BEGIN, SOLUTION_END = delimiters(REPO)["solution"]
 HIDDEN_BEGIN, HIDDEN_END = delimiters(REPO)["hidden tests"]
@@ -70,6 +72,14 @@ def test_release_matches_a_fresh_generation(course, assignment):
     )
     committed_files = sorted(p.relative_to(committed.parent) for p in release_files(assignment))
     assert committed_files == fresh_files
+
+
+def test_generating_writes_the_due_date_into_the_gradebook(course, assignment):
+    """formgrader shows each assignment's due date from the moment it is generated."""
+    configured = Course(course).settings.due_dates[assignment]
+    with Gradebook(Course(course).coursedir.db_url) as gradebook:
+        written = gradebook.find_assignment(assignment).duedate
+    assert written == parse_utc(configured)
 
 
 def test_release_helpers_are_exact_copies_of_utils(assignment):

@@ -1,13 +1,15 @@
 """Shared fixtures: paths, and a scratch copy of the course for nbgrader."""
 
+import re
 import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
-from grading.course import run_nbgrader
+from grading.course import delimiters, run_nbgrader
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh
 # included) and the name of its one notebook.
@@ -16,6 +18,20 @@ ASSIGNMENTS = {
     for folder in sorted((REPO / "source").iterdir())
     if folder.is_dir()
 }
+
+
+HIDDEN = re.compile("{}(.*?){}".format(*map(re.escape, delimiters(REPO)["hidden tests"])), re.DOTALL)
+
+
+def hidden_test_lines(assignment):
+    """The lines of an assignment's hidden tests (12 characters or more, so
+    that lines such as "):" do not count), which no student may see."""
+    notebook = nbformat.read(REPO / "source" / assignment / ASSIGNMENTS[assignment], as_version=4)
+    lines = set()
+    for cell in notebook.cells:
+        for region in HIDDEN.findall(cell.source):
+            lines.update(line.strip() for line in region.splitlines() if len(line.strip()) >= 12)
+    return lines
 
 
 def pytest_collection_modifyitems(items):

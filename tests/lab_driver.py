@@ -78,6 +78,14 @@ class JupyterLab:
         extra = f"&{query}" if query else ""
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}?token={self.token}{extra}"
 
+    def log_in(self, page):
+        """Log the browser in with the token, at the server's login page, as a
+        person does; the server's cookie then lets every page call its APIs."""
+        page.goto(f"http://127.0.0.1:{self.port}/login")
+        page.locator("#password_input").fill(self.token)
+        page.locator("#login_submit").click()
+        page.wait_for_url(re.compile(r"/(lab|tree)"))
+
     def __enter__(self):
         self.home.mkdir(parents=True, exist_ok=True)
         settings = self.home / "lab-settings"

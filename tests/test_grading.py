@@ -13,16 +13,14 @@ import nbformat
 import pytest
 from nbgrader import api as nbgrader_api
 
-from conftest import REPO, run_grading_command
+from conftest import REPO, hidden_test_lines, run_grading_command
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
-from grading.course import delimiters, open_gradebook, run_nbgrader, scores
+from grading.course import open_gradebook, run_nbgrader, scores
 from grading.experiments import NOT_RERUN, tagged_cells
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
-
-HIDDEN = re.compile("{}(.*?){}".format(*map(re.escape, delimiters(REPO)["hidden tests"])), re.DOTALL)
 
 
 # What the sandbox does to a submission does not depend on the language it is
@@ -173,16 +171,6 @@ def test_hostile_code_left_nothing_behind(graded_class):
     assert left.stdout == ""
 
 
-def hidden_test_lines(example):
-    source = (REPO / "source" / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb")).read_text()
-    notebook = nbformat.reads(source, as_version=4)
-    lines = set()
-    for cell in notebook.cells:
-        for region in HIDDEN.findall(cell.source):
-            lines.update(line.strip() for line in region.splitlines() if len(line.strip()) >= 12)
-    return lines
-
-
 def feedback_text(course, example, student):
     path = course / "feedback" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".html")
     return html.unescape(path.read_text())
@@ -190,7 +178,7 @@ def feedback_text(course, example, student):
 
 def test_feedback_shows_failures_but_never_hidden_tests(graded_class):
     course, example, _ = graded_class
-    secret = hidden_test_lines(example)
+    secret = hidden_test_lines(example.ASSIGNMENT)
     assert secret
     files = sorted((course / "feedback").glob(f"*/{example.ASSIGNMENT}/*.html"))
     assert len(files) == len(example.STUDENTS) - len(unreadable(example))

@@ -1,0 +1,146 @@
+"""An instructor in formgrader, in a real browser: the assignments and the
+graded submissions are there, hand-grading the written answers changes the
+student's total, hidden tests show on the grading page and never in the
+feedback that formgrader generates for the student.
+
+The course is a scratch copy with every assignment generated and a few
+example students graded by the course's command; JupyterLab runs in its root,
+as an instructor starts it.
+"""
+
+import time
+
+import pytest
+from nbgrader.api import Gradebook
+from nbgrader.utils import parse_utc
+
+from conftest import ASSIGNMENTS, copy_course, hidden_test_lines, run_grading_command
+from examples import example_class, example_class_deep
+from examples.grade_examples import write_example_class
+from grading.course import Course, run_nbgrader
+from lab_driver import JupyterLab
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+# Who is graded, by assignment: one full marks and one typical mistake.
+GRADED = {
+    example_class: ["correct-variants", "he-xavier-scale"],
+    example_class_deep: ["correct-variants"],
+}
+STUDENT = "he-xavier-scale"  # whose written answers the test grades by hand
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course root with every assignment generated and the GRADED students graded."""
+    root = copy_course(tmp_path_factory.mktemp("course"))
+    for assignment in ASSIGNMENTS:
+        run_nbgrader(root, "generate_assignment", assignment, "--force")
+    for example, students in GRADED.items():
+        write_example_class(root, example, students)
+        run_grading_command(root, example.ASSIGNMENT)
+    return root
+
+
+@pytest.fixture(scope="module")
+def lab(course, tmp_path_factory):
+    home = tmp_path_factory.mktemp("instructor")
+    # Where an instructor configures the exchange (here an empty one, made
+    # as nbgrader's documentation says, so that formgrader's release and
+    # collect buttons are live).
+    (home / "exchange").mkdir(mode=0o777)
+    (home / "exchange").chmod(0o777)
+    (home / "config").mkdir()
+    (home / "config" / "nbgrader_config.py").write_text(f"c.Exchange.root = {str(home / 'exchange')!r}\n")
+    with JupyterLab(course, home=home) as server:
+        yield server
+
+
+def total(course, assignment, student):
+    """The student's total for the assignment, as the gradebook holds it."""
+    with Gradebook(Course(course).coursedir.db_url) as gradebook:
+        return gradebook.find_submission(assignment, student).score
+
+
+def assignment_row(page, assignment):
+    """The row of an assignment on formgrader's Manage Assignments page."""
+    name = page.locator("td.name a").get_by_text(assignment, exact=True)
+    return page.locator("table.dataTable tbody tr").filter(has=name)
+
+
+def wait_for_total(course, assignment, student, expected, timeout=15):
+    """Wait until the gradebook holds this total (formgrader saves a score in
+    the background after the field loses focus); return the last one read."""
+    deadline = time.monotonic() + timeout
+    while (score := total(course, assignment, student)) != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return score
+
+
+def test_formgrader_shows_the_assignments_and_graded_submissions(course, lab, page, screenshots):
+    lab.log_in(page)
+    page.goto(lab.url("formgrader"))
+    page.locator("table.dataTable tbody tr").nth(len(ASSIGNMENTS) - 1).wait_for()
+    screenshots.take(page, "manage-assignments")
+    assert page.get_by_text("does not exist and could not be created").count() == 0  # the exchange works
+    due_dates = Course(course).settings.due_dates
+    for assignment in ASSIGNMENTS:
+        row = assignment_row(page, assignment)
+        assert parse_utc(row.locator("td.duedate").inner_text()) == parse_utc(due_dates[assignment])
+        graded = next((s for example, s in GRADED.items() if example.ASSIGNMENT == assignment), [])
+        assert row.locator("td.num-submissions").inner_text().strip() == str(len(graded)), assignment
+
+    # The manual grading list of the notebook shows each submission's total.
+    page.goto(lab.url(f"formgrader/gradebook/{example_class.ASSIGNMENT}/{example_class.NOTEBOOK}"))
+    page.locator("tbody tr a.name-shown").first.wait_for(state="attached")  # the list has loaded
+    page.get_by_text("Show All Names").click()
+    for student in GRADED[example_class]:
+        row = page.locator("tbody tr", has_text=student)
+        expected = total(course, example_class.ASSIGNMENT, student)
+        assert row.locator("td.score").inner_text().strip() == f"{expected:g} / 10"
+    screenshots.take(page, "manual-grading-list")
+
+
+def test_hand_grades_change_the_total_and_feedback_hides_hidden_tests(course, lab, page, screenshots):
+    assignment, notebook = example_class.ASSIGNMENT, example_class.NOTEBOOK
+    before = total(course, assignment, STUDENT)
+    lab.log_in(page)
+    page.goto(lab.url(f"formgrader/gradebook/{assignment}/{notebook}"))
+    page.locator("tbody tr a.name-shown").first.wait_for(state="attached")  # the list has loaded
+    page.get_by_text("Show All Names").click()
+    page.locator("tbody tr a.name-shown", has_text=STUDENT).click()
+
+    # The grading page: the student's notebook with the hidden tests in it,
+    # and a score field for each written answer.
+    written = ["observations_random", "observations_he"]
+    page.locator(f"input.score#{written[0]}").wait_for()
+    shown = page.locator("body").inner_text()
+    missing = [line for line in hidden_test_lines(assignment) if line not in shown]
+    assert not missing, f"the grading page lacks hidden tests: {missing[:2]}"
+    screenshots.take(page, "grading-page")
+    for grade_id in written:
+        field = page.locator(f"input.score#{grade_id}")
+        field.scroll_into_view_if_needed()
+        field.fill("1")
+        field.press("Tab")
+    screenshots.take(page, "written-answers-graded")
+    assert wait_for_total(course, assignment, STUDENT, before + 2) == before + 2
+
+    # The student's page in formgrader shows the new total.
+    page.goto(lab.url(f"formgrader/manage_students/{STUDENT}"))
+    row = page.locator("tbody tr", has_text=assignment).first
+    assert row.locator("td").nth(1).inner_text().strip() == f"{before + 2:g} / 10"
+    screenshots.take(page, "student-total")
+
+    # Formgrader's Generate Feedback button: the feedback has the hand grades
+    # and none of the hidden tests.
+    page.goto(lab.url("formgrader"))
+    assignment_row(page, assignment).locator("td.generate-feedback a").click()
+    page.locator(".modal").get_by_text(f"Successfully generated feedback of '{assignment}'").wait_for()
+    feedback = course / "feedback" / STUDENT / assignment / f"{notebook}.html"
+    page.goto(feedback.as_uri())
+    screenshots.take(page, "feedback")
+    shown = page.locator("body").inner_text()
+    assert f"Score: {before + 2:.1f} / 10.0" in shown
+    leaked = [line for line in hidden_test_lines(assignment) if line in shown or line in feedback.read_text()]
+    assert not leaked, f"the feedback shows hidden tests: {leaked[:2]}"

@@ -74,6 +74,7 @@ def test_validate_names_the_first_unanswered_exercise(lab, page, screenshots):
     report = notebook.validate()
     screenshots.take(page, "validate-report")
     # The first failing cell it shows is exercise 1's check, and it says why.
+    assert FAILED in report, report
     first_failure = report.split(FAILED)[1]
     assert "check_zeros_initializer(initialize_parameters_zeros)" in first_failure
     assert "NotImplementedError" in first_failure

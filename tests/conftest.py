@@ -1,5 +1,6 @@
 """Shared fixtures: paths, and a scratch copy of the course for nbgrader."""
 
+import html
 import re
 import shutil
 import subprocess
@@ -31,7 +32,21 @@ def hidden_test_lines(assignment):
     for cell in notebook.cells:
         for region in HIDDEN.findall(cell.source):
             lines.update(line.strip() for line in region.splitlines() if len(line.strip()) >= 12)
+    assert lines, f"{assignment} has no hidden tests to look for"
     return lines
+
+
+def page_text(page_source):
+    """The text an HTML page shows: tags, styles and scripts dropped, entities
+    decoded (nbconvert splits each code line into highlighting spans, so the
+    raw HTML never holds a line of code whole)."""
+    page_source = re.sub(r"<(style|script)\b.*?</\1>", "", page_source, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", "", page_source))
+
+
+def leaked_hidden_tests(assignment, text):
+    """The lines of the assignment's hidden tests that text shows."""
+    return sorted(line for line in hidden_test_lines(assignment) if line in text)
 
 
 def pytest_collection_modifyitems(items):
@@ -81,28 +96,47 @@ def chromium():
         browser.close()
 
 
+SCREENSHOTS = pytest.StashKey()
+FAILED = pytest.StashKey()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember whether a test failed, for its fixtures' teardown."""
+    report = yield
+    if report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
+def screenshot_folder(request, tmp_path_factory):
+    """The folder of a test's screenshots (the run's summary prints their root)."""
+    root = tmp_path_factory.getbasetemp() / "screenshots"
+    request.config.stash[SCREENSHOTS] = root
+    return root / request.node.name
+
+
 @pytest.fixture
-def page(chromium):
-    """A fresh browser page at a laptop's size; closed after the test."""
+def page(chromium, request, tmp_path_factory):
+    """A fresh browser page at a laptop's size (offline: see CHROMIUM_ARGS);
+    a screenshot of it is saved if the test fails."""
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
     yield page
+    if request.node.stash.get(FAILED, False):
+        folder = screenshot_folder(request, tmp_path_factory)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=folder / "at-failure.png")
     context.close()
-
-
-SCREENSHOTS = pytest.StashKey()
 
 
 @pytest.fixture
 def screenshots(request, tmp_path_factory):
-    """Screenshots of each step of a browser test, in a folder named after it
-    (the run's summary prints where)."""
+    """Screenshots of each step of a browser test, in a folder named after it."""
     from lab_driver import Screenshots
 
-    root = tmp_path_factory.getbasetemp() / "screenshots"
-    request.config.stash[SCREENSHOTS] = root
-    return Screenshots(root / request.node.name)
+    return Screenshots(screenshot_folder(request, tmp_path_factory))
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -22,10 +22,13 @@ from pathlib import Path
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
-# What the probe of this machine found chromium needs in a closed network:
-# no background connections (they are refused, many at a time), no sandbox
-# when it runs as root.
+# What chromium needs here: no background connections (a closed network
+# refuses them, many at a time), and no sandbox of its own (it cannot make
+# one as root, nor inside most containers; the pages it opens are ours).
+# No host resolves but this machine's loopback, so the tests see the pages
+# as a machine without internet does, wherever they run.
 CHROMIUM_ARGS = [
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -117,9 +120,13 @@ class JupyterLab:
             command.append("--allow-root")
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
-                command, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        self._wait_until_up(timeout=60)
+        try:
+            self._wait_until_up(timeout=60)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _wait_until_up(self, timeout):
@@ -134,13 +141,27 @@ class JupyterLab:
                 time.sleep(0.2)
         raise RuntimeError(f"jupyter lab did not answer in {timeout} s:\n{self.log_path.read_text()[-3000:]}")
 
-    def __exit__(self, *exc):
+    def kernel_is_idle(self, path):
+        """Whether the notebook at path (relative to root_dir) has a kernel, started and idle."""
+        with urllib.request.urlopen(self.url("api/sessions"), timeout=5) as answer:
+            sessions = json.load(answer)
+        return any(s["path"] == path and s["kernel"]["execution_state"] == "idle" for s in sessions)
+
+    def stop(self):
+        """Stop the server (it shuts its kernels down), then anything left in its session."""
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        try:
+            os.killpg(self.process.pid, 9)
+        except ProcessLookupError:
+            pass
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def launch_chromium(playwright):
@@ -181,11 +202,13 @@ class NotebookPage:
         tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-current", has_text=Path(path).name)
         self.panel = page.locator(f"[id='{tab.get_attribute('data-id')}']")
         self.panel.locator(".jp-Cell").first.wait_for()
-        self.wait_until_idle()
-
-    def wait_until_idle(self, timeout=120_000):
-        indicator = self.panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-        indicator.wait_for(timeout=timeout)
+        # The page's kernel indicator says "idle" before a kernel is even
+        # connected: ask the server whether this notebook's kernel has started.
+        deadline = time.monotonic() + 120
+        while not lab.kernel_is_idle(path):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no idle kernel for {path} after 120 s")
+            time.sleep(0.2)
 
     def cell(self, index):
         return self.panel.locator(".jp-Notebook .jp-Cell").nth(index)
@@ -232,16 +255,9 @@ class NotebookPage:
         self.page.wait_for_selector(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty", state="detached")
 
     def validate(self, timeout=180_000):
-        """Click nbgrader's Validate button; return the text of the dialog it opens."""
+        """Click nbgrader's Validate button; return the text of the dialog it
+        opens once the server has run the notebook."""
         self.panel.get_by_role("button", name="Validate").click()
-        dialog = self.page.locator(".jp-Dialog-content")
+        dialog = self.page.locator(".jp-Dialog-content").filter(has_text="Validation Results")
         dialog.wait_for(timeout=timeout)
-        self.page.wait_for_function(
-            "() => !document.querySelector('.jp-Dialog-content').innerText.includes('Validating')",
-            timeout=timeout,
-        )
         return dialog.inner_text()
-
-    def close_dialog(self):
-        self.page.locator(".jp-Dialog-footer button").last.click()
-        self.page.locator(".jp-Dialog").wait_for(state="detached")

@@ -16,6 +16,7 @@ from examples.course_copy import REPO
 from examples.example_class import CORRECT, XAVIER_SCALE, correct_but
 from examples.students import fill_in
 from lab_driver import JupyterLab, NotebookPage
+from utils.init_checks import check_he_initializer
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -39,30 +40,28 @@ def typed_cells(answers):
     return [(index_of(grade_id), filled.cells[index_of(grade_id)].source) for grade_id in answers]
 
 
-def visible_check_message(answers, exercise):
-    """What the visible check says of this answer, asked of the helper itself:
-    the browser must show the same words."""
-    from utils import init_checks
-
+def he_check_message(answers):
+    """What exercise 3's visible check says of this He answer, asked of the
+    helper itself: the browser must show the same words."""
     namespace = {"np": np}
-    exec(typed_cells({exercise: answers[exercise]})[0][1], namespace)
-    check = {"initialize_parameters_he": init_checks.check_he_initializer}[exercise]
+    exec(typed_cells({"initialize_parameters_he": answers["initialize_parameters_he"]})[0][1], namespace)
     with pytest.raises(AssertionError) as failure:
-        check(namespace[exercise])
+        check_he_initializer(namespace["initialize_parameters_he"])
     return str(failure.value)
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab over a folder of the student's; each test gets its own copy of the release in it."""
-    root = tmp_path_factory.mktemp("student")
-    (root / "work").mkdir()
-    with JupyterLab(root / "work", home=root / "home") as server:
+@pytest.fixture
+def lab(tmp_path):
+    """JupyterLab over a folder of the student's, started for this test alone."""
+    (tmp_path / "work").mkdir()
+    with JupyterLab(tmp_path / "work", home=tmp_path / "home") as server:
         yield server
+    print(f"JupyterLab's log: {server.log_path}")  # shown when the test failed
 
 
 def open_fresh_release(lab, page, folder):
-    """Copy the release into folder/ of the student's server and open its notebook there."""
+    """Copy the release into folder/ of the student's server (helpers as
+    files, not links) and open its notebook there."""
     shutil.copytree(REPO / "release" / ASSIGNMENT, lab.root_dir / folder)  # links become files
     return NotebookPage(page, lab, f"{folder}/{NOTEBOOK}")
 
@@ -96,7 +95,7 @@ def test_a_typical_mistake_gets_the_visible_checks_message(lab, page, screenshot
     # Exercises 1 and 2 pass; exercise 3's check names the mistake in words.
     for passing in ("test_initialize_parameters_zeros", "test_initialize_parameters_random"):
         assert "All visible tests passed." in notebook.output_text(index_of(passing))
-    message = visible_check_message(answers, "initialize_parameters_he")
+    message = he_check_message(answers)
     assert message.startswith("Scale error")
     assert message in " ".join(notebook.output_text(he_check).split())
 

@@ -6,8 +6,8 @@ Every step is the real nbgrader command over a temporary exchange root.
 nbgrader names a student by their operating-system user, so each student's
 commands run in a user namespace (bubblewrap) whose /etc/passwd gives its
 uid the student's name: `nbgrader submit` run as "ada" files the work as
-ada's. (Real accounts would not do here: the Python these commands run lives
-in root's home, which no other account can enter.)
+ada's. (Real accounts would need the course's Python to be readable by
+every user; on a machine where it lives in root's home, it is not.)
 """
 
 import os
@@ -18,12 +18,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
 
-from conftest import copy_course, hidden_test_lines, run_grading_command
+from conftest import copy_course, leaked_hidden_tests, page_text, run_grading_command
 from examples import example_class
 from examples.students import fill_in
-from grading.course import Course, run_nbgrader
+from grading.course import Course, open_gradebook, run_nbgrader
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
@@ -45,7 +44,8 @@ class Student:
         """Run `nbgrader <args> --course <id>` in the home folder, as this student; return its output."""
         uid = str(UIDS[self.name])
         command = [
-            "bwrap", "--unshare-user", "--uid", uid, "--gid", uid,
+            "bwrap", "--unshare-user", "--uid", uid, "--gid", uid, "--clearenv",
+            "--setenv", "PATH", os.environ["PATH"], "--setenv", "LANG", "C.UTF-8",
             "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--ro-bind", str(self.accounts / "passwd"), "/etc/passwd",
             "--ro-bind", str(self.accounts / "group"), "/etc/group",
@@ -66,14 +66,20 @@ class Student:
     def feedback(self):
         """The feedback files fetched so far, by the submission time they belong to."""
         folder = self.home / ASSIGNMENT / "feedback"
-        return {path.parent.name: path for path in sorted(folder.glob(f"*/{NOTEBOOK[:-6]}.html"))}
+        return {path.parent.name: path for path in sorted(folder.glob(f"*/{example_class.NOTEBOOK}.html"))}
 
 
 def accounts_naming(folder, names):
-    """passwd and group files: the machine's, and one account per student."""
+    """passwd and group files: the machine's (less any account with a
+    student's name or id), and one account per student."""
     folder.mkdir()
-    passwd = Path("/etc/passwd").read_text().rstrip("\n").split("\n")
-    group = Path("/etc/group").read_text().rstrip("\n").split("\n")
+    taken = set(names) | {str(UIDS[name]) for name in names}
+
+    def others(path):
+        lines = Path(path).read_text().rstrip("\n").split("\n")
+        return [line for line in lines if not taken & set(line.split(":")[:3:2])]
+
+    passwd, group = others("/etc/passwd"), others("/etc/group")
     for name in names:
         uid = UIDS[name]
         passwd.append(f"{name}:x:{uid}:{uid}:{name}:/nonexistent:/usr/sbin/nologin")
@@ -109,7 +115,8 @@ def round_trip(tmp_path_factory):
     bo.nbgrader("submit", ASSIGNMENT)
     ada.answer(example_class.CORRECT)  # she fixes He and hands it in again
     ada.nbgrader("submit", ASSIGNMENT)
-    submissions = {student.name: student.nbgrader("list", "--inbound", ASSIGNMENT) for student in (ada, bo)}
+    listing = run_nbgrader(course, "list", "--inbound", ASSIGNMENT, instructor)
+    inbound = listing.stdout + listing.stderr
 
     # Every file in the exchange belongs to this machine's one real user, so
     # nbgrader's check that a submission's owner is its student cannot hold.
@@ -122,14 +129,14 @@ def round_trip(tmp_path_factory):
         "course": course,
         "ada": ada,
         "bo": bo,
-        "submissions": submissions,
+        "inbound": inbound,
         "grading_output": grading_output,
     }
 
 
 def graded(course, student):
     """(total, timestamp) of the student's graded submission, from the gradebook."""
-    with Gradebook(Course(course).coursedir.db_url) as gradebook:
+    with open_gradebook(course) as gradebook:
         submission = gradebook.find_submission(ASSIGNMENT, student)
         return submission.score, submission.timestamp
 
@@ -143,9 +150,10 @@ def test_both_students_are_collected_and_graded(round_trip):
 
 def test_the_later_of_two_submissions_is_graded(round_trip):
     """ada handed in twice; the grade and timestamp are her second submission's."""
-    course, ada = round_trip["course"], round_trip["ada"]
-    listed = round_trip["submissions"]["ada"]
-    assert listed.count(f"{ada.name} {ASSIGNMENT}") == 2, listed  # both reached the exchange
+    course = round_trip["course"]
+    inbound = round_trip["inbound"]  # what the instructor's `nbgrader list --inbound` shows
+    assert inbound.count(f"ada {ASSIGNMENT}") == 2, inbound  # both reached the exchange
+    assert inbound.count(f"bo {ASSIGNMENT}") == 1, inbound
     submitted = nbformat.read(course / "submitted" / "ada" / ASSIGNMENT / NOTEBOOK, as_version=4)
     answer = next(
         c
@@ -174,5 +182,5 @@ def test_each_student_fetches_their_own_feedback(round_trip, name):
     assert f"Score: {score:.1f} / 10.0" in text
     released = course / "feedback" / name / ASSIGNMENT / path.name
     assert text == released.read_text()  # the very file the grading command wrote for them
-    leaked = [line for line in hidden_test_lines(ASSIGNMENT) if line in text]
+    leaked = leaked_hidden_tests(ASSIGNMENT, page_text(text))
     assert not leaked, f"{name}'s feedback shows hidden tests: {leaked[:2]}"

@@ -8,13 +8,12 @@ import sys
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 from nbgrader.validator import Validator
 from traitlets.config import Config
 
 from conftest import ASSIGNMENTS, REPO
-from grading.course import Course, delimiters
+from grading.course import Course, delimiters, open_gradebook
 
 SOLUTION_BEGIN, SOLUTION_END = delimiters(REPO)["solution"]
 HIDDEN_BEGIN, HIDDEN_END = delimiters(REPO)["hidden tests"]
@@ -77,7 +76,7 @@ def test_release_matches_a_fresh_generation(course, assignment):
 def test_generating_writes_the_due_date_into_the_gradebook(course, assignment):
     """formgrader shows each assignment's due date from the moment it is generated."""
     configured = Course(course).settings.due_dates[assignment]
-    with Gradebook(Course(course).coursedir.db_url) as gradebook:
+    with open_gradebook(course) as gradebook:
         written = gradebook.find_assignment(assignment).duedate
     assert written == parse_utc(configured)
 

@@ -5,6 +5,7 @@ a time or on a Dask worker."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import warnings
@@ -105,7 +106,7 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     if readable:
         outcome = course.api.autograde(assignment, student, force=True, create=True)
         if not outcome["success"]:
-            result.reasons.append("nbgrader could not grade it: " + last_line(outcome.get("error", "")))
+            result.reasons.append("nbgrader could not grade it: " + nbgrader_error(outcome))
     else:
         with course.gradebook() as gradebook:
             gradebook.update_or_create_student(student)
@@ -161,7 +162,7 @@ def write_feedback(course: Course, assignment: str, result: StudentResult) -> No
     if outcome["success"]:
         result.feedback = True
     else:
-        result.reasons.append("no feedback: " + last_line(outcome.get("error", "")))
+        result.reasons.append("no feedback: " + nbgrader_error(outcome))
 
 
 def grade_and_give_feedback(course: Course, assignment: str, student: str, releases: dict) -> StudentResult:
@@ -172,6 +173,27 @@ def grade_and_give_feedback(course: Course, assignment: str, student: str, relea
 
 
 # ---------------------------------------------------------------- helpers
+
+
+# A line of a traceback that names the exception ("ValueError: ..."), and
+# the level nbgrader's log puts before a message ("[ERROR] ").
+LOG_LEVEL = re.compile(r"^\[[A-Z]+\]\s*")
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Timeout)\b(: .*)?$")
+
+
+def nbgrader_error(outcome: dict) -> str:
+    """What went wrong in a failed nbgrader step, in one line.
+
+    nbgrader's own exception only says "Please see the above traceback"; the
+    exception that caused it is in the log nbgrader kept (outcome["log"]),
+    so that is where to look first.
+    """
+    for text in (outcome.get("log", ""), outcome.get("error", "")):
+        lines = (LOG_LEVEL.sub("", line.strip()) for line in text.splitlines())
+        causes = [line for line in lines if EXCEPTION_LINE.match(line) and "NbGraderException" not in line]
+        if causes:
+            return causes[-1]
+    return last_line(outcome.get("error", ""))
 
 
 def last_line(text: str) -> str:

@@ -14,7 +14,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from conftest import REPO
 from grading.execute import SandboxedExecute
 from grading.late import penalty_for
-from grading.pipeline import exercise_names
+from grading.pipeline import exercise_names, nbgrader_error
 from grading.reasons import describe_error, lost_point_reasons
 from grading.sandbox import (
     SandboxError,
@@ -330,3 +330,22 @@ def test_the_sandbox_is_a_registered_kernel_provisioner():
     on, off = SandboxKernelManager(), SandboxKernelManager(enabled=False)
     assert on.kernel_spec.metadata["kernel_provisioner"] == {"provisioner_name": PROVISIONER_NAME}
     assert "kernel_provisioner" not in off.kernel_spec.metadata
+
+
+def test_a_failed_nbgrader_step_is_reported_by_its_cause():
+    """nbgrader's exception says only "see the above traceback": the reason
+    names the exception in nbgrader's log instead."""
+    log = (
+        "[INFO] Converting notebook Initialization.ipynb\n"
+        "[ERROR] Traceback (most recent call last):\n"
+        '  File "base.py", line 3, in convert\n'
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked\n"
+        "[ERROR] Please see the the above traceback for details on the specific errors on the above failures."
+    )
+    error = "Traceback ...\nnbgrader.converters.base.NbGraderException: Please see the the above traceback"
+    cause = "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked"
+    assert nbgrader_error({"success": False, "log": log, "error": error}) == cause
+    assert nbgrader_error({"success": False, "log": "[ERROR] ValueError: bad cell", "error": error}) == (
+        "ValueError: bad cell"
+    )
+    assert nbgrader_error({"success": False, "error": error}) == error.splitlines()[-1]

@@ -102,6 +102,15 @@ class Course:
         # With the course's id: without one, nbgrader adds a "default_course".
         return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id)
 
+    def add_default_course(self) -> None:
+        """Add nbgrader's "default_course" row now, once. nbgrader 0.9.6's
+        autograde steps open the gradebook without a course id, and each adds
+        that row when it is missing: two workers starting at once would both
+        add it, and one of them fail (UNIQUE constraint failed: course.id).
+        drop_empty_default_course removes it again after grading."""
+        with Gradebook(self.coursedir.db_url):
+            pass
+
     def drop_empty_default_course(self) -> None:
         """Remove the empty "default_course" row that nbgrader 0.9.6 adds: its
         autograde preprocessors (SaveAutoGrades, OverwriteCells, GetGrades, ...)

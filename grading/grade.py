@@ -67,6 +67,7 @@ def grade_class(
         collect(course, assignment, submissions)
     ensure_assignment_in_gradebook(course, assignment)
     set_due_date(course, assignment)
+    course.add_default_course()
     releases = course.release_notebooks(assignment)
     students = course.submitted(assignment)
     if not students:

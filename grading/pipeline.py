@@ -105,6 +105,11 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
         readable = readable and ok
     if readable:
         outcome = course.api.autograde(assignment, student, force=True, create=True)
+        if not outcome["success"] and KERNEL_NOT_STARTED in nbgrader_error(outcome):
+            # Not the student's doing: a kernel that could not start (another
+            # kernel graded at the same time may hold the processes it needs,
+            # see README) gets one more try.
+            outcome = course.api.autograde(assignment, student, force=True, create=True)
         if not outcome["success"]:
             result.reasons.append("nbgrader could not grade it: " + nbgrader_error(outcome))
     else:
@@ -179,6 +184,10 @@ def grade_and_give_feedback(course: Course, assignment: str, student: str, relea
 # the level nbgrader's log puts before a message ("[ERROR] ").
 LOG_LEVEL = re.compile(r"^\[[A-Z]+\]\s*")
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Timeout)\b(: .*)?$")
+
+
+# What jupyter_client raises when a kernel exits before it answers.
+KERNEL_NOT_STARTED = "Kernel died before replying to kernel_info"
 
 
 def nbgrader_error(outcome: dict) -> str:

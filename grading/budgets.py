@@ -31,6 +31,14 @@ class CellBudgets:
         budget = self.fallback if took is None else max(self.floor, self.factor * took)
         return budget * self.scale
 
+    def notebook_seconds(self) -> float:
+        """The whole notebook's budget: the cells the reference timed, each
+        at most its budget (infinite when nothing was timed). Cells a
+        student added share it: they cannot stretch it."""
+        if not self.reference:
+            return float("inf")
+        return sum(max(self.floor, self.factor * took) for took in self.reference.values()) * self.scale
+
 
 def cell_key(cell) -> str | None:
     """What a cell's time is kept under: its grade id, else its cell id."""

@@ -17,6 +17,16 @@ course configures it (nbgrader_config.py puts SandboxedExecute in its place).
   submission that never ends costs little.
 - A kernel that dies (os._exit or a crash; sys.exit is caught by IPython)
   costs the cell it was running: the cells after it are marked as not run.
+- The whole notebook has a budget too: what the reference took in all,
+  times `budget_factor`, plus `budget_floor` for each cell the reference
+  timed. Cells a student added cannot stretch it; once it is spent, the
+  cells after are not run.
+- Scores are decided here, not in the kernel (grading/verdicts.py): after a
+  graded test cell runs, its outputs are replaced by the trusted grader's
+  verdict on the answers the cell handed in. The reference run records the
+  reference solution's answers the same way.
+- What a cell prints is capped (`max_output_bytes`): a submission that
+  prints hundreds of megabytes costs the grader no memory.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import copy
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -32,7 +43,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Unicode, default
+from nbgrader.utils import setenv
+from traitlets import Bool, Float, Integer, Unicode, default
 
 from grading.budgets import CellBudgets, cell_key
 from grading.experiments import (
@@ -44,21 +56,34 @@ from grading.experiments import (
     undefined_names,
 )
 from grading.sandbox import SandboxKernelManager
+from grading.verdicts import Record, judge, read_record, verdict_outputs
 
-# Seconds each cell of a source notebook took: {(path, modified, options): {cell id: seconds}}.
+# Errors that the executor itself writes into a cell (not the kernel).
+EXECUTOR_ERRORS = ("CellTimeoutError", "KernelDied", "NotRun")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the reference solution (the source notebook) did when run."""
+
+    seconds: dict[str, float] = field(default_factory=dict)  # cell key -> seconds it took
+    answers: dict[str, Record] = field(default_factory=dict)  # grade id -> its answer record
+
+
+# The reference of each source notebook: {(path, modified, options): Reference}.
 # Measured once per process (an `nbgrader autograde`, the grading command,
 # which hands its measurements to its Dask workers).
-_reference_times: dict = {}
+_references: dict = {}
 
 
 def measured_references() -> dict:
-    """The reference times this process has measured, to hand to another."""
-    return dict(_reference_times)
+    """The references this process has measured, to hand to another."""
+    return dict(_references)
 
 
 def use_references(measured: dict) -> None:
-    """Take reference times measured by another process (the grading command's)."""
-    _reference_times.update(measured)
+    """Take references measured by another process (the grading command's)."""
+    _references.update(measured)
 
 
 class SandboxedExecute(Execute):
@@ -88,6 +113,17 @@ class SandboxedExecute(Execute):
         help="Once two or more cells of a notebook have run out of time, for this many "
         "seconds in all (times budget_scale), the cells that follow are not run.",
     ).tag(config=True)
+    judge_answers = Bool(
+        True,
+        help="Decide each graded test cell's score from the answers it hands in "
+        "(utils/answers.py), compared outside the kernel with the reference solution's.",
+    ).tag(config=True)
+    is_reference = Bool(
+        False, help="This run is the reference solution's: it is timed and its answers recorded."
+    )
+    max_output_bytes = Integer(
+        1_000_000, help="What one cell may print or display, in bytes; the rest is dropped."
+    ).tag(config=True)
 
     @default("shutdown_kernel")
     def _stop_kernels_at_once(self):
@@ -99,10 +135,14 @@ class SandboxedExecute(Execute):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
         super().__init__(*args, **kwargs)
         self.cell_seconds: dict[str, float] = {}  # cell key -> seconds, of the last run
+        self.answer_records: dict[str, Record] = {}  # grade id -> record, of the last run
         self.budgets = CellBudgets(fallback=self.timeout)
+        self.reference: Reference | None = None  # of the notebook being graded
         self._skipped: set[int] = set()
         self._kernel_lost_at = self._stopped_at = None
         self._stuck_seconds, self._stuck_cells = 0.0, 0
+        self._seconds_left = float("inf")  # of the notebook's whole budget
+        self._printed = 0  # bytes of output of the cell running now
 
     # ------------------------------------------------------------ a notebook
 
@@ -111,7 +151,8 @@ class SandboxedExecute(Execute):
         tagged = {}
         if source is not None and self.skip_experiments:
             tagged = tagged_cells(nbformat.read(source, as_version=4), self.skip_tag)
-        self.budgets = self.cell_budgets(source, resources)
+        self.reference = self.reference_for(source, resources)
+        self.budgets = self.cell_budgets()
         skipped = cells_to_skip(nb, tagged)
         if not skipped:
             return self.run(nb, resources, km, skipped)
@@ -139,7 +180,8 @@ class SandboxedExecute(Execute):
         self._skipped = skipped
         self._kernel_lost_at = self._stopped_at = None
         self._stuck_seconds, self._stuck_cells = 0.0, 0
-        self.cell_seconds = {}
+        self._seconds_left = self.budgets.notebook_seconds()
+        self.cell_seconds, self.answer_records = {}, {}
         return super().preprocess(nb, resources, km)
 
     # ---------------------------------------------------------------- a cell
@@ -156,13 +198,7 @@ class SandboxedExecute(Execute):
             ]
             return cell, resources
         if self._stopped_at is not None:
-            cell.outputs = [
-                error_output(
-                    "NotRun",
-                    f"not run: cells up to cell {self._stopped_at} ran out of time for "
-                    f"{self._stuck_seconds:.0f} s in all",
-                )
-            ]
+            cell.outputs = [error_output("NotRun", self._why_stopped())]
             return cell, resources
         # nbclient would skip a cell that carries its skip_cells_with_tag, and
         # the tags are the student's: a test cell tagged so would pass unrun.
@@ -173,6 +209,7 @@ class SandboxedExecute(Execute):
         budget = self.budgets.seconds(cell)
         if budget <= 0:  # c.Execute.timeout = -1 or 0: no limit, as in nbclient
             budget = float("inf")
+        budget = min(budget, max(self._seconds_left, 0.5))  # what is left of the notebook's
         # nbclient's hook for a cell's timeout (None: no limit)
         self.timeout_func = lambda _cell: None if budget == float("inf") else budget
         self.error_on_timeout = {
@@ -181,6 +218,7 @@ class SandboxedExecute(Execute):
             "traceback": [f"CellTimeoutError: the cell ran over its budget of {budget:.3g} s"],
         }
         start = time.monotonic()
+        self._printed = 0
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -196,12 +234,82 @@ class SandboxedExecute(Execute):
             cell.outputs.append(error_output("CellTimeoutError", str(timeout).splitlines()[0]))
         seconds = time.monotonic() - start
         self.cell_seconds[cell_key(cell)] = seconds
+        self._seconds_left -= seconds
         if seconds >= budget:
             self._stuck_seconds += seconds
             self._stuck_cells += 1
             if self._stuck_cells >= 2 and self._stuck_seconds >= self.stuck_allowance * self.budget_scale:
                 self._stopped_at = index
+        if self._seconds_left <= 0 and self._stopped_at is None:
+            self._stopped_at = index
+        if is_graded_test(cell):
+            self.settle_test_cell(cell, stopped=seconds >= budget or self._kernel_lost_at == index)
         return cell, resources
+
+    def _why_stopped(self) -> str:
+        if self._seconds_left <= 0:
+            return (
+                f"not run: the notebook used up its time budget of "
+                f"{self.budgets.notebook_seconds():.0f} s at cell {self._stopped_at}"
+            )
+        return (
+            f"not run: cells up to cell {self._stopped_at} ran out of time for "
+            f"{self._stuck_seconds:.0f} s in all"
+        )
+
+    # ------------------------------------------------- a graded cell's score
+
+    def settle_test_cell(self, cell, stopped: bool) -> None:
+        """Record the reference's answers, or replace a student's test cell's
+        outputs with the trusted verdict (see grading/verdicts.py).
+
+        A cell stopped by the executor (over its budget, or its kernel
+        died) keeps only that error: it scores 0."""
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        if not self.judge_answers:
+            return
+        if self.is_reference:
+            record = read_record(cell)
+            if record is not None:
+                self.answer_records[grade_id] = record
+            return
+        executor_errors = [
+            output
+            for output in cell.outputs
+            if output.output_type == "error" and output.ename in EXECUTOR_ERRORS
+        ]
+        if stopped and executor_errors:
+            cell.outputs = executor_errors[:1]
+            return
+        reference = self.reference.answers.get(grade_id) if self.reference else None
+        if reference is None:
+            # The source's test cell hands in nothing: nbgrader's own rule
+            # applies, from the kernel's outputs (a number shown as the
+            # cell's result would set the score: never trust that).
+            self.log.warning("%s hands in no answers: graded from the kernel's outputs", grade_id)
+            cell.outputs = [output for output in cell.outputs if output.output_type != "execute_result"]
+            return
+        kernel_errors = [
+            (str(output.get("ename", "")), str(output.get("evalue", "")))
+            for output in cell.outputs
+            if output.output_type == "error"
+        ]
+        verdict = judge(read_record(cell), reference, kernel_errors[0] if kernel_errors else None)
+        cell.outputs = verdict_outputs(verdict)
+
+    # ------------------------------------------------------------- output
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's handling of one output, within the cell's allowance:
+        past max_output_bytes, outputs are dropped and one note says so."""
+        size = message_size(msg.get("content", {}))
+        self._printed += size
+        if self._printed > self.max_output_bytes:
+            if self._printed - size <= self.max_output_bytes:
+                note = f"[output cut: the cell printed more than {self.max_output_bytes} bytes]\n"
+                outs.append(new_output("stream", name="stdout", text=note))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     # ---------------------------------------------------- the reference's time
 
@@ -215,51 +323,84 @@ class SandboxedExecute(Execute):
         path = Path(folder) / f"{info['notebook']}.ipynb"
         return path if path.is_file() else None
 
-    def cell_budgets(self, source: Path | None, resources) -> CellBudgets:
-        reference = {}
-        if source is not None and self.budget_from_reference:
-            reference = self.reference_times(source, resources)
+    def cell_budgets(self) -> CellBudgets:
+        measured = self.reference.seconds if self.reference and self.budget_from_reference else {}
         return CellBudgets(
             fallback=self.timeout or 600,
             factor=self.budget_factor,
             floor=self.budget_floor,
             scale=self.budget_scale,
-            reference=reference,
+            reference=measured,
         )
 
-    def reference_times(self, source: Path, resources) -> dict[str, float]:
-        """{cell key: seconds} of the source notebook, run once per process
-        (empty, and tried again next time, when it cannot run)."""
-        key = (str(source), source.stat().st_mtime_ns, self.skip_experiments, self.skip_tag)
-        if key not in _reference_times:
-            try:
-                _reference_times[key] = self.measure(source, resources)
-            except Exception as error:  # a broken source should not stop the grading
-                self.log.warning("could not time %s (%s): every cell gets %s s", source, error, self.timeout)
-                return {}
-        return _reference_times[key]
+    def reference_for(self, source: Path | None, resources) -> Reference | None:
+        """The reference of the notebook being graded (None when it is itself
+        the reference, or has no source: not run by nbgrader's autograde)."""
+        if self.is_reference or source is None or not (self.budget_from_reference or self.judge_answers):
+            return None
+        reference = self.reference_run(source, resources)
+        if self.judge_answers and reference is None:
+            # Without the reference's answers nothing can be judged: better no
+            # grade (the gradebook keeps any earlier one) than wrong zeros.
+            raise RuntimeError(f"the reference solution {source} could not be run: see the log")
+        return reference or Reference()
 
-    def measure(self, source: Path, resources) -> dict[str, float]:
+    def reference_run(self, source: Path, resources) -> Reference | None:
+        """The source notebook's Reference, measured once per process (None,
+        and tried again next time, when it cannot run)."""
+        key = (str(source), source.stat().st_mtime_ns, self.skip_experiments, self.skip_tag)
+        if key not in _references:
+            try:
+                _references[key] = self.measure(source, resources)
+            except Exception as error:  # reported, and the student's grading fails
+                self.log.warning("could not run the reference solution %s (%s)", source, error)
+                return None
+        return _references[key]
+
+    def measure(self, source: Path, resources) -> Reference:
         """Run the source notebook in a copy of its folder, as a submission
-        would run; {cell key: seconds}."""
+        would run: the seconds each cell took and the answers it handed in."""
         start = time.monotonic()
         runner = type(self)(
             parent=self.parent,
             config=self.config,
             budget_from_reference=False,
+            judge_answers=self.judge_answers,
+            is_reference=True,
             skip_experiments=self.skip_experiments,
             skip_tag=self.skip_tag,
         )
+
         with tempfile.TemporaryDirectory(prefix="grading-reference-") as folder:
             workdir = Path(folder) / source.parent.name
             # The assignment's files, links followed: the sandbox shows only this folder.
             shutil.copytree(source.parent, workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             notebook = nbformat.read(source, as_version=4)
-            runner.preprocess(
-                notebook, {"metadata": {"path": str(workdir)}, "nbgrader": resources["nbgrader"]}
-            )
-        self.log.info("timed %s in %.1f s", source, time.monotonic() - start)
-        return runner.cell_seconds
+            # hand_in (utils/answers.py) records answers only while autograding.
+            with setenv(NBGRADER_EXECUTION="autograde"):
+                runner.preprocess(
+                    notebook, {"metadata": {"path": str(workdir)}, "nbgrader": resources["nbgrader"]}
+                )
+        self.log.info("ran the reference %s in %.1f s", source, time.monotonic() - start)
+        graded = {cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells if is_graded_test(cell)}
+        if self.judge_answers and graded - set(runner.answer_records):
+            missing = ", ".join(sorted(graded - set(runner.answer_records)))
+            self.log.warning("the reference's test cells %s hand in no answers", missing)
+        return Reference(seconds=runner.cell_seconds, answers=runner.answer_records)
+
+
+def is_graded_test(cell) -> bool:
+    """An autograded test cell: code, with points."""
+    return cell.cell_type == "code" and bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
+
+
+def message_size(content: dict) -> int:
+    """About how many bytes an output message carries (its text and data)."""
+    size = len(content.get("text", ""))
+    for value in (content.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(str(value))
+    size += sum(len(line) for line in content.get("traceback") or [])
+    return size
 
 
 def error_output(name: str, message: str):

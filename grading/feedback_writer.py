@@ -25,6 +25,12 @@ class ReusingGenerateFeedback(GenerateFeedback):
 
     _kept_exporter = None
 
+    def init_assignment(self, assignment_id: str, student_id: str) -> None:
+        # nbgrader copies every other file of the autograded folder (the
+        # helpers, a student's extra files) next to the feedback, and
+        # release_feedback would publish them: the feedback pages are enough.
+        pass
+
     def start(self) -> None:
         # BaseConverter.start, except that the exporter is built only once.
         self.init_notebooks()

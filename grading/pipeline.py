@@ -78,12 +78,12 @@ def time_the_reference(course: Course, assignment: str, releases: dict) -> dict:
         source = runner.source_path(resources)
         if (
             source is not None
-            and runner.budget_from_reference
-            and not runner.reference_times(source, resources)
+            and (runner.budget_from_reference or runner.judge_answers)
+            and runner.reference_run(source, resources) is None
         ):
             print(
                 f"warning: could not run the reference solution {source}: "
-                f"each cell of {notebook} may run {runner.timeout} s",
+                f"{notebook} cannot be graded (see nbgrader's log)",
                 file=sys.stderr,
                 flush=True,
             )

@@ -1,28 +1,33 @@
 """Fair grading: an answer passes an exercise's visible checks exactly when
-it passes its hidden tests.
+the grader gives it the points.
 
 Each graded function has a bank of answers a student might write: correct
 ones in other words, and debatable or wrong ones (letter case, dtype, numpy's
 newer Generator API, ddof=1, a wrong layer count, ...). Every answer is
-written into the instructor notebook's solution cell and run the way nbgrader
-runs it, in process: the locked imports cell, the solution cell, then the
-test cell's visible part and, separately, the whole test cell with its hidden
-tests. An answer that would lose points must fail a visible check first,
-with a message; one that passes the visible checks must keep its points.
+written into the instructor notebook's solution cell and run in process: the
+locked imports cell, the solution cell, then the test cell's visible part
+and, separately, its hidden part, whose answers the trusted grader judges
+against the reference solution's (grading/verdicts.py), as autograding does.
+An answer that would lose points must fail a visible check first, with a
+message; one that passes the visible checks must keep its points.
 """
 
 import contextlib
+import functools
 import io
+import json
 import re
 
 import nbformat
 import pytest
 
+import utils.answers
 from conftest import REPO
 from examples.students import fill_in
 from grading.course import delimiters
+from grading.verdicts import judge, parse_record
 
-HIDDEN_BEGIN = delimiters(REPO)["hidden tests"][0]
+HIDDEN = re.compile("{}.*?{}".format(*map(re.escape, delimiters(REPO)["hidden tests"])), re.DOTALL)
 
 # ------------------------------------------------------- the answer banks
 # Answers to the first assignment's three functions go inside their
@@ -274,19 +279,43 @@ def attempt(source, namespace):
     return None
 
 
-def verdicts(assignment, grade_id, answer):
-    """(visible checks' error, hidden tests' error) for an answer; None is a pass."""
-    notebook = nbformat.read(REPO / "source" / assignment / NOTEBOOKS[assignment], as_version=4)
-    test = cell(notebook, f"test_{grade_id}").source
-    visible, hidden = test.split(HIDDEN_BEGIN)
+def handed_in(notebook, grade_id, answer=None):
+    """(the error of the solution cell or None, the record the test cell's
+    hidden part hands in or None) for answer (the notebook's own when None)."""
     namespace = {}
     assert attempt(cell(notebook, "imports").source, namespace) is None
-    solution = cell(fill_in(notebook, {grade_id: answer}), grade_id).source
-    broken = attempt(solution, namespace)
-    # As in the notebook, the hidden tests run after the visible ones; here
-    # they run even when those fail, to see whether the two agree.
+    filled = notebook if answer is None else fill_in(notebook, {grade_id: answer})
+    broken = attempt(cell(filled, grade_id).source, namespace)
+    test = cell(notebook, f"test_{grade_id}").source
+    hidden = HIDDEN.search(test).group(0)
+    records = []
+    original = utils.answers.hand_in
+    # What hand_in would display while autograding, kept here instead.
+    utils.answers.hand_in = lambda *args, **kw: records.append(utils.answers.answer_record(*args, **kw))
+    try:
+        attempt(hidden, namespace)
+    finally:
+        utils.answers.hand_in = original
+    record = parse_record(json.loads(json.dumps(records[-1]))) if records else None
+    return broken, record, namespace
+
+
+@functools.cache
+def reference_record(assignment, grade_id):
+    notebook = nbformat.read(REPO / "source" / assignment / NOTEBOOKS[assignment], as_version=4)
+    broken, record, _ = handed_in(notebook, grade_id)
+    assert broken is None and record is not None
+    return record
+
+
+def verdicts(assignment, grade_id, answer):
+    """(visible checks' error, the grader's verdict's error) for an answer; None is a pass."""
+    notebook = nbformat.read(REPO / "source" / assignment / NOTEBOOKS[assignment], as_version=4)
+    broken, record, namespace = handed_in(notebook, grade_id, answer)
+    visible = HIDDEN.sub("", cell(notebook, f"test_{grade_id}").source)
     seen = broken or attempt(visible, namespace)
-    graded = broken or attempt(HIDDEN_BEGIN + hidden, namespace)
+    verdict = judge(record, reference_record(assignment, grade_id))
+    graded = broken or (None if verdict.passed else f"{verdict.error_name}: {verdict.message}")
     return seen, graded
 
 

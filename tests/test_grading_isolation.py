@@ -7,8 +7,8 @@ notebooks, the release, another student's submission, autograded notebook and
 feedback, the gradebook, the configuration, other courses and home folders
 under /srv, /home, /root, /opt, /mnt and /var, and the grader's environment.
 
-The spy is a correct submission whose first exercise also reads all of those
-places and prints what it finds. Graded by the course's command and by plain
+The spy is a correct submission with one more cell at its end, which reads
+all of those places and prints what it finds. Graded by the course's command and by plain
 `nbgrader autograde`, its outputs and feedback must hold none of the secrets,
 and it and the honest student beside it must keep full marks. The negative
 control grades the same spy with the sandbox switched off: then every secret
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_markdown_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from conftest import ASSIGNMENTS, copy_course, run_grading_command
 from examples import example_class
@@ -172,11 +172,12 @@ def attacked():
             f"feedback/alice/{ASSIGNMENT}/{NOTEBOOK}.html",
         ]:
             places += [str(course / relative), f"../../../{relative}"]
-        spy = dict(example_class.CORRECT)
-        spy["initialize_parameters_zeros"] = (
-            f"PLACES = {places!r}\n" + SPY + spy["initialize_parameters_zeros"]
-        )
-        write_submission(course, "spy", ASSIGNMENT, f"{NOTEBOOK}.ipynb", spy)
+        # The spy's code is a cell it added at the end: a graded cell shows
+        # only the grader's verdict, whatever its code printed.
+        spied = write_submission(course, "spy", ASSIGNMENT, f"{NOTEBOOK}.ipynb", example_class.CORRECT)
+        notebook = nbformat.read(spied, as_version=4)
+        notebook.cells.append(new_code_cell(f"PLACES = {places!r}\n" + SPY))
+        nbformat.write(notebook, spied)
 
         got = {}
         with pytest.MonkeyPatch.context() as environment:

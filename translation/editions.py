@@ -34,14 +34,16 @@ EDITIONS = {
     "notebooks/VarianceThroughDepth.ipynb": "notebooks/VarianceThroughDepth.zh_CN.ipynb",
 }
 
-# What the code shows at run time: the helpers, and the figure text the
-# notebooks pass to figure_text().
+# What the code shows at run time: the helpers, the figure text the
+# notebooks pass to figure_text(), and the grader's verdicts in feedback.
 RUNTIME_SOURCES = [
     "utils/init_checks.py",
     "utils/deep_checks.py",
     "utils/init_utils.py",
     "utils/deep_utils.py",
     "utils/i18n.py",
+    "utils/answers.py",
+    "grading/verdicts.py",
 ]
 RUNTIME_KEYWORDS = {"tr": None, "figure_text": None, "N_": None}
 RUNTIME_CATALOG = REPO / "utils" / "locale" / LANGUAGE / "LC_MESSAGES" / "course.po"

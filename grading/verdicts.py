@@ -1,0 +1,268 @@
+"""Scores decided outside the student's kernel.
+
+A graded test cell of the course calls ``hand_in`` (utils/answers.py) in its
+hidden part: the kernel displays a record of the student's function's
+answers, as plain data, and nothing else about the cell is believed. Here,
+in the grader's own process:
+
+1. ``read_record`` takes the record from the cell's outputs and checks that
+   it is plain data of the expected form (anything else counts as no record).
+2. ``judge`` replays the exercise's visible check on the recorded answers,
+   with the course's own copy of the checks: the check sees the values the
+   student's function returned, so it gives the message the student saw
+   (or would have seen, had the kernel not been tampered with). Then it
+   compares the answers to the hidden calls with the reference solution's,
+   recorded the same way from the instructor's notebook.
+3. ``verdict_outputs`` are the cell's new outputs: the check's printed lines
+   and "passed", or one error line. nbgrader's SaveAutoGrades gives a cell
+   with an error 0 points and one without full points, so the score is
+   decided by this verdict alone: no output of the kernel (a number shown as
+   the cell's result, a message, a traceback) survives in a judged cell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from nbformat.v4 import new_output
+
+from utils import answers, deep_checks, init_checks
+from utils.i18n import ENGLISH, LANGUAGES, get_language, set_language, tr
+
+# The modules whose check_* functions a record may name.
+CHECK_MODULES = (init_checks, deep_checks)
+MAX_RECORD_CHARACTERS = 2_000_000
+
+
+@dataclass(frozen=True)
+class Record:
+    """A graded cell's answers: the check it ran, the calls it recorded."""
+
+    check: str
+    language: str  # of the checks' messages in the notebook that made it
+    calls: tuple  # of dicts: hidden, key, args, returned or raised, args_after (decoded)
+
+    @property
+    def visible_calls(self) -> list:
+        return [call for call in self.calls if not call["hidden"]]
+
+    @property
+    def hidden_calls(self) -> list:
+        return [call for call in self.calls if call["hidden"]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The trusted grader's word on one graded cell."""
+
+    passed: bool
+    error_name: str = ""  # why it failed: AssertionError (a wrong answer), NotAnswered, KeyError, ...
+    message: str = ""  # for the student: the check's message, or "passed" with its printed lines
+
+
+# ------------------------------------------------------------ the record
+
+
+def read_record(cell) -> Record | None:
+    """The last answer record among cell's outputs, decoded; None if there is
+    none or it is not plain data of the record's form."""
+    records = [
+        output["data"][answers.MIME_TYPE]
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "display_data" and answers.MIME_TYPE in output.get("data", {})
+    ]
+    if not records:
+        return None
+    try:
+        return parse_record(records[-1])
+    except (answers.Unreadable, KeyError, TypeError, ValueError, RecursionError):
+        return None
+
+
+def parse_record(data) -> Record:
+    """A Record from a record as the kernel displayed it (JSON data)."""
+    if isinstance(data, str):
+        data = json.loads(data)
+    if len(json.dumps(data)) > MAX_RECORD_CHARACTERS:
+        raise answers.Unreadable("the record is too large")
+    if data.get("format") != answers.FORMAT or not isinstance(data.get("calls"), list):
+        raise answers.Unreadable("not a record of this course")
+    calls = tuple(_parse_call(call) for call in data["calls"][: answers.MAX_ITEMS])
+    language = data.get("language")
+    return Record(
+        check=str(data.get("check", ""))[:80],
+        language=language if language in LANGUAGES else ENGLISH,
+        calls=calls,
+    )
+
+
+def _parse_call(data) -> dict:
+    call = {
+        "hidden": data["hidden"] is True,
+        "key": json.dumps(data["args"], sort_keys=True),
+        "args": [answers.decode(argument) for argument in data["args"]],
+        "args_after": [answers.decode(argument) for argument in data["args_after"]],
+    }
+    if "raised" in data:
+        raised = data["raised"]
+        plain = [argument for argument in raised.get("args", []) if isinstance(argument, (str, int, float))]
+        call["raised"] = {"type": str(raised["type"])[:80], "args": plain}
+    else:
+        call["returned"] = answers.decode(data["returned"])
+    return call
+
+
+# ------------------------------------------------------------- replaying
+
+
+class MissingAnswer(Exception):
+    """The visible check made a call the record holds no answer for."""
+
+
+class Replay:
+    """A stand-in for the student's function that answers from a record.
+
+    Called with some arguments, it gives what the student's function gave
+    for the same arguments (the n-th time, the n-th answer), raises what it
+    raised, and changes the arguments as it changed them."""
+
+    __name__ = "replay"
+
+    def __init__(self, calls):
+        self._answers = defaultdict(deque)
+        for call in calls:
+            self._answers[call["key"]].append(call)
+
+    def __call__(self, *args):
+        queue = self._answers.get(answers.key_of(args))
+        if not queue:
+            raise MissingAnswer
+        call = queue.popleft()
+        for argument, after in zip(args, call["args_after"]):
+            _change_like(argument, after)
+        if "raised" in call:
+            raise error_class(call["raised"]["type"])(*call["raised"]["args"])
+        return answers.decode(answers.encode(call["returned"]))  # a fresh copy each time
+
+
+def _change_like(argument, after) -> None:
+    """Make a list or array argument hold what the student's call left in it."""
+    if isinstance(argument, list) and isinstance(after, list):
+        argument[:] = after
+    elif hasattr(argument, "shape") and getattr(after, "shape", None) == argument.shape:
+        argument[...] = after
+
+
+# Exceptions a replayed call raises as themselves (the checks catch some of
+# them); any other name becomes a plain Exception subclass of that name.
+KNOWN_ERRORS = {
+    error.__name__: error
+    for error in (
+        ArithmeticError,
+        AssertionError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        LookupError,
+        NameError,
+        NotImplementedError,
+        OverflowError,
+        RuntimeError,
+        TypeError,
+        ValueError,
+        ZeroDivisionError,
+    )
+}
+
+
+def error_class(name: str) -> type:
+    if name in KNOWN_ERRORS:
+        return KNOWN_ERRORS[name]
+    return type(name if name.isidentifier() else "Error", (Exception,), {})
+
+
+@contextlib.contextmanager
+def language(name: str):
+    """Messages of the checks in language name, for the time of the block."""
+    before = get_language()
+    set_language(name)
+    try:
+        yield
+    finally:
+        set_language(before)
+
+
+def check_named(name: str):
+    """The course's visible check called name."""
+    for module in CHECK_MODULES:
+        check = getattr(module, name, None)
+        if name.startswith("check_") and callable(check):
+            return check
+    raise LookupError(f"no visible check named {name!r} in utils/")
+
+
+# ------------------------------------------------------------- judging
+
+
+def judge(record: Record | None, reference: Record, kernel_error: tuple | None = None) -> Verdict:
+    """The verdict on a student's record, given the reference solution's.
+
+    The reference (the instructor's notebook, recorded the same way) names
+    the check, the hidden calls and the language of the messages; the
+    student's record only answers. kernel_error, (name, message) of the
+    cell's first error in the kernel, says why a cell without a record
+    stopped (a NameError when the function was never defined, say)."""
+    with language(reference.language):
+        if record is None:
+            return no_record_verdict(kernel_error)
+        printed = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(printed):
+                check_named(reference.check)(Replay(record.visible_calls))
+        except MissingAnswer:
+            return no_record_verdict(kernel_error)
+        except Exception as error:  # the check's message, or the student's own error
+            return Verdict(False, type(error).__name__, error_text(error))
+        problem = answers.hidden_test_problem(record.hidden_calls, reference.hidden_calls)
+        if problem is not None:
+            return Verdict(False, *problem)
+        return Verdict(True, message=printed.getvalue() + tr("Hidden tests: passed.") + "\n")
+
+
+def no_record_verdict(kernel_error: tuple | None) -> Verdict:
+    """A cell that handed in no usable record scores 0; the kernel's own
+    error, if any, is named (as the student's notebook would show it)."""
+    message = tr(
+        "Grading error: the grader did not receive your function's answers. The "
+        "test cell stopped before it could hand them in, or your code changed "
+        "how the tests run"
+    )
+    if kernel_error is None:
+        return Verdict(False, "MissingAnswer", message)
+    name, text = kernel_error
+    name = name if name.isidentifier() and len(name) <= 80 else "Error"
+    return Verdict(False, name, f"{text[: answers.MAX_TEXT]} ({message})")
+
+
+def error_text(error: Exception) -> str:
+    """An exception's message with its notes (the checks add hints as notes)."""
+    lines = [str(error), *getattr(error, "__notes__", [])]
+    return "\n".join(line for line in lines if line)[: answers.MAX_TEXT * 4]
+
+
+def verdict_outputs(verdict: Verdict) -> list:
+    """The outputs a judged cell keeps: only the verdict."""
+    if verdict.passed:
+        return [new_output("stream", name="stdout", text=verdict.message)]
+    return [
+        new_output(
+            "error",
+            ename=verdict.error_name,
+            evalue=verdict.message,
+            traceback=[f"{verdict.error_name}: {verdict.message}"],
+        )
+    ]

@@ -1,0 +1,182 @@
+"""The trusted grader's verdicts (grading/verdicts.py) on answer records
+(utils/answers.py), without a kernel: what a forged or malformed record can
+and cannot win, and that an honest record gets the visible check's message."""
+
+import json
+
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_output
+
+from grading.verdicts import Replay, judge, parse_record, read_record, verdict_outputs
+from utils import answers
+from utils.deep_checks import check_activation_stds, check_initializer_by_method
+from utils.init_checks import check_he_initializer
+
+LAYER_LISTS = [([5, 7, 3, 4, 1],), ([1, 3, 1],)]
+
+
+def he(layers_dims, scale_numerator=2.0):
+    np.random.seed(3)
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        scale = np.sqrt(scale_numerator / layers_dims[l - 1])
+        parameters[f"W{l}"] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * scale
+        parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
+    return parameters
+
+
+def record_of(check, function, hidden_calls=LAYER_LISTS):
+    """What a kernel displays, through JSON, read back as the grader reads it."""
+    return parse_record(json.loads(json.dumps(answers.answer_record(check, function, hidden_calls))))
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return record_of(check_he_initializer, he)
+
+
+def test_an_honest_answer_passes_with_the_visible_checks_output(reference):
+    verdict = judge(record_of(check_he_initializer, he), reference)
+    assert verdict.passed
+    assert "All visible tests passed." in verdict.message and "Hidden tests: passed." in verdict.message
+    (output,) = verdict_outputs(verdict)
+    assert output.output_type == "stream" and output.name == "stdout"
+
+
+def test_a_wrong_answer_gets_the_visible_checks_message(reference):
+    verdict = judge(record_of(check_he_initializer, lambda dims: he(dims, 1.0)), reference)
+    assert not verdict.passed and verdict.error_name == "AssertionError"
+    assert verdict.message.startswith("Scale error: the weights use the Xavier scale")
+    (output,) = verdict_outputs(verdict)
+    assert output.output_type == "error" and output.traceback == [f"AssertionError: {verdict.message}"]
+
+
+def test_values_hard_coded_for_the_visible_inputs_fail_the_hidden_calls(reference):
+    copied = {str(dims): he(dims) for dims in ([2, 4, 1], [3, 1, 2], [4, 3, 5, 2])}
+    verdict = judge(record_of(check_he_initializer, lambda dims: copied[str(dims)]), reference)
+    assert (verdict.passed, verdict.error_name) == (False, "KeyError")
+    assert verdict.message.startswith("Hidden test: your function raised KeyError")
+
+
+def test_hidden_answers_are_compared_without_showing_expected_values(reference):
+    def off_in_deep_layers(dims):
+        parameters = he(dims)
+        if len(dims) > 4:
+            parameters["W3"] = parameters["W3"] * 1.001
+        return parameters
+
+    verdict = judge(record_of(check_he_initializer, off_in_deep_layers), reference)
+    assert not verdict.passed
+    assert verdict.message == (
+        "Hidden test: the values of W3 differ from the reference solution's "
+        "for an input the visible tests do not try"
+    )
+
+
+def test_a_record_that_answers_other_hidden_calls_is_refused(reference):
+    claimed = record_of(check_he_initializer, he, hidden_calls=[([2, 1],), ([1, 1],)])
+    verdict = judge(claimed, reference)
+    assert (verdict.passed, verdict.error_name) == (False, "MissingAnswer")
+
+
+def test_a_record_missing_visible_answers_is_refused(reference):
+    honest = record_of(check_he_initializer, he)
+    cut = parse_record(
+        json.loads(
+            json.dumps(
+                {
+                    "format": answers.FORMAT,
+                    "check": "check_he_initializer",
+                    "calls": answers.answer_record(check_he_initializer, he, LAYER_LISTS)["calls"][2:],
+                }
+            )
+        )
+    )
+    assert judge(honest, reference).passed
+    assert judge(cut, reference).error_name == "MissingAnswer"
+
+
+def test_the_reference_names_the_check_not_the_student(reference):
+    """A record that names a lenient check is judged by the reference's check."""
+    data = answers.answer_record(check_he_initializer, lambda dims: he(dims, 1.0), LAYER_LISTS)
+    data["check"] = "check_zeros_initializer"
+    assert not judge(parse_record(json.loads(json.dumps(data))), reference).passed
+
+
+def test_no_record_scores_zero_and_names_the_kernels_error(reference):
+    verdict = judge(None, reference, ("NameError", "name 'initialize_parameters_he' is not defined"))
+    assert (verdict.passed, verdict.error_name) == (False, "NameError")
+    assert "name 'initialize_parameters_he' is not defined" in verdict.message
+    assert judge(None, reference, ("Not an identifier!", "x")).error_name == "Error"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"kind": "array", "dtype": "|O", "shape": [1], "data": [1]},  # objects
+        {"kind": "array", "dtype": "<f8", "shape": [2], "data": [1.0]},  # values do not fit the shape
+        {"kind": "array", "dtype": "<f8", "shape": [1], "data": [{"kind": "str", "value": "x"}]},
+        {"kind": "number", "type": "object", "value": 1},
+        {"kind": "pickle", "data": "gASV"},
+        {"kind": "dict", "items": [1, 2]},
+        "not a description",
+    ],
+)
+def test_anything_but_plain_data_is_unreadable(value):
+    with pytest.raises(answers.Unreadable):
+        answers.decode(value)
+
+
+def test_a_malformed_record_counts_as_no_record():
+    cell = new_code_cell("")
+    cell.outputs = [
+        new_output("display_data", data={answers.MIME_TYPE: {"format": 1, "calls": [{"hidden": True}]}}),
+    ]
+    assert read_record(cell) is None
+    cell.outputs = [new_output("execute_result", data={"text/plain": "3.0"}, execution_count=1)]
+    assert read_record(cell) is None
+
+
+def test_values_survive_the_round_trip():
+    values = [
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.array([[True, False]]),
+        {"W1": np.zeros((2, 1)), "b1": [0.5, np.float64(0.25)]},
+        (1, "two", None, 3.5),
+        np.float64(0.1),
+        float("nan"),
+    ]
+    for value in values:
+        back = answers.decode(json.loads(json.dumps(answers.encode(value))))
+        assert answers.same_value(back, value) or value != value  # nan
+        if isinstance(value, np.ndarray):
+            assert back.dtype == value.dtype and back.shape == value.shape
+    assert type(answers.decode(answers.encode(object()))).__name__ == "object"
+
+
+def test_a_replayed_call_changes_its_arguments_as_the_students_did():
+    def pops(layers_dims):
+        layers_dims.pop()
+        return {}
+
+    record = record_of(check_he_initializer, pops, hidden_calls=[])
+    given = [2, 4, 1]
+    Replay(record.visible_calls)(given)
+    assert given == [2, 4]
+
+
+def test_the_deep_checks_judge_replayed_answers():
+    def empty_dict(layers_dims, method):
+        return {}
+
+    record = record_of(check_initializer_by_method, empty_dict, hidden_calls=[])
+    verdict = judge(record, record)  # the check decides before any hidden call
+    assert verdict.error_name == "AssertionError"
+    assert verdict.message.startswith("Key error: for layers_dims = [2, 4, 1] the dict should hold")
+
+    def stds(X, parameters, activation):
+        raise NotImplementedError()
+
+    record = record_of(check_activation_stds, stds, hidden_calls=[])
+    assert judge(record, record).error_name == "NotAnswered"

@@ -1,47 +1,530 @@
-"""Bringing submissions into the course's submitted/ folder."""
+"""Bringing submissions into the course's submitted/ folder, and refusing
+what is not a plain notebook from that student.
+
+Submissions come in two shapes:
+
+- a folder in nbgrader's layout, <student>/<assignment>/..., which is copied
+  into submitted/ file by file;
+- a zip, or a folder of files, downloaded from a learning platform, with
+  files named <student>_[attempt_<time>_]<notebook>.ipynb. Its plain files
+  are put, under their base names, into nbgrader's zip_collect archive
+  folder, and zip_collect files them into submitted/ by the names set in
+  nbgrader_config.py (FileNameCollectorPlugin.named_regexp).
+
+Grading runs as root on a shared server, so nothing handed in is trusted.
+Links are never followed: a link to the course's source/ would be graded as
+the instructor's solution. Only plain files and folders are taken, within
+size limits (a zip bomb stops at the limit). An archive inside a download is
+never unpacked: its files could claim to be another student's. Every
+student id is checked (grading/submissions.py) before it names a folder or
+reaches nbgrader: "*" would be a glob matching every student, ".." a folder
+outside submitted/. What is refused is reported as a Refusal; one refused
+student or file never stops the others.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
+import tempfile
 import zipfile
-from pathlib import Path
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path, PurePosixPath
+
+from nbgrader.apps.zipcollectapp import ZipCollectApp
+from nbgrader.utils import parse_utc
 
 from grading.course import Course, run_nbgrader
 from grading.errors import GradingError
+from grading.submissions import (
+    MAX_FILE_BYTES,
+    MAX_SUBMISSION_BYTES,
+    RefusedError,
+    check_submission_folder,
+    describe,
+    is_junk,
+    size_in_words,
+    student_id_problem,
+    submission_files,
+    walk_files,
+)
+
+GiB = 1024 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 2 * GiB  # a whole zip or folder of downloads, all students
+MAX_DOWNLOAD_FILES = 10_000
+CHUNK = 1024 * 1024  # bytes read at a time
+
+# Archives are refused by name and by their first bytes (a notebook starts with "{").
+ARCHIVE_SUFFIXES = frozenset(
+    {".zip", ".jar", ".tar", ".gz", ".tgz", ".bz2", ".tbz", ".tbz2", ".xz", ".txz"}
+    | {".lz", ".lzma", ".zst", ".z", ".7z", ".rar"}
+)
+ARCHIVE_SIGNATURES = {
+    b"PK\x03\x04": "zip",
+    b"PK\x05\x06": "zip",  # an empty zip
+    b"\x1f\x8b": "gzip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"7z\xbc\xaf\x27\x1c": "7z",
+    b"Rar!\x1a\x07": "rar",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A student, or a download holding files that name no valid student,
+    left out of grading, and why.
+
+    collect() and submitted_students() return these; the grading command
+    (grading/grade.py) prints them in its summary. Nothing of a refused
+    student is collected, and an earlier submission of theirs in submitted/
+    stays as it was.
+    """
+
+    student_or_file: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.student_or_file}: {self.reason}"
+
+
+def collect(course: Course, assignment: str, source: str | Path) -> list[Refusal]:
+    """Bring submissions from source into submitted/<student>/<assignment>/;
+    return what was refused.
+
+    source is a folder in nbgrader's layout (copied), or a zip file or folder
+    of notebooks downloaded from a learning platform (filed by nbgrader's
+    zip_collect, which names the students from the file names). The course's
+    own submitted/ folder is left as it is: submitted_students() checks it.
+    Raises GradingError when source is neither a folder nor a zip file.
+    """
+    source = Path(source).resolve()
+    if source.is_dir() and is_nbgrader_layout(source, assignment):
+        if source == course.submitted_root().resolve():
+            return []
+        return copy_layout(course, assignment, source)
+    if not (source.is_dir() or zipfile.is_zipfile(source)):
+        raise GradingError(f"{source} is neither a folder nor a zip file")
+    return collect_downloads(course, assignment, source)
+
+
+def layout_students(folder: Path, assignment: str) -> list[str]:
+    """The names of folder's entries that hold an <assignment> entry, sorted.
+
+    Links count too (a link to a folder, a link named <assignment>), so that
+    they can be refused rather than silently passed over.
+    """
+    with os.scandir(folder) as entries:
+        return sorted(entry.name for entry in entries if os.path.lexists(Path(entry.path, assignment)))
 
 
 def is_nbgrader_layout(folder: Path, assignment: str) -> bool:
     """True when folder holds <student>/<assignment>/ subfolders."""
-    return any((path / assignment).is_dir() for path in Path(folder).iterdir() if path.is_dir())
+    return bool(layout_students(folder, assignment))
 
 
-def collect(course: Course, assignment: str, source: str | Path) -> None:
-    """Bring submissions from source into submitted/<student>/<assignment>/.
+def submitted_students(course: Course, assignment: str) -> tuple[list[str], list[Refusal]]:
+    """(students, refusals) of the course's submitted/<student>/<assignment>/ folders.
 
-    source is a folder in nbgrader's layout (copied), or a zip file or folder
-    of notebooks downloaded from a learning platform (handed to nbgrader's
-    zip_collect, which names the students from the file names).
+    The students, sorted, are those Course.submitted lists whose id is valid
+    and whose folder check_submission_folder accepts; the others are
+    refused. The grading command grades only these students (grading/grade.py);
+    the folders may be checked again right before each is autograded.
     """
-    source = Path(source).resolve()
-    submitted = course.submitted_root()
-    if source.is_dir() and is_nbgrader_layout(source, assignment):
-        if source != submitted.resolve():
-            for student_folder in sorted(source.iterdir()):
-                if (student_folder / assignment).is_dir():
-                    destination = course.folder("submitted", student_folder.name, assignment)
-                    shutil.rmtree(destination, ignore_errors=True)
-                    shutil.copytree(student_folder / assignment, destination)
-        return
-    if not (source.is_dir() or zipfile.is_zipfile(source)):
-        raise GradingError(f"{source} is neither a folder nor a zip file")
+    root = course.submitted_root()
+    if not root.is_dir():
+        return [], []
+    students, refusals = [], []
+    for name in layout_students(root, assignment):
+        # An invalid id never reaches course.folder: "*" or ".." must not name a path.
+        reason = student_id_problem(name) or check_submission_folder(
+            course.folder("submitted", name, assignment)
+        )
+        if reason:
+            refusals.append(Refusal(name, reason))
+        else:
+            students.append(name)
+    return students, refusals
+
+
+def unsafe_destination(course: Course, student: str, assignment: str) -> str | None:
+    """Why submitted/<student>/<assignment>/ must not be written, or None.
+
+    A link there (left by an earlier intake, or by hand) would have the
+    files written wherever it points.
+    """
+    destination = course.folder("submitted", student, assignment)
+    for path in (destination.parent, destination):
+        if path.is_symlink():
+            return f"{os.path.relpath(path, course.root)} is a symbolic link: nothing is written through it"
+    return None
+
+
+def copy_capped(read: Callable[[int], bytes], destination: Path, label: str) -> int:
+    """Copy what read(n) returns into the new file destination; return its size.
+
+    Reads in chunks and stops as soon as the copy is over MAX_FILE_BYTES
+    (RefusedError), so that neither a zip bomb nor a file that keeps growing
+    costs more than that.
+    """
+    size = 0
+    with open(destination, "xb") as copy:
+        while chunk := read(CHUNK):
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise RefusedError(f"{label} is over the limit of {size_in_words(MAX_FILE_BYTES)} per file")
+            copy.write(chunk)
+    return size
+
+
+# -------------------------------------------- a folder in nbgrader's layout
+
+
+def copy_layout(course: Course, assignment: str, source: Path) -> list[Refusal]:
+    """Copy each <student>/<assignment>/ of source into submitted/; return the refusals."""
+    refusals = []
+    for student in layout_students(source, assignment):
+        reason = student_id_problem(student) or copy_submission(course, assignment, student, source)
+        if reason:
+            refusals.append(Refusal(student, reason))
+    return refusals
+
+
+def copy_submission(course: Course, assignment: str, student: str, source: Path) -> str | None:
+    """Copy source/<student>/<assignment>/ into submitted/; None, or why not.
+
+    The folder is walked without following links (submission_files) and
+    refused whole at a link, a special file, or a file or total over the
+    limits; __MACOSX/, .ipynb_checkpoints/ and ._* files are left out. The
+    copy is made in a new folder and put in place only once complete, so a
+    refusal halfway leaves nothing of it and keeps the student's earlier
+    submission.
+    """
+    if (source / student).is_symlink():
+        return f"the folder {student} is a symbolic link"
+    reason = unsafe_destination(course, student, assignment)
+    if reason:
+        return reason
+    destination = course.folder("submitted", student, assignment)
+    # A hidden folder of submitted/, which names no student.
+    course.submitted_root().mkdir(parents=True, exist_ok=True)
+    incoming = Path(tempfile.mkdtemp(prefix=".incoming-", dir=course.submitted_root()))
+    try:
+        for entry in submission_files(source / student / assignment, skip_junk=True):
+            target = incoming / entry.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copy_capped(partial(os.read, entry.fd), target, str(entry.path))
+        if destination.exists():
+            shutil.rmtree(destination)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        incoming.rename(destination)
+    except RefusedError as refusal:
+        return str(refusal)
+    except OSError as error:
+        return f"could not be copied ({error})"
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)  # gone already when it was put in place
+    return None
+
+
+# --------------------------------------- downloads from a learning platform
+
+
+@dataclass
+class Download:
+    """One file of a zip or folder downloaded from a learning platform."""
+
+    origin: str  # its path in the zip or folder, as reported
+    name: str  # its base name: the only name zip_collect sees
+    staged: Path | None = None  # a copy of its bytes, once read
+    size: int = 0
+    problem: str | None = None  # why it is refused
+    student: str | None = None  # from its name, once read and found valid
+    notebook: str | None = None  # the file it becomes in submitted/<student>/<assignment>/
+    timestamp: datetime | None = None  # the time of submission in its name, if any
+
+
+class Staging:
+    """A temporary folder holding the plain files read from a download, and
+    what they have cost so far (MAX_DOWNLOAD_FILES, MAX_DOWNLOAD_BYTES)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.files = 0
+        self.bytes = 0
+
+    def full(self) -> bool:
+        return self.files >= MAX_DOWNLOAD_FILES
+
+    def add(self, download: Download, read: Callable[[int], bytes]) -> None:
+        """Copy the download's bytes from read(n), within the limits, and
+        refuse it if it turns out to be an archive."""
+        if self.bytes > MAX_DOWNLOAD_BYTES:
+            download.problem = (
+                f"{download.origin} was not read: the download is over "
+                f"{size_in_words(MAX_DOWNLOAD_BYTES)} in all"
+            )
+            return
+        self.files += 1
+        staged = self.folder / str(self.files)  # numbered: two downloads may share a name
+        try:
+            download.size = copy_capped(read, staged, download.origin)
+            kind = archive_kind_by_content(staged)
+            if kind:
+                download.problem = archive_problem(download.origin, kind)
+        except RefusedError as refusal:
+            download.problem = str(refusal)
+        except Exception as error:  # anything unreadable: a disk error, a zip's CRC or encryption
+            download.problem = f"{download.origin} cannot be read ({type(error).__name__}: {error})"
+        if staged.exists():
+            self.bytes += staged.stat().st_size
+        if download.problem:
+            staged.unlink(missing_ok=True)
+        else:
+            download.staged = staged
+
+
+def archive_kind_by_name(name: str) -> str | None:
+    suffix = PurePosixPath(name.lower()).suffix
+    return suffix[1:] if suffix in ARCHIVE_SUFFIXES else None
+
+
+def archive_kind_by_content(path: Path) -> str | None:
+    """The kind of archive the file at path is ("zip", "gzip", ...), or None."""
+    with open(path, "rb") as file:
+        head = file.read(512)
+    for signature, kind in ARCHIVE_SIGNATURES.items():
+        if head.startswith(signature):
+            return kind
+    if head[257:262] == b"ustar":
+        return "tar"
+    # A zip's directory is at its end: a zip behind other bytes is one too.
+    return "zip" if zipfile.is_zipfile(path) else None
+
+
+def archive_problem(origin: str, kind: str) -> str:
+    return f"{origin} is an archive ({kind}), and archives inside a download are not unpacked"
+
+
+def zip_downloads(source: Path, staging: Staging) -> Iterator[Download]:
+    """The files of a zip, each read into staging or refused.
+
+    Folders and junk (__MACOSX/, ._*) are skipped; a member recorded as a
+    symbolic link or other special file, a nested archive and a member over
+    MAX_FILE_BYTES are refused, never extracted. Each keeps only its base
+    name, so no member can be written outside the archive folder.
+    """
+    with zipfile.ZipFile(source) as archive:
+        for info in archive.infolist():
+            parts = [part for part in info.filename.replace("\\", "/").split("/") if part]
+            mode = info.external_attr >> 16  # Unix file type and permissions, 0 if none recorded
+            if info.is_dir() or stat.S_ISDIR(mode) or not parts or any(map(is_junk, parts)):
+                continue
+            if staging.full():
+                yield Download(source.name, source.name, problem=too_many_files())
+                return
+            download = Download(info.filename, parts[-1])
+            if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+                download.problem = f"{info.filename} is {describe(mode)}"
+            elif download.name in (".", ".."):
+                download.problem = f"{info.filename} has no file name"
+            elif kind := archive_kind_by_name(download.name):
+                download.problem = archive_problem(info.filename, kind)
+            else:
+                try:
+                    with archive.open(info) as stream:
+                        staging.add(download, stream.read)
+                except Exception as error:  # a member zipfile cannot open: encrypted, unknown compression
+                    download.problem = f"{info.filename} cannot be read ({type(error).__name__}: {error})"
+            yield download
+
+
+def folder_downloads(source: Path, staging: Staging) -> Iterator[Download]:
+    """The files of a folder of downloads, each read into staging or refused:
+    the same rules as zip_downloads, walked without following links."""
+    with closing(walk_files(source, skip_junk=True)) as entries:
+        for entry in entries:
+            if staging.full():
+                yield Download(source.name, source.name, problem=too_many_files())
+                return
+            download = Download(str(entry.path), entry.path.name, problem=entry.problem)
+            if not download.problem:
+                if kind := archive_kind_by_name(download.name):
+                    download.problem = archive_problem(download.origin, kind)
+                else:
+                    staging.add(download, partial(os.read, entry.fd))
+            yield download
+
+
+def too_many_files() -> str:
+    return f"more than {MAX_DOWNLOAD_FILES} files: the rest were not read"
+
+
+def read_names(course: Course, assignment: str, downloads: list[Download]) -> None:
+    """Fill in each download's student, notebook and time of submission from
+    its name, as zip_collect will read them: with the course's collector
+    plugin (FileNameCollectorPlugin.named_regexp in nbgrader_config.py).
+
+    A refused download is named too, so that its student can be refused
+    whole. A name with no student, an invalid student id, a notebook name
+    with a folder in it, or a time nbgrader cannot read refuse the download
+    (the last would stop zip_collect for every student).
+    """
+    app = ZipCollectApp(config=course.config, log=course.log)
+    plugin = app.collector_plugin(parent=app)
+    # zip_collect matches the path of each file it extracted.
+    extracted = course.archive_folder(assignment).parent / app.extracted_directory
+    for download in downloads:
+        info = plugin.collect(str(extracted / download.name))
+        student, file_id = (info or {}).get("student_id"), (info or {}).get("file_id")
+        if not (isinstance(student, str) and isinstance(file_id, str)):
+            download.problem = download.problem or (
+                f"{download.origin} is not named as a student's notebook "
+                "(FileNameCollectorPlugin.named_regexp in nbgrader_config.py): ignored"
+            )
+            continue
+        id_problem = student_id_problem(student)
+        if id_problem:
+            download.problem = download.problem or f"{download.origin}: {id_problem}"
+            continue
+        download.student = student
+        # The name zip_collect gives the file in the student's folder.
+        download.notebook = os.path.splitext(file_id)[0] + os.path.splitext(download.name)[1]
+        if "/" in download.notebook or "\\" in download.notebook or download.notebook in (".", ".."):
+            download.problem = download.problem or f"{download.origin} names a folder, not a notebook"
+        timestamp = info.get("timestamp")
+        if timestamp:
+            try:
+                download.timestamp = parse_utc(timestamp)
+            except (ValueError, OverflowError):
+                download.problem = download.problem or f"{download.origin}: {timestamp!r} is not a time"
+
+
+def latest_copy(copies: list[Download]) -> Download | None:
+    """Of several files for one student's notebook, the one with the latest
+    time of submission in its name; None when the names cannot tell (one has
+    no time, or two have the same, as two files of the same name do)."""
+    if len(copies) == 1:
+        return copies[0]
+    times = [copy.timestamp for copy in copies]
+    if None in times or times.count(max(times)) > 1:
+        return None
+    return copies[times.index(max(times))]
+
+
+def choose_files(
+    course: Course, assignment: str, source: Path, downloads: list[Download]
+) -> tuple[dict[str, list[Download]], list[Refusal]]:
+    """({student: the files to collect}, refusals).
+
+    A refused file that names a valid student refuses that student whole:
+    collecting the rest would replace their earlier submission with part of
+    one. Otherwise the student is refused when two files are the same
+    notebook and their names do not tell which is later, when their files
+    are over MAX_SUBMISSION_BYTES in all, or when their folder in submitted/
+    is a link. A refused file that names no valid student is reported
+    under the download's name.
+    """
+    refusals = []
+    by_student = defaultdict(list)
+    for download in downloads:
+        if download.student:
+            by_student[download.student].append(download)
+        elif download.problem:
+            refusals.append(Refusal(source.name, download.problem))
+    chosen = {}
+    for student, files in sorted(by_student.items()):
+        problems = [download.problem for download in files if download.problem]
+        by_notebook = defaultdict(list)
+        for download in files:
+            by_notebook[download.notebook].append(download)
+        kept = []
+        for notebook, copies in sorted(by_notebook.items()):
+            latest = latest_copy(copies)
+            if latest is None:
+                names = ", ".join(download.origin for download in copies)
+                problems.append(f"{len(copies)} files for {notebook} ({names}), none later by its name")
+            else:
+                kept.append(latest)
+        if not problems and sum(download.size for download in kept) > MAX_SUBMISSION_BYTES:
+            problems.append(f"the submission is over {size_in_words(MAX_SUBMISSION_BYTES)} in all")
+        if not problems and (reason := unsafe_destination(course, student, assignment)):
+            problems.append(reason)
+        if problems:
+            refusals.append(Refusal(student, "; ".join(problems)))
+        else:
+            chosen[student] = kept
+    return chosen, refusals
+
+
+def collect_downloads(course: Course, assignment: str, source: Path) -> list[Refusal]:
+    """Collect a zip or folder of downloaded files with nbgrader's
+    zip_collect; return the refusals.
+
+    zip_collect is only handed the files chosen here, in its archive folder
+    (Course.archive_folder), one plain file per student and notebook, so
+    that it has nothing left to unpack, choose between or refuse.
+    """
     archive = course.archive_folder(assignment)
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    # Staged in the course, beside the archive folder: the same disk, not a
+    # /tmp that may live in memory. The archive folder is emptied only once
+    # all is read, in case the downloads were put there.
+    with tempfile.TemporaryDirectory(prefix=".staging-", dir=archive.parent) as folder:
+        staging = Staging(Path(folder))
+        read = folder_downloads if source.is_dir() else zip_downloads
+        downloads = list(read(source, staging))
+        read_names(course, assignment, downloads)
+        chosen, refusals = choose_files(course, assignment, source, downloads)
+        put_in_archive(archive, [])
+        if chosen:
+            print(f"Collecting {source.name} with nbgrader zip_collect...", flush=True)
+            refusals += run_zip_collect(course, assignment, archive, chosen)
+    return refusals
+
+
+def run_zip_collect(
+    course: Course, assignment: str, archive: Path, chosen: dict[str, list[Download]]
+) -> list[Refusal]:
+    """Run zip_collect on the chosen files; return the students it failed on.
+
+    zip_collect stops at the first file it cannot file, without saying whose
+    it was; then each student is collected on their own (about 2 s each), so
+    that one failure costs only that student.
+    """
+    everyone = [download for files in chosen.values() for download in files]
+    put_in_archive(archive, everyone)
+    if zip_collect_error(course, assignment) is None:
+        return []
+    refusals = []
+    for student, files in chosen.items():
+        put_in_archive(archive, files)
+        error = zip_collect_error(course, assignment)
+        if error:
+            refusals.append(Refusal(student, f"nbgrader zip_collect failed: {error}"))
+    put_in_archive(archive, everyone)  # the archive folder shows the whole class again
+    return refusals
+
+
+def put_in_archive(archive: Path, downloads: list[Download]) -> None:
+    """Fill the archive folder with just these files, under their base names."""
     shutil.rmtree(archive, ignore_errors=True)
     archive.mkdir(parents=True)
-    if source.is_dir():
-        for path in sorted(source.rglob("*")):
-            if path.is_file():
-                shutil.copy(path, archive / path.name)
-    else:
-        shutil.copy(source, archive / source.name)
-    print(f"Collecting {source.name} with nbgrader zip_collect...", flush=True)
-    run_nbgrader(course.root, "zip_collect", assignment, "--force")
+    for download in downloads:
+        shutil.copyfile(download.staged, archive / download.name)
+
+
+def zip_collect_error(course: Course, assignment: str) -> str | None:
+    """Run `nbgrader zip_collect`; None, or the last line of its error."""
+    process = run_nbgrader(course.root, "zip_collect", assignment, "--force", check=False)
+    if process.returncode == 0:
+        return None
+    lines = [line for line in process.stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit status {process.returncode}"

@@ -1,8 +1,246 @@
-"""Checking a submitted notebook against its release before grading."""
+"""What a submission may hold, checked before it is graded: the student's id,
+its files (plain files and folders only, within size limits) and its
+notebooks compared with their release.
 
-from pathlib import Path
+Grading runs as root on a shared server, and nbgrader follows symbolic links
+when it reads a notebook or copies a submission's other files into
+autograded/. So a submission is only graded when it holds nothing but plain
+files and folders: a link to the course's source/ would be graded as the
+instructor's solution, and a link to a file only root may read would come
+back readable in autograded/.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 import nbformat
+
+MiB = 1024 * 1024
+MAX_FILE_BYTES = 20 * MiB  # a notebook with its outputs is well under 1 MiB
+MAX_SUBMISSION_BYTES = 50 * MiB  # all files of one student's submission
+MAX_SUBMISSION_FILES = 1000  # files and folders of one submission
+MAX_DEPTH = 20  # folders inside folders
+
+# Left behind by operating systems and editors, never part of an answer:
+# macOS's resource forks (__MACOSX/, ._name) and Finder data, Jupyter's autosaves.
+JUNK_FOLDERS = frozenset({"__MACOSX", ".ipynb_checkpoints"})
+JUNK_FILES = frozenset({".DS_Store"})
+
+# Student ids name folders (submitted/<student>/), nbgrader's --student
+# option (a glob pattern) and gradebook rows. So: ASCII letters and digits
+# (no look-alike letters, no Unicode normalization that differs between
+# macOS and Linux), and . @ + - but never first: no hidden folder, no ".",
+# "..", option-like "-x", glob characters or path separators.
+STUDENT_ID = re.compile(r"[A-Za-z0-9@+][A-Za-z0-9.@+-]{0,63}")
+
+
+def student_id_problem(name: str) -> str | None:
+    """Why name cannot be a student id, or None when it can.
+
+    A valid id is 1 to 64 ASCII letters, digits and . @ + -, and does not
+    start with . or - (so never ".", ".." or "-rf"); it holds no glob
+    character (* ? [ ]) and no path separator.
+    """
+    if STUDENT_ID.fullmatch(name):
+        return None
+    return (
+        f"{name!r} is not a valid student id (1 to 64 letters, digits and . @ + -, not starting with . or -)"
+    )
+
+
+def valid_student_id(name: str) -> bool:
+    """True when name may be used as a student id (see student_id_problem).
+
+    The grading command checks every id before it names a folder or is
+    handed to nbgrader: ids from folder names, from the names of downloaded
+    files and from the course's submitted/ folder.
+    """
+    return student_id_problem(name) is None
+
+
+def is_junk(name: str) -> bool:
+    """True for what operating systems and editors leave in a folder (see JUNK_FOLDERS)."""
+    return name in JUNK_FOLDERS or name in JUNK_FILES or name.startswith("._")
+
+
+class RefusedError(Exception):
+    """A submission or file that is not taken; the message says why."""
+
+
+def describe(mode: int) -> str:
+    """What a file that is neither a plain file nor a folder is, in words."""
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "a special file"
+
+
+def size_in_words(size: int) -> str:
+    return f"{size / MiB:.1f} MiB" if size >= MiB else f"{size} bytes"
+
+
+def _open_entry(name: str, dir_fd: int | None, label: PurePosixPath | str) -> tuple[int, os.stat_result]:
+    """Open a plain file or folder, never through a link; (descriptor, stat).
+
+    The entry is looked at before it is opened (opening a FIFO, a socket or a
+    device can block or act), opened with O_NOFOLLOW, and checked again once
+    open: a file swapped for another in between is refused.
+    """
+    try:
+        before = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError as error:
+        raise RefusedError(f"{label} cannot be read ({error.strerror})") from None
+    if not (stat.S_ISREG(before.st_mode) or stat.S_ISDIR(before.st_mode)):
+        raise RefusedError(f"{label} is {describe(before.st_mode)}")
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(name, flags, dir_fd=dir_fd)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise RefusedError(f"{label} is a symbolic link") from None
+        raise RefusedError(f"{label} cannot be read ({error.strerror})") from None
+    after = os.fstat(fd)
+    if (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+        os.close(fd)
+        raise RefusedError(f"{label} changed while it was being read")
+    return fd, after
+
+
+@dataclass
+class Entry:
+    """One file met by walk_files: an open plain file, or why it is not one."""
+
+    path: PurePosixPath  # relative to the folder walked
+    fd: int | None = None  # open for reading; closed when the walk moves on
+    size: int = 0
+    problem: str | None = None  # set for a link, a special file, a folder too deep
+
+
+def walk_files(folder: Path, *, skip_junk: bool = False) -> Iterator[Entry]:
+    """Walk folder without following links, in name order.
+
+    Yields an Entry with an open descriptor for each plain file, and one with
+    a problem for anything else (a link, a FIFO, a socket, a device, a folder
+    nested too deep), which is never opened or entered. Every name is opened
+    relative to its own folder's descriptor with O_NOFOLLOW, so no link is
+    followed even if the folder changes during the walk. skip_junk leaves out
+    JUNK_FOLDERS and JUNK_FILES silently. Raises RefusedError when folder
+    itself is not a plain folder.
+    """
+    fd, info = _open_entry(str(folder), None, folder.name)
+    try:
+        if not stat.S_ISDIR(info.st_mode):
+            raise RefusedError(f"{folder.name} is not a folder")
+        yield from _walk(fd, PurePosixPath(), skip_junk)
+    finally:
+        os.close(fd)
+
+
+def _walk(dir_fd: int, relative: PurePosixPath, skip_junk: bool) -> Iterator[Entry]:
+    for name in sorted(os.listdir(dir_fd)):
+        if skip_junk and is_junk(name):
+            continue
+        path = relative / name
+        try:
+            fd, info = _open_entry(name, dir_fd, path)
+        except RefusedError as problem:
+            yield Entry(path, problem=str(problem))
+            continue
+        try:
+            if not stat.S_ISDIR(info.st_mode):
+                yield Entry(path, fd=fd, size=info.st_size)
+            elif len(path.parts) > MAX_DEPTH:
+                yield Entry(path, problem=f"{path} is nested more than {MAX_DEPTH} folders deep")
+            else:
+                yield from _walk(fd, path, skip_junk)
+        finally:
+            os.close(fd)
+
+
+def submission_files(folder: Path, *, skip_junk: bool = False) -> Iterator[Entry]:
+    """The plain files of one student's submission folder, as walk_files
+    yields them; raises RefusedError at the first thing that refuses the whole
+    submission: a link or special file anywhere, a file over MAX_FILE_BYTES,
+    more than MAX_SUBMISSION_BYTES or MAX_SUBMISSION_FILES in all."""
+    count = total = 0
+    # closing(): a refusal stops the walk, and the walk's descriptors are closed at once.
+    with closing(walk_files(folder, skip_junk=skip_junk)) as entries:
+        for entry in entries:
+            if entry.problem:
+                raise RefusedError(entry.problem)
+            count += 1
+            total += entry.size
+            if entry.size > MAX_FILE_BYTES:
+                raise RefusedError(
+                    f"{entry.path} is {size_in_words(entry.size)}, over the limit of "
+                    f"{size_in_words(MAX_FILE_BYTES)} per file"
+                )
+            if total > MAX_SUBMISSION_BYTES:
+                raise RefusedError(f"the submission is over {size_in_words(MAX_SUBMISSION_BYTES)} in all")
+            if count > MAX_SUBMISSION_FILES:
+                raise RefusedError(f"the submission has more than {MAX_SUBMISSION_FILES} files")
+            yield entry
+
+
+def check_submission_folder(folder: Path) -> str | None:
+    """Why a submitted/<student>/<assignment>/ folder must not be graded, or
+    None when it may be.
+
+    It is refused when it, or its student's folder, is a symbolic link, or
+    when it holds anywhere (junk such as __MACOSX/ too: nbgrader copies it
+    with the rest) a link, a FIFO, a socket or a device file, a file over
+    MAX_FILE_BYTES, or more than MAX_SUBMISSION_BYTES or MAX_SUBMISSION_FILES
+    in all. Files are opened, never through a link, but not read.
+
+    The grading command calls it for each student just before autograding
+    (grading/pipeline.py), since nbgrader follows links when it reads and
+    copies a submission, and prints the reason in its summary.
+    """
+    folder = Path(folder)
+    if folder.parent.is_symlink():
+        return f"the student's folder {folder.parent.name} is a symbolic link"
+    try:
+        for _ in submission_files(folder):
+            pass
+    except RefusedError as refusal:
+        return str(refusal)
+    return None
+
+
+def extra_notebooks(folder: Path, release_names: Iterable[str]) -> list[str]:
+    """The notebooks in a submission folder that are not the assignment's:
+    their paths relative to folder, sorted.
+
+    release_names are the assignment's notebooks, with or without ".ipynb"
+    (the keys of Course.release_notebooks will do). Only a notebook with one
+    of these names, at the top of the folder, is graded; the grading command
+    reports the others (grading/pipeline.py) and ignores them, it does not
+    refuse the submission. Links are not followed (check_submission_folder
+    refuses a folder that holds any) and Jupyter's checkpoints are left out.
+    """
+    expected = {name if name.endswith(".ipynb") else f"{name}.ipynb" for name in release_names}
+    extras = []
+    for parent, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not is_junk(name)]
+        relative = PurePosixPath(Path(parent).relative_to(folder))
+        for name in files:
+            path = relative / name
+            if name.endswith(".ipynb") and not is_junk(name) and str(path) not in expected:
+                extras.append(str(path))
+    return sorted(extras)
 
 
 def inspect_submission(path: Path, release) -> tuple[list[str], bool]:

@@ -1,10 +1,23 @@
-"""The grading command on submissions downloaded from a learning platform:
-a zip of notebooks named <student>_[attempt_<time>_]<notebook>.ipynb,
-collected by nbgrader's zip_collect. Grading twice changes nothing; grades
-given by hand and grades of earlier runs are kept."""
+"""Collecting submissions into submitted/<student>/<assignment>/.
 
+The grading command on submissions downloaded from a learning platform: a
+zip of notebooks named <student>_[attempt_<time>_]<notebook>.ipynb,
+collected by nbgrader's zip_collect. Grading twice changes nothing; grades
+given by hand and grades of earlier runs are kept.
+
+Then what intake refuses, tested on collect() alone (no kernel, no
+grading): anything that is not a plain notebook from that student. A link,
+a FIFO, a nested archive, a file too large or a student id such as "*" or
+".." refuses that student (or that file, when it names no valid student),
+with a reason; every other student is still collected, and a refused
+student's earlier submission stays as it was.
+"""
+
+import os
 import shutil
+import socket
 import sqlite3
+import stat
 import zipfile
 
 import nbformat
@@ -12,11 +25,18 @@ import pytest
 
 from conftest import copy_course, run_grading_command
 from examples import example_class
-from examples.students import fill_in
-from grading.course import open_gradebook, run_nbgrader, scores
+from examples.students import fill_in, write_submission
+from grading.course import Course, open_gradebook, run_nbgrader, scores
+from grading.intake import collect, submitted_students
+from grading.submissions import (
+    MAX_FILE_BYTES,
+    MiB,
+    check_submission_folder,
+    extra_notebooks,
+    valid_student_id,
+)
 
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
-
+ASSIGNMENT = example_class.ASSIGNMENT
 RELEASE_NAME = example_class.NOTEBOOK + ".ipynb"
 # Submitted a day and an hour after the due date in nbgrader_config.py:
 # two started days late.
@@ -28,19 +48,24 @@ CLASS = {
 }
 
 
+def notebook_text(course, answers):
+    """The release notebook with answers filled in, as a student hands it in."""
+    release = nbformat.read(course / "release" / ASSIGNMENT / RELEASE_NAME, as_version=4)
+    return nbformat.writes(fill_in(release, answers))
+
+
 def make_zip(course, path, files):
-    """A zip of the files {name: answers, or the file's text as a string}."""
-    release = nbformat.read(course / "release" / example_class.ASSIGNMENT / RELEASE_NAME, as_version=4)
-    with zipfile.ZipFile(path, "w") as archive:
+    """A zip of the files {name: answers, or the file's content as a string or bytes}."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
-            if not isinstance(content, str):
-                content = nbformat.writes(fill_in(release, content))
+            if not isinstance(content, str | bytes):
+                content = notebook_text(course, content)
             archive.writestr(name, content)
     return path
 
 
 def grade(course, *arguments):
-    return run_grading_command(course, example_class.ASSIGNMENT, *arguments)
+    return run_grading_command(course, ASSIGNMENT, *arguments)
 
 
 def table_sizes(course):
@@ -54,15 +79,17 @@ def table_sizes(course):
 def zip_course(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("zip_course"))
     shutil.rmtree(root / "release")
-    run_nbgrader(root, "generate_assignment", example_class.ASSIGNMENT, "--force")
+    run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
     archive = make_zip(root, tmp_path_factory.mktemp("lms") / "download.zip", CLASS)
     first = grade(root, str(archive))
     return root, archive, first
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_a_zip_download_is_collected_and_graded(zip_course):
     course, _, summary = zip_course
-    recorded = scores(course, example_class.ASSIGNMENT, example_class.NOTEBOOK)
+    recorded = scores(course, ASSIGNMENT, example_class.NOTEBOOK)
     assert (
         recorded["alice"]
         == recorded["carol"]
@@ -71,23 +98,23 @@ def test_a_zip_download_is_collected_and_graded(zip_course):
     assert recorded["bob"][example_class.HE] == (0.0, 3.0)
     # The time in bob's file name: two started days late, 20% of his 5 points.
     assert (
-        (course / "submitted" / "bob" / example_class.ASSIGNMENT / "timestamp.txt")
+        (course / "submitted" / "bob" / ASSIGNMENT / "timestamp.txt")
         .read_text()
         .startswith("2026-12-06 00:59:00")
     )
     with open_gradebook(course) as gradebook:
-        bob = gradebook.find_submission_notebook(example_class.NOTEBOOK, example_class.ASSIGNMENT, "bob")
+        bob = gradebook.find_submission_notebook(example_class.NOTEBOOK, ASSIGNMENT, "bob")
         assert bob.late_submission_penalty == pytest.approx(1.0)
     assert "Collecting download.zip" in summary
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_grading_again_changes_nothing_and_keeps_hand_grades(zip_course):
     course, archive, _ = zip_course
     # The instructor grades a written answer by hand between the two runs.
     with open_gradebook(course) as gradebook:
-        answer = gradebook.find_grade(
-            "observations_he", example_class.NOTEBOOK, example_class.ASSIGNMENT, "alice"
-        )
+        answer = gradebook.find_grade("observations_he", example_class.NOTEBOOK, ASSIGNMENT, "alice")
         answer.manual_score = 1.0
         gradebook.db.commit()
     before = table_sizes(course)
@@ -100,13 +127,12 @@ def test_grading_again_changes_nothing_and_keeps_hand_grades(zip_course):
     )
     with open_gradebook(course) as gradebook:
         assert (
-            gradebook.find_grade(
-                "observations_he", example_class.NOTEBOOK, example_class.ASSIGNMENT, "alice"
-            ).score
-            == 1.0
+            gradebook.find_grade("observations_he", example_class.NOTEBOOK, ASSIGNMENT, "alice").score == 1.0
         )
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_an_unreadable_resubmission_keeps_the_earlier_grade(zip_course, tmp_path):
     course, _, _ = zip_course
     files = {name: answers for name, answers in CLASS.items() if "carol" not in name}
@@ -114,7 +140,396 @@ def test_an_unreadable_resubmission_keeps_the_earlier_grade(zip_course, tmp_path
     summary = grade(course, str(make_zip(course, tmp_path / "again.zip", files)))
     carol = next(line for line in summary.splitlines() if line.startswith("carol "))
     assert "unreadable" in carol and "earlier run" in carol
-    assert scores(course, example_class.ASSIGNMENT, example_class.NOTEBOOK)["carol"][example_class.HE] == (
+    assert scores(course, ASSIGNMENT, example_class.NOTEBOOK)["carol"][example_class.HE] == (
         3.0,
         3.0,
     )
+
+
+# ------------------------------------------------ what intake refuses
+# collect() alone, in a scratch course: no kernel runs. The tests that run
+# nbgrader's zip_collect (a few seconds each) are marked slow.
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A scratch course root, with its committed release."""
+    root = tmp_path / "course"
+    root.mkdir()
+    return copy_course(root)
+
+
+def submitted_notebook(course, student):
+    return course / "submitted" / student / ASSIGNMENT / RELEASE_NAME
+
+
+def students_in(course):
+    """The folders in submitted/ (any name, so that a "*" would show)."""
+    folder = course / "submitted"
+    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+
+
+def layout_submission(folder, student, files):
+    """<folder>/<student>/<assignment>/ holding files {relative path: text}."""
+    assignment = folder / student / ASSIGNMENT
+    for relative, text in files.items():
+        (assignment / relative).parent.mkdir(parents=True, exist_ok=True)
+        (assignment / relative).write_text(text)
+    return assignment
+
+
+def refused(refusals):
+    """{student or file: reason} of collect()'s refusals (a download's several
+    reasons joined by newlines)."""
+    reasons = {}
+    for refusal in refusals:
+        reasons.setdefault(refusal.student_or_file, []).append(refusal.reason)
+    return {name: "\n".join(lines) for name, lines in reasons.items()}
+
+
+def test_valid_student_ids():
+    for name in ["alice", "bob.smith", "b0b", "a@example.org", "x+y", "A-1", "7", "a" * 64]:
+        assert valid_student_id(name), name
+    for name in ["", "*", "a*", "a?", "[ab]", ".", "..", ".hidden", "-rf", "a/b", "a\\b", "a b"]:
+        assert not valid_student_id(name), name
+    for name in ["a" * 65, "al_ice", "alice\n", "émile", "ａlice"]:
+        assert not valid_student_id(name), name
+
+
+def test_a_link_refuses_that_student_and_the_others_are_copied(course, tmp_path):
+    layout = tmp_path / "layout"
+    honest = notebook_text(course, example_class.CORRECT)
+    layout_submission(layout, "alice", {RELEASE_NAME: honest, "timestamp.txt": "2026-12-04 10:00:00"})
+    solution = course / "source" / ASSIGNMENT / RELEASE_NAME
+    # A notebook that is a link to the instructor's solution,
+    (layout / "mallory" / ASSIGNMENT).mkdir(parents=True)
+    (layout / "mallory" / ASSIGNMENT / RELEASE_NAME).symlink_to(solution)
+    # an assignment folder that is a link to source/,
+    (layout / "trudy").mkdir()
+    (layout / "trudy" / ASSIGNMENT).symlink_to(solution.parent)
+    # a student folder that is a link, and a link deep in a subfolder.
+    layout_submission(tmp_path / "elsewhere", "eve", {RELEASE_NAME: honest})
+    (layout / "eve").symlink_to(tmp_path / "elsewhere" / "eve")
+    layout_submission(layout, "oscar", {RELEASE_NAME: honest, "data/notes.txt": "my notes"})
+    (layout / "oscar" / ASSIGNMENT / "data" / "secret").symlink_to("/etc/shadow")
+
+    refusals = refused(collect(Course(course), ASSIGNMENT, layout))
+
+    assert set(refusals) == {"mallory", "trudy", "eve", "oscar"}
+    assert all("symbolic link" in reason for reason in refusals.values()), refusals
+    assert "data/secret" in refusals["oscar"]
+    assert students_in(course) == ["alice"]  # nothing of the others, not even a folder
+    assert submitted_notebook(course, "alice").read_text() == honest
+    assert (
+        (course / "submitted" / "alice" / ASSIGNMENT / "timestamp.txt").read_text().startswith("2026-12-04")
+    )
+
+
+def test_a_fifo_refuses_that_student_who_keeps_the_earlier_submission(course, tmp_path):
+    write_submission(course, "bob", ASSIGNMENT, RELEASE_NAME, example_class.CORRECT)
+    earlier = submitted_notebook(course, "bob").read_text()
+    layout = tmp_path / "layout"
+    layout_submission(layout, "alice", {RELEASE_NAME: notebook_text(course, example_class.CORRECT)})
+    layout_submission(layout, "bob", {RELEASE_NAME: "{}"})
+    # Opening a FIFO for reading waits for a writer: intake must never open it.
+    os.mkfifo(layout / "bob" / ASSIGNMENT / "answers.pipe")
+
+    refusals = refused(collect(Course(course), ASSIGNMENT, layout))
+
+    assert refusals == {"bob": "answers.pipe is a named pipe (FIFO)"}
+    assert submitted_notebook(course, "bob").read_text() == earlier
+    assert submitted_notebook(course, "alice").exists()
+
+
+def test_a_file_or_submission_over_the_limits_is_refused(course, tmp_path):
+    layout = tmp_path / "layout"
+    honest = notebook_text(course, example_class.CORRECT)
+    layout_submission(layout, "alice", {RELEASE_NAME: honest})
+    layout_submission(layout, "erin", {RELEASE_NAME: honest})
+    layout_submission(layout, "frank", {RELEASE_NAME: honest})
+    # Sparse files: their size costs no disk.
+    with open(layout / "erin" / ASSIGNMENT / "weights.npy", "wb") as file:
+        file.truncate(MAX_FILE_BYTES + 1)
+    for number in range(3):
+        with open(layout / "frank" / ASSIGNMENT / f"part{number}.npy", "wb") as file:
+            file.truncate(18 * MiB)
+
+    refusals = refused(collect(Course(course), ASSIGNMENT, layout))
+
+    assert refusals == {
+        "erin": "weights.npy is 20.0 MiB, over the limit of 20.0 MiB per file",
+        "frank": "the submission is over 50.0 MiB in all",
+    }
+    assert students_in(course) == ["alice"]
+
+
+def test_junk_is_left_out_silently(course, tmp_path):
+    layout = tmp_path / "layout"
+    honest = notebook_text(course, example_class.CORRECT)
+    folder = layout_submission(
+        layout,
+        "alice",
+        {
+            RELEASE_NAME: honest,
+            "data/points.csv": "1,2\n",
+            ".ipynb_checkpoints/Initialization-checkpoint.ipynb": "{}",
+            f"__MACOSX/._{RELEASE_NAME}": "resource fork",
+            f"._{RELEASE_NAME}": "resource fork",
+            ".DS_Store": "finder",
+        },
+    )
+    (folder / "__MACOSX" / "link").symlink_to("/etc/shadow")  # never looked at
+
+    assert collect(Course(course), ASSIGNMENT, layout) == []
+
+    copied = course / "submitted" / "alice" / ASSIGNMENT
+    assert sorted(str(path.relative_to(copied)) for path in copied.rglob("*")) == [
+        RELEASE_NAME,
+        "data",
+        "data/points.csv",
+    ]
+
+
+def test_a_folder_named_as_no_valid_student_is_refused(course, tmp_path):
+    layout = tmp_path / "layout"
+    honest = notebook_text(course, example_class.CORRECT)
+    for student in ["alice", "*", "-rf", ".hidden", "a[b]"]:
+        layout_submission(layout, student, {RELEASE_NAME: honest})
+
+    refusals = refused(collect(Course(course), ASSIGNMENT, layout))
+
+    assert set(refusals) == {"*", "-rf", ".hidden", "a[b]"}
+    assert all("not a valid student id" in reason for reason in refusals.values())
+    assert students_in(course) == ["alice"]
+
+
+def test_the_submitted_folder_is_checked_where_it_is(course, tmp_path):
+    honest = notebook_text(course, example_class.CORRECT)
+    submitted = course / "submitted"
+    for student in ["alice", "*", "mallory", "bob"]:
+        layout_submission(submitted, student, {RELEASE_NAME: honest})
+    (submitted / "mallory" / ASSIGNMENT / "secret").symlink_to("/etc/shadow")
+    os.mkfifo(submitted / "bob" / ASSIGNMENT / "pipe")
+    layout_submission(tmp_path / "elsewhere", "eve", {RELEASE_NAME: honest})
+    (submitted / "eve").symlink_to(tmp_path / "elsewhere" / "eve")
+    scratch = Course(course)
+
+    assert collect(scratch, ASSIGNMENT, submitted) == []  # nothing to copy, nothing removed
+    students, refusals = submitted_students(scratch, ASSIGNMENT)
+
+    assert students == ["alice"]
+    assert refused(refusals) == {
+        "*": "'*' is not a valid student id (1 to 64 letters, digits and . @ + -, not starting with . or -)",
+        "bob": "pipe is a named pipe (FIFO)",
+        "eve": "the student's folder eve is a symbolic link",
+        "mallory": "secret is a symbolic link",
+    }
+    assert students_in(course) == ["*", "alice", "bob", "eve", "mallory"]
+
+
+def test_check_submission_folder(tmp_path, monkeypatch):
+    folder = layout_submission(tmp_path, "alice", {RELEASE_NAME: "{}", "data/points.csv": "1,2\n"})
+    assert check_submission_folder(folder) is None
+
+    (folder / "__MACOSX").mkdir()  # nbgrader copies this folder too
+    (folder / "__MACOSX" / "shadow").symlink_to("/etc/shadow")
+    assert check_submission_folder(folder) == "__MACOSX/shadow is a symbolic link"
+    (folder / "__MACOSX" / "shadow").unlink()
+
+    with open(folder / "data" / "big.bin", "wb") as file:
+        file.truncate(MAX_FILE_BYTES + 1)
+    assert "data/big.bin is 20.0 MiB, over the limit" in check_submission_folder(folder)
+    (folder / "data" / "big.bin").unlink()
+
+    with socket.socket(socket.AF_UNIX) as server:
+        monkeypatch.chdir(folder)  # a socket's path must be short
+        server.bind("listening")
+        monkeypatch.chdir(tmp_path)
+        assert check_submission_folder(folder) == "listening is a socket"
+    (folder / "listening").unlink()
+
+    os.rename(folder, tmp_path / "real")
+    folder.symlink_to(tmp_path / "real")
+    assert check_submission_folder(folder) == f"{ASSIGNMENT} is a symbolic link"
+    assert check_submission_folder(tmp_path / "nobody" / ASSIGNMENT).startswith(
+        f"{ASSIGNMENT} cannot be read"
+    )
+
+
+def test_extra_notebooks_are_named(tmp_path):
+    folder = layout_submission(
+        tmp_path,
+        "alice",
+        {
+            RELEASE_NAME: "{}",
+            "Initialization-Copy1.ipynb": "{}",
+            f"old/{RELEASE_NAME}": "{}",
+            ".ipynb_checkpoints/Initialization-checkpoint.ipynb": "{}",
+            "notes.txt": "",
+        },
+    )
+    expected = ["Initialization-Copy1.ipynb", f"old/{RELEASE_NAME}"]
+    assert extra_notebooks(folder, [example_class.NOTEBOOK]) == expected
+    assert extra_notebooks(folder, [RELEASE_NAME]) == expected
+
+
+def symlink_member(name, target):
+    """A zip member recorded as a symbolic link (as `zip --symlinks` writes one)."""
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3  # Unix
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info, target
+
+
+@pytest.fixture(scope="module")
+def hostile_zip(tmp_path_factory):
+    """(course, refusals, carol's notebook): a scratch course in which carol
+    has handed in already, and the refusals of collecting a zip with every
+    kind of hostile member."""
+    base = tmp_path_factory.mktemp("hostile_zip")
+    course = base / "course"
+    course.mkdir()
+    copy_course(course)
+    write_submission(course, "carol", ASSIGNMENT, RELEASE_NAME, example_class.CORRECT)
+    carol = submitted_notebook(course, "carol").read_text()
+    # trent's folder in submitted/ is a link (left there by hand, or by an older intake).
+    (base / "elsewhere").mkdir()
+    (course / "submitted" / "trent").symlink_to(base / "elsewhere")
+    blank = (course / "release" / ASSIGNMENT / RELEASE_NAME).read_text()
+    inner = make_zip(course, base / "inner.zip", {f"carol_{RELEASE_NAME}": blank})
+    path = make_zip(
+        course,
+        base / "download.zip",
+        {
+            f"alice_{RELEASE_NAME}": example_class.CORRECT,
+            f"__MACOSX/._alice_{RELEASE_NAME}": b"\x00\x05\x16\x07 AppleDouble",
+            f"../../dave_{RELEASE_NAME}": example_class.CORRECT,
+            "oscar_extras.zip": inner.read_bytes(),
+            f"peggy_{RELEASE_NAME}": inner.read_bytes(),  # a zip by its bytes
+            f"erin_{RELEASE_NAME}": "{" + " " * MAX_FILE_BYTES + "}",
+            f"*_{RELEASE_NAME}": example_class.CORRECT,
+            f".._{RELEASE_NAME}": example_class.CORRECT,
+            f"frank_{RELEASE_NAME}": example_class.CORRECT,
+            f"frank/frank_{RELEASE_NAME}": blank,
+            f"grace_attempt_2026-12-04T100000_{RELEASE_NAME}": blank,
+            f"grace_attempt_2026-12-05T100000_{RELEASE_NAME}": example_class.CORRECT,
+            "README.txt": "Downloaded from the learning platform",
+            f"trent_{RELEASE_NAME}": example_class.CORRECT,
+        },
+    )
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(
+            *symlink_member(f"mallory_{RELEASE_NAME}", f"../../source/{ASSIGNMENT}/{RELEASE_NAME}")
+        )
+    return course, refused(collect(Course(course), ASSIGNMENT, path)), carol
+
+
+@pytest.mark.slow
+def test_plain_notebooks_of_a_zip_are_collected_and_junk_is_skipped(hostile_zip):
+    course, refusals, _ = hostile_zip
+    assert students_in(course) == ["alice", "carol", "dave", "grace", "trent"]  # trent: the link
+    assert submitted_notebook(course, "alice").read_text() == notebook_text(course, example_class.CORRECT)
+    assert not any("MACOSX" in reason or "._alice" in reason for reason in refusals.values())
+
+
+@pytest.mark.slow
+def test_a_symlink_member_refuses_its_student(hostile_zip):
+    _, refusals, _ = hostile_zip
+    assert refusals["mallory"] == f"mallory_{RELEASE_NAME} is a symbolic link"
+
+
+@pytest.mark.slow
+def test_a_nested_archive_is_reported_and_never_unpacked(hostile_zip):
+    course, refusals, carol = hostile_zip
+    # The nested zip held a blank notebook named as carol's: her own stays.
+    assert submitted_notebook(course, "carol").read_text() == carol
+    assert "oscar_extras.zip is an archive (zip)" in refusals["download.zip"]
+    assert refusals["peggy"].startswith(f"peggy_{RELEASE_NAME} is an archive (zip)")
+    assert not (course / "downloaded" / ASSIGNMENT / "extracted" / "oscar_extras").exists()
+
+
+@pytest.mark.slow
+def test_a_member_keeps_only_its_base_name(hostile_zip):
+    course, _, _ = hostile_zip
+    assert submitted_notebook(course, "dave").read_text() == notebook_text(course, example_class.CORRECT)
+    written = {path.relative_to(course.parent) for path in course.parent.rglob(f"dave_{RELEASE_NAME}")}
+    downloaded = course.relative_to(course.parent) / "downloaded" / ASSIGNMENT
+    assert written == {
+        downloaded / "archive" / f"dave_{RELEASE_NAME}",
+        downloaded / "extracted" / f"dave_{RELEASE_NAME}",
+    }
+
+
+@pytest.mark.slow
+def test_nothing_is_written_through_a_link_in_submitted(hostile_zip):
+    course, refusals, _ = hostile_zip
+    assert refusals["trent"] == "submitted/trent is a symbolic link: nothing is written through it"
+    assert list((course.parent / "elsewhere").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_an_oversized_member_refuses_its_student(hostile_zip):
+    _, refusals, _ = hostile_zip
+    assert refusals["erin"] == f"erin_{RELEASE_NAME} is over the limit of 20.0 MiB per file"
+
+
+@pytest.mark.slow
+def test_a_file_named_for_no_valid_student_is_reported(hostile_zip):
+    course, refusals, _ = hostile_zip
+    reasons = refusals["download.zip"]
+    assert f"*_{RELEASE_NAME}: '*' is not a valid student id" in reasons
+    assert f".._{RELEASE_NAME}: '..' is not a valid student id" in reasons
+    assert "README.txt is not named as a student's notebook" in reasons
+    # ".." would have been submitted/../<assignment>: the course root.
+    assert not (course / ASSIGNMENT).exists()
+
+
+@pytest.mark.slow
+def test_two_files_for_one_notebook_keep_the_later_or_refuse_the_student(hostile_zip):
+    course, refusals, _ = hostile_zip
+    copies = f"frank_{RELEASE_NAME}, frank/frank_{RELEASE_NAME}"
+    assert refusals["frank"] == f"2 files for {RELEASE_NAME} ({copies}), none later by its name"
+    assert submitted_notebook(course, "grace").read_text() == notebook_text(course, example_class.CORRECT)
+    timestamp = course / "submitted" / "grace" / ASSIGNMENT / "timestamp.txt"
+    assert timestamp.read_text().startswith("2026-12-05 10:00:00")
+
+
+@pytest.mark.slow
+def test_a_folder_of_downloads_follows_the_same_rules(course, tmp_path):
+    downloads = tmp_path / "downloads"
+    (downloads / "late").mkdir(parents=True)
+    (downloads / "__MACOSX").mkdir()
+    honest = notebook_text(course, example_class.CORRECT)
+    (downloads / f"alice_{RELEASE_NAME}").write_text(honest)
+    (downloads / "late" / f"dave_{RELEASE_NAME}").write_text(honest)
+    (downloads / "__MACOSX" / f"._alice_{RELEASE_NAME}").write_text("resource fork")
+    (downloads / f"bob_{RELEASE_NAME}").symlink_to(course / "source" / ASSIGNMENT / RELEASE_NAME)
+    os.mkfifo(downloads / f"carol_{RELEASE_NAME}")
+    make_zip(course, downloads / "extras.zip", {f"erin_{RELEASE_NAME}": honest})
+
+    refusals = refused(collect(Course(course), ASSIGNMENT, downloads))
+
+    assert refusals == {
+        "bob": f"bob_{RELEASE_NAME} is a symbolic link",
+        "carol": f"carol_{RELEASE_NAME} is a named pipe (FIFO)",
+        "downloads": "extras.zip is an archive (zip), and archives inside a download are not unpacked",
+    }
+    assert students_in(course) == ["alice", "dave"]
+    assert submitted_notebook(course, "dave").read_text() == honest
+
+
+@pytest.mark.slow
+def test_a_student_zip_collect_fails_on_costs_only_that_student(course, tmp_path):
+    # Something in the way of dave's folder makes nbgrader's zip_collect fail
+    # on him, and it would stop there for every student after him.
+    (course / "submitted").mkdir()
+    (course / "submitted" / "dave").write_text("not a folder")
+    honest = {f"{student}_{RELEASE_NAME}": example_class.CORRECT for student in ["alice", "dave", "erin"]}
+
+    refusals = refused(collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "d.zip", honest)))
+
+    assert list(refusals) == ["dave"]
+    assert refusals["dave"].startswith("nbgrader zip_collect failed:")
+    assert "Not a directory" in refusals["dave"]
+    assert students_in(course) == ["alice", "dave", "erin"]
+    assert submitted_notebook(course, "erin").exists()

@@ -10,6 +10,7 @@ plain `nbgrader autograde`:
     sandbox.py         the kernel in bubblewrap, its limits and environment
     kernel_startup.py  run first in each sandboxed kernel
     sanitize.py        repairs of edited, deleted or duplicated grade cells
+    verdicts.py        scores decided outside the kernel, from the answers it hands in
     feedback.py        feedback without hidden tests
     late.py            the late policy
 
@@ -18,11 +19,12 @@ another without a cycle (tests/test_layout.py checks it):
     grade.py           orders the steps; the command line
     course.py          the course root: configuration, folders, gradebook
     feedback_writer.py feedback one student at a time, one HTML exporter kept
-    intake.py          collecting submissions (folders, zips)
+    intake.py          collecting submissions (folders, zips), refusing links,
+                       special files, nested archives and invalid student ids
     pipeline.py        one student: pre-check, autograde, scores, reasons, feedback
     parallel.py        the same on a Dask cluster
     reporting.py       progress lines and the summary
-    submissions.py     the pre-check of a submitted notebook
+    submissions.py     the checks of a submitted folder and notebook
     reasons.py         why points were lost to an error
     errors.py          GradingError, the package's error
 """

@@ -34,7 +34,7 @@ import sys
 
 from grading.course import Course
 from grading.errors import GradingError
-from grading.intake import collect
+from grading.intake import collect, submitted_students
 from grading.pipeline import (
     StudentResult,
     ensure_assignment_in_gradebook,
@@ -42,7 +42,8 @@ from grading.pipeline import (
     set_due_date,
     time_the_reference,
 )
-from grading.reporting import Progress, feedback_line, summary_table
+from grading.reporting import Progress, feedback_line, refusals_block, summary_table
+from grading.submissions import valid_student_id
 
 
 def grade_class(
@@ -63,14 +64,21 @@ def grade_class(
     GradingError when the class cannot be graded at all.
     """
     course = Course(root, full=full)
-    if submissions is not None:
-        collect(course, assignment, submissions)
+    refusals = collect(course, assignment, submissions) if submissions is not None else []
     ensure_assignment_in_gradebook(course, assignment)
     set_due_date(course, assignment)
     course.add_default_course()
     releases = course.release_notebooks(assignment)
-    students = course.submitted(assignment)
+    students, unfit = submitted_students(course, assignment)
+    # A student whose folder holds a link or a special file is listed with
+    # 0 points (or an earlier grade) and the reason (grading/pipeline.py);
+    # an id that is not a valid student id never reaches nbgrader.
+    students = sorted(
+        students + [refusal.student_or_file for refusal in unfit if valid_student_id(refusal.student_or_file)]
+    )
+    refusals += [refusal for refusal in unfit if not valid_student_id(refusal.student_or_file)]
     if not students:
+        print(refusals_block(refusals), file=sys.stderr)
         raise GradingError(f"no submissions of {assignment} in {course.submitted_root()}")
     print(f"Grading {assignment}: {len(students)} submissions", flush=True)
     progress = Progress(len(students), name_width=max(map(len, students)))
@@ -98,6 +106,9 @@ def grade_class(
     print()
     print(summary_table(results))
     print()
+    if refusals:
+        print(refusals_block(refusals))
+        print()
     print(feedback_line(results, assignment, csv_name))
     return results
 

@@ -19,7 +19,7 @@ from grading.course import Course
 from grading.errors import GradingError
 from grading.execute import SandboxedExecute, measured_references
 from grading.reasons import lost_point_reasons
-from grading.submissions import inspect_submission
+from grading.submissions import check_submission_folder, extra_notebooks, inspect_submission
 
 # nbgrader 0.9.6 makes SQLAlchemy 2 warn about its own session handling while
 # autograding; the warnings say nothing about the submissions.
@@ -98,11 +98,20 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     start = time.monotonic()
     result = StudentResult(student)
     folder = course.folder("submitted", student, assignment)
-    readable = True
-    for name, release in releases.items():
-        notes, ok = inspect_submission(folder / f"{name}.ipynb", release)
-        result.reasons += notes
-        readable = readable and ok
+    # nbgrader follows links when it reads and copies a submission: checked
+    # here, right before it does.
+    refused = check_submission_folder(folder)
+    readable = refused is None
+    if refused:
+        result.reasons.append(f"refused: {refused}")
+    else:
+        extras = extra_notebooks(folder, releases)
+        if extras:
+            result.reasons.append(f"ignored {', '.join(extras)} (not a notebook of the assignment)")
+        for name, release in releases.items():
+            notes, ok = inspect_submission(folder / f"{name}.ipynb", release)
+            result.reasons += notes
+            readable = readable and ok
     if readable:
         outcome = course.api.autograde(assignment, student, force=True, create=True)
         if not outcome["success"] and KERNEL_NOT_STARTED in nbgrader_error(outcome):

@@ -73,6 +73,13 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
+def refusals_block(refusals) -> str:
+    """What intake refused, a line each (grading/intake.py's Refusal)."""
+    if not refusals:
+        return ""
+    return "\n".join(["Not graded:", *(f"  {refusal}" for refusal in refusals)])
+
+
 def feedback_line(results: list[StudentResult], assignment: str, csv_name: str) -> str:
     written = sum(result.feedback for result in results)
     return f"Feedback for {written} students in feedback/<student>/{assignment}/; grades in {csv_name}"

@@ -209,3 +209,36 @@ def test_a_test_cell_is_budgeted_by_its_grade_id(tiny_course):
     )
     assert errors(notebook) == {"renamed-by-the-student": "CellTimeoutError"}
     assert time.monotonic() - start < config_timeout
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_added_cells_cannot_stretch_the_notebooks_budget(tiny_course):
+    """The notebook may take what its reference cells may take in all; cells
+    a student added share that, however many there are."""
+    notebook, _ = run_submission(
+        tiny_course, "def f(n):\n    return n * 2", added=["time.sleep(2.5)"] * 6, budget_floor=2.0
+    )
+    stopped = [
+        output.evalue
+        for cell in notebook.cells
+        for output in cell.outputs
+        if output.output_type == "error" and output.ename == "NotRun"
+    ]
+    assert stopped, "every added cell ran: the notebook's budget was stretched"
+    assert "used up its time budget of 6 s" in stopped[0]
+    assert errors(notebook).get("test") is None  # the graded cell ran before
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_what_a_cell_prints_is_capped(tiny_course):
+    notebook, _ = run_submission(
+        tiny_course,
+        "def f(n):\n    return n * 2",
+        added=["for _ in range(40):\n    print('x' * 100_000)"],
+        max_output_bytes=1_000_000,
+    )
+    printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    assert len(printed) <= 1_100_000
+    assert printed.endswith("[output cut: the cell printed more than 1000000 bytes]\n")

@@ -9,11 +9,30 @@
 - A deleted grade cell: nbgrader puts it back (add_missing_cells) but
   without a cell id, and nbformat warns about it each time it checks the
   notebook. OverwriteCellsWithIds gives the cell an id.
+- A submission that holds a link or a special file: nbgrader would follow a
+  link to the instructor's solution, or open a FIFO and wait forever.
+  RefuseUnsafeSubmissions stops that student's autograde, also in plain
+  `nbgrader autograde` (the grading command refuses them before).
 """
+
+from pathlib import Path
 
 from nbformat.v4.nbbase import random_cell_id
 from nbgrader import utils
-from nbgrader.preprocessors import DeduplicateIds, OverwriteCells
+from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
+
+from grading.submissions import check_submission_folder
+
+
+class RefuseUnsafeSubmissions(NbGraderPreprocessor):
+    """Stop grading a submission whose folder check_submission_folder refuses."""
+
+    def preprocess(self, nb, resources):
+        folder = resources.get("metadata", {}).get("path")
+        reason = check_submission_folder(Path(folder)) if folder else None
+        if reason:
+            raise RuntimeError(f"refused: {reason}")
+        return nb, resources
 
 
 class DropDuplicateGradeIds(DeduplicateIds):

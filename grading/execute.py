@@ -31,7 +31,9 @@ course configures it (nbgrader_config.py puts SandboxedExecute in its place).
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import shutil
 import tempfile
 import time
@@ -43,7 +45,6 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from nbgrader.utils import setenv
 from traitlets import Bool, Float, Integer, Unicode, default
 
 from grading.budgets import CellBudgets, cell_key
@@ -380,7 +381,7 @@ class SandboxedExecute(Execute):
             shutil.copytree(source.parent, workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             notebook = nbformat.read(source, as_version=4)
             # hand_in (utils/answers.py) records answers only while autograding.
-            with setenv(NBGRADER_EXECUTION="autograde"):
+            with environment_variable("NBGRADER_EXECUTION", "autograde"):
                 runner.preprocess(
                     notebook, {"metadata": {"path": str(workdir)}, "nbgrader": resources["nbgrader"]}
                 )
@@ -390,6 +391,22 @@ class SandboxedExecute(Execute):
             missing = ", ".join(sorted(graded - set(runner.answer_records)))
             self.log.warning("the reference's test cells %s hand in no answers", missing)
         return Reference(seconds=runner.cell_seconds, answers=runner.answer_records)
+
+
+@contextlib.contextmanager
+def environment_variable(name: str, value: str):
+    """name=value in this process's environment for the block, as it was after.
+    (nbgrader.utils.setenv cannot be nested: it looks up the old value by the
+    new one, and its exit deletes a variable an outer block still holds.)"""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def is_graded_test(cell) -> bool:

@@ -15,7 +15,11 @@ from grading.due_dates import WriteDueDate  # noqa: E402
 from grading.execute import SandboxedExecute  # noqa: E402
 from grading.feedback import HideHiddenTests  # noqa: E402
 from grading.late import PenaltyPerDayLate  # noqa: E402
-from grading.sanitize import DropDuplicateGradeIds, OverwriteCellsWithIds  # noqa: E402
+from grading.sanitize import (  # noqa: E402
+    DropDuplicateGradeIds,
+    OverwriteCellsWithIds,
+    RefuseUnsafeSubmissions,
+)
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
@@ -56,6 +60,15 @@ c.Autograde.autograde_preprocessors = [
 c.SandboxKernelManager.memory_mb = 2048
 c.SandboxKernelManager.cpu_seconds = 600
 c.SandboxKernelManager.max_processes = 64
+# Each kernel's cgroup: one core, memory_mb for all its processes and tmpfs
+# files, max_processes processes and threads. Its working folder, /tmp and
+# /dev/shm are private tmpfs of these sizes (MiB), gone when it ends; no
+# file it writes may pass max_file_mb.
+c.SandboxKernelManager.cpu_cores = 1.0
+c.SandboxKernelManager.scratch_mb = 64
+c.SandboxKernelManager.tmp_mb = 256
+c.SandboxKernelManager.shm_mb = 64
+c.SandboxKernelManager.max_file_mb = 64
 # Ungraded experiments, the cells that source/ tags "skip-when-grading", are
 # not re-run (the grading command's --full runs them). Each cell may take 10
 # times what the reference solution's took, and at least 5 s; a notebook that
@@ -68,9 +81,13 @@ c.SandboxedExecute.stuck_allowance = 20
 # Before grading, nbgrader restores test and locked cells the student edited
 # or retyped; these settings also put back deleted grade cells and ignore
 # extra copies of duplicated ones instead of stopping (grading/sanitize.py).
+# A submission that holds a link or a special file is not graded at all.
 c.Autograde.sanitize_preprocessors = [
-    {DeduplicateIds: DropDuplicateGradeIds, OverwriteCells: OverwriteCellsWithIds}.get(step, step)
-    for step in Autograde.class_traits()["sanitize_preprocessors"].default()
+    RefuseUnsafeSubmissions,
+    *(
+        {DeduplicateIds: DropDuplicateGradeIds, OverwriteCells: OverwriteCellsWithIds}.get(step, step)
+        for step in Autograde.class_traits()["sanitize_preprocessors"].default()
+    ),
 ]
 c.OverwriteCells.add_missing_cells = True
 

@@ -6,26 +6,33 @@ started inside bubblewrap (Linux namespaces) under resource limits:
 - no network: the kernel gets its own empty network namespace, so it talks to
   nbgrader over Unix sockets (ZeroMQ's ipc transport) instead of TCP;
 - an allow-listed file system: the kernel sees the system's programs and
-  libraries (SYSTEM_PATHS) and the Python installation, read-only; the
-  submission's own folder, writable, with its notebooks (which hold the
-  hidden tests once nbgrader has put them back) replaced by empty files; a
-  private /tmp; and the folder holding the kernel's sockets. Nothing else
-  exists for it: not the rest of the course (source, release, other
-  students, the gradebook, the configuration), nor home folders, /srv,
-  /var, /opt or /mnt, wherever the course lives;
+  libraries (SYSTEM_PATHS) and the Python installation, read-only. Its
+  working folder (nbgrader's autograded/<student>/<assignment>/) is a
+  private, size-limited tmpfs at the same path, showing read-only the real
+  folder's files and folders (the course's utils/ helpers among them) but
+  not links, pipes or devices; its notebooks, which hold the hidden tests
+  once nbgrader has put them back, read as empty files. /tmp and /dev/shm
+  are private, size-limited tmpfs too, and the folder holding the kernel's
+  sockets is on /dev/shm (see socket_parent). Nothing the kernel writes
+  outlives it, and nothing else exists for it: not the rest of the course
+  (source, release, other students, the gradebook, the configuration), nor
+  home folders, /srv, /var, /opt or /mnt, wherever the course lives;
 - a clean environment: the kernel's variables are set from scratch
   (kernel_environment), so nothing the grader exported reaches student code;
 - its own process namespace: when the kernel stops, everything it started
   stops with it;
-- limits (setrlimit) on address space, CPU seconds and number of processes.
-  The process limit counts every process of the kernel's user, so when
-  grading as root the kernel runs as an unprivileged user (`nobody`).
+- a cgroup of its own (grading/cgroups.py), which counts the kernel and
+  everything it starts: one CPU core, `memory_mb` of memory (tmpfs files
+  included) and `max_processes` processes and threads, for this kernel
+  only. Where cgroups cannot be used, per-user and per-process rlimits
+  stand in for them (a warning says what is then not isolated);
+- rlimits (setrlimit) on address space per process, CPU seconds and the size
+  of a file. When grading as root the kernel runs as an unprivileged user
+  (`nobody`).
 
-Not isolated: the kernel's share of the machine's CPU while it runs, which
-only the per-cell timeout and the CPU-seconds limit bound; and what the
-student's code can see inside its own kernel, where the hidden tests run
-after it (code that prints the cells run after it shows them in its own
-outputs).
+Not isolated: what the student's code can see inside its own kernel, where
+the hidden tests run after it (code that prints the cells run after it shows
+them in its own outputs).
 
 nbgrader uses this through `SandboxedExecute` (grading/execute.py),
 configured in nbgrader_config.py; the limits are traits of
@@ -34,18 +41,23 @@ configured in nbgrader_config.py; the limits are traits of
 
 from __future__ import annotations
 
+import functools
+import glob
 import os
 import pwd
+import resource
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Float, Integer, List, Unicode
+
+from grading.cgroups import KernelGroup, create_group, join_command
 
 
 class SandboxError(RuntimeError):
@@ -132,40 +144,38 @@ def parent_folders(path: str, made: set) -> list[str]:
 
 
 def allow_list_mounts(
-    read_only: Sequence[str], read_write: Sequence[str], replaced: dict | None = None
+    read_only: Sequence[str],
+    read_write: Sequence[str],
+    replaced: dict | None = None,
+    private: dict | None = None,
 ) -> list[str]:
     """bubblewrap arguments for a file system that shows only what is listed.
 
+    private: {folder: size in bytes, or None for no size}: a private tmpfs
+    there, open to all (mode 1777, as /tmp), made first, so that a path
+    shown inside it (a file of the kernel's working folder) appears in it.
     read_only: paths shown read-only (a missing one is left out; a link,
     such as /bin -> usr/bin, is made again as a link). read_write: folders
-    shown writable, such as the submission's folder. replaced: {path: file
-    shown there instead}, read-only, such as an empty file in place of a
-    notebook that holds hidden tests. Everything else does not exist for the kernel: the
-    root is an empty tmpfs, /tmp a private one, /dev and /proc its own.
+    shown writable, such as the folder of the kernel's sockets. replaced:
+    {path: file shown there instead}, read-only, such as an empty file in
+    place of a notebook that holds hidden tests. Everything else does not
+    exist for the kernel: the root is an empty tmpfs, /dev and /proc its own.
     """
     shown = [os.path.normpath(path) for path in read_only if os.path.lexists(path)]
-    for path in read_write:
+    private = dict(private or {})
+    for path in [*read_write, *private]:
         for folder in shown:
             if is_within(path, folder) and not os.path.islink(folder):
                 raise SandboxError(
                     f"{path} lies inside {folder}, which the sandbox shows "
                     "to student code: keep the course outside it"
                 )
-    arguments = [
-        "--dev",
-        "/dev",
-        "--perms",
-        "1777",
-        "--tmpfs",
-        "/dev/shm",  # multiprocessing's semaphores
-        "--proc",
-        "/proc",
-        "--perms",
-        "1777",
-        "--tmpfs",
-        "/tmp",
-    ]
-    made = {"/dev", "/proc", "/tmp"}
+    arguments = ["--dev", "/dev", "--proc", "/proc"]
+    made = {"/dev", "/proc", *private}
+    for folder, size in sorted(private.items()):
+        arguments += parent_folders(folder, made) + ["--perms", "1777"]
+        arguments += ["--size", str(size)] if size else []
+        arguments += ["--tmpfs", folder]
     mounted = []
     for path in sorted(shown):
         if any(is_within(path, folder) for folder in mounted):
@@ -226,9 +236,67 @@ def account_files(folder: str, uid: int, gid: int) -> dict:
     return written
 
 
+def workdir_entries(workdir: str) -> list[str]:
+    """What the kernel's working folder shows it, read-only: the real
+    folder's files and folders (the utils/ helpers), not its notebooks
+    (which the sandbox shows as empty files, see notebooks_in).
+
+    A link, pipe, socket or device is left out: nbgrader, as root, later
+    changes the permissions of what it finds there and copies files into
+    the feedback, and a pipe would block it.
+    """
+    shown = []
+    with os.scandir(workdir) as entries:
+        for entry in entries:
+            if entry.name.endswith(".ipynb") or entry.is_symlink():
+                continue
+            if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
+                shown.append(entry.path)
+    return sorted(shown)
+
+
 def notebooks_in(folder: str) -> list[str]:
-    """Every notebook below folder (the one being graded holds the hidden tests)."""
-    return sorted(str(path) for path in Path(folder).rglob("*.ipynb") if path.is_file())
+    """Every notebook below folder: regular files only, links not followed
+    (the one being graded holds the hidden tests)."""
+    found = []
+    for parent, _, files in os.walk(folder):
+        paths = [os.path.join(parent, name) for name in files if name.endswith(".ipynb")]
+        found += [path for path in paths if os.path.isfile(path) and not os.path.islink(path)]
+    return sorted(found)
+
+
+def socket_parent() -> str | None:
+    """Where the kernel's socket folder goes: /dev/shm when there is one.
+
+    The kernel writes in that folder (its sockets, IPython's history), which
+    is shown to it from the host. On a disk, a kernel could fill the disk
+    there. /dev/shm is a tmpfs whose pages Linux charges to the memory
+    cgroup of the writer, so the kernel's memory limit bounds what it can
+    put there, and RLIMIT_FSIZE (max_file_mb) bounds each file even
+    without cgroups. None: the system's temporary folder.
+    """
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def remove_stale_socket_folders(parent: str | None) -> None:
+    """Delete the socket folders (grading-kernel-<pid>-*) in parent that
+    graders which no longer run left there: one killed with SIGKILL, a Dask
+    worker say, cleans up nothing."""
+    for path in glob.glob(os.path.join(parent or tempfile.gettempdir(), "grading-kernel-*-*")):
+        pid = os.path.basename(path).split("-")[2]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@functools.cache
+def bubblewrap_sizes_tmpfs() -> bool:
+    """True when bubblewrap can limit a tmpfs's size (--size, 0.7.0 and
+    later, and not when installed setuid and run by a plain user)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None or (os.stat(bwrap).st_mode & stat.S_ISUID and os.getuid() != 0):
+        return False
+    result = subprocess.run([bwrap, "--help"], capture_output=True, text=True)
+    return "--size" in result.stdout + result.stderr
 
 
 def bubblewrap_command(command: list[str], mounts: list[str], workdir: str, as_root: bool) -> list[str]:
@@ -309,8 +377,11 @@ def copy_font_cache(destination: str) -> None:
             shutil.copy(os.path.join(matplotlib.get_cachedir(), name), destination)
 
 
-def limits_command(command: list[str], memory_mb: int, cpu_seconds: int, processes: int) -> list[str]:
-    """command run under rlimits (prlimit from util-linux)."""
+def limits_command(
+    command: list[str], memory_mb: int, cpu_seconds: int, processes: int | str, file_mb: int
+) -> list[str]:
+    """command run under rlimits (prlimit from util-linux): address space and
+    file size in MiB, CPU seconds, processes of the user ("unlimited" allowed)."""
     prlimit = shutil.which("prlimit")
     if prlimit is None:
         raise SandboxError("prlimit (util-linux) is not installed")
@@ -319,9 +390,30 @@ def limits_command(command: list[str], memory_mb: int, cpu_seconds: int, process
         f"--as={memory_mb * 2**20}",
         f"--cpu={cpu_seconds}",
         f"--nproc={processes}",
+        f"--fsize={file_mb * 2**20}",
         "--",
         *command,
     ]
+
+
+def nproc_ceiling() -> str:
+    """RLIMIT_NPROC's hard limit in this process, as prlimit reads it: the
+    kernel's limit when the pids cgroup counts its processes instead (the
+    per-user count would only get in the way of kernels beside it)."""
+    hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    return "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+
+
+# What a kernel shares with the kernels beside it when a controller cannot be used.
+NOT_ISOLATED = {
+    "cpu": "a kernel may use every CPU core",
+    "memory": "memory is limited per process only (RLIMIT_AS): a kernel's processes "
+    "together may use more, and so may its files in tmpfs (/tmp, /dev/shm, its working "
+    "folder, and its socket folder on the host's /dev/shm, there each file up to max_file_mb)",
+    "pids": "processes are counted per user (RLIMIT_NPROC), a count shared by the "
+    "kernels graded at the same time",
+}
+_warned: set[str] = set()
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -330,14 +422,34 @@ class SandboxKernelManager(AsyncKernelManager):
     enabled = Bool(True, help="Run kernels in the sandbox. Turn off only for trusted notebooks.").tag(
         config=True
     )
-    memory_mb = Integer(4096, help="Address-space limit of the kernel, in MiB.").tag(config=True)
-    cpu_seconds = Integer(600, help="CPU seconds the kernel may use in all.").tag(config=True)
+    memory_mb = Integer(
+        4096,
+        help="Memory of the kernel, in MiB: the limit of its cgroup (all its processes and "
+        "tmpfs files together) and the address-space limit of each of its processes.",
+    ).tag(config=True)
+    cpu_seconds = Integer(600, help="CPU seconds each process of the kernel may use in all.").tag(config=True)
+    cpu_cores = Float(1.0, help="CPU cores the kernel's cgroup may use at once (fractions allowed).").tag(
+        config=True
+    )
     max_processes = Integer(
         64,
-        help="Processes and threads the kernel may add to "
-        "those its user already runs when it starts. "
-        "Linux counts them per user: kernels that run "
-        "at the same time as one user share the count.",
+        help="Processes and threads the kernel may run, counted by its cgroup. Where "
+        "cgroups cannot be used, Linux counts them per user instead: the kernel may add "
+        "this many to those its user already runs, a room the kernels that run at the "
+        "same time as one user share.",
+    ).tag(config=True)
+    use_cgroups = Bool(
+        True,
+        help="Give each kernel a cgroup of its own for its CPU, memory and processes "
+        "(grading/cgroups.py). Off, or where cgroups cannot be used, rlimits stand in.",
+    ).tag(config=True)
+    scratch_mb = Integer(
+        64, help="Size of the kernel's working folder, a private tmpfs that vanishes with it, in MiB."
+    ).tag(config=True)
+    tmp_mb = Integer(256, help="Size of the kernel's private /tmp, in MiB.").tag(config=True)
+    shm_mb = Integer(64, help="Size of the kernel's private /dev/shm, in MiB.").tag(config=True)
+    max_file_mb = Integer(
+        64, help="Largest file the kernel may write, in MiB (RLIMIT_FSIZE), wherever it writes."
     ).tag(config=True)
     user = Unicode("nobody", help="Unprivileged user that runs the kernel when grading as root.").tag(
         config=True
@@ -380,53 +492,70 @@ PROVISIONER_NAME = "grading-sandbox"
 
 class SandboxProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, launching the kernel in bubblewrap
-    under prlimit. Its parent is a SandboxKernelManager, whose traits hold the
-    limits (c.SandboxKernelManager.* in nbgrader_config.py)."""
+    under prlimit, in a cgroup of its own. Its parent is a
+    SandboxKernelManager, whose traits hold the limits
+    (c.SandboxKernelManager.* in nbgrader_config.py)."""
 
     socket_dir = None
+    cgroup: KernelGroup | None = None
 
     async def pre_launch(self, **kwargs):
         manager = self.parent
         # The kernel has no network, so it listens on Unix sockets in a folder
         # of its own, next to its connection file.
-        self.socket_dir = tempfile.mkdtemp(prefix="grading-kernel-")
+        remove_stale_socket_folders(socket_parent())
+        self.socket_dir = tempfile.mkdtemp(prefix=f"grading-kernel-{os.getpid()}-", dir=socket_parent())
         manager.transport = "ipc"
         manager.ip = os.path.join(self.socket_dir, "kernel")
         manager.connection_file = os.path.join(self.socket_dir, "connection.json")
-        kwargs = await super().pre_launch(**kwargs)
-        # Ask the kernel to interrupt itself: a signal sent from here would
-        # reach bubblewrap, not the kernel inside it.
-        self.kernel_spec.interrupt_mode = "message"
-        kernel_cmd = kwargs["cmd"]
-        workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
-        programs = [os.path.dirname(kernel_cmd[0])] if os.path.isabs(kernel_cmd[0]) else []
-        programs += [os.path.join(sys.prefix, "bin")]
-        # bubblewrap itself starts from the clean environment too: in a user
-        # namespace the kernel could read its parent's /proc/1/environ.
-        kwargs["env"] = kernel_environment(
-            self.socket_dir, dict.fromkeys(programs), manager.passed_environment
-        )
-        kwargs["cmd"] = self._sandboxed(kernel_cmd, workdir, python_folders(kernel_cmd))
+        try:
+            kwargs = await super().pre_launch(**kwargs)
+            # Ask the kernel to interrupt itself: a signal sent from here would
+            # reach bubblewrap, not the kernel inside it.
+            self.kernel_spec.interrupt_mode = "message"
+            kernel_cmd = kwargs["cmd"]
+            workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
+            programs = [os.path.dirname(kernel_cmd[0])] if os.path.isabs(kernel_cmd[0]) else []
+            programs += [os.path.join(sys.prefix, "bin")]
+            # bubblewrap itself starts from the clean environment too: in a user
+            # namespace the kernel could read its parent's /proc/1/environ.
+            kwargs["env"] = kernel_environment(
+                self.socket_dir, dict.fromkeys(programs), manager.passed_environment
+            )
+            kwargs["cmd"] = self._sandboxed(kernel_cmd, workdir, python_folders(kernel_cmd))
+        except BaseException:
+            self._discard()  # jupyter_client calls no cleanup for a launch that never was
+            raise
         # The kernel's own console (its banner, messages of forked copies)
         # is noise in a grading run; students' output travels over ZeroMQ.
         kwargs["stdout"] = kwargs["stderr"] = subprocess.DEVNULL
         return kwargs
 
+    async def launch_kernel(self, cmd, **kwargs):
+        try:
+            return await super().launch_kernel(cmd, **kwargs)
+        except BaseException:
+            self._discard()
+            raise
+
     def _sandboxed(self, kernel_cmd, workdir, pythons):
         manager = self.parent
         as_root = os.getuid() == 0
         if as_root:
-            # RLIMIT_NPROC does not apply to root: the kernel runs as a plain user
-            # who may add files to the submission's folder (not change its files).
+            # The kernel runs as a plain user, who may not write in the
+            # course, and to whom the rlimit on processes applies.
             account = pwd.getpwnam(manager.user)
             uid, gid = account.pw_uid, account.pw_gid
             kernel_cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *kernel_cmd]
         else:
             uid, gid = os.getuid(), os.getgid()
+        if workdir in ("/", "/dev", "/dev/shm", "/proc", "/tmp"):
+            raise SandboxError(f"a kernel cannot work in {workdir}: give it a folder of its own")
         copy_font_cache(os.path.join(self.socket_dir, "matplotlib"))
         prepare_ipython_dir(os.path.join(self.socket_dir, "ipython"))
         replaced = account_files(self.socket_dir, uid, gid)
-        # The notebook being graded lies in workdir with its hidden tests put back.
+        # The notebook being graded lies in workdir with its hidden tests put
+        # back: there and in its folders, every notebook reads as empty.
         empty = os.path.join(self.socket_dir, "hidden-while-grading")
         open(empty, "w").close()
         shown = [*manager.system_paths, *pythons]
@@ -436,14 +565,60 @@ class SandboxProvisioner(LocalProvisioner):
             for folder, _, files in os.walk(self.socket_dir):
                 for path in [folder] + [os.path.join(folder, name) for name in files]:
                     os.chown(path, uid, gid)
-            os.chown(workdir, uid, gid)
-        mounts = allow_list_mounts(shown, [workdir, self.socket_dir], replaced)
-        command = bubblewrap_command(kernel_cmd, mounts, workdir, as_root)
-        processes = user_task_count(uid) + manager.max_processes
-        return limits_command(command, manager.memory_mb, manager.cpu_seconds, processes)
+        sized = bubblewrap_sizes_tmpfs()
+        private = {
+            "/dev/shm": manager.shm_mb * 2**20 if sized else None,
+            "/tmp": manager.tmp_mb * 2**20 if sized else None,
+            workdir: manager.scratch_mb * 2**20 if sized else None,
+        }
+        mounts = allow_list_mounts([*shown, *workdir_entries(workdir)], [self.socket_dir], replaced, private)
+        return self._limited(bubblewrap_command(kernel_cmd, mounts, workdir, as_root), uid, sized)
 
-    async def cleanup(self, restart=False):
-        await super().cleanup(restart=restart)
+    def _limited(self, command: list[str], uid: int, sized_tmpfs: bool) -> list[str]:
+        """command run in the kernel's new cgroup, under rlimits."""
+        manager = self.parent
+        group = self._make_cgroup(sized_tmpfs)
+        if "pids" in group.controllers:
+            processes = nproc_ceiling()
+        else:
+            processes = user_task_count(uid) + manager.max_processes
+        command = limits_command(
+            command, manager.memory_mb, manager.cpu_seconds, processes, manager.max_file_mb
+        )
+        return join_command(group.procs_files, command)
+
+    def _make_cgroup(self, sized_tmpfs: bool) -> KernelGroup:
+        """The kernel's cgroup (none when use_cgroups is off); warns, once per
+        process and kind, of what is not isolated without it."""
+        manager = self.parent
+        if manager.use_cgroups:
+            group = create_group(manager.cpu_cores, manager.memory_mb, manager.max_processes)
+        else:
+            group = KernelGroup(problems=dict.fromkeys(NOT_ISOLATED, "use_cgroups is off"))
+        self.cgroup = group
+        missing = [
+            f"{NOT_ISOLATED[name]} (cgroup {name}: {why})" for name, why in sorted(group.problems.items())
+        ]
+        if not sized_tmpfs:
+            missing.append("/tmp, /dev/shm and the working folder have no size limit (bubblewrap < 0.7)")
+        message = "; ".join(missing)
+        if missing and message not in _warned:
+            _warned.add(message)
+            self.log.warning("grading sandbox: not isolated between kernels: %s", message)
+        return group
+
+    def _discard(self) -> None:
+        """Kill what is left in the kernel's cgroup and delete the group and the socket folder."""
+        if self.cgroup is not None:
+            for problem in self.cgroup.remove():
+                self.log.warning("grading sandbox: could not remove the kernel's cgroup %s", problem)
+            self.cgroup = None
         if self.socket_dir:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
             self.socket_dir = None
+
+    async def cleanup(self, restart=False):
+        await super().cleanup(restart=restart)
+        # What the kernel left running (a process that escaped its session,
+        # say) ends with its cgroup.
+        self._discard()

@@ -1,0 +1,385 @@
+"""A cgroup per sandboxed kernel: limits that count the kernel and everything it starts.
+
+rlimits cannot do this. RLIMIT_AS is per process (three subprocesses of
+1.5 GiB each pass a 2 GiB limit) and counts no tmpfs file; RLIMIT_NPROC is
+per user, and every kernel runs as the same user, so one kernel's fork loop
+took the room of the kernel graded beside it. A cgroup counts the
+processes, the memory (pages of tmpfs files included: Linux charges them to
+the group of the process that writes them) and the CPU time of one kernel,
+and of that kernel only.
+
+Each kernel gets a group of its own, a child of the grader's own group in
+each hierarchy that holds one of the controllers (cgroup v1: one hierarchy
+per controller, such as /sys/fs/cgroup/memory/...; cgroup v2: one for all).
+The kernel's launch command joins it before anything else runs
+(`join_command`), so bubblewrap and everything inside inherit it; removing
+the group kills whatever is left in it.
+
+Nothing here decides what a missing controller means for the sandbox: the
+caller (grading/sandbox.py) falls back to rlimits for it and says so.
+"""
+
+from __future__ import annotations
+
+import atexit
+import errno
+import os
+import re
+import secrets
+import signal
+import time
+from dataclasses import dataclass, field
+
+CONTROLLERS = ("cpu", "memory", "pids")
+PREFIX = "grading-kernel-"
+CPU_PERIOD_US = 100_000
+# A joining command that cannot join exits with this status: a kernel runs
+# inside its group or not at all.
+JOIN_FAILED = 125
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """Where the grader's own group is, for some of CONTROLLERS."""
+
+    version: int  # 1 or 2
+    controllers: tuple[str, ...]
+    folder: str  # the grader's own group, in the mounted cgroup file system
+
+
+# --------------------------------------------------------------- where the groups are
+
+
+def parse_proc_cgroup(text: str) -> dict[str, str]:
+    """{controller: group path} from /proc/<pid>/cgroup; the v2 group under ''.
+
+    Lines are `id:controllers:path`: `4:memory:/process_api/x` (v1, one or
+    more controllers separated by commas) or `0::/user.slice/x` (v2).
+    """
+    groups = {}
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        number, names, path = parts
+        if number == "0" and not names:
+            groups[""] = path
+        for name in filter(None, names.split(",")):
+            groups[name] = path
+    return groups
+
+
+def _unescape(field: str) -> str:
+    """A path of /proc/self/mountinfo, whose spaces and such are octal escapes (\\040)."""
+    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)
+
+
+def parse_mountinfo(text: str) -> dict[str, list[tuple[str, str]]]:
+    """{controller: [(mount root, mount point), ...]} of the cgroup file systems
+    in /proc/<pid>/mountinfo; cgroup2 under ''.
+
+    A v1 hierarchy names its controllers in its super options (`rw,cpu,cpuacct`).
+    The mount root is the group shown at the mount point: `/` unless a
+    container mounts only its own part of the tree.
+    """
+    mounts: dict[str, list[tuple[str, str]]] = {}
+    for line in text.splitlines():
+        before, separator, after = line.partition(" - ")
+        fields, tail = before.split(), after.split()
+        if not separator or len(fields) < 5 or len(tail) < 3:
+            continue
+        place = (_unescape(fields[3]), _unescape(fields[4]))
+        if tail[0] == "cgroup2":
+            mounts.setdefault("", []).append(place)
+        elif tail[0] == "cgroup":
+            for option in tail[2].split(","):
+                mounts.setdefault(option, []).append(place)
+    return mounts
+
+
+def group_folder(path: str, places: list[tuple[str, str]]) -> str | None:
+    """The folder of group path in the first mount that shows it, or None."""
+    for root, point in places:
+        if root == "/" or path == root or path.startswith(root.rstrip("/") + "/"):
+            rest = path[len(root) :] if root != "/" else path
+            return os.path.normpath(point + "/" + rest.strip("/"))
+    return None
+
+
+def own_hierarchies(proc_cgroup: str, mountinfo: str) -> list[Hierarchy]:
+    """Where the grader's own groups are, for CONTROLLERS, from the text of
+    /proc/self/cgroup and /proc/self/mountinfo.
+
+    A controller on a v1 hierarchy is used there; the others may be on v2
+    (whether they are is read from its cgroup.controllers, see `_delegate`).
+    One held by a v1 hierarchy that is not mounted here is left out.
+    """
+    groups, mounts = parse_proc_cgroup(proc_cgroup), parse_mountinfo(mountinfo)
+    v1: dict[str, list[str]] = {}
+    for controller in CONTROLLERS:
+        if controller in groups:
+            folder = group_folder(groups[controller], mounts.get(controller, []))
+            if folder is not None:
+                v1.setdefault(folder, []).append(controller)
+    hierarchies = [Hierarchy(1, tuple(names), folder) for folder, names in v1.items()]
+    rest = tuple(controller for controller in CONTROLLERS if controller not in groups)
+    if rest and "" in groups:
+        folder = group_folder(groups[""], mounts.get("", []))
+        if folder is not None:
+            hierarchies.append(Hierarchy(2, rest, folder))
+    return hierarchies
+
+
+def _read(path: str) -> str:
+    with open(path) as file:
+        return file.read()
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as file:
+        file.write(text)
+
+
+_own: list[Hierarchy] | None = None
+
+
+def grader_hierarchies() -> list[Hierarchy]:
+    """This process's own groups, read once: on cgroup v2 the grader may move
+    itself into a leaf below its group (see `_delegate`), and kernels still
+    go beside that leaf."""
+    global _own
+    if _own is None:
+        _own = own_hierarchies(_read("/proc/self/cgroup"), _read("/proc/self/mountinfo"))
+    return _own
+
+
+def _delegate(folder: str, controllers: tuple[str, ...]) -> tuple[str, ...]:
+    """The controllers of a v2 group that its children get, enabling them when needed.
+
+    cgroup v2 gives controllers to the children of a group only while the
+    group holds no process itself, and the grader is in its own group. As
+    systemd's delegation and nsjail do, the grader then moves itself into a
+    leaf child (`grading-grader-<pid>`) and tries again; if other processes
+    stay in the group, it cannot be done and the controllers are not used.
+    """
+    available = _read(os.path.join(folder, "cgroup.controllers")).split()
+    wanted = [name for name in controllers if name in available]
+    enabled = _read(os.path.join(folder, "cgroup.subtree_control")).split()
+    missing = [name for name in wanted if name not in enabled]
+    if missing:
+        request = " ".join(f"+{name}" for name in missing)
+        try:
+            _write(os.path.join(folder, "cgroup.subtree_control"), request)
+        except OSError as error:
+            if error.errno != errno.EBUSY:
+                raise
+            leaf = os.path.join(folder, f"grading-grader-{os.getpid()}")
+            os.makedirs(leaf, exist_ok=True)
+            _write(os.path.join(leaf, "cgroup.procs"), "0")  # 0: the writing process
+            _write(os.path.join(folder, "cgroup.subtree_control"), request)
+    return tuple(wanted)
+
+
+# ------------------------------------------------------------------ a kernel's group
+
+
+def limit_files(version: int, cpu_cores: float, memory_mb: int, max_processes: int) -> dict:
+    """{controller: [(file, value, required), ...]}: the limits, as written to a group.
+
+    Swap is shut off for the group where the kernel supports it, so memory
+    beyond the limit is not pushed to disk instead of being refused.
+    """
+    quota = max(1000, int(cpu_cores * CPU_PERIOD_US))
+    memory = str(memory_mb * 2**20)
+    if version == 2:
+        return {
+            "cpu": [("cpu.max", f"{quota} {CPU_PERIOD_US}", True)],
+            "memory": [("memory.max", memory, True), ("memory.swap.max", "0", False)],
+            "pids": [("pids.max", str(max_processes), True)],
+        }
+    return {
+        "cpu": [("cpu.cfs_period_us", str(CPU_PERIOD_US), True), ("cpu.cfs_quota_us", str(quota), True)],
+        # memsw (memory + swap) may not be set below the memory limit: after it.
+        "memory": [("memory.limit_in_bytes", memory, True), ("memory.memsw.limit_in_bytes", memory, False)],
+        "pids": [("pids.max", str(max_processes), True)],
+    }
+
+
+@dataclass
+class KernelGroup:
+    """The cgroup of one kernel: a folder in each hierarchy used.
+
+    controllers: those it limits; problems: {controller: why it is not used}.
+    """
+
+    folders: list[str] = field(default_factory=list)
+    controllers: list[str] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def procs_files(self) -> list[str]:
+        """The files a process writes its id to, to join the group."""
+        return [os.path.join(folder, "cgroup.procs") for folder in self.folders]
+
+    def pids(self) -> set[int]:
+        """Processes in the group (0 stands for one not seen from this PID namespace)."""
+        found: set[int] = set()
+        for path in self.procs_files:
+            try:
+                found.update(int(word) for word in _read(path).split())
+            except FileNotFoundError:
+                continue
+        return found - {0}
+
+    def kill(self, timeout: float = 10.0) -> bool:
+        """Kill every process in the group, those it starts meanwhile too;
+        True once it is empty."""
+        for folder in self.folders:
+            kill_file = os.path.join(folder, "cgroup.kill")  # v2, Linux 5.14 and later
+            if os.path.exists(kill_file):
+                try:
+                    _write(kill_file, "1")
+                except OSError:
+                    pass
+        deadline = time.monotonic() + timeout
+        while pids := self.pids():
+            for pid in pids:
+                self._kill_member(pid)
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def _kill_member(self, pid: int) -> None:
+        """SIGKILL pid if it is still in the group. A process handle (pidfd)
+        keeps a number reused meanwhile by another process from being hit."""
+        try:
+            handle = os.pidfd_open(pid)
+        except OSError:  # ended already
+            return
+        try:
+            if pid in self.pids():
+                signal.pidfd_send_signal(handle, signal.SIGKILL)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
+
+    def remove(self, timeout: float = 10.0) -> list[str]:
+        """Kill what is left in the group and delete its folders; those left
+        behind (an error each)."""
+        self.kill(timeout)
+        left = []
+        for folder in self.folders:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    os.rmdir(folder)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError as error:
+                    # Busy while the last killed processes finish exiting.
+                    if error.errno != errno.EBUSY or time.monotonic() > deadline:
+                        left.append(f"{folder}: {error.strerror}")
+                        break
+                    time.sleep(0.01)
+        _made.pop(id(self), None)
+        self.folders = []
+        return left
+
+
+# Groups made by this process and not yet removed: removed at exit at the
+# latest, should a kernel's cleanup never run.
+_made: dict[int, KernelGroup] = {}
+
+
+@atexit.register
+def _remove_left_groups() -> None:
+    for group in list(_made.values()):
+        group.remove(timeout=2)
+
+
+# Names of the groups made here: a kernel's, and a grader's own leaf (cgroup v2).
+OUR_GROUP = re.compile(r"grading-(?:kernel|grader)-([0-9]+)(?:-[0-9a-f]+)?")
+
+
+def remove_stale_groups(folder: str) -> None:
+    """Delete the empty groups below folder left by graders that no longer
+    run (one killed with SIGKILL cleans up nothing). rmdir refuses a group
+    that still holds a process, so nothing running is touched."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = OUR_GROUP.fullmatch(name)
+        if match and not os.path.exists(f"/proc/{match.group(1)}"):
+            try:
+                os.rmdir(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+def create_group(cpu_cores: float, memory_mb: int, max_processes: int) -> KernelGroup:
+    """A new group for one kernel below the grader's own, with these limits.
+
+    Each hierarchy that cannot be used (not root, read-only, a controller
+    not given to this group) is left out, and why is in `problems`; with
+    none usable the group has no folders and limits nothing.
+    """
+    group = KernelGroup()
+    name = f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        hierarchies = grader_hierarchies()
+    except OSError as error:
+        hierarchies = []
+        group.problems = {controller: str(error) for controller in CONTROLLERS}
+    for hierarchy in hierarchies:
+        folder = os.path.join(hierarchy.folder, name)
+        try:
+            controllers = hierarchy.controllers
+            if hierarchy.version == 2:
+                controllers = _delegate(hierarchy.folder, controllers)
+            if not controllers:
+                continue
+            remove_stale_groups(hierarchy.folder)
+            os.mkdir(folder)
+            group.folders.append(folder)
+            _made[id(group)] = group
+            limits = limit_files(hierarchy.version, cpu_cores, memory_mb, max_processes)
+            for controller in controllers:
+                for file, value, required in limits[controller]:
+                    try:
+                        _write(os.path.join(folder, file), value)
+                    except OSError:
+                        if required:  # swap accounting, say, may be off
+                            raise
+            group.controllers += controllers
+        except OSError as error:
+            if folder in group.folders:
+                group.folders.remove(folder)
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    pass
+            for controller in hierarchy.controllers:
+                group.problems[controller] = f"{error.strerror or error} in {hierarchy.folder}"
+    for controller in CONTROLLERS:
+        if controller not in group.controllers and controller not in group.problems:
+            group.problems[controller] = "no cgroup hierarchy of this process offers it"
+    return group
+
+
+def join_command(procs_files: list[str], command: list[str]) -> list[str]:
+    """command, run by a shell that first moves itself into the group.
+
+    The shell writes its own id ($$) to each cgroup.procs and then becomes
+    command (exec keeps the id), so every process the command starts is in
+    the group from its first instruction. The paths are arguments, not
+    part of the script: no quoting to get wrong.
+    """
+    if not procs_files:
+        return command
+    script = f'while [ "$1" != -- ]; do echo $$ > "$1" || exit {JOIN_FAILED}; shift; done; shift; exec "$@"'
+    return ["/bin/sh", "-c", script, "sh", *procs_files, "--", *command]

@@ -8,6 +8,7 @@ plain `nbgrader autograde`:
     experiments.py     which cells are ungraded experiments (tagged in source/)
     budgets.py         how long each cell may run
     sandbox.py         the kernel in bubblewrap, its limits and environment
+    cgroups.py         a cgroup per kernel: its CPU, memory and processes
     kernel_startup.py  run first in each sandboxed kernel
     sanitize.py        repairs of edited, deleted or duplicated grade cells
     verdicts.py        scores decided outside the kernel, from the answers it hands in

@@ -115,9 +115,9 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     if readable:
         outcome = course.api.autograde(assignment, student, force=True, create=True)
         if not outcome["success"] and KERNEL_NOT_STARTED in nbgrader_error(outcome):
-            # Not the student's doing: a kernel that could not start (another
-            # kernel graded at the same time may hold the processes it needs,
-            # see README) gets one more try.
+            # Not the student's doing: a kernel that could not start (where
+            # cgroups cannot be used, another kernel graded at the same time
+            # may hold the processes it needs, see README) gets one more try.
             outcome = course.api.autograde(assignment, student, force=True, create=True)
         if not outcome["success"]:
             result.reasons.append("nbgrader could not grade it: " + nbgrader_error(outcome))

@@ -123,6 +123,12 @@ c.FileNameCollectorPlugin.named_regexp = (
     r"(?P<file_id>[^/]+\.ipynb)$"
 )
 
+# Pages made from submissions (formgrader's grading page, feedback) clean the
+# HTML of students' markdown: a <script> in a written answer would run in
+# the instructor's browser. (Code cells keep only text and pictures:
+# grading/execute.py.)
+c.HTMLExporter.sanitize_html = True
+
 # Feedback: the default shows hidden test code and tracebacks; this does not.
 c.GenerateFeedback.preprocessors = [
     GetGrades,

@@ -57,10 +57,14 @@ from grading.experiments import (
     undefined_names,
 )
 from grading.sandbox import SandboxKernelManager
-from grading.verdicts import Record, judge, read_record, verdict_outputs
+from grading.verdicts import Record, Verdict, judge, read_record, verdict_outputs
 
 # Errors that the executor itself writes into a cell (not the kernel).
 EXECUTOR_ERRORS = ("CellTimeoutError", "KernelDied", "NotRun")
+NO_REFERENCE = (
+    "the instructor's solution hands in no answers for this test cell (utils/answers.py's "
+    "hand_in), so it cannot be graded; the instructor has been told"
+)
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,7 @@ class SandboxedExecute(Execute):
             self._stopped_at = index
         if is_graded_test(cell):
             self.settle_test_cell(cell, stopped=seconds >= budget or self._kernel_lost_at == index)
+        cell.outputs = inert_outputs(cell.outputs)
         return cell, resources
 
     def _why_stopped(self) -> str:
@@ -287,18 +292,21 @@ class SandboxedExecute(Execute):
             return
         reference = self.reference.answers.get(grade_id) if self.reference else None
         if reference is None:
-            # The source's test cell hands in nothing: nbgrader's own rule
-            # applies, from the kernel's outputs (a number shown as the
-            # cell's result would set the score: never trust that).
-            self.log.warning("%s hands in no answers: graded from the kernel's outputs", grade_id)
-            cell.outputs = [output for output in cell.outputs if output.output_type != "execute_result"]
+            # Nothing to judge against: the kernel's own outputs could say
+            # anything, so the cell scores 0, and the instructor is told why.
+            self.log.error("the reference solution's %s hands in no answers: it scores 0", grade_id)
+            cell.outputs = [error_output("NoReference", NO_REFERENCE)]
             return
         kernel_errors = [
             (str(output.get("ename", "")), str(output.get("evalue", "")))
             for output in cell.outputs
             if output.output_type == "error"
         ]
-        verdict = judge(read_record(cell), reference, kernel_errors[0] if kernel_errors else None)
+        try:
+            verdict = judge(read_record(cell), reference, kernel_errors[0] if kernel_errors else None)
+        except Exception as error:  # a bug of the course's own checks: never the student's points
+            self.log.exception("judging %s failed", grade_id)
+            verdict = Verdict(False, "GradingError", f"the grader could not judge this cell ({error!r})")
         cell.outputs = verdict_outputs(verdict)
 
     # ------------------------------------------------------------- output
@@ -412,6 +420,28 @@ def environment_variable(name: str, value: str):
 def is_graded_test(cell) -> bool:
     """An autograded test cell: code, with points."""
     return cell.cell_type == "code" and bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
+
+
+# What a kernel's output may keep: text and pictures. HTML, JavaScript, SVG
+# and widgets would run in the browser of whoever opens the notebook (the
+# instructor in formgrader, on the origin of their Jupyter server).
+INERT_TYPES = ("text/plain", "image/png", "image/jpeg")
+
+
+def inert_outputs(outputs: list) -> list:
+    """outputs with only INERT_TYPES in their data; an output left with no
+    data at all is dropped."""
+    kept = []
+    for output in outputs:
+        if "data" in output:
+            output.data = {kind: value for kind, value in output.data.items() if kind in INERT_TYPES}
+            output.metadata = {
+                kind: value for kind, value in output.get("metadata", {}).items() if kind in INERT_TYPES
+            }
+            if not output.data:
+                continue
+        kept.append(output)
+    return kept
 
 
 def message_size(content: dict) -> int:

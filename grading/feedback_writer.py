@@ -13,11 +13,17 @@ them) as `nbgrader generate_feedback`.
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 from nbconvert.writers import FilesWriter
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log
+
+# What nbgrader's release_feedback reads beside the feedback page: the time
+# of the submission and the secret that names it in the exchange.
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 class ReusingGenerateFeedback(GenerateFeedback):
@@ -28,8 +34,17 @@ class ReusingGenerateFeedback(GenerateFeedback):
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
         # nbgrader copies every other file of the autograded folder (the
         # helpers, a student's extra files) next to the feedback, and
-        # release_feedback would publish them: the feedback pages are enough.
-        pass
+        # release_feedback would publish them. Only the two small files that
+        # release_feedback needs to file the feedback are copied.
+        source, destination = (
+            Path(self.coursedir.format_path(folder, student_id, assignment_id))
+            for folder in (self.coursedir.autograded_directory, self.coursedir.feedback_directory)
+        )
+        for name in EXCHANGE_FILES:
+            path = source / name
+            if path.is_file() and not path.is_symlink() and path.stat().st_size < 1024:
+                destination.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, destination / name)
 
     def start(self) -> None:
         # BaseConverter.start, except that the exporter is built only once.

@@ -32,6 +32,8 @@ def describe_error(ename: str, evalue: str, timeout: float) -> str | None:
         return "ran out of memory (sandbox limit)"
     if ename == "SystemExit":
         return "called sys.exit()"
+    if ename in ("NoReference", "GradingError"):  # grading/execute.py: the course's fault
+        return f"not graded: {evalue[:80]}"
     if ename == "MissingAnswer":  # grading/verdicts.py
         return "handed in no answers"
     if ename in ("NotImplementedError", "NotAnswered"):  # NotAnswered: utils/init_checks.py

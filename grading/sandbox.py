@@ -53,6 +53,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 
+import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Bool, Float, Integer, List, Unicode
@@ -475,6 +476,18 @@ class SandboxKernelManager(AsyncKernelManager):
         "(when set); the kernel sees no other.",
     ).tag(config=True)
 
+    max_message_mb = Integer(
+        64,
+        help="Largest message the grader takes from a kernel, in MiB: a larger one "
+        "(a cell printing hundreds of megabytes at once) is dropped before it is read.",
+    ).tag(config=True)
+
+    def client(self, **kwargs):
+        """A client whose sockets drop any message over max_message_mb
+        (ZeroMQ's MAXMSGSIZE): the grader never holds a huge output."""
+        kwargs.setdefault("context", capped_context(self.max_message_mb * 2**20))
+        return super().client(**kwargs)
+
     @property
     def kernel_spec(self):
         """The kernel's spec, naming the sandbox's provisioner (which reads the
@@ -483,6 +496,16 @@ class SandboxKernelManager(AsyncKernelManager):
         if spec is not None and self.enabled:
             spec.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
         return spec
+
+
+@functools.cache
+def capped_context(max_bytes: int) -> zmq.asyncio.Context:
+    """One ZeroMQ context per limit and process, whose sockets refuse
+    messages over max_bytes (a context per kernel would leave a thread behind
+    each)."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, max_bytes)
+    return context
 
 
 # The name under which pyproject.toml registers SandboxProvisioner with

@@ -79,7 +79,7 @@ def read_record(cell) -> Record | None:
         return None
     try:
         return parse_record(records[-1])
-    except (answers.Unreadable, KeyError, TypeError, ValueError, RecursionError):
+    except Exception:  # noqa: BLE001 (whatever a kernel sends that is not a record, is none)
         return None
 
 
@@ -89,8 +89,10 @@ def parse_record(data) -> Record:
         data = json.loads(data)
     if len(json.dumps(data)) > MAX_RECORD_CHARACTERS:
         raise answers.Unreadable("the record is too large")
-    if data.get("format") != answers.FORMAT or not isinstance(data.get("calls"), list):
+    if not isinstance(data, dict) or data.get("format") != answers.FORMAT:
         raise answers.Unreadable("not a record of this course")
+    if not isinstance(data.get("calls"), list):
+        raise answers.Unreadable("a record without calls")
     calls = tuple(_parse_call(call) for call in data["calls"][: answers.MAX_ITEMS])
     language = data.get("language")
     return Record(
@@ -101,19 +103,43 @@ def parse_record(data) -> Record:
 
 
 def _parse_call(data) -> dict:
+    if not isinstance(data, dict):
+        raise answers.Unreadable("a call is not described as plain data")
+    arguments, after = _list(data.get("args")), _list(data.get("args_after"))
     call = {
-        "hidden": data["hidden"] is True,
-        "key": json.dumps(data["args"], sort_keys=True),
-        "args": [answers.decode(argument) for argument in data["args"]],
-        "args_after": [answers.decode(argument) for argument in data["args_after"]],
+        "hidden": data.get("hidden") is True,
+        "key": json.dumps(arguments, sort_keys=True),
+        "args": [answers.decode(argument) for argument in arguments],
+        "args_after": [answers.decode(argument) for argument in after],
     }
     if "raised" in data:
         raised = data["raised"]
-        plain = [argument for argument in raised.get("args", []) if isinstance(argument, (str, int, float))]
-        call["raised"] = {"type": str(raised["type"])[:80], "args": plain}
+        if not isinstance(raised, dict):
+            raise answers.Unreadable("an error is not described as plain data")
+        call["raised"] = {
+            "type": _name(raised.get("type")),
+            "bases": [_name(base) for base in _list(raised.get("bases", []))[:8]],
+            "args": [
+                argument[: answers.MAX_MESSAGE] if isinstance(argument, str) else argument
+                for argument in _list(raised.get("args", []))[:8]
+                if isinstance(argument, (str, int, float))
+            ],
+        }
     else:
-        call["returned"] = answers.decode(data["returned"])
+        call["returned"] = answers.decode(data.get("returned"))
     return call
+
+
+def _list(value) -> list:
+    if not isinstance(value, list):
+        raise answers.Unreadable("a list is not a list")
+    return value
+
+
+def _name(value) -> str:
+    if not isinstance(value, str):
+        raise answers.Unreadable("a name is not a string")
+    return value[:80]
 
 
 # ------------------------------------------------------------- replaying
@@ -145,7 +171,7 @@ class Replay:
         for argument, after in zip(args, call["args_after"]):
             _change_like(argument, after)
         if "raised" in call:
-            raise error_class(call["raised"]["type"])(*call["raised"]["args"])
+            raise error_class(call["raised"]["type"], call["raised"]["bases"])(*call["raised"]["args"])
         return answers.decode(answers.encode(call["returned"]))  # a fresh copy each time
 
 
@@ -179,10 +205,15 @@ KNOWN_ERRORS = {
 }
 
 
-def error_class(name: str) -> type:
+def error_class(name: str, bases=()) -> type:
+    """The exception class to raise for one the student's function raised:
+    the built-in one of that name, else a class of that name derived from
+    the first built-in one it derived from (a student's own ValueError is
+    still caught as a ValueError), else from Exception."""
     if name in KNOWN_ERRORS:
         return KNOWN_ERRORS[name]
-    return type(name if name.isidentifier() else "Error", (Exception,), {})
+    base = next((KNOWN_ERRORS[base] for base in bases if base in KNOWN_ERRORS), Exception)
+    return type(name if name.isidentifier() else "Error", (base,), {})
 
 
 @contextlib.contextmanager
@@ -227,7 +258,10 @@ def judge(record: Record | None, reference: Record, kernel_error: tuple | None =
             return no_record_verdict(kernel_error)
         except Exception as error:  # the check's message, or the student's own error
             return Verdict(False, type(error).__name__, error_text(error))
-        problem = answers.hidden_test_problem(record.hidden_calls, reference.hidden_calls)
+        try:
+            problem = answers.hidden_test_problem(record.hidden_calls, reference.hidden_calls)
+        except Exception:  # noqa: BLE001 (answers that cannot even be compared are wrong)
+            return no_record_verdict(kernel_error)
         if problem is not None:
             return Verdict(False, *problem)
         return Verdict(True, message=printed.getvalue() + tr("Hidden tests: passed.") + "\n")
@@ -245,13 +279,17 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
         return Verdict(False, "MissingAnswer", message)
     name, text = kernel_error
     name = name if name.isidentifier() and len(name) <= 80 else "Error"
+    if name != "NameError":  # the kernel's text might quote what the test cell ran
+        return Verdict(False, name, message)
+    # "name 'initialize_parameters_he' is not defined": the function was never
+    # defined (grading/experiments.py reads the name: a rerun in full may help).
     return Verdict(False, name, f"{text[: answers.MAX_TEXT]} ({message})")
 
 
 def error_text(error: Exception) -> str:
     """An exception's message with its notes (the checks add hints as notes)."""
     lines = [str(error), *getattr(error, "__notes__", [])]
-    return "\n".join(line for line in lines if line)[: answers.MAX_TEXT * 4]
+    return "\n".join(line for line in lines if line)[: answers.MAX_MESSAGE]
 
 
 def verdict_outputs(verdict: Verdict) -> list:

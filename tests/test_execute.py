@@ -118,6 +118,9 @@ def run_submission(course, solution, added=(), renamed_test=False, **settings):
     config = Config()
     config.CourseDirectory.root = str(course)
     config.SandboxedExecute.timeout = 30
+    # The tiny course's test cell hands in no answers (utils/answers.py):
+    # these tests are about time, so nbgrader's own rule scores it.
+    config.SandboxedExecute.judge_answers = False
     for name, value in settings.items():
         setattr(config.SandboxedExecute, name, value)
     notebook = nbformat.from_dict(COURSE_SOURCE)

@@ -197,6 +197,12 @@ for l in range(1, L + 1):
         check='if method not in METHODS:\n    raise ValueError("unknown method")'
     ),
     "falls back to He": replacing(by_method(check=""), "[method]", ".get(method, np.sqrt(2 / n_in))"),
+    "a ValueError of its own kind": "class UnknownMethod(ValueError):\n    pass\n"
+    + by_method(check='if method not in METHODS:\n    raise UnknownMethod(f"unknown method {method!r}")'),
+    "a long message that names the method last": by_method(
+        check='if method not in METHODS:\n    raise ValueError("x" * 400 + f" unknown method {method!r}")'
+    ),
+    "METHODS reordered": "global METHODS\nMETHODS = tuple(sorted(METHODS))\n" + by_method(),
     "xavier with He's scale": by_method(
         scales='{"random": 10.0, "small": 0.01, "xavier": np.sqrt(2 / n_in), "he": np.sqrt(2 / n_in)}'
     ),
@@ -240,6 +246,19 @@ stds = [np.std(cache[f"A{l}"], axis=1).mean() for l in range(1, len(parameters) 
     "pre-activations Z": """
 _, cache = forward_propagation(X, parameters, activation)
 stds = [np.std(cache[f"Z{l}"]) for l in range(1, len(parameters) // 2)]
+""",
+    "float32 arithmetic": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [float(np.std(cache[f"A{l}"].astype(np.float32))) for l in range(1, len(parameters) // 2)]
+""",
+    "zero-dimensional arrays": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [np.asarray(np.std(cache[f"A{l}"])) for l in range(1, len(parameters) // 2)]
+""",
+    "adds to parameters": """
+_, cache = forward_propagation(X, parameters, activation)
+parameters["seen"] = True
+stds = [np.std(cache[f"A{l}"]) for l in range(1, (len(parameters) - 1) // 2)]
 """,
     "always ReLU": """
 _, cache = forward_propagation(X, parameters)

@@ -180,3 +180,63 @@ def test_the_deep_checks_judge_replayed_answers():
 
     record = record_of(check_activation_stds, stds, hidden_calls=[])
     assert judge(record, record).error_name == "NotAnswered"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        [1],
+        {"format": 1, "check": "check_he_initializer", "calls": [[]]},
+        {"format": 1, "calls": [{"hidden": True, "args": [], "args_after": [], "raised": []}]},
+        {
+            "format": 1,
+            "calls": [{"args": [{"kind": "number", "type": "uint8", "value": -1}], "args_after": []}],
+        },
+        {
+            "format": 1,
+            "calls": [{"args": [{"kind": "number", "type": "int8", "value": 10**30}], "args_after": []}],
+        },
+        {"format": 1, "calls": [{"args": [{"kind": "array", "dtype": "<f8", "shape": [1e999], "data": []}]}]},
+        {
+            "format": 1,
+            "calls": [{"args": [{"kind": "array", "dtype": "<f8", "shape": [2**30] * 9000, "data": []}]}],
+        },
+        {"format": 1, "calls": [{"args": [{"kind": "array", "dtype": "i1,f8", "shape": [1], "data": [1]}]}]},
+    ],
+)
+def test_a_malformed_record_never_stops_the_grader(record, reference):
+    cell = new_code_cell("")
+    cell.outputs = [new_output("display_data", data={answers.MIME_TYPE: record})]
+    assert read_record(cell) is None
+    assert judge(read_record(cell), reference).error_name == "MissingAnswer"
+
+
+def test_numbers_past_float64_in_hidden_answers_fail_closed(reference):
+    data = answers.answer_record(check_he_initializer, he, LAYER_LISTS)
+    hidden = [call for call in data["calls"] if call["hidden"]]
+    hidden[0]["returned"] = {"kind": "number", "type": "int", "value": 10**400}
+    verdict = judge(parse_record(json.loads(json.dumps(data))), reference)
+    assert not verdict.passed
+
+
+def test_non_finite_answers_get_the_checks_message(reference):
+    def nan_weights(layers_dims):
+        parameters = he(layers_dims)
+        parameters["W1"][0, 0] = np.nan
+        return parameters
+
+    verdict = judge(record_of(check_he_initializer, nan_weights), reference)
+    assert verdict.error_name == "AssertionError" and "Value error" in verdict.message
+
+
+def test_a_students_own_error_class_is_replayed_as_its_builtin_base():
+    class UnknownMethod(ValueError):
+        pass
+
+    def by_method(layers_dims, method):
+        raise UnknownMethod(f"unknown method {method!r}")
+
+    (call,) = record_of(lambda f: f([3, 2, 1], "uniform"), by_method, hidden_calls=[]).calls
+    with pytest.raises(ValueError, match="unknown method 'uniform'") as raised:
+        Replay([call])([3, 2, 1], "uniform")
+    assert type(raised.value).__name__ == "UnknownMethod"

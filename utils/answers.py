@@ -46,12 +46,16 @@ FORMAT = 1
 # that a function that forgets its own seed gives other numbers than the
 # reference's.
 HIDDEN_SEED = 12345
-RELATIVE_TOLERANCE = 1e-9  # "the same number", after float64 rounding
+# "The same number": as loose as the loosest visible check (activation_stds
+# accepts 1e-6), so that no answer the visible checks accept fails here.
+RELATIVE_TOLERANCE = 1e-6
 
 # What a record may hold, at most: the grader refuses larger ones.
 MAX_ITEMS = 10_000  # entries of one list, dict or array
 MAX_DEPTH = 8  # nesting of lists and dicts
-MAX_TEXT = 300  # characters of a string or an error message
+MAX_TEXT = 300  # characters of a string
+MAX_MESSAGE = 2000  # characters of an error's message (a check may look for a name in it)
+MAX_DIMENSIONS = 32  # of an array
 NUMERIC_KINDS = "biuf"  # numpy dtype kinds a record may hold: bool, int, uint, float
 
 
@@ -97,13 +101,27 @@ def _number_type(value):
     return np.asarray(value).dtype.name
 
 
+NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
+
+
 def _plain_number(number):
-    """A Python bool, int or float (JSON keeps a float's every digit)."""
+    """A Python bool, int or float (JSON keeps a float's every digit), or
+    "nan", "inf" or "-inf", which JSON has no numbers for."""
     if isinstance(number, (bool, np.bool_)):
         return bool(number)
     if isinstance(number, (int, np.integer)):
         return int(number)
-    return float(number)
+    number = float(number)
+    return number if math.isfinite(number) else repr(number)
+
+
+def _number(value):
+    """A number of a record: a bool, an int, a float or a non-finite float's name."""
+    if isinstance(value, str) and value in NON_FINITE:
+        return NON_FINITE[value]
+    if not isinstance(value, (bool, int, float)):
+        raise Unreadable("a number is not a number")
+    return value
 
 
 class Unreadable(ValueError):
@@ -147,37 +165,41 @@ def decode(data, depth=0):
 
 
 def _decode_array(data):
-    try:
-        dtype = np.dtype(_text(data.get("dtype")))
-        shape = tuple(int(size) for size in data.get("shape"))
-    except (TypeError, ValueError) as error:
-        raise Unreadable("an array's dtype or shape is malformed") from error
-    values = data.get("data")
-    if dtype.kind not in NUMERIC_KINDS or any(size < 0 for size in shape) or not isinstance(values, list):
-        raise Unreadable("an array is not a numeric array")
-    if len(values) != math.prod(shape) or len(values) > MAX_ITEMS:
+    shape, values = data.get("shape"), data.get("data")
+    # Checked before anything is computed from them: a shape of a million
+    # dimensions, or of sizes past any integer, costs nothing here.
+    if not isinstance(shape, list) or len(shape) > MAX_DIMENSIONS or not isinstance(values, list):
+        raise Unreadable("an array's shape or values are malformed")
+    if not all(isinstance(size, int) and 0 <= size <= MAX_ITEMS for size in shape):
+        raise Unreadable("an array's shape is malformed")
+    if len(values) > MAX_ITEMS or len(values) != math.prod(shape):
         raise Unreadable("an array's values do not fit its shape")
-    if not all(isinstance(value, (bool, int, float)) for value in values):
-        raise Unreadable("an array holds something other than numbers")
+    dtype = _numeric_dtype(data.get("dtype"))
     try:
-        return np.array(values, dtype=dtype).reshape(shape)
+        return np.array([_number(value) for value in values], dtype=dtype).reshape(shape)
     except (OverflowError, ValueError) as error:
         raise Unreadable("an array's values do not fit its dtype") from error
 
 
 def _decode_number(data):
-    name, value = data.get("type"), data.get("value")
-    if not isinstance(value, (bool, int, float)):
-        raise Unreadable("a number is not a number")
-    if name in _NUMBER_TYPES:
-        return _NUMBER_TYPES[name](value)
+    name, value = data.get("type"), _number(data.get("value"))
+    try:
+        if name in _NUMBER_TYPES:
+            return _NUMBER_TYPES[name](value)
+        return _numeric_dtype(name).type(value)
+    except (OverflowError, ValueError) as error:
+        raise Unreadable("a number does not fit its type") from error
+
+
+def _numeric_dtype(name):
+    """numpy's dtype of that name, if it is a plain numeric one."""
     try:
         dtype = np.dtype(_text(name))
-    except TypeError as error:
-        raise Unreadable("a number's type is unknown") from error
-    if dtype.kind not in NUMERIC_KINDS:
-        raise Unreadable("a number's type is not numeric")
-    return dtype.type(value)
+    except (TypeError, ValueError) as error:
+        raise Unreadable("a dtype is unknown") from error
+    if dtype.kind not in NUMERIC_KINDS or dtype.names is not None or dtype.shape:
+        raise Unreadable("a dtype is not numeric")
+    return dtype
 
 
 def _text(value):
@@ -228,14 +250,20 @@ class _Recorder:
 
 
 def _describe_error(error, show_message):
-    """An exception as plain data: its type's name and, for a visible call,
-    its arguments (a check may look at the message)."""
-    described = {"type": type(error).__name__[:80], "args": []}
+    """An exception as plain data: the names of its type and of the types it
+    derives from (a ValueError of the student's own kind is a ValueError),
+    and, for a visible call, its arguments (a check may look at the message)."""
+    described = {
+        "type": type(error).__name__[:80],
+        "bases": [kind.__name__[:80] for kind in type(error).__mro__[1:8]],
+        "args": [],
+    }
     if show_message:
         described["args"] = [
-            argument[:MAX_TEXT] if isinstance(argument, str) else argument
+            argument[:MAX_MESSAGE] if isinstance(argument, str) else argument
             for argument in error.args
-            if isinstance(argument, (str, int, float, bool))
+            if isinstance(argument, (str, int, bool))
+            or (isinstance(argument, float) and math.isfinite(argument))
         ]
     return described
 
@@ -308,7 +336,7 @@ def _call_problem(mine, theirs):
                 "Hidden test: for an input the visible tests do not try, your "
                 "function returned, where it should raise {type_name}"
             ).format(type_name=expected)
-        if mine["raised"]["type"] != expected:
+        if expected not in (mine["raised"]["type"], *mine["raised"]["bases"]):
             return "AssertionError", tr(
                 "Hidden test: for an input the visible tests do not try, your "
                 "function raised {got}, where it should raise {type_name}"
@@ -388,5 +416,12 @@ def _is_numbers(value):
     if isinstance(value, np.ndarray):
         return value.dtype.kind in NUMERIC_KINDS
     if isinstance(value, (list, tuple)):
-        return len(value) > 0 and all(isinstance(item, (bool, int, float, np.number)) for item in value)
+        return len(value) > 0 and all(_is_one_number(item) for item in value)
     return False
+
+
+def _is_one_number(value):
+    """A number, or a numeric array of one number with no dimensions."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in NUMERIC_KINDS
+    return isinstance(value, (bool, int, float, np.number))

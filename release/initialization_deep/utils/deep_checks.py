@@ -181,8 +181,13 @@ def check_activation_stds(activation_stds):
         X, parameters = _spread_case()
         spreads = _call_stds(activation_stds, X, parameters, activation)
         values = _as_numbers(spreads, num_hidden=3)
-        if not np.array_equal(X, _spread_case()[0]):
+        X_given, parameters_given = _spread_case()
+        if not np.array_equal(X, X_given):
             raise AssertionError(tr("Input error: the function changed X; only read it"))
+        if parameters.keys() != parameters_given.keys() or not all(
+            np.array_equal(parameters[name], parameters_given[name]) for name in parameters_given
+        ):
+            raise AssertionError(tr("Input error: the function changed parameters; only read them"))
         _diagnose_spreads(values, activation)
         print(f"{activation}: " + ", ".join(f"{value:.6f}" for value in values))
     print(tr("All visible tests passed."))

@@ -4,6 +4,7 @@ turn errors and lateness into scores and reasons."""
 
 import asyncio
 import atexit
+import concurrent.futures
 import copy
 import glob
 import hashlib
@@ -395,7 +396,10 @@ def crowded(cgroups_in_use, tmp_path_factory):
             seen["alive"] = [text(await run_cell(client, 1)) for client in (neighbour, forker)]
         return seen
 
-    seen = asyncio.run(scenario())
+    # In a thread of its own: an earlier test (Playwright's) may leave an
+    # event loop running in this one, where asyncio.run refuses to start.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        seen = thread.submit(asyncio.run, scenario()).result()
     seen["left"] = kernel_groups()
     deadline = time.monotonic() + 5
     while any(map(running, seen["members"])) and time.monotonic() < deadline:

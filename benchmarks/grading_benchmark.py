@@ -19,11 +19,15 @@ course, in the same run:
 - command:                the same with its default, one worker per core;
 - command --full:         the default, re-running the experiments too.
 
-The script checks that every way gives every student the same score on
-every graded cell, and prints seconds per submission, the ratio of each way
-to plain nbgrader, and the bound that any way re-running every notebook in
-full cannot pass on this machine: the correct notebook run alone in one
-kernel (best of 3), divided by the number of cores.
+The script checks that every way of the command gives every student the
+same score on every graded cell, and names each graded cell where plain
+nbgrader gives another: under a minimal configuration nothing judges the
+answers that the hidden tests hand in (utils/answers.py), so a student who
+hard-coded the visible tests' values keeps those points there. It prints
+seconds per submission, the ratio of each way to plain nbgrader, and the
+bound that any way re-running every notebook in full cannot pass on this
+machine: the correct notebook run alone in one kernel (best of 3), divided
+by the number of cores.
 
 Then it grades one student whose code never ends (the example class's
 infinite-loop student, stuck in one exercise; and a student stuck in every
@@ -197,12 +201,20 @@ def main():
             seconds[name] = timed(lambda: way(root)) / count
             graded[name] = scores(root, ASSIGNMENT, NOTEBOOK)
         print(f"{name:<22} {seconds[name]:6.2f} s per submission", flush=True)
-    baseline = graded["plain nbgrader"]
+    plain_scores = graded.pop("plain nbgrader")
+    baseline = graded["command, 1 worker"]
     differ = {name: result for name, result in graded.items() if result != baseline}
     print(
         f"\n{count} submissions ({len(CORRECT)} correct). Scores per graded cell: "
-        + ("the same for every way" if not differ else f"DIFFERENT for {', '.join(differ)}")
+        + ("the same for every way of the command" if not differ else f"DIFFERENT for {', '.join(differ)}")
     )
+    for student, cells in sorted(plain_scores.items()):
+        for cell, (score, maximum) in cells.items():
+            if (score, maximum) != baseline[student][cell]:
+                print(
+                    f"  plain nbgrader gives {student} {score:g}/{maximum:g} for {cell}, "
+                    f"the command {baseline[student][cell][0]:g}: nothing judges its hidden answers there"
+                )
     with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as folder:
         alone = notebook_alone(fresh_course(folder, []))
     cores = os.cpu_count()

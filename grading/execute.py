@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -196,6 +197,7 @@ class SandboxedExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
+            cell.source = inert_markup(cell.source)
             return cell, resources
         if index in self._skipped:
             cell.outputs = [not_rerun_note()]
@@ -442,6 +444,18 @@ def inert_outputs(outputs: list) -> list:
                 continue
         kept.append(output)
     return kept
+
+
+# The start of an HTML tag, a comment or a declaration.
+TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def inert_markup(text: str) -> str:
+    """A markdown or raw cell's text with no HTML tag left in it: formgrader
+    shows a submission's markdown as it is, and a raw cell marked as HTML
+    goes into the page whole, where a <script> of the student's would run.
+    (The course's own markdown uses no tags.)"""
+    return TAG_START.sub("&lt;", text)
 
 
 def message_size(content: dict) -> int:

@@ -245,3 +245,16 @@ def test_what_a_cell_prints_is_capped(tiny_course):
     printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
     assert len(printed) <= 1_100_000
     assert printed.endswith("[output cut: the cell printed more than 1000000 bytes]\n")
+
+
+def test_a_students_markup_loses_its_html_tags():
+    """Formgrader shows a submission's markdown unsanitized: no tag survives grading."""
+    answer = nbformat.v4.new_markdown_cell(
+        "Fine <script>alert(1)</script> and <img src=x onerror=f()>, $a<b$"
+    )
+    raw = nbformat.v4.new_raw_cell("<script>alert(2)</script>", metadata={"raw_mimetype": "text/html"})
+    executor = SandboxedExecute()
+    for cell in (answer, raw):
+        executor.preprocess_cell(cell, {}, 0)
+    assert answer.source == "Fine &lt;script>alert(1)&lt;/script> and &lt;img src=x onerror=f()>, $a&lt;b$"
+    assert "<" not in raw.source

@@ -49,10 +49,11 @@ class Course:
 
     Folder names come from nbgrader's CourseDirectory and ZipCollectApp, so a
     course that renames them in nbgrader_config.py is graded where they are.
-    full=True grades every cell, the ungraded experiments too.
+    full=True grades every cell, the ungraded experiments too; sandbox=False
+    runs student code without the sandbox (trusted notebooks only).
     """
 
-    def __init__(self, root: str | Path, full: bool = False):
+    def __init__(self, root: str | Path, full: bool = False, sandbox: bool = True):
         self.root = Path(root).resolve()
         if not (self.root / "nbgrader_config.py").exists():
             raise GradingError(
@@ -69,6 +70,8 @@ class Course:
         self.coursedir = CourseDirectory(config=self.config)
         if full:  # run every cell, the experiments too (grading/execute.py)
             self.config.SandboxedExecute.skip_experiments = False
+        if not sandbox:
+            self.config.SandboxKernelManager.enabled = False
         self.log = quiet_logger()
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config, log=self.log)
         self.settings = Grading(config=self.config)

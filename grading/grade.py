@@ -43,6 +43,7 @@ from grading.pipeline import (
     time_the_reference,
 )
 from grading.reporting import Progress, feedback_line, refusals_block, summary_table
+from grading.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
 from grading.submissions import valid_student_id
 
 
@@ -54,16 +55,25 @@ def grade_class(
     workers: int = 1,
     scheduler: str | None = None,
     full: bool = False,
+    sandbox: bool = True,
 ) -> list[StudentResult]:
     """Collect, autograde, write feedback, export; return the StudentResults.
 
     workers > 1 grades that many submissions at once on an embedded Dask
     cluster; scheduler (an address such as tcp://10.0.0.5:8786) uses a running
     Dask cluster instead. The results are the same either way. full=True
-    also re-runs the ungraded experiments, which changes no score. Raises
-    GradingError when the class cannot be graded at all.
+    also re-runs the ungraded experiments, which changes no score.
+    sandbox=False runs student code without the sandbox (trusted notebooks
+    only). Raises GradingError when the class cannot be graded at all, and
+    before anything is written when the sandbox cannot start.
     """
-    course = Course(root, full=full)
+    course = Course(root, full=full, sandbox=sandbox)
+    if SandboxKernelManager(config=course.config).enabled:
+        problem = sandbox_problem()
+        if problem:
+            raise GradingError(f"{problem}\n{SANDBOX_FIXES}")
+    else:
+        print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
     refusals = collect(course, assignment, submissions) if submissions is not None else []
     ensure_assignment_in_gradebook(course, assignment)
     set_due_date(course, assignment)
@@ -100,6 +110,7 @@ def grade_class(
             progress.report,
             full,
             prepare=lambda: time_the_reference(course, assignment, releases),
+            sandbox=sandbox,
         )
     course.drop_empty_default_course()
     course.export_grades(csv_name)
@@ -111,6 +122,12 @@ def grade_class(
         print()
     print(feedback_line(results, assignment, csv_name))
     return results
+
+
+NO_SANDBOX_WARNING = (
+    "WARNING: the grading sandbox is OFF. Student code runs as this user, with "
+    "this user's files, network and environment. Use this only for notebooks you trust."
+)
 
 
 def main(argv=None):
@@ -144,12 +161,24 @@ def main(argv=None):
         help="also re-run the ungraded experiments (cells tagged skip-when-grading in source/); "
         "slower, and the scores are the same",
     )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code without the sandbox: only for notebooks you trust",
+    )
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     try:
         grade_class(
-            args.root, args.assignment, args.submissions, args.csv, args.workers, args.scheduler, args.full
+            args.root,
+            args.assignment,
+            args.submissions,
+            args.csv,
+            args.workers,
+            args.scheduler,
+            args.full,
+            sandbox=not args.no_sandbox,
         )
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -37,18 +37,23 @@ ALLOWED_FAILURES = 1
 
 
 @functools.lru_cache(maxsize=None)
-def worker_course(root: str, full: bool) -> Course:
+def worker_course(root: str, full: bool, sandbox: bool = True) -> Course:
     """The course as a worker process sees it, loaded once per process."""
-    return Course(root, full=full)
+    return Course(root, full=full, sandbox=sandbox)
 
 
 def grade_on_worker(
-    root: str, assignment: str, student: str, full: bool = False, references: dict | None = None
+    root: str,
+    assignment: str,
+    student: str,
+    full: bool = False,
+    references: dict | None = None,
+    sandbox: bool = True,
 ) -> StudentResult:
     """The Dask task: grade one submission in this worker process, with the
     reference times the command measured (else the worker measures them)."""
     use_references(references or {})
-    course = worker_course(root, full)
+    course = worker_course(root, full, sandbox)
     releases = course.release_notebooks(assignment)
     result = grade_and_give_feedback(course, assignment, student, releases)
     if any("database is locked" in reason for reason in result.reasons):
@@ -66,6 +71,7 @@ def grade_on_cluster(
     report: Callable[[StudentResult], None],
     full: bool = False,
     prepare: Callable[[], dict] = dict,
+    sandbox: bool = True,
 ) -> list[StudentResult]:
     """Grade students on Dask; call report(result) as each one finishes.
 
@@ -85,7 +91,7 @@ def grade_on_cluster(
         # A scheduler started elsewhere has its own setting (Dask's default
         # is 3 reruns), so set the policy on the scheduler itself.
         client.run_on_scheduler(_set_allowed_failures, ALLOWED_FAILURES)
-        return _run(client, course, assignment, students, report, full, references)
+        return _run(client, course, assignment, students, report, full, references, sandbox)
     finally:
         disconnect(client, cluster)
 
@@ -116,7 +122,7 @@ def _set_allowed_failures(count, dask_scheduler=None):
     dask_scheduler.allowed_failures = count
 
 
-def _run(client, course, assignment, students, report, full, references):
+def _run(client, course, assignment, students, report, full, references, sandbox):
     futures = {
         client.submit(
             grade_on_worker,
@@ -125,6 +131,7 @@ def _run(client, course, assignment, students, report, full, references):
             student,
             full,
             references,
+            sandbox,
             key=f"grade-{assignment}-{student}",
             pure=False,
         ): student

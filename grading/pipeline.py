@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -81,11 +80,10 @@ def time_the_reference(course: Course, assignment: str, releases: dict) -> dict:
             and (runner.budget_from_reference or runner.judge_answers)
             and runner.reference_run(source, resources) is None
         ):
-            print(
-                f"warning: could not run the reference solution {source}: "
-                f"{notebook} cannot be graded (see nbgrader's log)",
-                file=sys.stderr,
-                flush=True,
+            # Every student would fail the same way: stop before any is graded.
+            raise GradingError(
+                f"the reference solution {source} could not be run in the sandbox, "
+                f"so no {notebook} can be graded: run it in JupyterLab to see whether it fails"
             )
     return measured_references()
 

@@ -338,6 +338,41 @@ def bubblewrap_command(command: list[str], mounts: list[str], workdir: str, as_r
     ]
 
 
+# What to do when bubblewrap cannot make its namespaces, host by host.
+SANDBOX_FIXES = """\
+The grading sandbox (bubblewrap) cannot start on this machine, so no
+submission can be graded safely; nothing was written to the gradebook.
+Usual causes and fixes (README, "When the sandbox cannot start"):
+- inside a Docker container: run the grader outside the container, or start
+  the container with --security-opt seccomp=unconfined --security-opt
+  apparmor=unconfined (or --privileged);
+- Ubuntu 24.04 and later, as a plain user: allow unprivileged user
+  namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0), or
+  give /usr/bin/bwrap an AppArmor profile that allows them;
+- bubblewrap missing: run scripts/setup.sh, or apt-get install bubblewrap.
+Only for notebooks you trust: python -m grading.grade ... --no-sandbox"""
+
+
+def sandbox_problem() -> str | None:
+    """None when bubblewrap can make the sandbox's namespaces here; else
+    why not, in bubblewrap's own words. Cheap: it runs /bin/true in a sandbox
+    that shows the whole system read-only."""
+    try:
+        command = bubblewrap_command(
+            ["true"], ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"], "/", os.getuid() == 0
+        )
+    except SandboxError as error:
+        return str(error)
+    try:
+        probe = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"{command[0]} could not be run ({error})"
+    if probe.returncode != 0:
+        said = probe.stderr.strip().splitlines()
+        return said[-1] if said else f"{command[0]} exited with status {probe.returncode}"
+    return None
+
+
 def kernel_environment(socket_dir: str, path_folders: Iterable[str], passed_names: Iterable[str]) -> dict:
     """The kernel's whole environment: what Python, IPython and matplotlib need.
 

@@ -61,7 +61,7 @@ def test_a_submission_that_met_a_locked_gradebook_is_graded_again(monkeypatch):
         StudentResult("ada", points={"test_he": (3.0, 3.0)}),
     ]
     calls = []
-    monkeypatch.setattr(parallel, "worker_course", lambda root, full: Course(REPO))
+    monkeypatch.setattr(parallel, "worker_course", lambda root, full, sandbox=True: Course(REPO))
     monkeypatch.setattr(
         parallel,
         "grade_and_give_feedback",

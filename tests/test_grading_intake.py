@@ -18,6 +18,8 @@ import shutil
 import socket
 import sqlite3
 import stat
+import subprocess
+import sys
 import zipfile
 
 import nbformat
@@ -144,6 +146,31 @@ def test_an_unreadable_resubmission_keeps_the_earlier_grade(zip_course, tmp_path
         3.0,
         3.0,
     )
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_without_a_working_sandbox_nothing_is_graded(zip_course, tmp_path):
+    """A bwrap that cannot make its namespaces (a container, Ubuntu's AppArmor
+    rule): the command stops before grading, says why, and the gradebook
+    keeps every earlier grade."""
+    course, archive, _ = zip_course
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    before = (table_sizes(course), scores(course, ASSIGNMENT, example_class.NOTEBOOK))
+    process = subprocess.run(
+        [sys.executable, "-m", "grading.grade", ASSIGNMENT, str(archive)],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"},
+    )
+    assert process.returncode == 1
+    assert "bwrap: setting up uid map: Permission denied" in process.stderr
+    assert "nothing was written to the gradebook" in process.stderr
+    assert (table_sizes(course), scores(course, ASSIGNMENT, example_class.NOTEBOOK)) == before
 
 
 # ------------------------------------------------ what intake refuses

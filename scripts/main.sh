@@ -2,6 +2,13 @@
 # The main job: set up the environment, regenerate the student release from
 # the instructor source, and grade the bundled example classes with the
 # course's grading command (nbgrader in a sandbox).
+#
+# The example classes are graded in a scratch copy of the course,
+# example-course/ beside this repository's files (or $EXAMPLE_COURSE), made
+# anew each run and left there to look at: the course's own submitted/,
+# gradebook and grades.csv belong to the instructor and are never touched.
+# EXAMPLE_STUDENTS (a comma-separated list of example students) grades only
+# those, for a quick look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,9 +16,14 @@ bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export MPLBACKEND=Agg
 
+# Generating writes the assignments into a gradebook: a throwaway one here.
+generation_gradebook=$(mktemp -d)
+trap 'rm -rf "$generation_gradebook"' EXIT
 for folder in source/*/; do   # every assignment, the Chinese editions included
     assignment=$(basename "$folder")
-    nbgrader generate_assignment "$assignment" --force --log-level=WARN
+    nbgrader generate_assignment "$assignment" --force --log-level=WARN \
+        --CourseDirectory.db_url="sqlite:///$generation_gradebook/gradebook.db"
     echo "Regenerated release/$assignment from source/$assignment"
 done
-python -m examples.grade_examples
+python -m examples.grade_examples --into "${EXAMPLE_COURSE:-$PWD/example-course}" \
+    ${EXAMPLE_STUDENTS:+--students "$EXAMPLE_STUDENTS"}

@@ -5,41 +5,54 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian/Ubuntu packages the course needs beyond Python, installed with apt
-# when missing (as root, or through sudo).
-apt_install() {
-    local sudo=""
-    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-    $sudo apt-get install -y -qq "$@" >/dev/null 2>&1 \
-        || { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "$@" >/dev/null; }
+# Debian/Ubuntu packages the course needs beyond Python. They are installed
+# with apt where they are missing and this user can (root, or sudo without a
+# password); otherwise setup says which are missing, what for, and the
+# command an administrator runs, and goes on: a student or an instructor on
+# a shared server needs none of them to open the notebooks.
+missing=()   # "package|what it is for"
+need() {     # need PACKAGE WHAT-FOR: note PACKAGE as missing
+    missing+=("$1|$2")
 }
 
 # The grading sandbox needs bubblewrap; prlimit and setpriv come with util-linux.
-if ! command -v bwrap >/dev/null; then
-    echo "Installing bubblewrap for the grading sandbox..."
-    apt_install bubblewrap
-fi
-
+command -v bwrap >/dev/null || need bubblewrap "the grading sandbox (grading student code)"
 # The tests run the grading flow against a real PostgreSQL server too.
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    echo "Installing PostgreSQL for the gradebook tests..."
-    apt_install postgresql
+    need postgresql "the gradebook tests on a PostgreSQL server"
 fi
-
 # The Chinese edition's figures need a font with Chinese characters
 # (matplotlib's own font has none).
 if ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" \
         && ! ls /usr/share/fonts/truetype/wqy/wqy-microhei.ttc >/dev/null 2>&1; then
-    echo "Installing a Chinese font for the Chinese edition's figures..."
-    apt_install fonts-wqy-microhei
+    need fonts-wqy-microhei "Chinese text in the Chinese edition's figures"
 fi
-
 # The browser tests drive Debian's chromium with Playwright (Playwright's own
 # browser download does not work behind a closed network); CHROMIUM names
-# another build. Without it, only the browser tests fail, and they say why.
-if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-    echo "Installing chromium for the browser tests..."
-    apt_install chromium || echo "Could not install chromium: the browser tests will fail (set CHROMIUM)." >&2
+# another build.
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || need chromium "the browser tests of JupyterLab and formgrader"
+
+if [ ${#missing[@]} -gt 0 ]; then
+    packages=$(printf '%s\n' "${missing[@]}" | cut -d'|' -f1 | tr '\n' ' ')
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then
+        if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=none; fi
+    fi
+    installed=no
+    if [ "$sudo" != none ]; then
+        echo "Installing with apt: $packages"
+        # shellcheck disable=SC2086 # $sudo is empty or "sudo -n", $packages a list
+        if $sudo apt-get install -y -qq $packages >/dev/null 2>&1 \
+                || { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq $packages >/dev/null 2>&1; }; then
+            installed=yes
+        fi
+    fi
+    if [ "$installed" = no ]; then
+        echo "These Debian packages are missing and could not be installed (they need root):" >&2
+        printf '%s\n' "${missing[@]}" | sed 's/^\(.*\)|\(.*\)$/  \1: for \2/' >&2
+        echo "An administrator installs them with: sudo apt-get install -y $packages" >&2
+        echo "Going on without them: what needs them will not work until then." >&2
+    fi
 fi
 
 PYTHON=${PYTHON:-python3}

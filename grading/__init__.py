@@ -19,6 +19,7 @@ The grading command, `python -m grading.grade`, whose modules import one
 another without a cycle (tests/test_layout.py checks it):
     grade.py           orders the steps; the command line
     course.py          the course root: configuration, folders, gradebook
+    lms.py             grade files (export plugins): grades.csv, Canvas, Moodle
     feedback_writer.py feedback one student at a time, one HTML exporter kept
     intake.py          collecting submissions (folders, zips), refusing links,
                        special files, nested archives and invalid student ids

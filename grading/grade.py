@@ -113,7 +113,7 @@ def grade_class(
             sandbox=sandbox,
         )
     course.drop_empty_default_course()
-    course.export_grades(csv_name)
+    course.export_grades(csv_name, assignment)
     print()
     print(summary_table(results))
     print()

@@ -1,0 +1,222 @@
+"""Grade files for a learning management system, as nbgrader export plugins.
+
+    nbgrader export --exporter=grading.lms.CanvasExport --to=canvas.csv
+    nbgrader export --exporter=grading.lms.MoodleExport --to=moodle.csv
+    nbgrader export --exporter=grading.lms.GradesCsvExport --to=grades.csv
+
+Each honours nbgrader's --assignment and --student filters, and writes with
+the csv module, so a name with a comma or a quote stays one cell. A score is
+nbgrader's final score, as its own CSV exporter computes it: the submission's
+score less its late penalty, never below 0.
+
+CanvasExport and MoodleExport give one column per assignment. An
+assignment's Chinese edition, `<name>_zh`, is the same column as `<name>`
+(a student hands in either; from one who handed in both, the higher score),
+and a cell is blank where the student handed in neither.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.plugins import ExportPlugin
+from traitlets import Dict, List, Unicode
+
+CHINESE_SUFFIX = "_zh"
+
+
+def final_score(submission) -> float:
+    """nbgrader's CsvExportPlugin's `score`: the score less the late penalty, at least 0."""
+    return max(0.0, submission.score - submission.late_submission_penalty)
+
+
+def column_name(assignment: str) -> str:
+    """The column of an assignment: its Chinese edition's is the English one's."""
+    return assignment.removesuffix(CHINESE_SUFFIX)
+
+
+def _cell(value) -> str:
+    # As nbgrader's CsvExportPlugin writes a value: None blank, the rest str().
+    return "" if value is None else str(value)
+
+
+class _FilteredExport(ExportPlugin):
+    """The export plugins' shared part: the --to default and the filters."""
+
+    default_file = "grades.csv"
+
+    def destination(self) -> str:
+        return self.to or self.default_file
+
+    def wanted_assignments(self, gradebook: Gradebook) -> list:
+        """The gradebook's assignments the --assignment filter keeps (all by
+        default); naming `<name>` keeps `<name>_zh` too."""
+        names = {str(name) for name in self.assignment}
+        return [
+            assignment
+            for assignment in gradebook.assignments
+            if not names or assignment.name in names or column_name(assignment.name) in names
+        ]
+
+    def wanted_students(self, gradebook: Gradebook) -> list:
+        ids = {str(student) for student in self.student}
+        return [student for student in gradebook.students if not ids or student.id in ids]
+
+    def write(self, rows: list[list]) -> None:
+        dest = self.destination()
+        self.log.info("Exporting grades to %s", dest)
+        with open(dest, "w", newline="", encoding="utf-8") as file:
+            csv.writer(file).writerows(rows)
+
+
+class _ColumnExport(_FilteredExport):
+    """A row per student, a column per assignment (Chinese editions merged)."""
+
+    def columns(self, gradebook: Gradebook) -> dict:
+        """{column: max score}, in the gradebook's order of assignments; the
+        English edition's max score when the gradebook has it."""
+        columns = {}
+        for assignment in self.wanted_assignments(gradebook):
+            name = column_name(assignment.name)
+            if name not in columns or assignment.name == name:
+                columns[name] = assignment.max_score
+        return columns
+
+    def scores(self, gradebook: Gradebook, columns: dict) -> dict:
+        """{(student id, column): final score} of every submission; the higher
+        of the two editions where a student handed in both."""
+        scores = {}
+        for assignment in self.wanted_assignments(gradebook):
+            name = column_name(assignment.name)
+            for submission in gradebook.assignment_submissions(assignment.name):
+                key = (submission.student.id, name)
+                scores[key] = max(scores.get(key, 0.0), final_score(submission))
+        return scores
+
+    def export(self, gradebook: Gradebook) -> None:
+        columns = self.columns(gradebook)
+        scores = self.scores(gradebook, columns)
+        rows = self.head(columns)
+        for student in self.wanted_students(gradebook):
+            cells = [_cell(scores.get((student.id, name))) for name in columns]
+            rows.append(self.identity(student) + cells)
+        self.write(rows)
+
+    def head(self, columns: dict) -> list[list]:
+        raise NotImplementedError
+
+    def identity(self, student) -> list:
+        raise NotImplementedError
+
+
+class CanvasExport(_ColumnExport):
+    """Canvas's gradebook import CSV (canvas.csv unless --to says otherwise).
+
+    Student,ID,SIS User ID,SIS Login ID,Section,initialization,initialization_deep
+    Points Possible,,,,,10.0,12.0
+    "Smith, Jr., Bob",1002,bob,bob@example.org,,7.0,
+
+    Student is "Last, First" (the id when the gradebook has no name), ID the
+    student's lms_user_id (blank if none), SIS User ID the nbgrader id, SIS
+    Login ID the email (or blank); Section is left blank.
+    """
+
+    default_file = "canvas.csv"
+    ID_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+
+    def head(self, columns: dict) -> list[list]:
+        blanks = [""] * (len(self.ID_COLUMNS) - 1)
+        return [
+            self.ID_COLUMNS + list(columns),
+            ["Points Possible", *blanks] + [_cell(points) for points in columns.values()],
+        ]
+
+    def identity(self, student) -> list:
+        name = ", ".join(part for part in (student.last_name, student.first_name) if part)
+        return [name or student.id, _cell(student.lms_user_id), student.id, _cell(student.email), ""]
+
+
+class MoodleExport(_ColumnExport):
+    """Moodle's grade import CSV (moodle.csv unless --to says otherwise).
+
+    Email address,ID number,First name,Last name,initialization,initialization_deep
+    bob@example.org,bob,Bob,"Smith, Jr.",7.0,
+
+    ID number is the nbgrader id; map it (or the email) to a user field when
+    importing.
+    """
+
+    default_file = "moodle.csv"
+
+    def head(self, columns: dict) -> list[list]:
+        return [["Email address", "ID number", "First name", "Last name", *columns]]
+
+    def identity(self, student) -> list:
+        return [_cell(student.email), student.id, _cell(student.first_name), _cell(student.last_name)]
+
+
+class GradesCsvExport(_FilteredExport):
+    """The grading command's grades.csv: a row per student and assignment handed in.
+
+    assignment,duedate,timestamp,student_id,last_name,first_name,email,
+    raw_score,late_submission_penalty,score,max_score,hand_grading_pending
+
+    The columns of nbgrader's CSV export, valued as it values them, and
+    hand_grading_pending: True while any grade of the submission still needs
+    grading by hand (nbgrader's needs_manual_grade). Unlike nbgrader's export
+    it has no row of 0 for a student who did not hand an assignment in;
+    `handed_in` names submissions the gradebook lacks (refused or unreadable
+    files) that get a row of 0 all the same.
+    """
+
+    KEYS = [
+        "assignment",
+        "duedate",
+        "timestamp",
+        "student_id",
+        "last_name",
+        "first_name",
+        "email",
+        "raw_score",
+        "late_submission_penalty",
+        "score",
+        "max_score",
+        "hand_grading_pending",
+    ]
+
+    handed_in = Dict(
+        value_trait=List(Unicode()),
+        help="{assignment: [student id]} handed in but not in the gradebook: a row of 0 each",
+    )
+
+    def export(self, gradebook: Gradebook) -> None:
+        rows = [self.KEYS]
+        wanted = {student.id for student in self.wanted_students(gradebook)}
+        ids = {str(student) for student in self.student}
+        for assignment in self.wanted_assignments(gradebook):
+            submissions = {s.student.id: s for s in gradebook.assignment_submissions(assignment.name)}
+            extra = [s for s in self.handed_in.get(assignment.name, []) if not ids or s in ids]
+            for student_id in sorted((set(submissions) & wanted) | (set(extra) - set(submissions))):
+                rows.append(self.row(gradebook, assignment, student_id, submissions.get(student_id)))
+        self.write(rows)
+
+    def row(self, gradebook: Gradebook, assignment, student_id: str, submission) -> list:
+        try:
+            student = gradebook.find_student(student_id)
+            names = [student.last_name, student.first_name, student.email]
+        except MissingEntry:
+            names = [None, None, None]
+        if submission is None:
+            score = [None, 0.0, 0.0, 0.0]
+            pending = False
+        else:
+            score = [
+                submission.timestamp,
+                submission.score,
+                submission.late_submission_penalty,
+                final_score(submission),
+            ]
+            pending = bool(submission.needs_manual_grade)
+        values = [assignment.name, assignment.duedate, score[0], student_id, *names, *score[1:]]
+        return [_cell(value) for value in values + [assignment.max_score, pending]]

@@ -1,0 +1,150 @@
+"""The grade files of grading/lms.py, read back from a real nbgrader gradebook."""
+
+import csv
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+from traitlets.config import Config
+
+from grading.course import run_nbgrader
+from grading.lms import CanvasExport, GradesCsvExport, MoodleExport
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE_ID = "lms-test"
+# {grade cell: (cell type, max score)} of each assignment's one notebook.
+CELLS = {
+    "initialization": {"he": ("code", 4.0), "zeros": ("code", 4.0), "observations": ("markdown", 2.0)},
+    "initialization_deep": {"deep": ("code", 12.0)},
+}
+CELLS["initialization_zh"] = CELLS["initialization"]
+STUDENTS = {
+    "alice": dict(first_name="Alice", last_name="Archer", email="alice@example.org", lms_user_id="1001"),
+    "bob": dict(first_name="Bob", last_name="Smith, Jr.", email="bob@example.org", lms_user_id="1002"),
+    "carol": dict(first_name='Carol "CJ"', last_name="Chen", email=None, lms_user_id=None),
+    "dave": dict(),
+}
+# {(student, assignment): {grade cell: score}}; observations graded by hand
+# where it has a score, waiting for hand grading where it has none.
+SUBMISSIONS = {
+    ("alice", "initialization"): {"he": 4.0, "zeros": 3.0, "observations": 1.0},
+    ("alice", "initialization_deep"): {"deep": 9.0},  # 1.5 late penalty
+    ("bob", "initialization_zh"): {"he": 4.0, "zeros": 1.0, "observations": 2.0},
+    ("carol", "initialization"): {"he": 2.0, "zeros": 0.0},
+    ("carol", "initialization_zh"): {"he": 4.0, "zeros": 4.0, "observations": 0.5},
+}
+
+
+@pytest.fixture
+def gradebook(tmp_path, monkeypatch):
+    # nbgrader runs `alembic` when it creates a gradebook.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url, course_id=COURSE_ID) as gb:
+        for assignment, cells in CELLS.items():
+            gb.add_assignment(assignment, duedate=datetime(2026, 12, 4, 23, 59))
+            gb.add_notebook("Notebook", assignment)
+            for cell, (cell_type, points) in cells.items():
+                gb.add_grade_cell(cell, "Notebook", assignment, max_score=points, cell_type=cell_type)
+        for student, fields in STUDENTS.items():
+            gb.add_student(student, **fields)
+        for (student, assignment), scores in SUBMISSIONS.items():
+            gb.add_submission(assignment, student, timestamp=datetime(2026, 12, 4, 12, 0))
+            for cell, (cell_type, _) in CELLS[assignment].items():
+                grade = gb.find_grade(cell, "Notebook", assignment, student)
+                if cell_type == "code":
+                    grade.auto_score, grade.needs_manual_grade = scores[cell], False
+                elif cell in scores:
+                    grade.manual_score, grade.needs_manual_grade = scores[cell], False
+                else:
+                    grade.needs_manual_grade = True
+        gb.find_submission_notebook("Notebook", "initialization_deep", "alice").late_submission_penalty = 1.5
+        gb.db.commit()
+        yield url, gb
+
+
+def exported(plugin_class, gb, path, **traits):
+    plugin_class(config=Config(), to=str(path), **traits).export(gb)
+    with open(path, newline="", encoding="utf-8") as file:
+        return list(csv.reader(file))
+
+
+CANVAS = [
+    ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "initialization", "initialization_deep"],
+    ["Points Possible", "", "", "", "", "10.0", "12.0"],
+    ["Archer, Alice", "1001", "alice", "alice@example.org", "", "8.0", "7.5"],
+    ['Chen, Carol "CJ"', "", "carol", "", "", "8.5", ""],
+    ["Smith, Jr., Bob", "1002", "bob", "bob@example.org", "", "7.0", ""],
+]
+
+
+def test_canvas_file(gradebook, tmp_path):
+    _, gb = gradebook
+    rows = exported(CanvasExport, gb, tmp_path / "canvas.csv")
+    # dave has no name: the gradebook sorts him first, by his empty last name.
+    assert rows[2] == ["dave", "", "dave", "", "", "", ""]
+    assert rows[:2] + rows[3:] == CANVAS
+
+
+@pytest.mark.slow
+def test_canvas_file_by_the_nbgrader_command(gradebook, tmp_path, monkeypatch):
+    url, _ = gradebook
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\nc.CourseDirectory.db_url = {url!r}\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # where nbgrader imports grading.lms from
+    run_nbgrader(course, "export", "--exporter=grading.lms.CanvasExport", "--to=out.csv")
+    with open(course / "out.csv", newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    assert rows[:2] + rows[3:] == CANVAS
+
+
+def test_moodle_file(gradebook, tmp_path):
+    _, gb = gradebook
+    assert exported(MoodleExport, gb, tmp_path / "moodle.csv") == [
+        ["Email address", "ID number", "First name", "Last name", "initialization", "initialization_deep"],
+        ["", "dave", "", "", "", ""],
+        ["alice@example.org", "alice", "Alice", "Archer", "8.0", "7.5"],
+        ["", "carol", 'Carol "CJ"', "Chen", "8.5", ""],
+        ["bob@example.org", "bob", "Bob", "Smith, Jr.", "7.0", ""],
+    ]
+
+
+def test_filters_and_default_file_name(gradebook, tmp_path, monkeypatch):
+    _, gb = gradebook
+    monkeypatch.chdir(tmp_path)
+    MoodleExport(config=Config(), assignment=["initialization"], student=["bob", "carol"]).export(gb)
+    with open(tmp_path / "moodle.csv", newline="", encoding="utf-8") as file:
+        assert list(csv.reader(file)) == [
+            ["Email address", "ID number", "First name", "Last name", "initialization"],
+            ["", "carol", 'Carol "CJ"', "Chen", "8.5"],
+            ["bob@example.org", "bob", "Bob", "Smith, Jr.", "7.0"],
+        ]
+
+
+def test_grades_file(gradebook, tmp_path):
+    _, gb = gradebook
+    path = tmp_path / "grades.csv"
+    # erin handed in a file the grading command refused: not in the gradebook.
+    exported(GradesCsvExport, gb, path, handed_in={"initialization": ["erin", "alice"]})
+    with open(path, newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    due, handed = "2026-12-04 23:59:00", "2026-12-04 12:00:00"
+    assert [tuple(row.values()) for row in rows] == [
+        ("initialization", due, handed, "alice", "Archer", "Alice", "alice@example.org")
+        + ("8.0", "0.0", "8.0", "10.0", "False"),
+        ("initialization", due, handed, "carol", "Chen", 'Carol "CJ"', "")
+        + ("2.0", "0.0", "2.0", "10.0", "True"),
+        ("initialization", due, "", "erin", "", "", "") + ("0.0", "0.0", "0.0", "10.0", "False"),
+        ("initialization_deep", due, handed, "alice", "Archer", "Alice", "alice@example.org")
+        + ("9.0", "1.5", "7.5", "12.0", "False"),
+        ("initialization_zh", due, handed, "bob", "Smith, Jr.", "Bob", "bob@example.org")
+        + ("7.0", "0.0", "7.0", "10.0", "False"),
+        ("initialization_zh", due, handed, "carol", "Chen", 'Carol "CJ"', "")
+        + ("8.5", "0.0", "8.5", "10.0", "False"),
+    ]

@@ -13,6 +13,9 @@ from traitlets.config import Config
 from grading.course import run_nbgrader
 from grading.lms import CanvasExport, GradesCsvExport, MoodleExport
 
+# nbgrader's own add_submission makes SQLAlchemy warn about its session; not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+
 REPO = Path(__file__).resolve().parents[1]
 COURSE_ID = "lms-test"
 # {grade cell: (cell type, max score)} of each assignment's one notebook.

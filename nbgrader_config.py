@@ -14,7 +14,7 @@ sys.path.insert(0, COURSE_ROOT)
 from grading.due_dates import WriteDueDate  # noqa: E402
 from grading.execute import SandboxedExecute  # noqa: E402
 from grading.feedback import HideHiddenTests  # noqa: E402
-from grading.late import PenaltyPerDayLate  # noqa: E402
+from grading.late import PenaltyPerDayLate, SettleLatePenalties  # noqa: E402
 from grading.sanitize import (  # noqa: E402
     DropDuplicateGradeIds,
     OverwriteCellsWithIds,
@@ -94,7 +94,9 @@ c.OverwriteCells.add_missing_cells = True
 # Late submissions: nbgrader measures lateness from each student's
 # timestamp.txt and the assignment's due date (written into the gradebook by
 # `python -m grading.grade`). After 15 minutes of grace, each started day late
-# costs 10% of the notebook's score (grading/late.py).
+# costs 10% of the notebook's final score, the answers graded by hand included:
+# the grading command, feedback and the exports below settle it again from
+# the score at that moment, whatever the order of the steps (grading/late.py).
 # The Chinese edition of an assignment (<name>_zh) is due when the English one is.
 c.Grading.due_dates = {
     "initialization": "2026-12-04 23:59:00 UTC",
@@ -112,16 +114,21 @@ c.AssignLatePenalties.plugin_class = PenaltyPerDayLate
 c.PenaltyPerDayLate.grace_minutes = 15
 c.PenaltyPerDayLate.percent_per_day = 10
 
+# `nbgrader export` writes grades.csv: a row per submission, quoted where a
+# name holds a comma, the late penalty of the final score, and whether hand
+# grading is pending. For the LMS: --exporter=grading.lms.CanvasExport or
+# grading.lms.MoodleExport (grading/lms.py).
+c.ExportApp.plugin_class = "grading.lms.GradesCsvExport"
+
 # Submissions downloaded from a learning platform (a zip or a folder) are
-# collected by `nbgrader zip_collect`: files named <student>_<notebook>.ipynb,
-# or <student>_attempt_<YYYY-MM-DDThhmmss>_<notebook>.ipynb with the time of
-# submission in UTC (basic ISO 8601, which nbgrader's date parser reads right).
-# Student ids contain no underscore. (nbgrader matches the file's whole path.)
-c.ZipCollectApp.collector_plugin = "nbgrader.plugins.FileNameCollectorPlugin"
-c.FileNameCollectorPlugin.named_regexp = (
-    r"^(?:.*/)?(?P<student_id>[^_/]+)_(?:attempt_(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6})_)?"
-    r"(?P<file_id>[^/]+\.ipynb)$"
-)
+# collected by `nbgrader zip_collect` with the course's collector, which reads
+# the names nbgrader, Canvas and Moodle give the files (grading/download_names.py):
+#   <student>_<notebook>.ipynb, <student>_attempt_<YYYY-MM-DDThhmmss>_<notebook>.ipynb
+#   (the time of submission in UTC), Canvas's <name>_[late_]<user id>_<submission id>_<file>
+#   and Moodle's <Full Name>_<user id>_assignsubmission_file_/<file>.
+# Canvas and Moodle user ids are looked up in the roster's lms_user_id
+# (`nbgrader db student import roster.csv`). Student ids contain no underscore.
+c.ZipCollectApp.collector_plugin = "grading.download_names.LmsFileNames"
 
 # Pages made from submissions (formgrader's grading page, feedback) clean the
 # HTML of students' markdown: a <script> in a written answer would run in
@@ -130,7 +137,10 @@ c.FileNameCollectorPlugin.named_regexp = (
 c.HTMLExporter.sanitize_html = True
 
 # Feedback: the default shows hidden test code and tracebacks; this does not.
+# SettleLatePenalties first: the late penalty of the final score, hand grades
+# included (grading/late.py).
 c.GenerateFeedback.preprocessors = [
+    SettleLatePenalties,
     GetGrades,
     HideHiddenTests,
     CSSHTMLHeaderPreprocessor,

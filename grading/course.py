@@ -131,22 +131,20 @@ class Course:
                 session.commit()
 
     def export_grades(self, csv_name: str, assignment: str | None = None) -> None:
-        """Write csv_name (grading.lms.GradesCsvExport's format), in this process.
+        """Write csv_name with the course's exporter (c.ExportApp.plugin_class,
+        grading.lms.GradesCsvExport by default), in this process.
 
-        A row per student and assignment handed in; the students with a
-        folder in submitted/<student>/<assignment> that the gradebook has no
-        submission of (refused or unreadable files) get a row of 0. A course
-        that sets c.ExportApp.plugin_class gets that exporter's file instead.
-        (In this process: a separate `nbgrader export` would pay about 2 s
-        of start-up and imports again.)
+        GradesCsvExport writes a row per student and assignment handed in; the
+        students with a folder in submitted/<student>/<assignment> that the
+        gradebook has no submission of (refused or unreadable files) get a
+        row of 0. (In this process: a separate `nbgrader export` would pay
+        about 2 s of start-up and imports again.)
         """
         app = ExportApp(config=self.config, log=self.log)
-        if "plugin_class" in self.config.ExportApp:
-            exporter = app.plugin_class(parent=app)
-        else:
-            exporter = GradesCsvExport(parent=app)
-            if assignment is not None:
-                exporter.handed_in = {assignment: self.submitted(assignment)}
+        exporter_class = app.plugin_class if "plugin_class" in self.config.ExportApp else GradesCsvExport
+        exporter = exporter_class(parent=app)
+        if isinstance(exporter, GradesCsvExport) and assignment is not None:
+            exporter.handed_in = {assignment: self.submitted(assignment)}
         exporter.to = str(self.root / csv_name)
         with self.gradebook() as gradebook:
             exporter.export(gradebook)

@@ -1,24 +1,32 @@
 """Grade a class with nbgrader: one command from submissions to grades.
 
-    python -m grading.grade ASSIGNMENT [SUBMISSIONS] [--root COURSE] [--csv FILE]
+    python -m grading.grade ASSIGNMENT [SUBMISSIONS] [--student NAME] [--root COURSE] [--csv FILE]
 
 Run it from the course root (the folder with nbgrader_config.py), or name
 the root with --root. SUBMISSIONS is optional:
 
 - left out: the submissions already in nbgrader's layout under the course's
-  submitted/<student>/<ASSIGNMENT>/ (what `nbgrader collect` makes);
+  submitted/<student>/<ASSIGNMENT>/ (what `nbgrader collect` makes), all of
+  them or the students named with --student;
 - a folder in that layout elsewhere: copied into submitted/ first;
-- a zip file, or a folder of notebooks downloaded from a learning platform:
-  handed to nbgrader's zip_collect, which files them by the names set in
-  nbgrader_config.py (FileNameCollectorPlugin.named_regexp).
+- a zip file, or a folder of notebooks downloaded from a learning platform
+  (nbgrader's, Canvas's or Moodle's file names, grading/download_names.py):
+  handed to nbgrader's zip_collect, which files them into submitted/.
+  Then only the students it brought in are graded.
 
 Then it autogrades the submissions one student at a time, each in nbgrader's
 own pipeline with the kernel in a sandbox (grading/sandbox.py), writes each
 student's feedback, exports the gradebook to a CSV file and prints a summary:
-points per exercise, the late penalty, the total, and why points were lost
-when an error rather than a wrong answer cost them. Grading the same class
-again gives the same gradebook, feedback and CSV: nbgrader updates each
-submission in place.
+points per exercise, the written answers graded by hand so far and the points
+still waiting for hand grading, the late penalty of the final score, the
+total, and why points were lost when an error rather than a wrong answer
+cost them; then every file or student not graded and every student without
+feedback, and why. Grading the same class again gives the same gradebook,
+feedback and CSV: nbgrader updates each submission in place, and hand
+grades stay as they were.
+
+Exit status: 0 when everything handed in was graded, 2 when something was
+not (named in the summary), 1 when the class could not be graded at all.
 
 This module is the command: it orders the steps and turns a GradingError
 into an exit status. The steps live in course.py (the course root and its
@@ -31,10 +39,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass, field
 
 from grading.course import Course
 from grading.errors import GradingError
-from grading.intake import collect, submitted_students
+from grading.intake import Refusal, collect, submitted_students
 from grading.pipeline import (
     StudentResult,
     ensure_assignment_in_gradebook,
@@ -42,9 +51,30 @@ from grading.pipeline import (
     set_due_date,
     time_the_reference,
 )
-from grading.reporting import Progress, feedback_line, refusals_block, summary_table
+from grading.reporting import (
+    Progress,
+    feedback_line,
+    hand_grading_line,
+    notes_block,
+    refusals_block,
+    summary_table,
+)
 from grading.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
 from grading.submissions import valid_student_id
+
+
+@dataclass
+class ClassGrading:
+    """What one run of the grading command did."""
+
+    results: list[StudentResult] = field(default_factory=list)  # the students graded, sorted
+    refusals: list[Refusal] = field(default_factory=list)  # files and students not graded, and why
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def everything_graded(self) -> bool:
+        """Whether every file handed in was taken and every submission autograded."""
+        return not self.refusals and all(result.graded for result in self.results)
 
 
 def grade_class(
@@ -56,16 +86,19 @@ def grade_class(
     scheduler: str | None = None,
     full: bool = False,
     sandbox: bool = True,
-) -> list[StudentResult]:
-    """Collect, autograde, write feedback, export; return the StudentResults.
+    students: list[str] | None = None,
+) -> ClassGrading:
+    """Collect, autograde, write feedback, export; return what was done.
 
-    workers > 1 grades that many submissions at once on an embedded Dask
-    cluster; scheduler (an address such as tcp://10.0.0.5:8786) uses a running
-    Dask cluster instead. The results are the same either way. full=True
-    also re-runs the ungraded experiments, which changes no score.
-    sandbox=False runs student code without the sandbox (trusted notebooks
-    only). Raises GradingError when the class cannot be graded at all, and
-    before anything is written when the sandbox cannot start.
+    Grades the students named in students, else those that submissions
+    brought in, else every student in submitted/. workers > 1 grades that
+    many submissions at once on an embedded Dask cluster; scheduler (an
+    address such as tcp://10.0.0.5:8786) uses a running Dask cluster
+    instead. The results are the same either way. full=True also re-runs
+    the ungraded experiments, which changes no score. sandbox=False runs
+    student code without the sandbox (trusted notebooks only). Raises
+    GradingError when the class cannot be graded at all, and before anything
+    is written when the sandbox cannot start.
     """
     course = Course(root, full=full, sandbox=sandbox)
     if SandboxKernelManager(config=course.config).enabled:
@@ -74,23 +107,44 @@ def grade_class(
             raise GradingError(f"{problem}\n{SANDBOX_FIXES}")
     else:
         print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
-    refusals = collect(course, assignment, submissions) if submissions is not None else []
+    run = ClassGrading()
+    wanted = students
+    if submissions is not None:
+        collected = collect(course, assignment, submissions)
+        run.refusals, run.notes = collected.refusals, collected.notes
+        wanted = students or collected.students
     ensure_assignment_in_gradebook(course, assignment)
     set_due_date(course, assignment)
     course.add_default_course()
     releases = course.release_notebooks(assignment)
-    students, unfit = submitted_students(course, assignment)
+    to_grade, unfit = submitted_students(course, assignment)
     # A student whose folder holds a link or a special file is listed with
     # 0 points (or an earlier grade) and the reason (grading/pipeline.py);
     # an id that is not a valid student id never reaches nbgrader.
-    students = sorted(
-        students + [refusal.student_or_file for refusal in unfit if valid_student_id(refusal.student_or_file)]
+    to_grade = sorted(
+        to_grade + [refusal.student_or_file for refusal in unfit if valid_student_id(refusal.student_or_file)]
     )
-    refusals += [refusal for refusal in unfit if not valid_student_id(refusal.student_or_file)]
-    if not students:
-        print(refusals_block(refusals), file=sys.stderr)
-        raise GradingError(f"no submissions of {assignment} in {course.submitted_root()}")
-    print(f"Grading {assignment}: {len(students)} submissions", flush=True)
+    run.refusals += [refusal for refusal in unfit if not valid_student_id(refusal.student_or_file)]
+    if wanted is not None:
+        absent = sorted(set(wanted) - set(to_grade))
+        if students and absent:
+            raise GradingError(
+                f"no submission of {assignment} in {course.submitted_root()} for {', '.join(absent)}"
+            )
+        to_grade = [student for student in to_grade if student in wanted]
+    if not to_grade:
+        print(refusals_block(run.refusals), file=sys.stderr)
+        raise GradingError(f"no submissions of {assignment} to grade in {course.submitted_root()}")
+    print(f"Grading {assignment}: {len(to_grade)} submissions", flush=True)
+    run.results = grade_students(course, assignment, to_grade, releases, workers, scheduler, full, sandbox)
+    course.drop_empty_default_course()
+    course.export_grades(csv_name, assignment)
+    print_summary(run, assignment, csv_name)
+    return run
+
+
+def grade_students(course, assignment, students, releases, workers, scheduler, full, sandbox):
+    """Autograde and give feedback to each student, here or on Dask; their StudentResults."""
     progress = Progress(len(students), name_width=max(map(len, students)))
     if workers == 1 and scheduler is None:
         time_the_reference(course, assignment, releases)
@@ -98,30 +152,39 @@ def grade_class(
         for student in students:
             results.append(grade_and_give_feedback(course, assignment, student, releases))
             progress.report(results[-1])
-    else:
-        from grading.parallel import grade_on_cluster  # Dask only when asked for
+        return results
+    from grading.parallel import grade_on_cluster  # Dask only when asked for
 
-        results = grade_on_cluster(
-            course,
-            assignment,
-            students,
-            workers,
-            scheduler,
-            progress.report,
-            full,
-            prepare=lambda: time_the_reference(course, assignment, releases),
-            sandbox=sandbox,
-        )
-    course.drop_empty_default_course()
-    course.export_grades(csv_name, assignment)
+    return grade_on_cluster(
+        course,
+        assignment,
+        students,
+        workers,
+        scheduler,
+        progress.report,
+        full,
+        prepare=lambda: time_the_reference(course, assignment, releases),
+        sandbox=sandbox,
+    )
+
+
+def print_summary(run: ClassGrading, assignment: str, csv_name: str) -> None:
     print()
-    print(summary_table(results))
+    print(summary_table(run.results))
     print()
-    if refusals:
-        print(refusals_block(refusals))
-        print()
-    print(feedback_line(results, assignment, csv_name))
-    return results
+    print(hand_grading_line(run.results))
+    for block in (notes_block(run.notes), refusals_block(run.refusals)):
+        if block:
+            print(block)
+    print(feedback_line(run.results, assignment, csv_name))
+    if not run.everything_graded:
+        print(NOT_EVERYTHING_GRADED)
+
+
+NOT_EVERYTHING_GRADED = (
+    "Something handed in was not graded (see above): the exit status is 2. "
+    "Fix what is named and grade those students again with --student NAME."
+)
 
 
 NO_SANDBOX_WARNING = (
@@ -142,6 +205,12 @@ def main(argv=None):
         help="zip file or folder of submissions (default: the course's submitted/ folder)",
     )
     parser.add_argument("--root", default=".", help="course root (default: .)")
+    parser.add_argument(
+        "--student",
+        action="append",
+        metavar="NAME",
+        help="grade only this student (repeat for more); the others keep their grades",
+    )
     parser.add_argument("--csv", default="grades.csv", help="grades file, relative to the course root")
     parser.add_argument(
         "--workers",
@@ -169,8 +238,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    for name in args.student or []:
+        if not valid_student_id(name):
+            parser.error(f"--student {name!r} is not a valid student id")
     try:
-        grade_class(
+        run = grade_class(
             args.root,
             args.assignment,
             args.submissions,
@@ -179,11 +251,12 @@ def main(argv=None):
             args.scheduler,
             args.full,
             sandbox=not args.no_sandbox,
+            students=args.student,
         )
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    return 0
+    return 0 if run.everything_graded else 2
 
 
 if __name__ == "__main__":

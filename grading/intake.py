@@ -6,10 +6,13 @@ Submissions come in two shapes:
 - a folder in nbgrader's layout, <student>/<assignment>/..., which is copied
   into submitted/ file by file;
 - a zip, or a folder of files, downloaded from a learning platform, with
-  files named <student>_[attempt_<time>_]<notebook>.ipynb. Its plain files
-  are put, under their base names, into nbgrader's zip_collect archive
-  folder, and zip_collect files them into submitted/ by the names set in
-  nbgrader_config.py (FileNameCollectorPlugin.named_regexp).
+  the names nbgrader, Canvas or Moodle give them (grading/download_names.py:
+  <student>_[attempt_<time>_]<notebook>.ipynb, Canvas's
+  <name>_[late_]<user id>_<submission id>_<file>, Moodle's folder per
+  student). Its plain files are read, each named for its student (a Canvas or
+  Moodle user id through the roster's lms_user_id), and put under the name
+  <student>_[attempt_<time>_]<notebook>.ipynb into nbgrader's zip_collect
+  archive folder; zip_collect files them into submitted/.
 
 Grading runs as root on a shared server, so nothing handed in is trusted.
 Links are never followed: a link to the course's source/ would be graded as
@@ -18,8 +21,9 @@ size limits (a zip bomb stops at the limit). An archive inside a download is
 never unpacked: its files could claim to be another student's. Every
 student id is checked (grading/submissions.py) before it names a folder or
 reaches nbgrader: "*" would be a glob matching every student, ".." a folder
-outside submitted/. What is refused is reported as a Refusal; one refused
-student or file never stops the others.
+outside submitted/. What is refused is reported as a Refusal, so is a file
+that names nobody on the roster; one refused student or file never stops
+the others.
 """
 
 from __future__ import annotations
@@ -32,15 +36,17 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path, PurePosixPath
 
 from nbgrader.apps.zipcollectapp import ZipCollectApp
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import parse_utc
 
 from grading.course import Course, run_nbgrader
+from grading.download_names import read_download_name
 from grading.errors import GradingError
 from grading.submissions import (
     MAX_FILE_BYTES,
@@ -52,6 +58,7 @@ from grading.submissions import (
     size_in_words,
     student_id_problem,
     submission_files,
+    valid_student_id,
     walk_files,
 )
 
@@ -95,9 +102,18 @@ class Refusal:
         return f"{self.student_or_file}: {self.reason}"
 
 
-def collect(course: Course, assignment: str, source: str | Path) -> list[Refusal]:
+@dataclass
+class Collected:
+    """What collect() brought in, refused and has to say."""
+
+    students: list[str] = field(default_factory=list)  # collected into submitted/, sorted
+    refusals: list[Refusal] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # taken, with something the instructor should know
+
+
+def collect(course: Course, assignment: str, source: str | Path) -> Collected:
     """Bring submissions from source into submitted/<student>/<assignment>/;
-    return what was refused.
+    return whom it collected and what it refused.
 
     source is a folder in nbgrader's layout (copied), or a zip file or folder
     of notebooks downloaded from a learning platform (filed by nbgrader's
@@ -107,8 +123,8 @@ def collect(course: Course, assignment: str, source: str | Path) -> list[Refusal
     """
     source = Path(source).resolve()
     if source.is_dir() and is_nbgrader_layout(source, assignment):
-        if source == course.submitted_root().resolve():
-            return []
+        if source == course.submitted_root().resolve():  # already where it belongs
+            return Collected(students=[s for s in layout_students(source, assignment) if valid_student_id(s)])
         return copy_layout(course, assignment, source)
     if not (source.is_dir() or zipfile.is_zipfile(source)):
         raise GradingError(f"{source} is neither a folder nor a zip file")
@@ -187,14 +203,16 @@ def copy_capped(read: Callable[[int], bytes], destination: Path, label: str) -> 
 # -------------------------------------------- a folder in nbgrader's layout
 
 
-def copy_layout(course: Course, assignment: str, source: Path) -> list[Refusal]:
-    """Copy each <student>/<assignment>/ of source into submitted/; return the refusals."""
-    refusals = []
+def copy_layout(course: Course, assignment: str, source: Path) -> Collected:
+    """Copy each <student>/<assignment>/ of source into submitted/."""
+    collected = Collected()
     for student in layout_students(source, assignment):
         reason = student_id_problem(student) or copy_submission(course, assignment, student, source)
         if reason:
-            refusals.append(Refusal(student, reason))
-    return refusals
+            collected.refusals.append(Refusal(student, reason))
+        else:
+            collected.students.append(student)
+    return collected
 
 
 def copy_submission(course: Course, assignment: str, student: str, source: Path) -> str | None:
@@ -242,13 +260,14 @@ class Download:
     """One file of a zip or folder downloaded from a learning platform."""
 
     origin: str  # its path in the zip or folder, as reported
-    name: str  # its base name: the only name zip_collect sees
+    name: str  # its base name; once its student is known, the name zip_collect is given
     staged: Path | None = None  # a copy of its bytes, once read
     size: int = 0
     problem: str | None = None  # why it is refused
     student: str | None = None  # from its name, once read and found valid
     notebook: str | None = None  # the file it becomes in submitted/<student>/<assignment>/
     timestamp: datetime | None = None  # the time of submission in its name, if any
+    late_on_lms: bool = False  # Canvas marked it late, without a time
 
 
 class Staging:
@@ -369,26 +388,32 @@ def too_many_files() -> str:
 
 def read_names(course: Course, assignment: str, downloads: list[Download]) -> None:
     """Fill in each download's student, notebook and time of submission from
-    its name, as zip_collect will read them: with the course's collector
-    plugin (FileNameCollectorPlugin.named_regexp in nbgrader_config.py).
+    its name, with the course's zip_collect collector plugin
+    (grading.download_names.LmsFileNames in nbgrader_config.py: nbgrader's,
+    Canvas's and Moodle's names, user ids looked up in the roster).
 
     A refused download is named too, so that its student can be refused
-    whole. A name with no student, an invalid student id, a notebook name
-    with a folder in it, or a time nbgrader cannot read refuse the download
-    (the last would stop zip_collect for every student).
+    whole. A name with no student, a user id on no roster, an invalid
+    student id, a notebook name with a folder in it, or a time nbgrader
+    cannot read refuse the download (the last would stop zip_collect for
+    every student). Each download that is taken gets the name zip_collect
+    files it by: <student>_[attempt_<time>_]<notebook>.
     """
     app = ZipCollectApp(config=course.config, log=course.log)
+    app.coursedir = CourseDirectory(config=course.config, assignment_id=assignment)
     plugin = app.collector_plugin(parent=app)
     # zip_collect matches the path of each file it extracted.
     extracted = course.archive_folder(assignment).parent / app.extracted_directory
     for download in downloads:
-        info = plugin.collect(str(extracted / download.name))
+        path = str(extracted / download.origin.lstrip("/"))
+        if hasattr(plugin, "identify"):
+            info, problem = plugin.identify(path)
+        else:  # a course's own collector: it gives no reasons
+            info, problem = plugin.collect(path), None
         student, file_id = (info or {}).get("student_id"), (info or {}).get("file_id")
         if not (isinstance(student, str) and isinstance(file_id, str)):
-            download.problem = download.problem or (
-                f"{download.origin} is not named as a student's notebook "
-                "(FileNameCollectorPlugin.named_regexp in nbgrader_config.py): ignored"
-            )
+            problem = (problem or f"{path} is not named as a student's notebook").replace(f"{extracted}/", "")
+            download.problem = download.problem or f"{problem}: not graded"
             continue
         id_problem = student_id_problem(student)
         if id_problem:
@@ -405,6 +430,10 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
                 download.timestamp = parse_utc(timestamp)
             except (ValueError, OverflowError):
                 download.problem = download.problem or f"{download.origin}: {timestamp!r} is not a time"
+        attempt = f"attempt_{timestamp}_" if timestamp else ""
+        download.name = f"{student}_{attempt}{download.notebook}"
+        name = read_download_name(download.origin)
+        download.late_on_lms = bool(name and name.late)
 
 
 def latest_copy(copies: list[Download]) -> Download | None:
@@ -464,9 +493,8 @@ def choose_files(
     return chosen, refusals
 
 
-def collect_downloads(course: Course, assignment: str, source: Path) -> list[Refusal]:
-    """Collect a zip or folder of downloaded files with nbgrader's
-    zip_collect; return the refusals.
+def collect_downloads(course: Course, assignment: str, source: Path) -> Collected:
+    """Collect a zip or folder of downloaded files with nbgrader's zip_collect.
 
     zip_collect is only handed the files chosen here, in its archive folder
     (Course.archive_folder), one plain file per student and notebook, so
@@ -487,7 +515,16 @@ def collect_downloads(course: Course, assignment: str, source: Path) -> list[Ref
         if chosen:
             print(f"Collecting {source.name} with nbgrader zip_collect...", flush=True)
             refusals += run_zip_collect(course, assignment, archive, chosen)
-    return refusals
+    refused = {refusal.student_or_file for refusal in refusals}
+    collected = Collected(sorted(set(chosen) - refused), refusals)
+    collected.notes = [
+        f"{download.student}: {download.origin} is marked late by Canvas, whose file names carry "
+        "no time: graded as on time (see the README's term walkthrough to apply the penalty)"
+        for files in chosen.values()
+        for download in files
+        if download.late_on_lms and download.student not in refused
+    ]
+    return collected
 
 
 def run_zip_collect(

@@ -3,14 +3,18 @@
 nbgrader computes how late a submission is from the student's
 `timestamp.txt` and the assignment's due date in the gradebook, and asks the
 plugin configured as `AssignLatePenalties.plugin_class` for a penalty in
-points. nbgrader_config.py sets the numbers.
+points. nbgrader_config.py sets the numbers. nbgrader asks only while it
+autogrades; settle_late_penalties asks again once answers have been graded
+by hand, so the penalty is always a share of the final score.
 """
 
 from __future__ import annotations
 
 import math
 
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import LateSubmissionPlugin
+from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor
 from traitlets import Float
 
 
@@ -32,3 +36,58 @@ def penalty_for(score: float, seconds_late: float, grace_minutes: float, percent
         return 0.0
     days = math.ceil(seconds_late / 86400)
     return round(min(score, score * percent_per_day / 100 * days), 2)
+
+
+def settle_late_penalties(
+    gradebook, config, assignment: str | None = None, student: str | None = None
+) -> None:
+    """Set each submitted notebook's late penalty from its score now.
+
+    nbgrader computes a notebook's penalty only when it autogrades it, from
+    the score at that moment, so answers graded by hand afterwards (in
+    formgrader) would not count towards it, and the result would depend on
+    the order of the steps. Here the configured plugin
+    (AssignLatePenalties.plugin_class) is asked again, with the final score
+    (autograded and hand-graded), just as nbgrader asks it; the grading
+    command, the course's exporters (grading/lms.py) and its feedback
+    (SettleLatePenalties) call this before they read a score. Limited to one
+    assignment, or one student's submission of it, when named.
+    """
+    policy = AssignLatePenalties(config=config)
+    policy.init_plugin()
+    for submission in _submissions(gradebook, assignment, student):
+        seconds_late = submission.total_seconds_late
+        for notebook in submission.notebooks:
+            penalty = None
+            if seconds_late > 0:
+                penalty = policy.plugin_inst.late_submission_penalty(
+                    submission.student.id, notebook.score, seconds_late
+                )
+            if penalty is not None:
+                penalty = min(max(penalty, 0.0), notebook.score)  # as nbgrader bounds it
+            if notebook.late_submission_penalty != penalty:
+                notebook.late_submission_penalty = penalty
+    gradebook.db.commit()
+
+
+def _submissions(gradebook, assignment: str | None, student: str | None) -> list:
+    if assignment is None:
+        return [s for a in gradebook.assignments for s in gradebook.assignment_submissions(a.name)]
+    if student is None:
+        return list(gradebook.assignment_submissions(assignment))
+    try:
+        return [gradebook.find_submission(assignment, student)]
+    except MissingEntry:
+        return []
+
+
+class SettleLatePenalties(NbGraderPreprocessor):
+    """A preprocessor for feedback, before GetGrades: the notebook's late
+    penalty from its final score (settle_late_penalties), so that feedback
+    written after hand grading says what the exports say."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            settle_late_penalties(gradebook, self.config, info["assignment"], info["student"])
+        return nb, resources

@@ -6,8 +6,11 @@
 
 Each honours nbgrader's --assignment and --student filters, and writes with
 the csv module, so a name with a comma or a quote stays one cell. A score is
-nbgrader's final score, as its own CSV exporter computes it: the submission's
-score less its late penalty, never below 0.
+the final score, as nbgrader's own CSV exporter computes it: the
+submission's score (autograded and hand-graded) less its late penalty, never
+below 0. Each exporter first settles the late penalties from the scores as
+they are now (grading/late.py), so hand grades entered in formgrader after
+autograding count, whatever the order of the steps.
 
 CanvasExport and MoodleExport give one column per assignment. An
 assignment's Chinese edition, `<name>_zh`, is the same column as `<name>`
@@ -22,6 +25,8 @@ import csv
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, List, Unicode
+
+from grading.late import settle_late_penalties
 
 CHINESE_SUFFIX = "_zh"
 
@@ -59,6 +64,11 @@ class _FilteredExport(ExportPlugin):
             if not names or assignment.name in names or column_name(assignment.name) in names
         ]
 
+    def settle(self, gradebook: Gradebook) -> None:
+        """Late penalties from the final scores, for the assignments exported."""
+        for assignment in self.wanted_assignments(gradebook):
+            settle_late_penalties(gradebook, self.config, assignment.name)
+
     def wanted_students(self, gradebook: Gradebook) -> list:
         ids = {str(student) for student in self.student}
         return [student for student in gradebook.students if not ids or student.id in ids]
@@ -95,6 +105,7 @@ class _ColumnExport(_FilteredExport):
         return scores
 
     def export(self, gradebook: Gradebook) -> None:
+        self.settle(gradebook)
         columns = self.columns(gradebook)
         scores = self.scores(gradebook, columns)
         rows = self.head(columns)
@@ -191,6 +202,7 @@ class GradesCsvExport(_FilteredExport):
     )
 
     def export(self, gradebook: Gradebook) -> None:
+        self.settle(gradebook)
         rows = [self.KEYS]
         wanted = {student.id for student in self.wanted_students(gradebook)}
         ids = {str(student) for student in self.student}

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SAWarning
 from grading.course import Course
 from grading.errors import GradingError
 from grading.execute import SandboxedExecute, measured_references
+from grading.late import settle_late_penalties
 from grading.reasons import lost_point_reasons
 from grading.submissions import check_submission_folder, extra_notebooks, inspect_submission
 
@@ -27,19 +28,35 @@ warnings.filterwarnings("ignore", category=SAWarning)
 
 @dataclass
 class StudentResult:
-    """What grading one student's submission gave."""
+    """What grading one student's submission gave.
+
+    points are the autograded test cells; written the answers graded by
+    hand in formgrader (what they have been given so far), of which pending
+    points still wait for hand grading. late_penalty is a share of the final
+    score (grading/late.py), as the gradebook, feedback and exports have it.
+    """
 
     student: str
     points: dict = field(default_factory=dict)  # test cell -> (score, max score)
+    written: tuple = (0.0, 0.0)  # answers graded by hand: (score so far, max score)
+    pending: float = 0.0  # points of answers still waiting for hand grading
     late_penalty: float = 0.0
     reasons: list = field(default_factory=list)
     seconds: float = 0.0
+    graded: bool = False  # whether nbgrader autograded this submission in this run
     feedback: bool = False  # whether its feedback file was written
+    no_feedback: str | None = None  # why not, when it was not
     retried: bool = False  # graded again because its first worker died
 
     @property
     def total(self) -> float:
-        return sum(score for score, _ in self.points.values()) - self.late_penalty
+        """The final score so far: autograded and hand-graded points less the late penalty."""
+        score = sum(score for score, _ in self.points.values()) + self.written[0]
+        return max(0.0, round(score - self.late_penalty, 6))
+
+    @property
+    def max_score(self) -> float:
+        return sum(maximum for _, maximum in self.points.values()) + self.written[1]
 
 
 # ------------------------------------------------------ before the students
@@ -111,13 +128,17 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
             result.reasons += notes
             readable = readable and ok
     if readable:
+        reviewed = reviewed_hand_grades(course, assignment, student)
         outcome = course.api.autograde(assignment, student, force=True, create=True)
         if not outcome["success"] and KERNEL_NOT_STARTED in nbgrader_error(outcome):
             # Not the student's doing: a kernel that could not start (where
             # cgroups cannot be used, another kernel graded at the same time
             # may hold the processes it needs, see README) gets one more try.
             outcome = course.api.autograde(assignment, student, force=True, create=True)
-        if not outcome["success"]:
+        if outcome["success"]:
+            result.graded = True
+            keep_reviewed(course, assignment, student, reviewed)
+        else:
             result.reasons.append("nbgrader could not grade it: " + nbgrader_error(outcome))
     else:
         with course.gradebook() as gradebook:
@@ -127,30 +148,74 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     return result
 
 
+def reviewed_hand_grades(course: Course, assignment: str, student: str) -> tuple:
+    """(time of submission, grade ids) of the student's grades given by hand
+    and reviewed, before autograde runs again; (None, ()) for a first run."""
+    with course.gradebook() as gradebook:
+        try:
+            submission = gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            return None, ()
+        grades = tuple(
+            grade.id
+            for notebook in submission.notebooks
+            for grade in notebook.grades
+            if grade.manual_score is not None and not grade.needs_manual_grade
+        )
+        return submission.timestamp, grades
+
+
+def keep_reviewed(course: Course, assignment: str, student: str, reviewed: tuple) -> None:
+    """Mark the hand grades reviewed before a rerun as reviewed again.
+
+    nbgrader's autograde keeps every hand-given score but asks for each to be
+    reviewed again (needs_manual_grade), so formgrader would list a class
+    graded by hand as waiting after every rerun. When the rerun graded the
+    same submission (same time of submission), nothing the hand grades
+    judged has changed; a new submission keeps nbgrader's request.
+    """
+    timestamp, grade_ids = reviewed
+    if not grade_ids:
+        return
+    with course.gradebook() as gradebook:
+        if gradebook.find_submission(assignment, student).timestamp != timestamp:
+            return
+        for grade_id in grade_ids:
+            gradebook.find_grade_by_id(grade_id).needs_manual_grade = False
+        gradebook.db.commit()
+
+
 def read_scores(
     course: Course, assignment: str, student: str, releases: dict, result: StudentResult, graded: bool
 ) -> None:
-    """Fill result with the gradebook's scores (0 where there is none)."""
+    """Fill result with the gradebook's scores (0 where there is none), the
+    late penalty settled from the final score first."""
     timeout = course.config.Execute.get("timeout", 30)
+    written = [0.0, 0.0]
     with course.gradebook() as gradebook:
+        settle_late_penalties(gradebook, course.config, assignment, student)
         for name in releases:
-            code_cells = [
-                cell
-                for cell in gradebook.find_notebook(name, assignment).grade_cells
-                if cell.cell_type == "code"
-            ]
+            cells = gradebook.find_notebook(name, assignment).grade_cells
             try:
                 notebook = gradebook.find_submission_notebook(name, assignment, student)
             except MissingEntry:
-                result.points.update({cell.name: (0.0, cell.max_score) for cell in code_cells})
+                for cell in cells:
+                    if cell.cell_type == "code":
+                        result.points[cell.name] = (0.0, cell.max_score)
+                    else:
+                        written[1] += cell.max_score
                 continue
             if not graded:
                 result.reasons.append("the gradebook keeps the grade of an earlier run")
-            scores = {
-                grade.name: (grade.score, grade.max_score)
-                for grade in notebook.grades
-                if grade.cell.cell_type == "code"
-            }
+            scores = {}
+            for grade in notebook.grades:
+                if grade.cell.cell_type == "code":
+                    scores[grade.name] = (grade.score, grade.max_score)
+                else:
+                    written[0] += grade.score
+                    written[1] += grade.max_score
+                if grade.needs_manual_grade:
+                    result.pending += grade.max_score
             result.points.update(scores)
             result.late_penalty += notebook.late_submission_penalty or 0.0
             autograded = course.folder("autograded", student, assignment) / f"{name}.ipynb"
@@ -163,18 +228,20 @@ def read_scores(
                         nbformat.read(autograded, as_version=4), lost, timeout
                     )
                 ]
+    result.written = tuple(written)
 
 
 def write_feedback(course: Course, assignment: str, result: StudentResult) -> None:
-    """Feedback for one graded student; a failure becomes a reason."""
-    result.feedback = False
+    """Feedback for one graded student; otherwise result.no_feedback says why."""
+    result.feedback, result.no_feedback = False, None
     if not course.folder("autograded", result.student, assignment).is_dir():
+        result.no_feedback = "nothing of the submission was autograded"
         return
     outcome = course.feedback_writer().write(assignment, result.student)
     if outcome["success"]:
         result.feedback = True
     else:
-        result.reasons.append("no feedback: " + nbgrader_error(outcome))
+        result.no_feedback = "nbgrader generate_feedback failed: " + nbgrader_error(outcome)
 
 
 def grade_and_give_feedback(course: Course, assignment: str, student: str, releases: dict) -> StudentResult:

@@ -9,7 +9,9 @@ from grading.pipeline import StudentResult, exercise_names
 
 
 def summary_table(results: list[StudentResult]) -> str:
-    """The class as text: one row per student, points per exercise, reasons."""
+    """The class as text: one row per student, points per exercise, the
+    written answers graded by hand so far and the points still waiting for
+    hand grading, the late penalty, the total, reasons."""
     cells = list(results[0].points)
     names = exercise_names(cells)
     width = max(len("student"), *(len(result.student) for result in results)) + 2
@@ -17,6 +19,8 @@ def summary_table(results: list[StudentResult]) -> str:
     header = (
         "student".ljust(width)
         + "".join(name.rjust(size) for name, size in zip(names, columns))
+        + "written".rjust(9)
+        + "waiting".rjust(9)
         + "late".rjust(7)
         + "total".rjust(8)
         + "  reasons"
@@ -25,19 +29,34 @@ def summary_table(results: list[StudentResult]) -> str:
     for result in results:
         row = result.student.ljust(width)
         row += "".join(f"{result.points[cell][0]:>{size}g}" for cell, size in zip(cells, columns))
+        row += f"{result.written[0]:>9g}" + f"{result.pending:>9g}"
         late = f"-{result.late_penalty:g}" if result.late_penalty else "0"
         row += late.rjust(7) + f"{result.total:>8g}"
         if result.reasons:
             row += "  " + "; ".join(result.reasons)
         lines.append(row)
     maxima = [results[0].points[cell][1] for cell in cells]
+    written_max = max(result.written[1] for result in results)
     lines.append(
         "out of".ljust(width)
         + "".join(f"{m:>{size}g}" for m, size in zip(maxima, columns))
-        + "".rjust(7)
-        + f"{sum(maxima):>8g}"
+        + f"{written_max:>9g}"
+        + "".rjust(9 + 7)
+        + f"{sum(maxima) + written_max:>8g}"
     )
     return "\n".join(lines)
+
+
+def hand_grading_line(results: list[StudentResult]) -> str:
+    """How many points of written answers still wait for hand grading."""
+    waiting = [result for result in results if result.pending]
+    if not waiting:
+        return "Hand grading: nothing is waiting; the totals are final."
+    points = sum(result.pending for result in waiting)
+    return (
+        f"Hand grading: {points:g} points of written answers wait in formgrader "
+        f"({len(waiting)} of {len(results)} students); the totals count them as 0 until they are graded."
+    )
 
 
 class Progress:
@@ -57,7 +76,7 @@ class Progress:
         self.done += 1
         elapsed = time.monotonic() - self.start
         left = elapsed / self.done * (self.total - self.done)
-        maximum = sum(m for _, m in result.points.values())
+        maximum = result.max_score
         filled = self.BAR_WIDTH * self.done // self.total
         bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
         retried = "; retried: its first worker died" if result.retried else ""
@@ -81,5 +100,16 @@ def refusals_block(refusals) -> str:
 
 
 def feedback_line(results: list[StudentResult], assignment: str, csv_name: str) -> str:
+    """Where the feedback and the grades are, and every student who got no feedback, and why."""
     written = sum(result.feedback for result in results)
-    return f"Feedback for {written} students in feedback/<student>/{assignment}/; grades in {csv_name}"
+    lines = [f"Feedback for {written} students in feedback/<student>/{assignment}/; grades in {csv_name}"]
+    missing = [result for result in results if not result.feedback]
+    if missing:
+        lines.append("No feedback for:")
+        lines += [f"  {result.student}: {result.no_feedback or 'not written'}" for result in missing]
+    return "\n".join(lines)
+
+
+def notes_block(notes: list[str]) -> str:
+    """What intake took but the instructor should know (grading/intake.py's Collected.notes)."""
+    return "\n".join(["Notes:", *(f"  {note}" for note in notes)]) if notes else ""

@@ -29,6 +29,7 @@ from conftest import copy_course, run_grading_command
 from examples import example_class
 from examples.students import fill_in, write_submission
 from grading.course import Course, open_gradebook, run_nbgrader, scores
+from grading.download_names import notebook_name, read_download_name
 from grading.intake import collect, submitted_students
 from grading.submissions import (
     MAX_FILE_BYTES,
@@ -66,8 +67,8 @@ def make_zip(course, path, files):
     return path
 
 
-def grade(course, *arguments):
-    return run_grading_command(course, ASSIGNMENT, *arguments)
+def grade(course, *arguments, status=0):
+    return run_grading_command(course, ASSIGNMENT, *arguments, status=status)
 
 
 def table_sizes(course):
@@ -139,9 +140,10 @@ def test_an_unreadable_resubmission_keeps_the_earlier_grade(zip_course, tmp_path
     course, _, _ = zip_course
     files = {name: answers for name, answers in CLASS.items() if "carol" not in name}
     files[f"carol_{RELEASE_NAME}"] = '{"cells": [{"cell_type": "code", "sour'
-    summary = grade(course, str(make_zip(course, tmp_path / "again.zip", files)))
+    summary = grade(course, str(make_zip(course, tmp_path / "again.zip", files)), status=2)
     carol = next(line for line in summary.splitlines() if line.startswith("carol "))
     assert "unreadable" in carol and "earlier run" in carol
+    assert "Something handed in was not graded" in summary
     assert scores(course, ASSIGNMENT, example_class.NOTEBOOK)["carol"][example_class.HE] == (
         3.0,
         3.0,
@@ -205,11 +207,11 @@ def layout_submission(folder, student, files):
     return assignment
 
 
-def refused(refusals):
-    """{student or file: reason} of collect()'s refusals (a download's several
-    reasons joined by newlines)."""
+def refused(collected):
+    """{student or file: reason} of the refusals of collect() (or a list of
+    them), a download's several reasons joined by newlines."""
     reasons = {}
-    for refusal in refusals:
+    for refusal in getattr(collected, "refusals", collected):
         reasons.setdefault(refusal.student_or_file, []).append(refusal.reason)
     return {name: "\n".join(lines) for name, lines in reasons.items()}
 
@@ -307,7 +309,7 @@ def test_junk_is_left_out_silently(course, tmp_path):
     )
     (folder / "__MACOSX" / "link").symlink_to("/etc/shadow")  # never looked at
 
-    assert collect(Course(course), ASSIGNMENT, layout) == []
+    assert collect(Course(course), ASSIGNMENT, layout).refusals == []
 
     copied = course / "submitted" / "alice" / ASSIGNMENT
     assert sorted(str(path.relative_to(copied)) for path in copied.rglob("*")) == [
@@ -341,7 +343,7 @@ def test_the_submitted_folder_is_checked_where_it_is(course, tmp_path):
     (submitted / "eve").symlink_to(tmp_path / "elsewhere" / "eve")
     scratch = Course(course)
 
-    assert collect(scratch, ASSIGNMENT, submitted) == []  # nothing to copy, nothing removed
+    assert collect(scratch, ASSIGNMENT, submitted).refusals == []  # nothing to copy, nothing removed
     students, refusals = submitted_students(scratch, ASSIGNMENT)
 
     assert students == ["alice"]
@@ -506,7 +508,7 @@ def test_a_file_named_for_no_valid_student_is_reported(hostile_zip):
     reasons = refusals["download.zip"]
     assert f"*_{RELEASE_NAME}: '*' is not a valid student id" in reasons
     assert f".._{RELEASE_NAME}: '..' is not a valid student id" in reasons
-    assert "README.txt is not named as a student's notebook" in reasons
+    assert "README.txt is not a notebook (.ipynb): not graded" in reasons
     # ".." would have been submitted/../<assignment>: the course root.
     assert not (course / ASSIGNMENT).exists()
 
@@ -560,3 +562,74 @@ def test_a_student_zip_collect_fails_on_costs_only_that_student(course, tmp_path
     assert "Not a directory" in refusals["dave"]
     assert students_in(course) == ["alice", "dave", "erin"]
     assert submitted_notebook(course, "erin").exists()
+
+
+# ------------------------------------------- Canvas's and Moodle's downloads
+
+ROSTER = """id,first_name,last_name,email,lms_user_id
+cyoung,Cy,Young,cy@example.org,5551
+ddee,Dee,Dee,dee@example.org,7777
+hana,Hana,Sato,hana@example.org,
+jdoe,John,Doe,john@example.org,6661
+jroe,Jane,Roe,jane@example.org,6662
+twice,Tw,Ice,twice@example.org,1234
+"""
+
+
+def import_roster(course):
+    roster = course / "roster.csv"
+    roster.write_text(ROSTER)
+    run_nbgrader(course, "db", "student", "import", str(roster))
+
+
+@pytest.mark.slow
+def test_canvas_and_moodle_names_are_matched_through_the_roster(course, tmp_path):
+    import_roster(course)
+    honest = notebook_text(course, example_class.CORRECT)
+    files = {
+        "youngcy_5551_88888_Initialization-1.ipynb": honest,  # Canvas: uploaded again
+        "deedee_late_7777_99999_Initialization.ipynb": honest,  # Canvas: marked late
+        "__MACOSX/._youngcy_5551_88888_Initialization-1.ipynb": b"\x00\x05\x16\x07",
+        "hana_Initialization (1).ipynb": honest,  # a browser's second download
+        "outsider_9999_11111_Initialization.ipynb": honest,  # on no roster
+        "Initialization.ipynb": honest,  # nobody's
+        "icetw_1234_501_Initialization.ipynb": honest,  # two files for one student
+        "icetw_1234_502_Initialization-1.ipynb": honest,
+        "submissions/John Doe_6661_assignsubmission_file_/Initialization.ipynb": honest,  # Moodle
+        "Jane Roe_6662_assignsubmission_file_Initialization.ipynb": honest,  # Moodle, flat
+    }
+
+    collected = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "lms.zip", files))
+
+    assert collected.students == ["cyoung", "ddee", "hana", "jdoe", "jroe"]
+    assert students_in(course) == collected.students
+    for student in collected.students:
+        assert submitted_notebook(course, student).read_text() == honest
+    reasons = refused(collected)
+    assert "Canvas user 9999 (outsider) is on no student's row of the roster" in reasons["lms.zip"]
+    assert "Initialization.ipynb is not named as a student's notebook" in reasons["lms.zip"]
+    assert reasons["twice"].startswith(f"2 files for {RELEASE_NAME}")
+    assert "MACOSX" not in "".join(reasons.values())
+    [note] = collected.notes
+    assert note.startswith("ddee: deedee_late_7777_99999_Initialization.ipynb is marked late by Canvas")
+
+
+def test_download_names_of_each_platform():
+    releases = [RELEASE_NAME]
+    cases = {
+        "ada_Initialization.ipynb": ("nbgrader", "ada", None),
+        "ada_attempt_2026-12-05T120000_Initialization.ipynb": ("nbgrader", "ada", None),
+        "youngcy_5551_88888_Initialization-1.ipynb": ("Canvas", None, "5551"),
+        "deedee_late_7777_99999_Initialization.ipynb": ("Canvas", None, "7777"),
+        "x/John Doe_6661_assignsubmission_file_/Initialization (2).ipynb": ("Moodle", None, "6661"),
+    }
+    for path, (platform, student, lms_user_id) in cases.items():
+        name = read_download_name(path)
+        assert (name.platform, name.student, name.lms_user_id) == (platform, student, lms_user_id), path
+        assert notebook_name(name.original, releases, name.platform) == RELEASE_NAME, path
+    assert read_download_name("Initialization.ipynb") is None
+    assert read_download_name("deedee_late_7777_99999_Initialization.ipynb").late
+    # Only Canvas adds "-1"; a notebook of another name stays as it is.
+    assert notebook_name("Initialization-1.ipynb", releases, "nbgrader") == "Initialization-1.ipynb"
+    assert notebook_name("notes.ipynb", releases, "Canvas") == "notes.ipynb"
+    assert notebook_name("initialization.ipynb", releases) == RELEASE_NAME

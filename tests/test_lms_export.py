@@ -11,6 +11,7 @@ from nbgrader.api import Gradebook
 from traitlets.config import Config
 
 from grading.course import run_nbgrader
+from grading.late import PenaltyPerDayLate
 from grading.lms import CanvasExport, GradesCsvExport, MoodleExport
 
 # nbgrader's own add_submission makes SQLAlchemy warn about its session; not ours.
@@ -24,6 +25,7 @@ CELLS = {
     "initialization_deep": {"deep": ("code", 12.0)},
 }
 CELLS["initialization_zh"] = CELLS["initialization"]
+ON_TIME, LATE = datetime(2026, 12, 4, 12, 0), datetime(2026, 12, 5, 12, 0)
 STUDENTS = {
     "alice": dict(first_name="Alice", last_name="Archer", email="alice@example.org", lms_user_id="1001"),
     "bob": dict(first_name="Bob", last_name="Smith, Jr.", email="bob@example.org", lms_user_id="1002"),
@@ -34,7 +36,7 @@ STUDENTS = {
 # where it has a score, waiting for hand grading where it has none.
 SUBMISSIONS = {
     ("alice", "initialization"): {"he": 4.0, "zeros": 3.0, "observations": 1.0},
-    ("alice", "initialization_deep"): {"deep": 9.0},  # 1.5 late penalty
+    ("alice", "initialization_deep"): {"deep": 9.0},  # a day late: 10%, 0.9
     ("bob", "initialization_zh"): {"he": 4.0, "zeros": 1.0, "observations": 2.0},
     ("carol", "initialization"): {"he": 2.0, "zeros": 0.0},
     ("carol", "initialization_zh"): {"he": 4.0, "zeros": 4.0, "observations": 0.5},
@@ -55,7 +57,8 @@ def gradebook(tmp_path, monkeypatch):
         for student, fields in STUDENTS.items():
             gb.add_student(student, **fields)
         for (student, assignment), scores in SUBMISSIONS.items():
-            gb.add_submission(assignment, student, timestamp=datetime(2026, 12, 4, 12, 0))
+            handed_in = LATE if (student, assignment) == ("alice", "initialization_deep") else ON_TIME
+            gb.add_submission(assignment, student, timestamp=handed_in)
             for cell, (cell_type, _) in CELLS[assignment].items():
                 grade = gb.find_grade(cell, "Notebook", assignment, student)
                 if cell_type == "code":
@@ -64,13 +67,23 @@ def gradebook(tmp_path, monkeypatch):
                     grade.manual_score, grade.needs_manual_grade = scores[cell], False
                 else:
                     grade.needs_manual_grade = True
+        # What nbgrader leaves when a hand grade came after autograding: a
+        # penalty of the score at that time. The exports settle it again.
         gb.find_submission_notebook("Notebook", "initialization_deep", "alice").late_submission_penalty = 1.5
         gb.db.commit()
         yield url, gb
 
 
+def course_config():
+    """The course's late policy, as nbgrader_config.py sets it."""
+    config = Config()
+    config.AssignLatePenalties.plugin_class = PenaltyPerDayLate
+    config.PenaltyPerDayLate.percent_per_day = 10
+    return config
+
+
 def exported(plugin_class, gb, path, **traits):
-    plugin_class(config=Config(), to=str(path), **traits).export(gb)
+    plugin_class(config=course_config(), to=str(path), **traits).export(gb)
     with open(path, newline="", encoding="utf-8") as file:
         return list(csv.reader(file))
 
@@ -78,7 +91,7 @@ def exported(plugin_class, gb, path, **traits):
 CANVAS = [
     ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "initialization", "initialization_deep"],
     ["Points Possible", "", "", "", "", "10.0", "12.0"],
-    ["Archer, Alice", "1001", "alice", "alice@example.org", "", "8.0", "7.5"],
+    ["Archer, Alice", "1001", "alice", "alice@example.org", "", "8.0", "8.1"],
     ['Chen, Carol "CJ"', "", "carol", "", "", "8.5", ""],
     ["Smith, Jr., Bob", "1002", "bob", "bob@example.org", "", "7.0", ""],
 ]
@@ -99,6 +112,7 @@ def test_canvas_file_by_the_nbgrader_command(gradebook, tmp_path, monkeypatch):
     course.mkdir()
     (course / "nbgrader_config.py").write_text(
         f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\nc.CourseDirectory.db_url = {url!r}\n"
+        "c.AssignLatePenalties.plugin_class = 'grading.late.PenaltyPerDayLate'\n"
     )
     monkeypatch.setenv("PYTHONPATH", str(REPO))  # where nbgrader imports grading.lms from
     run_nbgrader(course, "export", "--exporter=grading.lms.CanvasExport", "--to=out.csv")
@@ -112,7 +126,7 @@ def test_moodle_file(gradebook, tmp_path):
     assert exported(MoodleExport, gb, tmp_path / "moodle.csv") == [
         ["Email address", "ID number", "First name", "Last name", "initialization", "initialization_deep"],
         ["", "dave", "", "", "", ""],
-        ["alice@example.org", "alice", "Alice", "Archer", "8.0", "7.5"],
+        ["alice@example.org", "alice", "Alice", "Archer", "8.0", "8.1"],
         ["", "carol", 'Carol "CJ"', "Chen", "8.5", ""],
         ["bob@example.org", "bob", "Bob", "Smith, Jr.", "7.0", ""],
     ]
@@ -121,7 +135,7 @@ def test_moodle_file(gradebook, tmp_path):
 def test_filters_and_default_file_name(gradebook, tmp_path, monkeypatch):
     _, gb = gradebook
     monkeypatch.chdir(tmp_path)
-    MoodleExport(config=Config(), assignment=["initialization"], student=["bob", "carol"]).export(gb)
+    MoodleExport(config=course_config(), assignment=["initialization"], student=["bob", "carol"]).export(gb)
     with open(tmp_path / "moodle.csv", newline="", encoding="utf-8") as file:
         assert list(csv.reader(file)) == [
             ["Email address", "ID number", "First name", "Last name", "initialization"],
@@ -144,8 +158,8 @@ def test_grades_file(gradebook, tmp_path):
         ("initialization", due, handed, "carol", "Chen", 'Carol "CJ"', "")
         + ("2.0", "0.0", "2.0", "10.0", "True"),
         ("initialization", due, "", "erin", "", "", "") + ("0.0", "0.0", "0.0", "10.0", "False"),
-        ("initialization_deep", due, handed, "alice", "Archer", "Alice", "alice@example.org")
-        + ("9.0", "1.5", "7.5", "12.0", "False"),
+        ("initialization_deep", due, "2026-12-05 12:00:00", "alice", "Archer", "Alice", "alice@example.org")
+        + ("9.0", "0.9", "8.1", "12.0", "False"),
         ("initialization_zh", due, handed, "bob", "Smith, Jr.", "Bob", "bob@example.org")
         + ("7.0", "0.0", "7.0", "10.0", "False"),
         ("initialization_zh", due, handed, "carol", "Chen", 'Carol "CJ"', "")

@@ -1,0 +1,197 @@
+"""Whose notebook a downloaded file is, read from its name: the names
+nbgrader, Canvas and Moodle give the files of a class's submissions.
+
+    ada_Initialization.ipynb                          nbgrader: <student>_<notebook>
+    ada_attempt_2026-12-05T120000_Initialization.ipynb          ..._attempt_<UTC time>_...
+    youngcy_5551_88888_Initialization-1.ipynb         Canvas: <name>_<user id>_<submission id>_<file>
+    deedee_late_7777_99999_Initialization.ipynb               ..._late_... when Canvas marked it late
+    John Doe_6661_assignsubmission_file_/Initialization.ipynb   Moodle, a folder per student
+    John Doe_6661_assignsubmission_file_Initialization.ipynb    Moodle, all in one folder
+
+The file the student uploaded loses what was added to its name on the way:
+Canvas's "-1" for a file uploaded again under the same name, a browser's
+" (1)" for a file downloaded twice. A Canvas or Moodle name carries the
+platform's user id, which the course's roster maps to an nbgrader student id:
+
+    nbgrader db student import roster.csv     (columns id, first_name,
+                                               last_name, email, lms_user_id)
+
+LmsFileNames is the collector plugin of nbgrader's zip_collect
+(nbgrader_config.py), so `nbgrader zip_collect` files such a download as the
+grading command does; the command asks it why a file was not taken
+(LmsFileNames.identify) and reports that.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+
+from nbgrader.api import Gradebook
+from nbgrader.plugins import FileNameCollectorPlugin
+
+MOODLE = re.compile(r"(?P<name>[^/_]+)_(?P<lms_user_id>[0-9]+)_assignsubmission_file_/?(?P<original>[^/]+)")
+NBGRADER_ATTEMPT = re.compile(
+    r"(?P<student>[^_/]+)_attempt_(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6})_(?P<original>[^/]+)"
+)
+CANVAS = re.compile(
+    r"(?P<name>[^_/]+)_(?P<late>late_)?(?P<lms_user_id>[0-9]+)_(?P<submission_id>[0-9]+)_(?P<original>[^/]+)"
+)
+NBGRADER = re.compile(r"(?P<student>[^_/]+)_(?P<original>[^/]+)")
+
+BROWSER_COPY = re.compile(r"(?P<stem>.+?) \([0-9]+\)$")  # "Initialization (1)"
+CANVAS_REUPLOAD = re.compile(r"(?P<stem>.+?)-[0-9]+$")  # "Initialization-1"
+
+
+@dataclass(frozen=True)
+class DownloadName:
+    """What a downloaded file's name says."""
+
+    platform: str  # "nbgrader", "Canvas" or "Moodle"
+    original: str  # the file name the student uploaded, as the platform kept it
+    student: str | None = None  # the nbgrader id, in nbgrader's names
+    lms_user_id: str | None = None  # the platform's user id, in Canvas's and Moodle's
+    lms_name: str = ""  # the student's name as the platform wrote it
+    timestamp: str | None = None  # time of submission (UTC), in nbgrader's attempt names
+    late: bool = False  # Canvas marked it late (its name carries no time)
+
+    def who(self) -> str:
+        """The student as the name gives them, for messages."""
+        if self.student:
+            return self.student
+        return f"{self.platform} user {self.lms_user_id} ({self.lms_name})"
+
+
+def read_download_name(path: str) -> DownloadName | None:
+    """What the name of a downloaded file says, or None when it is no name
+    that nbgrader, Canvas or Moodle gives a student's file.
+
+    path is the file's path in the download; only its last two parts are
+    read (Moodle's per-student folder and the file).
+    """
+    tail = "/".join(PurePosixPath(path.replace("\\", "/")).parts[-2:])
+    name = PurePosixPath(tail).name
+    if match := MOODLE.search(tail):
+        if match.end() == len(tail):
+            return DownloadName(
+                "Moodle", match["original"], lms_user_id=match["lms_user_id"], lms_name=match["name"]
+            )
+    if match := NBGRADER_ATTEMPT.fullmatch(name):
+        return DownloadName(
+            "nbgrader", match["original"], student=match["student"], timestamp=match["timestamp"]
+        )
+    if match := CANVAS.fullmatch(name):
+        return DownloadName(
+            "Canvas",
+            match["original"],
+            lms_user_id=match["lms_user_id"],
+            lms_name=match["name"],
+            late=bool(match["late"]),
+        )
+    if match := NBGRADER.fullmatch(name):
+        return DownloadName("nbgrader", match["original"], student=match["student"])
+    return None
+
+
+def notebook_name(original: str, release_names: list[str], platform: str = "nbgrader") -> str:
+    """The release notebook a student's file is, when it is one once the
+    platform's and the browser's additions are taken off (and letter case
+    is ignored); otherwise original as it is.
+
+    release_names are the assignment's notebook file names ("Initialization.ipynb").
+    """
+    if original in release_names:
+        return original
+    stem, extension = os.path.splitext(original)
+    candidates = [stem]
+    if match := BROWSER_COPY.fullmatch(stem):
+        candidates.append(match["stem"])
+    if platform == "Canvas":
+        candidates += [
+            match["stem"] for stem in list(candidates) if (match := CANVAS_REUPLOAD.fullmatch(stem))
+        ]
+    by_lower_case = {name.lower(): name for name in release_names}
+    for candidate in candidates:
+        release = by_lower_case.get(f"{candidate}{extension}".lower())
+        if release:
+            return release
+    return original
+
+
+def roster(gradebook: Gradebook) -> dict[str, list[str]]:
+    """{lms_user_id: [nbgrader ids]} of the gradebook's students that have one."""
+    ids: dict[str, list[str]] = {}
+    for student in gradebook.students:
+        if student.lms_user_id:
+            ids.setdefault(str(student.lms_user_id).strip(), []).append(student.id)
+    return ids
+
+
+def student_of(name: DownloadName, lms_ids: dict[str, list[str]]) -> tuple[str | None, str | None]:
+    """(nbgrader id, None), or (None, why not) for a Canvas or Moodle name
+    whose user id is on no roster, or on two students'."""
+    if name.student:
+        return name.student, None
+    students = lms_ids.get(name.lms_user_id, [])
+    if len(students) == 1:
+        return students[0], None
+    if not students:
+        return None, (
+            f"{name.who()} is on no student's row of the roster (lms_user_id): add them with "
+            "`nbgrader db student add` or `nbgrader db student import`, then collect again"
+        )
+    return None, f"{name.who()} is the lms_user_id of {len(students)} students: {', '.join(students)}"
+
+
+class LmsFileNames(FileNameCollectorPlugin):
+    """zip_collect's collector for the names of nbgrader, Canvas and Moodle
+    downloads (see the module's docstring); Canvas and Moodle user ids are
+    looked up in the gradebook's roster as lms_user_id."""
+
+    def identify(self, submitted_file: str) -> tuple[dict | None, str | None]:
+        """(zip_collect's {student_id, file_id[, timestamp]}, None), or
+        (None, why the file is not taken)."""
+        if os.path.splitext(submitted_file)[1] not in self.valid_ext:
+            return None, f"{submitted_file} is not a notebook (.ipynb)"
+        name = read_download_name(submitted_file)
+        if name is None:
+            return None, (
+                f"{submitted_file} is not named as a student's notebook by nbgrader "
+                "(<student>_<notebook>), Canvas or Moodle"
+            )
+        student, problem = student_of(name, self.lms_ids)
+        if problem:
+            return None, f"{submitted_file}: {problem}"
+        info = {
+            "student_id": student,
+            "file_id": notebook_name(name.original, self.release_names(), name.platform),
+        }
+        if name.timestamp:
+            info["timestamp"] = name.timestamp
+        return info, None
+
+    def collect(self, submitted_file: str) -> dict | None:
+        info, problem = self.identify(submitted_file)
+        if problem:
+            self.log.warning("Skipped: %s", problem)
+        return info
+
+    @cached_property
+    def lms_ids(self) -> dict[str, list[str]]:
+        """The roster, read from the gradebook once per plugin."""
+        coursedir = getattr(self.parent, "coursedir", None)
+        if coursedir is None:
+            return {}
+        with Gradebook(coursedir.db_url, course_id=coursedir.course_id) as gradebook:
+            return roster(gradebook)
+
+    def release_names(self) -> list[str]:
+        """The file names of the assignment's release notebooks ([] when unknown)."""
+        coursedir = getattr(self.parent, "coursedir", None)
+        if coursedir is None or not coursedir.assignment_id:
+            return []
+        folder = Path(coursedir.format_path(coursedir.release_directory, ".", coursedir.assignment_id))
+        return sorted(path.name for path in folder.glob("*.ipynb"))

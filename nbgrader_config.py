@@ -13,8 +13,8 @@ COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, COURSE_ROOT)
 from grading.due_dates import WriteDueDate  # noqa: E402
 from grading.execute import SandboxedExecute  # noqa: E402
-from grading.feedback import HideHiddenTests  # noqa: E402
-from grading.late import PenaltyPerDayLate, SettleLatePenalties  # noqa: E402
+from grading.feedback import HideHiddenTests, SettleLatePenalties  # noqa: E402
+from grading.late import PenaltyPerDayLate  # noqa: E402
 from grading.sanitize import (  # noqa: E402
     DropDuplicateGradeIds,
     OverwriteCellsWithIds,
@@ -138,7 +138,7 @@ c.HTMLExporter.sanitize_html = True
 
 # Feedback: the default shows hidden test code and tracebacks; this does not.
 # SettleLatePenalties first: the late penalty of the final score, hand grades
-# included (grading/late.py).
+# included (grading/late.py, grading/feedback.py).
 c.GenerateFeedback.preprocessors = [
     SettleLatePenalties,
     GetGrades,

@@ -13,7 +13,11 @@ plain `nbgrader autograde`:
     sanitize.py        repairs of edited, deleted or duplicated grade cells
     verdicts.py        scores decided outside the kernel, from the answers it hands in
     feedback.py        feedback without hidden tests
-    late.py            the late policy
+    late.py            the late policy, and the penalty settled from the final score
+                       (also by feedback and the exports)
+    quiet_config.py    a trait that keeps nbconvert's configuration from warning
+    download_names.py  zip_collect's collector: nbgrader's, Canvas's and Moodle's
+                       file names, user ids looked up in the roster
 
 The grading command, `python -m grading.grade`, whose modules import one
 another without a cycle (tests/test_layout.py checks it):

@@ -340,7 +340,8 @@ class SandboxedExecute(Execute):
     def cell_budgets(self) -> CellBudgets:
         measured = self.reference.seconds if self.reference and self.budget_from_reference else {}
         return CellBudgets(
-            fallback=self.timeout or 600,
+            # nbclient's timeout None, 0 or -1 is "no limit" (see preprocess_cell)
+            fallback=float("inf") if self.timeout is None else self.timeout,
             factor=self.budget_factor,
             floor=self.budget_floor,
             scale=self.budget_scale,

@@ -14,12 +14,33 @@ The graded cells' outputs are the trusted grader's verdicts
 printed, and that code may have copied a hidden test's text while it ran
 (an IPython hook that keeps each cell's source, say). So every output of
 the notebook that shows a line of a hidden test is replaced by a note.
+
+`SettleLatePenalties` runs before nbgrader's GetGrades, so that feedback
+written after hand grading shows the late penalty of the final score.
 """
 
 from nbformat.v4 import new_output
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests
-from traitlets import Integer, List
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from traitlets import Integer
+
+from grading.late import settle_late_penalties
+from grading.quiet_config import display_data_priority
+
+
+class SettleLatePenalties(NbGraderPreprocessor):
+    """The notebook's late penalty from its final score, hand grades included
+    (grading/late.py), for GetGrades to show."""
+
+    display_data_priority = display_data_priority()
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            settle_late_penalties(gradebook, self.config, info["assignment"], info["student"])
+        return nb, resources
+
 
 REMOVED = "[output removed: it showed a line of the grader's hidden tests]\n"
 
@@ -27,14 +48,7 @@ REMOVED = "[output removed: it showed a line of the grader's hidden tests]\n"
 class HideHiddenTests(ClearHiddenTests):
     """ClearHiddenTests that also shortens the tracebacks of the cells it cleans."""
 
-    # nbconvert's HTML exporter sets NbConvertBase.display_data_priority for
-    # everything it runs; nbgrader's preprocessors redefine that trait without
-    # config=True, and traitlets would warn "Config option display_data_priority
-    # not recognized by HideHiddenTests" on every feedback. Configurable here
-    # (as nbgrader's GetGrades has it), unused.
-    display_data_priority = List(ClearHiddenTests.class_traits()["display_data_priority"].default()).tag(
-        config=True
-    )
+    display_data_priority = display_data_priority()
 
     shortest_line = Integer(
         12, help="Lines of hidden tests at least this long are looked for in outputs."

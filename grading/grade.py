@@ -56,6 +56,7 @@ from grading.reporting import (
     feedback_line,
     hand_grading_line,
     notes_block,
+    plural,
     refusals_block,
     summary_table,
 )
@@ -135,7 +136,7 @@ def grade_class(
     if not to_grade:
         print(refusals_block(run.refusals), file=sys.stderr)
         raise GradingError(f"no submissions of {assignment} to grade in {course.submitted_root()}")
-    print(f"Grading {assignment}: {len(to_grade)} submissions", flush=True)
+    print(f"Grading {assignment}: {plural(len(to_grade), 'submission')}", flush=True)
     run.results = grade_students(course, assignment, to_grade, releases, workers, scheduler, full, sandbox)
     course.drop_empty_default_course()
     course.export_grades(csv_name, assignment)

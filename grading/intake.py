@@ -405,15 +405,15 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
     # zip_collect matches the path of each file it extracted.
     extracted = course.archive_folder(assignment).parent / app.extracted_directory
     for download in downloads:
-        path = str(extracted / download.origin.lstrip("/"))
         if hasattr(plugin, "identify"):
-            info, problem = plugin.identify(path)
-        else:  # a course's own collector: it gives no reasons
-            info, problem = plugin.collect(path), None
+            info, problem = plugin.identify(download.origin)
+        else:  # a course's own collector, which matches the path zip_collect would give it
+            info, problem = plugin.collect(str(extracted / download.origin.lstrip("/"))), None
         student, file_id = (info or {}).get("student_id"), (info or {}).get("file_id")
         if not (isinstance(student, str) and isinstance(file_id, str)):
-            problem = (problem or f"{path} is not named as a student's notebook").replace(f"{extracted}/", "")
-            download.problem = download.problem or f"{problem}: not graded"
+            download.problem = (
+                download.problem or problem or f"{download.origin} is not named as a student's notebook"
+            )
             continue
         id_problem = student_id_problem(student)
         if id_problem:

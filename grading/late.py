@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 from nbgrader.plugins import LateSubmissionPlugin
-from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor
+from nbgrader.preprocessors import AssignLatePenalties
 from traitlets import Float
+
+from grading.quiet_config import display_data_priority
 
 
 class PenaltyPerDayLate(LateSubmissionPlugin):
@@ -38,6 +40,13 @@ def penalty_for(score: float, seconds_late: float, grace_minutes: float, percent
     return round(min(score, score * percent_per_day / 100 * days), 2)
 
 
+class LatePolicy(AssignLatePenalties):
+    """nbgrader's AssignLatePenalties, configured as it is (its plugin_class),
+    used here only to make the configured plugin."""
+
+    display_data_priority = display_data_priority()
+
+
 def settle_late_penalties(
     gradebook, config, assignment: str | None = None, student: str | None = None
 ) -> None:
@@ -50,10 +59,10 @@ def settle_late_penalties(
     (AssignLatePenalties.plugin_class) is asked again, with the final score
     (autograded and hand-graded), just as nbgrader asks it; the grading
     command, the course's exporters (grading/lms.py) and its feedback
-    (SettleLatePenalties) call this before they read a score. Limited to one
+    (grading.feedback.SettleLatePenalties) call this before they read a score. Limited to one
     assignment, or one student's submission of it, when named.
     """
-    policy = AssignLatePenalties(config=config)
+    policy = LatePolicy(config=config)
     policy.init_plugin()
     for submission in _submissions(gradebook, assignment, student):
         seconds_late = submission.total_seconds_late
@@ -79,15 +88,3 @@ def _submissions(gradebook, assignment: str | None, student: str | None) -> list
         return [gradebook.find_submission(assignment, student)]
     except MissingEntry:
         return []
-
-
-class SettleLatePenalties(NbGraderPreprocessor):
-    """A preprocessor for feedback, before GetGrades: the notebook's late
-    penalty from its final score (settle_late_penalties), so that feedback
-    written after hand grading says what the exports say."""
-
-    def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        with Gradebook(info["db_url"]) as gradebook:
-            settle_late_penalties(gradebook, self.config, info["assignment"], info["student"])
-        return nb, resources

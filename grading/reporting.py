@@ -51,12 +51,18 @@ def hand_grading_line(results: list[StudentResult]) -> str:
     """How many points of written answers still wait for hand grading."""
     waiting = [result for result in results if result.pending]
     if not waiting:
-        return "Hand grading: nothing is waiting; the totals are final."
+        return "Hand grading: nothing waits for the students above; their totals are final."
     points = sum(result.pending for result in waiting)
     return (
-        f"Hand grading: {points:g} points of written answers wait in formgrader "
-        f"({len(waiting)} of {len(results)} students); the totals count them as 0 until they are graded."
+        f"Hand grading: {plural(points, 'point')} of written answers wait in formgrader "
+        f"({len(waiting)} of {plural(len(results), 'student')}); "
+        "the totals count them as 0 until they are graded."
     )
+
+
+def plural(count: float, noun: str) -> str:
+    """ "1 student", "2 students", "0.5 points"."""
+    return f"{count:g} {noun}" if count == 1 else f"{count:g} {noun}s"
 
 
 class Progress:
@@ -102,7 +108,9 @@ def refusals_block(refusals) -> str:
 def feedback_line(results: list[StudentResult], assignment: str, csv_name: str) -> str:
     """Where the feedback and the grades are, and every student who got no feedback, and why."""
     written = sum(result.feedback for result in results)
-    lines = [f"Feedback for {written} students in feedback/<student>/{assignment}/; grades in {csv_name}"]
+    lines = [
+        f"Feedback for {plural(written, 'student')} in feedback/<student>/{assignment}/; grades in {csv_name}"
+    ]
     missing = [result for result in results if not result.feedback]
     if missing:
         lines.append("No feedback for:")

@@ -56,6 +56,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+def exit_status(example, students=None):
+    """The grading command's exit status for an example class (or the named
+    students of it): 2 when a file cannot be read, so is not graded; else 0."""
+    cases = {name: case for name, case in example.STUDENTS.items() if students is None or name in students}
+    return 2 if any(case.get("unreadable") for case in cases.values()) else 0
+
+
 def run_grading_command(course, *arguments, status=0):
     """`python -m grading.grade ...` in the course root, as an instructor runs it;
     returns what it printed. status is the exit status expected: 0 when

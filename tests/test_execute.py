@@ -90,6 +90,14 @@ def test_a_cells_budget():
     assert CellBudgets(fallback=30, scale=0.5, reference={"slow": 2.0}).seconds({"id": "slow"}) == 10
 
 
+@pytest.mark.parametrize("timeout, fallback", [(30, 30), (0, 0), (-1, -1), (None, float("inf"))])
+def test_the_fallback_budget_is_nbclients_timeout(timeout, fallback):
+    # 0, -1 and None mean "no limit" to nbclient; the budget of such a cell
+    # (a fallback of 0 or less) is unlimited too, never a made-up 600 s.
+    runner = SandboxedExecute(config=Config({"Execute": {"timeout": timeout}}))
+    assert runner.cell_budgets().fallback == fallback
+
+
 # ------------------------------------------------------ real sandboxed kernels
 
 # A tiny course: its source notebook is the reference; a student's copy runs.

@@ -508,7 +508,7 @@ def test_a_file_named_for_no_valid_student_is_reported(hostile_zip):
     reasons = refusals["download.zip"]
     assert f"*_{RELEASE_NAME}: '*' is not a valid student id" in reasons
     assert f".._{RELEASE_NAME}: '..' is not a valid student id" in reasons
-    assert "README.txt is not a notebook (.ipynb): not graded" in reasons
+    assert "README.txt is not a notebook (.ipynb)" in reasons
     # ".." would have been submitted/../<assignment>: the course root.
     assert not (course / ASSIGNMENT).exists()
 

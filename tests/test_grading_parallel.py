@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from conftest import REPO, copy_course, run_grading_command
+from conftest import REPO, copy_course, exit_status, run_grading_command
 from examples import example_class
 from examples.grade_examples import write_example_class
 from grading.course import run_nbgrader, scores
@@ -58,7 +58,8 @@ def submitted_copy(folder, students=STUDENTS, db_url=None):
 def graded_copy(folder, *options, db_url=None):
     """A fresh course with STUDENTS submitted, graded with the given options."""
     root = submitted_copy(folder, db_url=db_url)
-    return root, run_grading_command(root, example_class.ASSIGNMENT, *options)
+    status = exit_status(example_class, STUDENTS)  # corrupt-file is not graded
+    return root, run_grading_command(root, example_class.ASSIGNMENT, *options, status=status)
 
 
 @pytest.fixture(scope="module")
@@ -310,10 +311,10 @@ def kill_a_worker_while_it_grades(address, worker_processes, seconds=300):
     raise TimeoutError("no worker started grading")
 
 
-def grade_while_killing_workers(root, cluster_folder, kills):
+def grade_while_killing_workers(root, cluster_folder, kills, status=0):
     """Grade root on a fresh loopback cluster of two workers, killing `kills`
-    of them as they grade. Returns the killed tasks' students, and what the
-    command printed to stdout and stderr."""
+    of them as they grade, and check the command's exit status. Returns the
+    killed tasks' students, and what the command printed to stdout."""
     with running_dask_cluster(cluster_folder) as (address, worker_processes):
         grading = subprocess.Popen(
             [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT, "--scheduler", address],
@@ -327,7 +328,7 @@ def grade_while_killing_workers(root, cluster_folder, kills):
             output, errors = grading.communicate(timeout=900)
         finally:
             grading.kill()
-    assert grading.returncode == 0, errors[-3000:]
+    assert grading.returncode == status, errors[-3000:]
     return killed, output
 
 
@@ -365,7 +366,9 @@ def test_a_submission_whose_workers_die_twice_is_reported_not_lost(tmp_path_fact
     student = "infinite-loop"  # runs for minutes: plenty of time to find it twice
     root = submitted_copy(tmp_path_factory.mktemp("killed_twice"), [student])
     # Its first worker dies, then the one it was retried on.
-    killed, output = grade_while_killing_workers(root, tmp_path_factory.mktemp("killed_twice_dask"), kills=2)
+    killed, output = grade_while_killing_workers(
+        root, tmp_path_factory.mktemp("killed_twice_dask"), kills=2, status=2
+    )
     assert killed == [student, student]
     (row,) = [row for row in summary_rows(output) if row.split()[0] == student]
     assert row.endswith("not graded: it was running on a worker that died, twice")

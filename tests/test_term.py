@@ -1,0 +1,382 @@
+"""A whole term, graded right whatever the order of the steps.
+
+Every step is the real nbgrader command, or the course's grading command, in
+a scratch course with a roster:
+
+1. the instructor imports the roster (`nbgrader db student import`) and
+   releases the assignment through nbgrader's exchange; ada and bo fetch and
+   submit (ada twice); the instructor collects and grades;
+2. a Canvas download arrives (a resubmission's "-1", a "late" mark, macOS's
+   __MACOSX/ junk, someone on no roster), then a Moodle one (a folder per
+   student), then two late students' work named the nbgrader way (one a
+   browser's "(1)" copy);
+3. eve's written answers are graded by hand the way formgrader enters them,
+   the whole class is graded again, then hana's are, and hana alone is
+   graded again with --student;
+4. feedback is generated and released, each exchange student fetches theirs,
+   and the grades are exported for Canvas and Moodle and read back with csv.
+
+eve and hana are both one started day late with full marks: both end at 9.0,
+whichever came first, hand grading or the rerun.
+
+nbgrader names a student by their operating-system user, so each student's
+commands run in a user namespace (bubblewrap) whose /etc/passwd gives its
+uid the student's name: `nbgrader submit` run as "ada" files the work as
+ada's. (Real accounts would need the course's Python to be readable by
+every user; on a machine where it lives in root's home, it is not.)
+"""
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import copy_course, leaked_hidden_tests, page_text, run_grading_command
+from examples import example_class
+from examples.students import fill_in
+from grading.course import Course, open_gradebook, run_nbgrader
+
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+
+ASSIGNMENT, NOTEBOOK = example_class.ASSIGNMENT, example_class.NOTEBOOK + ".ipynb"
+FIRST_TRY = example_class.STUDENTS["he-xavier-scale"]  # ada's first submission, He wrong
+TYPICAL_MISTAKE = example_class.STUDENTS["zeros-transposed-weights"]  # bo's only one
+UIDS = {"ada": 2001, "bo": 2002}
+LATE_WORK = example_class.XAVIER_SCALE  # jdoe's He: the Xavier scale, 3 points lost
+
+ROSTER = """id,first_name,last_name,email,lms_user_id
+ada,Ada,Lovelace,ada@example.org,
+bo,Bo,"Smith, Jr.",bo@example.org,
+cyoung,Cy,Young,cy@example.org,5551
+ddee,Dee,Dee,dee@example.org,7777
+jdoe,John,Doe,john@example.org,6661
+eve,Eve,Ng,eve@example.org,
+hana,Hana,Sato,hana@example.org,
+"""
+# Submitted on 2026-12-05 (due 2026-12-04 23:59 UTC): one started day late, 10%.
+CANVAS_ZIP = {
+    f"youngcy_5551_88888_{example_class.NOTEBOOK}-1.ipynb": example_class.CORRECT,
+    f"deedee_late_7777_99999_{NOTEBOOK}": example_class.CORRECT,
+    f"__MACOSX/._youngcy_5551_88888_{example_class.NOTEBOOK}-1.ipynb": b"\x00\x05\x16\x07",
+    f"outsider_9999_11111_{NOTEBOOK}": example_class.CORRECT,
+}
+MOODLE_ZIP = {
+    f"John Doe_6661_assignsubmission_file_/{NOTEBOOK}": example_class.correct_but(he=LATE_WORK),
+}
+LATE_FOLDER = {
+    f"eve_attempt_2026-12-05T120000_{NOTEBOOK}": example_class.CORRECT,
+    f"hana_attempt_2026-12-05T100000_{example_class.NOTEBOOK} (1).ipynb": example_class.CORRECT,
+}
+# The final score of each student, as every export must give it.
+FINAL = {
+    "ada": 8.0,  # written answers not graded yet
+    "bo": sum(TYPICAL_MISTAKE["expected"].values()),
+    "cyoung": 8.0,
+    "ddee": 8.0,  # Canvas's "late" mark carries no time: on time
+    "jdoe": 5.0,
+    "eve": 9.0,  # 10 less 10%: hand-graded before the rerun
+    "hana": 9.0,  # 10 less 10%: hand-graded after it
+}
+
+
+class Student:
+    """A student with a home folder, whose nbgrader commands run under their own user name."""
+
+    def __init__(self, name, home, exchange, course_id, accounts):
+        self.name, self.home, self.exchange, self.course_id = name, home, exchange, course_id
+        self.accounts = accounts  # passwd and group files naming every student
+        home.mkdir()
+
+    def nbgrader(self, *args):
+        """Run `nbgrader <args> --course <id>` in the home folder, as this student; return its output."""
+        uid = str(UIDS[self.name])
+        command = [
+            "bwrap", "--unshare-user", "--uid", uid, "--gid", uid, "--clearenv",
+            "--setenv", "PATH", os.environ["PATH"], "--setenv", "LANG", "C.UTF-8",
+            "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            "--ro-bind", str(self.accounts / "passwd"), "/etc/passwd",
+            "--ro-bind", str(self.accounts / "group"), "/etc/group",
+            "--chdir", str(self.home), "--setenv", "HOME", str(self.home),
+            "--",
+            sys.executable, "-m", "nbgrader", *args,
+            f"--course={self.course_id}", f"--Exchange.root={self.exchange}",
+        ]  # fmt: skip
+        process = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert process.returncode == 0, f"{self.name}: nbgrader {' '.join(args)}\n{process.stderr[-2000:]}"
+        return process.stdout + process.stderr
+
+    def answer(self, answers):
+        """Type answers into the fetched notebook, as the student does in JupyterLab."""
+        path = self.home / ASSIGNMENT / NOTEBOOK
+        nbformat.write(fill_in(nbformat.read(path, as_version=4), answers), path)
+
+    def feedback(self):
+        """The feedback files fetched so far, by the submission time they belong to."""
+        folder = self.home / ASSIGNMENT / "feedback"
+        return {path.parent.name: path for path in sorted(folder.glob(f"*/{example_class.NOTEBOOK}.html"))}
+
+
+def accounts_naming(folder, names):
+    """passwd and group files: the machine's (less any account with a
+    student's name or id), and one account per student."""
+    folder.mkdir()
+    taken = set(names) | {str(UIDS[name]) for name in names}
+
+    def others(path):
+        lines = Path(path).read_text().rstrip("\n").split("\n")
+        return [line for line in lines if not taken & set(line.split(":")[:3:2])]
+
+    passwd, group = others("/etc/passwd"), others("/etc/group")
+    for name in names:
+        uid = UIDS[name]
+        passwd.append(f"{name}:x:{uid}:{uid}:{name}:/nonexistent:/usr/sbin/nologin")
+        group.append(f"{name}:x:{uid}:")
+    (folder / "passwd").write_text("\n".join(passwd) + "\n")
+    (folder / "group").write_text("\n".join(group) + "\n")
+    return folder
+
+
+def zip_of(path, files, release):
+    """A zip of {name: answers typed into the release, or bytes}, as an LMS gives it."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in files.items():
+            if not isinstance(content, bytes):
+                content = nbformat.writes(fill_in(release, content))
+            archive.writestr(name, content)
+    return path
+
+
+def grade_by_hand(course, student, fraction=1.0):
+    """Grade the student's written answers as formgrader's grade API does
+    (nbgrader's GradeHandler.put): a manual score, reviewed."""
+    with open_gradebook(course) as gradebook:
+        submission = gradebook.find_submission_notebook(example_class.NOTEBOOK, ASSIGNMENT, student)
+        for grade in submission.grades:
+            if grade.cell.cell_type == "markdown":
+                grade.manual_score = fraction * grade.max_score
+                grade.extra_credit = None
+                grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+
+def waiting_for_hand_grading(course):
+    """{student: formgrader's "needs manual grade"} of every submission."""
+    with open_gradebook(course) as gradebook:
+        return {s.student.id: s.needs_manual_grade for s in gradebook.assignment_submissions(ASSIGNMENT)}
+
+
+@pytest.fixture(scope="module")
+def term(tmp_path_factory):
+    """Run the whole term once; the tests check what each step left."""
+    if not shutil.which("bwrap"):
+        pytest.fail("bubblewrap is missing: run scripts/setup.sh")
+    work = tmp_path_factory.mktemp("term")
+    (work / "course").mkdir()
+    course = copy_course(work / "course")
+    (course / "roster.csv").write_text(ROSTER)
+    run_nbgrader(course, "db", "student", "import", "roster.csv")
+    exchange = work / "exchange"
+    exchange.mkdir()
+    os.chmod(exchange, 0o777)  # as nbgrader's documentation sets up an exchange
+    course_id = Course(course).coursedir.course_id
+    accounts = accounts_naming(work / "accounts", UIDS)
+    ada, bo = (Student(name, work / name, exchange, course_id, accounts) for name in UIDS)
+    instructor = f"--Exchange.root={exchange}"
+    printed = {}
+
+    # 1. The exchange.
+    run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    run_nbgrader(course, "release_assignment", ASSIGNMENT, instructor)
+    for student in (ada, bo):
+        student.nbgrader("fetch_assignment", ASSIGNMENT)
+    ada.answer(FIRST_TRY["answers"])
+    ada.nbgrader("submit", ASSIGNMENT)
+    bo.answer(TYPICAL_MISTAKE["answers"])
+    bo.nbgrader("submit", ASSIGNMENT)
+    ada.answer(example_class.CORRECT)  # she fixes He and hands it in again
+    ada.nbgrader("submit", ASSIGNMENT)
+    listing = run_nbgrader(course, "list", "--inbound", ASSIGNMENT, instructor)
+    inbound = listing.stdout + listing.stderr
+    # Every file in the exchange belongs to this machine's one real user, so
+    # nbgrader's check that a submission's owner is its student cannot hold.
+    run_nbgrader(course, "collect", ASSIGNMENT, instructor, "--CollectApp.check_owner=False")
+    one_worker = ("--workers", "1")
+    printed["exchange"] = run_grading_command(course, ASSIGNMENT, *one_worker)
+
+    # 2. The LMS downloads and late work.
+    release = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    canvas = zip_of(work / "submissions.zip", CANVAS_ZIP, release)
+    printed["canvas"] = run_grading_command(course, ASSIGNMENT, str(canvas), *one_worker, status=2)
+    moodle = zip_of(work / "moodle.zip", MOODLE_ZIP, release)
+    printed["moodle"] = run_grading_command(course, ASSIGNMENT, str(moodle), *one_worker)
+    late = work / "late-work"
+    late.mkdir()
+    for name, answers in LATE_FOLDER.items():
+        (late / name).write_text(nbformat.writes(fill_in(release, answers)))
+    printed["late"] = run_grading_command(course, ASSIGNMENT, str(late), *one_worker)
+
+    # 3. Hand grading, before and after a rerun of the whole class.
+    grade_by_hand(course, "eve")
+    printed["rerun"] = run_grading_command(course, ASSIGNMENT)
+    waiting_after_rerun = waiting_for_hand_grading(course)
+    grade_by_hand(course, "hana")
+
+    # 4. Feedback and the LMS.
+    run_nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    # The exchange can only give feedback to those who submitted through it.
+    for student in (ada, bo):
+        run_nbgrader(course, "release_feedback", ASSIGNMENT, f"--student={student.name}", instructor)
+        student.nbgrader("fetch_feedback", ASSIGNMENT)
+    exports = {}
+    for name, exporter in [("canvas", "grading.lms.CanvasExport"), ("moodle", "grading.lms.MoodleExport")]:
+        run_nbgrader(course, "export", f"--exporter={exporter}", f"--to={name}.csv")
+        exports[name] = read_csv(course / f"{name}.csv")
+    run_nbgrader(course, "export", "--to=nbgrader-export.csv")  # the course's exporter
+    exports["nbgrader export"] = read_csv(course / "nbgrader-export.csv")
+    # hana alone, graded again after all that.
+    printed["hana"] = run_grading_command(course, ASSIGNMENT, "--student", "hana", *one_worker)
+    exports["grades.csv"] = read_csv(course / "grades.csv")
+    return {
+        "course": course,
+        "ada": ada,
+        "bo": bo,
+        "inbound": inbound,
+        "printed": printed,
+        "waiting_after_rerun": waiting_after_rerun,
+        "exports": exports,
+    }
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as file:
+        return list(csv.reader(file))
+
+
+def summary_rows(printed):
+    """{student: row of the summary table, split into its columns} of one run's output."""
+    lines = printed.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("student "))
+    rows = {}
+    for line in lines[header + 2 :]:
+        if not line.strip() or line.startswith("out of"):
+            break
+        rows[line.split()[0]] = line.split()
+    return rows
+
+
+def graded(course, student):
+    """(total, timestamp) of the student's graded submission, from the gradebook."""
+    with open_gradebook(course) as gradebook:
+        submission = gradebook.find_submission(ASSIGNMENT, student)
+        return submission.score, submission.timestamp
+
+
+def test_both_students_are_collected_and_graded(term):
+    course = term["course"]
+    assert list(summary_rows(term["printed"]["exchange"])) == ["ada", "bo"]
+    assert graded(course, "ada")[0] == sum(example_class.FULL.values())
+    assert graded(course, "bo")[0] == sum(TYPICAL_MISTAKE["expected"].values())
+
+
+def test_the_later_of_two_submissions_is_graded(term):
+    """ada handed in twice; the grade and timestamp are her second submission's."""
+    course = term["course"]
+    inbound = term["inbound"]  # what the instructor's `nbgrader list --inbound` shows
+    assert inbound.count(f"ada {ASSIGNMENT}") == 2, inbound  # both reached the exchange
+    assert inbound.count(f"bo {ASSIGNMENT}") == 1, inbound
+    submitted = nbformat.read(course / "submitted" / "ada" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    answer = next(
+        c
+        for c in submitted.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "initialize_parameters_he"
+    )
+    assert "(2 / fan_in)" in answer.source
+    score, timestamp = graded(course, "ada")
+    assert score == sum(example_class.FULL.values())
+    assert (
+        (course / "submitted" / "ada" / ASSIGNMENT / "timestamp.txt")
+        .read_text()
+        .startswith(timestamp.strftime("%Y-%m-%d %H:%M:%S"))
+    )
+
+
+@pytest.mark.parametrize("name", list(UIDS))
+def test_each_student_fetches_their_own_feedback(term, name):
+    course, student = term["course"], term[name]
+    fetched = student.feedback()
+    # One feedback file: that of the graded submission (ada's first has none).
+    assert len(fetched) == 1, fetched
+    (path,) = fetched.values()
+    score, _ = graded(course, name)
+    text = path.read_text()
+    assert f"Score: {score:.1f} / 10.0" in text
+    released = course / "feedback" / name / ASSIGNMENT / path.name
+    assert text == released.read_text()  # the very file the grading command wrote for them
+    leaked = leaked_hidden_tests(ASSIGNMENT, page_text(text))
+    assert not leaked, f"{name}'s feedback shows hidden tests: {leaked[:2]}"
+
+
+def test_lms_downloads_are_filed_by_the_roster(term):
+    course, printed = term["course"], term["printed"]
+    # Each download graded the students it brought, named by the roster.
+    assert list(summary_rows(printed["canvas"])) == ["cyoung", "ddee"]
+    assert list(summary_rows(printed["moodle"])) == ["jdoe"]
+    assert list(summary_rows(printed["late"])) == ["eve", "hana"]
+    assert sorted(path.name for path in (course / "submitted").iterdir()) == sorted(FINAL)
+    # Not graded, named, and the exit status said so (run_grading_command checked 2).
+    assert "Canvas user 9999 (outsider) is on no student's row of the roster" in printed["canvas"]
+    assert "Something handed in was not graded" in printed["canvas"]
+    assert "ddee: deedee_late_7777_99999_Initialization.ipynb is marked late by Canvas" in printed["canvas"]
+    assert "Something handed in was not graded" not in printed["moodle"] + printed["late"]
+
+
+def test_a_rerun_keeps_hand_grades_reviewed(term):
+    waiting = term["waiting_after_rerun"]
+    assert waiting["eve"] is False  # graded by hand before the rerun, and still graded
+    assert waiting["hana"] is True and waiting["ada"] is True  # not graded by hand yet
+    rerun = summary_rows(term["printed"]["rerun"])
+    # student, 3 exercises, written, waiting, late, total
+    assert rerun["eve"][4:8] == ["2", "0", "-1", "9"]
+    assert rerun["hana"][4:8] == ["0", "2", "-0.8", "7.2"]
+    assert (
+        "Hand grading: 12 points of written answers wait in formgrader (6 of 7 students)"
+        in (term["printed"]["rerun"])
+    )
+
+
+def test_final_grades_agree_everywhere_whatever_the_order(term):
+    course, exports = term["course"], term["exports"]
+    with open_gradebook(course) as gradebook:
+        for student in ("eve", "hana"):
+            notebook = gradebook.find_submission_notebook(example_class.NOTEBOOK, ASSIGNMENT, student)
+            assert (notebook.score, notebook.late_submission_penalty) == (10.0, 1.0), student
+            page = (course / "feedback" / student / ASSIGNMENT / f"{example_class.NOTEBOOK}.html").read_text()
+            assert "Score: 9.0 / 10.0" in page and "Late submission penalty (Score: -1.0)" in page
+    # hana graded again alone, after everything: the same 9.
+    assert summary_rows(term["printed"]["hana"])["hana"][4:8] == ["2", "0", "-1", "9"]
+
+    canvas = exports["canvas"]
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
+    assert canvas[1] == ["Points Possible", "", "", "", "", "10.0"]
+    assert {row[2]: float(row[5]) for row in canvas[2:]} == FINAL
+    assert {row[2]: row[1] for row in canvas[2:]}["cyoung"] == "5551"  # Canvas's own id
+    assert ["Smith, Jr., Bo", "", "bo", "bo@example.org", ""] in [row[:5] for row in canvas]
+
+    moodle = exports["moodle"]
+    assert moodle[0] == ["Email address", "ID number", "First name", "Last name", ASSIGNMENT]
+    assert ["john@example.org", "jdoe", "John", "Doe", "5.0"] in moodle  # Moodle matches the email
+    by_id = {row[1]: float(row[4]) for row in moodle[1:]}
+    assert by_id == FINAL
+
+    for name in ("nbgrader export", "grades.csv"):
+        header, *rows = exports[name]
+        rows = [dict(zip(header, row)) for row in rows]
+        assert {row["student_id"]: float(row["score"]) for row in rows} == FINAL, name
+        pending = {row["student_id"] for row in rows if row["hand_grading_pending"] == "True"}
+        assert pending == set(FINAL) - {"eve", "hana"}, name

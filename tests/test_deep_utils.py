@@ -10,7 +10,18 @@ import pytest
 
 from conftest import REPO
 from utils import deep_utils, init_utils
-from utils.deep_utils import accuracy, load_digits_binary, plot_costs, plot_layer_spreads, predict, train
+from utils.deep_utils import (
+    METHOD_COLOURS,
+    accuracy,
+    backward_gains,
+    gradient_norms,
+    load_digits_binary,
+    plot_costs,
+    plot_layer_spreads,
+    plot_layer_values,
+    predict,
+    train,
+)
 
 matplotlib.use("Agg")
 
@@ -81,6 +92,46 @@ def test_plots_have_titles_axis_labels_and_legends():
     ax = plot_layer_spreads({"he": [1.0, 0.9]}, "Spreads")
     assert ax.get_title() == "Spreads" and ax.get_yscale() == "log"
     assert ax.get_xlabel() == "hidden layer" and ax.get_legend()
+
+
+def test_gradient_norms_are_the_norms_of_backward_propagations_dW():
+    X = np.random.RandomState(0).randn(4, 30)
+    Y = (np.random.RandomState(1).rand(1, 30) > 0.5).astype(float)
+    parameters = he_parameters([4, 5, 3, 1])
+    for activation in ("relu", "tanh"):
+        _, cache = init_utils.forward_propagation(X, parameters, activation)
+        gradients = init_utils.backward_propagation(X, Y, cache, activation)
+        expected = [np.sqrt(np.sum(gradients[f"dW{l}"] ** 2)) for l in (1, 2, 3)]
+        assert gradient_norms(X, Y, parameters, activation) == pytest.approx(expected, rel=1e-12)
+
+
+def test_backward_gains_follow_the_theory_on_wide_layers():
+    """n Var(w) E[f'(z)^2]: 2 * 1/2 for ReLU with He, 1/2 with Xavier's half
+    the variance; about n Var(w) for tanh with small z, where f' is near 1."""
+    X = np.random.RandomState(2).randn(400, 500)
+    dims = [400, 400, 400, 400, 1]
+    he = he_parameters(dims)
+    xavier = {key: value / np.sqrt(2) if key.startswith("W") else value for key, value in he.items()}
+    tiny = {key: value / 100 if key.startswith("W") else value for key, value in he.items()}
+    assert len(backward_gains(X, he, "relu")) == 2  # between hidden layers 1, 2 and 3
+    assert np.mean(backward_gains(X, he, "relu")) == pytest.approx(1.0, abs=0.05)
+    assert np.mean(backward_gains(X, xavier, "relu")) == pytest.approx(0.5, abs=0.03)
+    assert np.mean(backward_gains(X, tiny, "tanh")) == pytest.approx(2e-4, rel=0.05)
+    # He with tanh: once the spread has settled, deeper in, the error grows on its way back.
+    deep_he = he_parameters([400] + [200] * 15 + [1])
+    assert 1.05 < np.mean(backward_gains(X, deep_he, "tanh")[-5:]) < 1.25
+
+
+def test_each_method_has_its_colour_in_every_layer_figure():
+    values = {"he": [1.0, 0.9], "xavier": [1.0, 0.5]}
+    first = plot_layer_values(values, "A", "size")
+    second = plot_layer_values(dict(reversed(values.items())), "B", "size")
+    for ax in (first, second):
+        colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
+        assert colours == {method: METHOD_COLOURS[method] for method in values}
+    assert first.get_ylabel() == "size" and first.get_lines()[0].get_marker() == "o"
+    many = plot_layer_values({"other": list(range(1, 40))}, "C", "size")
+    assert many.get_lines()[0].get_marker() == "None"  # 39 points: a line without marks
 
 
 def test_read_digits_gives_exactly_what_scikit_learn_loads():

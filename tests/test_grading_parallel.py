@@ -67,11 +67,6 @@ def one_at_a_time(tmp_path_factory):
     return graded_copy(tmp_path_factory.mktemp("sequential"), "--workers", "1")
 
 
-@pytest.fixture(scope="module")
-def local_cluster(tmp_path_factory):
-    return graded_copy(tmp_path_factory.mktemp("parallel"), "--workers", "2")
-
-
 @contextlib.contextmanager
 def running_dask_cluster(folder, workers=2):
     """A real Dask scheduler and single-threaded workers on loopback.
@@ -247,8 +242,11 @@ def feedback(root):
     return pages
 
 
+# The embedded cluster of `--workers 2` is graded here with a PostgreSQL
+# gradebook, and with SQLite by tests/test_grading.py (the whole class, each
+# student's expected points).
 @pytest.mark.parametrize(
-    "other", ["local_cluster", "on_dask_cluster", pytest.param("on_postgresql", marks=pytest.mark.postgresql)]
+    "other", ["on_dask_cluster", pytest.param("on_postgresql", marks=pytest.mark.postgresql)]
 )
 def test_parallel_grading_matches_one_at_a_time(one_at_a_time, other, request):
     sequential_root, sequential_output = one_at_a_time

@@ -62,13 +62,27 @@ def table(printed, network):
 
 def number_after(printed, words):
     """The number printed right after words, such as 'of dW20' in '... of dW20 3.8e+00'."""
-    return float(re.search(re.escape(words) + r"\s+(\S+)", printed).group(1).rstrip(","))
+    return float(re.search(re.escape(words) + r"\s+(\S+)", printed).group(1).rstrip(",;"))
 
 
 def gradient_sizes(printed, rule):
     """(size of dW1, size of dW20) for one rule of the variance companion."""
     line = next(line for line in printed.splitlines() if line.strip().startswith(rule))
     return number_after(line, "of dW1"), number_after(line, "of dW20")
+
+
+def deep_gradients(printed, activation, method):
+    """(backward gain, size of dW1, of dW50, of dW101) the deep notebook prints
+    for one activation and method in its section on the way back."""
+    line = re.search(rf"^\s*{activation},\s+{method}: backward gain .*$", printed, re.M).group(0)
+    gain = number_after(line, "backward gain")
+    return (gain, *(number_after(line, f"of dW{layer}") for layer in (1, 50, 101)))
+
+
+def tanh_gradients(printed, rule):
+    """(size of dW1, of dW25, of dW50) of the variance companion's tanh network."""
+    line = next(line for line in printed.splitlines() if line.strip().startswith(rule) and "of dW25" in line)
+    return tuple(number_after(line, f"of dW{layer}") for layer in (1, 25, 50))
 
 
 def about(value, quoted, relative=0.15):
@@ -147,19 +161,89 @@ QUOTES = [
     ),
     (
         DEEP,
-        "The two effects balance at a spread of about 0.6",
+        "the two effects balance at a spread of about 0.6",
         lambda out: all(about(value, 0.6) for value in spreads(out, "tanh", "he")[2:]),
     ),
     (
         DEEP,
-        "multiplies the spread by about $1/\\sqrt 2 \\approx 0.71$ at every layer, which is a "
-        "factor of about 20 after ten layers",
+        "multiplies the spread by about $1/\\sqrt 2 \\approx 0.71$ at every layer, and the spread falls "
+        "from 0.572 at layer 1 to 0.0251 at layer 10, 23 times smaller ($0.71^9 \\approx 1/22$)",
         lambda out: (
-            about(
-                (spreads(out, "relu", "xavier")[3] / spreads(out, "relu", "xavier")[0]) ** (1 / 9), 0.71, 0.05
-            )
-            and about(spreads(out, "relu", "xavier")[0] / spreads(out, "relu", "xavier")[3], 20, 0.25)
+            (spreads(out, "relu", "xavier")[0], spreads(out, "relu", "xavier")[3]) == (0.572, 0.0251)
+            and round(0.572 / 0.0251) == 23
+            and round(1 / 0.71**9) == 22
         ),
+    ),
+    (
+        DEEP,
+        "(0.809 at layer 1, 0.804 at layer 10)",
+        lambda out: (spreads(out, "relu", "he")[0], spreads(out, "relu", "he")[3]) == (0.809, 0.804),
+    ),
+    (
+        DEEP,
+        "from 0.592 at layer 1 to 0.253 at layer 10",
+        lambda out: (spreads(out, "tanh", "xavier")[0], spreads(out, "tanh", "xavier")[3]) == (0.592, 0.253),
+    ),
+    (
+        DEEP,
+        "(0.689 at layer 1, 0.580 at layer 10)",
+        lambda out: (spreads(out, "tanh", "he")[0], spreads(out, "tanh", "he")[3]) == (0.689, 0.580),
+    ),
+    (
+        DEEP,
+        "The measured gains are close to the predictions: 1.021 for ReLU with He and 0.510 with Xavier, "
+        "0.958 for tanh with Xavier and 1.106 with He.",
+        lambda out: (
+            [
+                deep_gradients(out, activation, method)[0]
+                for activation, method in (
+                    ("relu", "he"),
+                    ("relu", "xavier"),
+                    ("tanh", "xavier"),
+                    ("tanh", "he"),
+                )
+            ]
+            == [1.021, 0.510, 0.958, 1.106]
+        ),
+    ),
+    (
+        DEEP,
+        "from 7.1e-01 at layer 1 to 1.4e+01 at the output. They drift by a factor of about 20",
+        lambda out: deep_gradients(out, "relu", "he")[1::2] == (0.71, 14.0) and round(14.0 / 0.71, -1) == 20,
+    ),
+    (
+        DEEP,
+        "every gradient is about $10^{-15}$ (4.3e-16 at layer 1, 1.2e-15 at the output)",
+        lambda out: deep_gradients(out, "relu", "xavier")[1::2] == (4.3e-16, 1.2e-15),
+    ),
+    (
+        DEEP,
+        "the gradients stay level (2.6e-02 at layer 1, 1.5e-02 at layer 50, 3.3e-02 at the output)",
+        lambda out: deep_gradients(out, "tanh", "xavier")[1:] == (2.6e-02, 1.5e-02, 3.3e-02),
+    ),
+    (
+        DEEP,
+        "grows by about 11% per layer on its way back (gain 1.106), and the gradients grow with it: "
+        "2.7e-01 at the output, 8.5e-01 at layer 50 and 1.6e+01 at layer 1, about 60 times the output's",
+        lambda out: (
+            deep_gradients(out, "tanh", "he") == (1.106, 16.0, 0.85, 0.27) and round(16.0 / 0.27, -1) == 60
+        ),
+    ),
+    (
+        DEEP,
+        "end at about the same cost (0.0046 and 0.0048)",
+        lambda out: (table(out, "tanh")["xavier"][1], table(out, "tanh")["he"][1]) == (0.0046, 0.0048),
+    ),
+    (
+        DEEP,
+        "its backward gain is about 1 (0.958 measured)",
+        lambda out: deep_gradients(out, "tanh", "xavier")[0] == 0.958,
+    ),
+    (
+        DEEP,
+        "its backward gain of about 1.1 (1.106) compounds over 19 layers to about "
+        "$1.106^{19} \\approx 6.8$ in variance",
+        lambda out: deep_gradients(out, "tanh", "he")[0] == 1.106 and round(1.106**19, 1) == 6.8,
     ),
     (DEEP, "but after 2,000 steps it is still 0.6368", lambda out: table(out, "tanh")["random"][1] == 0.6368),
     (
@@ -206,21 +290,32 @@ QUOTES = [
     ),
     (
         VARIANCE,
-        "**ReLU with Xavier** loses half of the signal's power at every layer and is "
-        "about $10^{-7}$ times smaller after 50 layers",
+        "after 50 layers its spread is $4.7 \\times 10^{-8}$ times what it was after the first "
+        "(2.73e-08 against 0.580)",
         lambda out: (
-            1e-8
-            < number_after(out, "ReLU, Xavier 1/n: spread after layer 1 0.580, after layer 50") / 0.580
-            < 1e-6
+            number_after(out, "ReLU, Xavier 1/n: spread after layer 1 0.580, after layer 50") == 2.73e-08
+            and round(2.73e-08 / 0.580, 9) == 4.7e-08
         ),
     ),
     (
         VARIANCE,
-        "more of its units sit beyond $\\pm 0.9$",
-        lambda out: (
-            "He 2/n: spread after layer 1 0.720, after layer 50 5.41e-01, units beyond +-0.9: 5%" in out
-            and "units beyond +-0.9: 0%" in out
-        ),
+        "(0.630 after the first, 0.103 after the last)",
+        lambda out: "tanh, Xavier 1/n: spread after layer 1 0.630, after layer 50 1.03e-01" in out,
+    ),
+    (
+        VARIANCE,
+        "(0.720, then 0.541)",
+        lambda out: "tanh, He 2/n: spread after layer 1 0.720, after layer 50 5.41e-01" in out,
+    ),
+    (
+        VARIANCE,
+        "(4.9e-02 at layer 1, 4.5e-02 at layer 25, 4.3e-02 at the output)",
+        lambda out: tanh_gradients(out, "Xavier 1/n") == (4.9e-02, 4.5e-02, 4.3e-02),
+    ),
+    (
+        VARIANCE,
+        "3.1e-01 at the output, 9.1e-01 at layer 25 and 4.0e+00 at layer 1, 13 times the output's",
+        lambda out: tanh_gradients(out, "He 2/n") == (4.0, 0.91, 0.31) and round(4.0 / 0.31) == 13,
     ),
     (
         VARIANCE,

@@ -4,7 +4,8 @@ The network, its loss and its gradients are those of ``init_utils.py``,
 which already work for any list of layer sizes: hidden layers use ReLU or
 tanh (``activation="relu"`` or ``"tanh"``) and the output unit a sigmoid.
 This module adds what deeper experiments need: a training loop that records
-the cost, accuracy, a real data set, and plots.
+the cost, accuracy, a real data set, the size of each layer's gradient and
+of the error's growth on the way back, and plots.
 
 Conventions, as in init_utils: ``X`` has shape ``(n_x, m)``, one column per
 example; ``Y`` has shape ``(1, m)`` with 0/1 labels; ``parameters`` maps
@@ -19,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from .i18n import figure_text
+from .i18n import N_
 from .init_utils import (
     HIDDEN_ACTIVATIONS,
     _figure_label,
@@ -45,12 +46,24 @@ __all__ = [
     "train",
     "predict",
     "accuracy",
+    "gradient_norms",
+    "backward_gains",
     "plot_costs",
     "plot_layer_spreads",
+    "plot_layer_values",
     "DIGITS_SPLIT_SEED",
 ]
 
 DIGITS_SPLIT_SEED = 0  # fixes which images go to the test set
+
+# One colour per initialization method, the same in every figure of this module.
+METHOD_COLOURS = {
+    "zeros": "tab:gray",
+    "random": "tab:blue",
+    "small": "tab:orange",
+    "xavier": "tab:green",
+    "he": "tab:red",
+}
 
 
 def read_digits():
@@ -144,21 +157,86 @@ def accuracy(X, Y, parameters, activation="relu"):
     return float(np.mean(predict(X, parameters, activation) == Y))
 
 
-def plot_layer_spreads(spreads_by_label, title, ax=None, log_scale=True):
-    """Standard deviation of each hidden layer's activations, one line per label.
+def gradient_norms(X, Y, parameters, activation="relu"):
+    """How large the gradient of each weight matrix is for one batch.
 
-    spreads_by_label maps a label to a sequence of spreads, layer 1 first.
-    The title and the labels (in English) are shown in the figures' language.
+    One forward and one backward pass; nothing is trained.
+
+    Arguments:
+    X -- inputs, shape (n_x, m); Y -- labels, shape (1, m)
+    parameters -- dict of W1, b1, ..., WL, bL
+    activation -- of the hidden layers: "relu" or "tanh"
+
+    Returns:
+    norms -- list of L floats: the norm of dW1, ..., dWL (the square root of
+             the sum of the squares of its entries), layer 1 first
+    """
+    _, cache = forward_propagation(X, parameters, activation)
+    gradients = backward_propagation(X, Y, cache, activation)
+    return [float(np.linalg.norm(gradients[f"dW{l}"])) for l in range(1, len(parameters) // 2 + 1)]
+
+
+def backward_gains(X, parameters, activation="relu"):
+    """By how much the variance of the error is multiplied as it goes back
+    from one hidden layer to the one before, for a batch X.
+
+    Going back from hidden layer l + 1 to hidden layer l, the error is
+    multiplied by the transposed weights of layer l + 1 and by the slope of
+    the activation at layer l, so its variance is multiplied by about
+
+        n_{l+1} * Var(W^[l+1]) * mean(f'(Z^[l])^2),
+
+    measured here with the weights and the activations of this batch. For
+    ReLU, f' is 1 where a unit is on and 0 where it is off; for tanh it is
+    1 - tanh(z)^2. (The step from the output unit back to the last hidden
+    layer is left out: it goes from one unit to many, not from a layer to a
+    layer like it.)
+
+    Returns:
+    gains -- list of L - 2 floats, for l = 1, ..., L - 2, layer 1 first
+    """
+    _, cache = forward_propagation(X, parameters, activation)
+    num_layers = len(parameters) // 2
+    gains = []
+    for l in range(1, num_layers - 1):
+        W_next, A = parameters[f"W{l + 1}"], cache[f"A{l}"]
+        slope = (A > 0).astype(float) if activation == "relu" else 1 - A**2
+        gains.append(float(W_next.shape[0] * np.var(W_next) * np.mean(slope**2)))
+    return gains
+
+
+def plot_layer_values(values_by_label, title, ylabel, xlabel=N_("hidden layer"), ax=None, log_scale=True):
+    """One value per layer, one line per label, such as the spread of each
+    hidden layer or the size of each layer's gradient.
+
+    values_by_label maps a label to a sequence of values, layer 1 first.
+    The title, the axis labels and the line labels (in English) are shown
+    in the figures' language. Each point is marked while there are few; a
+    label that is an initialization method has its colour (METHOD_COLOURS).
     """
     ax = ax if ax is not None else plt.figure().gca()
-    for label, spreads in spreads_by_label.items():
-        layers = np.arange(1, len(spreads) + 1)
-        ax.plot(layers, spreads, marker="o", label=_figure_label(label))
+    for label, values in values_by_label.items():
+        layers = np.arange(1, len(values) + 1)
+        ax.plot(
+            layers,
+            values,
+            marker="o" if len(values) <= 20 else None,
+            color=METHOD_COLOURS.get(label),  # None: the next colour of the cycle
+            label=_figure_label(label),
+        )
     if log_scale:
         ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers are whole numbers
     ax.set_title(_figure_label(title))
-    ax.set_xlabel(figure_text("hidden layer"))
-    ax.set_ylabel(figure_text("standard deviation of activations"))
+    ax.set_xlabel(_figure_label(xlabel))
+    ax.set_ylabel(_figure_label(ylabel))
     ax.legend()
     return ax
+
+
+def plot_layer_spreads(spreads_by_label, title, ax=None, log_scale=True):
+    """Standard deviation of each hidden layer's activations, one line per
+    label (see plot_layer_values)."""
+    return plot_layer_values(
+        spreads_by_label, title, N_("standard deviation of activations"), ax=ax, log_scale=log_scale
+    )

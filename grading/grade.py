@@ -147,7 +147,8 @@ def grade_class(
 def grade_students(course, assignment, students, releases, workers, scheduler, full, sandbox):
     """Autograde and give feedback to each student, here or on Dask; their StudentResults."""
     progress = Progress(len(students), name_width=max(map(len, students)))
-    if workers == 1 and scheduler is None:
+    # A Dask cluster takes seconds to start: not worth it for one submission.
+    if min(workers, len(students)) == 1 and scheduler is None:
         time_the_reference(course, assignment, releases)
         results = []
         for student in students:

@@ -219,8 +219,8 @@ def graded_again(course, destination, example, config_line=None, *options, stude
 
 # Graded again in full (experiments re-run) and on a slower machine: a few
 # students that stand for the class, since each such run costs minutes for
-# the whole of it. In full: an honest answer, a mistake, nothing done, and
-# the students whose work meets the experiments (an answer that reads what an
+# the whole of it. In full: an honest answer, a mistake, and the students
+# whose work meets the experiments (an answer that reads what an
 # experiment made, an edited experiment, a test cell tagged to be skipped).
 # On a slower machine: honest answers, and the slowest honest path (graded
 # in full because it needs an experiment's result).
@@ -229,11 +229,9 @@ REPRESENTATIVE = {
         "full": [
             "correct-variants",
             "zeros-transposed-weights",
-            "unchanged-release",
             "he-reads-earlier-predictions",
             "edits-an-experiment",
             "tags-test-cell-to-skip",
-            "late-by-30-hours",
         ],
         "slow machine": [
             "correct-variants",
@@ -244,12 +242,8 @@ REPRESENTATIVE = {
         ],
     },
     "initialization_deep": {
-        "full": [
-            "correct-variants",
-            "unchanged-release",
-            "stds-ignore-activation",
-            "unknown-method-raises-key-error",
-        ],
+        # Each of these re-runs the deep notebook's experiments, about 15 s: two.
+        "full": ["correct-variants", "unknown-method-raises-key-error"],
         "slow machine": ["correct-variants", "correct-textbook"],
     },
 }

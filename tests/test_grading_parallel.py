@@ -260,8 +260,8 @@ def test_parallel_grading_matches_one_at_a_time(one_at_a_time, other, request):
     assert len(feedback(root)) == len(STUDENTS) - 1  # the unreadable file has none
 
 
-def test_progress_counts_and_estimates_time_left(local_cluster):
-    _, output = local_cluster
+def test_progress_counts_and_estimates_time_left(on_dask_cluster):
+    _, output = on_dask_cluster
     lines = re.findall(r"^\[(\d+)/(\d+)\] \S+ .*left\)$", output, re.MULTILINE)
     assert [int(done) for done, _ in lines] == list(range(1, len(STUDENTS) + 1))
     assert {int(total) for _, total in lines} == {len(STUDENTS)}

@@ -6,7 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from utils.init_checks import check_he_initializer, check_random_initializer, check_zeros_initializer
+from utils.init_checks import (
+    _add_call_hint,
+    _add_note,
+    check_he_initializer,
+    check_random_initializer,
+    check_zeros_initializer,
+)
 
 
 def make_initializer(
@@ -131,6 +137,27 @@ def test_zeros_explains_the_tuple_argument_of_np_zeros():
     with pytest.raises(TypeError) as error:
         check_zeros_initializer(two_arguments)
     assert "one tuple" in "".join(error.value.__notes__)
+
+
+class ErrorWithoutNotes:
+    """An exception as Python 3.10 makes it: args, and no add_note."""
+
+    def __init__(self, *args):
+        self.args = args
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+def test_the_hint_reaches_students_on_pythons_without_add_note():
+    # On Python 3.10 (Colab, many lab images) exceptions have no add_note:
+    # the hint joins the message instead of raising an AttributeError.
+    error = ErrorWithoutNotes("Cannot interpret '3' as a data type")
+    _add_call_hint(error)
+    assert error.args[0].startswith("Cannot interpret '3' as a data type\nHint: np.zeros takes the shape")
+    bare = ErrorWithoutNotes()
+    _add_note(bare, "a note")
+    assert bare.args == ("a note",)
 
 
 # ------------------------------------------------------------- random (x10)

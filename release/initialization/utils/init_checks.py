@@ -220,11 +220,24 @@ def _add_call_hint(error):
     """Explain the two classic argument mix-ups of np.zeros and np.random.randn."""
     text = str(error)
     if "data type" in text:
-        error.add_note(tr("Hint: np.zeros takes the shape as one tuple: np.zeros((rows, columns))."))
+        _add_note(error, tr("Hint: np.zeros takes the shape as one tuple: np.zeros((rows, columns))."))
     elif "cannot be interpreted as an integer" in text:
-        error.add_note(
-            tr("Hint: np.random.randn takes the sizes as separate numbers: np.random.randn(rows, columns).")
+        _add_note(
+            error,
+            tr("Hint: np.random.randn takes the sizes as separate numbers: np.random.randn(rows, columns)."),
         )
+
+
+def _add_note(error, note):
+    """Show note under the error's message: error.add_note on Python 3.11 and
+    later; on older Pythons (Colab's, a lab's image), the note is added to the
+    message itself, so that the student sees it either way."""
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    elif error.args and isinstance(error.args[0], str):
+        error.args = (f"{error.args[0]}\n{note}", *error.args[1:])
+    else:
+        error.args = (*error.args, note)
 
 
 # --------------------------------------------------------------------------

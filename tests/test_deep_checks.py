@@ -113,6 +113,12 @@ def test_a_correct_initializer_by_method_passes(capsys):
         ),
         ("he", lambda n_in, n_out: np.sqrt(1 / n_in), "method 'he': Scale error: the weights use the Xavier"),
         ("random", lambda n_in, n_out: 1.0, "method 'random': Scale error"),
+        # The Xavier scale where x 10 belongs: named, without advice about ReLU.
+        (
+            "random",
+            lambda n_in, n_out: np.sqrt(1 / n_in),
+            r"method 'random': Scale error: the weights use the Xavier scale .* not the scale this exercise",
+        ),
     ],
 )
 def test_a_wrong_method_is_named(method, wrong_rule, diagnosis):
@@ -215,6 +221,13 @@ def test_spreads_before_the_activation_are_named():
                 for l in range(1, len(parameters))
             ],  # L = len(parameters): twice the layers
             r"Key error: your function looked up 'A5'.*len\(parameters\) // 2 = 4",
+        ),
+        (
+            lambda X, parameters, activation: [
+                np.std(forward_propagation(X, parameters, activation)[1][f"Z{l}"])
+                for l in range(1, len(parameters) // 2)
+            ],  # the cache has no Z: not a layer-count mistake
+            r"Key error: your function looked up 'Z1', but the cache .* holds only the activations",
         ),
     ],
 )

@@ -202,6 +202,45 @@ def test_random_names_the_mistake(scale, wrong, expected_words):
         assert word in str(error.value)
 
 
+def test_the_xavier_scale_in_the_large_weights_exercise_gets_no_relu_advice():
+    with pytest.raises(AssertionError) as error:
+        check_random_initializer(make_initializer(lambda n_in, n_out: np.sqrt(1 / n_in)))
+    message = str(error.value)
+    assert "Xavier scale" in message and "not the scale this exercise asks for" in message
+    assert "ReLU" not in message and "expected 10" in message
+
+
+def constant_weights(value_of):
+    """An initializer whose weights are all one value: value_of(n_in)."""
+
+    def initializer(layers_dims):
+        np.random.seed(3)
+        parameters = {}
+        for l in range(1, len(layers_dims)):
+            shape = (layers_dims[l], layers_dims[l - 1])
+            parameters[f"W{l}"] = np.zeros(shape) + value_of(layers_dims[l - 1])
+            parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
+        return parameters
+
+    return initializer
+
+
+@pytest.mark.parametrize(
+    "check, value_of",
+    [
+        (check_random_initializer, lambda n_in: np.zeros(1)[0] * 10),  # np.zeros(...) * 10
+        (check_he_initializer, lambda n_in: np.sqrt(2 // n_in)),  # integer division: 0
+        (check_he_initializer, lambda n_in: 0.5),
+    ],
+)
+def test_constant_weights_are_named_as_such(check, value_of):
+    with pytest.raises(AssertionError) as error:
+        check(constant_weights(value_of))
+    message = str(error.value)
+    assert "Distribution error: every entry of W1" in message and "must be random" in message
+    assert "uniform" not in message and "2 // n" in message
+
+
 # ------------------------------------------------------------- He
 
 

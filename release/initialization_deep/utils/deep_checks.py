@@ -22,6 +22,7 @@ from .init_checks import (
     _SMALL,
     _TIMES_10,
     _XAVIER,
+    _XAVIER_ELSEWHERE,
     NOT_ANSWERED,
     NotAnswered,
     _call,
@@ -53,8 +54,8 @@ LAYER_LISTS = [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]]
 # For initialize_parameters(layers_dims, method): the rule of each seeded
 # method and the rules a mistaken answer most likely used instead.
 _METHODS = {
-    "random": (_TIMES_10, [_NO_SCALE, _SMALL, _HE, _XAVIER_FOR_TANH]),
-    "small": (_SMALL, [_NO_SCALE, _TIMES_10, _HE, _XAVIER_FOR_TANH]),
+    "random": (_TIMES_10, [_NO_SCALE, _SMALL, _HE, _XAVIER_ELSEWHERE]),
+    "small": (_SMALL, [_NO_SCALE, _TIMES_10, _HE, _XAVIER_ELSEWHERE]),
     "xavier": (
         _XAVIER_FOR_TANH,
         [_HE_FOR_TANH, _XAVIER_FAN_OUT, _XAVIER_NO_SQRT, _GLOROT, _TIMES_10, _NO_SCALE, _SMALL],
@@ -202,6 +203,17 @@ def _call_stds(activation_stds, X, parameters, activation):
         raise NotAnswered(tr(NOT_ANSWERED)) from None
     except KeyError as error:
         num_layers = len(parameters) // 2
+        key = error.args[0] if error.args else None
+        if isinstance(key, str) and key.startswith("Z"):
+            raise AssertionError(
+                tr(
+                    "Key error: your function looked up {key}, but the cache of "
+                    "forward_propagation holds only the activations, A0 (the input) "
+                    "to A{num_layers} (the output), and no Z. The spread is measured "
+                    'on the activations: cache["A" + str(l)] for the hidden layers '
+                    "l = 1, ..., {last_hidden}"
+                ).format(key=error, num_layers=num_layers, last_hidden=num_layers - 1)
+            ) from None
         raise AssertionError(
             tr(
                 "Key error: your function looked up {key}, which does "

@@ -52,7 +52,7 @@ def check_random_initializer(initialize_parameters_random):
         initialize_parameters_random,
         _TIMES_10,
         [[3, 2, 1], [4, 3, 5, 2]],
-        wrong_scales=[_NO_SCALE, _SMALL, _HE, _XAVIER],
+        wrong_scales=[_NO_SCALE, _SMALL, _HE, _XAVIER_ELSEWHERE],
     )
     _print_parameters(_call(initialize_parameters_random, [3, 2, 1]), names=("W1", "W2"))
     print(tr("All visible tests passed."))
@@ -113,6 +113,17 @@ _XAVIER = _ScaleRule(
     N_(
         "Scale error: the weights use the Xavier scale sqrt(1 / fan_in), made "
         "for tanh units; ReLU units (He) need twice that variance"
+    ),
+)
+
+# The Xavier scale where the exercise asks for neither He nor Xavier (the
+# "x 10" weights): the advice about ReLU units would be beside the point.
+_XAVIER_ELSEWHERE = _ScaleRule(
+    "sqrt(1 / layers_dims[l-1])",
+    lambda n_in, n_out: math.sqrt(1 / n_in),
+    N_(
+        "Scale error: the weights use the Xavier scale sqrt(1 / fan_in), "
+        "which is not the scale this exercise asks for"
     ),
 )
 
@@ -442,6 +453,16 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
             "np.random.seed({seed}) (already at the top of the function) with "
             "np.random.randn, so that everyone's numbers match"
         ).format(**where)
+    # One value everywhere: no draws at all (np.zeros(...) * 10), or draws
+    # times a scale of 0 (np.sqrt(2 // n), integer division).
+    if W.size > 1 and np.all(W == W.flat[0]):
+        return tr(
+            "Distribution error: every entry of {name} for layers_dims = "
+            "{layers_dims} is {value:.6g}, so the units of a layer cannot "
+            "differ. The weights must be random: np.random.randn draws times "
+            "the scale, {formula}. (A scale of 0 can come from integer "
+            "division: 2 // n is 0 when n > 2; write 2 / n)"
+        ).format(value=W.flat[0], formula=scale_rule.formula, **where)
     # Uniform draws moved or stretched (np.random.rand() - 0.5, 2 * rand() - 1).
     uniform = _uniform_draws(l, layers_dims)
     shift_and_stretch = np.polyfit(uniform.ravel(), W.ravel(), 1) if W.size > 2 else None

@@ -148,40 +148,58 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     return result
 
 
-def reviewed_hand_grades(course: Course, assignment: str, student: str) -> tuple:
-    """(time of submission, grade ids) of the student's grades given by hand
-    and reviewed, before autograde runs again; (None, ()) for a first run."""
+def reviewed_hand_grades(course: Course, assignment: str, student: str) -> dict:
+    """{(notebook, grade id): the answer's text} of the student's grades given
+    by hand and reviewed, as the last autograde left them, read before
+    autograde runs again; {} for a first run."""
     with course.gradebook() as gradebook:
         try:
             submission = gradebook.find_submission(assignment, student)
         except MissingEntry:
-            return None, ()
-        grades = tuple(
-            grade.id
+            return {}
+        reviewed = [
+            (notebook.name, grade.name)
             for notebook in submission.notebooks
             for grade in notebook.grades
             if grade.manual_score is not None and not grade.needs_manual_grade
-        )
-        return submission.timestamp, grades
+        ]
+    texts = {notebook: answer_texts(course, assignment, student, notebook) for notebook, _ in reviewed}
+    return {(notebook, grade_id): texts[notebook].get(grade_id) for notebook, grade_id in reviewed}
 
 
-def keep_reviewed(course: Course, assignment: str, student: str, reviewed: tuple) -> None:
-    """Mark the hand grades reviewed before a rerun as reviewed again.
+def answer_texts(course: Course, assignment: str, student: str, notebook: str) -> dict:
+    """{grade id: cell source} of the student's autograded notebook ({} if there is none)."""
+    path = course.folder("autograded", student, assignment) / f"{notebook}.ipynb"
+    if not path.is_file() or path.is_symlink():
+        return {}
+    cells = nbformat.read(path, as_version=4).cells
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in cells
+        if "grade_id" in cell.metadata.get("nbgrader", {})
+    }
+
+
+def keep_reviewed(course: Course, assignment: str, student: str, reviewed: dict) -> None:
+    """Mark the hand grades reviewed before a rerun as reviewed again, where
+    the answer they judged is unchanged.
 
     nbgrader's autograde keeps every hand-given score but asks for each to be
     reviewed again (needs_manual_grade), so formgrader would list a class
-    graded by hand as waiting after every rerun. When the rerun graded the
-    same submission (same time of submission), nothing the hand grades
-    judged has changed; a new submission keeps nbgrader's request.
+    graded by hand as waiting after every rerun. An answer whose text is the
+    one the instructor graded needs no second look; a changed answer (a
+    resubmission) keeps nbgrader's request. The text is compared, not the time
+    of submission, which a student's files could repeat.
     """
-    timestamp, grade_ids = reviewed
-    if not grade_ids:
+    if not reviewed:
         return
+    now = {notebook: answer_texts(course, assignment, student, notebook) for notebook, _ in reviewed}
+    unchanged = [
+        key for key, text in reviewed.items() if text is not None and now[key[0]].get(key[1]) == text
+    ]
     with course.gradebook() as gradebook:
-        if gradebook.find_submission(assignment, student).timestamp != timestamp:
-            return
-        for grade_id in grade_ids:
-            gradebook.find_grade_by_id(grade_id).needs_manual_grade = False
+        for notebook, grade_id in unchanged:
+            gradebook.find_grade(grade_id, notebook, assignment, student).needs_manual_grade = False
         gradebook.db.commit()
 
 

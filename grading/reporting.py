@@ -33,7 +33,7 @@ def summary_table(results: list[StudentResult]) -> str:
         late = f"-{result.late_penalty:g}" if result.late_penalty else "0"
         row += late.rjust(7) + f"{result.total:>8g}"
         if result.reasons:
-            row += "  " + "; ".join(result.reasons)
+            row += "  " + printable("; ".join(result.reasons))
         lines.append(row)
     maxima = [results[0].points[cell][1] for cell in cells]
     written_max = max(result.written[1] for result in results)
@@ -102,7 +102,14 @@ def refusals_block(refusals) -> str:
     """What intake refused, a line each (grading/intake.py's Refusal)."""
     if not refusals:
         return ""
-    return "\n".join(["Not graded:", *(f"  {refusal}" for refusal in refusals)])
+    return "\n".join(["Not graded:", *(f"  {printable(str(refusal))}" for refusal in refusals)])
+
+
+def printable(text: str) -> str:
+    """text with its control characters written as escapes: a file name in a
+    student's download must not move the cursor or recolour the instructor's
+    terminal."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def feedback_line(results: list[StudentResult], assignment: str, csv_name: str) -> str:
@@ -114,10 +121,12 @@ def feedback_line(results: list[StudentResult], assignment: str, csv_name: str) 
     missing = [result for result in results if not result.feedback]
     if missing:
         lines.append("No feedback for:")
-        lines += [f"  {result.student}: {result.no_feedback or 'not written'}" for result in missing]
+        lines += [
+            f"  {result.student}: {printable(result.no_feedback or 'not written')}" for result in missing
+        ]
     return "\n".join(lines)
 
 
 def notes_block(notes: list[str]) -> str:
     """What intake took but the instructor should know (grading/intake.py's Collected.notes)."""
-    return "\n".join(["Notes:", *(f"  {note}" for note in notes)]) if notes else ""
+    return "\n".join(["Notes:", *(f"  {printable(note)}" for note in notes)]) if notes else ""

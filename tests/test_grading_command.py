@@ -10,6 +10,8 @@ from conftest import REPO
 from grading.course import Course
 from grading.errors import GradingError
 from grading.grade import grade_class, main
+from grading.intake import Refusal
+from grading.reporting import notes_block, refusals_block
 
 
 def test_a_folder_without_configuration_is_refused_by_the_library(tmp_path):
@@ -70,3 +72,11 @@ def test_a_submission_that_met_a_locked_gradebook_is_graded_again(monkeypatch):
     result = parallel.grade_on_worker(str(REPO), "initialization", "ada")
     assert calls == ["ada", "ada"]
     assert result.points == {"test_he": (3.0, 3.0)} and not result.reasons
+
+
+def test_what_a_download_names_cannot_take_over_the_terminal():
+    hostile = "x\x1b[2J\x1b[31m_Initialization.ipynb\r"
+    printed = refusals_block([Refusal("d.zip", f"{hostile} is not named as a student's notebook")])
+    printed += notes_block([f"ada: {hostile} is marked late"])
+    assert "\x1b" not in printed and "\r" not in printed
+    assert "\\x1b[2J" in printed

@@ -79,7 +79,7 @@ FINAL = {
     "bo": sum(TYPICAL_MISTAKE["expected"].values()),
     "cyoung": 8.0,
     "ddee": 8.0,  # Canvas's "late" mark carries no time: on time
-    "jdoe": 5.0,
+    "jdoe": 7.0,  # 5, and the hand grades of answers he changed since: kept, to be reviewed again
     "eve": 9.0,  # 10 less 10%: hand-graded before the rerun
     "hana": 9.0,  # 10 less 10%: hand-graded after it
 }
@@ -165,6 +165,17 @@ def grade_by_hand(course, student, fraction=1.0):
         gradebook.db.commit()
 
 
+def change_written_answer(course, student):
+    """A new text for one written answer of the student's submission, as a resubmission brings."""
+    path = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
+    notebook = nbformat.read(path, as_version=4)
+    answer = next(
+        c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "observations_he"
+    )
+    answer.source = "On second thought: the spread stays steady because of the fan-in."
+    nbformat.write(notebook, path)
+
+
 def waiting_for_hand_grading(course):
     """{student: formgrader's "needs manual grade"} of every submission."""
     with open_gradebook(course) as gradebook:
@@ -221,8 +232,11 @@ def term(tmp_path_factory):
         (late / name).write_text(nbformat.writes(fill_in(release, answers)))
     printed["late"] = run_grading_command(course, ASSIGNMENT, str(late), *one_worker)
 
-    # 3. Hand grading, before and after a rerun of the whole class.
+    # 3. Hand grading, before and after a rerun of the whole class; jdoe's
+    # written answers are graded, then he hands in a changed one.
     grade_by_hand(course, "eve")
+    grade_by_hand(course, "jdoe")
+    change_written_answer(course, "jdoe")
     printed["rerun"] = run_grading_command(course, ASSIGNMENT)
     waiting_after_rerun = waiting_for_hand_grading(course)
     grade_by_hand(course, "hana")
@@ -339,13 +353,15 @@ def test_lms_downloads_are_filed_by_the_roster(term):
 def test_a_rerun_keeps_hand_grades_reviewed(term):
     waiting = term["waiting_after_rerun"]
     assert waiting["eve"] is False  # graded by hand before the rerun, and still graded
+    assert waiting["jdoe"] is True  # graded by hand, then an answer changed: to be reviewed again
     assert waiting["hana"] is True and waiting["ada"] is True  # not graded by hand yet
     rerun = summary_rows(term["printed"]["rerun"])
     # student, 3 exercises, written, waiting, late, total
     assert rerun["eve"][4:8] == ["2", "0", "-1", "9"]
     assert rerun["hana"][4:8] == ["0", "2", "-0.8", "7.2"]
+    # 2 points each for five students, 1 for jdoe's changed answer.
     assert (
-        "Hand grading: 12 points of written answers wait in formgrader (6 of 7 students)"
+        "Hand grading: 11 points of written answers wait in formgrader (6 of 7 students)"
         in (term["printed"]["rerun"])
     )
 
@@ -370,7 +386,7 @@ def test_final_grades_agree_everywhere_whatever_the_order(term):
 
     moodle = exports["moodle"]
     assert moodle[0] == ["Email address", "ID number", "First name", "Last name", ASSIGNMENT]
-    assert ["john@example.org", "jdoe", "John", "Doe", "5.0"] in moodle  # Moodle matches the email
+    assert ["john@example.org", "jdoe", "John", "Doe", "7.0"] in moodle  # Moodle matches the email
     by_id = {row[1]: float(row[4]) for row in moodle[1:]}
     assert by_id == FINAL
 

@@ -136,7 +136,11 @@ QUOTES = [
         lambda out: (round(accuracies(out)[2][0], 2), accuracies(out)[2][1]) == (0.99, 0.96),
     ),
     (FIRST, "the cost levels off near 0.38", lambda out: "rounded: 0.38" in out),
-    (FIRST, "Every output is *exactly* 0 or 1.", lambda out: "exactly 0 or exactly 1: 300 of 300" in out),
+    (
+        FIRST,
+        "Every output is *exactly* 1: the network is certain that every point has label 1",
+        lambda out: "Outputs that are exactly 1: 300, exactly 0: 0, of 300" in out,
+    ),
     # the deep assignment
     (
         DEEP,
@@ -260,6 +264,14 @@ QUOTES = [
             about(spreads(out, "tanh", "small")[0], 0.08, 0.05)
             and about(spreads(out, "relu", "small")[0], 0.057, 0.25)
             and round(0.01 * 5**0.5, 3) == round(0.01 * (10 / 2) ** 0.5, 3) == 0.022
+        ),
+    ),
+    (
+        DEEP,
+        "its accuracies, 50.1% and 51.2%, are the shares of odd digits in the two sets",
+        lambda out: (
+            re.search(r"^\s+zeros\s+\S+\s+\S+\s+50\.1%\s+51\.2%$", out, re.M) is not None
+            and "Odd digits: 50.1% of the training set, 51.2% of the test set" in out
         ),
     ),
     (DEEP, "but after 2,000 steps it is still 0.6368", lambda out: table(out, "tanh")["random"][1] == 0.6368),

@@ -68,7 +68,7 @@ def test_large_random_costs_loosely_and_accuracies_exactly(cells):
 
 def test_large_random_saturates_before_training(cells):
     text = text_output(cells, "initial_parameters = initialize_parameters_random")
-    assert "exactly 1: 300 of 300" in text
+    assert "exactly 1: 300, exactly 0: 0, of 300" in text
     assert "Cost before training: inf" in text
 
 

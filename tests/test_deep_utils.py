@@ -88,7 +88,8 @@ def test_predict_gives_integer_labels_and_accuracy_checks_shapes():
 def test_plots_have_titles_axis_labels_and_legends():
     ax = plot_costs({"he": [0.7, 0.3], "xavier": [0.7, 0.4]}, 100, "Costs")
     assert ax.get_title() == "Costs" and ax.get_xlabel() and ax.get_ylabel()
-    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["he", "xavier"]
+    # Methods are named as the text names them.
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["He", "Xavier"]
     ax = plot_layer_spreads({"he": [1.0, 0.9]}, "Spreads")
     assert ax.get_title() == "Spreads" and ax.get_yscale() == "log"
     assert ax.get_xlabel() == "hidden layer" and ax.get_legend()
@@ -128,7 +129,7 @@ def test_each_method_has_its_colour_in_every_layer_figure():
     second = plot_layer_values(dict(reversed(values.items())), "B", "size")
     for ax in (first, second):
         colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
-        assert colours == {method: METHOD_COLOURS[method] for method in values}
+        assert colours == {"He": METHOD_COLOURS["he"], "Xavier": METHOD_COLOURS["xavier"]}
     assert first.get_ylabel() == "size" and first.get_lines()[0].get_marker() == "o"
     many = plot_layer_values({"other": list(range(1, 40))}, "C", "size")
     assert many.get_lines()[0].get_marker() == "None"  # 39 points: a line without marks

@@ -15,9 +15,12 @@ from utils.init_utils import (
     backward_propagation,
     compute_loss,
     forward_propagation,
+    METHOD_COLOURS,
     load_dataset,
+    plot_costs,
     plot_dataset,
     plot_decision_boundary,
+    plot_output_map,
     predict,
     predict_dec,
     relu,
@@ -247,6 +250,40 @@ def test_plots_have_titles_and_axis_labels():
         lambda points: predict_dec(parameters, points.T), train_X, train_Y, title="boundary", step=0.05
     )
     assert ax.get_title() == "boundary" and ax.collections
+    matplotlib.pyplot.close("all")
+
+
+def test_the_output_map_colours_outputs_from_0_to_1_and_draws_the_boundary_where_there_is_one():
+    train_X, train_Y, _, _ = load_dataset()
+    left_is_red = lambda points: sigmoid(5 * points[:, 0])  # noqa: E731 -- crosses 0.5 at x1 = 0
+    ax = plot_output_map(left_is_red, train_X, train_Y, title="output", step=0.05)
+    meshes = [artist for artist in ax.collections if type(artist).__name__ == "QuadMesh"]
+    assert len(meshes) == 1 and meshes[0].get_clim() == (0, 1), "one colour scale, from 0 to 1"
+    assert len(ax.figure.axes) == 2, "the colour bar has axes of its own"
+    assert any(type(artist).__name__ == "QuadContourSet" for artist in ax.get_children()), "the boundary"
+    # An output that never reaches 0.5 has no boundary, and no warning about it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot_output_map(lambda points: np.ones(len(points)), train_X, train_Y, step=0.1, colorbar=False)
+    assert not any(type(artist).__name__ == "QuadContourSet" for artist in ax.get_children())
+    assert len(ax.figure.axes) == 1
+    matplotlib.pyplot.close("all")
+
+
+def test_infinite_costs_are_marked_above_the_axes_in_each_curves_colour():
+    ax = plot_costs({"random": [np.inf, 0.6, 0.5], "he": [np.inf, 0.7, 0.3], "zeros": [0.69] * 3}, 1000, "Costs")
+    curves = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert {label: line.get_color() for label, line in curves.items()} == {
+        "random": METHOD_COLOURS["random"], "He": METHOD_COLOURS["he"], "zeros": METHOD_COLOURS["zeros"]}
+    markers = [line for line in ax.get_lines() if line.get_marker() == "^"]
+    assert [line.get_color() for line in markers] == [METHOD_COLOURS["random"], METHOD_COLOURS["he"]]
+    heights = [float(line.get_ydata()[0]) for line in markers]
+    # Above the top of the axes (1 in axes coordinates), one row per curve.
+    assert all(height > 1 for height in heights) and len(set(heights)) == 2
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["random", "He", "zeros", "infinite cost (above the axes)"]
+    finite = plot_costs({"he": [0.7, 0.3]}, 100, "Costs")
+    assert [text.get_text() for text in finite.get_legend().get_texts()] == ["He"]
     matplotlib.pyplot.close("all")
 
 

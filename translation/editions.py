@@ -9,6 +9,7 @@ which catalog, and how it is built.
   to ``course.mo``, which ``utils/i18n.py`` reads through gettext.
 """
 
+import ast
 import copy
 import io
 import json
@@ -46,6 +47,17 @@ RUNTIME_SOURCES = [
     "grading/verdicts.py",
 ]
 RUNTIME_KEYWORDS = {"tr": None, "figure_text": None, "N_": None}
+# The course's plotting helpers show the titles and axis labels they are
+# given in the figures' language, so a notebook passes them plain English.
+FIGURE_HELPERS = {
+    "plot_dataset",
+    "plot_decision_boundary",
+    "plot_output_map",
+    "plot_costs",
+    "plot_layer_spreads",
+    "plot_layer_values",
+}
+FIGURE_KEYWORDS = {"title", "xlabel", "ylabel"}
 RUNTIME_CATALOG = REPO / "utils" / "locale" / LANGUAGE / "LC_MESSAGES" / "course.po"
 
 # The imports cell chooses the language; this is the one code difference.
@@ -82,6 +94,31 @@ def _code_cells(notebook):
             yield index, masked_source(cell.source)
 
 
+def _literal_texts(expression):
+    """The strings an expression can give: a string literal, or either
+    branch of ``"a" if condition else "b"``."""
+    if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
+        return [expression.value]
+    if isinstance(expression, ast.IfExp):
+        return _literal_texts(expression.body) + _literal_texts(expression.orelse)
+    return []
+
+
+def helper_figure_text(code):
+    """The English strings a code cell gives the plotting helpers as titles
+    or axis labels (``plot_costs(..., title="Training cost")``)."""
+    texts = []
+    for node in ast.walk(ast.parse(code)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name in FIGURE_HELPERS:
+            for keyword in node.keywords:
+                if keyword.arg in FIGURE_KEYWORDS:
+                    texts += _literal_texts(keyword.value)
+    return texts
+
+
 def runtime_template():
     """Messages of the helpers and figure text of every English notebook."""
     units = []
@@ -91,6 +128,8 @@ def runtime_template():
     for english_path in EDITIONS:
         for index, code in _code_cells(read_notebook(english_path)):
             for line, text, _, _ in extract("python", io.BytesIO(code.encode()), keywords=RUNTIME_KEYWORDS):
+                units.append((text, (Path(english_path).name, index), "figure text"))
+            for text in helper_figure_text(code):
                 units.append((text, (Path(english_path).name, index), "figure text"))
     return catalogs.new_template(units, "course")
 

@@ -11,6 +11,7 @@ from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades, Overwrite
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 # Make the course's own grading package importable from the course root.
 sys.path.insert(0, COURSE_ROOT)
+from grading.companions import HandOutCompanions  # noqa: E402
 from grading.due_dates import WriteDueDate  # noqa: E402
 from grading.execute import SandboxedExecute  # noqa: E402
 from grading.feedback import HideHiddenTests, SettleLatePenalties  # noqa: E402
@@ -105,10 +106,12 @@ c.Grading.due_dates = {
     "initialization_deep_zh": "2026-12-11 23:59:00 UTC",
 }
 # Generating an assignment writes its due date into the gradebook, where
-# formgrader shows it (grading/due_dates.py).
+# formgrader shows it (grading/due_dates.py), and hands out its companion
+# notebooks with it (grading/companions.py).
 c.GenerateAssignment.preprocessors = [
     *GenerateAssignment.class_traits()["preprocessors"].default(),
     WriteDueDate,
+    HandOutCompanions,
 ]
 c.AssignLatePenalties.plugin_class = PenaltyPerDayLate
 c.PenaltyPerDayLate.grace_minutes = 15

@@ -5,8 +5,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-# What a course root needs for nbgrader; instructor work folders are left out.
-COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release"]
+# What a course root needs for nbgrader (notebooks/ holds the companions that
+# source/ links to); instructor work folders are left out.
+COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release", "notebooks"]
 
 
 def copy_course(destination: Path) -> Path:

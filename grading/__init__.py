@@ -18,6 +18,8 @@ plain `nbgrader autograde`:
     quiet_config.py    a trait that keeps nbconvert's configuration from warning
     download_names.py  zip_collect's collector: nbgrader's, Canvas's and Moodle's
                        file names, user ids looked up in the roster
+    due_dates.py       generate_assignment writes the due date into the gradebook
+    companions.py      generate_assignment hands out the companion notebooks
 
 The grading command, `python -m grading.grade`, whose modules import one
 another without a cycle (tests/test_layout.py checks it):

@@ -20,6 +20,7 @@ from traitlets import Dict
 from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
+from grading.companions import companion_paths
 from grading.errors import GradingError
 from grading.feedback_writer import FeedbackWriter
 from grading.lms import GradesCsvExport
@@ -160,6 +161,13 @@ class Course:
         """{notebook name: release notebook} of the assignment."""
         folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment))
         return {path.stem: nbformat.read(path, as_version=4) for path in sorted(folder.glob("*.ipynb"))}
+
+    def companion_notebooks(self, assignment: str) -> list[str]:
+        """The ungraded notebooks handed out with the assignment, below the
+        top of its release folder ("companion/DataAndHelpersTour.ipynb"):
+        their paths relative to that folder, sorted."""
+        folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment))
+        return [path.as_posix() for path in companion_paths(folder)]
 
 
 def run_nbgrader(

@@ -120,7 +120,7 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     if refused:
         result.reasons.append(f"refused: {refused}")
     else:
-        extras = extra_notebooks(folder, releases)
+        extras = extra_notebooks(folder, releases, course.companion_notebooks(assignment))
         if extras:
             result.reasons.append(f"ignored {', '.join(extras)} (not a notebook of the assignment)")
         for name, release in releases.items():

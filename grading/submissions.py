@@ -220,7 +220,7 @@ def check_submission_folder(folder: Path) -> str | None:
     return None
 
 
-def extra_notebooks(folder: Path, release_names: Iterable[str]) -> list[str]:
+def extra_notebooks(folder: Path, release_names: Iterable[str], handed_out: Iterable[str] = ()) -> list[str]:
     """The notebooks in a submission folder that are not the assignment's:
     their paths relative to folder, sorted.
 
@@ -228,10 +228,14 @@ def extra_notebooks(folder: Path, release_names: Iterable[str]) -> list[str]:
     (the keys of Course.release_notebooks will do). Only a notebook with one
     of these names, at the top of the folder, is graded; the grading command
     reports the others (grading/pipeline.py) and ignores them, it does not
-    refuse the submission. Links are not followed (check_submission_folder
-    refuses a folder that holds any) and Jupyter's checkpoints are left out.
+    refuse the submission. handed_out are the paths of the ungraded notebooks
+    the release gives students (Course.companion_notebooks): a student who
+    hands them back is not told about them. Links are not followed
+    (check_submission_folder refuses a folder that holds any) and Jupyter's
+    checkpoints are left out.
     """
     expected = {name if name.endswith(".ipynb") else f"{name}.ipynb" for name in release_names}
+    expected |= set(handed_out)
     extras = []
     for parent, folders, files in os.walk(folder):
         folders[:] = [name for name in folders if not is_junk(name)]

@@ -395,11 +395,14 @@ def test_extra_notebooks_are_named(tmp_path):
             f"old/{RELEASE_NAME}": "{}",
             ".ipynb_checkpoints/Initialization-checkpoint.ipynb": "{}",
             "notes.txt": "",
+            "companion/DataAndHelpersTour.ipynb": "{}",
         },
     )
     expected = ["Initialization-Copy1.ipynb", f"old/{RELEASE_NAME}"]
-    assert extra_notebooks(folder, [example_class.NOTEBOOK]) == expected
-    assert extra_notebooks(folder, [RELEASE_NAME]) == expected
+    handed_out = ["companion/DataAndHelpersTour.ipynb"]  # the release's companion, handed back
+    assert extra_notebooks(folder, [example_class.NOTEBOOK], handed_out) == expected
+    assert extra_notebooks(folder, [RELEASE_NAME], handed_out) == expected
+    assert extra_notebooks(folder, [RELEASE_NAME]) == sorted(expected + handed_out)
 
 
 def symlink_member(name, target):

@@ -73,6 +73,36 @@ def test_release_matches_a_fresh_generation(course, assignment):
     assert committed_files == fresh_files
 
 
+# The companion notebooks each assignment hands out, from notebooks/ (the
+# Chinese assignments hand out the Chinese editions, under the same name).
+COMPANIONS = {
+    "initialization": ("DataAndHelpersTour.ipynb", "DataAndHelpersTour.ipynb"),
+    "initialization_zh": ("DataAndHelpersTour.ipynb", "DataAndHelpersTour.zh_CN.ipynb"),
+    "initialization_deep": ("VarianceThroughDepth.ipynb", "VarianceThroughDepth.ipynb"),
+    "initialization_deep_zh": ("VarianceThroughDepth.ipynb", "VarianceThroughDepth.zh_CN.ipynb"),
+}
+
+
+def test_the_companion_notebooks_are_handed_out_and_import_from_there(course, assignment):
+    """Students who only get the release (from the exchange or a download)
+    get the companion the assignment sends them to, and its imports cell
+    finds the helpers from where it lies."""
+    name, original = COMPANIONS[assignment]
+    handed_out = course / "release" / assignment / "companion" / name
+    assert handed_out.read_bytes() == (REPO / "notebooks" / original).read_bytes()
+    assert Course(course).companion_notebooks(assignment) == [f"companion/{name}"]
+    imports = nbformat.read(handed_out, as_version=4).cells[1].source
+    python = "\n".join(line for line in imports.splitlines() if not line.startswith("%"))
+    process = subprocess.run(
+        [sys.executable, "-c", python],
+        cwd=handed_out.parent,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": ""},
+    )
+    assert process.returncode == 0, process.stderr[-2000:]
+
+
 def test_generating_writes_the_due_date_into_the_gradebook(course, assignment):
     """formgrader shows each assignment's due date from the moment it is generated."""
     configured = Course(course).settings.due_dates[assignment]

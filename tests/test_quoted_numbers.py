@@ -98,12 +98,12 @@ QUOTES = [
     ),
     (
         FIRST,
-        "falls quickly (about 0.62 after 1,000 iterations)",
+        "falls quickly at first (about 0.62 after 1,000 iterations)",
         lambda out: round(costs(out, 1)[1000], 2) == 0.62,
     ),
     (
         FIRST,
-        "from iteration 8,000 on it hardly moves and it ends near 0.38, with 83% training accuracy",
+        "from iteration 8,000 on it hardly moves, and it ends near 0.38, with 83% training accuracy",
         lambda out: (
             max(costs(out, 1)[i] for i in range(8000, 15000, 1000))
             - min(costs(out, 1)[i] for i in range(8000, 15000, 1000))
@@ -139,6 +139,11 @@ QUOTES = [
     (
         FIRST,
         "Every output is *exactly* 1: the network is certain that every point has label 1",
+        lambda out: "Outputs that are exactly 1: 300, exactly 0: 0, of 300" in out,
+    ),
+    (
+        FIRST,
+        "(before training all 300 outputs were exactly 1)",
         lambda out: "Outputs that are exactly 1: 300, exactly 0: 0, of 300" in out,
     ),
     # the deep assignment
@@ -302,12 +307,12 @@ QUOTES = [
     (
         TOUR,
         "With He-scaled weights the outputs spread between about 0.5 and 0.9",
-        lambda out: "(He)  outputs from 0.5044 to 0.8765" in out,
+        lambda out: "he: outputs from 0.5044 to 0.8765" in out,
     ),
     (
         TOUR,
         "the cost is close to $\\ln 2 \\approx 0.693$",
-        lambda out: "(small)           outputs from 0.5000 to 0.5000, cost 0.6931" in out,
+        lambda out: "small: outputs from 0.5000 to 0.5000, cost 0.6931" in out,
     ),
     (
         VARIANCE,

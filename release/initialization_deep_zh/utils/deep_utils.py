@@ -23,10 +23,12 @@ from matplotlib.ticker import MaxNLocator
 from .i18n import N_
 from .init_utils import (
     HIDDEN_ACTIVATIONS,
+    METHOD_COLOURS,
     _figure_label,
     backward_propagation,
     compute_loss,
     forward_propagation,
+    method_label,
     plot_costs,
     relu,
     sigmoid,
@@ -56,24 +58,13 @@ __all__ = [
 
 DIGITS_SPLIT_SEED = 0  # fixes which images go to the test set
 
-# One colour per initialization method, the same in every figure of this module.
-METHOD_COLOURS = {
-    "zeros": "tab:gray",
-    "random": "tab:blue",
-    "small": "tab:orange",
-    "xavier": "tab:green",
-    "he": "tab:red",
-}
-
-
 def read_digits():
     """The 1,797 digit images of scikit-learn's load_digits, read directly.
 
     Returns the same arrays as ``load_digits(return_X_y=True)``: pixels of
     shape (1797, 64) as floats from 0 to 16, and labels 0-9 of shape (1797,).
-    The file ships inside scikit-learn; it is found without importing
-    scikit-learn, whose import (about 0.7 s, with SciPy) every kernel that
-    runs the notebook would pay, so every student when a class is graded.
+    The file ships inside scikit-learn; it is read without importing
+    scikit-learn, which would take longer than reading the file.
     """
     spec = importlib.util.find_spec("sklearn")  # locates it, runs nothing
     if spec is None or not spec.submodule_search_locations:
@@ -205,14 +196,18 @@ def backward_gains(X, parameters, activation="relu"):
     return gains
 
 
-def plot_layer_values(values_by_label, title, ylabel, xlabel=N_("hidden layer"), ax=None, log_scale=True):
+def plot_layer_values(
+    values_by_label, title, ylabel, xlabel=N_("hidden layer"), ax=None, log_scale=True, legend=True
+):
     """One value per layer, one line per label, such as the spread of each
     hidden layer or the size of each layer's gradient.
 
     values_by_label maps a label to a sequence of values, layer 1 first.
     The title, the axis labels and the line labels (in English) are shown
     in the figures' language. Each point is marked while there are few; a
-    label that is an initialization method has its colour (METHOD_COLOURS).
+    label that is an initialization method has its colour (METHOD_COLOURS)
+    and its name as the text writes it. legend: draw the legend (panels
+    side by side can share one).
     """
     ax = ax if ax is not None else plt.figure().gca()
     for label, values in values_by_label.items():
@@ -222,7 +217,7 @@ def plot_layer_values(values_by_label, title, ylabel, xlabel=N_("hidden layer"),
             values,
             marker="o" if len(values) <= 20 else None,
             color=METHOD_COLOURS.get(label),  # None: the next colour of the cycle
-            label=_figure_label(label),
+            label=method_label(label),
         )
     if log_scale:
         ax.set_yscale("log")
@@ -230,13 +225,19 @@ def plot_layer_values(values_by_label, title, ylabel, xlabel=N_("hidden layer"),
     ax.set_title(_figure_label(title))
     ax.set_xlabel(_figure_label(xlabel))
     ax.set_ylabel(_figure_label(ylabel))
-    ax.legend()
+    if legend:
+        ax.legend()
     return ax
 
 
-def plot_layer_spreads(spreads_by_label, title, ax=None, log_scale=True):
+def plot_layer_spreads(spreads_by_label, title, ax=None, log_scale=True, legend=True):
     """Standard deviation of each hidden layer's activations, one line per
     label (see plot_layer_values)."""
     return plot_layer_values(
-        spreads_by_label, title, N_("standard deviation of activations"), ax=ax, log_scale=log_scale
+        spreads_by_label,
+        title,
+        N_("standard deviation of activations"),
+        ax=ax,
+        log_scale=log_scale,
+        legend=legend,
     )

@@ -17,14 +17,12 @@ Conventions, the same in every function:
 Training with these helpers reproduces the course's published results: the
 He costs to about 1e-16, and the zero-initialized cost at exactly ln 2 at
 every iteration, on any numpy (see backward_propagation for why).
-``benchmarks/plain_helpers.py`` keeps the plain implementation they were first
-made with, as the benchmark's baseline.
 """
-
-import functools
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.patches import Patch
 
 from .i18n import N_, figure_text
@@ -51,9 +49,8 @@ def _require_row_vector(name, array, m):
     _require_shape(name, array, (1, m), "one column per example")
 
 
-@functools.lru_cache(maxsize=None)
 def _layer_keys(num_layers):
-    """The names ("W1", "b1"), ..., ("WL", "bL"), built once per depth."""
+    """The names ("W1", "b1"), ..., ("WL", "bL") of a network's parameters."""
     return tuple((f"W{l}", f"b{l}") for l in range(1, num_layers + 1))
 
 
@@ -82,7 +79,6 @@ def _check_parameters(parameters, n_x):
         if not isinstance(W, np.ndarray) or W.ndim != 2:
             raise ValueError(f"{w_key} should be a 2-D numpy array of shape (n_{l}, {n_prev})")
         n_units = W.shape[0]
-        # Compare directly first; build a message only when something is off.
         if W.shape[1] != n_prev:
             _require_shape(w_key, W, (n_units, n_prev), f"layer {l} receives {n_prev} inputs")
         if not isinstance(b, np.ndarray) or b.shape != (n_units, 1):
@@ -155,28 +151,16 @@ def forward_propagation(X, parameters, activation="relu"):
     A = X
     for l, (w_key, b_key) in enumerate(_layer_keys(num_layers), start=1):
         W = parameters[w_key]
-        Z = np.dot(W, A)
-        Z += parameters[b_key]
-        # Each Z is a fresh array used once, so the activation can overwrite
-        # it; the values are the same as sigmoid(Z), relu(Z) and np.tanh(Z).
+        Z = np.dot(W, A) + parameters[b_key]
         if l == num_layers:
-            A = _sigmoid_inplace(Z)
+            A = sigmoid(Z)  # the output unit: a probability
         elif activation == "relu":
-            A = np.maximum(Z, 0, out=Z)
+            A = relu(Z)
         else:
-            A = np.tanh(Z, out=Z)
+            A = np.tanh(Z)
         cache[w_key] = W
         cache[f"A{l}"] = A
     return A, cache
-
-
-def _sigmoid_inplace(Z):
-    """sigmoid(Z) computed in Z's own memory; returns Z."""
-    np.negative(Z, out=Z)
-    with np.errstate(over="ignore"):
-        np.exp(Z, out=Z)
-    Z += 1
-    return np.divide(1, Z, out=Z)
 
 
 def backward_propagation(X, Y, cache, activation="relu"):
@@ -215,10 +199,10 @@ def backward_propagation(X, Y, cache, activation="relu"):
             error = np.dot(cache[f"W{l}"].T, error)
             if activation == "relu":
                 # ReLU passes the error through where the unit was active.
-                np.multiply(error, A_prev > 0, out=error)
+                error = error * (A_prev > 0)
             else:
                 # tanh'(z) = 1 - tanh(z)^2, and A_prev is tanh(z).
-                error *= 1 - A_prev**2
+                error = error * (1 - A_prev**2)
     return gradients
 
 
@@ -265,15 +249,7 @@ def compute_loss(a3, Y):
     # log(0) = -inf is expected once the sigmoid saturates; the terms 0 * inf
     # that follow are nan and dropped by nansum, as the published results do.
     with np.errstate(divide="ignore", invalid="ignore"):
-        # -log(a3) * Y + -log(1 - a3) * (1 - Y), written without temporaries
-        logprobs = np.log(a3)
-        np.negative(logprobs, out=logprobs)
-        logprobs *= Y
-        log_complement = np.subtract(1, a3)
-        np.log(log_complement, out=log_complement)
-        np.negative(log_complement, out=log_complement)
-        log_complement *= 1 - Y
-        logprobs += log_complement
+        logprobs = -np.log(a3) * Y + -np.log(1 - a3) * (1 - Y)
     return float(1.0 / m * np.nansum(logprobs))
 
 
@@ -317,10 +293,8 @@ def make_circles(n_samples, noise, factor=0.8):
     """Two noisy concentric circles: scikit-learn's make_circles, without it.
 
     Gives exactly what ``sklearn.datasets.make_circles(n_samples,
-    noise=noise, factor=factor)`` gives with numpy's global generator (the
-    tests check every bit). Importing scikit-learn takes about 0.8 s, paid
-    again by every kernel that runs the notebook, so when a whole class is
-    graded; these few lines of numpy take well under a millisecond.
+    noise=noise, factor=factor)`` gives with numpy's global generator, so
+    the course does not need scikit-learn.
 
     Returns:
     X -- points, shape (n_samples, 2): the outer circle has radius 1, the
@@ -441,37 +415,104 @@ def plot_decision_boundary(predict_fn, X, Y, title=N_("Decision boundary"), ax=N
     return ax
 
 
-def plot_costs(costs_by_label, record_every, title, ax=None):
-    """Cost curves on one axes: costs_by_label maps a label to a list of costs,
-    recorded every record_every iterations. The title and the labels (in
-    English) are shown in the figures' language.
+def plot_output_map(output_fn, X, Y, title=N_("Network output"), ax=None, step=0.01, colorbar=True):
+    """Colour the plane by the network's output, a probability from 0 to 1.
 
-    An infinite cost cannot be drawn as a point of a curve: it is marked by a
-    triangle at the top edge of the axes, in the curve's colour.
+    Arguments:
+    output_fn -- maps an array of points of shape (k, 2) to k outputs in
+                 [0, 1] (any shape with k entries), for example
+                 ``lambda pts: forward_propagation(pts.T, parameters)[0]``
+    X, Y -- the data drawn on top: shapes (2, m) and (1, m)
+    step -- grid spacing of the coloured background
+    colorbar -- draw a colour bar beside the axes
+
+    Outputs near 0 are red and near 1 blue, like the points of each class;
+    0.5, where the network cannot tell, is white. Where the output crosses
+    0.5 (the decision boundary), a black line is drawn. Returns the Axes.
+    """
+    ax = plot_dataset(X, Y, title=title, ax=ax, legend=False)
+    x_min, x_max = X[0, :].min() - 1, X[0, :].max() + 1
+    y_min, y_max = X[1, :].min() - 1, X[1, :].max() + 1
+    xx, yy = np.meshgrid(np.arange(x_min, x_max, step), np.arange(y_min, y_max, step))
+    outputs = np.asarray(output_fn(np.c_[xx.ravel(), yy.ravel()]), dtype=float).reshape(xx.shape)
+    red_white_blue = LinearSegmentedColormap.from_list("classes", [CLASS_COLOURS[0], "white", CLASS_COLOURS[1]])
+    # Pale enough that the points of each class stay visible on top.
+    shading = ax.pcolormesh(
+        xx, yy, outputs, cmap=red_white_blue, vmin=0, vmax=1, alpha=0.5, shading="auto", zorder=0
+    )
+    if outputs.min() < 0.5 < outputs.max():  # otherwise there is no boundary to draw
+        ax.contour(xx, yy, outputs, levels=[0.5], colors="k", linewidths=1.5, zorder=1)
+    if colorbar:
+        ax.figure.colorbar(shading, ax=ax, label=figure_text("network output"))
+    return ax
+
+
+# One colour per initialization method, the same in every figure of the
+# course, and the method's name as the text writes it.
+METHOD_COLOURS = {
+    "zeros": "tab:gray",
+    "random": "tab:blue",
+    "small": "tab:orange",
+    "xavier": "tab:green",
+    "he": "tab:red",
+}
+METHOD_NAMES = {
+    "zeros": N_("zeros"),
+    "random": N_("random"),
+    "small": N_("small"),
+    "xavier": N_("Xavier"),
+    "he": N_("He"),
+}
+
+
+def method_label(label):
+    """The name a figure shows for ``label``: "He" for "he", "Xavier" for
+    "xavier", any other label as it is; in the figures' language."""
+    return _figure_label(METHOD_NAMES.get(label, label))
+
+
+def plot_costs(costs_by_label, record_every, title, ax=None):
+    """Cost curves on one axes, one per initialization method.
+
+    costs_by_label maps a label (a method such as "he", or any text) to a
+    list of costs recorded every record_every iterations. The title and the
+    labels (in English) are shown in the figures' language; a method has
+    its colour (METHOD_COLOURS).
+
+    An infinite cost has no place on the cost axis: it is marked by a
+    triangle just above the top of the axes, in the curve's colour, and the
+    legend says what the triangle means.
     """
     ax = ax if ax is not None else plt.figure().gca()
-    top_edge = ax.get_xaxis_transform()  # x in data, y as a fraction of the axes
-    marked = False
+    above_the_axes = ax.get_xaxis_transform()  # x in data, y as a fraction of the axes
+    infinite_markers = []
     for label, costs in costs_by_label.items():
         costs = np.asarray(costs, dtype=float)
         iterations = np.arange(len(costs)) * record_every
         finite = np.isfinite(costs)
-        (line,) = ax.plot(iterations[finite], costs[finite], label=_figure_label(label))
+        (line,) = ax.plot(
+            iterations[finite], costs[finite], color=METHOD_COLOURS.get(label), label=method_label(label)
+        )
         if not finite.all():
-            ax.plot(
+            # Each curve's triangles get a row of their own, so none hides another.
+            row_height = 1.04 + 0.06 * len(infinite_markers)
+            (markers,) = ax.plot(
                 iterations[~finite],
-                np.full((~finite).sum(), 0.97),
+                np.full((~finite).sum(), row_height),
                 "^",
-                ms=9,
+                ms=8,
                 color=line.get_color(),
-                transform=top_edge,
+                transform=above_the_axes,
                 clip_on=False,
             )
-            marked = True
-    if marked:
-        ax.plot([], [], "^", color="grey", label=figure_text("infinite cost (top edge)"))
-    ax.set_title(_figure_label(title))
+            infinite_markers.append(markers)
+    handles, labels = ax.get_legend_handles_labels()
+    if infinite_markers:
+        # One legend entry for all the triangles, drawn in each of their colours.
+        handles.append(tuple(infinite_markers))
+        labels.append(figure_text("infinite cost (above the axes)"))
+    ax.set_title(_figure_label(title), pad=6 + 18 * len(infinite_markers))
     ax.set_xlabel(figure_text("iteration"))
     ax.set_ylabel(figure_text("cost (cross-entropy)"))
-    ax.legend()
+    ax.legend(handles, labels, handler_map={tuple: HandlerTuple(ndivide=None)})
     return ax

@@ -6,11 +6,12 @@ import sys
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde, GenerateAssignment
-from nbgrader.preprocessors import DeduplicateIds, Execute, GetGrades, OverwriteCells
+from nbgrader.preprocessors import ClearSolutions, DeduplicateIds, Execute, GetGrades, OverwriteCells
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 # Make the course's own grading package importable from the course root.
 sys.path.insert(0, COURSE_ROOT)
+from grading.answer_stubs import ClearSolutionsInLanguage  # noqa: E402
 from grading.companions import HandOutCompanions  # noqa: E402
 from grading.due_dates import WriteDueDate  # noqa: E402
 from grading.execute import SandboxedExecute  # noqa: E402
@@ -40,6 +41,11 @@ c.ClearSolutions.begin_solution_delimeter = SOLUTION_BEGIN
 c.ClearSolutions.end_solution_delimeter = SOLUTION_END
 c.ClearSolutions.code_stub = {
     "python": f"{SOLUTION_BEGIN}\n# YOUR CODE HERE\nraise NotImplementedError()\n{SOLUTION_END}",
+}
+# The Chinese edition asks for its answers in Chinese (grading/answer_stubs.py).
+c.ClearSolutionsInLanguage.text_stubs = {"zh_CN": "在此作答"}
+c.ClearSolutionsInLanguage.code_stubs = {
+    "zh_CN": {"python": f"{SOLUTION_BEGIN}\n# 在此编写你的代码\nraise NotImplementedError()\n{SOLUTION_END}"},
 }
 
 # Hidden tests: removed from the release, restored when autograding.
@@ -108,11 +114,12 @@ c.Grading.due_dates = {
 # Generating an assignment writes its due date into the gradebook, where
 # formgrader shows it (grading/due_dates.py), and hands out its companion
 # notebooks with it (grading/companions.py).
+# Each release asks for answers in its notebook's language (ClearSolutionsInLanguage
+# takes the place of nbgrader's ClearSolutions).
 c.GenerateAssignment.preprocessors = [
-    *GenerateAssignment.class_traits()["preprocessors"].default(),
-    WriteDueDate,
-    HandOutCompanions,
-]
+    ClearSolutionsInLanguage if step is ClearSolutions else step
+    for step in GenerateAssignment.class_traits()["preprocessors"].default()
+] + [WriteDueDate, HandOutCompanions]
 c.AssignLatePenalties.plugin_class = PenaltyPerDayLate
 c.PenaltyPerDayLate.grace_minutes = 15
 c.PenaltyPerDayLate.percent_per_day = 10

@@ -20,6 +20,7 @@ plain `nbgrader autograde`:
                        file names, user ids looked up in the roster
     due_dates.py       generate_assignment writes the due date into the gradebook
     companions.py      generate_assignment hands out the companion notebooks
+    answer_stubs.py    generate_assignment's answer stubs in the notebook's language
 
 The grading command, `python -m grading.grade`, whose modules import one
 another without a cycle (tests/test_layout.py checks it):

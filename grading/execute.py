@@ -59,6 +59,7 @@ from grading.experiments import (
 )
 from grading.sandbox import SandboxKernelManager
 from grading.verdicts import Record, Verdict, judge, read_record, verdict_outputs
+from utils.i18n import ENGLISH, notebook_language
 
 # Errors that the executor itself writes into a cell (not the kernel).
 EXECUTOR_ERRORS = ("CellTimeoutError", "KernelDied", "NotRun")
@@ -144,6 +145,7 @@ class SandboxedExecute(Execute):
         self.answer_records: dict[str, Record] = {}  # grade id -> record, of the last run
         self.budgets = CellBudgets(fallback=self.timeout)
         self.reference: Reference | None = None  # of the notebook being graded
+        self.language = ENGLISH  # of the notebook being graded, as its source says
         self._skipped: set[int] = set()
         self._kernel_lost_at = self._stopped_at = None
         self._stuck_seconds, self._stuck_cells = 0.0, 0
@@ -155,8 +157,11 @@ class SandboxedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         source = self.source_path(resources)
         tagged = {}
-        if source is not None and self.skip_experiments:
-            tagged = tagged_cells(nbformat.read(source, as_version=4), self.skip_tag)
+        if source is not None:
+            instructors = nbformat.read(source, as_version=4)
+            self.language = notebook_language(instructors)
+            if self.skip_experiments:
+                tagged = tagged_cells(instructors, self.skip_tag)
         self.reference = self.reference_for(source, resources)
         self.budgets = self.cell_budgets()
         skipped = cells_to_skip(nb, tagged)
@@ -200,7 +205,7 @@ class SandboxedExecute(Execute):
             cell.source = inert_markup(cell.source)
             return cell, resources
         if index in self._skipped:
-            cell.outputs = [not_rerun_note()]
+            cell.outputs = [not_rerun_note(self.language)]
             return cell, resources
         if self._kernel_lost_at is not None:
             cell.outputs = [

@@ -28,9 +28,11 @@ from IPython.core.inputtransformer2 import TransformerManager  # magics -> Pytho
 from nbformat.v4 import new_output
 from nbgrader import utils
 
+from utils.i18n import ENGLISH, N_, translation
+
 SKIP_TAG = "skip-when-grading"
 
-NOT_RERUN = "[Not re-run for grading: no test uses this cell.]\n"
+NOT_RERUN = N_("[Not re-run for grading: no test uses this cell.]")
 
 # IPython's wording of a name that was never defined.
 UNDEFINED_NAME = re.compile(r"name '(\w+)' is not defined")
@@ -85,6 +87,12 @@ def undefined_names(notebook: nbformat.NotebookNode) -> set[str]:
     return names
 
 
-def not_rerun_note():
+def not_rerun_text(language: str = ENGLISH) -> str:
+    """The line a skipped cell prints instead of its outputs, in the language
+    of the notebook (utils.i18n.notebook_language of the instructor's source)."""
+    return translation(language).gettext(NOT_RERUN) + "\n"
+
+
+def not_rerun_note(language: str = ENGLISH):
     """The output a skipped cell shows in the autograded notebook and the feedback."""
-    return new_output("stream", name="stdout", text=NOT_RERUN)
+    return new_output("stream", name="stdout", text=not_rerun_text(language))

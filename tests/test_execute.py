@@ -13,10 +13,10 @@ from traitlets.config import Config
 from grading.budgets import CellBudgets
 from grading.execute import SandboxedExecute
 from grading.experiments import (
-    NOT_RERUN,
     SKIP_TAG,
     cells_to_skip,
     names_defined,
+    not_rerun_text,
     tagged_cells,
     undefined_names,
 )
@@ -158,7 +158,7 @@ def errors(notebook):
 @pytest.mark.sandbox
 def test_the_experiment_is_left_out_with_a_note(tiny_course):
     notebook, _ = run_submission(tiny_course, "def f(n):\n    return n * 2")
-    assert [output.get("text") for output in notebook.cells[1].outputs] == [NOT_RERUN]
+    assert [output.get("text") for output in notebook.cells[1].outputs] == [not_rerun_text()]
     assert errors(notebook) == {}
 
 

@@ -18,7 +18,8 @@ from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
 from grading.course import open_gradebook, run_nbgrader, scores
-from grading.experiments import NOT_RERUN, tagged_cells
+from grading.experiments import not_rerun_text, tagged_cells
+from utils.i18n import notebook_language
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
@@ -276,9 +277,17 @@ def test_grading_in_full_gives_the_same_scores_and_reasons(graded_in_full):
     }
 
 
+def source_notebook(example):
+    return nbformat.read(REPO / "source" / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4)
+
+
 def tagged_ids(example):
-    source = nbformat.read(REPO / "source" / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4)
-    return set(tagged_cells(source))
+    return set(tagged_cells(source_notebook(example)))
+
+
+def language_of(example):
+    """The language the grader writes its notes in for this example's notebook."""
+    return notebook_language(source_notebook(example))
 
 
 def test_left_out_experiments_carry_a_note_and_every_graded_cell_stays(graded_class):
@@ -292,10 +301,11 @@ def test_left_out_experiments_carry_a_note_and_every_graded_cell_stays(graded_cl
     autograded = nbformat.read(
         course / "autograded" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4
     )
+    note = not_rerun_text(language_of(example))
     noted = {
         cell.id
         for cell in autograded.cells
-        if [output.get("text") for output in cell.get("outputs", [])] == [NOT_RERUN]
+        if [output.get("text") for output in cell.get("outputs", [])] == [note]
     }
     assert noted == tagged
     release = nbformat.read(
@@ -307,7 +317,7 @@ def test_left_out_experiments_carry_a_note_and_every_graded_cell_stays(graded_cl
     assert [
         cell.metadata["nbgrader"]["grade_id"] for cell in autograded.cells if "nbgrader" in cell.metadata
     ] == graded_ids
-    assert feedback_text(course, example, student).count(NOT_RERUN.strip()) == len(tagged)
+    assert feedback_text(course, example, student).count(note.strip()) == len(tagged)
 
 
 @pytest.fixture(scope="module")
@@ -377,7 +387,9 @@ def test_plain_nbgrader_leaves_out_the_experiments_too(graded_class):
     noted = {
         cell.id
         for cell in autograded.cells
-        if any(NOT_RERUN == output.get("text") for output in cell.get("outputs", []))
+        if any(
+            not_rerun_text(language_of(example)) == output.get("text") for output in cell.get("outputs", [])
+        )
     }
     assert noted == tagged_ids(example)
     generated = run_nbgrader(course, "generate_feedback", example.ASSIGNMENT, "--student", student, "--force")

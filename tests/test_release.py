@@ -14,6 +14,7 @@ from traitlets.config import Config
 
 from conftest import ASSIGNMENTS, REPO
 from grading.course import Course, delimiters, open_gradebook
+from utils.i18n import notebook_language
 
 SOLUTION_BEGIN, SOLUTION_END = delimiters(REPO)["solution"]
 HIDDEN_BEGIN, HIDDEN_END = delimiters(REPO)["hidden tests"]
@@ -101,6 +102,20 @@ def test_the_companion_notebooks_are_handed_out_and_import_from_there(course, as
         env={**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": ""},
     )
     assert process.returncode == 0, process.stderr[-2000:]
+
+
+def test_the_answer_stubs_are_in_the_notebooks_language(assignment):
+    """A Chinese release asks for its answers in Chinese (grading/answer_stubs.py)."""
+    release = nbformat.read(notebook_path(REPO, "release", assignment), as_version=4)
+    text = "\n".join(cell.source for cell in release.cells)
+    chinese = notebook_language(release) == "zh_CN"
+    assert chinese == assignment.endswith("_zh")
+    if chinese:
+        assert "在此编写你的代码" in text and "YOUR CODE HERE" not in text and "YOUR ANSWER HERE" not in text
+    else:
+        assert "YOUR CODE HERE" in text and "在此" not in text
+    written_answers = 1 if assignment.startswith("initialization_deep") else 2
+    assert text.count("在此作答" if chinese else "YOUR ANSWER HERE") == written_answers
 
 
 def test_generating_writes_the_due_date_into_the_gradebook(course, assignment):

@@ -45,6 +45,7 @@ RUNTIME_SOURCES = [
     "utils/i18n.py",
     "utils/answers.py",
     "grading/verdicts.py",
+    "grading/experiments.py",
 ]
 RUNTIME_KEYWORDS = {"tr": None, "figure_text": None, "N_": None}
 # The course's plotting helpers show the titles and axis labels they are
@@ -153,9 +154,12 @@ class IncompleteTranslation(Exception):
 def chinese_notebook(english_path, translated):
     """The Chinese edition of an English notebook: its prose replaced with
     ``translated`` ({English: Chinese}), its code and metadata unchanged
-    but for the language chosen in the imports cell. Outputs are left empty
+    but for the language chosen in the imports cell, and its language
+    written in the metadata (``course.language``, which the grader reads to
+    write its notes in the notebook's language). Outputs are left empty
     (the notebook is run to record them)."""
     notebook = copy.deepcopy(read_notebook(english_path))
+    notebook.metadata["course"] = {"language": LANGUAGE}
     missing = []
 
     def translate(kind, english):

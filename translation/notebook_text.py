@@ -10,9 +10,9 @@ A unit is one piece of English a student reads:
 * a docstring.
 
 Code is never a unit: a translated notebook runs exactly the same tokens as
-the English one. Graded test cells are left whole (the editions grade the same
-cells), and so are the lines of a solution and of hidden tests, which the
-student never sees.
+the English one, graded test cells included, so both editions grade the same
+code. The lines of a solution and of hidden tests are left whole: the student
+never sees them.
 """
 
 import ast
@@ -236,7 +236,7 @@ def notebook_units(notebook):
             units += [
                 Unit(index, "markdown", block) for block in markdown_blocks(cell.source) if block.strip()
             ]
-        elif cell.cell_type == "code" and not is_graded_test(cell):
+        elif cell.cell_type == "code":
             units += [Unit(index, span.kind, span.text) for span in code_spans(cell.source)]
     return units
 
@@ -251,6 +251,6 @@ def translate_cell_source(cell, translate):
                 for block in markdown_blocks(cell.source)
             ]
         )
-    if cell.cell_type == "code" and not is_graded_test(cell):
+    if cell.cell_type == "code":
         return translate_code(cell.source, translate)
     return cell.source

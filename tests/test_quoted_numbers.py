@@ -316,6 +316,14 @@ QUOTES = [
     ),
     (
         VARIANCE,
+        "after 50 layers the spread is 1.4e-05 with $c = 0.8$ and 1.0e+04 with $c = 1.2$",
+        lambda out: (
+            "c = 0.8: spread after layer 50 1.4e-05" in out
+            and "c = 1.2: spread after layer 50 1.0e+04" in out
+        ),
+    ),
+    (
+        VARIANCE,
         "with $1/n$ it stays near 1 for every fan-in",
         lambda out: all(
             about(float(v), 1.0, 0.25)

@@ -65,11 +65,10 @@ def set_language(language):
     if language not in LANGUAGES:
         raise ValueError(f"language should be one of {', '.join(LANGUAGES)}, got {language!r}")
     _state["language"] = language
+    _state["catalog"] = translation(language)
     if language == ENGLISH:
-        _state["catalog"] = gettext.NullTranslations()
         _state["figures_translated"] = False
         return
-    _state["catalog"] = gettext.translation(DOMAIN, LOCALE_FOLDER, [language])
     font = find_cjk_font(CJK_FONT_FAMILIES)
     _state["figures_translated"] = font is not None
     if font is None:
@@ -88,6 +87,24 @@ def set_language(language):
         if families == ["sans-serif"]:
             families = rcParams["font.sans-serif"][:1]
         rcParams["font.family"] = families + [font]
+
+
+def translation(language):
+    """gettext's translations into ``language``, without changing the
+    language of this notebook's messages (the grader uses it to write in the
+    language of the notebook it grades). English needs no catalog."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language should be one of {', '.join(LANGUAGES)}, got {language!r}")
+    if language == ENGLISH:
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_FOLDER, [language])
+
+
+def notebook_language(notebook):
+    """The language a notebook is written in: the ``course.language`` of its
+    metadata, which the Chinese edition's build sets; English without one."""
+    language = notebook.get("metadata", {}).get("course", {}).get("language", ENGLISH)
+    return language if language in LANGUAGES else ENGLISH
 
 
 def get_language():

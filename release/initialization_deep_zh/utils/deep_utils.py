@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from .i18n import N_
+from .i18n import N_, tr
 from .init_utils import (
     HIDDEN_ACTIVATIONS,
     METHOD_COLOURS,
@@ -58,6 +58,7 @@ __all__ = [
 
 DIGITS_SPLIT_SEED = 0  # fixes which images go to the test set
 
+
 def read_digits():
     """The 1,797 digit images of scikit-learn's load_digits, read directly.
 
@@ -69,7 +70,7 @@ def read_digits():
     spec = importlib.util.find_spec("sklearn")  # locates it, runs nothing
     if spec is None or not spec.submodule_search_locations:
         raise ImportError(
-            "scikit-learn is not installed: its digits data set is needed (see requirements.txt)"
+            tr("scikit-learn is not installed: its digits data set is needed (see requirements.txt)")
         )
     path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
     with gzip.open(path, mode="rt", encoding="utf-8") as rows:
@@ -90,7 +91,9 @@ def load_digits_binary(test_fraction=0.25):
     test_X -- shape (64, m_test);   test_Y -- shape (1, m_test)
     """
     if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction should be between 0 and 1, got {test_fraction}")
+        raise ValueError(
+            tr("test_fraction should be between 0 and 1, got {value}").format(value=test_fraction)
+        )
     pixels, digits = read_digits()
     X = pixels.astype(float)  # (1797, 64)
     Y = (digits % 2).astype(float)  # 1 for 1, 3, 5, 7, 9
@@ -119,7 +122,7 @@ def train(X, Y, parameters, activation="relu", learning_rate=0.1, num_iterations
     costs -- list of the costs at iterations 0, record_every, 2 * record_every, ...
     """
     if record_every < 1 or num_iterations < 0:
-        raise ValueError("record_every must be at least 1 and num_iterations at least 0")
+        raise ValueError(tr("record_every must be at least 1 and num_iterations at least 0"))
     costs = []
     for i in range(num_iterations + 1):
         AL, cache = forward_propagation(X, parameters, activation)
@@ -142,8 +145,9 @@ def accuracy(X, Y, parameters, activation="relu"):
     """Fraction of the m examples whose label the network predicts right."""
     if not isinstance(Y, np.ndarray) or Y.shape != (1, X.shape[1]):
         raise ValueError(
-            f"Y should have shape (1, {X.shape[1]}), one label per "
-            f"column of X, got {getattr(Y, 'shape', type(Y).__name__)}"
+            tr("Y should have shape (1, {m}), one label per column of X, got {given}").format(
+                m=X.shape[1], given=getattr(Y, "shape", type(Y).__name__)
+            )
         )
     return float(np.mean(predict(X, parameters, activation) == Y))
 

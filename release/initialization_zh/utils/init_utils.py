@@ -25,7 +25,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.patches import Patch
 
-from .i18n import N_, figure_text
+from .i18n import N_, figure_text, tr
 
 # --------------------------------------------------------------------------
 # Shape checks: every public function validates its inputs with these, so a
@@ -37,16 +37,23 @@ def _require_shape(name, array, expected_shape, hint=""):
     """Raise ValueError unless ``array`` is an ndarray of ``expected_shape``."""
     if not isinstance(array, np.ndarray):
         raise ValueError(
-            f"{name} should be a numpy array of shape {expected_shape}, got {type(array).__name__}"
+            tr("{name} should be a numpy array of shape {shape}, got {kind}").format(
+                name=name, shape=tuple(expected_shape), kind=type(array).__name__
+            )
         )
     if array.shape != tuple(expected_shape):
-        message = f"{name} has shape {array.shape}, expected shape {tuple(expected_shape)}"
-        raise ValueError(message + (f" ({hint})" if hint else ""))
+        if hint:
+            message = tr("{name} has shape {shape}, expected shape {expected} ({hint})")
+        else:
+            message = tr("{name} has shape {shape}, expected shape {expected}")
+        raise ValueError(
+            message.format(name=name, shape=array.shape, expected=tuple(expected_shape), hint=hint)
+        )
 
 
 def _require_row_vector(name, array, m):
     """Labels and outputs are row vectors: shape (1, m)."""
-    _require_shape(name, array, (1, m), "one column per example")
+    _require_shape(name, array, (1, m), tr("one column per example"))
 
 
 def _layer_keys(num_layers):
@@ -58,12 +65,16 @@ def _num_layers(parameters):
     """Number of weight layers L in a dict holding W1, b1, ..., WL, bL."""
     if not isinstance(parameters, dict):
         raise ValueError(
-            f"parameters should be a dict with keys W1, b1, ..., WL, bL, got {type(parameters).__name__}"
+            tr("parameters should be a dict with keys W1, b1, ..., WL, bL, got {kind}").format(
+                kind=type(parameters).__name__
+            )
         )
     num_layers = len(parameters) // 2
     keys = _layer_keys(num_layers)
     if len(parameters) % 2 or not all(w in parameters and b in parameters for w, b in keys):
-        raise ValueError(f"parameters should have keys W1, b1, ..., WL, bL; got {sorted(parameters)}")
+        raise ValueError(
+            tr("parameters should have keys W1, b1, ..., WL, bL; got {keys}").format(keys=sorted(parameters))
+        )
     return num_layers
 
 
@@ -77,17 +88,26 @@ def _check_parameters(parameters, n_x):
     for l, (w_key, b_key) in enumerate(_layer_keys(num_layers), start=1):
         W, b = parameters[w_key], parameters[b_key]
         if not isinstance(W, np.ndarray) or W.ndim != 2:
-            raise ValueError(f"{w_key} should be a 2-D numpy array of shape (n_{l}, {n_prev})")
+            raise ValueError(
+                tr("{name} should be a 2-D numpy array of shape (n_{l}, {n_in})").format(
+                    name=w_key, l=l, n_in=n_prev
+                )
+            )
         n_units = W.shape[0]
         if W.shape[1] != n_prev:
-            _require_shape(w_key, W, (n_units, n_prev), f"layer {l} receives {n_prev} inputs")
+            _require_shape(
+                w_key, W, (n_units, n_prev), tr("layer {l} receives {n} inputs").format(l=l, n=n_prev)
+            )
         if not isinstance(b, np.ndarray) or b.shape != (n_units, 1):
-            _require_shape(b_key, b, (n_units, 1), f"one bias per unit of layer {l}, as a column")
+            _require_shape(
+                b_key, b, (n_units, 1), tr("one bias per unit of layer {l}, as a column").format(l=l)
+            )
         n_prev = n_units
     if n_prev != 1:
         raise ValueError(
-            f"W{num_layers} has {n_prev} rows; the output layer "
-            "of this binary classifier must have exactly 1 unit"
+            tr(
+                "W{L} has {rows} rows; the output layer of this binary classifier must have exactly 1 unit"
+            ).format(L=num_layers, rows=n_prev)
         )
     return num_layers
 
@@ -95,7 +115,7 @@ def _check_parameters(parameters, n_x):
 def _check_examples(X, Y=None):
     """Check that X is (n_x, m) and, if given, that Y is (1, m)."""
     if not isinstance(X, np.ndarray) or X.ndim != 2:
-        raise ValueError("X should be a 2-D numpy array of shape (n_x, m), one column per example")
+        raise ValueError(tr("X should be a 2-D numpy array of shape (n_x, m), one column per example"))
     if Y is not None:
         _require_row_vector("Y", Y, X.shape[1])
 
@@ -123,7 +143,11 @@ HIDDEN_ACTIVATIONS = ("relu", "tanh")
 
 def _check_activation(activation):
     if activation not in HIDDEN_ACTIVATIONS:
-        raise ValueError(f"activation should be one of {HIDDEN_ACTIVATIONS}, got {activation!r}")
+        raise ValueError(
+            tr("activation should be one of {names}, got {given}").format(
+                names=HIDDEN_ACTIVATIONS, given=repr(activation)
+            )
+        )
 
 
 # --------------------------------------------------------------------------
@@ -179,8 +203,10 @@ def backward_propagation(X, Y, cache, activation="relu"):
     _check_examples(X, Y)
     _check_activation(activation)
     if not isinstance(cache, dict) or "A0" not in cache:
-        raise ValueError("cache should be the dict returned by forward_propagation(X, parameters)")
-    _require_shape("cache['A0']", cache["A0"], X.shape, "the cache must come from a forward pass on this X")
+        raise ValueError(tr("cache should be the dict returned by forward_propagation(X, parameters)"))
+    _require_shape(
+        "cache['A0']", cache["A0"], X.shape, tr("the cache must come from a forward pass on this X")
+    )
     num_layers = (len(cache) - 1) // 2
     m = X.shape[1]
     gradients = {}
@@ -219,13 +245,14 @@ def update_parameters(parameters, grads, learning_rate):
     """
     num_layers = _num_layers(parameters)
     if not isinstance(grads, dict):
-        raise ValueError("grads should be the dict returned by backward_propagation")
+        raise ValueError(tr("grads should be the dict returned by backward_propagation"))
     updated = {}
     for keys in _layer_keys(num_layers):
         for name in keys:
             param, grad = parameters[name], grads.get("d" + name)
             if not isinstance(grad, np.ndarray) or grad.shape != param.shape:
-                _require_shape("d" + name, grad, param.shape, f"the gradient has the shape of {name}")
+                hint = tr("the gradient has the shape of {name}").format(name=name)
+                _require_shape("d" + name, grad, param.shape, hint)
             updated[name] = param - learning_rate * grad
     return updated
 
@@ -242,7 +269,7 @@ def compute_loss(a3, Y):
             it gets wrong (a saturated sigmoid)
     """
     if not isinstance(a3, np.ndarray) or a3.ndim != 2:
-        raise ValueError("a3 should be a numpy array of shape (1, m)")
+        raise ValueError(tr("a3 should be a numpy array of shape (1, m)"))
     _require_row_vector("a3", a3, a3.shape[1])
     _require_row_vector("Y", Y, a3.shape[1])
     m = Y.shape[1]
@@ -360,7 +387,9 @@ def plot_dataset(X, Y, title=N_("Training data"), ax=None, legend=True):
     """
     _check_examples(X, Y)
     if X.shape[0] != 2:
-        raise ValueError(f"X has shape {X.shape}, expected (2, m): only 2-D inputs can be drawn")
+        raise ValueError(
+            tr("X has shape {shape}, expected (2, m): only 2-D inputs can be drawn").format(shape=X.shape)
+        )
     ax = ax if ax is not None else plt.figure().gca()
     labels = Y.ravel()
     for label, colour in enumerate(CLASS_COLOURS):
@@ -435,7 +464,9 @@ def plot_output_map(output_fn, X, Y, title=N_("Network output"), ax=None, step=0
     y_min, y_max = X[1, :].min() - 1, X[1, :].max() + 1
     xx, yy = np.meshgrid(np.arange(x_min, x_max, step), np.arange(y_min, y_max, step))
     outputs = np.asarray(output_fn(np.c_[xx.ravel(), yy.ravel()]), dtype=float).reshape(xx.shape)
-    red_white_blue = LinearSegmentedColormap.from_list("classes", [CLASS_COLOURS[0], "white", CLASS_COLOURS[1]])
+    red_white_blue = LinearSegmentedColormap.from_list(
+        "classes", [CLASS_COLOURS[0], "white", CLASS_COLOURS[1]]
+    )
     # Pale enough that the points of each class stay visible on top.
     shading = ax.pcolormesh(
         xx, yy, outputs, cmap=red_white_blue, vmin=0, vmax=1, alpha=0.5, shading="auto", zorder=0
@@ -514,5 +545,13 @@ def plot_costs(costs_by_label, record_every, title, ax=None):
     ax.set_title(_figure_label(title), pad=6 + 18 * len(infinite_markers))
     ax.set_xlabel(figure_text("iteration"))
     ax.set_ylabel(figure_text("cost (cross-entropy)"))
-    ax.legend(handles, labels, handler_map={tuple: HandlerTuple(ndivide=None)})
+    # Beside the axes, where no curve can run through it.
+    ax.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=None)},
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1),
+        fontsize="small",
+    )
     return ax

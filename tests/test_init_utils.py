@@ -12,10 +12,10 @@ import pytest
 from conftest import REPO
 from utils import init_utils
 from utils.init_utils import (
+    METHOD_COLOURS,
     backward_propagation,
     compute_loss,
     forward_propagation,
-    METHOD_COLOURS,
     load_dataset,
     plot_costs,
     plot_dataset,
@@ -271,10 +271,15 @@ def test_the_output_map_colours_outputs_from_0_to_1_and_draws_the_boundary_where
 
 
 def test_infinite_costs_are_marked_above_the_axes_in_each_curves_colour():
-    ax = plot_costs({"random": [np.inf, 0.6, 0.5], "he": [np.inf, 0.7, 0.3], "zeros": [0.69] * 3}, 1000, "Costs")
+    ax = plot_costs(
+        {"random": [np.inf, 0.6, 0.5], "he": [np.inf, 0.7, 0.3], "zeros": [0.69] * 3}, 1000, "Costs"
+    )
     curves = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
     assert {label: line.get_color() for label, line in curves.items()} == {
-        "random": METHOD_COLOURS["random"], "He": METHOD_COLOURS["he"], "zeros": METHOD_COLOURS["zeros"]}
+        "random": METHOD_COLOURS["random"],
+        "He": METHOD_COLOURS["he"],
+        "zeros": METHOD_COLOURS["zeros"],
+    }
     markers = [line for line in ax.get_lines() if line.get_marker() == "^"]
     assert [line.get_color() for line in markers] == [METHOD_COLOURS["random"], METHOD_COLOURS["he"]]
     heights = [float(line.get_ydata()[0]) for line in markers]

@@ -17,6 +17,7 @@ from utils.deep_utils import (
     gradient_norms,
     load_digits_binary,
     plot_costs,
+    plot_digits,
     plot_layer_spreads,
     plot_layer_values,
     predict,
@@ -121,6 +122,13 @@ def test_backward_gains_follow_the_theory_on_wide_layers():
     # He with tanh: once the spread has settled, deeper in, the error grows on its way back.
     deep_he = he_parameters([400] + [200] * 15 + [1])
     assert 1.05 < np.mean(backward_gains(X, deep_he, "tanh")[-5:]) < 1.25
+
+
+def test_the_digits_are_captioned_with_their_label():
+    pixels, digits = deep_utils.read_digits()
+    fig = plot_digits(pixels, digits, count=3)
+    assert [ax.get_title() for ax in fig.axes] == ["0: even", "1: odd", "2: even"]
+    assert fig.get_suptitle() == "The first 3 digits of the data set and their labels"
 
 
 def test_each_method_has_its_colour_in_every_layer_figure():

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from .i18n import N_, tr
+from .i18n import N_, figure_text, tr
 from .init_utils import (
     HIDDEN_ACTIVATIONS,
     METHOD_COLOURS,
@@ -51,6 +51,7 @@ __all__ = [
     "gradient_norms",
     "backward_gains",
     "plot_costs",
+    "plot_digits",
     "plot_layer_spreads",
     "plot_layer_values",
     "DIGITS_SPLIT_SEED",
@@ -198,6 +199,20 @@ def backward_gains(X, parameters, activation="relu"):
         slope = (A > 0).astype(float) if activation == "relu" else 1 - A**2
         gains.append(float(W_next.shape[0] * np.var(W_next) * np.mean(slope**2)))
     return gains
+
+
+def plot_digits(pixels, digits, count=8):
+    """The first ``count`` images, each captioned with its digit and whether
+    it is odd (the label of the task). pixels has shape (k, 64), digits
+    shape (k,), as read_digits returns them. Returns the figure."""
+    fig, axes = plt.subplots(1, count, figsize=(count, 1.6))
+    for ax, image, digit in zip(axes, pixels.reshape(-1, 8, 8), digits):
+        ax.imshow(image, cmap="gray_r")
+        caption = figure_text("{digit}: odd") if digit % 2 else figure_text("{digit}: even")
+        ax.set_title(caption.format(digit=digit), fontsize=9)
+        ax.axis("off")
+    fig.suptitle(figure_text("The first {count} digits of the data set and their labels").format(count=count))
+    return fig
 
 
 def plot_layer_values(

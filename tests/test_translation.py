@@ -99,6 +99,19 @@ def test_a_changed_english_text_is_flagged_until_translated(tmp_path):
     ]
 
 
+def test_the_glossary_holds_one_rendering_per_term():
+    """A term of locale/zh_CN/glossary.tsv is rendered as listed there, and a
+    rendering it rules out is flagged wherever it appears."""
+    assert quality.glossary_problems("### Written answer 1 - why?", "### 简答题 1：为什么？") == []
+    assert quality.glossary_problems("### Written answer 1 - why?", "### 书面回答 1：为什么？") == [
+        "glossary: 'written answer' is rendered '简答题'",
+        "glossary: '书面回答' should read '简答题'",
+    ]
+    assert quality.glossary_problems("Its fan-in is 10.", "它的输入个数是 10。") == [
+        "glossary: 'fan-in' is rendered '扇入'"
+    ]
+
+
 def test_compiled_messages_match_their_catalog():
     """course.mo holds exactly the catalog's finished translations (the
     header, which names the Babel version that compiled it, aside)."""
@@ -185,6 +198,14 @@ def test_the_chinese_release_has_no_english_comment(release):
             if re.search(r"[A-Za-z]{3,}", text) and not _CJK.search(text) and not text.startswith("noqa"):
                 english.append(f"cell {index}: {token.string}")
     assert not english, "English comments in the Chinese release:\n" + "\n".join(english)
+
+
+def test_every_catalog_header_is_filled_in():
+    """No placeholder of gettext's template is left in a catalog's header."""
+    for path, _ in TEMPLATES:
+        header = path.read_text(encoding="utf-8").split("\n\n", 1)[0]
+        for placeholder in ("FIRST AUTHOR", "EMAIL@ADDRESS", "YEAR-MO-DA", "VERSION", "PACKAGE"):
+            assert placeholder not in header, f"{path.relative_to(REPO)}: {placeholder} in its header"
 
 
 def printed_numbers(cell):

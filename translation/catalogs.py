@@ -13,7 +13,21 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 PROJECT = "Initializing neural networks"
+VERSION = "1.0"
 LANGUAGE = "zh_CN"
+# Every catalog's header, written the same way each time.
+HEADER = {
+    "header_comment": (
+        f'# Simplified Chinese translation of the course "{PROJECT}".\n'
+        "# Copyright (C) 2026 the course's authors\n"
+        "# This file is distributed under the same license as the course (LICENSE)."
+    ),
+    "version": VERSION,
+    "copyright_holder": "the course's authors",
+    "last_translator": "the course team",
+    "language_team": "Chinese (zh_CN)",
+    "msgid_bugs_address": "the course's issue tracker",
+}
 
 
 def new_template(units, domain):
@@ -44,14 +58,11 @@ def update(path, template):
     if path.exists():
         catalog = read_catalog(path)
     else:
-        catalog = Catalog(
-            locale=LANGUAGE,
-            project=PROJECT,
-            domain=template.domain,
-            copyright_holder="the course's authors",
-            last_translator="the course team",
-            language_team="Chinese (zh_CN)",
-        )
+        catalog = Catalog(locale=LANGUAGE, project=PROJECT, domain=template.domain)
+    for field, value in HEADER.items():
+        setattr(catalog, field, value)
+    # Revised whenever its entries are: the date is not tracked, only kept real.
+    catalog.revision_date = catalog.creation_date
     catalog.fuzzy = False
     # Keep the header as it was, so that an update that changes no text
     # changes no file (course.mo included).

@@ -5,8 +5,12 @@ against the notebook: numbers, code, formulas, placeholders filled in at run
 time, the markdown structure, and the names a docstring documents.
 """
 
+import functools
 import re
 from collections import Counter
+from pathlib import Path
+
+GLOSSARY = Path(__file__).resolve().parents[1] / "locale" / "zh_CN" / "glossary.tsv"
 
 _FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 _CODE = re.compile(r"(?<!`)`[^`]+`(?!`)")
@@ -66,8 +70,36 @@ def problems(english, translation, kind="markdown"):
         compare("list items", len(_LIST_ITEM.findall(english)), len(_LIST_ITEM.findall(translation)))
     if kind == "docstring":
         compare("documented names", _ARGUMENT.findall(english), _ARGUMENT.findall(translation))
+    found += glossary_problems(english, translation)
     has_words = re.search(r"[A-Za-z]{3,}", _without(_MATH, _without(_CODE, english)))
     only_output = _FENCE.fullmatch(english.strip())  # a block of expected output
     if has_words and not only_output and not _CJK.search(english) and not _CJK.search(translation):
         found.append("the translation has no Chinese text")
+    return found
+
+
+@functools.cache
+def glossary():
+    """The glossary's entries: (English term, rendering, renderings not to use)."""
+    entries = []
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            term, rendering, avoided = (line.split("\t") + ["", ""])[:3]
+            entries.append((term, rendering, [variant for variant in avoided.split(",") if variant]))
+    return entries
+
+
+def glossary_problems(english, translation):
+    """Where a translation renders a glossary term otherwise than listed."""
+    prose = _without(_MATH, _without(_CODE, _without(_FENCE, english)))
+    found = []
+    for term, rendering, avoided in glossary():
+        mentioned = re.search(rf"(?<![\w-]){re.escape(term)}s?(?![\w-])", prose, re.IGNORECASE)
+        if mentioned and rendering not in translation:
+            found.append(f"glossary: {term!r} is rendered {rendering!r}")
+        found += [
+            f"glossary: {variant!r} should read {rendering!r}"
+            for variant in avoided
+            if variant in translation
+        ]
     return found

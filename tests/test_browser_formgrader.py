@@ -15,7 +15,7 @@ from nbgrader.utils import parse_utc
 
 from conftest import (
     ASSIGNMENTS,
-    copy_course,
+    copy_generated,
     hidden_test_lines,
     leaked_hidden_tests,
     page_text,
@@ -23,7 +23,7 @@ from conftest import (
 )
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
-from grading.course import Course, open_gradebook, run_nbgrader
+from grading.course import Course, open_gradebook
 from lab_driver import JupyterLab
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -37,11 +37,9 @@ STUDENT = "he-xavier-scale"  # whose written answers the test grades by hand
 
 
 @pytest.fixture(scope="module")
-def graded_course(tmp_path_factory):
+def graded_course(generated_course, tmp_path_factory):
     """A course root with every assignment generated and the GRADED students graded."""
-    root = copy_course(tmp_path_factory.mktemp("course"))
-    for assignment in ASSIGNMENTS:
-        run_nbgrader(root, "generate_assignment", assignment, "--force")
+    root = copy_generated(generated_course, tmp_path_factory.mktemp("course"))
     for example, students in GRADED.items():
         write_example_class(root, example, students)
         run_grading_command(root, example.ASSIGNMENT)

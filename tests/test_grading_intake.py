@@ -14,7 +14,6 @@ student's earlier submission stays as it was.
 """
 
 import os
-import shutil
 import socket
 import sqlite3
 import stat
@@ -25,7 +24,7 @@ import zipfile
 import nbformat
 import pytest
 
-from conftest import copy_course, run_grading_command
+from conftest import copy_course, copy_generated, run_grading_command
 from examples import example_class
 from examples.students import fill_in, write_submission
 from grading.course import Course, open_gradebook, run_nbgrader, scores
@@ -79,10 +78,8 @@ def table_sizes(course):
 
 
 @pytest.fixture(scope="module")
-def zip_course(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("zip_course"))
-    shutil.rmtree(root / "release")
-    run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+def zip_course(generated_course, tmp_path_factory):
+    root = copy_generated(generated_course, tmp_path_factory.mktemp("zip_course"))
     archive = make_zip(root, tmp_path_factory.mktemp("lms") / "download.zip", CLASS)
     first = grade(root, str(archive))
     return root, archive, first

@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from conftest import ASSIGNMENTS, copy_course, run_grading_command
+from conftest import ASSIGNMENTS, copy_generated, run_grading_command
 from examples import example_class
 from examples.students import write_submission
 from grading.course import run_nbgrader, scores
@@ -114,20 +114,17 @@ def what_the_spy_got(course):
 
 
 @pytest.fixture(scope="module")
-def attacked():
+def attacked(generated_course):
     """Grade the spy three ways; return what it got each time, and the secrets."""
     base = Path("/srv") / FOLDER
     course = base / "course"
     course.mkdir(parents=True)
     base.chmod(0o755)
     course.chmod(0o755)
-    copy_course(course)
-    shutil.rmtree(course / "release")
+    copy_generated(generated_course, course)
     secrets = {}
     elsewhere = machine_places()
     try:
-        for assignment in ASSIGNMENTS:
-            run_nbgrader(course, "generate_assignment", assignment, "--force")
         # Secrets the course itself holds; planted after the release is made.
         for assignment, notebook_name in ASSIGNMENTS.items():
             path = course / "source" / assignment / notebook_name

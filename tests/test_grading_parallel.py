@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from conftest import REPO, copy_course, exit_status, run_grading_command
+from conftest import REPO, copy_course, copy_generated, exit_status, run_grading_command
 from examples import example_class
 from examples.grade_examples import write_example_class
 from grading.course import run_nbgrader, scores
@@ -43,28 +43,32 @@ STUDENTS = [
 ]
 
 
-def submitted_copy(folder, students=STUDENTS, db_url=None):
-    """A fresh course with the given students' submissions, not yet graded."""
-    root = copy_course(folder)
-    if db_url:
+def submitted_copy(folder, generated_course, students=STUDENTS, db_url=None):
+    """A fresh course with the given students' submissions, not yet graded:
+    a copy of the generated course, or, for another database, the course
+    generated into that database."""
+    if db_url is None:
+        root = copy_generated(generated_course, folder)
+    else:
+        root = copy_course(folder)
         with open(root / "nbgrader_config.py", "a") as config:
             config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
-    shutil.rmtree(root / "release")
-    run_nbgrader(root, "generate_assignment", example_class.ASSIGNMENT, "--force")
+        shutil.rmtree(root / "release")
+        run_nbgrader(root, "generate_assignment", example_class.ASSIGNMENT, "--force")
     write_example_class(root, example_class, students)
     return root
 
 
-def graded_copy(folder, *options, db_url=None):
+def graded_copy(folder, generated_course, *options, db_url=None):
     """A fresh course with STUDENTS submitted, graded with the given options."""
-    root = submitted_copy(folder, db_url=db_url)
+    root = submitted_copy(folder, generated_course, db_url=db_url)
     status = exit_status(example_class, STUDENTS)  # corrupt-file is not graded
     return root, run_grading_command(root, example_class.ASSIGNMENT, *options, status=status)
 
 
 @pytest.fixture(scope="module")
-def one_at_a_time(tmp_path_factory):
-    return graded_copy(tmp_path_factory.mktemp("sequential"), "--workers", "1")
+def one_at_a_time(generated_course, tmp_path_factory):
+    return graded_copy(tmp_path_factory.mktemp("sequential"), generated_course, "--workers", "1")
 
 
 @contextlib.contextmanager
@@ -137,8 +141,8 @@ def wait_for_workers(address, count):
 
 
 @pytest.fixture(scope="module")
-def on_dask_cluster(tmp_path_factory, dask_cluster):
-    return graded_copy(tmp_path_factory.mktemp("distributed"), "--scheduler", dask_cluster)
+def on_dask_cluster(generated_course, tmp_path_factory, dask_cluster):
+    return graded_copy(tmp_path_factory.mktemp("distributed"), generated_course, "--scheduler", dask_cluster)
 
 
 def postgresql_bin():
@@ -210,8 +214,10 @@ def has_user(name):
 
 
 @pytest.fixture(scope="module")
-def on_postgresql(tmp_path_factory, postgresql):
-    return graded_copy(tmp_path_factory.mktemp("postgresql_course"), "--workers", "2", db_url=postgresql)
+def on_postgresql(generated_course, tmp_path_factory, postgresql):
+    return graded_copy(
+        tmp_path_factory.mktemp("postgresql_course"), generated_course, "--workers", "2", db_url=postgresql
+    )
 
 
 def summary_rows(output):
@@ -330,10 +336,10 @@ def grade_while_killing_workers(root, cluster_folder, kills, status=0):
     return killed, output
 
 
-def test_a_worker_killed_mid_task_costs_only_a_retry(tmp_path_factory, one_at_a_time):
+def test_a_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp_path_factory, one_at_a_time):
     sequential_root, sequential_output = one_at_a_time
     # Beside the other copies, so that feedback() sees the same paths.
-    root = submitted_copy(tmp_path_factory.mktemp("killed_worker"), KILL_TEST_STUDENTS)
+    root = submitted_copy(tmp_path_factory.mktemp("killed_worker"), generated_course, KILL_TEST_STUDENTS)
     (killed_student,), output = grade_while_killing_workers(
         root, tmp_path_factory.mktemp("killed_worker_dask"), kills=1
     )
@@ -360,9 +366,9 @@ def test_a_worker_killed_mid_task_costs_only_a_retry(tmp_path_factory, one_at_a_
     assert left.stdout == ""
 
 
-def test_a_submission_whose_workers_die_twice_is_reported_not_lost(tmp_path_factory):
+def test_a_submission_whose_workers_die_twice_is_reported_not_lost(generated_course, tmp_path_factory):
     student = "infinite-loop"  # runs for minutes: plenty of time to find it twice
-    root = submitted_copy(tmp_path_factory.mktemp("killed_twice"), [student])
+    root = submitted_copy(tmp_path_factory.mktemp("killed_twice"), generated_course, [student])
     # Its first worker dies, then the one it was retried on.
     killed, output = grade_while_killing_workers(
         root, tmp_path_factory.mktemp("killed_twice_dask"), kills=2, status=2

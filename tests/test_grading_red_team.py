@@ -38,7 +38,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from conftest import ASSIGNMENTS, REPO, copy_course, leaked_hidden_tests, page_text, run_grading_command
+from conftest import ASSIGNMENTS, REPO, copy_generated, leaked_hidden_tests, page_text, run_grading_command
 from examples import example_class
 from examples.students import write_submission
 from grading.course import run_nbgrader, scores
@@ -203,7 +203,7 @@ def hand_in(course, student, case):
 
 
 @pytest.fixture(scope="module")
-def red_team():
+def red_team(generated_course):
     """Grade the attackers and honest students once; then the forgers again,
     with the grader's verdicts off. Yields what each run left behind."""
     course = FOLDER / "course"
@@ -215,9 +215,7 @@ def red_team():
         SECRET.chmod(0o600)
         TOOL.write_text("#!/bin/sh\necho a tool of the server\n")
         TOOL.chmod(0o755)
-        copy_course(course)
-        shutil.rmtree(course / "release")
-        run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+        copy_generated(generated_course, course)
         for student, case in ATTACKERS.items():
             hand_in(course, student, case)
         for student in HONEST:

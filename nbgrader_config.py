@@ -64,18 +64,12 @@ c.Autograde.autograde_preprocessors = [
     SandboxedExecute if step is Execute else step
     for step in Autograde.class_traits()["autograde_preprocessors"].default()
 ]
-c.SandboxKernelManager.memory_mb = 2048
-c.SandboxKernelManager.cpu_seconds = 600
-c.SandboxKernelManager.max_processes = 64
-# Each kernel's cgroup: one core, memory_mb for all its processes and tmpfs
-# files, max_processes processes and threads. Its working folder, /tmp and
-# /dev/shm are private tmpfs of these sizes (MiB), gone when it ends; no
-# file it writes may pass max_file_mb.
-c.SandboxKernelManager.cpu_cores = 1.0
-c.SandboxKernelManager.scratch_mb = 64
-c.SandboxKernelManager.tmp_mb = 256
-c.SandboxKernelManager.shm_mb = 64
-c.SandboxKernelManager.max_file_mb = 64
+# Each kernel's limits are SandboxKernelManager's traits, whose defaults
+# (grading/sandbox.py) the course uses: a cgroup of one core, 2048 MiB for all
+# its processes and tmpfs files, 64 processes and threads, 600 CPU seconds; its
+# working folder, /tmp and /dev/shm private tmpfs, gone when it ends; no file
+# over max_file_mb. Set any of them here to change it, for example
+#   c.SandboxKernelManager.memory_mb = 4096
 # Ungraded experiments, the cells that source/ tags "skip-when-grading", are
 # not re-run (the grading command's --full runs them). Each cell may take 10
 # times what the reference solution's took, and at least 5 s; a notebook that
@@ -105,12 +99,11 @@ c.OverwriteCells.add_missing_cells = True
 # the grading command, feedback and the exports below settle it again from
 # the score at that moment, whatever the order of the steps (grading/late.py).
 # The Chinese edition of an assignment (<name>_zh) is due when the English one is.
-c.Grading.due_dates = {
+DUE = {
     "initialization": "2026-12-04 23:59:00 UTC",
-    "initialization_zh": "2026-12-04 23:59:00 UTC",
     "initialization_deep": "2026-12-11 23:59:00 UTC",
-    "initialization_deep_zh": "2026-12-11 23:59:00 UTC",
 }
+c.Grading.due_dates = {**DUE, **{f"{assignment}_zh": due for assignment, due in DUE.items()}}
 # Generating an assignment writes its due date into the gradebook, where
 # formgrader shows it (grading/due_dates.py), and hands out its companion
 # notebooks with it (grading/companions.py).

@@ -3,6 +3,7 @@ nbgrader's commands run in it."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import subprocess
@@ -65,7 +66,8 @@ class Course:
         bin_dir = str(Path(sys.executable).parent)
         if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-        sys.path.insert(0, str(self.root))
+        if str(self.root) not in sys.path:  # nbgrader_config.py imports the course's grading package
+            sys.path.insert(0, str(self.root))
         self.config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         # In the configuration, so nbgrader's plugins find the course wherever this runs.
         self.config.CourseDirectory.root = str(self.root)
@@ -211,17 +213,25 @@ def course_config(course_root: str | Path):
 def delimiters(course_root: str | Path) -> dict:
     """The marker lines of solutions and hidden tests, as nbgrader_config.py
     sets them: {"solution": (begin, end), "hidden tests": (begin, end)}."""
+    return dict(_delimiters(str(Path(course_root).resolve())))
+
+
+@functools.lru_cache(maxsize=None)
+def _delimiters(course_root: str) -> tuple:
+    """delimiters(), read from the configuration once a process."""
     config = course_config(course_root)
-    return {
-        "solution": (
-            config.ClearSolutions.begin_solution_delimeter,
-            config.ClearSolutions.end_solution_delimeter,
-        ),
-        "hidden tests": (
-            config.ClearHiddenTests.begin_test_delimeter,
-            config.ClearHiddenTests.end_test_delimeter,
-        ),
-    }
+    return tuple(
+        {
+            "solution": (
+                config.ClearSolutions.begin_solution_delimeter,
+                config.ClearSolutions.end_solution_delimeter,
+            ),
+            "hidden tests": (
+                config.ClearHiddenTests.begin_test_delimeter,
+                config.ClearHiddenTests.end_test_delimeter,
+            ),
+        }.items()
+    )
 
 
 def gradebook_url(course_root: str | Path) -> str:

@@ -208,7 +208,7 @@ def read_scores(
 ) -> None:
     """Fill result with the gradebook's scores (0 where there is none), the
     late penalty settled from the final score first."""
-    timeout = course.config.Execute.get("timeout", 30)
+    timeout = SandboxedExecute(config=course.config).timeout  # nbgrader's, as configured
     written = [0.0, 0.0]
     with course.gradebook() as gradebook:
         settle_late_penalties(gradebook, course.config, assignment, student)

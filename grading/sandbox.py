@@ -459,7 +459,7 @@ class SandboxKernelManager(AsyncKernelManager):
         config=True
     )
     memory_mb = Integer(
-        4096,
+        2048,
         help="Memory of the kernel, in MiB: the limit of its cgroup (all its processes and "
         "tmpfs files together) and the address-space limit of each of its processes.",
     ).tag(config=True)

@@ -22,10 +22,8 @@ HIDDEN_BEGIN, HIDDEN_END = delimiters(REPO)["hidden tests"]
 # Fields that record where and when a notebook ran, not what it holds.
 VOLATILE_METADATA = ("language_info",)
 
-pytestmark = [
-    pytest.mark.slow,  # nbgrader generates and validates the releases
-    pytest.mark.parametrize("assignment", list(ASSIGNMENTS)),
-]
+# The tests that generate or run a release are marked slow; the file checks are fast.
+pytestmark = pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
 
 
 def notebook_path(root, folder, assignment):
@@ -57,6 +55,7 @@ def release_files(assignment):
     return [path for path in folder.rglob("*") if path.is_file() and "__pycache__" not in path.parts]
 
 
+@pytest.mark.slow
 def test_release_matches_a_fresh_generation(course, assignment):
     """`course` is a scratch copy where generate_assignment ran just now."""
     fresh = notebook_path(course, "release", assignment)
@@ -84,6 +83,7 @@ COMPANIONS = {
 }
 
 
+@pytest.mark.slow
 def test_the_companion_notebooks_are_handed_out_and_import_from_there(course, assignment):
     """Students who only get the release (from the exchange or a download)
     get the companion the assignment sends them to, and its imports cell
@@ -118,6 +118,7 @@ def test_the_answer_stubs_are_in_the_notebooks_language(assignment):
     assert text.count("在此作答" if chinese else "YOUR ANSWER HERE") == written_answers
 
 
+@pytest.mark.slow
 def test_generating_writes_the_due_date_into_the_gradebook(course, assignment):
     """formgrader shows each assignment's due date from the moment it is generated."""
     configured = Course(course).settings.due_dates[assignment]
@@ -180,13 +181,13 @@ def validator():
     return Validator(config=config)
 
 
+@pytest.mark.slow
 def test_unfilled_release_fails_every_graded_test(assignment):
     release = notebook_path(REPO, "release", assignment)
     # `nbgrader validate`, run once: every graded test cell fails, and fails
     # because the exercise is not done (what `--invert` checks, and more).
     failed = {
-        failure["source"]: failure["raw_error"]
-        for failure in validator().validate(str(release))["failed"]
+        failure["source"]: failure["raw_error"] for failure in validator().validate(str(release))["failed"]
     }
     graded = [
         cell.source.strip()
@@ -198,6 +199,7 @@ def test_unfilled_release_fails_every_graded_test(assignment):
         assert "NotImplementedError" in failed[test_source]
 
 
+@pytest.mark.slow
 def test_release_runs_as_a_folder_on_its_own(tmp_path, assignment):
     """As a student receives it: the folder alone, outside the repository."""
     folder = tmp_path / assignment

@@ -179,7 +179,7 @@ def test_kernel_runs_as_a_plain_user_under_limits(probed):
         assert text(outputs["user"]) != "0"
     # The limits nbgrader_config.py sets, as the kernel itself reads them.
     memory_mb, cpu_seconds = map(int, text(outputs["limits"]).split())
-    configured = COURSE_CONFIG.SandboxKernelManager
+    configured = SandboxKernelManager(config=COURSE_CONFIG)  # the traits as configured
     assert (memory_mb, cpu_seconds) == (configured.memory_mb, configured.cpu_seconds)
     assert text(outputs["pid"]) == "True"
 
@@ -411,7 +411,7 @@ def crowded(cgroups_in_use, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_each_kernel_has_its_own_group_with_the_configured_limits(crowded):
-    configured = COURSE_CONFIG.SandboxKernelManager
+    configured = SandboxKernelManager(config=COURSE_CONFIG)  # the traits as configured
     groups = crowded["groups"]
     hierarchies = grader_hierarchies()
     assert len(groups) == 2 * len(hierarchies)  # the forker's and the neighbour's, in each hierarchy

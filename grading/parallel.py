@@ -21,9 +21,12 @@ result, not a failure.
 from __future__ import annotations
 
 import functools
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import dask
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
@@ -49,9 +52,13 @@ def grade_on_worker(
     full: bool = False,
     references: dict | None = None,
     sandbox: bool = True,
+    attempts: str | None = None,
 ) -> StudentResult:
     """The Dask task: grade one submission in this worker process, with the
-    reference times the command measured (else the worker measures them)."""
+    reference times the command measured (else the worker measures them).
+    attempts is a folder where each task marks that it started, so that a
+    rerun (its first worker died) knows it is one."""
+    retried = started_before(attempts, student)
     use_references(references or {})
     course = worker_course(root, full, sandbox)
     releases = course.release_notebooks(assignment)
@@ -59,7 +66,21 @@ def grade_on_worker(
     if any("database is locked" in reason for reason in result.reasons):
         # Another worker held SQLite's write lock past the timeout: grade again.
         result = grade_and_give_feedback(course, assignment, student, releases)
+    result.retried = retried
     return result
+
+
+def started_before(attempts: str | None, student: str) -> bool:
+    """Mark in the folder attempts that grading student has started; True
+    when an earlier attempt had (Dask reruns a task whose worker died).
+    Student ids are letters, digits and .@+- (grading/intake.py): file names."""
+    if attempts is None:
+        return False
+    try:
+        (Path(attempts) / student).touch(exist_ok=False)
+    except FileExistsError:
+        return True
+    return False
 
 
 def grade_on_cluster(
@@ -88,10 +109,9 @@ def grade_on_cluster(
             raise
     client, cluster = connecting.result()
     try:
-        # A scheduler started elsewhere has its own setting (Dask's default
-        # is 3 reruns), so set the policy on the scheduler itself.
-        client.run_on_scheduler(_set_allowed_failures, ALLOWED_FAILURES)
-        return _run(client, course, assignment, students, report, full, references, sandbox)
+        # Where workers on other machines can see it too: the course folder.
+        with tempfile.TemporaryDirectory(prefix=".grading-attempts-", dir=course.root) as attempts:
+            return _run(client, course, assignment, students, report, full, references, sandbox, attempts)
     finally:
         disconnect(client, cluster)
 
@@ -107,22 +127,20 @@ def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster |
     whose worker processes import the grading pipeline as they start."""
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        preload=["grading.pipeline"],
-    )
+    # The scheduler reads this from Dask's configuration as it starts; one
+    # started elsewhere takes it from its own (see the README).
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            preload=["grading.pipeline"],
+        )
     return Client(cluster), cluster
 
 
-def _set_allowed_failures(count, dask_scheduler=None):
-    """On the scheduler: how many workers a task may lose before it errs."""
-    dask_scheduler.allowed_failures = count
-
-
-def _run(client, course, assignment, students, report, full, references, sandbox):
+def _run(client, course, assignment, students, report, full, references, sandbox, attempts):
     futures = {
         client.submit(
             grade_on_worker,
@@ -132,6 +150,7 @@ def _run(client, course, assignment, students, report, full, references, sandbox
             full,
             references,
             sandbox,
+            attempts,
             key=f"grade-{assignment}-{student}",
             pure=False,
         ): student
@@ -144,11 +163,10 @@ def _run(client, course, assignment, students, report, full, references, sandbox
             result = future.result()
         except KilledWorker:
             result = StudentResult(
-                student, reasons=["not graded: it was running on a worker that died, twice"]
+                student, reasons=["not graded: it was running on a worker that died, twice"], retried=True
             )
         except Exception as error:  # a failure of grading itself, not of the student
             result = StudentResult(student, reasons=[f"not graded: {type(error).__name__}: {error}"])
-        result.retried = _times_lost_with_a_worker(client, future.key) > 0
         if not result.points:  # not graded here: show what the gradebook holds
             with course.gradebook() as gradebook:
                 gradebook.update_or_create_student(student)  # grades.csv lists them
@@ -158,13 +176,3 @@ def _run(client, course, assignment, students, report, full, references, sandbox
         results[student] = result
         report(result)
     return [results[student] for student in students]
-
-
-def _times_lost_with_a_worker(client, key):
-    """How often the scheduler lost this task with a worker that died."""
-
-    def suspicious(dask_scheduler, key=key):
-        task = dask_scheduler.tasks.get(key)
-        return task.suspicious if task is not None else 0
-
-    return client.run_on_scheduler(suspicious)

@@ -7,10 +7,10 @@ that the recorded outputs are the published ones.
 import re
 
 import nbformat
-import published_results as published
 import pytest
 
 from conftest import REPO
+from examples import published_results as published
 
 NOTEBOOK = REPO / "source" / "initialization" / "Initialization.ipynb"
 COST_LINE = re.compile(r"^Cost after iteration (\d+): (\S+)$", re.MULTILINE)

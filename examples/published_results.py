@@ -1,7 +1,8 @@
 """The published results of both assignments (../shared/SPEC.md): the numbers of
 `initialization` and the expected pattern of `initialization_deep`.
 
-Every test that checks one of the notebook's numbers takes it from here.
+Every test that checks one of the notebook's numbers takes it from here, and
+the benchmark compares its training with them.
 """
 
 # Initial values under np.random.seed(3), printed to 8 decimals by the checks.

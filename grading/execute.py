@@ -49,6 +49,14 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode, default
 
 from grading.budgets import CellBudgets, cell_key
+from grading.errors import (
+    CELL_TIMEOUT,
+    EXECUTOR_ERRORS,
+    JUDGING_FAILED,
+    KERNEL_DIED,
+    NO_REFERENCE,
+    NOT_RUN,
+)
 from grading.experiments import (
     SKIP_TAG,
     cells_to_skip,
@@ -61,9 +69,7 @@ from grading.sandbox import SandboxKernelManager
 from grading.verdicts import Record, Verdict, judge, read_record, verdict_outputs
 from utils.i18n import ENGLISH, notebook_language
 
-# Errors that the executor itself writes into a cell (not the kernel).
-EXECUTOR_ERRORS = ("CellTimeoutError", "KernelDied", "NotRun")
-NO_REFERENCE = (
+NO_REFERENCE_MESSAGE = (
     "the instructor's solution hands in no answers for this test cell (utils/answers.py's "
     "hand_in), so it cannot be graded; the instructor has been told"
 )
@@ -209,11 +215,11 @@ class SandboxedExecute(Execute):
             return cell, resources
         if self._kernel_lost_at is not None:
             cell.outputs = [
-                error_output("KernelDied", f"not run: the kernel stopped in cell {self._kernel_lost_at}")
+                error_output(KERNEL_DIED, f"not run: the kernel stopped in cell {self._kernel_lost_at}")
             ]
             return cell, resources
         if self._stopped_at is not None:
-            cell.outputs = [error_output("NotRun", self._why_stopped())]
+            cell.outputs = [error_output(NOT_RUN, self._why_stopped())]
             return cell, resources
         # nbclient would skip a cell that carries its skip_cells_with_tag, and
         # the tags are the student's: a test cell tagged so would pass unrun.
@@ -228,7 +234,7 @@ class SandboxedExecute(Execute):
         # nbclient's hook for a cell's timeout (None: no limit)
         self.timeout_func = lambda _cell: None if budget == float("inf") else budget
         self.error_on_timeout = {
-            "ename": "CellTimeoutError",
+            "ename": CELL_TIMEOUT,
             "evalue": f"the cell ran over its budget of {budget:.3g} s",
             "traceback": [f"CellTimeoutError: the cell ran over its budget of {budget:.3g} s"],
         }
@@ -240,13 +246,13 @@ class SandboxedExecute(Execute):
             self._kernel_lost_at = index
             cell.outputs.append(
                 error_output(
-                    "KernelDied",
+                    KERNEL_DIED,
                     "the kernel stopped while running this cell "
                     "(os._exit, a crash, or a limit of the sandbox)",
                 )
             )
         except CellTimeoutError as timeout:  # nbclient's own timeouts (its IOPub wait, say)
-            cell.outputs.append(error_output("CellTimeoutError", str(timeout).splitlines()[0]))
+            cell.outputs.append(error_output(CELL_TIMEOUT, str(timeout).splitlines()[0]))
         seconds = time.monotonic() - start
         self.cell_seconds[cell_key(cell)] = seconds
         self._seconds_left -= seconds
@@ -302,7 +308,7 @@ class SandboxedExecute(Execute):
             # Nothing to judge against: the kernel's own outputs could say
             # anything, so the cell scores 0, and the instructor is told why.
             self.log.error("the reference solution's %s hands in no answers: it scores 0", grade_id)
-            cell.outputs = [error_output("NoReference", NO_REFERENCE)]
+            cell.outputs = [error_output(NO_REFERENCE, NO_REFERENCE_MESSAGE)]
             return
         kernel_errors = [
             (str(output.get("ename", "")), str(output.get("evalue", "")))
@@ -313,7 +319,7 @@ class SandboxedExecute(Execute):
             verdict = judge(read_record(cell), reference, kernel_errors[0] if kernel_errors else None)
         except Exception as error:  # a bug of the course's own checks: never the student's points
             self.log.exception("judging %s failed", grade_id)
-            verdict = Verdict(False, "GradingError", f"the grader could not judge this cell ({error!r})")
+            verdict = Verdict(False, JUDGING_FAILED, f"the grader could not judge this cell ({error!r})")
         cell.outputs = verdict_outputs(verdict)
 
     # ------------------------------------------------------------- output

@@ -8,6 +8,8 @@ unanswered exercise.
 
 from __future__ import annotations
 
+from grading.errors import CELL_TIMEOUT, JUDGING_FAILED, KERNEL_DIED, NO_REFERENCE, NOT_RUN
+
 # Errors that mean "the answer is wrong", as opposed to "the code broke".
 WRONG_ANSWER = {"AssertionError"}
 
@@ -16,13 +18,13 @@ def describe_error(ename: str, evalue: str, timeout: float) -> str | None:
     """A short reason for an error output, or None for a wrong answer."""
     if ename in WRONG_ANSWER:
         return None
-    if ename in ("CellTimeoutError", "KeyboardInterrupt"):
+    if ename in (CELL_TIMEOUT, "KeyboardInterrupt"):
         if evalue.startswith("the cell ran over"):  # its budget (grading/execute.py)
             return f"timed out ({evalue})"
         return f"timed out (a cell ran over {timeout:g} s)"
-    if ename == "NotRun":  # after too long in stuck cells (grading/execute.py)
+    if ename == NOT_RUN:  # after too long in stuck cells (grading/execute.py)
         return "not run: earlier cells ran out of time"
-    if ename == "KernelDied":
+    if ename == KERNEL_DIED:
         return (
             "kernel stopped (os._exit, a crash or a sandbox limit)"
             if evalue.startswith("the kernel stopped")
@@ -32,7 +34,7 @@ def describe_error(ename: str, evalue: str, timeout: float) -> str | None:
         return "ran out of memory (sandbox limit)"
     if ename == "SystemExit":
         return "called sys.exit()"
-    if ename in ("NoReference", "GradingError"):  # grading/execute.py: the course's fault
+    if ename in (NO_REFERENCE, JUDGING_FAILED):  # grading/execute.py: the course's fault
         return f"not graded: {evalue[:80]}"
     if ename == "MissingAnswer":  # grading/verdicts.py
         return "handed in no answers"
@@ -60,7 +62,7 @@ def first_error(cell) -> tuple[str, str] | None:
         for output in cell.get("outputs", [])
         if output.output_type == "error"
     ]
-    timeouts = [error for error in errors if error[0] == "CellTimeoutError"]
+    timeouts = [error for error in errors if error[0] == CELL_TIMEOUT]
     return (timeouts or errors or [None])[0]
 
 

@@ -284,7 +284,7 @@ QUOTES = [
         DEEP,
         "the spread of its last hidden layer is 3.8e-10 (printed above), against 2.2e-03",
         lambda out: (
-            "6 hidden layers: spread of the last hidden layer with small weights: 3.8e-10" in out
+            "10, 1]: spread of the last hidden layer with small weights: 3.8e-10" in out
             and "[64, 5, 5, 1]: spread of the last hidden layer with small weights: 2.2e-03" in out
         ),
     ),
@@ -374,7 +374,7 @@ QUOTES = [
             )
             and all(
                 1e8 < he / small < 1e10
-                for he, small in zip(gradient_sizes(out, "He 2/n"), gradient_sizes(out, "small, 0.25/n"))
+                for he, small in zip(gradient_sizes(out, "He 2/n"), gradient_sizes(out, "0.25/n"))
             )
         ),
     ),

@@ -7,7 +7,10 @@ A unit is one piece of English a student reads:
   equation or a fenced code block: the text between blank lines);
 * a comment in a code cell (consecutive full-line comments at one indentation
   form one unit, so that a sentence spread over several lines stays whole);
-* a docstring.
+* a docstring;
+* a string literal that a print() call is given (the line a cell prints),
+  so that a Chinese notebook prints Chinese; an f-string's {expressions}
+  stay as they are.
 
 Code is never a unit: a translated notebook runs exactly the same tokens as
 the English one, graded test cells included, so both editions grade the same
@@ -127,6 +130,40 @@ def _docstring_positions(tree):
     return positions
 
 
+def _printed_positions(tree, lines):
+    """{start: end} positions (line, column) of the string literals,
+    f-strings included, that print() calls are given as arguments. The
+    columns count characters, as the tokenizer's do (ast counts bytes)."""
+
+    def column(row, byte_offset):
+        return len(lines[row - 1].encode()[:byte_offset].decode())
+
+    positions = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+            for argument in node.args:
+                is_text = isinstance(argument, ast.JoinedStr) or (
+                    isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+                )
+                if is_text:
+                    start = (argument.lineno, column(argument.lineno, argument.col_offset))
+                    positions[start] = (
+                        argument.end_lineno,
+                        column(argument.end_lineno, argument.end_col_offset),
+                    )
+    return positions
+
+
+def _printed_body(token_text):
+    """(prefix and quote, text) of a one-line string literal without escapes
+    of its quote; None for any other literal, which stays untranslated."""
+    prefix = token_text[: len(token_text) - len(token_text.lstrip("fF"))]
+    quoted = token_text[len(prefix) :]
+    if quoted[:1] not in ("'", '"') or quoted[:3] in ('"""', "'''") or "\\" + quoted[0] in quoted:
+        return None
+    return prefix + quoted[0], quoted[1:-1]
+
+
 def _docstring_body(token_text):
     """The text between a string literal's quotes (docstrings here are plain
     triple- or single-quoted strings without a prefix)."""
@@ -140,7 +177,9 @@ def code_spans(source):
     """The comment blocks and docstrings of a code cell, in order."""
     masked = masked_source(source)
     private = _private_lines(source)
-    docstrings = _docstring_positions(ast.parse(masked))
+    tree = ast.parse(masked)
+    docstrings = _docstring_positions(tree)
+    printed = _printed_positions(tree, masked.split("\n"))
     lines = masked.split("\n")
     magics = {number for number, line in enumerate(source.split("\n"), 1) if _is_magic(line)}
     tokens = tokenize.generate_tokens(io.StringIO(masked).readline)
@@ -179,6 +218,11 @@ def code_spans(source):
             _, body = _docstring_body(token.string)
             spans.append(_Span(token.start, token.end, "docstring", body))
             block = None
+        elif token.type == tokenize.STRING and printed.get((row, column)) == token.end:
+            literal = _printed_body(token.string)  # one token: no implicit concatenation
+            if literal is not None:
+                spans.append(_Span(token.start, token.end, "printed", literal[1]))
+            block = None
         elif token.type not in (
             tokenize.NL,
             tokenize.NEWLINE,
@@ -195,6 +239,14 @@ def _replacement(span, translation, original):
     if span.kind == "docstring":
         quote, _ = _docstring_body(original)
         return quote + translation + quote
+    if span.kind == "printed":
+        opening, _ = _printed_body(original)
+        quote = opening[-1]
+        if quote in translation or "\n" in translation:
+            raise ValueError(
+                f"a printed line's translation may hold neither {quote} nor a line break: {translation!r}"
+            )
+        return opening + translation + quote
     if span.trailing:
         return "# " + " ".join(line.strip() for line in translation.split("\n"))
     lines = translation.split("\n")

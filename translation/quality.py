@@ -22,6 +22,7 @@ _HEADING = re.compile(r"^(#{1,6}) ", re.MULTILINE)
 _LIST_ITEM = re.compile(r"^\s*(?:\d+\.|[-*]) ", re.MULTILINE)
 _ARGUMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*) -- ", re.MULTILINE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_EXPRESSION = re.compile(r"\{[^{}]*\}")
 
 
 def _without(pattern, text):
@@ -68,10 +69,17 @@ def problems(english, translation, kind="markdown"):
     if kind == "markdown":
         compare("heading levels", _HEADING.findall(english), _HEADING.findall(translation))
         compare("list items", len(_LIST_ITEM.findall(english)), len(_LIST_ITEM.findall(translation)))
+    if kind == "printed":  # an f-string's {expressions} are code
+        compare(
+            "expressions", Counter(_EXPRESSION.findall(english)), Counter(_EXPRESSION.findall(translation))
+        )
     if kind == "docstring":
         compare("documented names", _ARGUMENT.findall(english), _ARGUMENT.findall(translation))
     found += glossary_problems(english, translation)
-    has_words = re.search(r"[A-Za-z]{3,}", _without(_MATH, _without(_CODE, english)))
+    if kind == "printed":  # names such as train_X or ValueError read the same in Chinese
+        has_words = re.search(r"(?<!\w)[a-z]{3,}(?!\w)", _without(_EXPRESSION, english))
+    else:
+        has_words = re.search(r"[A-Za-z]{3,}", _without(_MATH, _without(_CODE, english)))
     only_output = _FENCE.fullmatch(english.strip())  # a block of expected output
     if has_words and not only_output and not _CJK.search(english) and not _CJK.search(translation):
         found.append("the translation has no Chinese text")

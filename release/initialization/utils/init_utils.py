@@ -299,9 +299,7 @@ def predict(X, y, parameters):
     _check_examples(X, y)
     a3, _ = forward_propagation(X, parameters)
     p = (a3 > 0.5).astype(int)
-    # Printed lines stay English in every edition, like the notebooks' own
-    # prints; only the checks' messages and the figures are translated.
-    print("Accuracy: " + str(np.mean(p[0, :] == y[0, :])))
+    print(tr("Accuracy: {accuracy}").format(accuracy=str(np.mean(p[0, :] == y[0, :]))))
     return p
 
 

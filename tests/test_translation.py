@@ -32,6 +32,7 @@ from translation.editions import (
 from translation.notebook_text import HIDDEN_BEGIN, HIDDEN_END, code_spans, is_graded_test, masked_source
 from utils import i18n
 from utils.init_checks import check_he_initializer, check_zeros_initializer
+from utils.init_utils import METHOD_NAMES, plot_costs
 
 TEMPLATES = all_templates()
 CATALOG_IDS = [str(path.relative_to(REPO)) for path, _ in TEMPLATES]
@@ -263,6 +264,16 @@ def test_an_unanswered_exercise_says_so_in_chinese(chinese):
         check_he_initializer(unanswered)
     assert type(failure.value).__name__ == "NotAnswered"
     assert CJK.search(str(failure.value)) and "NotImplementedError" in str(failure.value)
+
+
+def test_chinese_figures_name_each_method_as_the_prose_does(chinese):
+    """A legend shows a method's display name in Chinese (较大的随机值, He 初始化),
+    never its code name alone, and the same name in every figure."""
+    ax = plot_costs({method: [0.7, 0.5] for method in METHOD_NAMES}, 100, "Costs")
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == [i18n.figure_text(name) for name in METHOD_NAMES.values()]
+    assert all(CJK.search(name) for name in legend), legend
+    plt.close("all")
 
 
 def zero_parameters(layers_dims):

@@ -269,16 +269,22 @@ def _check_structure(parameters, layers_dims):
     missing = [key for key in expected_keys if key not in parameters]
     extra = sorted(set(parameters) - set(expected_keys), key=str)
     if missing or extra:
+        # Name only what is wrong: the keys missing, the keys too many, or both.
+        if missing and extra:
+            problem = tr("missing {missing}, unexpected {extra}")
+        elif missing:
+            problem = tr("missing {missing}")
+        else:
+            problem = tr("unexpected {extra}")
         raise AssertionError(
             tr(
                 "Key error: for layers_dims = {layers_dims} the dict should hold "
-                "exactly {expected_keys}; missing {missing}, unexpected {extra}. "
+                "exactly {expected_keys}; {problem}. "
                 "The loop should run for l = 1, ..., {num_layers}"
             ).format(
+                problem=problem.format(missing=missing, extra=extra),
                 layers_dims=layers_dims,
                 expected_keys=expected_keys,
-                missing=missing,
-                extra=extra,
                 num_layers=num_layers,
             )
         )

@@ -234,11 +234,6 @@ def _delimiters(course_root: str) -> tuple:
     )
 
 
-def gradebook_url(course_root: str | Path) -> str:
-    """The gradebook's database URL, as nbgrader_config.py of course_root sets it."""
-    return _course_directory(course_root).db_url
-
-
 def open_gradebook(course_root: str | Path) -> Gradebook:
     """The course's gradebook, opened for the course's own id: a Gradebook
     opened without one adds a course named "default_course" to the database."""

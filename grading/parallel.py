@@ -73,7 +73,7 @@ def grade_on_worker(
 def started_before(attempts: str | None, student: str) -> bool:
     """Mark in the folder attempts that grading student has started; True
     when an earlier attempt had (Dask reruns a task whose worker died).
-    Student ids are letters, digits and .@+- (grading/intake.py): file names."""
+    Student ids are letters, digits and .@+- (grading/submissions.py): file names."""
     if attempts is None:
         return False
     try:

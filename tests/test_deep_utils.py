@@ -129,6 +129,7 @@ def test_the_digits_are_captioned_with_their_label():
     fig = plot_digits(pixels, digits, count=3)
     assert [ax.get_title() for ax in fig.axes] == ["0: even", "1: odd", "2: even"]
     assert fig.get_suptitle() == "The first 3 digits of the data set and their labels"
+    assert [ax.get_title() for ax in plot_digits(pixels, digits, count=1).axes] == ["0: even"]
 
 
 def test_each_method_has_its_colour_in_every_layer_figure():

@@ -18,6 +18,7 @@ import pytest
 from babel.messages.mofile import read_mo
 
 from conftest import REPO
+from grading.execute import is_graded_test
 from translation import catalogs, quality
 from translation.editions import (
     CHINESE_LANGUAGE_CALL,
@@ -29,7 +30,7 @@ from translation.editions import (
     notebook_catalog,
     without_outputs,
 )
-from translation.notebook_text import HIDDEN_BEGIN, HIDDEN_END, code_spans, is_graded_test, masked_source
+from translation.notebook_text import HIDDEN_BEGIN, HIDDEN_END, code_spans, masked_source, translate_code
 from utils import i18n
 from utils.init_checks import check_he_initializer, check_zeros_initializer
 from utils.init_utils import METHOD_NAMES, plot_costs
@@ -111,6 +112,17 @@ def test_the_glossary_holds_one_rendering_per_term():
     assert quality.glossary_problems("Its fan-in is 10.", "它的输入个数是 10。") == [
         "glossary: 'fan-in' is rendered '扇入'"
     ]
+    # A ruled-out rendering is one only where the English has the term.
+    assert quality.glossary_problems("The colours fade.", "颜色渐变。") == []
+
+
+def test_a_printed_line_is_translated_as_a_string_literal_or_refused():
+    source = 'print(f"Cost after iteration {i}: {cost}", end=" ")'
+    chinese = translate_code(source, lambda kind, text: "第 {i} 次迭代后的代价：{cost}")
+    assert chinese == 'print(f"第 {i} 次迭代后的代价：{cost}", end=" ")'
+    for broken in ("代价 {cost", '代价" + "', "代价\\"):  # a stray brace, a quote, a final backslash
+        with pytest.raises(ValueError, match="no one-line string literal"):
+            translate_code(source, lambda kind, text, broken=broken: broken)
 
 
 def test_compiled_messages_match_their_catalog():

@@ -13,7 +13,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 PROJECT = "Initializing neural networks"
-VERSION = "1.0"
+VERSION = "1.0.0"  # as pyproject.toml
 LANGUAGE = "zh_CN"
 # Every catalog's header, written the same way each time.
 HEADER = {
@@ -61,7 +61,7 @@ def update(path, template):
         catalog = Catalog(locale=LANGUAGE, project=PROJECT, domain=template.domain)
     for field, value in HEADER.items():
         setattr(catalog, field, value)
-    # Revised whenever its entries are: the date is not tracked, only kept real.
+    # A real date that does not change with every update (the history is git's).
     catalog.revision_date = catalog.creation_date
     catalog.fuzzy = False
     # Keep the header as it was, so that an update that changes no text

@@ -12,20 +12,26 @@ A unit is one piece of English a student reads:
   so that a Chinese notebook prints Chinese; an f-string's {expressions}
   stay as they are.
 
-Code is never a unit: a translated notebook runs exactly the same tokens as
-the English one, graded test cells included, so both editions grade the same
-code. The lines of a solution and of hidden tests are left whole: the student
-never sees them.
+Code is never a unit: a translated notebook runs the same tokens as the
+English one, graded test cells included, but for the text of its print()
+strings, so both editions grade the same code. The lines of a solution and
+of hidden tests are left whole: the student never sees them.
 """
 
 import ast
 import io
 import re
+import sys
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
 from grading.course import delimiters
+
+# From Python 3.12 on, an f-string is several tokens, not one STRING: the
+# printed f-strings would silently stop being units. The course pins 3.11.
+if sys.version_info >= (3, 12):
+    raise RuntimeError("translation/ reads f-strings as Python 3.11 tokenizes them: run it with Python 3.11")
 
 _MARKERS = delimiters(Path(__file__).resolve().parents[1])
 SOLUTION_BEGIN, SOLUTION_END = _MARKERS["solution"]
@@ -41,7 +47,7 @@ class Unit:
     """One translatable piece of a cell."""
 
     cell_index: int
-    kind: str  # "markdown", "comment" or "docstring"
+    kind: str  # "markdown", "comment", "docstring" or "printed"
     text: str  # the English, as the catalog's msgid
 
 
@@ -174,7 +180,7 @@ def _docstring_body(token_text):
 
 
 def code_spans(source):
-    """The comment blocks and docstrings of a code cell, in order."""
+    """The comment blocks, docstrings and printed strings of a code cell, in order."""
     masked = masked_source(source)
     private = _private_lines(source)
     tree = ast.parse(masked)
@@ -241,12 +247,14 @@ def _replacement(span, translation, original):
         return quote + translation + quote
     if span.kind == "printed":
         opening, _ = _printed_body(original)
-        quote = opening[-1]
-        if quote in translation or "\n" in translation:
-            raise ValueError(
-                f"a printed line's translation may hold neither {quote} nor a line break: {translation!r}"
-            )
-        return opening + translation + quote
+        literal = opening + translation + opening[-1]
+        try:  # a quote, a trailing backslash or a stray brace would break the cell
+            valid = isinstance(ast.parse(literal, mode="eval").body, (ast.Constant, ast.JoinedStr))
+        except SyntaxError:
+            valid = False
+        if not valid or "\n" in translation:
+            raise ValueError(f"the translation of a printed line is no one-line string literal: {literal!r}")
+        return literal
     if span.trailing:
         return "# " + " ".join(line.strip() for line in translation.split("\n"))
     lines = translation.split("\n")
@@ -259,8 +267,8 @@ def _offset(lines, position):
 
 
 def translate_code(source, translate):
-    """``source`` with its comments and docstrings replaced by
-    ``translate(kind, english)``; the code itself is untouched."""
+    """``source`` with its comments, docstrings and printed strings replaced
+    by ``translate(kind, english)``; the code itself is untouched."""
     lines = source.split("\n")
     result = source
     for span in reversed(code_spans(source)):
@@ -273,11 +281,6 @@ def translate_code(source, translate):
 # --------------------------------------------------------------------------
 # Whole notebooks
 # --------------------------------------------------------------------------
-
-
-def is_graded_test(cell):
-    grading = cell.get("metadata", {}).get("nbgrader", {})
-    return cell["cell_type"] == "code" and grading.get("grade") and not grading.get("solution")
 
 
 def notebook_units(notebook):

@@ -77,7 +77,7 @@ def problems(english, translation, kind="markdown"):
         compare("documented names", _ARGUMENT.findall(english), _ARGUMENT.findall(translation))
     found += glossary_problems(english, translation)
     if kind == "printed":  # names such as train_X or ValueError read the same in Chinese
-        has_words = re.search(r"(?<!\w)[a-z]{3,}(?!\w)", _without(_EXPRESSION, english))
+        has_words = re.search(r"(?<!\w)(?:[a-z]{3,}|[A-Z][a-z]{3,})(?!\w)", _without(_EXPRESSION, english))
     else:
         has_words = re.search(r"[A-Za-z]{3,}", _without(_MATH, _without(_CODE, english)))
     only_output = _FENCE.fullmatch(english.strip())  # a block of expected output
@@ -98,12 +98,15 @@ def glossary():
 
 
 def glossary_problems(english, translation):
-    """Where a translation renders a glossary term otherwise than listed."""
+    """Where a translation renders a glossary term of its English otherwise
+    than listed, or with a rendering the glossary rules out."""
     prose = _without(_MATH, _without(_CODE, _without(_FENCE, english)))
     found = []
     for term, rendering, avoided in glossary():
         mentioned = re.search(rf"(?<![\w-]){re.escape(term)}s?(?![\w-])", prose, re.IGNORECASE)
-        if mentioned and rendering not in translation:
+        if not mentioned:
+            continue  # 渐变 is fine in a sentence about colours, not for "vanishing"
+        if rendering not in translation:
             found.append(f"glossary: {term!r} is rendered {rendering!r}")
         found += [
             f"glossary: {variant!r} should read {rendering!r}"

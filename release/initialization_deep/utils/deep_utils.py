@@ -205,8 +205,8 @@ def plot_digits(pixels, digits, count=8):
     """The first ``count`` images, each captioned with its digit and whether
     it is odd (the label of the task). pixels has shape (k, 64), digits
     shape (k,), as read_digits returns them. Returns the figure."""
-    fig, axes = plt.subplots(1, count, figsize=(count, 1.6))
-    for ax, image, digit in zip(axes, pixels.reshape(-1, 8, 8), digits):
+    fig, axes = plt.subplots(1, count, figsize=(count, 1.6), squeeze=False)
+    for ax, image, digit in zip(axes[0], pixels.reshape(-1, 8, 8), digits):
         ax.imshow(image, cmap="gray_r")
         caption = figure_text("{digit}: odd") if digit % 2 else figure_text("{digit}: even")
         ax.set_title(caption.format(digit=digit), fontsize=9)

@@ -45,7 +45,9 @@ c.ClearSolutions.code_stub = {
 # The Chinese edition asks for its answers in Chinese (grading/answer_stubs.py).
 c.ClearSolutionsInLanguage.text_stubs = {"zh_CN": "在此作答"}
 c.ClearSolutionsInLanguage.code_stubs = {
-    "zh_CN": {"python": f"{SOLUTION_BEGIN}\n# 在此编写你的代码\nraise NotImplementedError()\n{SOLUTION_END}"},
+    "zh_CN": {
+        "python": c.ClearSolutions.code_stub["python"].replace("# YOUR CODE HERE", "# 在此编写你的代码")
+    },
 }
 
 # Hidden tests: removed from the release, restored when autograding.
@@ -64,11 +66,10 @@ c.Autograde.autograde_preprocessors = [
     SandboxedExecute if step is Execute else step
     for step in Autograde.class_traits()["autograde_preprocessors"].default()
 ]
-# Each kernel's limits are SandboxKernelManager's traits, whose defaults
-# (grading/sandbox.py) the course uses: a cgroup of one core, 2048 MiB for all
-# its processes and tmpfs files, 64 processes and threads, 600 CPU seconds; its
-# working folder, /tmp and /dev/shm private tmpfs, gone when it ends; no file
-# over max_file_mb. Set any of them here to change it, for example
+# Each kernel's limits (its cgroup's cores, memory and processes, its CPU
+# seconds, the sizes of its private tmpfs folders, the largest file it may
+# write) are SandboxKernelManager's traits, whose defaults in
+# grading/sandbox.py the course uses. Set any of them here to change it, e.g.
 #   c.SandboxKernelManager.memory_mb = 4096
 # Ungraded experiments, the cells that source/ tags "skip-when-grading", are
 # not re-run (the grading command's --full runs them). Each cell may take 10

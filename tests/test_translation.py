@@ -27,6 +27,7 @@ from translation.editions import (
     RUNTIME_CATALOG,
     all_templates,
     chinese_notebook,
+    helper_figure_text,
     notebook_catalog,
     without_outputs,
 )
@@ -123,6 +124,17 @@ def test_a_printed_line_is_translated_as_a_string_literal_or_refused():
     for broken in ("代价 {cost", '代价" + "', "代价\\"):  # a stray brace, a quote, a final backslash
         with pytest.raises(ValueError, match="no one-line string literal"):
             translate_code(source, lambda kind, text, broken=broken: broken)
+
+
+def test_titles_given_to_the_plotting_helpers_reach_the_catalog():
+    """By keyword or by position, and both branches of a conditional title."""
+    code = (
+        'plot_costs(costs, 1000, "Cost by position")\n'
+        'plot_layer_values(values, "T", "Y", xlabel="X")\n'
+        'plot_dataset(X, Y, title="D" if wide else "E")\n'
+        'print("not a figure")\n'
+    )
+    assert helper_figure_text(code) == ["Cost by position", "T", "Y", "X", "D", "E"]
 
 
 def test_compiled_messages_match_their_catalog():

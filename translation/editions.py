@@ -11,12 +11,15 @@ which catalog, and how it is built.
 
 import ast
 import copy
+import inspect
 import io
 import json
 from pathlib import Path
 
 import nbformat
 from babel.messages.extract import extract, extract_from_file
+
+from utils import deep_utils, init_utils
 
 from . import catalogs
 from .notebook_text import masked_source, notebook_units, translate_cell_source
@@ -105,18 +108,27 @@ def _literal_texts(expression):
     return []
 
 
+def _helper_parameters(name):
+    """The names of a plotting helper's parameters, in order."""
+    module = deep_utils if hasattr(deep_utils, name) else init_utils
+    return list(inspect.signature(getattr(module, name)).parameters)
+
+
 def helper_figure_text(code):
     """The English strings a code cell gives the plotting helpers as titles
-    or axis labels (``plot_costs(..., title="Training cost")``)."""
+    or axis labels, by keyword or by position (``plot_costs(costs, 1000,
+    "Training cost")``)."""
     texts = []
     for node in ast.walk(ast.parse(code)):
         if not isinstance(node, ast.Call):
             continue
         name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
         if name in FIGURE_HELPERS:
-            for keyword in node.keywords:
-                if keyword.arg in FIGURE_KEYWORDS:
-                    texts += _literal_texts(keyword.value)
+            given = dict(zip(_helper_parameters(name), node.args))
+            given.update((keyword.arg, keyword.value) for keyword in node.keywords if keyword.arg)
+            for parameter, value in given.items():
+                if parameter in FIGURE_KEYWORDS:
+                    texts += _literal_texts(value)
     return texts
 
 

@@ -410,6 +410,14 @@ def plot_dataset(X, Y, title=N_("Training data"), ax=None, legend=True):
     return ax
 
 
+def plane_grid(X, step):
+    """The points of a grid over the data and a margin of 1 around it, as two
+    arrays xx, yy of the grid's shape (numpy's meshgrid), step apart."""
+    x_min, x_max = X[0, :].min() - 1, X[0, :].max() + 1
+    y_min, y_max = X[1, :].min() - 1, X[1, :].max() + 1
+    return np.meshgrid(np.arange(x_min, x_max, step), np.arange(y_min, y_max, step))
+
+
 def plot_decision_boundary(predict_fn, X, Y, title=N_("Decision boundary"), ax=None, step=0.01, legend=True):
     """Colour the plane by the class that ``predict_fn`` gives each point.
 
@@ -425,9 +433,7 @@ def plot_decision_boundary(predict_fn, X, Y, title=N_("Decision boundary"), ax=N
     points of that class. Returns the matplotlib Axes.
     """
     ax = plot_dataset(X, Y, title=title, ax=ax, legend=False)
-    x_min, x_max = X[0, :].min() - 1, X[0, :].max() + 1
-    y_min, y_max = X[1, :].min() - 1, X[1, :].max() + 1
-    xx, yy = np.meshgrid(np.arange(x_min, x_max, step), np.arange(y_min, y_max, step))
+    xx, yy = plane_grid(X, step)
     labels = np.asarray(predict_fn(np.c_[xx.ravel(), yy.ravel()]))
     ax.contourf(
         xx, yy, labels.reshape(xx.shape), levels=[-0.5, 0.5, 1.5], colors=CLASS_COLOURS, alpha=0.25, zorder=0
@@ -458,9 +464,7 @@ def plot_output_map(output_fn, X, Y, title=N_("Network output"), ax=None, step=0
     0.5 (the decision boundary), a black line is drawn. Returns the Axes.
     """
     ax = plot_dataset(X, Y, title=title, ax=ax, legend=False)
-    x_min, x_max = X[0, :].min() - 1, X[0, :].max() + 1
-    y_min, y_max = X[1, :].min() - 1, X[1, :].max() + 1
-    xx, yy = np.meshgrid(np.arange(x_min, x_max, step), np.arange(y_min, y_max, step))
+    xx, yy = plane_grid(X, step)
     outputs = np.asarray(output_fn(np.c_[xx.ravel(), yy.ravel()]), dtype=float).reshape(xx.shape)
     red_white_blue = LinearSegmentedColormap.from_list(
         "classes", [CLASS_COLOURS[0], "white", CLASS_COLOURS[1]]

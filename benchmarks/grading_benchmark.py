@@ -40,8 +40,8 @@ This measures; it asserts nothing but equal scores.
 
 import argparse
 import copy
+import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -166,31 +166,26 @@ def notebook_alone(root, repeats=3):
 
 def stuck_seconds(folder, name, answers):
     """Seconds the command (1 worker) spends on one never-ending submission:
-    the student's own time in its progress line, and the whole run's."""
-    root = copy_course(Path(folder))
-    shutil.rmtree(root / "release")
-    run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    the student's own time, the whole run's, and the reasons it gave (read
+    from the command's --json summary)."""
+    root = fresh_course(folder, [])
     write_submission(root, name, ASSIGNMENT, f"{NOTEBOOK}.ipynb", answers)
+    summary = Path(folder) / "summary.json"
     start = time.perf_counter()
-    printed = subprocess.run(
-        [sys.executable, "-m", "grading.grade", ASSIGNMENT, "--workers", "1"],
+    subprocess.run(
+        [sys.executable, "-m", "grading.grade", ASSIGNMENT, "--workers", "1", "--json", str(summary)],
         cwd=root,
         check=True,
         capture_output=True,
-        text=True,
         timeout=7200,
-    ).stdout
+    )
     whole = time.perf_counter() - start
-    own = float(re.search(rf"{re.escape(name)} .*\((\d+\.\d) s;", printed).group(1))
-    reasons = summary_reasons(printed, name)
-    return own, whole, reasons
-
-
-def summary_reasons(printed, student):
-    """The reasons column of a student's row in the command's summary."""
-    header = next(line for line in printed.splitlines() if line.startswith("student "))
-    row = next(line for line in printed.splitlines() if line.startswith(student + " "))
-    return row[header.index("reasons") :].strip()
+    (result,) = json.loads(summary.read_text())["students"]
+    reasons = "; ".join(
+        f"{reason['exercise']}: {reason['text']}" if reason["exercise"] else reason["text"]
+        for reason in result["reasons"]
+    )
+    return result["seconds"], whole, reasons
 
 
 def main():

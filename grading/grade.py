@@ -1,6 +1,7 @@
 """Grade a class with nbgrader: one command from submissions to grades.
 
     python -m grading.grade ASSIGNMENT [SUBMISSIONS] [--student NAME] [--root COURSE] [--csv FILE]
+                            [--json FILE]
 
 Run it from the course root (the folder with nbgrader_config.py), or name
 the root with --root. SUBMISSIONS is optional:
@@ -23,7 +24,9 @@ total, and why points were lost when an error rather than a wrong answer
 cost them; then every file or student not graded and every student without
 feedback, and why. Grading the same class again gives the same gradebook,
 feedback and CSV: nbgrader updates each submission in place, and hand
-grades stay as they were.
+grades stay as they were. --json FILE writes the summary as data too: each
+student's points, total and reasons, each reason with its kind
+(grading/reasons.py's Why), for scripts that read the results.
 
 Exit status: 0 when everything handed in was graded, 2 when something was
 not (named in the summary), 1 when the class could not be graded at all.
@@ -37,15 +40,15 @@ gradebook), intake.py (collecting), pipeline.py (one student), parallel.py
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from dataclasses import dataclass, field
+from pathlib import Path
 
 from grading.course import Course
 from grading.errors import GradingError
-from grading.intake import Refusal, collect, submitted_students
+from grading.intake import collect, submitted_students
 from grading.pipeline import (
-    StudentResult,
     ensure_assignment_in_gradebook,
     grade_and_give_feedback,
     set_due_date,
@@ -60,22 +63,9 @@ from grading.reporting import (
     refusals_block,
     summary_table,
 )
+from grading.results import ClassGrading
 from grading.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
 from grading.submissions import valid_student_id
-
-
-@dataclass
-class ClassGrading:
-    """What one run of the grading command did."""
-
-    results: list[StudentResult] = field(default_factory=list)  # the students graded, sorted
-    refusals: list[Refusal] = field(default_factory=list)  # files and students not graded, and why
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def everything_graded(self) -> bool:
-        """Whether every file handed in was taken and every submission autograded."""
-        return not self.refusals and all(result.graded for result in self.results)
 
 
 def grade_class(
@@ -215,6 +205,11 @@ def main(argv=None):
     )
     parser.add_argument("--csv", default="grades.csv", help="grades file, relative to the course root")
     parser.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write the summary as JSON to this file, relative to the course root",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
@@ -258,7 +253,14 @@ def main(argv=None):
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if args.json:
+        write_json(run, Path(args.root) / args.json)
     return 0 if run.everything_graded else 2
+
+
+def write_json(run: ClassGrading, path: Path) -> None:
+    """The run's summary as JSON: {"everything_graded", "students", "refusals", "notes"}."""
+    path.write_text(json.dumps(run.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

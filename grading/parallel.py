@@ -32,7 +32,9 @@ from distributed.scheduler import KilledWorker
 
 from grading.course import Course
 from grading.execute import use_references
-from grading.pipeline import StudentResult, grade_and_give_feedback, read_scores
+from grading.pipeline import grade_and_give_feedback, read_scores
+from grading.reasons import Reason, Why
+from grading.results import StudentResult
 
 # A task is lost with its worker; Dask then reruns it elsewhere. One rerun,
 # then KilledWorker: a submission that kills two workers is reported.
@@ -63,7 +65,7 @@ def grade_on_worker(
     course = worker_course(root, full, sandbox)
     releases = course.release_notebooks(assignment)
     result = grade_and_give_feedback(course, assignment, student, releases)
-    if any("database is locked" in reason for reason in result.reasons):
+    if result.has(Why.DATABASE_LOCKED):
         # Another worker held SQLite's write lock past the timeout: grade again.
         result = grade_and_give_feedback(course, assignment, student, releases)
     result.retried = retried
@@ -162,11 +164,11 @@ def _run(client, course, assignment, students, report, full, references, sandbox
         try:
             result = future.result()
         except KilledWorker:
-            result = StudentResult(
-                student, reasons=["not graded: it was running on a worker that died, twice"], retried=True
-            )
+            died = Reason(Why.WORKER_DIED, "not graded: it was running on a worker that died, twice")
+            result = StudentResult(student, reasons=[died], retried=True)
         except Exception as error:  # a failure of grading itself, not of the student
-            result = StudentResult(student, reasons=[f"not graded: {type(error).__name__}: {error}"])
+            failed = Reason(Why.GRADER_FAILED, f"not graded: {type(error).__name__}: {error}")
+            result = StudentResult(student, reasons=[failed])
         if not result.points:  # not graded here: show what the gradebook holds
             with course.gradebook() as gradebook:
                 gradebook.update_or_create_student(student)  # grades.csv lists them

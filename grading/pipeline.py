@@ -4,11 +4,9 @@ a time or on a Dask worker."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import warnings
-from dataclasses import dataclass, field
 
 import nbformat
 from nbgrader.api import MissingEntry
@@ -18,46 +16,9 @@ from grading.course import Course
 from grading.errors import GradingError
 from grading.execute import SandboxedExecute, measured_references
 from grading.late import settle_late_penalties
-from grading.reasons import lost_point_reasons
+from grading.reasons import Reason, Why, lost_point_reasons
+from grading.results import StudentResult, exercise_names
 from grading.submissions import check_submission_folder, extra_notebooks, inspect_submission
-
-# nbgrader 0.9.6 makes SQLAlchemy 2 warn about its own session handling while
-# autograding; the warnings say nothing about the submissions.
-warnings.filterwarnings("ignore", category=SAWarning)
-
-
-@dataclass
-class StudentResult:
-    """What grading one student's submission gave.
-
-    points are the autograded test cells; written the answers graded by
-    hand in formgrader (what they have been given so far), of which pending
-    points still wait for hand grading. late_penalty is a share of the final
-    score (grading/late.py), as the gradebook, feedback and exports have it.
-    """
-
-    student: str
-    points: dict = field(default_factory=dict)  # test cell -> (score, max score)
-    written: tuple = (0.0, 0.0)  # answers graded by hand: (score so far, max score)
-    pending: float = 0.0  # points of answers still waiting for hand grading
-    late_penalty: float = 0.0
-    reasons: list = field(default_factory=list)
-    seconds: float = 0.0
-    graded: bool = False  # whether nbgrader autograded this submission in this run
-    feedback: bool = False  # whether its feedback file was written
-    no_feedback: str | None = None  # why not, when it was not
-    retried: bool = False  # graded again because its first worker died
-
-    @property
-    def total(self) -> float:
-        """The final score so far: autograded and hand-graded points less the late penalty."""
-        score = sum(score for score, _ in self.points.values()) + self.written[0]
-        return max(0.0, round(score - self.late_penalty, 6))
-
-    @property
-    def max_score(self) -> float:
-        return sum(maximum for _, maximum in self.points.values()) + self.written[1]
-
 
 # ------------------------------------------------------ before the students
 
@@ -118,34 +79,46 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     refused = check_submission_folder(folder)
     readable = refused is None
     if refused:
-        result.reasons.append(f"refused: {refused}")
+        result.reasons.append(Reason(Why.REFUSED, f"refused: {refused}"))
     else:
         extras = extra_notebooks(folder, releases, course.companion_notebooks(assignment))
         if extras:
-            result.reasons.append(f"ignored {', '.join(extras)} (not a notebook of the assignment)")
+            text = f"ignored {', '.join(extras)} (not a notebook of the assignment)"
+            result.reasons.append(Reason(Why.EXTRA_NOTEBOOK, text))
         for name, release in releases.items():
             notes, ok = inspect_submission(folder / f"{name}.ipynb", release)
             result.reasons += notes
             readable = readable and ok
     if readable:
         reviewed = reviewed_hand_grades(course, assignment, student)
-        outcome = course.api.autograde(assignment, student, force=True, create=True)
-        if not outcome["success"] and KERNEL_NOT_STARTED in nbgrader_error(outcome):
+        failure = autograde(course, assignment, student)
+        if failure is not None and failure.why is Why.KERNEL_NOT_STARTED:
             # Not the student's doing: a kernel that could not start (where
             # cgroups cannot be used, another kernel graded at the same time
             # may hold the processes it needs, see README) gets one more try.
-            outcome = course.api.autograde(assignment, student, force=True, create=True)
-        if outcome["success"]:
+            failure = autograde(course, assignment, student)
+        if failure is None:
             result.graded = True
             keep_reviewed(course, assignment, student, reviewed)
         else:
-            result.reasons.append("nbgrader could not grade it: " + nbgrader_error(outcome))
+            result.reasons.append(failure)
     else:
         with course.gradebook() as gradebook:
             gradebook.update_or_create_student(student)
     read_scores(course, assignment, student, releases, result, graded=readable)
     result.seconds = time.monotonic() - start
     return result
+
+
+def autograde(course: Course, assignment: str, student: str) -> Reason | None:
+    """Run nbgrader's autograde on one submission: None when it succeeded,
+    else the reason it failed."""
+    with warnings.catch_warnings():
+        # nbgrader 0.9.6 makes SQLAlchemy 2 warn about its own session
+        # handling; the warnings say nothing about the submission.
+        warnings.simplefilter("ignore", category=SAWarning)
+        outcome = course.api.autograde(assignment, student, force=True, create=True)
+    return None if outcome["success"] else nbgrader_failure(outcome)
 
 
 def reviewed_hand_grades(course: Course, assignment: str, student: str) -> dict:
@@ -224,7 +197,9 @@ def read_scores(
                         written[1] += cell.max_score
                 continue
             if not graded:
-                result.reasons.append("the gradebook keeps the grade of an earlier run")
+                result.reasons.append(
+                    Reason(Why.EARLIER_GRADE, "the gradebook keeps the grade of an earlier run")
+                )
             scores = {}
             for grade in notebook.grades:
                 if grade.cell.cell_type == "code":
@@ -241,7 +216,7 @@ def read_scores(
                 lost = [cell for cell, (score, maximum) in scores.items() if score < maximum]
                 short = dict(zip(scores, exercise_names(list(scores))))
                 result.reasons += [
-                    f"{short[cell]}: {reason}"
+                    reason.for_exercise(short[cell])
                     for cell, reason in lost_point_reasons(
                         nbformat.read(autograded, as_version=4), lost, timeout
                     )
@@ -255,7 +230,9 @@ def write_feedback(course: Course, assignment: str, result: StudentResult) -> No
     if not course.folder("autograded", result.student, assignment).is_dir():
         result.no_feedback = "nothing of the submission was autograded"
         return
-    outcome = course.feedback_writer().write(assignment, result.student)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=SAWarning)  # as in autograde()
+        outcome = course.feedback_writer().write(assignment, result.student)
     if outcome["success"]:
         result.feedback = True
     else:
@@ -278,8 +255,23 @@ LOG_LEVEL = re.compile(r"^\[[A-Z]+\]\s*")
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Timeout)\b(: .*)?$")
 
 
-# What jupyter_client raises when a kernel exits before it answers.
+# What jupyter_client raises when a kernel exits before it answers, and what
+# SQLite says when another process held its write lock past the timeout.
 KERNEL_NOT_STARTED = "Kernel died before replying to kernel_info"
+DATABASE_LOCKED = "database is locked"
+
+
+def nbgrader_failure(outcome: dict) -> Reason:
+    """The reason a failed nbgrader step gives. nbgrader's API reports a
+    failure as text only: this is the one place that reads it."""
+    error = nbgrader_error(outcome)
+    if KERNEL_NOT_STARTED in error:
+        why = Why.KERNEL_NOT_STARTED
+    elif DATABASE_LOCKED in error:
+        why = Why.DATABASE_LOCKED
+    else:
+        why = Why.NBGRADER_FAILED
+    return Reason(why, "nbgrader could not grade it: " + error)
 
 
 def nbgrader_error(outcome: dict) -> str:
@@ -300,11 +292,3 @@ def nbgrader_error(outcome: dict) -> str:
 def last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else "unknown error"
-
-
-def exercise_names(cells: list[str]) -> list[str]:
-    """Short names: the grade ids without 'test_' and their common prefix."""
-    names = [cell.removeprefix("test_") for cell in cells]
-    prefix = os.path.commonprefix(names) if len(names) > 1 else ""
-    prefix = prefix[: prefix.rfind("_") + 1]
-    return [name[len(prefix) :] or name for name in names]

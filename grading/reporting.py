@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from grading.pipeline import StudentResult, exercise_names
+from grading.results import StudentResult, exercise_names
 
 
 def summary_table(results: list[StudentResult]) -> str:
@@ -33,7 +33,7 @@ def summary_table(results: list[StudentResult]) -> str:
         late = f"-{result.late_penalty:g}" if result.late_penalty else "0"
         row += late.rjust(7) + f"{result.total:>8g}"
         if result.reasons:
-            row += "  " + printable("; ".join(result.reasons))
+            row += "  " + printable("; ".join(map(str, result.reasons)))
         lines.append(row)
     maxima = [results[0].points[cell][1] for cell in cells]
     written_max = max(result.written[1] for result in results)

@@ -23,6 +23,8 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
+from grading.reasons import Reason, Why
+
 MiB = 1024 * 1024
 MAX_FILE_BYTES = 20 * MiB  # a notebook with its outputs is well under 1 MiB
 MAX_SUBMISSION_BYTES = 50 * MiB  # all files of one student's submission
@@ -247,7 +249,7 @@ def extra_notebooks(folder: Path, release_names: Iterable[str], handed_out: Iter
     return sorted(extras)
 
 
-def inspect_submission(path: Path, release) -> tuple[list[str], bool]:
+def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
     """(notes, readable) for one submitted notebook, compared with its release.
 
     readable is False when the file is missing or is not a valid notebook;
@@ -256,12 +258,12 @@ def inspect_submission(path: Path, release) -> tuple[list[str], bool]:
     restores those before grading (see nbgrader_config.py).
     """
     if not path.exists():
-        return [f"no {path.name} in the submission"], False
+        return [Reason(Why.MISSING_NOTEBOOK, f"no {path.name} in the submission")], False
     try:
         submitted = nbformat.read(path, as_version=4)
         nbformat.validate(submitted)
     except Exception as error:  # any unreadable file: JSON, encoding, schema
-        return [f"unreadable {path.name} ({type(error).__name__})"], False
+        return [Reason(Why.UNREADABLE, f"unreadable {path.name} ({type(error).__name__})")], False
     submitted_cells = {}
     for cell in submitted.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -275,13 +277,13 @@ def inspect_submission(path: Path, release) -> tuple[list[str], bool]:
             continue
         copies = submitted_cells.get(grade_id, [])
         if not copies:
-            notes.append(f"deleted cell {grade_id} (restored)")
+            notes.append(Reason(Why.RESTORED_CELL, f"deleted cell {grade_id} (restored)"))
             continue
         if len(copies) > 1:
-            notes.append(f"duplicated cell {grade_id} (extra copy ignored)")
+            notes.append(Reason(Why.RESTORED_CELL, f"duplicated cell {grade_id} (extra copy ignored)"))
         kept = copies[-1]  # nbgrader keeps the last copy
         if kept.cell_type != cell.cell_type:
-            notes.append(f"retyped cell {grade_id} (restored)")
+            notes.append(Reason(Why.RESTORED_CELL, f"retyped cell {grade_id} (restored)"))
         elif info.get("locked") and kept.source != cell.source:
-            notes.append(f"edited locked cell {grade_id} (restored)")
+            notes.append(Reason(Why.RESTORED_CELL, f"edited locked cell {grade_id} (restored)"))
     return notes, True

@@ -1,16 +1,21 @@
 """Shared fixtures: paths, and a scratch copy of the course for nbgrader."""
 
 import html
+import json
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
 from grading.course import delimiters, run_nbgrader
+from grading.results import StudentResult
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh
 # included) and the name of its one notebook.
@@ -63,19 +68,40 @@ def exit_status(example, students=None):
     return 2 if any(case.get("unreadable") for case in cases.values()) else 0
 
 
-def run_grading_command(course, *arguments, status=0):
-    """`python -m grading.grade ...` in the course root, as an instructor runs it;
-    returns what it printed. status is the exit status expected: 0 when
-    everything handed in is graded, 2 when something is not."""
-    process = subprocess.run(
-        [sys.executable, "-m", "grading.grade", *arguments],
-        cwd=course,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    assert process.returncode == status, process.stderr[-3000:] + process.stdout[-3000:]
-    return process.stdout
+@dataclass
+class GradingRun:
+    """One run of the grading command: what it printed, and its --json summary."""
+
+    printed: str
+    summary: dict
+
+    @property
+    def students(self) -> list[str]:
+        """The students graded, in the summary's order."""
+        return [row["student"] for row in self.summary["students"]]
+
+    def result(self, student: str) -> StudentResult:
+        """The student's result, as the command returned it."""
+        (row,) = [row for row in self.summary["students"] if row["student"] == student]
+        return StudentResult.from_json(row)
+
+
+def run_grading_command(course, *arguments, status=0) -> GradingRun:
+    """`python -m grading.grade ... --json FILE` in the course root, as an
+    instructor runs it; returns what it printed and its summary. status is the
+    exit status expected: 0 when everything handed in is graded, 2 when
+    something is not."""
+    with tempfile.TemporaryDirectory(prefix="grading-summary-") as folder:
+        summary = Path(folder) / "summary.json"
+        process = subprocess.run(
+            [sys.executable, "-m", "grading.grade", *arguments, "--json", str(summary)],
+            cwd=course,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+        assert process.returncode == status, process.stderr[-3000:] + process.stdout[-3000:]
+        return GradingRun(process.stdout, json.loads(summary.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from grading.experiments import (
     tagged_cells,
     undefined_names,
 )
-from grading.reasons import lost_point_reasons
+from grading.reasons import Reason, Why, lost_point_reasons
 
 
 def cell(source, cell_id, tags=(), nbgrader=None):
@@ -177,7 +177,7 @@ def test_a_stuck_cell_costs_its_budget_and_later_cells_still_run(tiny_course):
     assert errors(notebook) == {"solution": "CellTimeoutError", "test": "NameError"}
     assert seconds < 15
     reasons = lost_point_reasons(notebook, ["test"], 30)
-    assert reasons == [("test", "timed out (the cell ran over its budget of 2 s)")]
+    assert reasons == [("test", Reason(Why.TIMED_OUT, "timed out (the cell ran over its budget of 2 s)"))]
 
 
 @pytest.mark.slow
@@ -200,7 +200,7 @@ def test_a_notebook_stops_after_its_stuck_allowance(tiny_course):
         "added-1": "NotRun",
     }
     assert lost_point_reasons(notebook, ["test"], 30) == [
-        ("test", "timed out (the cell ran over its budget of 2 s)")
+        ("test", Reason(Why.TIMED_OUT, "timed out (the cell ran over its budget of 2 s)"))
     ]
 
 

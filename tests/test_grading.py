@@ -19,6 +19,8 @@ from examples.grade_examples import write_example_class
 from examples.students import fill_in
 from grading.course import open_gradebook, run_nbgrader, scores
 from grading.experiments import not_rerun_text, tagged_cells
+from grading.reasons import Why
+from grading.reporting import summary_table
 from utils.i18n import notebook_language
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -64,8 +66,8 @@ CLASSES = [example_class, example_class_deep, in_chinese(example_class), in_chin
 def graded_class(request, course):
     example = request.param
     write_example_class(course, example)
-    summary = run_grading_command(course, example.ASSIGNMENT, status=exit_status(example))
-    return course, example, summary
+    run = run_grading_command(course, example.ASSIGNMENT, status=exit_status(example))
+    return course, example, run
 
 
 def unreadable(example):
@@ -74,17 +76,8 @@ def unreadable(example):
     return {student for student, case in example.STUDENTS.items() if case.get("unreadable")}
 
 
-def summary_row(summary, student):
-    rows = [line for line in summary.splitlines() if line.startswith(student + " ")]
-    assert len(rows) == 1, f"{student} has {len(rows)} rows in the summary"
-    return rows[0]
-
-
-def summary_total(summary, row):
-    """The number in the row's "total" column (right-aligned under its header)."""
-    header = next(line for line in summary.splitlines() if line.startswith("student "))
-    end = header.index("total") + len("total")
-    return float(row[end - 8 : end])
+def expected_total(case):
+    return sum(case["expected"].values()) - case.get("late_penalty", 0)
 
 
 def test_every_student_gets_the_expected_score_per_exercise(graded_class):
@@ -108,24 +101,29 @@ def test_the_gradebook_holds_only_this_course(graded_class):
         assert courses == [gradebook.course_id], "the gradebook holds another course"
 
 
-def test_summary_lists_every_student_with_total_and_reason(graded_class):
-    _, example, summary = graded_class
+def test_every_student_has_the_expected_total_and_reason(graded_class):
+    _, example, run = graded_class
+    assert sorted(run.students) == sorted(example.STUDENTS)
     for student, case in example.STUDENTS.items():
-        row = summary_row(summary, student)
-        total = sum(case["expected"].values()) - case.get("late_penalty", 0)
-        assert summary_total(summary, row) == pytest.approx(total), row
+        result = run.result(student)
+        assert result.total == pytest.approx(expected_total(case)), student
+        reasons = "; ".join(map(str, result.reasons))
         if "reason" in case:
-            assert case["reason"] in row, row
+            assert case["reason"] in reasons, student
         elif not case.get("tamper"):
             # A wrong answer needs no reason: the feedback shows the test's message.
-            assert row.rstrip().endswith(f"{total:g}"), row
+            assert not result.reasons, student
 
 
-def test_progress_is_shown_per_student(graded_class):
-    _, example, summary = graded_class
+def test_the_printed_summary_shows_the_results(graded_class):
+    """What the instructor reads is the table of the results the command
+    returned, after a progress line per student."""
+    _, example, run = graded_class
+    results = [run.result(student) for student in run.students]
+    assert summary_table(results) in run.printed
     count = len(example.STUDENTS)
-    progress = re.findall(rf"^\[\s*(\d+)/{count}\] (\S+)", summary, re.MULTILINE)
-    assert [int(number) for number, _ in progress] == list(range(1, count + 1))
+    progress = re.findall(rf"^\[\s*(\d+)/{count}\] \[[#-]+\] (\S+)", run.printed, re.MULTILINE)
+    assert sorted(student for _, student in progress) == sorted(example.STUDENTS)
 
 
 def test_late_penalties_follow_the_policy_in_the_config(graded_class):
@@ -204,7 +202,7 @@ def english(example):
 
 def graded_again(course, destination, example, config_line=None, *options, students=None):
     """A copy of the graded course, its config extended by config_line, the
-    class (or the named students) graded again there; returns (copy, summary)."""
+    class (or the named students) graded again there; returns (copy, the run)."""
     copy = shutil.copytree(course, destination, symlinks=True)
     if config_line:
         with open(copy / "nbgrader_config.py", "a") as file:
@@ -252,14 +250,14 @@ REPRESENTATIVE = {
 
 @pytest.fixture(scope="module")
 def graded_in_full(graded_class, tmp_path_factory):
-    course, example, summary = graded_class
+    course, example, fast = graded_class
     if not english(example):
         pytest.skip("graded in full in English only")
     students = REPRESENTATIVE[example.ASSIGNMENT]["full"]
-    copy, full_summary = graded_again(
+    copy, full = graded_again(
         course, tmp_path_factory.mktemp("full") / "course", example, None, "--full", students=students
     )
-    return course, copy, example, summary, full_summary, students
+    return course, copy, example, fast, full, students
 
 
 def test_grading_in_full_gives_the_same_scores_and_reasons(graded_in_full):
@@ -268,7 +266,12 @@ def test_grading_in_full_gives_the_same_scores_and_reasons(graded_in_full):
     identical, and so are the gradebooks."""
     course, copy, example, fast, full, students = graded_in_full
     for student in students:
-        assert summary_row(full, student) == summary_row(fast, student)
+        in_full, fast_result = full.result(student), fast.result(student)
+        assert (in_full.points, in_full.total, in_full.reasons) == (
+            fast_result.points,
+            fast_result.total,
+            fast_result.reasons,
+        ), student
     in_full = scores(copy, example.ASSIGNMENT, example.NOTEBOOK)
     assert {student: in_full[student] for student in students} == {
         student: grades
@@ -333,23 +336,22 @@ def graded_on_a_slow_machine(graded_class, tmp_path_factory):
         for student in honest
         for reason in SANDBOX_REASONS
     )
-    copy, summary = graded_again(
+    copy, run = graded_again(
         course,
         tmp_path_factory.mktemp("slow") / "course",
         example,
         "c.SandboxedExecute.budget_scale = 0.25",
         students=honest,
     )
-    return example, honest, summary
+    return example, honest, run
 
 
 def test_no_honest_submission_times_out_on_a_slower_machine(graded_on_a_slow_machine):
-    example, honest, summary = graded_on_a_slow_machine
-    assert "timed out" not in summary and "not run" not in summary
+    example, honest, run = graded_on_a_slow_machine
     for student in honest:
-        case = example.STUDENTS[student]
-        total = sum(case["expected"].values()) - case.get("late_penalty", 0)
-        assert summary_total(summary, summary_row(summary, student)) == pytest.approx(total), student
+        result = run.result(student)
+        assert not result.has(Why.TIMED_OUT) and not result.has(Why.NOT_RUN), result.reasons
+        assert result.total == pytest.approx(expected_total(example.STUDENTS[student])), student
 
 
 def test_a_restored_cell_has_an_id(graded_class):

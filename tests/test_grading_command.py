@@ -50,16 +50,25 @@ def test_folders_are_where_the_configuration_puts_them(tmp_path):
     assert course.submitted("a1") == ["ada"]
 
 
+# How nbgrader 0.9.6 logs a gradebook that another process kept locked.
+LOCKED_LOG = (
+    "[AutogradeApp | ERROR] There was an error processing assignment: ...\n"
+    "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked\n"
+)
+
+
 def test_a_submission_that_met_a_locked_gradebook_is_graded_again(monkeypatch):
     """SQLite's "database is locked" (another worker held the write lock past
     the timeout) costs a second try, not the student's grade."""
     import grading.parallel as parallel
-    from grading.pipeline import StudentResult
+    from grading.pipeline import nbgrader_failure
+    from grading.reasons import Why
+    from grading.results import StudentResult
 
+    locked = nbgrader_failure({"success": False, "error": "", "log": LOCKED_LOG})
+    assert locked.why is Why.DATABASE_LOCKED
     outcomes = [
-        StudentResult(
-            "ada", reasons=["nbgrader could not grade it: (sqlite3.OperationalError) database is locked"]
-        ),
+        StudentResult("ada", reasons=[locked]),
         StudentResult("ada", points={"test_he": (3.0, 3.0)}),
     ]
     calls = []

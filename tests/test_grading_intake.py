@@ -30,6 +30,7 @@ from examples.students import fill_in, write_submission
 from grading.course import Course, open_gradebook, run_nbgrader, scores
 from grading.download_names import notebook_name, read_download_name
 from grading.intake import collect, submitted_students
+from grading.reasons import Why
 from grading.submissions import (
     MAX_FILE_BYTES,
     MiB,
@@ -105,7 +106,7 @@ def test_a_zip_download_is_collected_and_graded(zip_course):
     with open_gradebook(course) as gradebook:
         bob = gradebook.find_submission_notebook(example_class.NOTEBOOK, ASSIGNMENT, "bob")
         assert bob.late_submission_penalty == pytest.approx(1.0)
-    assert "Collecting download.zip" in summary
+    assert "Collecting download.zip" in summary.printed
 
 
 @pytest.mark.slow
@@ -137,10 +138,10 @@ def test_an_unreadable_resubmission_keeps_the_earlier_grade(zip_course, tmp_path
     course, _, _ = zip_course
     files = {name: answers for name, answers in CLASS.items() if "carol" not in name}
     files[f"carol_{RELEASE_NAME}"] = '{"cells": [{"cell_type": "code", "sour'
-    summary = grade(course, str(make_zip(course, tmp_path / "again.zip", files)), status=2)
-    carol = next(line for line in summary.splitlines() if line.startswith("carol "))
-    assert "unreadable" in carol and "earlier run" in carol
-    assert "Something handed in was not graded" in summary
+    run = grade(course, str(make_zip(course, tmp_path / "again.zip", files)), status=2)
+    carol = run.result("carol")
+    assert carol.has(Why.UNREADABLE) and carol.has(Why.EARLIER_GRADE), carol.reasons
+    assert not run.summary["everything_graded"]
     assert scores(course, ASSIGNMENT, example_class.NOTEBOOK)["carol"][example_class.HE] == (
         3.0,
         3.0,

@@ -28,6 +28,7 @@ from conftest import REPO, copy_course, copy_generated, exit_status, run_grading
 from examples import example_class
 from examples.grade_examples import write_example_class
 from grading.course import run_nbgrader, scores
+from grading.reasons import Why
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.dask]
 
@@ -222,10 +223,14 @@ def on_postgresql(generated_course, tmp_path_factory, postgresql):
     )
 
 
-def summary_rows(output):
-    """The summary table, without the progress lines and their timings."""
-    table = output[output.index("\nstudent ") :]
-    return [line for line in table.splitlines() if line.strip()]
+def results(summary, students=None):
+    """{student: result} of a --json summary, the seconds each took and
+    whether it was retried left out; only the named students, if given."""
+    return {
+        row["student"]: {key: value for key, value in row.items() if key not in ("seconds", "retried")}
+        for row in summary["students"]
+        if students is None or row["student"] in students
+    }
 
 
 def grades(root):
@@ -257,20 +262,20 @@ def feedback(root):
     "other", ["on_dask_cluster", pytest.param("on_postgresql", marks=pytest.mark.postgresql)]
 )
 def test_parallel_grading_matches_one_at_a_time(one_at_a_time, other, request):
-    sequential_root, sequential_output = one_at_a_time
-    root, output = request.getfixturevalue(other)
+    sequential_root, sequential_run = one_at_a_time
+    root, run = request.getfixturevalue(other)
     assert scores(root, example_class.ASSIGNMENT, example_class.NOTEBOOK) == scores(
         sequential_root, example_class.ASSIGNMENT, example_class.NOTEBOOK
     )
-    assert summary_rows(output) == summary_rows(sequential_output)
+    assert results(run.summary) == results(sequential_run.summary)
     assert grades(root) == grades(sequential_root)
     assert feedback(root) == feedback(sequential_root)
     assert len(feedback(root)) == len(STUDENTS) - 1  # the unreadable file has none
 
 
 def test_progress_counts_and_estimates_time_left(on_dask_cluster):
-    _, output = on_dask_cluster
-    lines = re.findall(r"^\[(\d+)/(\d+)\] \S+ .*left\)$", output, re.MULTILINE)
+    _, run = on_dask_cluster
+    lines = re.findall(r"^\[(\d+)/(\d+)\] \S+ .*left\)$", run.printed, re.MULTILINE)
     assert [int(done) for done, _ in lines] == list(range(1, len(STUDENTS) + 1))
     assert {int(total) for _, total in lines} == {len(STUDENTS)}
 
@@ -320,10 +325,14 @@ def kill_a_worker_while_it_grades(address, worker_processes, seconds=300):
 def grade_while_killing_workers(root, cluster_folder, kills, status=0):
     """Grade root on a fresh loopback cluster of two workers, killing `kills`
     of them as they grade, and check the command's exit status. Returns the
-    killed tasks' students, and what the command printed to stdout."""
+    killed tasks' students, and the command's output and --json summary."""
+    summary = pathlib.Path(cluster_folder) / "summary.json"
     with running_dask_cluster(cluster_folder) as (address, worker_processes):
         grading = subprocess.Popen(
-            [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT, "--scheduler", address],
+            [
+                *(sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT),
+                *("--scheduler", address, "--json", str(summary)),
+            ],
             cwd=root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -335,30 +344,28 @@ def grade_while_killing_workers(root, cluster_folder, kills, status=0):
         finally:
             grading.kill()
     assert grading.returncode == status, errors[-3000:]
-    return killed, output
+    return killed, output, json.loads(summary.read_text())
 
 
 def test_a_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp_path_factory, one_at_a_time):
-    sequential_root, sequential_output = one_at_a_time
+    sequential_root, sequential_run = one_at_a_time
     # Beside the other copies, so that feedback() sees the same paths.
     root = submitted_copy(tmp_path_factory.mktemp("killed_worker"), generated_course, KILL_TEST_STUDENTS)
-    (killed_student,), output = grade_while_killing_workers(
+    (killed_student,), output, summary = grade_while_killing_workers(
         root, tmp_path_factory.mktemp("killed_worker_dask"), kills=1
     )
 
     # The submission the dead worker held was graded again, said so, and every
     # student got exactly what one-at-a-time grading gave.
-    retried = re.findall(r"^\[.*\] (\S+) .*retried: its first worker died", output, re.MULTILINE)
+    retried = [row["student"] for row in summary["students"] if row["retried"]]
     assert killed_student in retried
+    assert re.search(rf"\] {killed_student} .*retried: its first worker died", output)
     expected = scores(sequential_root, example_class.ASSIGNMENT, example_class.NOTEBOOK)
     assert scores(root, example_class.ASSIGNMENT, example_class.NOTEBOOK) == {
         student: expected[student] for student in KILL_TEST_STUDENTS
     }
 
-    def rows_of_these_students(output):  # columns are as wide as the longest name
-        return [row.split() for row in summary_rows(output) if row.split()[0] in KILL_TEST_STUDENTS]
-
-    assert rows_of_these_students(output) == rows_of_these_students(sequential_output)
+    assert results(summary) == results(sequential_run.summary, KILL_TEST_STUDENTS)
     expected_feedback = feedback(sequential_root)
     assert feedback(root) == {
         page: text for page, text in expected_feedback.items() if page.parts[1] in KILL_TEST_STUDENTS
@@ -372,12 +379,12 @@ def test_a_submission_whose_workers_die_twice_is_reported_not_lost(generated_cou
     student = "infinite-loop"  # runs for minutes: plenty of time to find it twice
     root = submitted_copy(tmp_path_factory.mktemp("killed_twice"), generated_course, [student])
     # Its first worker dies, then the one it was retried on.
-    killed, output = grade_while_killing_workers(
+    killed, _, summary = grade_while_killing_workers(
         root, tmp_path_factory.mktemp("killed_twice_dask"), kills=2, status=2
     )
     assert killed == [student, student]
-    (row,) = [row for row in summary_rows(output) if row.split()[0] == student]
-    assert row.endswith("not graded: it was running on a worker that died, twice")
+    (row,) = summary["students"]
+    assert [reason["why"] for reason in row["reasons"]] == [Why.WORKER_DIED.value]
     # grades.csv is still written, and lists the student, with no points.
     with open(root / "grades.csv", newline="") as file:
         rows = [row for row in csv.DictReader(file) if row["assignment"] == example_class.ASSIGNMENT]
@@ -385,8 +392,8 @@ def test_a_submission_whose_workers_die_twice_is_reported_not_lost(generated_cou
 
 
 def test_progress_line_shows_a_bar_and_a_retry(capsys):
-    from grading.pipeline import StudentResult
     from grading.reporting import Progress
+    from grading.results import StudentResult
 
     progress = Progress(4, name_width=len("a-longer-name"))
     progress.report(StudentResult("ann", points={"he": (3, 3), "zeros": (0, 2)}, seconds=6.04, retried=True))

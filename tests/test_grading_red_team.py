@@ -43,6 +43,7 @@ from examples import example_class
 from examples.students import write_submission
 from grading.course import run_nbgrader, scores
 from grading.feedback_writer import EXCHANGE_FILES
+from grading.reasons import Why
 
 pytestmark = [
     pytest.mark.slow,
@@ -221,8 +222,8 @@ def red_team(generated_course):
         for student in HONEST:
             hand_in(course, student, {"answers": example_class.CORRECT})
         # 2: links-to-the-solution's folder is refused, so not everything is graded.
-        summary = run_grading_command(course, ASSIGNMENT, "--workers", "2", status=2)
-        graded = {"summary": summary, "scores": scores(course, ASSIGNMENT, NOTEBOOK)}
+        run = run_grading_command(course, ASSIGNMENT, "--workers", "2", status=2)
+        graded = {"run": run, "scores": scores(course, ASSIGNMENT, NOTEBOOK)}
         feedback = {
             path.parts[-3]: page_text(path.read_text())
             for path in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html")
@@ -250,8 +251,8 @@ def points(recorded_scores, student):
 def test_each_attacker_scores_only_what_its_answers_earn(red_team, student):
     expected = ATTACKERS[student]["expected"]
     if ATTACKERS[student].get("link"):
-        row = next(line for line in red_team["summary"].splitlines() if line.startswith(student + " "))
-        assert "refused" in row and "link" in row, row
+        (refused,) = red_team["run"].result(student).reasons
+        assert refused.why is Why.REFUSED and "link" in refused.text, refused
         assert student not in red_team["scores"] or points(red_team["scores"], student) == expected
         return
     assert points(red_team["scores"], student) == expected

@@ -38,8 +38,9 @@ from grading.cgroups import (
 )
 from grading.execute import SandboxedExecute
 from grading.late import penalty_for
-from grading.pipeline import exercise_names, nbgrader_error
-from grading.reasons import describe_error, lost_point_reasons
+from grading.pipeline import nbgrader_error
+from grading.reasons import Reason, Why, describe_error, lost_point_reasons
+from grading.results import exercise_names
 from grading.sandbox import (
     SandboxError,
     SandboxKernelManager,
@@ -725,7 +726,32 @@ def test_nbgrader_uses_the_sandbox_when_autograding():
     ],
 )
 def test_errors_are_described_briefly(ename, evalue, reason):
-    assert describe_error(ename, evalue, 60) == reason
+    described = describe_error(ename, evalue, 60)
+    assert (described and described.text) == reason
+    if described:
+        assert described.why is ERROR_KINDS[ename], ename
+
+
+# The kind of reason each error above is given: what code decides by.
+ERROR_KINDS = {
+    "CellTimeoutError": Why.TIMED_OUT,
+    "KeyboardInterrupt": Why.TIMED_OUT,
+    "NotRun": Why.NOT_RUN,
+    "MemoryError": Why.OUT_OF_MEMORY,
+    "SystemExit": Why.EXITED,
+    "NotImplementedError": Why.NOT_ANSWERED,
+    "NotAnswered": Why.NOT_ANSWERED,
+    "BlockingIOError": Why.TOO_MANY_PROCESSES,
+    "OSError": Why.WRITE_BLOCKED,
+    "gaierror": Why.NETWORK_BLOCKED,
+    "ValueError": Why.ERROR,
+}
+
+
+def test_a_reason_reads_the_same_as_text_and_as_data():
+    reason = Reason(Why.TIMED_OUT, "timed out (a cell ran over 60 s)").for_exercise("he")
+    assert str(reason) == "he: timed out (a cell ran over 60 s)"
+    assert Reason.from_json(reason.to_json()) == reason
 
 
 def graded_cell(source, grade_id, error=None, solution=False):
@@ -747,7 +773,7 @@ def test_a_test_that_cannot_find_its_function_blames_the_solution_cell():
         ]
     )
     assert lost_point_reasons(notebook, ["test_f", "test_g"], 60) == [
-        ("test_f", "SyntaxError: invalid syntax")
+        ("test_f", Reason(Why.SYNTAX_ERROR, "SyntaxError: invalid syntax"))
     ]
 
 
@@ -782,14 +808,18 @@ def test_inspect_submission_names_what_was_changed(tmp_path):
         ]
     )
     path = tmp_path / "Work.ipynb"
-    assert inspect_submission(path, release) == (["no Work.ipynb in the submission"], False)
+    missing = Reason(Why.MISSING_NOTEBOOK, "no Work.ipynb in the submission")
+    assert inspect_submission(path, release) == ([missing], False)
     path.write_text("{")
     notes, readable = inspect_submission(path, release)
-    assert not readable and notes[0].startswith("unreadable Work.ipynb")
+    assert (
+        not readable and notes[0].why is Why.UNREADABLE and notes[0].text.startswith("unreadable Work.ipynb")
+    )
     edited = nbformat.from_dict(nbformat.reads(nbformat.writes(release), as_version=4))
     edited.cells[1].source = "pass"
     nbformat.write(edited, path)
-    assert inspect_submission(path, release) == (["edited locked cell test_answer (restored)"], True)
+    edited_locked = Reason(Why.RESTORED_CELL, "edited locked cell test_answer (restored)")
+    assert inspect_submission(path, release) == ([edited_locked], True)
 
 
 def test_the_sandbox_is_a_registered_kernel_provisioner():

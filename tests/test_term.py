@@ -199,7 +199,7 @@ def term(tmp_path_factory):
     accounts = accounts_naming(work / "accounts", UIDS)
     ada, bo = (Student(name, work / name, exchange, course_id, accounts) for name in UIDS)
     instructor = f"--Exchange.root={exchange}"
-    printed = {}
+    runs = {}
 
     # 1. The exchange.
     run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
@@ -218,26 +218,26 @@ def term(tmp_path_factory):
     # nbgrader's check that a submission's owner is its student cannot hold.
     run_nbgrader(course, "collect", ASSIGNMENT, instructor, "--CollectApp.check_owner=False")
     one_worker = ("--workers", "1")
-    printed["exchange"] = run_grading_command(course, ASSIGNMENT, *one_worker)
+    runs["exchange"] = run_grading_command(course, ASSIGNMENT, *one_worker)
 
     # 2. The LMS downloads and late work.
     release = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
     canvas = zip_of(work / "submissions.zip", CANVAS_ZIP, release)
-    printed["canvas"] = run_grading_command(course, ASSIGNMENT, str(canvas), *one_worker, status=2)
+    runs["canvas"] = run_grading_command(course, ASSIGNMENT, str(canvas), *one_worker, status=2)
     moodle = zip_of(work / "moodle.zip", MOODLE_ZIP, release)
-    printed["moodle"] = run_grading_command(course, ASSIGNMENT, str(moodle), *one_worker)
+    runs["moodle"] = run_grading_command(course, ASSIGNMENT, str(moodle), *one_worker)
     late = work / "late-work"
     late.mkdir()
     for name, answers in LATE_FOLDER.items():
         (late / name).write_text(nbformat.writes(fill_in(release, answers)))
-    printed["late"] = run_grading_command(course, ASSIGNMENT, str(late), *one_worker)
+    runs["late"] = run_grading_command(course, ASSIGNMENT, str(late), *one_worker)
 
     # 3. Hand grading, before and after a rerun of the whole class; jdoe's
     # written answers are graded, then he hands in a changed one.
     grade_by_hand(course, "eve")
     grade_by_hand(course, "jdoe")
     change_written_answer(course, "jdoe")
-    printed["rerun"] = run_grading_command(course, ASSIGNMENT)
+    runs["rerun"] = run_grading_command(course, ASSIGNMENT)
     waiting_after_rerun = waiting_for_hand_grading(course)
     grade_by_hand(course, "hana")
 
@@ -254,14 +254,14 @@ def term(tmp_path_factory):
     run_nbgrader(course, "export", "--to=nbgrader-export.csv")  # the course's exporter
     exports["nbgrader export"] = read_csv(course / "nbgrader-export.csv")
     # hana alone, graded again after all that.
-    printed["hana"] = run_grading_command(course, ASSIGNMENT, "--student", "hana", *one_worker)
+    runs["hana"] = run_grading_command(course, ASSIGNMENT, "--student", "hana", *one_worker)
     exports["grades.csv"] = read_csv(course / "grades.csv")
     return {
         "course": course,
         "ada": ada,
         "bo": bo,
         "inbound": inbound,
-        "printed": printed,
+        "runs": runs,
         "waiting_after_rerun": waiting_after_rerun,
         "exports": exports,
     }
@@ -272,16 +272,9 @@ def read_csv(path):
         return list(csv.reader(file))
 
 
-def summary_rows(printed):
-    """{student: row of the summary table, split into its columns} of one run's output."""
-    lines = printed.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("student "))
-    rows = {}
-    for line in lines[header + 2 :]:
-        if not line.strip() or line.startswith("out of"):
-            break
-        rows[line.split()[0]] = line.split()
-    return rows
+def hand_grading_columns(result):
+    """The summary's written, waiting, late and total columns of a student's row."""
+    return (result.written[0], result.pending, -result.late_penalty, result.total)
 
 
 def graded(course, student):
@@ -293,7 +286,7 @@ def graded(course, student):
 
 def test_both_students_are_collected_and_graded(term):
     course = term["course"]
-    assert list(summary_rows(term["printed"]["exchange"])) == ["ada", "bo"]
+    assert term["runs"]["exchange"].students == ["ada", "bo"]
     assert graded(course, "ada")[0] == sum(example_class.FULL.values())
     assert graded(course, "bo")[0] == sum(TYPICAL_MISTAKE["expected"].values())
 
@@ -337,17 +330,23 @@ def test_each_student_fetches_their_own_feedback(term, name):
 
 
 def test_lms_downloads_are_filed_by_the_roster(term):
-    course, printed = term["course"], term["printed"]
+    course, runs = term["course"], term["runs"]
     # Each download graded the students it brought, named by the roster.
-    assert list(summary_rows(printed["canvas"])) == ["cyoung", "ddee"]
-    assert list(summary_rows(printed["moodle"])) == ["jdoe"]
-    assert list(summary_rows(printed["late"])) == ["eve", "hana"]
+    assert runs["canvas"].students == ["cyoung", "ddee"]
+    assert runs["moodle"].students == ["jdoe"]
+    assert runs["late"].students == ["eve", "hana"]
     assert sorted(path.name for path in (course / "submitted").iterdir()) == sorted(FINAL)
     # Not graded, named, and the exit status said so (run_grading_command checked 2).
-    assert "Canvas user 9999 (outsider) is on no student's row of the roster" in printed["canvas"]
-    assert "Something handed in was not graded" in printed["canvas"]
-    assert "ddee: deedee_late_7777_99999_Initialization.ipynb is marked late by Canvas" in printed["canvas"]
-    assert "Something handed in was not graded" not in printed["moodle"] + printed["late"]
+    canvas = runs["canvas"].summary
+    assert not canvas["everything_graded"]
+    assert "Canvas user 9999 (outsider) is on no student's row of the roster" in [
+        refusal["reason"] for refusal in canvas["refusals"]
+    ]
+    assert "ddee: deedee_late_7777_99999_Initialization.ipynb is marked late by Canvas" in canvas["notes"]
+    assert runs["moodle"].summary["everything_graded"] and runs["late"].summary["everything_graded"]
+    # What the instructor reads says so.
+    assert "Canvas user 9999 (outsider) is on no student's row of the roster" in runs["canvas"].printed
+    assert "Something handed in was not graded" in runs["canvas"].printed
 
 
 def test_a_rerun_keeps_hand_grades_reviewed(term):
@@ -355,15 +354,12 @@ def test_a_rerun_keeps_hand_grades_reviewed(term):
     assert waiting["eve"] is False  # graded by hand before the rerun, and still graded
     assert waiting["jdoe"] is True  # graded by hand, then an answer changed: to be reviewed again
     assert waiting["hana"] is True and waiting["ada"] is True  # not graded by hand yet
-    rerun = summary_rows(term["printed"]["rerun"])
+    rerun = term["runs"]["rerun"]
     # student, 3 exercises, written, waiting, late, total
-    assert rerun["eve"][4:8] == ["2", "0", "-1", "9"]
-    assert rerun["hana"][4:8] == ["0", "2", "-0.8", "7.2"]
+    assert hand_grading_columns(rerun.result("eve")) == (2, 0, -1, 9)
+    assert hand_grading_columns(rerun.result("hana")) == pytest.approx((0, 2, -0.8, 7.2))
     # 2 points each for five students, 1 for jdoe's changed answer.
-    assert (
-        "Hand grading: 11 points of written answers wait in formgrader (6 of 7 students)"
-        in (term["printed"]["rerun"])
-    )
+    assert "Hand grading: 11 points of written answers wait in formgrader (6 of 7 students)" in rerun.printed
 
 
 def test_final_grades_agree_everywhere_whatever_the_order(term):
@@ -375,7 +371,7 @@ def test_final_grades_agree_everywhere_whatever_the_order(term):
             page = (course / "feedback" / student / ASSIGNMENT / f"{example_class.NOTEBOOK}.html").read_text()
             assert "Score: 9.0 / 10.0" in page and "Late submission penalty (Score: -1.0)" in page
     # hana graded again alone, after everything: the same 9.
-    assert summary_rows(term["printed"]["hana"])["hana"][4:8] == ["2", "0", "-1", "9"]
+    assert hand_grading_columns(term["runs"]["hana"].result("hana")) == (2, 0, -1, 9)
 
     canvas = exports["canvas"]
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]

@@ -9,8 +9,10 @@ from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.preprocessors import ClearSolutions, DeduplicateIds, Execute, GetGrades, OverwriteCells
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
-# Make the course's own grading package importable from the course root.
-sys.path.insert(0, COURSE_ROOT)
+# Make the course's own grading package importable from the course root
+# (once: the configuration is read again by every nbgrader application).
+if COURSE_ROOT not in sys.path:
+    sys.path.insert(0, COURSE_ROOT)
 from grading.answer_stubs import ClearSolutionsInLanguage  # noqa: E402
 from grading.companions import HandOutCompanions  # noqa: E402
 from grading.due_dates import WriteDueDate  # noqa: E402

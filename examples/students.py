@@ -9,8 +9,6 @@ import nbformat
 from examples.course_copy import REPO
 from grading.course import delimiters
 
-BEGIN, END = delimiters(REPO)["solution"]  # as nbgrader_config.py sets them
-
 
 def fill_in(notebook, answers):
     """A copy of a release notebook with answers written into its solution cells.
@@ -37,9 +35,10 @@ def fill_in(notebook, answers):
 
 
 def _replace_stub(source, answer):
+    begin_marker, end_marker = delimiters(REPO)["solution"]  # as nbgrader_config.py sets them
     lines = source.split("\n")
-    begin = next(i for i, line in enumerate(lines) if BEGIN in line)
-    end = next(i for i, line in enumerate(lines) if END in line)
+    begin = next(i for i, line in enumerate(lines) if begin_marker in line)
+    end = next(i for i, line in enumerate(lines) if end_marker in line)
     indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
     body = [indent + line if line else line for line in answer.strip("\n").split("\n")]
     return "\n".join(lines[: begin + 1] + body + lines[end:])

@@ -23,6 +23,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from grading.companions import companion_paths
 from grading.errors import GradingError
+from grading.execute import ReferenceRuns, environment_variable
 from grading.feedback_writer import FeedbackWriter
 from grading.lms import GradesCsvExport
 
@@ -62,12 +63,6 @@ class Course:
             raise GradingError(
                 f"{self.root} has no nbgrader_config.py: run from the course root or pass --root"
             )
-        # nbgrader shells out to `alembic` when it creates a gradebook.
-        bin_dir = str(Path(sys.executable).parent)
-        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-            os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-        if str(self.root) not in sys.path:  # nbgrader_config.py imports the course's grading package
-            sys.path.insert(0, str(self.root))
         self.config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         # In the configuration, so nbgrader's plugins find the course wherever this runs.
         self.config.CourseDirectory.root = str(self.root)
@@ -76,6 +71,10 @@ class Course:
             self.config.SandboxedExecute.skip_experiments = False
         if not sandbox:
             self.config.SandboxKernelManager.enabled = False
+        # One store of reference runs for every student graded through this
+        # Course: each source notebook is run once (grading/execute.py).
+        self.reference_runs = ReferenceRuns()
+        self.config.SandboxedExecute.reference_runs = self.reference_runs
         self.log = quiet_logger()
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config, log=self.log)
         self.settings = Grading(config=self.config)
@@ -106,8 +105,11 @@ class Course:
         return self.root / collector.downloaded_directory / assignment / collector.archive_directory
 
     def gradebook(self) -> Gradebook:
-        # With the course's id: without one, nbgrader adds a "default_course".
-        return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id)
+        """The course's gradebook, created if missing. With the course's id:
+        without one, nbgrader adds a "default_course"."""
+        # nbgrader runs the `alembic` command when it creates a gradebook.
+        with environment_variable("PATH", nbgrader_path()):
+            return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id)
 
     def add_default_course(self) -> None:
         """Add nbgrader's "default_course" row now, once. nbgrader 0.9.6's
@@ -181,8 +183,7 @@ def run_nbgrader(
     calls the environment's `alembic` command when it creates a gradebook, so
     the command runs in course_root with this interpreter's bin/ on PATH.
     """
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env = {**os.environ, "PATH": nbgrader_path()}
     process = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=course_root,
@@ -196,6 +197,11 @@ def run_nbgrader(
             f"nbgrader {' '.join(args)} failed (exit {process.returncode}):\n{process.stderr[-3000:]}"
         )
     return process
+
+
+def nbgrader_path() -> str:
+    """PATH with this interpreter's bin/ first: where nbgrader finds `alembic`."""
+    return str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
 def _course_directory(course_root):

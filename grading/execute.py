@@ -46,7 +46,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets import Bool, Float, Instance, Integer, Unicode, default
 
 from grading.budgets import CellBudgets, cell_key
 from grading.errors import (
@@ -83,20 +83,24 @@ class Reference:
     answers: dict[str, Record] = field(default_factory=dict)  # grade id -> its answer record
 
 
-# The reference of each source notebook: {(path, modified, options): Reference}.
-# Measured once per process (an `nbgrader autograde`, the grading command,
-# which hands its measurements to its Dask workers).
-_references: dict = {}
+class ReferenceRuns:
+    """The Reference of each source notebook run so far:
+    {(path, modified, options): Reference}.
 
+    One store is shared by every SandboxedExecute that is configured with it
+    (c.SandboxedExecute.reference_runs), so a source notebook is run once:
+    the grading command gives the same store to each student's autograde and
+    hands what it measured to its Dask workers. Without one configured, each
+    SandboxedExecute (one per `nbgrader autograde`) keeps its own.
+    """
 
-def measured_references() -> dict:
-    """The references this process has measured, to hand to another."""
-    return dict(_references)
+    def __init__(self, measured: dict | None = None):
+        self.measured = dict(measured or {})
 
-
-def use_references(measured: dict) -> None:
-    """Take references measured by another process (the grading command's)."""
-    _references.update(measured)
+    def __deepcopy__(self, memo):
+        # traitlets deep-copies a configured value into each instance: the
+        # store must stay one object to be shared.
+        return self
 
 
 class SandboxedExecute(Execute):
@@ -134,6 +138,11 @@ class SandboxedExecute(Execute):
     is_reference = Bool(
         False, help="This run is the reference solution's: it is timed and its answers recorded."
     )
+    reference_runs = Instance(
+        ReferenceRuns,
+        args=(),
+        help="Where the reference runs are kept, to be run once; share one store to share them.",
+    ).tag(config=True)
     max_output_bytes = Integer(
         1_000_000, help="What one cell may print or display, in bytes; the rest is dropped."
     ).tag(config=True)
@@ -375,13 +384,14 @@ class SandboxedExecute(Execute):
         """The source notebook's Reference, measured once per process (None,
         and tried again next time, when it cannot run)."""
         key = (str(source), source.stat().st_mtime_ns, self.skip_experiments, self.skip_tag)
-        if key not in _references:
+        measured = self.reference_runs.measured
+        if key not in measured:
             try:
-                _references[key] = self.measure(source, resources)
+                measured[key] = self.measure(source, resources)
             except Exception as error:  # reported, and the student's grading fails
                 self.log.warning("could not run the reference solution %s (%s)", source, error)
                 return None
-        return _references[key]
+        return measured[key]
 
     def measure(self, source: Path, resources) -> Reference:
         """Run the source notebook in a copy of its folder, as a submission

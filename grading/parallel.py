@@ -31,7 +31,6 @@ from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
 from grading.course import Course
-from grading.execute import use_references
 from grading.pipeline import grade_and_give_feedback, read_scores
 from grading.reasons import Reason, Why
 from grading.results import StudentResult
@@ -61,8 +60,8 @@ def grade_on_worker(
     attempts is a folder where each task marks that it started, so that a
     rerun (its first worker died) knows it is one."""
     retried = started_before(attempts, student)
-    use_references(references or {})
     course = worker_course(root, full, sandbox)
+    course.reference_runs.measured.update(references or {})
     releases = course.release_notebooks(assignment)
     result = grade_and_give_feedback(course, assignment, student, releases)
     if result.has(Why.DATABASE_LOCKED):

@@ -339,10 +339,14 @@ def test_lms_downloads_are_filed_by_the_roster(term):
     # Not graded, named, and the exit status said so (run_grading_command checked 2).
     canvas = runs["canvas"].summary
     assert not canvas["everything_graded"]
-    assert "Canvas user 9999 (outsider) is on no student's row of the roster" in [
-        refusal["reason"] for refusal in canvas["refusals"]
-    ]
-    assert "ddee: deedee_late_7777_99999_Initialization.ipynb is marked late by Canvas" in canvas["notes"]
+    (outsider,) = canvas["refusals"]
+    assert outsider["student_or_file"] == "submissions.zip"
+    assert outsider["reason"].startswith(
+        "outsider_9999_11111_Initialization.ipynb: "
+        "Canvas user 9999 (outsider) is on no student's row of the roster"
+    )
+    (late_note,) = canvas["notes"]
+    assert late_note.startswith("ddee: deedee_late_7777_99999_Initialization.ipynb is marked late by Canvas")
     assert runs["moodle"].summary["everything_graded"] and runs["late"].summary["everything_graded"]
     # What the instructor reads says so.
     assert "Canvas user 9999 (outsider) is on no student's row of the roster" in runs["canvas"].printed

@@ -18,6 +18,7 @@ import pytest
 from babel.messages.mofile import read_mo
 
 from conftest import REPO
+from grading.course import delimiters
 from grading.execute import is_graded_test
 from translation import catalogs, quality
 from translation.editions import (
@@ -31,7 +32,7 @@ from translation.editions import (
     notebook_catalog,
     without_outputs,
 )
-from translation.notebook_text import HIDDEN_BEGIN, HIDDEN_END, code_spans, masked_source, translate_code
+from translation.notebook_text import code_spans, masked_source, translate_code
 from utils import i18n
 from utils.init_checks import check_he_initializer, check_zeros_initializer
 from utils.init_utils import METHOD_NAMES, plot_costs
@@ -174,8 +175,9 @@ def code_without_prose(source):
 def hidden_region(source):
     """The lines of a cell's hidden tests, markers included."""
     lines = source.split("\n")
-    begins = [number for number, line in enumerate(lines) if HIDDEN_BEGIN in line]
-    ends = [number for number, line in enumerate(lines) if HIDDEN_END in line]
+    hidden_begin, hidden_end = delimiters(REPO)["hidden tests"]
+    begins = [number for number, line in enumerate(lines) if hidden_begin in line]
+    ends = [number for number, line in enumerate(lines) if hidden_end in line]
     return [lines[begin : end + 1] for begin, end in zip(begins, ends)]
 
 

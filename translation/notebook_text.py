@@ -33,9 +33,15 @@ from grading.course import delimiters
 if sys.version_info >= (3, 12):
     raise RuntimeError("translation/ reads f-strings as Python 3.11 tokenizes them: run it with Python 3.11")
 
-_MARKERS = delimiters(Path(__file__).resolve().parents[1])
-SOLUTION_BEGIN, SOLUTION_END = _MARKERS["solution"]
-HIDDEN_BEGIN, HIDDEN_END = _MARKERS["hidden tests"]
+_COURSE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def private_regions() -> list[tuple[str, str]]:
+    """(begin, end) marker lines of the solutions and the hidden tests, as
+    nbgrader_config.py sets them (read on first use, not on import)."""
+    markers = delimiters(_COURSE_ROOT)
+    return [markers["solution"], markers["hidden tests"]]
+
 
 # Comments that tools read, not students.
 _TOOL_COMMENT = re.compile(r"^#\s*(noqa|type:|pragma|pylint|fmt:)|^###")
@@ -109,13 +115,14 @@ def masked_source(source):
 def _private_lines(source):
     """Line numbers (from 1) inside a solution or a hidden-test region,
     markers included: the student never reads them in the release."""
+    regions = private_regions()
     private, inside = set(), False
     for number, line in enumerate(source.split("\n"), 1):
-        if SOLUTION_BEGIN in line or HIDDEN_BEGIN in line:
+        if any(begin in line for begin, _ in regions):
             inside = True
         if inside:
             private.add(number)
-        if SOLUTION_END in line or HIDDEN_END in line:
+        if any(end in line for _, end in regions):
             inside = False
     return private
 

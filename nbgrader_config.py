@@ -70,9 +70,10 @@ c.Autograde.autograde_preprocessors = [
 ]
 # Each kernel's limits (its cgroup's cores, memory and processes, its CPU
 # seconds, the sizes of its private tmpfs folders, the largest file it may
-# write) are SandboxKernelManager's traits, whose defaults in
-# grading/sandbox.py the course uses. Set any of them here to change it, e.g.
-#   c.SandboxKernelManager.memory_mb = 4096
+# write) are the traits of SandboxProvisioner, the kernel provisioner
+# grading-sandbox, whose defaults in grading/sandbox.py the course uses. Set
+# any of them here to change it, e.g.
+#   c.SandboxProvisioner.memory_mb = 4096
 # Ungraded experiments, the cells that source/ tags "skip-when-grading", are
 # not re-run (the grading command's --full runs them). Each cell may take 10
 # times what the reference solution's took, and at least 5 s; a notebook that

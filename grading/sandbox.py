@@ -35,8 +35,8 @@ the hidden tests run after it (code that prints the cells run after it shows
 them in its own outputs).
 
 nbgrader uses this through `SandboxedExecute` (grading/execute.py),
-configured in nbgrader_config.py; the limits are traits of
-`SandboxKernelManager`.
+configured in nbgrader_config.py; the limits are traits of the provisioner,
+`SandboxProvisioner`.
 """
 
 from __future__ import annotations
@@ -453,11 +453,55 @@ _warned: set[str] = set()
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run in a bubblewrap sandbox under limits."""
+    """A kernel manager whose kernels run in a bubblewrap sandbox under limits:
+    it names SandboxProvisioner in their kernel spec, and caps the size of the
+    messages it takes from them."""
 
     enabled = Bool(True, help="Run kernels in the sandbox. Turn off only for trusted notebooks.").tag(
         config=True
     )
+    max_message_mb = Integer(
+        64,
+        help="Largest message the grader takes from a kernel, in MiB: a larger one "
+        "(a cell printing hundreds of megabytes at once) is dropped before it is read.",
+    ).tag(config=True)
+
+    def client(self, **kwargs):
+        """A client whose sockets drop any message over max_message_mb
+        (ZeroMQ's MAXMSGSIZE): the grader never holds a huge output."""
+        kwargs.setdefault("context", capped_context(self.max_message_mb * 2**20))
+        return super().client(**kwargs)
+
+    @property
+    def kernel_spec(self):
+        """The kernel's spec, naming the sandbox's provisioner when the sandbox is on."""
+        spec = super().kernel_spec
+        if spec is not None and self.enabled:
+            spec.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
+        return spec
+
+
+@functools.cache
+def capped_context(max_bytes: int) -> zmq.asyncio.Context:
+    """One ZeroMQ context per limit and process, whose sockets refuse
+    messages over max_bytes (a context per kernel would leave a thread behind
+    each)."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, max_bytes)
+    return context
+
+
+# The name under which pyproject.toml registers SandboxProvisioner with
+# jupyter_client (entry point group jupyter_client.kernel_provisioners).
+PROVISIONER_NAME = "grading-sandbox"
+
+
+class SandboxProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, launching the kernel in bubblewrap
+    under prlimit, in a cgroup of its own. Its traits are the sandbox's
+    limits (c.SandboxProvisioner.* in nbgrader_config.py); it works under
+    any kernel manager whose kernel spec names it."""
+
     memory_mb = Integer(
         2048,
         help="Memory of the kernel, in MiB: the limit of its cgroup (all its processes and "
@@ -511,54 +555,11 @@ class SandboxKernelManager(AsyncKernelManager):
         "(when set); the kernel sees no other.",
     ).tag(config=True)
 
-    max_message_mb = Integer(
-        64,
-        help="Largest message the grader takes from a kernel, in MiB: a larger one "
-        "(a cell printing hundreds of megabytes at once) is dropped before it is read.",
-    ).tag(config=True)
-
-    def client(self, **kwargs):
-        """A client whose sockets drop any message over max_message_mb
-        (ZeroMQ's MAXMSGSIZE): the grader never holds a huge output."""
-        kwargs.setdefault("context", capped_context(self.max_message_mb * 2**20))
-        return super().client(**kwargs)
-
-    @property
-    def kernel_spec(self):
-        """The kernel's spec, naming the sandbox's provisioner (which reads the
-        limits above from this manager) when the sandbox is on."""
-        spec = super().kernel_spec
-        if spec is not None and self.enabled:
-            spec.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
-        return spec
-
-
-@functools.cache
-def capped_context(max_bytes: int) -> zmq.asyncio.Context:
-    """One ZeroMQ context per limit and process, whose sockets refuse
-    messages over max_bytes (a context per kernel would leave a thread behind
-    each)."""
-    context = zmq.asyncio.Context()
-    context.setsockopt(zmq.MAXMSGSIZE, max_bytes)
-    return context
-
-
-# The name under which pyproject.toml registers SandboxProvisioner with
-# jupyter_client (entry point group jupyter_client.kernel_provisioners).
-PROVISIONER_NAME = "grading-sandbox"
-
-
-class SandboxProvisioner(LocalProvisioner):
-    """jupyter_client's local provisioner, launching the kernel in bubblewrap
-    under prlimit, in a cgroup of its own. Its parent is a
-    SandboxKernelManager, whose traits hold the limits
-    (c.SandboxKernelManager.* in nbgrader_config.py)."""
-
     socket_dir = None
     cgroup: KernelGroup | None = None
 
     async def pre_launch(self, **kwargs):
-        manager = self.parent
+        manager = self.parent  # its connection settings are set here
         # The kernel has no network, so it listens on Unix sockets in a folder
         # of its own, next to its connection file.
         remove_stale_socket_folders(socket_parent())
@@ -578,7 +579,7 @@ class SandboxProvisioner(LocalProvisioner):
             # bubblewrap itself starts from the clean environment too: in a user
             # namespace the kernel could read its parent's /proc/1/environ.
             kwargs["env"] = kernel_environment(
-                self.socket_dir, dict.fromkeys(programs), manager.passed_environment
+                self.socket_dir, dict.fromkeys(programs), self.passed_environment
             )
             kwargs["cmd"] = self._sandboxed(kernel_cmd, workdir, python_folders(kernel_cmd))
         except BaseException:
@@ -597,12 +598,11 @@ class SandboxProvisioner(LocalProvisioner):
             raise
 
     def _sandboxed(self, kernel_cmd, workdir, pythons):
-        manager = self.parent
         as_root = os.getuid() == 0
         if as_root:
             # The kernel runs as a plain user, who may not write in the
             # course, and to whom the rlimit on processes applies.
-            account = pwd.getpwnam(manager.user)
+            account = pwd.getpwnam(self.user)
             uid, gid = account.pw_uid, account.pw_gid
             kernel_cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *kernel_cmd]
         else:
@@ -616,7 +616,7 @@ class SandboxProvisioner(LocalProvisioner):
         # back: there and in its folders, every notebook reads as empty.
         empty = os.path.join(self.socket_dir, "hidden-while-grading")
         open(empty, "w").close()
-        shown = [*manager.system_paths, *pythons]
+        shown = [*self.system_paths, *pythons]
         for path in notebooks_in(workdir) + grader_config_files(shown):
             replaced[path] = empty
         if as_root:
@@ -625,32 +625,28 @@ class SandboxProvisioner(LocalProvisioner):
                     os.chown(path, uid, gid)
         sized = bubblewrap_sizes_tmpfs()
         private = {
-            "/dev/shm": manager.shm_mb * 2**20 if sized else None,
-            "/tmp": manager.tmp_mb * 2**20 if sized else None,
-            workdir: manager.scratch_mb * 2**20 if sized else None,
+            "/dev/shm": self.shm_mb * 2**20 if sized else None,
+            "/tmp": self.tmp_mb * 2**20 if sized else None,
+            workdir: self.scratch_mb * 2**20 if sized else None,
         }
         mounts = allow_list_mounts([*shown, *workdir_entries(workdir)], [self.socket_dir], replaced, private)
         return self._limited(bubblewrap_command(kernel_cmd, mounts, workdir, as_root), uid, sized)
 
     def _limited(self, command: list[str], uid: int, sized_tmpfs: bool) -> list[str]:
         """command run in the kernel's new cgroup, under rlimits."""
-        manager = self.parent
         group = self._make_cgroup(sized_tmpfs)
         if "pids" in group.controllers:
             processes = nproc_ceiling()
         else:
-            processes = user_task_count(uid) + manager.max_processes
-        command = limits_command(
-            command, manager.memory_mb, manager.cpu_seconds, processes, manager.max_file_mb
-        )
+            processes = user_task_count(uid) + self.max_processes
+        command = limits_command(command, self.memory_mb, self.cpu_seconds, processes, self.max_file_mb)
         return join_command(group.procs_files, command)
 
     def _make_cgroup(self, sized_tmpfs: bool) -> KernelGroup:
         """The kernel's cgroup (none when use_cgroups is off); warns, once per
         process and kind, of what is not isolated without it."""
-        manager = self.parent
-        if manager.use_cgroups:
-            group = create_group(manager.cpu_cores, manager.memory_mb, manager.max_processes)
+        if self.use_cgroups:
+            group = create_group(self.cpu_cores, self.memory_mb, self.max_processes)
         else:
             group = KernelGroup(problems=dict.fromkeys(NOT_ISOLATED, "use_cgroups is off"))
         self.cgroup = group

@@ -8,6 +8,7 @@ import concurrent.futures
 import copy
 import glob
 import hashlib
+import json
 import os
 import shutil
 import socket
@@ -44,6 +45,7 @@ from grading.results import exercise_names
 from grading.sandbox import (
     SandboxError,
     SandboxKernelManager,
+    SandboxProvisioner,
     allow_list_mounts,
     grader_config_files,
     kernel_environment,
@@ -180,7 +182,7 @@ def test_kernel_runs_as_a_plain_user_under_limits(probed):
         assert text(outputs["user"]) != "0"
     # The limits nbgrader_config.py sets, as the kernel itself reads them.
     memory_mb, cpu_seconds = map(int, text(outputs["limits"]).split())
-    configured = SandboxKernelManager(config=COURSE_CONFIG)  # the traits as configured
+    configured = SandboxProvisioner(config=COURSE_CONFIG)  # the traits as configured
     assert (memory_mb, cpu_seconds) == (configured.memory_mb, configured.cpu_seconds)
     assert text(outputs["pid"]) == "True"
 
@@ -236,7 +238,7 @@ def test_the_working_folder_shows_files_and_folders_but_no_link_or_pipe(probed):
 @pytest.mark.sandbox
 def test_private_folders_are_small_and_files_limited(probed):
     outputs, _, _, _ = probed
-    configured = SandboxKernelManager(config=COURSE_CONFIG)
+    configured = SandboxProvisioner(config=COURSE_CONFIG)
     assert eval(text(outputs["sizes"])) == [configured.scratch_mb, configured.tmp_mb, configured.shm_mb]
     # /tmp holds 256 MiB, but no file may pass max_file_mb (RLIMIT_FSIZE).
     assert error(outputs["big_file"]) == ("OSError", "[Errno 27] File too large")
@@ -376,8 +378,8 @@ def crowded(cgroups_in_use, tmp_path_factory):
     kernel uses more memory than it may. What each printed, the groups seen
     meanwhile, and those left after."""
     hungry = copy.deepcopy(COURSE_CONFIG)
-    hungry.SandboxKernelManager.memory_mb = 1024
-    hungry.SandboxKernelManager.shm_mb = 2048  # /dev/shm's size is not what stops it
+    hungry.SandboxProvisioner.memory_mb = 1024
+    hungry.SandboxProvisioner.shm_mb = 2048  # /dev/shm's size is not what stops it
     forker = client_for([FORKER, "print('alive')"], tmp_path_factory.mktemp("forker"), COURSE_CONFIG)
     neighbour = client_for([NEIGHBOUR, "print('alive')"], tmp_path_factory.mktemp("neighbour"), COURSE_CONFIG)
     hog = client_for([MEMORY_HOG], tmp_path_factory.mktemp("hog"), hungry)
@@ -412,7 +414,7 @@ def crowded(cgroups_in_use, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_each_kernel_has_its_own_group_with_the_configured_limits(crowded):
-    configured = SandboxKernelManager(config=COURSE_CONFIG)  # the traits as configured
+    configured = SandboxProvisioner(config=COURSE_CONFIG)  # the traits as configured
     groups = crowded["groups"]
     hierarchies = grader_hierarchies()
     assert len(groups) == 2 * len(hierarchies)  # the forker's and the neighbour's, in each hierarchy
@@ -455,7 +457,7 @@ def test_kernel_groups_and_their_processes_end_with_the_kernels(crowded):
 @pytest.mark.sandbox
 def test_a_kernel_that_cannot_start_leaves_no_group(cgroups_in_use, tmp_path):
     starved = copy.deepcopy(COURSE_CONFIG)
-    starved.SandboxKernelManager.memory_mb = 32  # too little for Python to start
+    starved.SandboxProvisioner.memory_mb = 32  # too little for Python to start
     client = client_for(["print(1)"], tmp_path, starved)
     with pytest.raises(RuntimeError, match="died"):
         client.execute()
@@ -827,13 +829,49 @@ def test_the_sandbox_is_a_registered_kernel_provisioner():
     sandbox's kernel manager asks for it unless the sandbox is turned off."""
     from importlib.metadata import entry_points
 
-    from grading.sandbox import PROVISIONER_NAME, SandboxProvisioner
+    from grading.sandbox import PROVISIONER_NAME
 
     found = {ep.name: ep for ep in entry_points(group="jupyter_client.kernel_provisioners")}
     assert found[PROVISIONER_NAME].load() is SandboxProvisioner
     on, off = SandboxKernelManager(), SandboxKernelManager(enabled=False)
     assert on.kernel_spec.metadata["kernel_provisioner"] == {"provisioner_name": PROVISIONER_NAME}
     assert "kernel_provisioner" not in off.kernel_spec.metadata
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_the_provisioner_works_under_any_kernel_manager(tmp_path):
+    """jupyter_client's own kernel manager, given a kernel spec that names
+    grading-sandbox and sets a limit: the kernel starts in the sandbox under
+    that limit (the provisioner holds its limits itself)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    from grading.sandbox import PROVISIONER_NAME
+
+    spec = tmp_path / "kernels" / "sandboxed"
+    spec.mkdir(parents=True)
+    provisioner = {"provisioner_name": PROVISIONER_NAME, "config": {"memory_mb": 700}}
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "sandboxed",
+                "language": "python",
+                "metadata": {"kernel_provisioner": provisioner},
+            }
+        )
+    )
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    notebook = new_notebook(
+        cells=[new_code_cell("import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20)")]
+    )
+    manager = AsyncKernelManager(
+        kernel_name="sandboxed", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)])
+    )
+    NotebookClient(notebook, km=manager, timeout=60, resources={"metadata": {"path": str(workdir)}}).execute()
+    assert text(notebook.cells[0].outputs) == "700"
 
 
 def test_a_failed_nbgrader_step_is_reported_by_its_cause():

@@ -37,7 +37,7 @@ c.CourseDirectory.db_url = f"sqlite:///{os.path.join(COURSE_ROOT, 'gradebook.db'
 
 # Solutions sit between these lines. nbgrader replaces the first line with the
 # stub and drops the second, so the stub repeats both to keep them visible.
-# (The course's tools read the delimiters from here: grading.course.delimiters.)
+# (The course's tools read the delimiters from here: grading.configuration.delimiters.)
 SOLUTION_BEGIN, SOLUTION_END = "### START CODE HERE ###", "### END CODE HERE ###"
 c.ClearSolutions.begin_solution_delimeter = SOLUTION_BEGIN
 c.ClearSolutions.end_solution_delimeter = SOLUTION_END

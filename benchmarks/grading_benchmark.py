@@ -56,7 +56,8 @@ from examples import example_class  # noqa: E402
 from examples.course_copy import copy_course  # noqa: E402
 from examples.grade_examples import write_example_class  # noqa: E402
 from examples.students import fill_in, write_submission  # noqa: E402
-from grading.course import run_nbgrader, scores  # noqa: E402
+from grading.commands import run_nbgrader  # noqa: E402
+from grading.gradebook import scores  # noqa: E402
 
 ASSIGNMENT = example_class.ASSIGNMENT
 NOTEBOOK = example_class.NOTEBOOK

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 
 from examples.course_copy import REPO
-from grading.course import delimiters
+from grading.configuration import delimiters
 
 
 def fill_in(notebook, answers):

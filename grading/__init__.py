@@ -18,14 +18,16 @@ plain `nbgrader autograde`:
     quiet_config.py    a trait that keeps nbconvert's configuration from warning
     download_names.py  zip_collect's collector: nbgrader's, Canvas's and Moodle's
                        file names, user ids looked up in the roster
-    due_dates.py       generate_assignment writes the due date into the gradebook
+    due_dates.py       the configured due dates (c.Grading.due_dates), which
+                       generate_assignment writes into the gradebook
     companions.py      generate_assignment hands out the companion notebooks
     answer_stubs.py    generate_assignment's answer stubs in the notebook's language
 
 The grading command, `python -m grading.grade`, whose modules import one
 another without a cycle (tests/test_layout.py checks it):
     grade.py           orders the steps; the command line
-    course.py          the course root: configuration, folders, gradebook
+    course.py          the course root: configuration, folders, gradebook, exports
+    results.py         what grading gave: StudentResult, ClassGrading (--json)
     lms.py             grade files (export plugins): grades.csv, Canvas, Moodle
     feedback_writer.py feedback one student at a time, one HTML exporter kept
     intake.py          collecting submissions (folders, zips), refusing links,
@@ -34,6 +36,12 @@ another without a cycle (tests/test_layout.py checks it):
     parallel.py        the same on a Dask cluster
     reporting.py       progress lines and the summary
     submissions.py     the checks of a submitted folder and notebook
-    reasons.py         why points were lost to an error
-    errors.py          GradingError, the package's error
+    reasons.py         why a result carries a reason: its kind (Why) and text
+    errors.py          GradingError, the package's error, and the error names
+                       the grader writes into cells
+
+Shared by both, and by the course's scripts and tests:
+    configuration.py   nbgrader_config.py as read: the whole, the marker lines
+    commands.py        nbgrader's own commands, run in a course root
+    gradebook.py       the gradebook opened under the course's id; code-cell scores
 """

@@ -1,13 +1,9 @@
-"""A course root: its nbgrader configuration, folders and gradebook, and
-nbgrader's commands run in it."""
+"""A course root as the grading command uses it: its configuration (read
+once), folders, gradebook, exports, and nbgrader's API in this process."""
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -17,25 +13,15 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.apps.exportapp import ExportApp
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
-from traitlets import Dict
-from traitlets.config import Configurable
-from traitlets.config.loader import PyFileConfigLoader
 
+from grading.commands import nbgrader_path
 from grading.companions import companion_paths
+from grading.configuration import course_config
+from grading.due_dates import Grading
 from grading.errors import GradingError
 from grading.execute import ReferenceRuns, environment_variable
 from grading.feedback_writer import FeedbackWriter
 from grading.lms import GradesCsvExport
-
-
-class Grading(Configurable):
-    """Course settings of the grading command, read from nbgrader_config.py."""
-
-    due_dates = Dict(
-        help="Due date of each assignment, such as "
-        "{'initialization': '2026-12-04 23:59:00 UTC'}; "
-        "written into the gradebook before grading."
-    ).tag(config=True)
 
 
 def quiet_logger() -> logging.Logger:
@@ -63,7 +49,7 @@ class Course:
             raise GradingError(
                 f"{self.root} has no nbgrader_config.py: run from the course root or pass --root"
             )
-        self.config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        self.config = course_config(self.root)
         # In the configuration, so nbgrader's plugins find the course wherever this runs.
         self.config.CourseDirectory.root = str(self.root)
         self.coursedir = CourseDirectory(config=self.config)
@@ -172,93 +158,3 @@ class Course:
         their paths relative to that folder, sorted."""
         folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment))
         return [path.as_posix() for path in companion_paths(folder)]
-
-
-def run_nbgrader(
-    course_root: str | Path, *args: str, check: bool = True, timeout: float = 3600
-) -> subprocess.CompletedProcess:
-    """Run a real nbgrader command in course_root; return the finished process.
-
-    nbgrader reads nbgrader_config.py from its working directory only, and
-    calls the environment's `alembic` command when it creates a gradebook, so
-    the command runs in course_root with this interpreter's bin/ on PATH.
-    """
-    env = {**os.environ, "PATH": nbgrader_path()}
-    process = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course_root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if check and process.returncode != 0:
-        raise GradingError(
-            f"nbgrader {' '.join(args)} failed (exit {process.returncode}):\n{process.stderr[-3000:]}"
-        )
-    return process
-
-
-def nbgrader_path() -> str:
-    """PATH with this interpreter's bin/ first: where nbgrader finds `alembic`."""
-    return str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-
-
-def _course_directory(course_root):
-    """nbgrader's CourseDirectory of course_root, configured by its nbgrader_config.py."""
-    coursedir = CourseDirectory(config=course_config(course_root))
-    coursedir.root = str(Path(course_root).resolve())
-    return coursedir
-
-
-def course_config(course_root: str | Path):
-    """The configuration nbgrader_config.py of course_root sets."""
-    return PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
-
-
-def delimiters(course_root: str | Path) -> dict:
-    """The marker lines of solutions and hidden tests, as nbgrader_config.py
-    sets them: {"solution": (begin, end), "hidden tests": (begin, end)}."""
-    return dict(_delimiters(str(Path(course_root).resolve())))
-
-
-@functools.lru_cache(maxsize=None)
-def _delimiters(course_root: str) -> tuple:
-    """delimiters(), read from the configuration once a process."""
-    config = course_config(course_root)
-    return tuple(
-        {
-            "solution": (
-                config.ClearSolutions.begin_solution_delimeter,
-                config.ClearSolutions.end_solution_delimeter,
-            ),
-            "hidden tests": (
-                config.ClearHiddenTests.begin_test_delimeter,
-                config.ClearHiddenTests.end_test_delimeter,
-            ),
-        }.items()
-    )
-
-
-def open_gradebook(course_root: str | Path) -> Gradebook:
-    """The course's gradebook, opened for the course's own id: a Gradebook
-    opened without one adds a course named "default_course" to the database."""
-    coursedir = _course_directory(course_root)
-    return Gradebook(coursedir.db_url, course_id=coursedir.course_id)
-
-
-def scores(course_root: str | Path, assignment: str, notebook: str) -> dict:
-    """{student: {test cell: (score, max score)}} for the autograded code cells.
-
-    (Written answers are graded by hand; nbgrader only gives an unchanged one 0.)
-    """
-    result = {}
-    with open_gradebook(course_root) as gradebook:
-        for submission in gradebook.assignment_submissions(assignment):
-            graded = gradebook.find_submission_notebook(notebook, assignment, submission.student.id)
-            result[submission.student.id] = {
-                grade.name: (grade.score, grade.max_score)
-                for grade in graded.grades
-                if grade.cell.cell_type == "code"
-            }
-    return result

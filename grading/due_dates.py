@@ -11,8 +11,25 @@ Generate button) runs. The grading command writes it again before grading.
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Dict
+from traitlets.config import Configurable
 
-from grading.course import Grading
+
+class Grading(Configurable):
+    """Course settings of the grading command, read from nbgrader_config.py."""
+
+    due_dates = Dict(
+        help="Due date of each assignment, such as "
+        "{'initialization': '2026-12-04 23:59:00 UTC'}; "
+        "written into the gradebook before grading."
+    ).tag(config=True)
+
+
+def write_due_date(gradebook: Gradebook, settings: Grading, assignment: str) -> None:
+    """Write the assignment's configured due date, if it has one, into the gradebook."""
+    due = settings.due_dates.get(assignment)
+    if due:
+        gradebook.update_or_create_assignment(assignment, duedate=due)
 
 
 class WriteDueDate(NbGraderPreprocessor):
@@ -21,11 +38,11 @@ class WriteDueDate(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         assignment = resources["nbgrader"]["assignment"]
-        due = Grading(parent=self).due_dates.get(assignment)
-        if due and not self.config.GenerateAssignment.get("no_database", False):
+        settings = Grading(parent=self)
+        if assignment in settings.due_dates and not self.config.GenerateAssignment.get("no_database", False):
             # The course's own id: a Gradebook opened without one adds a
             # course named "default_course" to the database.
             course_id = CourseDirectory(parent=self).course_id
             with Gradebook(resources["nbgrader"]["db_url"], course_id=course_id) as gradebook:
-                gradebook.update_or_create_assignment(assignment, duedate=due)
+                write_due_date(gradebook, settings, assignment)
         return nb, resources

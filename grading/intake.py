@@ -45,7 +45,8 @@ from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import parse_utc
 
-from grading.course import Course, run_nbgrader
+from grading.commands import run_nbgrader
+from grading.course import Course
 from grading.download_names import read_download_name
 from grading.errors import GradingError
 from grading.submissions import (

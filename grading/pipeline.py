@@ -13,8 +13,10 @@ from nbgrader.api import MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from grading.course import Course
+from grading.due_dates import write_due_date
 from grading.errors import GradingError
 from grading.execute import SandboxedExecute
+from grading.gradebook import code_cell_scores
 from grading.late import settle_late_penalties
 from grading.reasons import Reason, Why, lost_point_reasons
 from grading.results import StudentResult, exercise_names
@@ -25,10 +27,8 @@ from grading.submissions import check_submission_folder, extra_notebooks, inspec
 
 def set_due_date(course: Course, assignment: str) -> None:
     """Write the configured due date (c.Grading.due_dates) into the gradebook."""
-    due = course.settings.due_dates.get(assignment)
-    if due:
-        with course.gradebook() as gradebook:
-            gradebook.update_or_create_assignment(assignment, duedate=due)
+    with course.gradebook() as gradebook:
+        write_due_date(gradebook, course.settings, assignment)
 
 
 def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
@@ -200,11 +200,9 @@ def read_scores(
                 result.reasons.append(
                     Reason(Why.EARLIER_GRADE, "the gradebook keeps the grade of an earlier run")
                 )
-            scores = {}
+            scores = code_cell_scores(notebook)
             for grade in notebook.grades:
-                if grade.cell.cell_type == "code":
-                    scores[grade.name] = (grade.score, grade.max_score)
-                else:
+                if grade.cell.cell_type != "code":
                     written[0] += grade.score
                     written[1] += grade.max_score
                 if grade.needs_manual_grade:

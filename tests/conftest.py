@@ -14,7 +14,8 @@ import nbformat
 import pytest
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
-from grading.course import delimiters, run_nbgrader
+from grading.commands import run_nbgrader
+from grading.configuration import delimiters
 from grading.results import StudentResult
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh

@@ -24,7 +24,7 @@ import pytest
 import utils.answers
 from conftest import REPO
 from examples.students import fill_in
-from grading.course import delimiters
+from grading.configuration import delimiters
 from grading.verdicts import judge, parse_record
 
 HIDDEN = re.compile("{}.*?{}".format(*map(re.escape, delimiters(REPO)["hidden tests"])), re.DOTALL)

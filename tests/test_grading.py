@@ -17,8 +17,9 @@ from conftest import REPO, exit_status, leaked_hidden_tests, page_text, run_grad
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
-from grading.course import open_gradebook, run_nbgrader, scores
+from grading.commands import run_nbgrader
 from grading.experiments import not_rerun_text, tagged_cells
+from grading.gradebook import open_gradebook, scores
 from grading.reasons import Why
 from grading.reporting import summary_table
 from utils.i18n import notebook_language

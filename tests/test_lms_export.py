@@ -10,7 +10,7 @@ import pytest
 from nbgrader.api import Gradebook
 from traitlets.config import Config
 
-from grading.course import run_nbgrader
+from grading.commands import run_nbgrader
 from grading.late import PenaltyPerDayLate
 from grading.lms import CanvasExport, GradesCsvExport, MoodleExport
 

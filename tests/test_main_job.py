@@ -10,7 +10,7 @@ import pytest
 
 from conftest import REPO
 from examples.grade_examples import MARKER, scratch_problem
-from grading.course import scores
+from grading.gradebook import scores
 
 INSTRUCTOR_FILES = ["gradebook.db", "grades.csv", "submitted", "autograded", "feedback"]
 

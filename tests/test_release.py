@@ -13,7 +13,9 @@ from nbgrader.validator import Validator
 from traitlets.config import Config
 
 from conftest import ASSIGNMENTS, REPO
-from grading.course import Course, delimiters, open_gradebook
+from grading.configuration import delimiters
+from grading.course import Course
+from grading.gradebook import open_gradebook
 from utils.i18n import notebook_language
 
 SOLUTION_BEGIN, SOLUTION_END = delimiters(REPO)["solution"]

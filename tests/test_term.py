@@ -40,7 +40,9 @@ import pytest
 from conftest import copy_course, leaked_hidden_tests, page_text, run_grading_command
 from examples import example_class
 from examples.students import fill_in
-from grading.course import Course, open_gradebook, run_nbgrader
+from grading.commands import run_nbgrader
+from grading.course import Course
+from grading.gradebook import open_gradebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 

@@ -18,7 +18,7 @@ import pytest
 from babel.messages.mofile import read_mo
 
 from conftest import REPO
-from grading.course import delimiters
+from grading.configuration import delimiters
 from grading.execute import is_graded_test
 from translation import catalogs, quality
 from translation.editions import (

@@ -26,7 +26,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from grading.course import delimiters
+from grading.configuration import delimiters
 
 # From Python 3.12 on, an f-string is several tokens, not one STRING: the
 # printed f-strings would silently stop being units. The course pins 3.11.

@@ -17,7 +17,13 @@ from nbclient import NotebookClient
 
 
 def merge_streams(outputs):
-    """Merge consecutive stdout (or stderr) outputs into one."""
+    """Merge consecutive stdout (or stderr) outputs into one.
+
+    Not nbclient's coalesce_streams: that merges every stdout output of a
+    cell into its first, so the text a cell prints after a figure (the
+    accuracies below the decision boundaries of Initialization.ipynb) would
+    be recorded above the figure. Only neighbours are merged here, and the
+    order the student sees when running the cell is kept."""
     merged = []
     for output in outputs:
         previous = merged[-1] if merged else None

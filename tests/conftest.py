@@ -42,6 +42,16 @@ def hidden_test_lines(assignment):
     return lines
 
 
+def printed(outputs) -> str:
+    """What a cell printed: the text of its stream outputs, joined."""
+    return "".join(output.get("text", "") for output in outputs if output.output_type == "stream")
+
+
+def printed_by_notebook(notebook) -> str:
+    """What every code cell of a notebook printed, a cell's text per line group."""
+    return "\n".join(printed(cell.outputs) for cell in notebook.cells if cell.cell_type == "code")
+
+
 def page_text(page_source):
     """The text an HTML page shows: tags, styles and scripts dropped, entities
     decoded (nbconvert splits each code line into highlighting spans, so the

@@ -12,7 +12,7 @@ import re
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, printed_by_notebook
 
 FIRST = REPO / "source" / "initialization" / "Initialization.ipynb"
 DEEP = REPO / "source" / "initialization_deep" / "InitializationDeep.ipynb"
@@ -24,14 +24,7 @@ def notebook_text(path):
     """(all markdown, all printed output) of a notebook, as two strings."""
     notebook = nbformat.read(path, as_version=4)
     prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    printed = "\n".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-        if output.output_type == "stream"
-    )
-    return " ".join(prose.split()), printed  # prose with line breaks folded
+    return " ".join(prose.split()), printed_by_notebook(notebook)  # prose with line breaks folded
 
 
 def costs(printed, run):

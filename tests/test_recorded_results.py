@@ -9,7 +9,7 @@ import re
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, printed, printed_by_notebook
 from examples import published_results as published
 
 NOTEBOOK = REPO / "source" / "initialization" / "Initialization.ipynb"
@@ -26,7 +26,7 @@ def text_output(cells, code_fragment):
     """All printed text of the one code cell whose source holds code_fragment."""
     matches = [cell for cell in cells if cell.cell_type == "code" and code_fragment in cell.source]
     assert len(matches) == 1, f"expected one cell with {code_fragment!r}"
-    return "".join(output.get("text", "") for output in matches[0].outputs if output.output_type == "stream")
+    return printed(matches[0].outputs)
 
 
 def costs(text):
@@ -112,13 +112,7 @@ def deep_outputs():
     notebook = nbformat.read(
         REPO / "source" / "initialization_deep" / "InitializationDeep.ipynb", as_version=4
     )
-    return "\n".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-        if output.output_type == "stream"
-    )
+    return printed_by_notebook(notebook)
 
 
 def results_tables(text):

@@ -24,7 +24,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config.loader import PyFileConfigLoader
 
-from conftest import REPO
+from conftest import REPO, printed
 from grading.cgroups import (
     PREFIX,
     Hierarchy,
@@ -166,7 +166,7 @@ def probed(tmp_path_factory):
 
 
 def text(outputs):
-    return "".join(output.get("text", "") for output in outputs if output.output_type == "stream").strip()
+    return printed(outputs).strip()
 
 
 def error(outputs):

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from babel.messages.mofile import read_mo
 
-from conftest import REPO
+from conftest import REPO, printed_by_notebook
 from grading.configuration import delimiters
 from grading.execute import is_graded_test
 from translation import catalogs, quality
@@ -256,12 +256,7 @@ def test_chinese_notebook_draws_every_character(english_path):
     """No recorded output holds matplotlib's missing-glyph warning, and the
     figures were drawn in Chinese (the catalog's figure text is used)."""
     notebook = read(EDITIONS[english_path])
-    streams = "".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-    )
+    streams = printed_by_notebook(notebook)
     assert "missing from font" not in streams
     assert "Notice:" not in streams and "注意" not in streams
 

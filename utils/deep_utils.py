@@ -16,9 +16,7 @@ import gzip
 import importlib.util
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 
 from .i18n import N_, figure_text, tr
 from .init_utils import (
@@ -205,6 +203,8 @@ def plot_digits(pixels, digits, count=8):
     """The first ``count`` images, each captioned with its digit and whether
     it is odd (the label of the task). pixels has shape (k, 64), digits
     shape (k,), as read_digits returns them. Returns the figure."""
+    import matplotlib.pyplot as plt  # here, not on import: see init_utils
+
     fig, axes = plt.subplots(1, count, figsize=(count, 1.6), squeeze=False)
     for ax, image, digit in zip(axes[0], pixels.reshape(-1, 8, 8), digits):
         ax.imshow(image, cmap="gray_r")
@@ -228,6 +228,9 @@ def plot_layer_values(
     and its name as the text writes it. legend: draw the legend (panels
     side by side can share one).
     """
+    import matplotlib.pyplot as plt  # here, not on import: see init_utils
+    from matplotlib.ticker import MaxNLocator
+
     ax = ax if ax is not None else plt.figure().gca()
     for label, values in values_by_label.items():
         layers = np.arange(1, len(values) + 1)

@@ -26,8 +26,6 @@ overrides it.
 import gettext
 import os
 
-from matplotlib import font_manager, rcParams
-
 DOMAIN = "course"
 LOCALE_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
 ENGLISH = "en"
@@ -80,6 +78,8 @@ def set_language(language):
             )
         )
     else:
+        from matplotlib import rcParams
+
         # matplotlib draws each character with the first font of the family
         # list that has it: Latin letters and digits keep their usual look
         # (DejaVu Sans, matplotlib's default), Chinese ones come from the CJK font.
@@ -118,7 +118,10 @@ def find_cjk_font(families):
 
     matplotlib lists the system's fonts once and caches the list, so a font
     installed after that is unknown to it: before giving up, look at the
-    system's font files again and add the new ones."""
+    system's font files again and add the new ones. (matplotlib is imported
+    here, not on import: English needs no font, and a graded run no figure.)"""
+    from matplotlib import font_manager
+
     found = _first_installed(families)
     if found is None:
         known = {entry.fname for entry in font_manager.fontManager.ttflist}
@@ -133,6 +136,8 @@ def find_cjk_font(families):
 
 
 def _first_installed(families):
+    from matplotlib import font_manager
+
     installed = {entry.name for entry in font_manager.fontManager.ttflist}
     return next((family for family in families if family in installed), None)
 

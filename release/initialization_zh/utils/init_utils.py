@@ -19,13 +19,12 @@ He costs to about 1e-16, and the zero-initialized cost at exactly ln 2 at
 every iteration, on any numpy (see backward_propagation for why).
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LinearSegmentedColormap
-from matplotlib.legend_handler import HandlerTuple
-from matplotlib.patches import Patch
 
 from .i18n import N_, figure_text, tr
+
+# matplotlib is imported by the functions that draw, not here: a graded run
+# draws nothing, and its kernel starts faster without it.
 
 # --------------------------------------------------------------------------
 # Shape checks: every public function validates its inputs with these, so a
@@ -383,6 +382,8 @@ def plot_dataset(X, Y, title=N_("Training data"), ax=None, legend=True):
     X has shape (2, m) and Y shape (1, m). legend: draw the legend, to the
     right of the axes. Returns the matplotlib Axes.
     """
+    import matplotlib.pyplot as plt
+
     _check_examples(X, Y)
     if X.shape[0] != 2:
         raise ValueError(
@@ -432,6 +433,8 @@ def plot_decision_boundary(predict_fn, X, Y, title=N_("Decision boundary"), ax=N
     The background takes the colour of the predicted class, lighter than the
     points of that class. Returns the matplotlib Axes.
     """
+    from matplotlib.patches import Patch
+
     ax = plot_dataset(X, Y, title=title, ax=ax, legend=False)
     xx, yy = plane_grid(X, step)
     labels = np.asarray(predict_fn(np.c_[xx.ravel(), yy.ravel()]))
@@ -463,6 +466,8 @@ def plot_output_map(output_fn, X, Y, title=N_("Network output"), ax=None, step=0
     0.5, where the network cannot tell, is white. Where the output crosses
     0.5 (the decision boundary), a black line is drawn. Returns the Axes.
     """
+    from matplotlib.colors import LinearSegmentedColormap
+
     ax = plot_dataset(X, Y, title=title, ax=ax, legend=False)
     xx, yy = plane_grid(X, step)
     outputs = np.asarray(output_fn(np.c_[xx.ravel(), yy.ravel()]), dtype=float).reshape(xx.shape)
@@ -516,6 +521,9 @@ def plot_costs(costs_by_label, record_every, title, ax=None):
     triangle just above the top of the axes, in the curve's colour, and the
     legend says what the triangle means.
     """
+    import matplotlib.pyplot as plt
+    from matplotlib.legend_handler import HandlerTuple
+
     ax = ax if ax is not None else plt.figure().gca()
     above_the_axes = ax.get_xaxis_transform()  # x in data, y as a fraction of the axes
     infinite_markers = []

@@ -60,15 +60,22 @@ def grade_on_worker(
     attempts is a folder where each task marks that it started, so that a
     rerun (its first worker died) knows it is one."""
     retried = started_before(attempts, student)
-    course = worker_course(root, full, sandbox)
-    course.reference_runs.measured.update(references or {})
-    releases = course.release_notebooks(assignment)
-    result = grade_and_give_feedback(course, assignment, student, releases)
-    if result.has(Why.DATABASE_LOCKED):
-        # Another worker held SQLite's write lock past the timeout: grade again.
+    try:
+        course = worker_course(root, full, sandbox)
+        course.reference_runs.measured.update(references or {})
+        releases = course.release_notebooks(assignment)
         result = grade_and_give_feedback(course, assignment, student, releases)
-    result.retried = retried
+        if result.has(Why.DATABASE_LOCKED):
+            # Another worker held SQLite's write lock past the timeout: grade again.
+            result = grade_and_give_feedback(course, assignment, student, releases)
+    except Exception as error:  # a failure of grading itself, not of the student
+        result = StudentResult(student, reasons=[grading_failed(error)])
+    result.retried = retried  # also when the rerun failed
     return result
+
+
+def grading_failed(error: Exception) -> Reason:
+    return Reason(Why.GRADER_FAILED, f"not graded: {type(error).__name__}: {error}")
 
 
 def started_before(attempts: str | None, student: str) -> bool:
@@ -163,11 +170,12 @@ def _run(client, course, assignment, students, report, full, references, sandbox
         try:
             result = future.result()
         except KilledWorker:
-            died = Reason(Why.WORKER_DIED, "not graded: it was running on a worker that died, twice")
+            # As many deaths as the scheduler allows (twice on the cluster this
+            # module starts; a scheduler started elsewhere has its own setting).
+            died = Reason(Why.WORKER_DIED, "not graded: each worker it ran on died, and Dask gave up on it")
             result = StudentResult(student, reasons=[died], retried=True)
-        except Exception as error:  # a failure of grading itself, not of the student
-            failed = Reason(Why.GRADER_FAILED, f"not graded: {type(error).__name__}: {error}")
-            result = StudentResult(student, reasons=[failed])
+        except Exception as error:  # the task never ran its own code (it could not be sent, say)
+            result = StudentResult(student, reasons=[grading_failed(error)])
         if not result.points:  # not graded here: show what the gradebook holds
             with course.gradebook() as gradebook:
                 gradebook.update_or_create_student(student)  # grades.csv lists them

@@ -50,6 +50,24 @@ def test_folders_are_where_the_configuration_puts_them(tmp_path):
     assert course.submitted("a1") == ["ada"]
 
 
+def test_a_rerun_that_fails_still_says_it_was_a_rerun(monkeypatch, tmp_path):
+    """A task Dask runs again after its worker died, whose grading then
+    raises: the student is reported not graded, and as retried."""
+    import grading.parallel as parallel
+    from grading.reasons import Why
+
+    def broken(course, assignment, student, releases):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(parallel, "worker_course", lambda root, full, sandbox=True: Course(REPO))
+    monkeypatch.setattr(parallel, "grade_and_give_feedback", broken)
+    (tmp_path / "ada").touch()  # the first attempt's mark
+    result = parallel.grade_on_worker(str(REPO), "initialization", "ada", attempts=str(tmp_path))
+    assert result.retried
+    assert [reason.why for reason in result.reasons] == [Why.GRADER_FAILED]
+    assert str(result.reasons[0]) == "not graded: OSError: disk full"
+
+
 # How nbgrader 0.9.6 logs a gradebook that another process kept locked.
 LOCKED_LOG = (
     "[AutogradeApp | ERROR] There was an error processing assignment: ...\n"

@@ -282,14 +282,55 @@ def test_infinite_costs_are_marked_above_the_axes_in_each_curves_colour():
     }
     markers = [line for line in ax.get_lines() if line.get_marker() == "^"]
     assert [line.get_color() for line in markers] == [METHOD_COLOURS["random"], METHOD_COLOURS["he"]]
-    heights = [float(line.get_ydata()[0]) for line in markers]
-    # Above the top of the axes (1 in axes coordinates), one row per curve.
-    assert all(height > 1 for height in heights) and len(set(heights)) == 2
+    assert triangle_rows(ax) == 2
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend == ["random", "He", "zeros", "infinite cost (above the axes)"]
     finite = plot_costs({"he": [0.7, 0.3]}, 100, "Costs")
     assert [text.get_text() for text in finite.get_legend().get_texts()] == ["He"]
     matplotlib.pyplot.close("all")
+
+
+def triangle_rows(ax):
+    """The rows of infinite-cost triangles, checked to lie between the top
+    of the axes and the title, without touching either or each other."""
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [
+        line.get_window_extent(renderer) for line in ax.get_lines() if line.get_marker() == "^"
+    ]  # the pixels each row's triangles cover
+    bottoms = sorted(box.y0 for box in boxes)
+    assert bottoms[0] > ax.bbox.y1, "a triangle reaches into the axes"
+    assert max(box.y1 for box in boxes) < ax.title.get_window_extent(renderer).y0, (
+        "a triangle hides the title"
+    )
+    rows = sorted({(box.y0, box.y1) for box in boxes})
+    assert all(lower[1] <= upper[0] for lower, upper in zip(rows, rows[1:])), "two rows overlap"
+    return len(rows)
+
+
+@pytest.mark.parametrize("height", [2.5, 12])
+def test_triangles_clear_the_title_whatever_the_axes_height(height):
+    fig = matplotlib.pyplot.figure(figsize=(6, height))
+    costs = {label: [np.inf, 0.5] for label in ("zeros", "random", "small", "he")}
+    assert triangle_rows(plot_costs(costs, 1000, "Costs", ax=fig.gca())) == 4
+    matplotlib.pyplot.close("all")
+
+
+def test_the_helpers_import_no_matplotlib_until_they_draw():
+    """A graded kernel draws nothing: importing the helpers and the checks,
+    and choosing a language, must not import matplotlib (it costs a graded
+    run a third of a second)."""
+    code = (
+        "import sys\n"
+        "import utils.deep_utils, utils.deep_checks, utils.init_checks, utils.answers\n"
+        "from utils.i18n import set_language\n"
+        "set_language('en')\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'matplotlib'))"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert process.stdout.strip() == "[]"
 
 
 def test_plot_dataset_refuses_data_that_is_not_two_dimensional():

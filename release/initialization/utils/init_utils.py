@@ -509,6 +509,9 @@ def method_label(label):
     return _figure_label(METHOD_NAMES.get(label, label))
 
 
+TRIANGLE_ROW_POINTS = 14  # height of a row of infinite-cost triangles above the axes
+
+
 def plot_costs(costs_by_label, record_every, title, ax=None):
     """Cost curves on one axes, one per initialization method.
 
@@ -523,9 +526,10 @@ def plot_costs(costs_by_label, record_every, title, ax=None):
     """
     import matplotlib.pyplot as plt
     from matplotlib.legend_handler import HandlerTuple
+    from matplotlib.transforms import offset_copy
 
     ax = ax if ax is not None else plt.figure().gca()
-    above_the_axes = ax.get_xaxis_transform()  # x in data, y as a fraction of the axes
+    top_of_the_axes = ax.get_xaxis_transform()  # x in data, y as a fraction of the axes
     infinite_markers = []
     for label, costs in costs_by_label.items():
         costs = np.asarray(costs, dtype=float)
@@ -535,15 +539,18 @@ def plot_costs(costs_by_label, record_every, title, ax=None):
             iterations[finite], costs[finite], color=METHOD_COLOURS.get(label), label=method_label(label)
         )
         if not finite.all():
-            # Each curve's triangles get a row of their own, so none hides another.
-            row_height = 1.04 + 0.06 * len(infinite_markers)
+            # Each curve's triangles get a row of their own, so none hides
+            # another; rows are spaced in points, so that the title (padded
+            # by as many rows below) clears them whatever the axes' height.
+            height = TRIANGLE_ROW_POINTS * (len(infinite_markers) + 0.7)
+            row = offset_copy(top_of_the_axes, fig=ax.figure, y=height, units="points")
             (markers,) = ax.plot(
                 iterations[~finite],
-                np.full((~finite).sum(), row_height),
+                np.ones((~finite).sum()),
                 "^",
                 ms=8,
                 color=line.get_color(),
-                transform=above_the_axes,
+                transform=row,
                 clip_on=False,
             )
             infinite_markers.append(markers)
@@ -552,7 +559,7 @@ def plot_costs(costs_by_label, record_every, title, ax=None):
         # One legend entry for all the triangles, drawn in each of their colours.
         handles.append(tuple(infinite_markers))
         labels.append(figure_text("infinite cost (above the axes)"))
-    ax.set_title(_figure_label(title), pad=6 + 18 * len(infinite_markers))
+    ax.set_title(_figure_label(title), pad=6 + TRIANGLE_ROW_POINTS * len(infinite_markers))
     ax.set_xlabel(figure_text("iteration"))
     ax.set_ylabel(figure_text("cost (cross-entropy)"))
     # Beside the axes, where no curve can run through it.

@@ -13,13 +13,13 @@ COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 # (once: the configuration is read again by every nbgrader application).
 if COURSE_ROOT not in sys.path:
     sys.path.insert(0, COURSE_ROOT)
-from grading.answer_stubs import ClearSolutionsInLanguage  # noqa: E402
-from grading.companions import HandOutCompanions  # noqa: E402
-from grading.due_dates import WriteDueDate  # noqa: E402
-from grading.execute import SandboxedExecute  # noqa: E402
-from grading.feedback import HideHiddenTests, SettleLatePenalties  # noqa: E402
-from grading.late import PenaltyPerDayLate  # noqa: E402
-from grading.sanitize import (  # noqa: E402
+from grading.plugins.answer_stubs import ClearSolutionsInLanguage  # noqa: E402
+from grading.plugins.companions import HandOutCompanions  # noqa: E402
+from grading.plugins.due_dates import WriteDueDate  # noqa: E402
+from grading.plugins.execute import SandboxedExecute  # noqa: E402
+from grading.plugins.feedback import HideHiddenTests, SettleLatePenalties  # noqa: E402
+from grading.plugins.late import PenaltyPerDayLate  # noqa: E402
+from grading.plugins.sanitize import (  # noqa: E402
     DropDuplicateGradeIds,
     OverwriteCellsWithIds,
     RefuseUnsafeSubmissions,
@@ -44,7 +44,7 @@ c.ClearSolutions.end_solution_delimeter = SOLUTION_END
 c.ClearSolutions.code_stub = {
     "python": f"{SOLUTION_BEGIN}\n# YOUR CODE HERE\nraise NotImplementedError()\n{SOLUTION_END}",
 }
-# The Chinese edition asks for its answers in Chinese (grading/answer_stubs.py).
+# The Chinese edition asks for its answers in Chinese (grading/plugins/answer_stubs.py).
 c.ClearSolutionsInLanguage.text_stubs = {"zh_CN": "在此作答"}
 c.ClearSolutionsInLanguage.code_stubs = {
     "zh_CN": {
@@ -60,10 +60,10 @@ c.ClearHiddenTests.end_test_delimeter = "### END HIDDEN TESTS"
 # takes 1-6 s), and when autograding a cell the reference solution did not time.
 c.Execute.timeout = 30
 
-# Autograding runs student code in a sandboxed kernel (grading/sandbox.py): it
+# Autograding runs student code in a sandboxed kernel (grading/plugins/sandbox.py): it
 # sees only the system, the Python installation and its own folder (not the
 # rest of the course, the gradebook or this file), a clean environment, no
-# network, and limits (grading/execute.py).
+# network, and limits (grading/plugins/execute.py).
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute if step is Execute else step
     for step in Autograde.class_traits()["autograde_preprocessors"].default()
@@ -71,7 +71,7 @@ c.Autograde.autograde_preprocessors = [
 # Each kernel's limits (its cgroup's cores, memory and processes, its CPU
 # seconds, the sizes of its private tmpfs folders, the largest file it may
 # write) are the traits of SandboxProvisioner, the kernel provisioner
-# grading-sandbox, whose defaults in grading/sandbox.py the course uses. Set
+# grading-sandbox, whose defaults in grading/plugins/sandbox.py the course uses. Set
 # any of them here to change it, e.g.
 #   c.SandboxProvisioner.memory_mb = 4096
 # Ungraded experiments, the cells that source/ tags "skip-when-grading", are
@@ -85,7 +85,7 @@ c.SandboxedExecute.stuck_allowance = 20
 
 # Before grading, nbgrader restores test and locked cells the student edited
 # or retyped; these settings also put back deleted grade cells and ignore
-# extra copies of duplicated ones instead of stopping (grading/sanitize.py).
+# extra copies of duplicated ones instead of stopping (grading/plugins/sanitize.py).
 # A submission that holds a link or a special file is not graded at all.
 c.Autograde.sanitize_preprocessors = [
     RefuseUnsafeSubmissions,
@@ -101,7 +101,7 @@ c.OverwriteCells.add_missing_cells = True
 # `python -m grading.grade`). After 15 minutes of grace, each started day late
 # costs 10% of the notebook's final score, the answers graded by hand included:
 # the grading command, feedback and the exports below settle it again from
-# the score at that moment, whatever the order of the steps (grading/late.py).
+# the score at that moment, whatever the order of the steps (grading/plugins/late.py).
 # The Chinese edition of an assignment (<name>_zh) is due when the English one is.
 DUE = {
     "initialization": "2026-12-04 23:59:00 UTC",
@@ -109,8 +109,8 @@ DUE = {
 }
 c.Grading.due_dates = {**DUE, **{f"{assignment}_zh": due for assignment, due in DUE.items()}}
 # Generating an assignment writes its due date into the gradebook, where
-# formgrader shows it (grading/due_dates.py), and hands out its companion
-# notebooks with it (grading/companions.py).
+# formgrader shows it (grading/plugins/due_dates.py), and hands out its companion
+# notebooks with it (grading/plugins/companions.py).
 # Each release asks for answers in its notebook's language (ClearSolutionsInLanguage
 # takes the place of nbgrader's ClearSolutions).
 c.GenerateAssignment.preprocessors = [
@@ -123,29 +123,29 @@ c.PenaltyPerDayLate.percent_per_day = 10
 
 # `nbgrader export` writes grades.csv: a row per submission, quoted where a
 # name holds a comma, the late penalty of the final score, and whether hand
-# grading is pending. For the LMS: --exporter=grading.lms.CanvasExport or
-# grading.lms.MoodleExport (grading/lms.py).
-c.ExportApp.plugin_class = "grading.lms.GradesCsvExport"
+# grading is pending. For the LMS: --exporter=grading.plugins.lms.CanvasExport or
+# grading.plugins.lms.MoodleExport (grading/plugins/lms.py).
+c.ExportApp.plugin_class = "grading.plugins.lms.GradesCsvExport"
 
 # Submissions downloaded from a learning platform (a zip or a folder) are
 # collected by `nbgrader zip_collect` with the course's collector, which reads
-# the names nbgrader, Canvas and Moodle give the files (grading/download_names.py):
+# the names nbgrader, Canvas and Moodle give the files (grading/plugins/download_names.py):
 #   <student>_<notebook>.ipynb, <student>_attempt_<YYYY-MM-DDThhmmss>_<notebook>.ipynb
 #   (the time of submission in UTC), Canvas's <name>_[late_]<user id>_<submission id>_<file>
 #   and Moodle's <Full Name>_<user id>_assignsubmission_file_/<file>.
 # Canvas and Moodle user ids are looked up in the roster's lms_user_id
 # (`nbgrader db student import roster.csv`). Student ids contain no underscore.
-c.ZipCollectApp.collector_plugin = "grading.download_names.LmsFileNames"
+c.ZipCollectApp.collector_plugin = "grading.plugins.download_names.LmsFileNames"
 
 # Pages made from submissions (formgrader's grading page, feedback) clean the
 # HTML of students' markdown: a <script> in a written answer would run in
 # the instructor's browser. (Code cells keep only text and pictures:
-# grading/execute.py.)
+# grading/plugins/execute.py.)
 c.HTMLExporter.sanitize_html = True
 
 # Feedback: the default shows hidden test code and tracebacks; this does not.
 # SettleLatePenalties first: the late penalty of the final score, hand grades
-# included (grading/late.py, grading/feedback.py).
+# included (grading/plugins/late.py, grading/plugins/feedback.py).
 c.GenerateFeedback.preprocessors = [
     SettleLatePenalties,
     GetGrades,

@@ -20,7 +20,7 @@ from nbgrader.utils import parse_utc
 from examples import example_class, example_class_deep
 from examples.course_copy import COURSE_FILES, REPO, copy_course
 from examples.students import write_submission
-from grading.course import Course
+from grading.command.course import Course
 from grading.grade import grade_class
 
 CLASSES = [example_class, example_class_deep]

@@ -1,5 +1,5 @@
 """The error of the grading package, and the names of the errors the grader
-writes into an autograded notebook's cells (grading/execute.py writes them,
+writes into an autograded notebook's cells (grading/plugins/execute.py writes them,
 grading/reasons.py explains them in the summary)."""
 
 

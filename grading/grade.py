@@ -11,12 +11,12 @@ the root with --root. SUBMISSIONS is optional:
   them or the students named with --student;
 - a folder in that layout elsewhere: copied into submitted/ first;
 - a zip file, or a folder of notebooks downloaded from a learning platform
-  (nbgrader's, Canvas's or Moodle's file names, grading/download_names.py):
+  (nbgrader's, Canvas's or Moodle's file names, grading/plugins/download_names.py):
   handed to nbgrader's zip_collect, which files them into submitted/.
   Then only the students it brought in are graded.
 
 Then it autogrades the submissions one student at a time, each in nbgrader's
-own pipeline with the kernel in a sandbox (grading/sandbox.py), writes each
+own pipeline with the kernel in a sandbox (grading/plugins/sandbox.py), writes each
 student's feedback, exports the gradebook to a CSV file and prints a summary:
 points per exercise, the written answers graded by hand so far and the points
 still waiting for hand grading, the late penalty of the final score, the
@@ -45,16 +45,15 @@ import os
 import sys
 from pathlib import Path
 
-from grading.course import Course
-from grading.errors import GradingError
-from grading.intake import collect, submitted_students
-from grading.pipeline import (
+from grading.command.course import Course
+from grading.command.intake import collect, submitted_students
+from grading.command.pipeline import (
     ensure_assignment_in_gradebook,
     grade_and_give_feedback,
     set_due_date,
     time_the_reference,
 )
-from grading.reporting import (
+from grading.command.reporting import (
     Progress,
     feedback_line,
     hand_grading_line,
@@ -63,8 +62,9 @@ from grading.reporting import (
     refusals_block,
     summary_table,
 )
-from grading.results import ClassGrading
-from grading.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
+from grading.command.results import ClassGrading
+from grading.errors import GradingError
+from grading.plugins.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
 from grading.submissions import valid_student_id
 
 
@@ -110,7 +110,7 @@ def grade_class(
     releases = course.release_notebooks(assignment)
     to_grade, unfit = submitted_students(course, assignment)
     # A student whose folder holds a link or a special file is listed with
-    # 0 points (or an earlier grade) and the reason (grading/pipeline.py);
+    # 0 points (or an earlier grade) and the reason (grading/command/pipeline.py);
     # an id that is not a valid student id never reaches nbgrader.
     to_grade = sorted(
         to_grade + [refusal.student_or_file for refusal in unfit if valid_student_id(refusal.student_or_file)]
@@ -145,7 +145,7 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
             results.append(grade_and_give_feedback(course, assignment, student, releases))
             progress.report(results[-1])
         return results
-    from grading.parallel import grade_on_cluster  # Dask only when asked for
+    from grading.command.parallel import grade_on_cluster  # Dask only when asked for
 
     return grade_on_cluster(
         course,

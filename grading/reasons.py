@@ -82,10 +82,10 @@ def describe_error(ename: str, evalue: str, timeout: float) -> Reason | None:
     if ename in WRONG_ANSWER:
         return None
     if ename in (CELL_TIMEOUT, "KeyboardInterrupt"):
-        if evalue.startswith("the cell ran over"):  # its budget (grading/execute.py)
+        if evalue.startswith("the cell ran over"):  # its budget (grading/plugins/execute.py)
             return Reason(Why.TIMED_OUT, f"timed out ({evalue})")
         return Reason(Why.TIMED_OUT, f"timed out (a cell ran over {timeout:g} s)")
-    if ename == NOT_RUN:  # after too long in stuck cells (grading/execute.py)
+    if ename == NOT_RUN:  # after too long in stuck cells (grading/plugins/execute.py)
         return Reason(Why.NOT_RUN, "not run: earlier cells ran out of time")
     if ename == KERNEL_DIED:
         if evalue.startswith("the kernel stopped"):
@@ -95,9 +95,9 @@ def describe_error(ename: str, evalue: str, timeout: float) -> Reason | None:
         return Reason(Why.OUT_OF_MEMORY, "ran out of memory (sandbox limit)")
     if ename == "SystemExit":
         return Reason(Why.EXITED, "called sys.exit()")
-    if ename in (NO_REFERENCE, JUDGING_FAILED):  # grading/execute.py: the course's fault
+    if ename in (NO_REFERENCE, JUDGING_FAILED):  # grading/plugins/execute.py: the course's fault
         return Reason(Why.COURSE_FAULT, f"not graded: {evalue[:80]}")
-    if ename == "MissingAnswer":  # grading/verdicts.py
+    if ename == "MissingAnswer":  # grading/plugins/verdicts.py
         return Reason(Why.NO_ANSWERS, "handed in no answers")
     if ename in ("NotImplementedError", "NotAnswered"):  # NotAnswered: utils/init_checks.py
         return Reason(Why.NOT_ANSWERED, "not answered")

@@ -208,7 +208,7 @@ def check_submission_folder(folder: Path) -> str | None:
     in all. Files are opened, never through a link, but not read.
 
     The grading command calls it for each student just before autograding
-    (grading/pipeline.py), since nbgrader follows links when it reads and
+    (grading/command/pipeline.py), since nbgrader follows links when it reads and
     copies a submission, and prints the reason in its summary.
     """
     folder = Path(folder)
@@ -229,7 +229,7 @@ def extra_notebooks(folder: Path, release_names: Iterable[str], handed_out: Iter
     release_names are the assignment's notebooks, with or without ".ipynb"
     (the keys of Course.release_notebooks will do). Only a notebook with one
     of these names, at the top of the folder, is graded; the grading command
-    reports the others (grading/pipeline.py) and ignores them, it does not
+    reports the others (grading/command/pipeline.py) and ignores them, it does not
     refuse the submission. handed_out are the paths of the ungraded notebooks
     the release gives students (Course.companion_notebooks): a student who
     hands them back is not told about them. Links are not followed

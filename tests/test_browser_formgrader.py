@@ -23,7 +23,7 @@ from conftest import (
 )
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
-from grading.course import Course
+from grading.command.course import Course
 from grading.gradebook import open_gradebook
 from lab_driver import JupyterLab
 

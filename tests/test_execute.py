@@ -1,4 +1,4 @@
-"""How autograding runs a submission (grading/execute.py): the experiments it
+"""How autograding runs a submission (grading/plugins/execute.py): the experiments it
 leaves out, the budget of each cell, and where a stuck notebook stops. The
 rules on small notebooks first, then real sandboxed kernels on a tiny
 course."""
@@ -10,9 +10,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from grading.budgets import CellBudgets
-from grading.execute import SandboxedExecute
-from grading.experiments import (
+from grading.plugins.budgets import CellBudgets
+from grading.plugins.execute import SandboxedExecute
+from grading.plugins.experiments import (
     SKIP_TAG,
     cells_to_skip,
     names_defined,

@@ -7,7 +7,7 @@ newer Generator API, ddof=1, a wrong layer count, ...). Every answer is
 written into the instructor notebook's solution cell and run in process: the
 locked imports cell, the solution cell, then the test cell's visible part
 and, separately, its hidden part, whose answers the trusted grader judges
-against the reference solution's (grading/verdicts.py), as autograding does.
+against the reference solution's (grading/plugins/verdicts.py), as autograding does.
 An answer that would lose points must fail a visible check first, with a
 message; one that passes the visible checks must keep its points.
 """
@@ -25,7 +25,7 @@ import utils.answers
 from conftest import REPO
 from examples.students import fill_in
 from grading.configuration import delimiters
-from grading.verdicts import judge, parse_record
+from grading.plugins.verdicts import judge, parse_record
 
 HIDDEN = re.compile("{}.*?{}".format(*map(re.escape, delimiters(REPO)["hidden tests"])), re.DOTALL)
 

@@ -17,11 +17,11 @@ from conftest import REPO, exit_status, leaked_hidden_tests, page_text, run_grad
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
+from grading.command.reporting import summary_table
 from grading.commands import run_nbgrader
-from grading.experiments import not_rerun_text, tagged_cells
 from grading.gradebook import open_gradebook, scores
+from grading.plugins.experiments import not_rerun_text, tagged_cells
 from grading.reasons import Why
-from grading.reporting import summary_table
 from utils.i18n import notebook_language
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -144,7 +144,7 @@ def test_grades_file_has_every_student_and_penalty(graded_class):
         rows = {
             row["student_id"]: row for row in csv.DictReader(file) if row["assignment"] == example.ASSIGNMENT
         }
-    # One row per student who handed this assignment in (grading/lms.py):
+    # One row per student who handed this assignment in (grading/plugins/lms.py):
     # the other class's students, who did not, have none.
     assert set(rows) == set(example.STUDENTS)
     for student, case in example.STUDENTS.items():

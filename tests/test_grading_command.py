@@ -7,11 +7,11 @@ import sys
 import pytest
 
 from conftest import REPO
-from grading.course import Course
+from grading.command.course import Course
+from grading.command.intake import Refusal
+from grading.command.reporting import notes_block, refusals_block
 from grading.errors import GradingError
 from grading.grade import grade_class, main
-from grading.intake import Refusal
-from grading.reporting import notes_block, refusals_block
 
 
 def test_a_folder_without_configuration_is_refused_by_the_library(tmp_path):
@@ -53,7 +53,7 @@ def test_folders_are_where_the_configuration_puts_them(tmp_path):
 def test_a_rerun_that_fails_still_says_it_was_a_rerun(monkeypatch, tmp_path):
     """A task Dask runs again after its worker died, whose grading then
     raises: the student is reported not graded, and as retried."""
-    import grading.parallel as parallel
+    import grading.command.parallel as parallel
     from grading.reasons import Why
 
     def broken(course, assignment, student, releases):
@@ -78,10 +78,10 @@ LOCKED_LOG = (
 def test_a_submission_that_met_a_locked_gradebook_is_graded_again(monkeypatch):
     """SQLite's "database is locked" (another worker held the write lock past
     the timeout) costs a second try, not the student's grade."""
-    import grading.parallel as parallel
-    from grading.pipeline import nbgrader_failure
+    import grading.command.parallel as parallel
+    from grading.command.pipeline import nbgrader_failure
+    from grading.command.results import StudentResult
     from grading.reasons import Why
-    from grading.results import StudentResult
 
     locked = nbgrader_failure({"success": False, "error": "", "log": LOCKED_LOG})
     assert locked.why is Why.DATABASE_LOCKED

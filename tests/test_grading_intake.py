@@ -27,11 +27,11 @@ import pytest
 from conftest import copy_course, copy_generated, run_grading_command
 from examples import example_class
 from examples.students import fill_in, write_submission
+from grading.command.course import Course
+from grading.command.intake import collect, submitted_students
 from grading.commands import run_nbgrader
-from grading.course import Course
-from grading.download_names import notebook_name, read_download_name
 from grading.gradebook import open_gradebook, scores
-from grading.intake import collect, submitted_students
+from grading.plugins.download_names import notebook_name, read_download_name
 from grading.reasons import Why
 from grading.submissions import (
     MAX_FILE_BYTES,

@@ -393,8 +393,8 @@ def test_a_submission_whose_workers_die_twice_is_reported_not_lost(generated_cou
 
 
 def test_progress_line_shows_a_bar_and_a_retry(capsys):
-    from grading.reporting import Progress
-    from grading.results import StudentResult
+    from grading.command.reporting import Progress
+    from grading.command.results import StudentResult
 
     progress = Progress(4, name_width=len("a-longer-name"))
     progress.report(StudentResult("ann", points={"he": (3, 3), "zeros": (0, 2)}, seconds=6.04, retried=True))

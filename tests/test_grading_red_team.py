@@ -41,8 +41,8 @@ from nbformat.v4 import new_code_cell
 from conftest import ASSIGNMENTS, REPO, copy_generated, leaked_hidden_tests, page_text, run_grading_command
 from examples import example_class
 from examples.students import write_submission
+from grading.command.feedback_writer import EXCHANGE_FILES
 from grading.commands import run_nbgrader
-from grading.feedback_writer import EXCHANGE_FILES
 from grading.gradebook import scores
 from grading.reasons import Why
 

@@ -15,7 +15,7 @@ def imported_modules(path):
     """Absolute names of the modules a Python file imports (relative ones
     resolved within its package)."""
     tree = ast.parse(path.read_text())
-    package = path.parent.name
+    package = ".".join(path.parent.relative_to(REPO).parts)
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -26,10 +26,14 @@ def imported_modules(path):
     return names
 
 
+def module_name(path):
+    return ".".join(path.relative_to(REPO).with_suffix("").parts)
+
+
 def grading_graph():
     return {
-        f"grading.{path.stem}": {name for name in imported_modules(path) if name.startswith("grading.")}
-        for path in (REPO / "grading").glob("*.py")
+        module_name(path): {name for name in imported_modules(path) if name.startswith("grading.")}
+        for path in (REPO / "grading").rglob("*.py")
         if path.stem != "__init__"
     }
 
@@ -51,9 +55,17 @@ def test_the_grading_package_has_no_import_cycle():
         visit(module)
 
 
+def test_the_plugins_never_import_the_command():
+    """What nbgrader loads into every autograde needs nothing of the grading command."""
+    for module, imported in grading_graph().items():
+        if module.startswith("grading.plugins."):
+            command = {name for name in imported if name.startswith(("grading.command", "grading.grade"))}
+            assert not command, f"{module} imports {sorted(command)}"
+
+
 def test_production_code_and_benchmarks_import_no_test_code():
     for folder in ("grading", "benchmarks", "utils", "translation"):
-        for path in (REPO / folder).glob("*.py"):
+        for path in (REPO / folder).rglob("*.py"):
             forbidden = {name for name in imported_modules(path) if name.split(".")[0] in TEST_ONLY}
             if folder == "benchmarks":
                 forbidden -= {name for name in forbidden if name.startswith("examples")}

@@ -1,4 +1,4 @@
-"""The grade files of grading/lms.py, read back from a real nbgrader gradebook."""
+"""The grade files of grading/plugins/lms.py, read back from a real nbgrader gradebook."""
 
 import csv
 import os
@@ -11,8 +11,8 @@ from nbgrader.api import Gradebook
 from traitlets.config import Config
 
 from grading.commands import run_nbgrader
-from grading.late import PenaltyPerDayLate
-from grading.lms import CanvasExport, GradesCsvExport, MoodleExport
+from grading.plugins.late import PenaltyPerDayLate
+from grading.plugins.lms import CanvasExport, GradesCsvExport, MoodleExport
 
 # nbgrader's own add_submission makes SQLAlchemy warn about its session; not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
@@ -112,10 +112,10 @@ def test_canvas_file_by_the_nbgrader_command(gradebook, tmp_path, monkeypatch):
     course.mkdir()
     (course / "nbgrader_config.py").write_text(
         f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\nc.CourseDirectory.db_url = {url!r}\n"
-        "c.AssignLatePenalties.plugin_class = 'grading.late.PenaltyPerDayLate'\n"
+        "c.AssignLatePenalties.plugin_class = 'grading.plugins.late.PenaltyPerDayLate'\n"
     )
-    monkeypatch.setenv("PYTHONPATH", str(REPO))  # where nbgrader imports grading.lms from
-    run_nbgrader(course, "export", "--exporter=grading.lms.CanvasExport", "--to=out.csv")
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # where nbgrader imports grading.plugins.lms from
+    run_nbgrader(course, "export", "--exporter=grading.plugins.lms.CanvasExport", "--to=out.csv")
     with open(course / "out.csv", newline="", encoding="utf-8") as file:
         rows = list(csv.reader(file))
     assert rows[:2] + rows[3:] == CANVAS

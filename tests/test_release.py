@@ -13,8 +13,8 @@ from nbgrader.validator import Validator
 from traitlets.config import Config
 
 from conftest import ASSIGNMENTS, REPO
+from grading.command.course import Course
 from grading.configuration import delimiters
-from grading.course import Course
 from grading.gradebook import open_gradebook
 from utils.i18n import notebook_language
 
@@ -107,7 +107,7 @@ def test_the_companion_notebooks_are_handed_out_and_import_from_there(course, as
 
 
 def test_the_answer_stubs_are_in_the_notebooks_language(assignment):
-    """A Chinese release asks for its answers in Chinese (grading/answer_stubs.py)."""
+    """A Chinese release asks for its answers in Chinese (grading/plugins/answer_stubs.py)."""
     release = nbformat.read(notebook_path(REPO, "release", assignment), as_version=4)
     text = "\n".join(cell.source for cell in release.cells)
     chinese = notebook_language(release) == "zh_CN"

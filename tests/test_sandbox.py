@@ -25,7 +25,9 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config.loader import PyFileConfigLoader
 
 from conftest import REPO, printed
-from grading.cgroups import (
+from grading.command.pipeline import nbgrader_error
+from grading.command.results import exercise_names
+from grading.plugins.cgroups import (
     PREFIX,
     Hierarchy,
     KernelGroup,
@@ -37,12 +39,9 @@ from grading.cgroups import (
     parse_mountinfo,
     parse_proc_cgroup,
 )
-from grading.execute import SandboxedExecute
-from grading.late import penalty_for
-from grading.pipeline import nbgrader_error
-from grading.reasons import Reason, Why, describe_error, lost_point_reasons
-from grading.results import exercise_names
-from grading.sandbox import (
+from grading.plugins.execute import SandboxedExecute
+from grading.plugins.late import penalty_for
+from grading.plugins.sandbox import (
     SandboxError,
     SandboxKernelManager,
     SandboxProvisioner,
@@ -54,6 +53,7 @@ from grading.sandbox import (
     remove_stale_socket_folders,
     workdir_entries,
 )
+from grading.reasons import Reason, Why, describe_error, lost_point_reasons
 from grading.submissions import inspect_submission
 
 # The course's configuration: the sandbox's limits come from there.
@@ -268,7 +268,7 @@ def test_kernel_sees_no_other_account_and_nothing_beside_python(probed):
 def test_programs_run_but_forked_kernels_end_at_once(probed):
     outputs, _, _, _ = probed
     assert text(outputs["subprocess"]) == "0"
-    # The forked copy exits with status 70 (grading/kernel_startup.py).
+    # The forked copy exits with status 70 (grading/plugins/kernel_startup.py).
     assert outputs["fork"][0]["data"]["text/plain"] == "70"
 
 
@@ -358,7 +358,7 @@ def client_for(sources, workdir, config):
         notebook,
         timeout=60,
         allow_errors=True,
-        shutdown_kernel="immediate",  # as grading/execute.py stops them
+        shutdown_kernel="immediate",  # as grading/plugins/execute.py stops them
         config=config,
         kernel_manager_class=SandboxKernelManager,
         resources={"metadata": {"path": str(workdir)}},
@@ -829,7 +829,7 @@ def test_the_sandbox_is_a_registered_kernel_provisioner():
     sandbox's kernel manager asks for it unless the sandbox is turned off."""
     from importlib.metadata import entry_points
 
-    from grading.sandbox import PROVISIONER_NAME
+    from grading.plugins.sandbox import PROVISIONER_NAME
 
     found = {ep.name: ep for ep in entry_points(group="jupyter_client.kernel_provisioners")}
     assert found[PROVISIONER_NAME].load() is SandboxProvisioner
@@ -847,7 +847,7 @@ def test_the_provisioner_works_under_any_kernel_manager(tmp_path):
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
-    from grading.sandbox import PROVISIONER_NAME
+    from grading.plugins.sandbox import PROVISIONER_NAME
 
     spec = tmp_path / "kernels" / "sandboxed"
     spec.mkdir(parents=True)

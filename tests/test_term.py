@@ -40,8 +40,8 @@ import pytest
 from conftest import copy_course, leaked_hidden_tests, page_text, run_grading_command
 from examples import example_class
 from examples.students import fill_in
+from grading.command.course import Course
 from grading.commands import run_nbgrader
-from grading.course import Course
 from grading.gradebook import open_gradebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -250,7 +250,10 @@ def term(tmp_path_factory):
         run_nbgrader(course, "release_feedback", ASSIGNMENT, f"--student={student.name}", instructor)
         student.nbgrader("fetch_feedback", ASSIGNMENT)
     exports = {}
-    for name, exporter in [("canvas", "grading.lms.CanvasExport"), ("moodle", "grading.lms.MoodleExport")]:
+    for name, exporter in [
+        ("canvas", "grading.plugins.lms.CanvasExport"),
+        ("moodle", "grading.plugins.lms.MoodleExport"),
+    ]:
         run_nbgrader(course, "export", f"--exporter={exporter}", f"--to={name}.csv")
         exports[name] = read_csv(course / f"{name}.csv")
     run_nbgrader(course, "export", "--to=nbgrader-export.csv")  # the course's exporter

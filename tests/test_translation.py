@@ -19,7 +19,7 @@ from babel.messages.mofile import read_mo
 
 from conftest import REPO, printed_by_notebook
 from grading.configuration import delimiters
-from grading.execute import is_graded_test
+from grading.plugins.execute import is_graded_test
 from translation import catalogs, quality
 from translation.editions import (
     CHINESE_LANGUAGE_CALL,

@@ -1,4 +1,4 @@
-"""The trusted grader's verdicts (grading/verdicts.py) on answer records
+"""The trusted grader's verdicts (grading/plugins/verdicts.py) on answer records
 (utils/answers.py), without a kernel: what a forged or malformed record can
 and cannot win, and that an honest record gets the visible check's message."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 
-from grading.verdicts import Replay, judge, parse_record, read_record, verdict_outputs
+from grading.plugins.verdicts import Replay, judge, parse_record, read_record, verdict_outputs
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_initializer_by_method
 from utils.init_checks import check_he_initializer

@@ -47,8 +47,8 @@ RUNTIME_SOURCES = [
     "utils/deep_utils.py",
     "utils/i18n.py",
     "utils/answers.py",
-    "grading/verdicts.py",
-    "grading/experiments.py",
+    "grading/plugins/verdicts.py",
+    "grading/plugins/experiments.py",
 ]
 RUNTIME_KEYWORDS = {"tr": None, "figure_text": None, "N_": None}
 # The course's plotting helpers show the titles and axis labels they are

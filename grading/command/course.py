@@ -14,14 +14,14 @@ from nbgrader.apps.exportapp import ExportApp
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
 
+from grading.command.feedback_writer import FeedbackWriter
 from grading.commands import nbgrader_path
-from grading.companions import companion_paths
 from grading.configuration import course_config
-from grading.due_dates import Grading
 from grading.errors import GradingError
-from grading.execute import ReferenceRuns, environment_variable
-from grading.feedback_writer import FeedbackWriter
-from grading.lms import GradesCsvExport
+from grading.plugins.companions import companion_paths
+from grading.plugins.due_dates import Grading
+from grading.plugins.execute import ReferenceRuns, environment_variable
+from grading.plugins.lms import GradesCsvExport
 
 
 def quiet_logger() -> logging.Logger:
@@ -53,12 +53,12 @@ class Course:
         # In the configuration, so nbgrader's plugins find the course wherever this runs.
         self.config.CourseDirectory.root = str(self.root)
         self.coursedir = CourseDirectory(config=self.config)
-        if full:  # run every cell, the experiments too (grading/execute.py)
+        if full:  # run every cell, the experiments too (grading/plugins/execute.py)
             self.config.SandboxedExecute.skip_experiments = False
         if not sandbox:
             self.config.SandboxKernelManager.enabled = False
         # One store of reference runs for every student graded through this
-        # Course: each source notebook is run once (grading/execute.py).
+        # Course: each source notebook is run once (grading/plugins/execute.py).
         self.reference_runs = ReferenceRuns()
         self.config.SandboxedExecute.reference_runs = self.reference_runs
         self.log = quiet_logger()
@@ -123,7 +123,7 @@ class Course:
 
     def export_grades(self, csv_name: str, assignment: str | None = None) -> None:
         """Write csv_name with the course's exporter (c.ExportApp.plugin_class,
-        grading.lms.GradesCsvExport by default), in this process.
+        grading.plugins.lms.GradesCsvExport by default), in this process.
 
         GradesCsvExport writes a row per student and assignment handed in; the
         students with a folder in submitted/<student>/<assignment> that the

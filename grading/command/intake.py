@@ -6,7 +6,7 @@ Submissions come in two shapes:
 - a folder in nbgrader's layout, <student>/<assignment>/..., which is copied
   into submitted/ file by file;
 - a zip, or a folder of files, downloaded from a learning platform, with
-  the names nbgrader, Canvas or Moodle give them (grading/download_names.py:
+  the names nbgrader, Canvas or Moodle give them (grading/plugins/download_names.py:
   <student>_[attempt_<time>_]<notebook>.ipynb, Canvas's
   <name>_[late_]<user id>_<submission id>_<file>, Moodle's folder per
   student). Its plain files are read, each named for its student (a Canvas or
@@ -45,10 +45,10 @@ from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import parse_utc
 
+from grading.command.course import Course
 from grading.commands import run_nbgrader
-from grading.course import Course
-from grading.download_names import read_download_name
 from grading.errors import GradingError
+from grading.plugins.download_names import read_download_name
 from grading.submissions import (
     MAX_FILE_BYTES,
     MAX_SUBMISSION_BYTES,
@@ -390,7 +390,7 @@ def too_many_files() -> str:
 def read_names(course: Course, assignment: str, downloads: list[Download]) -> None:
     """Fill in each download's student, notebook and time of submission from
     its name, with the course's zip_collect collector plugin
-    (grading.download_names.LmsFileNames in nbgrader_config.py: nbgrader's,
+    (grading.plugins.download_names.LmsFileNames in nbgrader_config.py: nbgrader's,
     Canvas's and Moodle's names, user ids looked up in the roster).
 
     A refused download is named too, so that its student can be refused

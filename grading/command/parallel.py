@@ -1,7 +1,7 @@
 """Grading several submissions at once, on Dask distributed.
 
 Each submission is one Dask task that autogrades it with nbgrader and
-writes its feedback (grading.pipeline.grade_and_give_feedback), in a worker
+writes its feedback (grading.command.pipeline.grade_and_give_feedback), in a worker
 process with its own sandboxed kernel. By default the tasks run on an
 embedded local cluster, one single-threaded worker process per requested
 worker; with a scheduler address they run on an existing Dask cluster.
@@ -30,10 +30,10 @@ import dask
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
-from grading.course import Course
-from grading.pipeline import grade_and_give_feedback, read_scores
+from grading.command.course import Course
+from grading.command.pipeline import grade_and_give_feedback, read_scores
+from grading.command.results import StudentResult
 from grading.reasons import Reason, Why
-from grading.results import StudentResult
 
 # A task is lost with its worker; Dask then reruns it elsewhere. One rerun,
 # then KilledWorker: a submission that kills two workers is reported.
@@ -105,7 +105,7 @@ def grade_on_cluster(
     """Grade students on Dask; call report(result) as each one finishes.
 
     prepare() runs in this process while the cluster starts, and returns the
-    reference times (grading.pipeline.time_the_reference) the workers use.
+    reference times (grading.command.pipeline.time_the_reference) the workers use.
     Returns the StudentResults in the order of `students`.
     """
     with ThreadPoolExecutor(max_workers=1) as starter:
@@ -143,7 +143,7 @@ def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster |
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            preload=["grading.pipeline"],
+            preload=["grading.command.pipeline"],
         )
     return Client(cluster), cluster
 

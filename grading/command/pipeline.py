@@ -12,14 +12,14 @@ import nbformat
 from nbgrader.api import MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from grading.course import Course
-from grading.due_dates import write_due_date
+from grading.command.course import Course
+from grading.command.results import StudentResult, exercise_names
 from grading.errors import GradingError
-from grading.execute import SandboxedExecute
 from grading.gradebook import code_cell_scores
-from grading.late import settle_late_penalties
+from grading.plugins.due_dates import write_due_date
+from grading.plugins.execute import SandboxedExecute
+from grading.plugins.late import settle_late_penalties
 from grading.reasons import Reason, Why, lost_point_reasons
-from grading.results import StudentResult, exercise_names
 from grading.submissions import check_submission_folder, extra_notebooks, inspect_submission
 
 # ------------------------------------------------------ before the students
@@ -47,7 +47,7 @@ def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
 
 def time_the_reference(course: Course, assignment: str, releases: dict) -> dict:
     """Run each source notebook of the assignment once, in the sandbox: the
-    reference for the cells' time budgets (grading/execute.py). Returns the
+    reference for the cells' time budgets (grading/plugins/execute.py). Returns the
     measurements, for Dask workers to use instead of measuring again."""
     runner = SandboxedExecute(config=course.config, log=course.log)
     for notebook in releases:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from grading.results import StudentResult, exercise_names
+from grading.command.results import StudentResult, exercise_names
 
 
 def summary_table(results: list[StudentResult]) -> str:
@@ -99,7 +99,7 @@ def format_duration(seconds: float) -> str:
 
 
 def refusals_block(refusals) -> str:
-    """What intake refused, a line each (grading/intake.py's Refusal)."""
+    """What intake refused, a line each (grading/command/intake.py's Refusal)."""
     if not refusals:
         return ""
     return "\n".join(["Not graded:", *(f"  {printable(str(refusal))}" for refusal in refusals)])
@@ -128,5 +128,5 @@ def feedback_line(results: list[StudentResult], assignment: str, csv_name: str) 
 
 
 def notes_block(notes: list[str]) -> str:
-    """What intake took but the instructor should know (grading/intake.py's Collected.notes)."""
+    """What intake took but the instructor should know (grading/command/intake.py's Collected.notes)."""
     return "\n".join(["Notes:", *(f"  {printable(note)}" for note in notes)]) if notes else ""

@@ -1,6 +1,6 @@
 """What the grading command gives: one student's result, the whole run's,
 and the short names of the exercises. The command prints them
-(grading/reporting.py) and writes them as JSON (--json) for scripts and tests."""
+(grading/command/reporting.py) and writes them as JSON (--json) for scripts and tests."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class StudentResult:
     points are the autograded test cells; written the answers graded by
     hand in formgrader (what they have been given so far), of which pending
     points still wait for hand grading. late_penalty is a share of the final
-    score (grading/late.py), as the gradebook, feedback and exports have it.
+    score (grading/plugins/late.py), as the gradebook, feedback and exports have it.
     """
 
     student: str
@@ -69,7 +69,7 @@ class ClassGrading:
     """What one run of the grading command did."""
 
     results: list[StudentResult] = field(default_factory=list)  # the students graded, sorted
-    refusals: list = field(default_factory=list)  # grading/intake.py's Refusals: not graded, and why
+    refusals: list = field(default_factory=list)  # grading/command/intake.py's Refusals: not graded, and why
     notes: list[str] = field(default_factory=list)
 
     @property

@@ -16,7 +16,7 @@ The kernel's launch command joins it before anything else runs
 the group kills whatever is left in it.
 
 Nothing here decides what a missing controller means for the sandbox: the
-caller (grading/sandbox.py) falls back to rlimits for it and says so.
+caller (grading/plugins/sandbox.py) falls back to rlimits for it and says so.
 """
 
 from __future__ import annotations

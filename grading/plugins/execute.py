@@ -1,15 +1,15 @@
 """The step of autograding that runs a submission: nbgrader's Execute, as the
 course configures it (nbgrader_config.py puts SandboxedExecute in its place).
 
-- Kernels start in the sandbox (grading/sandbox.py).
+- Kernels start in the sandbox (grading/plugins/sandbox.py).
 - Ungraded experiments are left out: the cells tagged SKIP_TAG in the
-  instructor's source notebook (grading/experiments.py). If the run shows
+  instructor's source notebook (grading/plugins/experiments.py). If the run shows
   that a later cell needed a name one of them defines, the notebook is run
   again in full (from the files it had before the first run), so a student
   whose code uses what an experiment defines gets the score of a full run.
   `skip_experiments = False` (the grading command's --full) runs everything.
 - Each cell has a time budget derived from the reference solution's own time
-  (grading/budgets.py). The reference is the source notebook, run once per
+  (grading/plugins/budgets.py). The reference is the source notebook, run once per
   grading process, in the same sandbox and with the same cells left out.
 - A cell over its budget is stopped and scores 0; the notebook goes on, so a
   later exercise still counts. Once two or more cells have run out of time,
@@ -21,7 +21,7 @@ course configures it (nbgrader_config.py puts SandboxedExecute in its place).
   times `budget_factor`, plus `budget_floor` for each cell the reference
   timed. Cells a student added cannot stretch it; once it is spent, the
   cells after are not run.
-- Scores are decided here, not in the kernel (grading/verdicts.py): after a
+- Scores are decided here, not in the kernel (grading/plugins/verdicts.py): after a
   graded test cell runs, its outputs are replaced by the trusted grader's
   verdict on the answers the cell handed in. The reference run records the
   reference solution's answers the same way.
@@ -48,7 +48,6 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Instance, Integer, Unicode, default
 
-from grading.budgets import CellBudgets, cell_key
 from grading.errors import (
     CELL_TIMEOUT,
     EXECUTOR_ERRORS,
@@ -57,7 +56,8 @@ from grading.errors import (
     NO_REFERENCE,
     NOT_RUN,
 )
-from grading.experiments import (
+from grading.plugins.budgets import CellBudgets, cell_key
+from grading.plugins.experiments import (
     SKIP_TAG,
     cells_to_skip,
     names_defined,
@@ -65,8 +65,8 @@ from grading.experiments import (
     tagged_cells,
     undefined_names,
 )
-from grading.sandbox import SandboxKernelManager
-from grading.verdicts import Record, Verdict, judge, read_record, verdict_outputs
+from grading.plugins.sandbox import SandboxKernelManager
+from grading.plugins.verdicts import Record, Verdict, judge, read_record, verdict_outputs
 from utils.i18n import ENGLISH, notebook_language
 
 NO_REFERENCE_MESSAGE = (
@@ -292,7 +292,7 @@ class SandboxedExecute(Execute):
 
     def settle_test_cell(self, cell, stopped: bool) -> None:
         """Record the reference's answers, or replace a student's test cell's
-        outputs with the trusted verdict (see grading/verdicts.py).
+        outputs with the trusted verdict (see grading/plugins/verdicts.py).
 
         A cell stopped by the executor (over its budget, or its kernel
         died) keeps only that error: it scores 0."""

@@ -14,7 +14,7 @@ experiment has it run as written.
 
 What a skipped cell would have defined is missing afterwards. When the run
 shows that something needed it (a NameError that names one of its names),
-the notebook is graded again in full (grading/execute.py), so nobody gains
+the notebook is graded again in full (grading/plugins/execute.py), so nobody gains
 or loses a point because a cell was left out.
 """
 

@@ -10,7 +10,7 @@ code, by one line with the error's name and message. The student still sees
 which test cell failed, its score, and why in a sentence.
 
 The graded cells' outputs are the trusted grader's verdicts
-(grading/verdicts.py), but any other cell shows what the student's code
+(grading/plugins/verdicts.py), but any other cell shows what the student's code
 printed, and that code may have copied a hidden test's text while it ran
 (an IPython hook that keeps each cell's source, say). So every output of
 the notebook that shows a line of a hidden test is replaced by a note.
@@ -25,13 +25,13 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Integer
 
-from grading.late import settle_late_penalties
-from grading.quiet_config import display_data_priority
+from grading.plugins.late import settle_late_penalties
+from grading.plugins.quiet_config import display_data_priority
 
 
 class SettleLatePenalties(NbGraderPreprocessor):
     """The notebook's late penalty from its final score, hand grades included
-    (grading/late.py), for GetGrades to show."""
+    (grading/plugins/late.py), for GetGrades to show."""
 
     display_data_priority = display_data_priority()
 

@@ -17,7 +17,7 @@ from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import AssignLatePenalties
 from traitlets import Float
 
-from grading.quiet_config import display_data_priority
+from grading.plugins.quiet_config import display_data_priority
 
 
 class PenaltyPerDayLate(LateSubmissionPlugin):
@@ -58,8 +58,8 @@ def settle_late_penalties(
     the order of the steps. Here the configured plugin
     (AssignLatePenalties.plugin_class) is asked again, with the final score
     (autograded and hand-graded), just as nbgrader asks it; the grading
-    command, the course's exporters (grading/lms.py) and its feedback
-    (grading.feedback.SettleLatePenalties) call this before they read a score. Limited to one
+    command, the course's exporters (grading/plugins/lms.py) and its feedback
+    (grading.plugins.feedback.SettleLatePenalties) call this before they read a score. Limited to one
     assignment, or one student's submission of it, when named.
     """
     policy = LatePolicy(config=config)

@@ -1,15 +1,15 @@
 """Grade files for a learning management system, as nbgrader export plugins.
 
-    nbgrader export --exporter=grading.lms.CanvasExport --to=canvas.csv
-    nbgrader export --exporter=grading.lms.MoodleExport --to=moodle.csv
-    nbgrader export --exporter=grading.lms.GradesCsvExport --to=grades.csv
+    nbgrader export --exporter=grading.plugins.lms.CanvasExport --to=canvas.csv
+    nbgrader export --exporter=grading.plugins.lms.MoodleExport --to=moodle.csv
+    nbgrader export --exporter=grading.plugins.lms.GradesCsvExport --to=grades.csv
 
 Each honours nbgrader's --assignment and --student filters, and writes with
 the csv module, so a name with a comma or a quote stays one cell. A score is
 the final score, as nbgrader's own CSV exporter computes it: the
 submission's score (autograded and hand-graded) less its late penalty, never
 below 0. Each exporter first settles the late penalties from the scores as
-they are now (grading/late.py), so hand grades entered in formgrader after
+they are now (grading/plugins/late.py), so hand grades entered in formgrader after
 autograding count, whatever the order of the steps.
 
 CanvasExport and MoodleExport give one column per assignment. An
@@ -26,7 +26,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, List, Unicode
 
-from grading.late import settle_late_penalties
+from grading.plugins.late import settle_late_penalties
 
 CHINESE_SUFFIX = "_zh"
 

@@ -21,7 +21,7 @@ started inside bubblewrap (Linux namespaces) under resource limits:
   (kernel_environment), so nothing the grader exported reaches student code;
 - its own process namespace: when the kernel stops, everything it started
   stops with it;
-- a cgroup of its own (grading/cgroups.py), which counts the kernel and
+- a cgroup of its own (grading/plugins/cgroups.py), which counts the kernel and
   everything it starts: one CPU core, `memory_mb` of memory (tmpfs files
   included) and `max_processes` processes and threads, for this kernel
   only. Where cgroups cannot be used, per-user and per-process rlimits
@@ -34,7 +34,7 @@ Not isolated: what the student's code can see inside its own kernel, where
 the hidden tests run after it (code that prints the cells run after it shows
 them in its own outputs).
 
-nbgrader uses this through `SandboxedExecute` (grading/execute.py),
+nbgrader uses this through `SandboxedExecute` (grading/plugins/execute.py),
 configured in nbgrader_config.py; the limits are traits of the provisioner,
 `SandboxProvisioner`.
 """
@@ -58,7 +58,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Bool, Float, Integer, List, Unicode
 
-from grading.cgroups import KernelGroup, create_group, join_command
+from grading.plugins.cgroups import KernelGroup, create_group, join_command
 
 
 class SandboxError(RuntimeError):
@@ -521,7 +521,7 @@ class SandboxProvisioner(LocalProvisioner):
     use_cgroups = Bool(
         True,
         help="Give each kernel a cgroup of its own for its CPU, memory and processes "
-        "(grading/cgroups.py). Off, or where cgroups cannot be used, rlimits stand in.",
+        "(grading/plugins/cgroups.py). Off, or where cgroups cannot be used, rlimits stand in.",
     ).tag(config=True)
     scratch_mb = Integer(
         64, help="Size of the kernel's working folder, a private tmpfs that vanishes with it, in MiB."

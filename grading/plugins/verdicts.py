@@ -282,7 +282,7 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
     if name != "NameError":  # the kernel's text might quote what the test cell ran
         return Verdict(False, name, message)
     # "name 'initialize_parameters_he' is not defined": the function was never
-    # defined (grading/experiments.py reads the name: a rerun in full may help).
+    # defined (grading/plugins/experiments.py reads the name: a rerun in full may help).
     return Verdict(False, name, f"{text[: answers.MAX_TEXT]} ({message})")
 
 

@@ -14,7 +14,7 @@ checking code. It calls ``hand_in``, which
    (numbers, strings, lists, dicts and numeric arrays, in JSON).
 
 The course's grader, in its own process outside the kernel
-(``grading/verdicts.py``), reads that record, replays the visible check on
+(``grading/plugins/verdicts.py``), reads that record, replays the visible check on
 it to find the message a student should see, and compares the hidden
 calls' answers with those of the reference solution, which it recorded
 the same way from the instructor's notebook. A forged record can only
@@ -310,7 +310,7 @@ def hidden_test_problem(answers, reference):
     (error name, message) for the first that does not.
 
     answers and reference are lists of recorded hidden calls, decoded (see
-    grading/verdicts.py: each has its arguments' canonical "key", and
+    grading/plugins/verdicts.py: each has its arguments' canonical "key", and
     "returned" or "raised", and "args_after"); the reference's decide which
     calls count."""
     if len(answers) != len(reference) or any(

@@ -1,0 +1,24 @@
+"""nbgrader plugins, which nbgrader_config.py loads into every nbgrader
+command of the course, plain `nbgrader autograde` too.
+
+    execute.py         runs a submission: experiments left out, cell budgets
+    experiments.py     which cells are ungraded experiments (tagged in source/)
+    budgets.py         how long each cell may run
+    sandbox.py         the kernel in bubblewrap (a kernel provisioner), its limits
+                       and environment
+    cgroups.py         a cgroup per kernel: its CPU, memory and processes
+    kernel_startup.py  run first in each sandboxed kernel
+    sanitize.py        repairs of edited, deleted or duplicated grade cells
+    verdicts.py        scores decided outside the kernel, from the answers it hands in
+    feedback.py        feedback without hidden tests
+    late.py            the late policy, and the penalty settled from the final score
+                       (also by feedback and the exports)
+    quiet_config.py    a trait that keeps nbconvert's configuration from warning
+    download_names.py  zip_collect's collector: nbgrader's, Canvas's and Moodle's
+                       file names, user ids looked up in the roster
+    due_dates.py       the configured due dates (c.Grading.due_dates), which
+                       generate_assignment writes into the gradebook
+    companions.py      generate_assignment hands out the companion notebooks
+    answer_stubs.py    generate_assignment's answer stubs in the notebook's language
+    lms.py             grade files (`nbgrader export` plugins): grades.csv, Canvas, Moodle
+"""

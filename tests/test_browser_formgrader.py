@@ -129,13 +129,16 @@ def test_hand_grades_change_the_total_and_feedback_hides_hidden_tests(graded_cou
     missing = sorted(hidden_test_lines(assignment) - set(leaked_hidden_tests(assignment, shown)))
     assert not missing, f"the grading page lacks hidden tests: {missing[:2]}"
     screenshots.take(page, "grading-page")
-    for grade_id in written:
+    for graded, grade_id in enumerate(written, 1):
         field = page.locator(f"input.score#{grade_id}")
         field.scroll_into_view_if_needed()
         field.fill("1")
         field.press("Tab")
+        # Saved before the next field is filled, as formgrader saves each
+        # score in the background: once, on a busy machine, the second of two
+        # scores typed in quick succession was lost.
+        assert wait_for_total(course, assignment, STUDENT, before + graded) == before + graded
     screenshots.take(page, "written-answers-graded")
-    assert wait_for_total(course, assignment, STUDENT, before + 2) == before + 2
 
     # The student's page in formgrader shows the new total.
     page.goto(lab.url(f"formgrader/manage_students/{STUDENT}"))

@@ -16,7 +16,7 @@ if COURSE_ROOT not in sys.path:
 from grading.plugins.answer_stubs import ClearSolutionsInLanguage  # noqa: E402
 from grading.plugins.companions import HandOutCompanions  # noqa: E402
 from grading.plugins.due_dates import WriteDueDate  # noqa: E402
-from grading.plugins.execute import SandboxedExecute  # noqa: E402
+from grading.plugins.execute import ReferenceRuns, SandboxedExecute  # noqa: E402
 from grading.plugins.feedback import HideHiddenTests, SettleLatePenalties  # noqa: E402
 from grading.plugins.late import PenaltyPerDayLate  # noqa: E402
 from grading.plugins.sanitize import (  # noqa: E402
@@ -79,6 +79,10 @@ c.Autograde.autograde_preprocessors = [
 # times what the reference solution's took, and at least 5 s; a notebook that
 # has spent 20 s in cells over their budget stops there.
 c.SandboxedExecute.skip_experiments = True
+# The reference solution runs once for every notebook an nbgrader command
+# grades: all the preprocessors it makes share this store (the grading
+# command gives them its own, which it hands to its Dask workers).
+c.SandboxedExecute.reference_runs = ReferenceRuns()
 c.SandboxedExecute.budget_factor = 10
 c.SandboxedExecute.budget_floor = 5
 c.SandboxedExecute.stuck_allowance = 20

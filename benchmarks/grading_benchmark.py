@@ -56,8 +56,9 @@ from examples import example_class  # noqa: E402
 from examples.course_copy import copy_course  # noqa: E402
 from examples.grade_examples import write_example_class  # noqa: E402
 from examples.students import fill_in, write_submission  # noqa: E402
-from grading.commands import run_nbgrader  # noqa: E402
+from grading.command.results import StudentResult  # noqa: E402
 from grading.gradebook import scores  # noqa: E402
+from grading.nbgrader_commands import run_nbgrader  # noqa: E402
 
 ASSIGNMENT = example_class.ASSIGNMENT
 NOTEBOOK = example_class.NOTEBOOK
@@ -181,12 +182,9 @@ def stuck_seconds(folder, name, answers):
         timeout=7200,
     )
     whole = time.perf_counter() - start
-    (result,) = json.loads(summary.read_text())["students"]
-    reasons = "; ".join(
-        f"{reason['exercise']}: {reason['text']}" if reason["exercise"] else reason["text"]
-        for reason in result["reasons"]
-    )
-    return result["seconds"], whole, reasons
+    (row,) = json.loads(summary.read_text())["students"]
+    result = StudentResult.from_json(row)
+    return result.seconds, whole, "; ".join(map(str, result.reasons))
 
 
 def main():

@@ -18,7 +18,8 @@ Beside them, what both use (and the course's scripts and tests):
     reasons.py         why a result carries a reason: its kind (Why) and text
     submissions.py     the checks of a submitted folder and notebook
     configuration.py   nbgrader_config.py as read: the whole, the marker lines
-    commands.py        nbgrader's own commands, run in a course root
+    nbgrader_commands.py  nbgrader's commands run in a course root, and the PATH
+                       they need (alembic)
     gradebook.py       the gradebook opened under the course's id; code-cell scores
 
 The modules import one another without a cycle (tests/test_layout.py).

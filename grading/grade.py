@@ -32,9 +32,10 @@ Exit status: 0 when everything handed in was graded, 2 when something was
 not (named in the summary), 1 when the class could not be graded at all.
 
 This module is the command: it orders the steps and turns a GradingError
-into an exit status. The steps live in course.py (the course root and its
-gradebook), intake.py (collecting), pipeline.py (one student), parallel.py
-(Dask) and reporting.py (progress and summary).
+into an exit status. The steps live in grading/command/: course.py (the
+course root and its gradebook), intake.py (collecting), pipeline.py (one
+student), parallel.py (Dask), results.py (what grading gave) and
+reporting.py (progress and summary).
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ def grade_class(
             raise GradingError(f"{problem}\n{SANDBOX_FIXES}")
     else:
         print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
+    with course.gradebook():
+        pass  # created now if missing: nbgrader's plugins, collecting too, open it themselves
     run = ClassGrading()
     wanted = students
     if submissions is not None:
@@ -252,15 +255,18 @@ def main(argv=None):
         )
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
+        if args.json:  # no summary of an earlier run may stay behind as if it were this one's
+            write_json({"everything_graded": False, "error": str(error)}, Path(args.root) / args.json)
         return 1
     if args.json:
-        write_json(run, Path(args.root) / args.json)
+        write_json(run.to_json(), Path(args.root) / args.json)
     return 0 if run.everything_graded else 2
 
 
-def write_json(run: ClassGrading, path: Path) -> None:
-    """The run's summary as JSON: {"everything_graded", "students", "refusals", "notes"}."""
-    path.write_text(json.dumps(run.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+def write_json(summary: dict, path: Path) -> None:
+    """The run's summary as JSON: {"everything_graded", "students", "refusals",
+    "notes"}, or {"everything_graded": false, "error"} when nothing could be graded."""
+    path.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 
 from grading.configuration import course_config
+from grading.nbgrader_commands import alembic_on_path
 
 
 def open_gradebook(course_root: str | Path) -> Gradebook:
@@ -16,7 +17,8 @@ def open_gradebook(course_root: str | Path) -> Gradebook:
     opened without one adds a course named "default_course" to the database."""
     coursedir = CourseDirectory(config=course_config(course_root))
     coursedir.root = str(Path(course_root).resolve())
-    return Gradebook(coursedir.db_url, course_id=coursedir.course_id)
+    with alembic_on_path():
+        return Gradebook(coursedir.db_url, course_id=coursedir.course_id)
 
 
 def code_cell_scores(submitted_notebook) -> dict:

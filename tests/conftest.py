@@ -15,8 +15,8 @@ import pytest
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
 from grading.command.results import StudentResult
-from grading.commands import run_nbgrader
 from grading.configuration import delimiters
+from grading.nbgrader_commands import run_nbgrader
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh
 # included) and the name of its one notebook.

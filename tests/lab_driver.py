@@ -20,6 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from grading.nbgrader_commands import nbgrader_path
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 # What chromium needs here: no background connections (a closed network
@@ -102,7 +104,7 @@ class JupyterLab:
             "JUPYTER_RUNTIME_DIR": str(self.home / "runtime"),
             "JUPYTERLAB_SETTINGS_DIR": str(settings),
             "JUPYTERLAB_WORKSPACES_DIR": str(self.home / "workspaces"),
-            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+            "PATH": nbgrader_path(),
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         }
         command = [

@@ -18,8 +18,8 @@ from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
 from grading.command.reporting import summary_table
-from grading.commands import run_nbgrader
 from grading.gradebook import open_gradebook, scores
+from grading.nbgrader_commands import run_nbgrader
 from grading.plugins.experiments import not_rerun_text, tagged_cells
 from grading.reasons import Why
 from utils.i18n import notebook_language
@@ -124,6 +124,7 @@ def test_the_printed_summary_shows_the_results(graded_class):
     assert summary_table(results) in run.printed
     count = len(example.STUDENTS)
     progress = re.findall(rf"^\[\s*(\d+)/{count}\] \[[#-]+\] (\S+)", run.printed, re.MULTILINE)
+    assert [int(number) for number, _ in progress] == list(range(1, count + 1))
     assert sorted(student for _, student in progress) == sorted(example.STUDENTS)
 
 
@@ -382,8 +383,15 @@ def test_plain_nbgrader_leaves_out_the_experiments_too(graded_class):
     if not english(example):
         pytest.skip("the same configuration grades both editions")
     student = "correct-variants" if "correct-variants" in example.STUDENTS else next(iter(example.STUDENTS))
+    other = next(
+        name for name in example.STUDENTS if name != student and not example.STUDENTS[name].get("unreadable")
+    )
     by_the_command = feedback_text(course, example, student)
-    run_nbgrader(course, "autograde", example.ASSIGNMENT, "--student", student, "--force")
+    autograded = run_nbgrader(
+        course, "autograde", example.ASSIGNMENT, "--student", student, "--student", other, "--force"
+    )
+    # Two students, one run of the reference solution.
+    assert (autograded.stdout + autograded.stderr).count("ran the reference") == 1
     autograded = nbformat.read(
         course / "autograded" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4
     )

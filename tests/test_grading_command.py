@@ -1,12 +1,13 @@
 """The grading command's errors: a library function raises GradingError, the
 command line prints it and exits with status 1 (no kernel is started)."""
 
+import json
 import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, copy_generated
 from grading.command.course import Course
 from grading.command.intake import Refusal
 from grading.command.reporting import notes_block, refusals_block
@@ -22,8 +23,12 @@ def test_a_folder_without_configuration_is_refused_by_the_library(tmp_path):
 
 
 def test_the_command_line_turns_the_error_into_an_exit_status(tmp_path, capsys):
-    assert main(["initialization", "--root", str(tmp_path)]) == 1
-    assert "error: " in capsys.readouterr().err
+    (tmp_path / "summary.json").write_text('{"everything_graded": true, "students": []}')  # an earlier run's
+    assert main(["initialization", "--root", str(tmp_path), "--json", "summary.json"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary == {"everything_graded": False, "error": error.removeprefix("error: ").strip()}
     process = subprocess.run(
         [sys.executable, "-m", "grading.grade", "initialization", "--root", str(tmp_path)],
         cwd=REPO,
@@ -50,22 +55,34 @@ def test_folders_are_where_the_configuration_puts_them(tmp_path):
     assert course.submitted("a1") == ["ada"]
 
 
-def test_a_rerun_that_fails_still_says_it_was_a_rerun(monkeypatch, tmp_path):
-    """A task Dask runs again after its worker died, whose grading then
-    raises: the student is reported not graded, and as retried."""
+@pytest.mark.slow
+def test_a_failure_of_grading_itself_costs_only_that_student(generated_course, tmp_path, monkeypatch):
+    """Grading that raises (a full disk, say) is the student's reason, not
+    the end of the run; the gradebook's grade stands, and a task Dask ran
+    again after its worker died still says it was a rerun."""
     import grading.command.parallel as parallel
+    import grading.command.pipeline as pipeline
     from grading.reasons import Why
+
+    course_root = copy_generated(generated_course, tmp_path / "course")
 
     def broken(course, assignment, student, releases):
         raise OSError("disk full")
 
-    monkeypatch.setattr(parallel, "worker_course", lambda root, full, sandbox=True: Course(REPO))
-    monkeypatch.setattr(parallel, "grade_and_give_feedback", broken)
-    (tmp_path / "ada").touch()  # the first attempt's mark
-    result = parallel.grade_on_worker(str(REPO), "initialization", "ada", attempts=str(tmp_path))
-    assert result.retried
-    assert [reason.why for reason in result.reasons] == [Why.GRADER_FAILED]
-    assert str(result.reasons[0]) == "not graded: OSError: disk full"
+    monkeypatch.setattr(pipeline, "grade_student", broken)
+    course = Course(course_root)
+    result = pipeline.grade_and_give_feedback(
+        course, "initialization", "ada", course.release_notebooks("initialization")
+    )
+    assert [str(reason) for reason in result.reasons] == ["not graded: OSError: disk full"]
+    assert result.reasons[0].why is Why.GRADER_FAILED and not result.graded
+    assert result.points and result.total == 0  # the gradebook's (no) grade, every exercise listed
+    (tmp_path / "attempts").mkdir()
+    (tmp_path / "attempts" / "ada").touch()  # the first attempt's mark
+    rerun = parallel.grade_on_worker(
+        str(course_root), "initialization", "ada", attempts=str(tmp_path / "attempts")
+    )
+    assert rerun.retried and rerun.has(Why.GRADER_FAILED)
 
 
 # How nbgrader 0.9.6 logs a gradebook that another process kept locked.

@@ -29,8 +29,8 @@ from examples import example_class
 from examples.students import fill_in, write_submission
 from grading.command.course import Course
 from grading.command.intake import collect, submitted_students
-from grading.commands import run_nbgrader
 from grading.gradebook import open_gradebook, scores
+from grading.nbgrader_commands import run_nbgrader
 from grading.plugins.download_names import notebook_name, read_download_name
 from grading.reasons import Why
 from grading.submissions import (

@@ -27,8 +27,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from conftest import ASSIGNMENTS, copy_generated, run_grading_command
 from examples import example_class
 from examples.students import write_submission
-from grading.commands import run_nbgrader
 from grading.gradebook import scores
+from grading.nbgrader_commands import run_nbgrader
 
 pytestmark = [
     pytest.mark.slow,

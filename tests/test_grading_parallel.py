@@ -27,8 +27,8 @@ import pytest
 from conftest import REPO, copy_course, copy_generated, exit_status, run_grading_command
 from examples import example_class
 from examples.grade_examples import write_example_class
-from grading.commands import run_nbgrader
 from grading.gradebook import scores
+from grading.nbgrader_commands import run_nbgrader
 from grading.reasons import Why
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.dask]

@@ -42,8 +42,8 @@ from conftest import ASSIGNMENTS, REPO, copy_generated, leaked_hidden_tests, pag
 from examples import example_class
 from examples.students import write_submission
 from grading.command.feedback_writer import EXCHANGE_FILES
-from grading.commands import run_nbgrader
 from grading.gradebook import scores
+from grading.nbgrader_commands import run_nbgrader
 from grading.reasons import Why
 
 pytestmark = [

@@ -1,6 +1,7 @@
 """Unit tests of utils/init_utils.py."""
 
 import ast
+import os
 import subprocess
 import sys
 import warnings
@@ -316,21 +317,31 @@ def test_triangles_clear_the_title_whatever_the_axes_height(height):
     matplotlib.pyplot.close("all")
 
 
-def test_the_helpers_import_no_matplotlib_until_they_draw():
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_the_helpers_import_no_matplotlib_until_they_draw(language):
     """A graded kernel draws nothing: importing the helpers and the checks,
-    and choosing a language, must not import matplotlib (it costs a graded
-    run a third of a second)."""
+    choosing a language and failing a check must not import matplotlib (it
+    costs a graded run a third of a second); the first figure does."""
     code = (
         "import sys\n"
         "import utils.deep_utils, utils.deep_checks, utils.init_checks, utils.answers\n"
         "from utils.i18n import set_language\n"
-        "set_language('en')\n"
-        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'matplotlib'))"
+        f"set_language({language!r})\n"
+        "try:\n"
+        "    utils.init_checks.check_zeros_initializer(lambda dims: {})\n"
+        "except AssertionError:\n"
+        "    pass\n"
+        "def loaded():\n"
+        "    return any(name.split('.')[0] == 'matplotlib' for name in sys.modules)\n"
+        "print(loaded())\n"
+        "utils.deep_utils.plot_layer_spreads({'he': [1.0, 0.9]}, 'Spreads')\n"
+        "print(loaded())"
     )
+    environment = {**os.environ, "MPLBACKEND": "Agg"}
     process = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, env=environment
     )
-    assert process.stdout.strip() == "[]"
+    assert process.stdout.split() == ["False", "True"]
 
 
 def test_plot_dataset_refuses_data_that_is_not_two_dimensional():

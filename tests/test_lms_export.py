@@ -1,8 +1,6 @@
 """The grade files of grading/plugins/lms.py, read back from a real nbgrader gradebook."""
 
 import csv
-import os
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +8,7 @@ import pytest
 from nbgrader.api import Gradebook
 from traitlets.config import Config
 
-from grading.commands import run_nbgrader
+from grading.nbgrader_commands import nbgrader_path, run_nbgrader
 from grading.plugins.late import PenaltyPerDayLate
 from grading.plugins.lms import CanvasExport, GradesCsvExport, MoodleExport
 
@@ -46,7 +44,7 @@ SUBMISSIONS = {
 @pytest.fixture
 def gradebook(tmp_path, monkeypatch):
     # nbgrader runs `alembic` when it creates a gradebook.
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", nbgrader_path())
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url, course_id=COURSE_ID) as gb:
         for assignment, cells in CELLS.items():

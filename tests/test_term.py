@@ -41,8 +41,8 @@ from conftest import copy_course, leaked_hidden_tests, page_text, run_grading_co
 from examples import example_class
 from examples.students import fill_in
 from grading.command.course import Course
-from grading.commands import run_nbgrader
 from grading.gradebook import open_gradebook
+from grading.nbgrader_commands import run_nbgrader
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 

@@ -15,12 +15,12 @@ from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
 
 from grading.command.feedback_writer import FeedbackWriter
-from grading.commands import nbgrader_path
 from grading.configuration import course_config
 from grading.errors import GradingError
+from grading.nbgrader_commands import alembic_on_path
 from grading.plugins.companions import companion_paths
 from grading.plugins.due_dates import Grading
-from grading.plugins.execute import ReferenceRuns, environment_variable
+from grading.plugins.execute import ReferenceRuns
 from grading.plugins.lms import GradesCsvExport
 
 
@@ -94,7 +94,7 @@ class Course:
         """The course's gradebook, created if missing. With the course's id:
         without one, nbgrader adds a "default_course"."""
         # nbgrader runs the `alembic` command when it creates a gradebook.
-        with environment_variable("PATH", nbgrader_path()):
+        with alembic_on_path():
             return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id)
 
     def add_default_course(self) -> None:
@@ -103,7 +103,7 @@ class Course:
         that row when it is missing: two workers starting at once would both
         add it, and one of them fail (UNIQUE constraint failed: course.id).
         drop_empty_default_course removes it again after grading."""
-        with Gradebook(self.coursedir.db_url):
+        with alembic_on_path(), Gradebook(self.coursedir.db_url):
             pass
 
     def drop_empty_default_course(self) -> None:

@@ -46,8 +46,8 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import parse_utc
 
 from grading.command.course import Course
-from grading.commands import run_nbgrader
 from grading.errors import GradingError
+from grading.nbgrader_commands import run_nbgrader
 from grading.plugins.download_names import read_download_name
 from grading.submissions import (
     MAX_FILE_BYTES,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,9 +30,10 @@ from pathlib import Path
 import dask
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
+from sqlalchemy.exc import SAWarning
 
 from grading.command.course import Course
-from grading.command.pipeline import grade_and_give_feedback, read_scores
+from grading.command.pipeline import grade_and_give_feedback, grading_failed, keeping_the_gradebook
 from grading.command.results import StudentResult
 from grading.reasons import Reason, Why
 
@@ -43,6 +45,10 @@ ALLOWED_FAILURES = 1
 @functools.lru_cache(maxsize=None)
 def worker_course(root: str, full: bool, sandbox: bool = True) -> Course:
     """The course as a worker process sees it, loaded once per process."""
+    # nbgrader 0.9.6 makes SQLAlchemy 2 warn about its own session handling;
+    # the warnings say nothing about the submissions. Once for the process:
+    # a task runs in a thread, where catching warnings is not safe.
+    warnings.filterwarnings("ignore", category=SAWarning)
     return Course(root, full=full, sandbox=sandbox)
 
 
@@ -62,20 +68,16 @@ def grade_on_worker(
     retried = started_before(attempts, student)
     try:
         course = worker_course(root, full, sandbox)
-        course.reference_runs.measured.update(references or {})
-        releases = course.release_notebooks(assignment)
+    except Exception as error:  # the course cannot be read here: the command says so
+        return StudentResult(student, reasons=[grading_failed(error)], retried=retried)
+    course.reference_runs.measured.update(references or {})
+    releases = course.release_notebooks(assignment)
+    result = grade_and_give_feedback(course, assignment, student, releases)
+    if result.has(Why.DATABASE_LOCKED):
+        # Another worker held SQLite's write lock past the timeout: grade again.
         result = grade_and_give_feedback(course, assignment, student, releases)
-        if result.has(Why.DATABASE_LOCKED):
-            # Another worker held SQLite's write lock past the timeout: grade again.
-            result = grade_and_give_feedback(course, assignment, student, releases)
-    except Exception as error:  # a failure of grading itself, not of the student
-        result = StudentResult(student, reasons=[grading_failed(error)])
     result.retried = retried  # also when the rerun failed
     return result
-
-
-def grading_failed(error: Exception) -> Reason:
-    return Reason(Why.GRADER_FAILED, f"not graded: {type(error).__name__}: {error}")
 
 
 def started_before(attempts: str | None, student: str) -> bool:
@@ -177,11 +179,7 @@ def _run(client, course, assignment, students, report, full, references, sandbox
         except Exception as error:  # the task never ran its own code (it could not be sent, say)
             result = StudentResult(student, reasons=[grading_failed(error)])
         if not result.points:  # not graded here: show what the gradebook holds
-            with course.gradebook() as gradebook:
-                gradebook.update_or_create_student(student)  # grades.csv lists them
-            read_scores(
-                course, assignment, student, course.release_notebooks(assignment), result, graded=False
-            )
+            keeping_the_gradebook(course, assignment, result)
         results[student] = result
         report(result)
     return [results[student] for student in students]

@@ -238,9 +238,32 @@ def write_feedback(course: Course, assignment: str, result: StudentResult) -> No
 
 
 def grade_and_give_feedback(course: Course, assignment: str, student: str, releases: dict) -> StudentResult:
-    """Everything one submission needs: autograde, scores, reasons, feedback."""
-    result = grade_student(course, assignment, student, releases)
+    """Everything one submission needs: autograde, scores, reasons, feedback.
+    A failure of grading itself (not of the student's code) is the student's
+    reason, and the gradebook's grade stands: one student never stops the class."""
+    try:
+        result = grade_student(course, assignment, student, releases)
+    except Exception as error:
+        return keeping_the_gradebook(
+            course, assignment, StudentResult(student, reasons=[grading_failed(error)])
+        )
     write_feedback(course, assignment, result)
+    return result
+
+
+def grading_failed(error: Exception) -> Reason:
+    """The reason for a submission whose grading raised error."""
+    return Reason(Why.GRADER_FAILED, f"not graded: {type(error).__name__}: {error}")
+
+
+def keeping_the_gradebook(course: Course, assignment: str, result: StudentResult) -> StudentResult:
+    """result, not graded in this run, with the scores the gradebook holds (0
+    where there are none) and the student listed in it, so grades.csv names them."""
+    with course.gradebook() as gradebook:
+        gradebook.update_or_create_student(result.student)
+    read_scores(
+        course, assignment, result.student, course.release_notebooks(assignment), result, graded=False
+    )
     return result
 
 

@@ -1,11 +1,12 @@
 """Due dates in the gradebook from the moment an assignment is generated, so
 that formgrader shows them before anything is graded.
 
-The dates live in nbgrader_config.py (c.Grading.due_dates). nbgrader keeps
-an assignment's due date in the gradebook, where late penalties and
-formgrader read it; this preprocessor, one of the GenerateAssignment steps,
-writes it there each time `nbgrader generate_assignment` (or formgrader's
-Generate button) runs. The grading command writes it again before grading.
+The dates live in nbgrader_config.py (c.Grading.due_dates, the traits of
+Grading below). nbgrader keeps an assignment's due date in the gradebook,
+where late penalties and formgrader read it; WriteDueDate, one of the
+GenerateAssignment steps, writes it there (write_due_date) each time
+`nbgrader generate_assignment` (or formgrader's Generate button) runs. The
+grading command writes it again before grading, with the same function.
 """
 
 from nbgrader.api import Gradebook

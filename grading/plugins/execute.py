@@ -9,8 +9,10 @@ course configures it (nbgrader_config.py puts SandboxedExecute in its place).
   whose code uses what an experiment defines gets the score of a full run.
   `skip_experiments = False` (the grading command's --full) runs everything.
 - Each cell has a time budget derived from the reference solution's own time
-  (grading/plugins/budgets.py). The reference is the source notebook, run once per
-  grading process, in the same sandbox and with the same cells left out.
+  (grading/plugins/budgets.py). The reference is the source notebook, run once
+  per store of reference runs (`reference_runs`: one per nbgrader command,
+  as nbgrader_config.py sets it, or per grading command), in the same
+  sandbox and with the same cells left out.
 - A cell over its budget is stopped and scores 0; the notebook goes on, so a
   later exercise still counts. Once two or more cells have run out of time,
   for `stuck_allowance` seconds in all, the cells after are not run: a
@@ -31,9 +33,7 @@ course configures it (nbgrader_config.py puts SandboxedExecute in its place).
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import os
 import re
 import shutil
 import tempfile
@@ -56,6 +56,7 @@ from grading.errors import (
     NO_REFERENCE,
     NOT_RUN,
 )
+from grading.nbgrader_commands import environment_variable
 from grading.plugins.budgets import CellBudgets, cell_key
 from grading.plugins.experiments import (
     SKIP_TAG,
@@ -91,7 +92,8 @@ class ReferenceRuns:
     (c.SandboxedExecute.reference_runs), so a source notebook is run once:
     the grading command gives the same store to each student's autograde and
     hands what it measured to its Dask workers. Without one configured, each
-    SandboxedExecute (one per `nbgrader autograde`) keeps its own.
+    SandboxedExecute keeps its own (nbgrader_config.py configures one store
+    for each nbgrader command).
     """
 
     def __init__(self, measured: dict | None = None):
@@ -381,7 +383,7 @@ class SandboxedExecute(Execute):
         return reference or Reference()
 
     def reference_run(self, source: Path, resources) -> Reference | None:
-        """The source notebook's Reference, measured once per process (None,
+        """The source notebook's Reference, measured once per store (None,
         and tried again next time, when it cannot run)."""
         key = (str(source), source.stat().st_mtime_ns, self.skip_experiments, self.skip_tag)
         measured = self.reference_runs.measured
@@ -423,22 +425,6 @@ class SandboxedExecute(Execute):
             missing = ", ".join(sorted(graded - set(runner.answer_records)))
             self.log.warning("the reference's test cells %s hand in no answers", missing)
         return Reference(seconds=runner.cell_seconds, answers=runner.answer_records)
-
-
-@contextlib.contextmanager
-def environment_variable(name: str, value: str):
-    """name=value in this process's environment for the block, as it was after.
-    (nbgrader.utils.setenv cannot be nested: it looks up the old value by the
-    new one, and its exit deletes a variable an outer block still holds.)"""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
 
 
 def is_graded_test(cell) -> bool:

@@ -11,7 +11,7 @@ the ``course.po`` beside it). English needs no catalog: it is the source.
 * ``figure_text(text)`` -- a title, axis label or legend entry. Translated
   only when matplotlib has a font with Chinese glyphs: without one, Chinese
   text would render as empty boxes, so the figures stay in English and
-  ``set_language`` says so in one line.
+  ``set_language`` (or the first figure) says so in one line.
 
 Messages with values are translated first and filled in after, so that the
 catalog holds one entry per message, not one per value::
@@ -25,6 +25,7 @@ overrides it.
 
 import gettext
 import os
+import sys
 
 DOMAIN = "course"
 LOCALE_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
@@ -51,24 +52,47 @@ CJK_FONT_FAMILIES = (
     "Arial Unicode MS",
 )
 
-_state = {"language": ENGLISH, "catalog": gettext.NullTranslations(), "figures_translated": False}
+# figure_font: the CJK font the figures use, None until the first figure
+# text of a non-English language is asked for, "" when the machine has none.
+_state = {"language": ENGLISH, "catalog": gettext.NullTranslations(), "figure_font": None}
 
 
 def set_language(language):
     """Show messages and figure text in ``language`` ("en" or "zh_CN").
 
-    For Chinese, matplotlib is also given a font with Chinese glyphs; if the
-    machine has none, figures stay in English and a one-line notice says so.
+    For Chinese, matplotlib is also given a font with Chinese glyphs: at
+    once if matplotlib is imported already (the notebooks import it in the
+    cell before), else when the first figure text is asked for, so that a
+    kernel that draws nothing, such as a graded one, never imports it. If
+    the machine has no such font, figures stay in English and a one-line
+    notice says so.
     """
     if language not in LANGUAGES:
         raise ValueError(f"language should be one of {', '.join(LANGUAGES)}, got {language!r}")
     _state["language"] = language
     _state["catalog"] = translation(language)
-    if language == ENGLISH:
-        _state["figures_translated"] = False
-        return
+    _state["figure_font"] = None
+    if "matplotlib" in sys.modules:
+        # Now, before any axes exist: a title made before the font is set
+        # keeps the old one.
+        _figures_translated()
+
+
+def _figures_translated():
+    """Whether figure text is shown in the chosen language: English always;
+    another language when matplotlib has a font for it (looked up, and
+    given to matplotlib, on the first call)."""
+    if _state["language"] == ENGLISH:
+        return False
+    if _state["figure_font"] is None:
+        _state["figure_font"] = _use_cjk_font() or ""
+    return bool(_state["figure_font"])
+
+
+def _use_cjk_font():
+    """Give matplotlib a font with Chinese glyphs and return its family, or
+    print a notice and return None when the machine has none."""
     font = find_cjk_font(CJK_FONT_FAMILIES)
-    _state["figures_translated"] = font is not None
     if font is None:
         print(
             tr(
@@ -77,16 +101,17 @@ def set_language(language):
                 "Noto Sans CJK SC or WenQuanYi Micro Hei, and restart the kernel)."
             )
         )
-    else:
-        from matplotlib import rcParams
+        return None
+    from matplotlib import rcParams
 
-        # matplotlib draws each character with the first font of the family
-        # list that has it: Latin letters and digits keep their usual look
-        # (DejaVu Sans, matplotlib's default), Chinese ones come from the CJK font.
-        families = [name for name in rcParams["font.family"] if name != font]
-        if families == ["sans-serif"]:
-            families = rcParams["font.sans-serif"][:1]
-        rcParams["font.family"] = families + [font]
+    # matplotlib draws each character with the first font of the family
+    # list that has it: Latin letters and digits keep their usual look
+    # (DejaVu Sans, matplotlib's default), Chinese ones come from the CJK font.
+    families = [name for name in rcParams["font.family"] if name != font]
+    if families == ["sans-serif"]:
+        families = rcParams["font.sans-serif"][:1]
+    rcParams["font.family"] = families + [font]
+    return font
 
 
 def translation(language):
@@ -119,7 +144,7 @@ def find_cjk_font(families):
     matplotlib lists the system's fonts once and caches the list, so a font
     installed after that is unknown to it: before giving up, look at the
     system's font files again and add the new ones. (matplotlib is imported
-    here, not on import: English needs no font, and a graded run no figure.)"""
+    here, not on import: a graded run draws no figure.)"""
     from matplotlib import font_manager
 
     found = _first_installed(families)
@@ -150,7 +175,7 @@ def tr(text):
 def figure_text(text):
     """``text`` (an English figure label) in the chosen language, if
     matplotlib can draw it; otherwise in English."""
-    return tr(text) if _state["figures_translated"] else text
+    return tr(text) if _figures_translated() else text
 
 
 def N_(text):

@@ -382,16 +382,15 @@ def test_plain_nbgrader_leaves_out_the_experiments_too(graded_class):
     course, example, _ = graded_class
     if not english(example):
         pytest.skip("the same configuration grades both editions")
-    student = "correct-variants" if "correct-variants" in example.STUDENTS else next(iter(example.STUDENTS))
-    other = next(
-        name for name in example.STUDENTS if name != student and not example.STUDENTS[name].get("unreadable")
-    )
+    student = "correct-variants"
     by_the_command = feedback_text(course, example, student)
-    autograded = run_nbgrader(
-        course, "autograde", example.ASSIGNMENT, "--student", student, "--student", other, "--force"
-    )
-    # Two students, one run of the reference solution.
-    assert (autograded.stdout + autograded.stderr).count("ran the reference") == 1
+    # Every honest student (nbgrader matches the pattern against the student
+    # ids), with one run of the reference solution for all of them.
+    autograded = run_nbgrader(course, "autograde", example.ASSIGNMENT, "--student", "correct-*", "--force")
+    log = autograded.stdout + autograded.stderr
+    assert log.count("ran the reference") == 1, log[-3000:]
+    honest = [name for name in example.STUDENTS if name.startswith("correct-")]
+    assert log.count("Autograding ") == len(honest) > 1
     autograded = nbformat.read(
         course / "autograded" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".ipynb"), as_version=4
     )

@@ -16,14 +16,17 @@ bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export MPLBACKEND=Agg
 
-# Generating writes the assignments into a gradebook: a throwaway one here.
-generation_gradebook=$(mktemp -d)
-trap 'rm -rf "$generation_gradebook"' EXIT
+# Generating writes the assignments into a gradebook: a throwaway one here,
+# and into a scratch release folder, copied over release/ file by file
+# (only what changed), so that release/ is never missing while it is rebuilt.
+generation=$(mktemp -d)
+trap 'rm -rf "$generation"' EXIT
 for folder in source/*/; do   # every assignment, the Chinese editions included
     assignment=$(basename "$folder")
     nbgrader generate_assignment "$assignment" --force --log-level=WARN \
-        --CourseDirectory.db_url="sqlite:///$generation_gradebook/gradebook.db"
-    echo "Regenerated release/$assignment from source/$assignment"
+        --CourseDirectory.db_url="sqlite:///$generation/gradebook.db" \
+        --CourseDirectory.release_directory="$generation/release"
+    python scripts/update_release.py "$generation/release/$assignment" "release/$assignment"
 done
 python -m examples.grade_examples --into "${EXAMPLE_COURSE:-$PWD/example-course}" \
     ${EXAMPLE_STUDENTS:+--students "$EXAMPLE_STUDENTS"}

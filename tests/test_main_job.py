@@ -29,11 +29,21 @@ def snapshot():
     return seen
 
 
+def release_files():
+    """{path: (size, modification time in ns)} of every file of release/."""
+    return {
+        str(path.relative_to(REPO)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in (REPO / "release").rglob("*")
+        if path.is_file()
+    }
+
+
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_the_main_job_grades_in_a_scratch_course(tmp_path):
     scratch = tmp_path / "example-course"
     before = snapshot()
+    release = release_files()
     process = subprocess.run(
         ["bash", "scripts/main.sh"],
         cwd=REPO,
@@ -45,6 +55,9 @@ def test_the_main_job_grades_in_a_scratch_course(tmp_path):
     assert process.returncode == 0, process.stderr[-2000:]
     assert f"The scratch course stays in {scratch}" in process.stdout
     assert snapshot() == before
+    # The release was up to date: regenerating it rewrote no file, so tests
+    # that copy release/ beside this one never see it half written.
+    assert release_files() == release
     for assignment, notebook in (
         ("initialization", "Initialization"),
         ("initialization_deep", "InitializationDeep"),

@@ -125,6 +125,10 @@ def test_hand_grades_change_the_total_and_feedback_hides_hidden_tests(graded_cou
     # and a score field for each written answer.
     written = ["observations_random", "observations_he"]
     page.locator(f"input.score#{written[0]}").wait_for()
+    # The score fields are in the page before formgrader has fetched the
+    # grades and bound its save handlers to them (a score typed earlier is
+    # neither saved nor kept): wait for that, as a person waits for the page.
+    page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded")
     shown = page.locator("body").inner_text()
     missing = sorted(hidden_test_lines(assignment) - set(leaked_hidden_tests(assignment, shown)))
     assert not missing, f"the grading page lacks hidden tests: {missing[:2]}"
@@ -134,9 +138,7 @@ def test_hand_grades_change_the_total_and_feedback_hides_hidden_tests(graded_cou
         field.scroll_into_view_if_needed()
         field.fill("1")
         field.press("Tab")
-        # Saved before the next field is filled, as formgrader saves each
-        # score in the background: once, on a busy machine, the second of two
-        # scores typed in quick succession was lost.
+        # Saved (in the background) before the next field is filled.
         assert wait_for_total(course, assignment, STUDENT, before + graded) == before + graded
     screenshots.take(page, "written-answers-graded")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from grading.errors import CELL_TIMEOUT, JUDGING_FAILED, KERNEL_DIED, NO_REFERENCE, NOT_RUN
+from grading.errors import KERNEL_STOPPED, NOT_RUN, TIMED_OUT, marked
 
 
 class Why(enum.Enum):
@@ -77,28 +77,36 @@ class Reason:
 WRONG_ANSWER = {"AssertionError"}
 
 
-def describe_error(ename: str, evalue: str, timeout: float) -> Reason | None:
-    """The reason for an error output, or None for a wrong answer."""
-    if ename in WRONG_ANSWER:
-        return None
-    if ename in (CELL_TIMEOUT, "KeyboardInterrupt"):
-        if evalue.startswith("the cell ran over"):  # its budget (grading/plugins/execute.py)
-            return Reason(Why.TIMED_OUT, f"timed out ({evalue})")
-        return Reason(Why.TIMED_OUT, f"timed out (a cell ran over {timeout:g} s)")
-    if ename == NOT_RUN:  # after too long in stuck cells (grading/plugins/execute.py)
-        return Reason(Why.NOT_RUN, "not run: earlier cells ran out of time")
-    if ename == KERNEL_DIED:
+@dataclass(frozen=True)
+class CellError:
+    """A cell's error as the reasons read it: the error shown, and what the
+    grader marked on the cell (grading/errors.py), which no kernel can fake."""
+
+    ename: str
+    evalue: str
+    outcome: str | None = None  # TIMED_OUT, NOT_RUN, KERNEL_STOPPED or JUDGED
+    verdict: str | None = None  # of a judged cell: wrong, no-answers, error
+
+
+def describe_error(error: CellError) -> Reason | None:
+    """The reason for a cell's error, or None for a wrong answer."""
+    ename, evalue = error.ename, error.evalue
+    if error.outcome == TIMED_OUT:
+        return Reason(Why.TIMED_OUT, f"timed out ({evalue})")
+    if error.outcome == NOT_RUN:
+        return Reason(Why.NOT_RUN, evalue)
+    if error.outcome == KERNEL_STOPPED:
         if evalue.startswith("the kernel stopped"):
             return Reason(Why.KERNEL_STOPPED, "kernel stopped (os._exit, a crash or a sandbox limit)")
         return Reason(Why.KERNEL_STOPPED, "not run: the kernel had stopped in an earlier cell")
+    if error.verdict == "no-answers" and ename == "MissingAnswer":  # grading/plugins/verdicts.py
+        return Reason(Why.NO_ANSWERS, "handed in no answers")
+    if ename in WRONG_ANSWER:
+        return None
     if ename == "MemoryError":
         return Reason(Why.OUT_OF_MEMORY, "ran out of memory (sandbox limit)")
     if ename == "SystemExit":
         return Reason(Why.EXITED, "called sys.exit()")
-    if ename in (NO_REFERENCE, JUDGING_FAILED):  # grading/plugins/execute.py: the course's fault
-        return Reason(Why.COURSE_FAULT, f"not graded: {evalue[:80]}")
-    if ename == "MissingAnswer":  # grading/plugins/verdicts.py
-        return Reason(Why.NO_ANSWERS, "handed in no answers")
     if ename in ("NotImplementedError", "NotAnswered"):  # NotAnswered: utils/init_checks.py
         return Reason(Why.NOT_ANSWERED, "not answered")
     if ename in ("SyntaxError", "IndentationError", "TabError"):
@@ -116,18 +124,23 @@ def describe_error(ename: str, evalue: str, timeout: float) -> Reason | None:
     return Reason(Why.ERROR, f"{ename}: {evalue[:80]}")
 
 
-def first_error(cell) -> tuple[str, str] | None:
-    """The cell's first error; a timeout before the KeyboardInterrupt that stopped it."""
+def first_error(cell) -> CellError | None:
+    """The cell's error: the grader's own when it marked the cell as stopped
+    (its last output), else the first one shown."""
     errors = [
-        (output.ename, output.get("evalue", ""))
+        (str(output.get("ename", "")), str(output.get("evalue", "")))
         for output in cell.get("outputs", [])
-        if output.output_type == "error"
+        if output.get("output_type") == "error"
     ]
-    timeouts = [error for error in errors if error[0] == CELL_TIMEOUT]
-    return (timeouts or errors or [None])[0]
+    if not errors:
+        return None
+    mark = marked(cell)
+    outcome = mark.get("outcome")
+    ename, evalue = errors[-1] if outcome in (TIMED_OUT, NOT_RUN, KERNEL_STOPPED) else errors[0]
+    return CellError(ename, evalue, outcome, mark.get("verdict"))
 
 
-def lost_point_reasons(notebook, lost_cells: list[str], timeout: float) -> list[tuple[str, Reason]]:
+def lost_point_reasons(notebook, lost_cells: list[str]) -> list[tuple[str, Reason]]:
     """[(test cell, reason), ...] for the test cells in lost_cells that errored.
 
     A test cell's own error is the reason, except a NameError: then the
@@ -146,9 +159,9 @@ def lost_point_reasons(notebook, lost_cells: list[str], timeout: float) -> list[
         if not grade.get("grade"):
             continue
         if grade.get("grade_id") in lost_cells and error:
-            if error[0] == "NameError" and solution_errors:
+            if error.ename == "NameError" and solution_errors:
                 error = solution_errors[0]
-            reason = describe_error(*error, timeout)
+            reason = describe_error(error)
             if reason:
                 reasons.append((grade["grade_id"], reason))
         solution_errors = []

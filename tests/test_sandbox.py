@@ -53,7 +53,7 @@ from grading.plugins.sandbox import (
     remove_stale_socket_folders,
     workdir_entries,
 )
-from grading.reasons import Reason, Why, describe_error, lost_point_reasons
+from grading.reasons import Reason, Why, describe_error, first_error, lost_point_reasons
 from grading.submissions import inspect_submission
 
 # The course's configuration: the sandbox's limits come from there.
@@ -694,60 +694,83 @@ def test_nbgrader_uses_the_sandbox_when_autograding():
 
 
 @pytest.mark.parametrize(
-    "ename, evalue, reason",
+    "ename, evalue, mark, reason, why",
     [
-        ("AssertionError", "Fan-in error: ...", None),
-        ("CellTimeoutError", "", "timed out (a cell ran over 60 s)"),
-        ("KeyboardInterrupt", "", "timed out (a cell ran over 60 s)"),
+        ("AssertionError", "Fan-in error: ...", {}, None, None),
         (
             "CellTimeoutError",
             "the cell ran over its budget of 5 s",
+            {"outcome": "timed-out"},
             "timed out (the cell ran over its budget of 5 s)",
+            Why.TIMED_OUT,
         ),
         (
             "NotRun",
-            "not run: cells up to cell 9 ran out of time for 21 s in all",
-            "not run: earlier cells ran out of time",
+            "not run: cells up to cell 9 ran out of time",
+            {"outcome": "not-run"},
+            "not run: cells up to cell 9 ran out of time",
+            Why.NOT_RUN,
         ),
-        ("MemoryError", "", "ran out of memory (sandbox limit)"),
-        ("SystemExit", "0", "called sys.exit()"),
-        ("NotImplementedError", "", "not answered"),
-        ("NotAnswered", "Answer error: the function still raises NotImplementedError", "not answered"),
+        (
+            "KernelDied",
+            "the kernel stopped while running this cell",
+            {"outcome": "kernel-stopped"},
+            "kernel stopped (os._exit, a crash or a sandbox limit)",
+            Why.KERNEL_STOPPED,
+        ),
+        (
+            "MissingAnswer",
+            "...",
+            {"outcome": "judged", "verdict": "no-answers"},
+            "handed in no answers",
+            Why.NO_ANSWERS,
+        ),
+        ("MemoryError", "", {}, "ran out of memory (sandbox limit)", Why.OUT_OF_MEMORY),
+        ("SystemExit", "0", {}, "called sys.exit()", Why.EXITED),
+        ("NotImplementedError", "", {}, "not answered", Why.NOT_ANSWERED),
+        (
+            "NotAnswered",
+            "Answer error: the function still raises NotImplementedError",
+            {},
+            "not answered",
+            Why.NOT_ANSWERED,
+        ),
         (
             "BlockingIOError",
             "[Errno 11] Resource temporarily unavailable",
+            {},
             "started too many processes (sandbox limit)",
+            Why.TOO_MANY_PROCESSES,
         ),
         (
             "OSError",
             "[Errno 30] Read-only file system: '../x'",
+            {},
             "tried to write outside its folder (blocked)",
+            Why.WRITE_BLOCKED,
         ),
-        ("gaierror", "[Errno -3] Temporary failure in name resolution", "tried to use the network (blocked)"),
-        ("ValueError", "bad shape", "ValueError: bad shape"),
+        (
+            "gaierror",
+            "[Errno -3] Temporary failure in name resolution",
+            {},
+            "tried to use the network (blocked)",
+            Why.NETWORK_BLOCKED,
+        ),
+        ("ValueError", "bad shape", {}, "ValueError: bad shape", Why.ERROR),
+        # The grader's names, raised by a kernel, without the grader's mark:
+        # ordinary errors of the student's code, never the course's fault.
+        ("CellTimeoutError", "x", {}, "CellTimeoutError: x", Why.ERROR),
+        ("NoReference", "x", {}, "NoReference: x", Why.ERROR),
+        ("MissingAnswer", "x", {}, "MissingAnswer: x", Why.ERROR),
+        ("KeyboardInterrupt", "", {}, "KeyboardInterrupt: ", Why.ERROR),
     ],
 )
-def test_errors_are_described_briefly(ename, evalue, reason):
-    described = describe_error(ename, evalue, 60)
+def test_errors_are_described_briefly(ename, evalue, mark, reason, why):
+    cell = new_code_cell("x", metadata={"grading": mark} if mark else {})
+    cell.outputs = [new_output("error", ename=ename, evalue=evalue, traceback=[])]
+    described = describe_error(first_error(cell))
     assert (described and described.text) == reason
-    if described:
-        assert described.why is ERROR_KINDS[ename], ename
-
-
-# The kind of reason each error above is given: what code decides by.
-ERROR_KINDS = {
-    "CellTimeoutError": Why.TIMED_OUT,
-    "KeyboardInterrupt": Why.TIMED_OUT,
-    "NotRun": Why.NOT_RUN,
-    "MemoryError": Why.OUT_OF_MEMORY,
-    "SystemExit": Why.EXITED,
-    "NotImplementedError": Why.NOT_ANSWERED,
-    "NotAnswered": Why.NOT_ANSWERED,
-    "BlockingIOError": Why.TOO_MANY_PROCESSES,
-    "OSError": Why.WRITE_BLOCKED,
-    "gaierror": Why.NETWORK_BLOCKED,
-    "ValueError": Why.ERROR,
-}
+    assert (described and described.why) == why
 
 
 def test_a_reason_reads_the_same_as_text_and_as_data():
@@ -774,7 +797,7 @@ def test_a_test_that_cannot_find_its_function_blames_the_solution_cell():
             graded_cell("check(g)", "test_g", ("AssertionError", "Scale error")),
         ]
     )
-    assert lost_point_reasons(notebook, ["test_f", "test_g"], 60) == [
+    assert lost_point_reasons(notebook, ["test_f", "test_g"]) == [
         ("test_f", Reason(Why.SYNTAX_ERROR, "SyntaxError: invalid syntax"))
     ]
 

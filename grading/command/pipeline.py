@@ -14,7 +14,7 @@ from sqlalchemy.exc import SAWarning
 
 from grading.command.course import Course
 from grading.command.results import StudentResult, exercise_names
-from grading.errors import GradingError
+from grading.errors import CourseFault, GradingError
 from grading.gradebook import code_cell_scores
 from grading.plugins.due_dates import write_due_date
 from grading.plugins.execute import SandboxedExecute
@@ -181,7 +181,6 @@ def read_scores(
 ) -> None:
     """Fill result with the gradebook's scores (0 where there is none), the
     late penalty settled from the final score first."""
-    timeout = SandboxedExecute(config=course.config).timeout  # nbgrader's, as configured
     written = [0.0, 0.0]
     with course.gradebook() as gradebook:
         settle_late_penalties(gradebook, course.config, assignment, student)
@@ -215,9 +214,7 @@ def read_scores(
                 short = dict(zip(scores, exercise_names(list(scores))))
                 result.reasons += [
                     reason.for_exercise(short[cell])
-                    for cell, reason in lost_point_reasons(
-                        nbformat.read(autograded, as_version=4), lost, timeout
-                    )
+                    for cell, reason in lost_point_reasons(nbformat.read(autograded, as_version=4), lost)
                 ]
     result.written = tuple(written)
 
@@ -273,19 +270,23 @@ def keeping_the_gradebook(course: Course, assignment: str, result: StudentResult
 # A line of a traceback that names the exception ("ValueError: ..."), and
 # the level nbgrader's log puts before a message ("[ERROR] ").
 LOG_LEVEL = re.compile(r"^\[[A-Z]+\]\s*")
-EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Timeout)\b(: .*)?$")
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Timeout|Fault)\b(: .*)?$")
 
 
 # What jupyter_client raises when a kernel exits before it answers, and what
 # SQLite says when another process held its write lock past the timeout.
 KERNEL_NOT_STARTED = "Kernel died before replying to kernel_info"
 DATABASE_LOCKED = "database is locked"
+# What a CourseFault (grading/errors.py) is called in nbgrader's log.
+COURSE_FAULT = CourseFault.__name__
 
 
 def nbgrader_failure(outcome: dict) -> Reason:
     """The reason a failed nbgrader step gives. nbgrader's API reports a
     failure as text only: this is the one place that reads it."""
     error = nbgrader_error(outcome)
+    if COURSE_FAULT in error:
+        return Reason(Why.COURSE_FAULT, "not graded, through the course's fault (the grade stands): " + error)
     if KERNEL_NOT_STARTED in error:
         why = Why.KERNEL_NOT_STARTED
     elif DATABASE_LOCKED in error:

@@ -1,39 +1,42 @@
 """The step of autograding that runs a submission: nbgrader's Execute, as the
 course configures it (nbgrader_config.py puts SandboxedExecute in its place).
 
-- Kernels start in the sandbox (grading/plugins/sandbox.py).
+- The notebook runs inside the sandbox, by a runner that runs there too
+  (grading/plugins/box.py): the grader never reads a kernel's messages, only
+  one file of bounded size that the box writes, checked line by line.
 - Ungraded experiments are left out: the cells tagged SKIP_TAG in the
   instructor's source notebook (grading/plugins/experiments.py). If the run shows
   that a later cell needed a name one of them defines, the notebook is run
-  again in full (from the files it had before the first run), so a student
-  whose code uses what an experiment defines gets the score of a full run.
-  `skip_experiments = False` (the grading command's --full) runs everything.
+  again in full (from the files it had before the first run), with budgets
+  from a full run of the reference. `skip_experiments = False` (the grading
+  command's --full) runs everything.
 - Each cell has a time budget derived from the reference solution's own time
-  (grading/plugins/budgets.py). The reference is the source notebook, run once
-  per store of reference runs (`reference_runs`: one per nbgrader command,
-  as nbgrader_config.py sets it, or per grading command), in the same
-  sandbox and with the same cells left out.
+  (grading/plugins/budgets.py), counted in the seconds it would take on an
+  idle machine (the box subtracts the time the kernel waited for a CPU): a
+  busy server costs no honest student a point. The reference is the source
+  notebook, run once per store of reference runs (`reference_runs`: one per
+  nbgrader command, as nbgrader_config.py sets it, or per grading command),
+  in the same sandbox and with the same cells left out.
 - A cell over its budget is stopped and scores 0; the notebook goes on, so a
   later exercise still counts. Once two or more cells have run out of time,
-  for `stuck_allowance` seconds in all, the cells after are not run: a
-  submission that never ends costs little.
-- A kernel that dies (os._exit or a crash; sys.exit is caught by IPython)
-  costs the cell it was running: the cells after it are marked as not run.
-- The whole notebook has a budget too: what the reference took in all,
-  times `budget_factor`, plus `budget_floor` for each cell the reference
-  timed. Cells a student added cannot stretch it; once it is spent, the
-  cells after are not run.
-- Scores are decided here, not in the kernel (grading/plugins/verdicts.py): after a
-  graded test cell runs, its outputs are replaced by the trusted grader's
-  verdict on the answers the cell handed in. The reference run records the
-  reference solution's answers the same way.
-- What a cell prints is capped (`max_output_bytes`): a submission that
-  prints hundreds of megabytes costs the grader no memory.
+  for `stuck_allowance` seconds in all, the cells after are not run. The
+  whole notebook has a budget too (the reference's cells' budgets, added
+  up): cells a student added cannot stretch it. The box itself is killed
+  past `deadline_factor` times that, whatever runs in it.
+- A kernel that dies costs the cell it was running: the cells after it are
+  marked as not run.
+- Scores are decided here, not in the kernel (grading/plugins/verdicts.py): a
+  graded test cell's outputs are replaced by the trusted grader's verdict
+  on the answers the cell handed in. What the grader decided about a cell
+  is marked in the cell's metadata (grading/errors.py), where no kernel
+  writes. A failure of the reference or of the judge is the course's fault
+  (CourseFault): the student's grade is left for a rerun.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import re
 import shutil
 import tempfile
@@ -42,21 +45,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Instance, Integer, Unicode, default
+from traitlets import Bool, Float, Instance, Integer, Unicode
 
 from grading.errors import (
     CELL_TIMEOUT,
-    EXECUTOR_ERRORS,
-    JUDGING_FAILED,
+    JUDGED,
     KERNEL_DIED,
-    NO_REFERENCE,
+    KERNEL_STOPPED,
     NOT_RUN,
+    NOT_RUN_ERROR,
+    TIMED_OUT,
+    CourseFault,
+    mark,
+    strip_marks,
 )
-from grading.nbgrader_commands import environment_variable
+from grading.plugins.box import run_in_box
 from grading.plugins.budgets import CellBudgets, cell_key
 from grading.plugins.experiments import (
     SKIP_TAG,
@@ -66,14 +72,10 @@ from grading.plugins.experiments import (
     tagged_cells,
     undefined_names,
 )
-from grading.plugins.sandbox import SandboxKernelManager
-from grading.plugins.verdicts import Record, Verdict, judge, read_record, verdict_outputs
+from grading.plugins.outbox import BoxReport
+from grading.plugins.sandbox import SandboxKernelManager, SandboxProvisioner
+from grading.plugins.verdicts import Record, judge, read_record, verdict_outputs
 from utils.i18n import ENGLISH, notebook_language
-
-NO_REFERENCE_MESSAGE = (
-    "the instructor's solution hands in no answers for this test cell (utils/answers.py's "
-    "hand_in), so it cannot be graded; the instructor has been told"
-)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class ReferenceRuns:
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute with sandboxed kernels, skipped experiments and
+    """nbgrader's Execute, run inside the sandbox with skipped experiments and
     per-cell time budgets (see the module's docstring)."""
 
     skip_experiments = Bool(
@@ -132,6 +134,16 @@ class SandboxedExecute(Execute):
         help="Once two or more cells of a notebook have run out of time, for this many "
         "seconds in all (times budget_scale), the cells that follow are not run.",
     ).tag(config=True)
+    max_slowdown = Float(
+        4.0,
+        help="A cell is stopped once its wall time reaches this many times its budget, "
+        "however long it waited for a CPU (budgets count the time it ran or slept).",
+    ).tag(config=True)
+    deadline_factor = Float(
+        2.0,
+        help="The box is killed once it has run this many times the notebook's budget "
+        "(plus the kernel's start-up time), whatever runs in it.",
+    ).tag(config=True)
     judge_answers = Bool(
         True,
         help="Decide each graded test cell's score from the answers it hands in "
@@ -148,48 +160,46 @@ class SandboxedExecute(Execute):
     max_output_bytes = Integer(
         1_000_000, help="What one cell may print or display, in bytes; the rest is dropped."
     ).tag(config=True)
-
-    @default("shutdown_kernel")
-    def _stop_kernels_at_once(self):
-        # A graded kernel has nothing to save: stopping it at once, instead of
-        # asking it to shut down and waiting, saves a fraction of a second a notebook.
-        return "immediate"
+    max_report_mb = Integer(
+        16, help="The most the grader reads of the file a box writes, in MiB (all cells' outputs)."
+    ).tag(config=True)
+    interrupt_grace = Float(
+        3.0, help="Seconds a cell stopped for its budget has to end before its kernel is killed."
+    ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
         super().__init__(*args, **kwargs)
         self.cell_seconds: dict[str, float] = {}  # cell key -> seconds, of the last run
         self.answer_records: dict[str, Record] = {}  # grade id -> record, of the last run
-        self.budgets = CellBudgets(fallback=self.timeout)
         self.reference: Reference | None = None  # of the notebook being graded
         self.language = ENGLISH  # of the notebook being graded, as its source says
-        self._skipped: set[int] = set()
-        self._kernel_lost_at = self._stopped_at = None
-        self._stuck_seconds, self._stuck_cells = 0.0, 0
-        self._seconds_left = float("inf")  # of the notebook's whole budget
-        self._printed = 0  # bytes of output of the cell running now
+        self.graded_ids: set[str] | None = None  # the source's graded test cells (None: no source)
 
     # ------------------------------------------------------------ a notebook
 
     def preprocess(self, nb, resources=None, km=None):
+        strip_marks(nb)  # only the grader marks cells
+        resources = resources if resources is not None else {}
         source = self.source_path(resources)
         tagged = {}
         if source is not None:
             instructors = nbformat.read(source, as_version=4)
             self.language = notebook_language(instructors)
+            self.graded_ids = {
+                cell.metadata["nbgrader"]["grade_id"] for cell in instructors.cells if is_graded_test(cell)
+            }
             if self.skip_experiments:
                 tagged = tagged_cells(instructors, self.skip_tag)
-        self.reference = self.reference_for(source, resources)
-        self.budgets = self.cell_budgets()
+        self.reference = self.reference_for(source, resources, full=not tagged)
         skipped = cells_to_skip(nb, tagged)
         if not skipped:
-            return self.run(nb, resources, km, skipped)
+            return self.run(nb, resources, skipped)
         untouched = copy.deepcopy(nb)
         with tempfile.TemporaryDirectory(prefix="grading-before-") as kept:
-            workdir = Path((resources or {}).get("metadata", {}).get("path") or ".")
+            workdir = self.workdir(resources)
             before = Path(kept) / "files"
             shutil.copytree(workdir, before, symlinks=True)
-            nb, resources = self.run(nb, resources, km, skipped)
+            nb, resources = self.run(nb, resources, skipped)
             needed = undefined_names(nb) & names_defined(untouched.cells[index].source for index in skipped)
             if not needed:
                 return nb, resources
@@ -201,94 +211,96 @@ class SandboxedExecute(Execute):
             # Nothing the first run wrote may reach the second.
             shutil.rmtree(workdir)
             shutil.copytree(before, workdir, symlinks=True)
-        # The experiments the reference left out run now: each adds the time a
-        # cell without a reference time may take to the notebook's budget.
-        return self.run(untouched, resources, km, set(), allowance=len(skipped) * self.budgets.seconds({}))
+        # The full run is budgeted from a full run of the reference.
+        self.reference = self.reference_for(source, resources, full=True)
+        return self.run(untouched, resources, set())
 
-    def run(self, nb, resources, km, skipped: set[int], allowance: float = 0.0):
-        """Execute nb (in a new kernel unless km is given), leaving out the
-        cells at `skipped`, within the notebook's budget plus `allowance` seconds."""
-        self._skipped = skipped
-        self._kernel_lost_at = self._stopped_at = None
-        self._stuck_seconds, self._stuck_cells = 0.0, 0
-        self._seconds_left = self.budgets.notebook_seconds() + allowance
+    def workdir(self, resources) -> Path:
+        return Path(resources.get("metadata", {}).get("path") or ".").resolve()
+
+    def run(self, nb, resources, skipped: set[int]):
+        """Execute nb in a box, leaving out the cells at `skipped`; set each
+        code cell's outputs from the box's report, and judge the test cells."""
+        budgets = self.cell_budgets()
+        to_run = [
+            index
+            for index, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and cell.source.strip() and index not in skipped
+        ]
+        report = self.run_box(nb, budgets, to_run, self.workdir(resources)) if to_run else BoxReport()
         self.cell_seconds, self.answer_records = {}, {}
-        return super().preprocess(nb, resources, km)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                cell.source = inert_markup(cell.source)
+            elif index in skipped:
+                cell.outputs = [not_rerun_note(self.language)]
+            elif index in to_run:
+                self.settle_cell(cell, index, report, budgets)
+            else:
+                cell.outputs = []
+        return nb, resources
 
-    # ---------------------------------------------------------------- a cell
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            cell.source = inert_markup(cell.source)
-            return cell, resources
-        if index in self._skipped:
-            cell.outputs = [not_rerun_note(self.language)]
-            return cell, resources
-        if self._kernel_lost_at is not None:
-            cell.outputs = [
-                error_output(KERNEL_DIED, f"not run: the kernel stopped in cell {self._kernel_lost_at}")
-            ]
-            return cell, resources
-        if self._stopped_at is not None:
-            cell.outputs = [error_output(NOT_RUN, self._why_stopped())]
-            return cell, resources
-        # nbclient would skip a cell that carries its skip_cells_with_tag, and
-        # the tags are the student's: a test cell tagged so would pass unrun.
-        tags = cell.metadata.get("tags")
-        if tags is not None:
-            kept = [tag for tag in tags if tag != self.skip_cells_with_tag] if isinstance(tags, list) else []
-            cell.metadata["tags"] = kept
-        budget = self.budgets.seconds(cell)
-        if budget <= 0:  # c.Execute.timeout = -1 or 0: no limit, as in nbclient
-            budget = float("inf")
-        budget = min(budget, max(self._seconds_left, 0.5))  # what is left of the notebook's
-        # nbclient's hook for a cell's timeout (None: no limit)
-        self.timeout_func = lambda _cell: None if budget == float("inf") else budget
-        self.error_on_timeout = {
-            "ename": CELL_TIMEOUT,
-            "evalue": f"the cell ran over its budget of {budget:.3g} s",
-            "traceback": [f"CellTimeoutError: the cell ran over its budget of {budget:.3g} s"],
+    def run_box(self, nb, budgets: CellBudgets, to_run: list[int], workdir: Path) -> BoxReport:
+        """The report of a box that runs the cells to_run of nb."""
+        seconds = {index: budgets.seconds(nb.cells[index]) for index in to_run}
+        # nbclient's timeout of 0 or -1 is no limit, and so is such a budget
+        seconds = {index: budget if budget > 0 else math.inf for index, budget in seconds.items()}
+        notebook_seconds = budgets.notebook_seconds()
+        job = {
+            # Only the code the kernel runs goes into the box: no metadata.
+            "notebook": nbformat.v4.new_notebook(
+                cells=[
+                    nbformat.v4.new_code_cell(cell.source)
+                    if cell.cell_type == "code"
+                    else nbformat.v4.new_markdown_cell()
+                    for cell in nb.cells
+                ]
+            ),
+            "run": to_run,
+            "budgets": {str(index): None if math.isinf(s) else s for index, s in seconds.items()},
+            "notebook_seconds": None if math.isinf(notebook_seconds) else notebook_seconds,
+            "stuck_allowance": self.stuck_allowance * self.budget_scale,
+            "max_slowdown": self.max_slowdown,
+            "max_output_bytes": self.max_output_bytes,
+            "interrupt_grace": self.interrupt_grace,
+            "kernel_name": self.kernel_name or "python3",
+            "startup_timeout": self.startup_timeout,
         }
-        start = time.monotonic()
-        self._printed = 0
-        try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._kernel_lost_at = index
-            cell.outputs.append(
-                error_output(
-                    KERNEL_DIED,
-                    "the kernel stopped while running this cell "
-                    "(os._exit, a crash, or a limit of the sandbox)",
-                )
-            )
-        except CellTimeoutError as timeout:  # nbclient's own timeouts (its IOPub wait, say)
-            cell.outputs.append(error_output(CELL_TIMEOUT, str(timeout).splitlines()[0]))
-        seconds = time.monotonic() - start
-        self.cell_seconds[cell_key(cell)] = seconds
-        self._seconds_left -= seconds
-        if seconds >= budget:
-            self._stuck_seconds += seconds
-            self._stuck_cells += 1
-            if self._stuck_cells >= 2 and self._stuck_seconds >= self.stuck_allowance * self.budget_scale:
-                self._stopped_at = index
-        if self._seconds_left <= 0 and self._stopped_at is None:
-            self._stopped_at = index
-        if is_graded_test(cell):
-            self.settle_test_cell(cell, stopped=seconds >= budget or self._kernel_lost_at == index)
-        cell.outputs = inert_outputs(cell.outputs)
-        return cell, resources
+        total = min(notebook_seconds, sum(seconds.values()))
+        deadline = None if math.isinf(total) else self.deadline_factor * total + 2 * self.startup_timeout
+        sandboxed = SandboxKernelManager(config=self.config).enabled
+        provisioner = SandboxProvisioner(config=self.config, log=self.log) if sandboxed else None
+        return run_in_box(job, str(workdir), provisioner, deadline, self.max_report_mb * 2**20, self.log)
 
-    def _why_stopped(self) -> str:
-        if self._seconds_left <= 0:
-            return (
-                f"not run: the notebook used up its time budget of "
-                f"{self.budgets.notebook_seconds():.0f} s at cell {self._stopped_at}"
-            )
-        return (
-            f"not run: cells up to cell {self._stopped_at} ran out of time for "
-            f"{self._stuck_seconds:.0f} s in all"
-        )
+    def settle_cell(self, cell, index: int, report: BoxReport, budgets: CellBudgets) -> None:
+        """Give a code cell that was to run its outputs from report, and the
+        grader's mark where it did not run to its end."""
+        ran = report.cells.get(index)
+        if ran is None:
+            cell.outputs = [why_not_run(report, budgets)]
+            died = report.stopped == "kernel-died"
+            mark(cell, KERNEL_STOPPED if died else NOT_RUN)
+        else:
+            cell.outputs = ran.outputs
+            if ran.seconds is not None:
+                self.cell_seconds[cell_key(cell)] = ran.seconds
+            if ran.status == "timeout":
+                budget = budgets.seconds(cell)
+                cell.outputs.append(
+                    error_output(CELL_TIMEOUT, f"the cell ran over its budget of {budget:.3g} s")
+                )
+                mark(cell, TIMED_OUT)
+            elif ran.status == "kernel-died":
+                cell.outputs.append(
+                    error_output(
+                        KERNEL_DIED,
+                        "the kernel stopped while running this cell "
+                        "(os._exit, a crash, or a limit of the sandbox)",
+                    )
+                )
+                mark(cell, KERNEL_STOPPED, here=True)
+        if is_graded_test(cell):
+            self.settle_test_cell(cell, stopped=ran is None or ran.status != "ok")
 
     # ------------------------------------------------- a graded cell's score
 
@@ -296,31 +308,31 @@ class SandboxedExecute(Execute):
         """Record the reference's answers, or replace a student's test cell's
         outputs with the trusted verdict (see grading/plugins/verdicts.py).
 
-        A cell stopped by the executor (over its budget, or its kernel
-        died) keeps only that error: it scores 0."""
-        grade_id = cell.metadata["nbgrader"]["grade_id"]
-        if not self.judge_answers:
+        A cell that did not run to its end (over its budget, its kernel
+        died, not run) keeps only that error: it scores 0."""
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if not self.judge_answers or grade_id is None:
             return
         if self.is_reference:
             record = read_record(cell)
             if record is not None:
                 self.answer_records[grade_id] = record
             return
-        executor_errors = [
-            output
-            for output in cell.outputs
-            if output.output_type == "error" and output.ename in EXECUTOR_ERRORS
-        ]
-        if stopped and executor_errors:
-            cell.outputs = executor_errors[:1]
+        if stopped:
+            cell.outputs = [output for output in cell.outputs if output.output_type == "error"][-1:]
+            return
+        if self.graded_ids is not None and grade_id not in self.graded_ids:
+            # Not a test of this assignment (grading/plugins/sanitize.py drops such
+            # cells' nbgrader metadata before grading): nothing to judge.
+            self.log.warning("%s is no test cell of this notebook: not judged", grade_id)
             return
         reference = self.reference.answers.get(grade_id) if self.reference else None
         if reference is None:
-            # Nothing to judge against: the kernel's own outputs could say
-            # anything, so the cell scores 0, and the instructor is told why.
-            self.log.error("the reference solution's %s hands in no answers: it scores 0", grade_id)
-            cell.outputs = [error_output(NO_REFERENCE, NO_REFERENCE_MESSAGE)]
-            return
+            # Nothing to judge against: the course's fault, never the student's 0.
+            raise CourseFault(
+                f"the instructor's solution hands in no answers for {grade_id} "
+                "(utils/answers.py's hand_in), so it cannot be graded"
+            )
         kernel_errors = [
             (str(output.get("ename", "")), str(output.get("evalue", "")))
             for output in cell.outputs
@@ -330,22 +342,9 @@ class SandboxedExecute(Execute):
             verdict = judge(read_record(cell), reference, kernel_errors[0] if kernel_errors else None)
         except Exception as error:  # a bug of the course's own checks: never the student's points
             self.log.exception("judging %s failed", grade_id)
-            verdict = Verdict(False, JUDGING_FAILED, f"the grader could not judge this cell ({error!r})")
+            raise CourseFault(f"the grader could not judge {grade_id} ({error!r})") from error
         cell.outputs = verdict_outputs(verdict)
-
-    # ------------------------------------------------------------- output
-
-    def output(self, outs, msg, display_id, cell_index):
-        """nbclient's handling of one output, within the cell's allowance:
-        past max_output_bytes, outputs are dropped and one note says so."""
-        size = message_size(msg.get("content", {}))
-        self._printed += size
-        if self._printed > self.max_output_bytes:
-            if self._printed - size <= self.max_output_bytes:
-                note = f"[output cut: the cell printed more than {self.max_output_bytes} bytes]\n"
-                outs.append(new_output("stream", name="stdout", text=note))
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+        mark(cell, JUDGED, verdict=verdict.kind)
 
     # ---------------------------------------------------- the reference's time
 
@@ -362,7 +361,7 @@ class SandboxedExecute(Execute):
     def cell_budgets(self) -> CellBudgets:
         measured = self.reference.seconds if self.reference and self.budget_from_reference else {}
         return CellBudgets(
-            # nbclient's timeout None, 0 or -1 is "no limit" (see preprocess_cell)
+            # nbclient's timeout None, 0 or -1 is "no limit"
             fallback=float("inf") if self.timeout is None else self.timeout,
             factor=self.budget_factor,
             floor=self.budget_floor,
@@ -370,32 +369,34 @@ class SandboxedExecute(Execute):
             reference=measured,
         )
 
-    def reference_for(self, source: Path | None, resources) -> Reference | None:
+    def reference_for(self, source: Path | None, resources, full: bool = False) -> Reference | None:
         """The reference of the notebook being graded (None when it is itself
-        the reference, or has no source: not run by nbgrader's autograde)."""
+        the reference, or has no source: not run by nbgrader's autograde);
+        full: of a run of every cell, experiments included."""
         if self.is_reference or source is None or not (self.budget_from_reference or self.judge_answers):
             return None
-        reference = self.reference_run(source, resources)
+        reference = self.reference_run(source, resources, full)
         if self.judge_answers and reference is None:
             # Without the reference's answers nothing can be judged: better no
             # grade (the gradebook keeps any earlier one) than wrong zeros.
-            raise RuntimeError(f"the reference solution {source} could not be run: see the log")
+            raise CourseFault(f"the reference solution {source} could not be run: see the log")
         return reference or Reference()
 
-    def reference_run(self, source: Path, resources) -> Reference | None:
+    def reference_run(self, source: Path, resources, full: bool = False) -> Reference | None:
         """The source notebook's Reference, measured once per store (None,
         and tried again next time, when it cannot run)."""
-        key = (str(source), source.stat().st_mtime_ns, self.skip_experiments, self.skip_tag)
+        skip = self.skip_experiments and not full
+        key = (str(source), source.stat().st_mtime_ns, skip, self.skip_tag)
         measured = self.reference_runs.measured
         if key not in measured:
             try:
-                measured[key] = self.measure(source, resources)
+                measured[key] = self.measure(source, resources, skip)
             except Exception as error:  # reported, and the student's grading fails
                 self.log.warning("could not run the reference solution %s (%s)", source, error)
                 return None
         return measured[key]
 
-    def measure(self, source: Path, resources) -> Reference:
+    def measure(self, source: Path, resources, skip_experiments: bool) -> Reference:
         """Run the source notebook in a copy of its folder, as a submission
         would run: the seconds each cell took and the answers it handed in."""
         start = time.monotonic()
@@ -405,20 +406,17 @@ class SandboxedExecute(Execute):
             budget_from_reference=False,
             judge_answers=self.judge_answers,
             is_reference=True,
-            skip_experiments=self.skip_experiments,
+            skip_experiments=skip_experiments,
             skip_tag=self.skip_tag,
         )
-
         with tempfile.TemporaryDirectory(prefix="grading-reference-") as folder:
             workdir = Path(folder) / source.parent.name
             # The assignment's files, links followed: the sandbox shows only this folder.
             shutil.copytree(source.parent, workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             notebook = nbformat.read(source, as_version=4)
-            # hand_in (utils/answers.py) records answers only while autograding.
-            with environment_variable("NBGRADER_EXECUTION", "autograde"):
-                runner.preprocess(
-                    notebook, {"metadata": {"path": str(workdir)}, "nbgrader": resources["nbgrader"]}
-                )
+            runner.preprocess(
+                notebook, {"metadata": {"path": str(workdir)}, "nbgrader": resources["nbgrader"]}
+            )
         self.log.info("ran the reference %s in %.1f s", source, time.monotonic() - start)
         graded = {cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells if is_graded_test(cell)}
         if self.judge_answers and graded - set(runner.answer_records):
@@ -427,31 +425,24 @@ class SandboxedExecute(Execute):
         return Reference(seconds=runner.cell_seconds, answers=runner.answer_records)
 
 
+def why_not_run(report: BoxReport, budgets: CellBudgets):
+    """The error a cell the box did not report shows: why it was not run."""
+    if report.stopped == "kernel-died":
+        return error_output(KERNEL_DIED, f"not run: the kernel stopped in cell {report.stopped_at}")
+    if report.stopped == "notebook-budget":
+        return error_output(
+            NOT_RUN_ERROR,
+            f"not run: the notebook used up its time budget of {budgets.notebook_seconds():.0f} s "
+            f"at cell {report.stopped_at}",
+        )
+    if report.stopped == "stuck":
+        return error_output(NOT_RUN_ERROR, f"not run: cells up to cell {report.stopped_at} ran out of time")
+    return error_output(NOT_RUN_ERROR, "not run: the notebook ran past its time limit, or stopped its runner")
+
+
 def is_graded_test(cell) -> bool:
     """An autograded test cell: code, with points."""
     return cell.cell_type == "code" and bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
-
-
-# What a kernel's output may keep: text and pictures. HTML, JavaScript, SVG
-# and widgets would run in the browser of whoever opens the notebook (the
-# instructor in formgrader, on the origin of their Jupyter server).
-INERT_TYPES = ("text/plain", "image/png", "image/jpeg")
-
-
-def inert_outputs(outputs: list) -> list:
-    """outputs with only INERT_TYPES in their data; an output left with no
-    data at all is dropped."""
-    kept = []
-    for output in outputs:
-        if "data" in output:
-            output.data = {kind: value for kind, value in output.data.items() if kind in INERT_TYPES}
-            output.metadata = {
-                kind: value for kind, value in output.get("metadata", {}).items() if kind in INERT_TYPES
-            }
-            if not output.data:
-                continue
-        kept.append(output)
-    return kept
 
 
 # The start of an HTML tag, a comment or a declaration.
@@ -464,15 +455,6 @@ def inert_markup(text: str) -> str:
     goes into the page whole, where a <script> of the student's would run.
     (The course's own markdown uses no tags.)"""
     return TAG_START.sub("&lt;", text)
-
-
-def message_size(content: dict) -> int:
-    """About how many bytes an output message carries (its text and data)."""
-    size = len(content.get("text", ""))
-    for value in (content.get("data") or {}).values():
-        size += len(value) if isinstance(value, str) else len(str(value))
-    size += sum(len(line) for line in content.get("traceback") or [])
-    return size
 
 
 def error_output(name: str, message: str):

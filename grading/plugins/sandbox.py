@@ -597,7 +597,35 @@ class SandboxProvisioner(LocalProvisioner):
             self._discard()
             raise
 
-    def _sandboxed(self, kernel_cmd, workdir, pythons):
+    def box_command(
+        self, command: list[str], workdir: str, extra_files: dict | None = None
+    ) -> tuple[list, dict]:
+        """(command line, environment) that run command in a new box: the
+        sandbox a kernel gets, in workdir, with extra_files ({path in the
+        box: file}) shown read-only. The box's folder (socket_dir, writable by it)
+        holds what it writes; call discard() once it has ended."""
+        remove_stale_socket_folders(socket_parent())
+        self.socket_dir = tempfile.mkdtemp(prefix=f"grading-kernel-{os.getpid()}-", dir=socket_parent())
+        try:
+            workdir = os.path.abspath(workdir)
+            programs = [os.path.dirname(command[0])] if os.path.isabs(command[0]) else []
+            programs += [os.path.join(sys.prefix, "bin")]
+            env = kernel_environment(self.socket_dir, dict.fromkeys(programs), self.passed_environment)
+            return self._sandboxed(command, workdir, python_folders(command), extra_files), env
+        except BaseException:
+            self._discard()
+            raise
+
+    def discard_processes(self) -> None:
+        """Kill every process left in the box's cgroup, keeping its folder."""
+        if self.cgroup is not None:
+            self.cgroup.kill()
+
+    def discard(self) -> None:
+        """Kill what is left of a box and delete its cgroup and folder."""
+        self._discard()
+
+    def _sandboxed(self, kernel_cmd, workdir, pythons, extra_files=None):
         as_root = os.getuid() == 0
         if as_root:
             # The kernel runs as a plain user, who may not write in the
@@ -611,7 +639,7 @@ class SandboxProvisioner(LocalProvisioner):
             raise SandboxError(f"a kernel cannot work in {workdir}: give it a folder of its own")
         copy_font_cache(os.path.join(self.socket_dir, "matplotlib"))
         prepare_ipython_dir(os.path.join(self.socket_dir, "ipython"))
-        replaced = account_files(self.socket_dir, uid, gid)
+        replaced = {**account_files(self.socket_dir, uid, gid), **(extra_files or {})}
         # The notebook being graded lies in workdir with its hidden tests put
         # back: there and in its folders, every notebook reads as empty.
         empty = os.path.join(self.socket_dir, "hidden-while-grading")

@@ -62,6 +62,7 @@ class Verdict:
     passed: bool
     error_name: str = ""  # why it failed: AssertionError (a wrong answer), NotAnswered, KeyError, ...
     message: str = ""  # for the student: the check's message, or "passed" with its printed lines
+    kind: str = "passed"  # passed, wrong (a check or hidden test failed), no-answers, error (it raised)
 
 
 # ------------------------------------------------------------ the record
@@ -238,6 +239,10 @@ def check_named(name: str):
 
 # ------------------------------------------------------------- judging
 
+# The verdict's kind for each problem a hidden test reports (any other name:
+# the student's function raised it).
+HIDDEN_PROBLEM_KINDS = {"MissingAnswer": "no-answers", "AssertionError": "wrong"}
+
 
 def judge(record: Record | None, reference: Record, kernel_error: tuple | None = None) -> Verdict:
     """The verdict on a student's record, given the reference solution's.
@@ -247,23 +252,26 @@ def judge(record: Record | None, reference: Record, kernel_error: tuple | None =
     student's record only answers. kernel_error, (name, message) of the
     cell's first error in the kernel, says why a cell without a record
     stopped (a NameError when the function was never defined, say)."""
+    check = check_named(reference.check)  # a LookupError here is the course's fault
     with language(reference.language):
         if record is None:
             return no_record_verdict(kernel_error)
         printed = io.StringIO()
         try:
             with contextlib.redirect_stdout(printed):
-                check_named(reference.check)(Replay(record.visible_calls))
+                check(Replay(record.visible_calls))
         except MissingAnswer:
             return no_record_verdict(kernel_error)
-        except Exception as error:  # the check's message, or the student's own error
-            return Verdict(False, type(error).__name__, error_text(error))
-        try:
-            problem = answers.hidden_test_problem(record.hidden_calls, reference.hidden_calls)
-        except Exception:  # noqa: BLE001 (answers that cannot even be compared are wrong)
-            return no_record_verdict(kernel_error)
+        except AssertionError as error:  # the check's message
+            return Verdict(False, type(error).__name__, error_text(error), kind="wrong")
+        except Exception as error:  # the student's own error, as the check let it through
+            return Verdict(False, type(error).__name__, error_text(error), kind="error")
+        # Comparing decoded answers cannot fail on a student's data: an
+        # exception here is the grader's bug, and the caller's CourseFault.
+        problem = answers.hidden_test_problem(record.hidden_calls, reference.hidden_calls)
         if problem is not None:
-            return Verdict(False, *problem)
+            name, message = problem
+            return Verdict(False, name, message, kind=HIDDEN_PROBLEM_KINDS.get(name, "error"))
         return Verdict(True, message=printed.getvalue() + tr("Hidden tests: passed.") + "\n")
 
 
@@ -276,14 +284,14 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
         "how the tests run"
     )
     if kernel_error is None:
-        return Verdict(False, "MissingAnswer", message)
+        return Verdict(False, "MissingAnswer", message, kind="no-answers")
     name, text = kernel_error
     name = name if name.isidentifier() and len(name) <= 80 else "Error"
     if name != "NameError":  # the kernel's text might quote what the test cell ran
-        return Verdict(False, name, message)
+        return Verdict(False, name, message, kind="no-answers")
     # "name 'initialize_parameters_he' is not defined": the function was never
     # defined (grading/plugins/experiments.py reads the name: a rerun in full may help).
-    return Verdict(False, name, f"{text[: answers.MAX_TEXT]} ({message})")
+    return Verdict(False, name, f"{text[: answers.MAX_TEXT]} ({message})", kind="no-answers")
 
 
 def error_text(error: Exception) -> str:

@@ -1,0 +1,82 @@
+"""One notebook run inside the grading sandbox, and the one file that comes out.
+
+The grader never talks to a student's kernel. It starts a box (bubblewrap,
+a cgroup and rlimits: grading/plugins/sandbox.py) in which a small runner
+(grading/plugins/box_runner.py) starts the kernel and executes the notebook
+with nbclient. Every message the kernel sends (outputs, display updates,
+comms, widget state, buffers) reaches only that runner, inside the box's
+memory and CPU limits. What leaves the box is one file, which the grader
+reads with a byte cap and checks line by line (grading/plugins/outbox.py).
+
+The grader only waits: the box is killed, with everything in its cgroup,
+once `deadline` seconds have passed (a kernel that stopped the runner
+cannot keep it alive), and whatever the file holds by then is the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+from grading.plugins.outbox import BoxReport, read_report
+from grading.plugins.sandbox import SandboxProvisioner
+
+RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "box_runner.py")
+RUNNER_IN_BOX = "/grading-box/box_runner.py"  # where the box shows it, read-only
+RESULTS = "results.jsonl"
+
+
+def run_in_box(
+    job: dict,
+    workdir: str,
+    provisioner: SandboxProvisioner | None,
+    deadline: float | None,
+    max_bytes: int,
+    log,
+) -> BoxReport:
+    """Run job (see box_runner.py) in a new box working in workdir, and read
+    its report. provisioner holds the sandbox's limits; None runs the runner
+    without a sandbox (trusted notebooks only)."""
+    if provisioner is None:
+        folder = tempfile.mkdtemp(prefix="grading-unboxed-")
+        command, env = [sys.executable, RUNNER], dict(os.environ)
+    else:
+        command, env = provisioner.box_command(
+            [sys.executable, "-I", RUNNER_IN_BOX], workdir, extra_files={RUNNER_IN_BOX: RUNNER}
+        )
+        folder = provisioner.socket_dir
+    results = os.path.join(folder, RESULTS)
+    env["NBGRADER_EXECUTION"] = "autograde"  # utils/answers.py's hand_in records answers
+    job = {**job, "cwd": workdir}
+    try:
+        process = subprocess.Popen(
+            [*command, results],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=workdir,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            process.communicate(json.dumps(job).encode(), timeout=deadline)
+        except subprocess.TimeoutExpired:
+            log.warning("the box ran past its deadline of %.0f s: stopped", deadline)
+        finally:
+            if provisioner is not None:
+                provisioner.discard_processes()
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)  # the runner and what it started
+            process.wait()
+        return read_report(results, max_bytes, job["max_output_bytes"])
+    finally:
+        if provisioner is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            provisioner.discard()

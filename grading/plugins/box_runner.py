@@ -1,0 +1,219 @@
+"""Runs one notebook inside the grading sandbox and writes what it printed
+to one file. This script runs in the box, beside the student's kernel; it
+imports nothing of the course, and the grader trusts nothing it writes.
+
+    python box_runner.py RESULTS < job.json
+
+The job (JSON on standard input, read whole before the kernel starts) gives
+the notebook, which cells to run, and each cell's budget. For each cell it
+runs, the runner appends one line of JSON to RESULTS:
+
+    {"cell": 7, "status": "ok" | "timeout", "seconds": 0.41, "outputs": [...]}
+
+and, when it stops early, a last line {"stopped": "stuck" | "notebook-budget"
+| "kernel-died", "at": 12}. Outputs keep only text, PNG and JPEG pictures
+(with integer sizes) and the course's answer records; each cell's outputs
+are cut at max_output_bytes. A cell's line is written once, when the cell
+ends, so nothing the kernel sends later (a display update from a thread, a
+widget's state) changes it.
+
+Time is counted as the kernel's main thread would have taken on an idle
+machine: wall time less the time it waited for a CPU (Linux's schedstat
+run delay). A busy grading server then costs an honest student nothing; a
+cell is also stopped once its wall time reaches max_slowdown times its
+budget, so a starved or sleeping cell still ends.
+
+The grader (grading/plugins/box.py) reads the file with a byte cap and checks
+every line again: a kernel may have stopped this runner or rewritten the
+file, and then it only loses its own points.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import json
+import math
+import sys
+import time
+
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import from_dict
+
+ANSWER_TYPE = "application/vnd.initialization-course.answers+json"
+KEPT_TYPES = ("text/plain", "image/png", "image/jpeg", ANSWER_TYPE)
+IMAGE_TYPES = ("image/png", "image/jpeg")
+
+
+def kernel_seconds(pid: int) -> tuple[float, float]:
+    """(monotonic wall seconds, seconds pid's main thread waited for a CPU)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as file:
+            waited = int(file.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        waited = 0.0  # no schedstat here: wall time alone
+    return time.monotonic(), waited
+
+
+def kept_output(output: dict) -> dict | None:
+    """output with only what may leave the box, or None."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return {"output_type": "stream", "name": output.get("name"), "text": output.get("text", "")}
+    if kind == "error":
+        return {
+            "output_type": "error",
+            "ename": output.get("ename", ""),
+            "evalue": output.get("evalue", ""),
+            "traceback": list(output.get("traceback", []))[:50],
+        }
+    if kind in ("display_data", "execute_result"):
+        data = {name: value for name, value in output.get("data", {}).items() if name in KEPT_TYPES}
+        if not data:
+            return None
+        sizes = {}
+        for name in IMAGE_TYPES:
+            given = output.get("metadata", {}).get(name, {})
+            size = {key: given[key] for key in ("width", "height") if isinstance(given.get(key), int)}
+            if name in data and size:
+                sizes[name] = size
+        return {"output_type": kind, "data": data, "metadata": sizes}
+    return None
+
+
+def capped(outputs: list, limit: int, cut: bool = False) -> list:
+    """The outputs that fit in limit bytes of JSON, then a note if some did
+    not (or cut: some were dropped already)."""
+    kept, used = [], 0
+    for output in filter(None, map(kept_output, outputs)):
+        used += len(json.dumps(output))
+        if used > limit:
+            cut = True
+            break
+        kept.append(output)
+    if cut:
+        note = f"[output cut: the cell printed more than {limit} bytes]\n"
+        kept.append({"output_type": "stream", "name": "stdout", "text": note})
+    return kept
+
+
+class BoxClient(NotebookClient):
+    """nbclient's client, with a budget per cell in unloaded seconds."""
+
+    def __init__(self, job: dict, results):
+        super().__init__(
+            from_dict(job["notebook"]),
+            kernel_name=job.get("kernel_name", "python3"),
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            record_timing=False,
+            startup_timeout=job.get("startup_timeout", 60),
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            error_on_timeout={"ename": "CellTimeoutError", "evalue": "", "traceback": []},
+        )
+        self.job, self.results = job, results
+        self.limit = job["max_output_bytes"]
+        self.printed = 0  # bytes the running cell has output
+        self.cut = False  # whether some of them were dropped
+
+    def output(self, outs, msg, display_id, cell_index):
+        # Past the cap nothing more is kept in memory either.
+        self.printed += len(json.dumps(msg.get("content", {})))
+        if self.printed > self.limit:
+            self.cut = True
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def write(self, line: dict) -> None:
+        self.results.write(json.dumps(line) + "\n")
+        self.results.flush()
+
+    async def run_cell(self, index: int, budget: float) -> tuple[str, float, float]:
+        """Run cell index within budget unloaded seconds: (status, unloaded
+        seconds, wall seconds)."""
+        cell = self.nb.cells[index]
+        pid = self.km.provisioner.pid
+        start_wall, start_wait = kernel_seconds(pid)
+        self.timeout_func = lambda _cell: None if math.isinf(budget) else budget * self.job["max_slowdown"]
+        self.printed, self.cut = 0, False
+        execution = asyncio.ensure_future(self.async_execute_cell(cell, index))
+        status = "ok"
+        while not execution.done():
+            await asyncio.wait([execution], timeout=0.05)
+            wall, waited = kernel_seconds(pid)
+            used = (wall - start_wall) - (waited - start_wait)
+            if used > budget and status == "ok" and not execution.done():
+                status = "timeout"
+                await self.km.interrupt_kernel()
+                grace = asyncio.ensure_future(asyncio.sleep(self.job["interrupt_grace"]))
+                await asyncio.wait([execution, grace], return_when=asyncio.FIRST_COMPLETED)
+                if not execution.done():  # it would not stop: the kernel goes
+                    await self.km.shutdown_kernel(now=True)
+        wall, waited = kernel_seconds(pid)
+        seconds = (wall - start_wall) - (waited - start_wait)
+        try:
+            execution.result()
+        except CellTimeoutError:
+            status = "timeout"
+        except DeadKernelError:
+            if status != "timeout":
+                raise
+            # killed here for its budget: the cell timed out, later cells cannot run
+        if any(output.get("ename") == "CellTimeoutError" for output in cell.outputs):
+            status = "timeout"  # nbclient's own wall-time limit
+        cell.outputs = [output for output in cell.outputs if output.get("ename") != "CellTimeoutError"]
+        return status, seconds, wall - start_wall
+
+    async def run(self) -> None:
+        job = self.job
+        left = job["notebook_seconds"] if job["notebook_seconds"] is not None else math.inf
+        stuck_seconds, stuck_cells = 0.0, 0
+        async with self.async_setup_kernel(cwd=job["cwd"]):
+            for index in job["run"]:
+                budget = job["budgets"].get(str(index))
+                budget = math.inf if budget is None else budget
+                budget = min(budget, max(left, 0.5))
+                try:
+                    status, seconds, wall = await self.run_cell(index, budget)
+                except DeadKernelError:
+                    self.write({"cell": index, "status": "kernel-died", "outputs": []})
+                    self.write({"stopped": "kernel-died", "at": index})
+                    return
+                outputs = capped(self.nb.cells[index].outputs, self.limit, self.cut)
+                self.write({"cell": index, "status": status, "seconds": seconds, "outputs": outputs})
+                if not await self.km.is_alive():
+                    self.write({"stopped": "kernel-died", "at": index})
+                    return
+                left -= seconds
+                if status == "timeout":
+                    # A cell that starved itself with threads still counts.
+                    stuck_seconds += max(seconds, wall / job["max_slowdown"])
+                    stuck_cells += 1
+                    if stuck_cells >= 2 and stuck_seconds >= job["stuck_allowance"]:
+                        self.write({"stopped": "stuck", "at": index, "seconds": stuck_seconds})
+                        return
+                if left <= 0:
+                    self.write({"stopped": "notebook-budget", "at": index})
+                    return
+
+
+def not_dumpable() -> None:
+    """Keep processes of the same user (the kernel) from reading this one's
+    memory: the job holds the hidden tests of cells not yet run."""
+    try:
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass
+
+
+def main() -> None:
+    job = json.load(sys.stdin)
+    sys.stdin.close()
+    not_dumpable()
+    with open(sys.argv[1], "w") as results:
+        asyncio.run(BoxClient(job, results).run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""The one file that comes out of a grading box, read and checked.
+
+The box (grading/plugins/box_runner.py, beside the student's kernel) writes a
+line of JSON per cell it ran. Nothing in it is trusted: the kernel may have
+stopped the runner and written the file itself. So the grader
+
+- reads at most `max_bytes` of it, a line at a time, from a regular file
+  opened without following links;
+- keeps of each output only what a page needs and cannot run: stream text,
+  an error's name, message and traceback, plain text, PNG and JPEG pictures
+  whose bytes are checked, their integer sizes, and the course's answer
+  records; no other data type, no other metadata (an image's `width` that
+  is not a number would become an HTML attribute in formgrader);
+- cuts each cell's outputs at `max_cell_bytes`.
+
+Every output is rebuilt here from those checked parts, so no key the kernel
+chose (a grader's mark among them, see grading/plugins/marks.py) survives.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+
+from nbformat.v4 import new_output
+
+ANSWER_TYPE = "application/vnd.initialization-course.answers+json"
+PICTURES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+STATUSES = ("ok", "timeout", "kernel-died")
+STOPS = ("stuck", "notebook-budget", "kernel-died")
+ERROR_NAME = re.compile(r"[A-Za-z_][\w.]{0,79}")
+MAX_MESSAGE = 4000  # characters of an error's message
+MAX_TRACEBACK = 20_000  # characters of an error's traceback, all lines
+MAX_PICTURE_SIDE = 10_000  # pixels
+
+
+@dataclass
+class CellRun:
+    """What the box reports of one cell."""
+
+    status: str  # one of STATUSES
+    seconds: float | None  # unloaded seconds it took, as the box measured them
+    outputs: list
+
+
+@dataclass
+class BoxReport:
+    """Everything read from one box's file."""
+
+    cells: dict[int, CellRun] = field(default_factory=dict)
+    stopped: str | None = None  # why the box stopped early, one of STOPS
+    stopped_at: int | None = None
+    cut: bool = False  # the file was larger than the grader reads
+
+
+def read_report(path: str, max_bytes: int, max_cell_bytes: int) -> BoxReport:
+    """The checked report in the file at path (an empty one if it is missing,
+    a link or not a regular file)."""
+    report = BoxReport()
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return report
+    with os.fdopen(handle, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            return report
+        left = max_bytes
+        while left > 0:
+            line = file.readline(min(left, 4 * max_cell_bytes + 65536))
+            if not line:
+                break
+            left -= len(line)
+            if not line.endswith(b"\n"):
+                report.cut = True  # a line too long, or the end of the cap
+                break
+            add_line(report, line, max_cell_bytes)
+        else:
+            report.cut = bool(file.read(1))
+    return report
+
+
+def add_line(report: BoxReport, line: bytes, max_cell_bytes: int) -> None:
+    """Add one line of the file to report, if it is one the runner writes."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return
+    if not isinstance(data, dict):
+        return
+    if data.get("stopped") in STOPS and _index(data.get("at")) is not None:
+        if report.stopped is None:
+            report.stopped, report.stopped_at = data["stopped"], data["at"]
+        return
+    index = _index(data.get("cell"))
+    if index is None or index in report.cells or data.get("status") not in STATUSES:
+        return
+    seconds = data.get("seconds")
+    if not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and math.isfinite(seconds)):
+        seconds = None
+    outputs = data.get("outputs") if isinstance(data.get("outputs"), list) else []
+    report.cells[index] = CellRun(data["status"], seconds, checked_outputs(outputs, max_cell_bytes))
+
+
+def _index(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100_000 else None
+
+
+def checked_outputs(outputs: list, max_bytes: int) -> list:
+    """The outputs that pass checked_output, up to max_bytes of JSON in all."""
+    kept, used = [], 0
+    for output in outputs:
+        output = checked_output(output)
+        if output is None:
+            continue
+        used += len(json.dumps(output))
+        if used > max_bytes:
+            note = f"[output cut: the cell printed more than {max_bytes} bytes]\n"
+            kept.append(new_output("stream", name="stdout", text=note))
+            break
+        kept.append(output)
+    return kept
+
+
+def checked_output(output) -> dict | None:
+    """A new output made of output's safe parts, or None."""
+    if not isinstance(output, dict):
+        return None
+    kind = output.get("output_type")
+    if kind == "stream":
+        name, text = output.get("name"), _text(output.get("text"))
+        if name not in ("stdout", "stderr") or text is None:
+            return None
+        return new_output("stream", name=name, text=text)
+    if kind == "error":
+        name = output.get("ename")
+        name = name if isinstance(name, str) and ERROR_NAME.fullmatch(name) else "Error"
+        message = (_text(output.get("evalue")) or "")[:MAX_MESSAGE]
+        lines = output.get("traceback") if isinstance(output.get("traceback"), list) else []
+        traceback, size = [], 0
+        for line in filter(None, map(_text, lines)):
+            size += len(line)
+            if size > MAX_TRACEBACK:
+                break
+            traceback.append(line)
+        return new_output("error", ename=name, evalue=message, traceback=traceback)
+    if kind in ("display_data", "execute_result"):
+        data, metadata = checked_data(output.get("data")), {}
+        if not data:
+            return None
+        given = output.get("metadata") if isinstance(output.get("metadata"), dict) else {}
+        for picture in PICTURES:
+            size = given.get(picture)
+            if picture in data and isinstance(size, dict):
+                sides = {key: size[key] for key in ("width", "height") if _side(size.get(key))}
+                if sides:
+                    metadata[picture] = sides
+        if kind == "display_data":
+            return new_output("display_data", data=data, metadata=metadata)
+        count = output.get("execution_count")
+        count = count if isinstance(count, int) and not isinstance(count, bool) else None
+        return new_output("execute_result", data=data, metadata=metadata, execution_count=count)
+    return None
+
+
+def checked_data(data) -> dict:
+    """{type: value} of data's plain text, checked pictures and answer record."""
+    if not isinstance(data, dict):
+        return {}
+    kept = {}
+    text = _text(data.get("text/plain"))
+    if text is not None:
+        kept["text/plain"] = text
+    for picture, signature in PICTURES.items():
+        encoded = _text(data.get(picture))
+        if encoded is not None and is_picture(encoded, signature):
+            kept[picture] = encoded
+    if isinstance(data.get(ANSWER_TYPE), (dict, str)):
+        kept[ANSWER_TYPE] = data[ANSWER_TYPE]  # plain JSON, read by grading/plugins/verdicts.py
+    return kept
+
+
+def is_picture(encoded: str, signature: bytes) -> bool:
+    """True when encoded is base64 of a file that starts with signature."""
+    try:
+        raw = base64.b64decode("".join(encoded.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return raw.startswith(signature)
+
+
+def _side(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PICTURE_SIDE
+
+
+def _text(value) -> str | None:
+    """A string, or a list of strings joined (nbformat's multiline form)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        return "".join(value)
+    return None

@@ -83,6 +83,13 @@ c.SandboxedExecute.skip_experiments = True
 # grades: all the preprocessors it makes share this store (the grading
 # command gives them its own, which it hands to its Dask workers).
 c.SandboxedExecute.reference_runs = ReferenceRuns()
+# Each assignment's visible checks, which the grader replays on the answers
+# a test cell hands in (utils/answers.py): the modules that define them.
+CHECKS = {"initialization": ["utils.init_checks"], "initialization_deep": ["utils.deep_checks"]}
+c.SandboxedExecute.check_modules = {
+    **CHECKS,
+    **{f"{assignment}_zh": modules for assignment, modules in CHECKS.items()},
+}
 c.SandboxedExecute.budget_factor = 10
 c.SandboxedExecute.budget_floor = 5
 c.SandboxedExecute.stuck_allowance = 20

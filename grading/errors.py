@@ -32,6 +32,7 @@ TIMED_OUT = "timed-out"  # the cell ran over its budget
 NOT_RUN = "not-run"  # left out: earlier cells ran out of time, or the notebook's budget was spent
 KERNEL_STOPPED = "kernel-stopped"  # the kernel stopped in this cell or before it
 JUDGED = "judged"  # a graded test cell, whose outputs are the grader's verdict
+SKIPPED = "skipped"  # an ungraded experiment left out, with the grader's note
 
 # Error names shown in the student's notebook for those outcomes.
 CELL_TIMEOUT = "CellTimeoutError"

@@ -27,6 +27,7 @@ class Why(enum.Enum):
     UNREADABLE = "unreadable"  # not a valid notebook
     EXTRA_NOTEBOOK = "extra-notebook"  # not a notebook of the assignment: ignored
     RESTORED_CELL = "restored-cell"  # a grade cell deleted, duplicated, retyped or edited
+    IGNORED_CELL = "ignored-cell"  # grading metadata naming no cell of the notebook: an ordinary cell
     # An exercise, from the error its test cell (or the solution above it) shows.
     TIMED_OUT = "timed-out"
     NOT_RUN = "not-run"  # left out after earlier cells ran out of time

@@ -249,11 +249,40 @@ def extra_notebooks(folder: Path, release_names: Iterable[str], handed_out: Iter
     return sorted(extras)
 
 
+# How much more than its release a submitted notebook may hold. Every cell
+# costs grading time and every character of markdown costs rendering time
+# (in the feedback and on each formgrader page view: some markdown renders
+# in time that grows with the square of its length), so a notebook of
+# thousands of cells or a megabyte of markdown is refused before anything
+# runs. The limits are a few times the release's: far above what a student
+# adds.
+SIZE_FACTOR = 4
+MIN_MARKDOWN_CELL = 10_000  # characters a written answer may always have
+EXTRA_TEXT = 50_000  # characters a notebook may always add to SIZE_FACTOR x its release's
+
+
+def size_problem(submitted, release) -> str | None:
+    """Why a submitted notebook is too large next to its release, or None."""
+    most_cells = SIZE_FACTOR * len(release.cells)
+    if len(submitted.cells) > most_cells:
+        return f"it has {len(submitted.cells)} cells, more than the {most_cells} allowed"
+    text = [len(cell.source) for cell in release.cells if cell.cell_type != "code"]
+    longest = max(SIZE_FACTOR * max(text, default=0), MIN_MARKDOWN_CELL)
+    for index, cell in enumerate(submitted.cells):
+        if cell.cell_type != "code" and len(cell.source) > longest:
+            return f"cell {index} holds {len(cell.source)} characters of text, over the {longest} allowed"
+    most_text = SIZE_FACTOR * sum(len(cell.source) for cell in release.cells) + EXTRA_TEXT
+    total = sum(len(cell.source) for cell in submitted.cells)
+    if total > most_text:
+        return f"its cells hold {total} characters, more than the {most_text} allowed"
+    return None
+
+
 def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
     """(notes, readable) for one submitted notebook, compared with its release.
 
-    readable is False when the file is missing or is not a valid notebook;
-    the notes then say why. Otherwise the notes list the grade cells the
+    readable is False when the file is missing, is not a valid notebook or
+    is too large (size_problem); the notes then say why. Otherwise the notes list the grade cells the
     student deleted, duplicated, retyped or (locked ones) edited: nbgrader
     restores those before grading (see nbgrader_config.py).
     """
@@ -264,12 +293,20 @@ def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
         nbformat.validate(submitted)
     except Exception as error:  # any unreadable file: JSON, encoding, schema
         return [Reason(Why.UNREADABLE, f"unreadable {path.name} ({type(error).__name__})")], False
+    too_large = size_problem(submitted, release)
+    if too_large:
+        return [Reason(Why.REFUSED, f"refused: {path.name} is too large to grade ({too_large})")], False
     submitted_cells = {}
     for cell in submitted.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id:
+        info = cell.get("metadata", {}).get("nbgrader")
+        grade_id = info.get("grade_id") if isinstance(info, dict) else None
+        if isinstance(grade_id, str) and grade_id:
             submitted_cells.setdefault(grade_id, []).append(cell)
     notes = []
+    known = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in release.cells}
+    for grade_id in sorted(set(submitted_cells) - known)[:5]:
+        text = f"ignored the grading metadata of a cell named {grade_id[:40]!r} (no cell of {path.name})"
+        notes.append(Reason(Why.IGNORED_CELL, text))
     for cell in release.cells:
         info = cell.metadata.get("nbgrader", {})
         grade_id = info.get("grade_id")

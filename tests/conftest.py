@@ -15,7 +15,7 @@ import pytest
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
 from grading.command.results import StudentResult
-from grading.configuration import delimiters
+from grading.configuration import course_config, delimiters
 from grading.nbgrader_commands import run_nbgrader
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh
@@ -26,6 +26,12 @@ ASSIGNMENTS = {
     if folder.is_dir()
 }
 
+
+# The modules of the visible checks that the grader replays, as
+# nbgrader_config.py names them for the assignments.
+CHECKS = sorted(
+    {module for modules in course_config(REPO).SandboxedExecute.check_modules.values() for module in modules}
+)
 
 HIDDEN = re.compile("{}(.*?){}".format(*map(re.escape, delimiters(REPO)["hidden tests"])), re.DOTALL)
 

@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 import utils.answers
-from conftest import REPO
+from conftest import CHECKS, REPO
 from examples.students import fill_in
 from grading.configuration import delimiters
 from grading.plugins.verdicts import judge, parse_record
@@ -333,7 +333,7 @@ def verdicts(assignment, grade_id, answer):
     broken, record, namespace = handed_in(notebook, grade_id, answer)
     visible = HIDDEN.sub("", cell(notebook, f"test_{grade_id}").source)
     seen = broken or attempt(visible, namespace)
-    verdict = judge(record, reference_record(assignment, grade_id))
+    verdict = judge(record, reference_record(assignment, grade_id), checks=CHECKS)
     graded = broken or (None if verdict.passed else f"{verdict.error_name}: {verdict.message}")
     return seen, graded
 

@@ -269,7 +269,7 @@ def test_no_feedback_shows_a_hidden_test(red_team):
     for student, text in red_team["feedback"].items():
         leaked = leaked_hidden_tests(ASSIGNMENT, text)
         assert not leaked, f"{student}'s feedback shows {leaked[:2]}"
-    assert "output removed" in red_team["feedback"]["prints-every-cell"]
+    assert "output not shown in feedback" in red_team["feedback"]["prints-every-cell"]
 
 
 def test_the_server_is_unharmed(red_team):

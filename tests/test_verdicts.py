@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 
+from conftest import CHECKS
+from grading.plugins import answer_data
 from grading.plugins.verdicts import Replay, judge, parse_record, read_record, verdict_outputs
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_initializer_by_method
@@ -37,7 +39,7 @@ def reference():
 
 
 def test_an_honest_answer_passes_with_the_visible_checks_output(reference):
-    verdict = judge(record_of(check_he_initializer, he), reference)
+    verdict = judge(record_of(check_he_initializer, he), reference, checks=CHECKS)
     assert verdict.passed
     assert "All visible tests passed." in verdict.message and "Hidden tests: passed." in verdict.message
     (output,) = verdict_outputs(verdict)
@@ -45,7 +47,7 @@ def test_an_honest_answer_passes_with_the_visible_checks_output(reference):
 
 
 def test_a_wrong_answer_gets_the_visible_checks_message(reference):
-    verdict = judge(record_of(check_he_initializer, lambda dims: he(dims, 1.0)), reference)
+    verdict = judge(record_of(check_he_initializer, lambda dims: he(dims, 1.0)), reference, checks=CHECKS)
     assert not verdict.passed and verdict.error_name == "AssertionError"
     assert verdict.message.startswith("Scale error: the weights use the Xavier scale")
     (output,) = verdict_outputs(verdict)
@@ -54,7 +56,7 @@ def test_a_wrong_answer_gets_the_visible_checks_message(reference):
 
 def test_values_hard_coded_for_the_visible_inputs_fail_the_hidden_calls(reference):
     copied = {str(dims): he(dims) for dims in ([2, 4, 1], [3, 1, 2], [4, 3, 5, 2])}
-    verdict = judge(record_of(check_he_initializer, lambda dims: copied[str(dims)]), reference)
+    verdict = judge(record_of(check_he_initializer, lambda dims: copied[str(dims)]), reference, checks=CHECKS)
     assert (verdict.passed, verdict.error_name) == (False, "KeyError")
     assert verdict.message.startswith("Hidden test: your function raised KeyError")
 
@@ -66,7 +68,7 @@ def test_hidden_answers_are_compared_without_showing_expected_values(reference):
             parameters["W3"] = parameters["W3"] * 1.001
         return parameters
 
-    verdict = judge(record_of(check_he_initializer, off_in_deep_layers), reference)
+    verdict = judge(record_of(check_he_initializer, off_in_deep_layers), reference, checks=CHECKS)
     assert not verdict.passed
     assert verdict.message == (
         "Hidden test: the values of W3 differ from the reference solution's "
@@ -76,7 +78,7 @@ def test_hidden_answers_are_compared_without_showing_expected_values(reference):
 
 def test_a_record_that_answers_other_hidden_calls_is_refused(reference):
     claimed = record_of(check_he_initializer, he, hidden_calls=[([2, 1],), ([1, 1],)])
-    verdict = judge(claimed, reference)
+    verdict = judge(claimed, reference, checks=CHECKS)
     assert (verdict.passed, verdict.error_name) == (False, "MissingAnswer")
 
 
@@ -93,22 +95,24 @@ def test_a_record_missing_visible_answers_is_refused(reference):
             )
         )
     )
-    assert judge(honest, reference).passed
-    assert judge(cut, reference).error_name == "MissingAnswer"
+    assert judge(honest, reference, checks=CHECKS).passed
+    assert judge(cut, reference, checks=CHECKS).error_name == "MissingAnswer"
 
 
 def test_the_reference_names_the_check_not_the_student(reference):
     """A record that names a lenient check is judged by the reference's check."""
     data = answers.answer_record(check_he_initializer, lambda dims: he(dims, 1.0), LAYER_LISTS)
     data["check"] = "check_zeros_initializer"
-    assert not judge(parse_record(json.loads(json.dumps(data))), reference).passed
+    assert not judge(parse_record(json.loads(json.dumps(data))), reference, checks=CHECKS).passed
 
 
 def test_no_record_scores_zero_and_names_the_kernels_error(reference):
-    verdict = judge(None, reference, ("NameError", "name 'initialize_parameters_he' is not defined"))
+    verdict = judge(
+        None, reference, ("NameError", "name 'initialize_parameters_he' is not defined"), checks=CHECKS
+    )
     assert (verdict.passed, verdict.error_name) == (False, "NameError")
     assert "name 'initialize_parameters_he' is not defined" in verdict.message
-    assert judge(None, reference, ("Not an identifier!", "x")).error_name == "Error"
+    assert judge(None, reference, ("Not an identifier!", "x"), checks=CHECKS).error_name == "Error"
 
 
 @pytest.mark.parametrize(
@@ -124,8 +128,8 @@ def test_no_record_scores_zero_and_names_the_kernels_error(reference):
     ],
 )
 def test_anything_but_plain_data_is_unreadable(value):
-    with pytest.raises(answers.Unreadable):
-        answers.decode(value)
+    with pytest.raises(answer_data.Unreadable):
+        answer_data.decode(value)
 
 
 def test_a_malformed_record_counts_as_no_record():
@@ -148,11 +152,11 @@ def test_values_survive_the_round_trip():
         float("nan"),
     ]
     for value in values:
-        back = answers.decode(json.loads(json.dumps(answers.encode(value))))
-        assert answers.same_value(back, value) or value != value  # nan
+        back = answer_data.decode(json.loads(json.dumps(answers.encode(value))))
+        assert answer_data.same_value(back, value) or value != value  # nan
         if isinstance(value, np.ndarray):
             assert back.dtype == value.dtype and back.shape == value.shape
-    assert type(answers.decode(answers.encode(object()))).__name__ == "object"
+    assert type(answer_data.decode(answers.encode(object()))).__name__ == "object"
 
 
 def test_a_replayed_call_changes_its_arguments_as_the_students_did():
@@ -171,7 +175,7 @@ def test_the_deep_checks_judge_replayed_answers():
         return {}
 
     record = record_of(check_initializer_by_method, empty_dict, hidden_calls=[])
-    verdict = judge(record, record)  # the check decides before any hidden call
+    verdict = judge(record, record, checks=CHECKS)  # the check decides before any hidden call
     assert verdict.error_name == "AssertionError"
     assert verdict.message.startswith("Key error: for layers_dims = [2, 4, 1] the dict should hold")
 
@@ -179,7 +183,7 @@ def test_the_deep_checks_judge_replayed_answers():
         raise NotImplementedError()
 
     record = record_of(check_activation_stds, stds, hidden_calls=[])
-    assert judge(record, record).error_name == "NotAnswered"
+    assert judge(record, record, checks=CHECKS).error_name == "NotAnswered"
 
 
 @pytest.mark.parametrize(
@@ -208,14 +212,14 @@ def test_a_malformed_record_never_stops_the_grader(record, reference):
     cell = new_code_cell("")
     cell.outputs = [new_output("display_data", data={answers.MIME_TYPE: record})]
     assert read_record(cell) is None
-    assert judge(read_record(cell), reference).error_name == "MissingAnswer"
+    assert judge(read_record(cell), reference, checks=CHECKS).error_name == "MissingAnswer"
 
 
 def test_numbers_past_float64_in_hidden_answers_fail_closed(reference):
     data = answers.answer_record(check_he_initializer, he, LAYER_LISTS)
     hidden = [call for call in data["calls"] if call["hidden"]]
     hidden[0]["returned"] = {"kind": "number", "type": "int", "value": 10**400}
-    verdict = judge(parse_record(json.loads(json.dumps(data))), reference)
+    verdict = judge(parse_record(json.loads(json.dumps(data))), reference, checks=CHECKS)
     assert not verdict.passed
 
 
@@ -225,7 +229,7 @@ def test_non_finite_answers_get_the_checks_message(reference):
         parameters["W1"][0, 0] = np.nan
         return parameters
 
-    verdict = judge(record_of(check_he_initializer, nan_weights), reference)
+    verdict = judge(record_of(check_he_initializer, nan_weights), reference, checks=CHECKS)
     assert verdict.error_name == "AssertionError" and "Value error" in verdict.message
 
 

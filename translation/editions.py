@@ -48,6 +48,7 @@ RUNTIME_SOURCES = [
     "utils/i18n.py",
     "utils/answers.py",
     "grading/plugins/verdicts.py",
+    "grading/plugins/answer_data.py",
     "grading/plugins/experiments.py",
 ]
 RUNTIME_KEYWORDS = {"tr": None, "figure_text": None, "N_": None}

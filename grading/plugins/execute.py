@@ -48,7 +48,7 @@ import nbformat
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Instance, Integer, Unicode
+from traitlets import Bool, Dict, Float, Instance, Integer, List, Unicode
 
 from grading.errors import (
     CELL_TIMEOUT,
@@ -57,6 +57,7 @@ from grading.errors import (
     KERNEL_STOPPED,
     NOT_RUN,
     NOT_RUN_ERROR,
+    SKIPPED,
     TIMED_OUT,
     CourseFault,
     mark,
@@ -149,6 +150,14 @@ class SandboxedExecute(Execute):
         help="Decide each graded test cell's score from the answers it hands in "
         "(utils/answers.py), compared outside the kernel with the reference solution's.",
     ).tag(config=True)
+    check_modules = Dict(
+        key_trait=Unicode(),
+        value_trait=List(Unicode()),
+        help="{assignment: [module, ...]}: the modules whose check_* functions the "
+        "assignment's test cells name in hand_in (utils/answers.py), imported by the grader "
+        "to replay them. An assignment not listed has no checks to replay: its test cells "
+        "cannot be graded (the course's fault, reported).",
+    ).tag(config=True)
     is_reference = Bool(
         False, help="This run is the reference solution's: it is timed and its answers recorded."
     )
@@ -174,12 +183,14 @@ class SandboxedExecute(Execute):
         self.reference: Reference | None = None  # of the notebook being graded
         self.language = ENGLISH  # of the notebook being graded, as its source says
         self.graded_ids: set[str] | None = None  # the source's graded test cells (None: no source)
+        self.assignment = ""  # of the notebook being graded
 
     # ------------------------------------------------------------ a notebook
 
     def preprocess(self, nb, resources=None, km=None):
         strip_marks(nb)  # only the grader marks cells
         resources = resources if resources is not None else {}
+        self.assignment = resources.get("nbgrader", {}).get("assignment", "")
         source = self.source_path(resources)
         tagged = {}
         if source is not None:
@@ -234,6 +245,7 @@ class SandboxedExecute(Execute):
                 cell.source = inert_markup(cell.source)
             elif index in skipped:
                 cell.outputs = [not_rerun_note(self.language)]
+                mark(cell, SKIPPED)
             elif index in to_run:
                 self.settle_cell(cell, index, report, budgets)
             else:
@@ -338,8 +350,11 @@ class SandboxedExecute(Execute):
             for output in cell.outputs
             if output.output_type == "error"
         ]
+        checks = self.check_modules.get(self.assignment, [])
         try:
-            verdict = judge(read_record(cell), reference, kernel_errors[0] if kernel_errors else None)
+            verdict = judge(
+                read_record(cell), reference, kernel_errors[0] if kernel_errors else None, checks=checks
+            )
         except Exception as error:  # a bug of the course's own checks: never the student's points
             self.log.exception("judging %s failed", grade_id)
             raise CourseFault(f"the grader could not judge {grade_id} ({error!r})") from error

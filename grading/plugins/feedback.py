@@ -11,9 +11,12 @@ which test cell failed, its score, and why in a sentence.
 
 The graded cells' outputs are the trusted grader's verdicts
 (grading/plugins/verdicts.py), but any other cell shows what the student's code
-printed, and that code may have copied a hidden test's text while it ran
-(an IPython hook that keeps each cell's source, say). So every output of
-the notebook that shows a line of a hidden test is replaced by a note.
+printed, and code that ran after a hidden test had been sent to the kernel
+may have kept its text (an IPython hook that keeps each cell's source, say)
+and printed it in any encoding. So from the first cell with hidden tests
+on, the feedback shows only the outputs the grader made (its verdicts, its
+notes on cells left out, stopped or not run), and a note in place of the
+kernel's.
 
 `SettleLatePenalties` runs before nbgrader's GetGrades, so that feedback
 written after hand grading shows the late penalty of the final score.
@@ -23,8 +26,8 @@ from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
-from traitlets import Integer
 
+from grading.errors import JUDGED, KERNEL_STOPPED, NOT_RUN, SKIPPED, TIMED_OUT, marked
 from grading.plugins.late import settle_late_penalties
 from grading.plugins.quiet_config import display_data_priority
 
@@ -42,45 +45,34 @@ class SettleLatePenalties(NbGraderPreprocessor):
         return nb, resources
 
 
-REMOVED = "[output removed: it showed a line of the grader's hidden tests]\n"
+WITHHELD = (
+    "[output not shown in feedback: this cell ran after the hidden tests had been sent to the "
+    "kernel, and what it printed could repeat them]\n"
+)
+# Cells whose outputs the grader made (grading/errors.py): they show no kernel output.
+GRADERS_OUTPUTS = (JUDGED, SKIPPED, NOT_RUN, KERNEL_STOPPED)
 
 
 class HideHiddenTests(ClearHiddenTests):
-    """ClearHiddenTests that also shortens the tracebacks of the cells it cleans."""
+    """ClearHiddenTests that also shortens the tracebacks of the cells it
+    cleans, and withholds what the kernel printed once it had seen a hidden test."""
 
     display_data_priority = display_data_priority()
 
-    shortest_line = Integer(
-        12, help="Lines of hidden tests at least this long are looked for in outputs."
-    ).tag(config=True)
-
     def preprocess(self, nb, resources):
-        self._hidden_lines = self.hidden_lines(nb)
+        self._first_hidden = next(
+            (
+                index
+                for index, cell in enumerate(nb.cells)
+                if utils.is_grade(cell) and self.begin_test_delimeter in cell.source
+            ),
+            len(nb.cells),
+        )
         return super().preprocess(nb, resources)
 
-    def hidden_lines(self, nb) -> set[str]:
-        """The lines of the hidden tests in nb's grade cells, stripped."""
-        lines, inside = set(), False
-        for cell in nb.cells:
-            if not utils.is_grade(cell):
-                continue
-            for line in cell.source.split("\n"):
-                if self.begin_test_delimeter in line:
-                    inside = True
-                elif self.end_test_delimeter in line:
-                    inside = False
-                elif inside and len(line.strip()) >= self.shortest_line:
-                    lines.add(line.strip())
-        return lines
-
-    def shows_hidden_test(self, output) -> bool:
-        text = output_text(output)
-        return any(line in text for line in self._hidden_lines)
-
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type == "code":
-            removed = new_output("stream", name="stdout", text=REMOVED)
-            cell.outputs = [removed if self.shows_hidden_test(output) else output for output in cell.outputs]
+        if cell.cell_type == "code" and cell_index >= self._first_hidden:
+            cell.outputs = self.shown_outputs(cell)
         had_hidden_tests = cell.cell_type == "code" and self.begin_test_delimeter in cell.source
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if had_hidden_tests:
@@ -89,10 +81,13 @@ class HideHiddenTests(ClearHiddenTests):
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
 
-
-def output_text(output) -> str:
-    """All the text an output carries: stream text, error, and every data type."""
-    parts = [output.get("text", ""), output.get("ename", ""), output.get("evalue", "")]
-    parts += output.get("traceback", [])
-    parts += [value if isinstance(value, str) else str(value) for value in output.get("data", {}).values()]
-    return "\n".join(part if isinstance(part, str) else "".join(part) for part in parts)
+    def shown_outputs(self, cell) -> list:
+        """What the feedback shows of a code cell run after a hidden test was:
+        the grader's own outputs, never the kernel's (a hook of the
+        student's may have kept the hidden tests' text, in any encoding)."""
+        outcome = marked(cell).get("outcome")
+        if outcome in GRADERS_OUTPUTS:
+            return cell.outputs
+        if outcome == TIMED_OUT:  # the grader's error is the last output
+            return cell.outputs[-1:]
+        return [new_output("stream", name="stdout", text=WITHHELD)] if cell.outputs else []

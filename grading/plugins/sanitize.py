@@ -9,30 +9,53 @@
 - A deleted grade cell: nbgrader puts it back (add_missing_cells) but
   without a cell id, and nbformat warns about it each time it checks the
   notebook. OverwriteCellsWithIds gives the cell an id.
+- A cell whose nbgrader metadata names no cell of the notebook (a graded
+  cell pasted from another notebook, or made up): nbgrader drops only its
+  grade id, and the graded cell left without one stops the student's
+  grading. OverwriteCellsWithIds makes it an ordinary cell.
 - A submission that holds a link or a special file: nbgrader would follow a
-  link to the instructor's solution, or open a FIFO and wait forever.
-  RefuseUnsafeSubmissions stops that student's autograde, also in plain
-  `nbgrader autograde` (the grading command refuses them before).
+  link to the instructor's solution, or open a FIFO and wait forever. A
+  notebook far larger than its release (thousands of cells, a megabyte of
+  markdown) would cost minutes to run and to render. RefuseUnsafeSubmissions
+  stops that student's autograde, also in plain `nbgrader autograde` (the
+  grading command refuses them before).
 """
 
 from pathlib import Path
 
+import nbformat
 from nbformat.v4.nbbase import random_cell_id
 from nbgrader import utils
+from nbgrader.api import MissingEntry
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
-from grading.submissions import check_submission_folder
+from grading.submissions import check_submission_folder, size_problem
 
 
 class RefuseUnsafeSubmissions(NbGraderPreprocessor):
-    """Stop grading a submission whose folder check_submission_folder refuses."""
+    """Stop grading a submission whose folder check_submission_folder
+    refuses, or whose notebook is too large next to its release (size_problem)."""
 
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path")
         reason = check_submission_folder(Path(folder)) if folder else None
+        release = self.release_notebook(resources)
+        if reason is None and release is not None:
+            reason = size_problem(nb, release)
         if reason:
             raise RuntimeError(f"refused: {reason}")
         return nb, resources
+
+    def release_notebook(self, resources):
+        """The release of the notebook being graded, if there is one."""
+        info = resources.get("nbgrader", {})
+        if "assignment" not in info:
+            return None
+        coursedir = CourseDirectory(config=self.config)
+        folder = coursedir.format_path(coursedir.release_directory, ".", info["assignment"])
+        path = Path(folder) / f"{info['notebook']}.ipynb"
+        return nbformat.read(path, as_version=4) if path.is_file() else None
 
 
 class DropDuplicateGradeIds(DeduplicateIds):
@@ -51,7 +74,29 @@ class DropDuplicateGradeIds(DeduplicateIds):
 
 
 class OverwriteCellsWithIds(OverwriteCells):
-    """OverwriteCells whose cells put back in place of deleted ones have a cell id."""
+    """OverwriteCells whose cells put back in place of deleted ones have a
+    cell id, and which makes a cell whose nbgrader metadata names no cell of
+    this notebook (pasted from another notebook, or made up) an ordinary
+    cell, with a warning: nbgrader would drop only its grade id, and a graded
+    cell without one stops the student's grading."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        info = cell.metadata.get("nbgrader")
+        if info is not None and not self.known(info.get("grade_id")):
+            self.log.warning("Cell %s names no cell of this notebook: graded as an ordinary cell", cell_index)
+            del cell.metadata["nbgrader"]
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def known(self, grade_id) -> bool:
+        """True when the gradebook knows grade_id as a cell of this notebook."""
+        if not isinstance(grade_id, str):
+            return False
+        try:
+            self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return False
+        return True
 
     def missing_cell_transform(self, source_cell, max_score, is_solution=False, is_task=False):
         cell = super().missing_cell_transform(source_cell, max_score, is_solution, is_task)

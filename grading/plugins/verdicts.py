@@ -23,18 +23,19 @@ in the grader's own process:
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nbformat.v4 import new_output
 
-from utils import answers, deep_checks, init_checks
+from grading.plugins.answer_data import Unreadable, decode, hidden_test_problem
+from utils import answers
 from utils.i18n import ENGLISH, LANGUAGES, get_language, set_language, tr
 
-# The modules whose check_* functions a record may name.
-CHECK_MODULES = (init_checks, deep_checks)
 MAX_RECORD_CHARACTERS = 2_000_000
 
 
@@ -89,11 +90,11 @@ def parse_record(data) -> Record:
     if isinstance(data, str):
         data = json.loads(data)
     if len(json.dumps(data)) > MAX_RECORD_CHARACTERS:
-        raise answers.Unreadable("the record is too large")
+        raise Unreadable("the record is too large")
     if not isinstance(data, dict) or data.get("format") != answers.FORMAT:
-        raise answers.Unreadable("not a record of this course")
+        raise Unreadable("not a record of this course")
     if not isinstance(data.get("calls"), list):
-        raise answers.Unreadable("a record without calls")
+        raise Unreadable("a record without calls")
     calls = tuple(_parse_call(call) for call in data["calls"][: answers.MAX_ITEMS])
     language = data.get("language")
     return Record(
@@ -105,18 +106,18 @@ def parse_record(data) -> Record:
 
 def _parse_call(data) -> dict:
     if not isinstance(data, dict):
-        raise answers.Unreadable("a call is not described as plain data")
+        raise Unreadable("a call is not described as plain data")
     arguments, after = _list(data.get("args")), _list(data.get("args_after"))
     call = {
         "hidden": data.get("hidden") is True,
         "key": json.dumps(arguments, sort_keys=True),
-        "args": [answers.decode(argument) for argument in arguments],
-        "args_after": [answers.decode(argument) for argument in after],
+        "args": [decode(argument) for argument in arguments],
+        "args_after": [decode(argument) for argument in after],
     }
     if "raised" in data:
         raised = data["raised"]
         if not isinstance(raised, dict):
-            raise answers.Unreadable("an error is not described as plain data")
+            raise Unreadable("an error is not described as plain data")
         call["raised"] = {
             "type": _name(raised.get("type")),
             "bases": [_name(base) for base in _list(raised.get("bases", []))[:8]],
@@ -127,19 +128,19 @@ def _parse_call(data) -> dict:
             ],
         }
     else:
-        call["returned"] = answers.decode(data.get("returned"))
+        call["returned"] = decode(data.get("returned"))
     return call
 
 
 def _list(value) -> list:
     if not isinstance(value, list):
-        raise answers.Unreadable("a list is not a list")
+        raise Unreadable("a list is not a list")
     return value
 
 
 def _name(value) -> str:
     if not isinstance(value, str):
-        raise answers.Unreadable("a name is not a string")
+        raise Unreadable("a name is not a string")
     return value[:80]
 
 
@@ -173,7 +174,7 @@ class Replay:
             _change_like(argument, after)
         if "raised" in call:
             raise error_class(call["raised"]["type"], call["raised"]["bases"])(*call["raised"]["args"])
-        return answers.decode(answers.encode(call["returned"]))  # a fresh copy each time
+        return decode(answers.encode(call["returned"]))  # a fresh copy each time
 
 
 def _change_like(argument, after) -> None:
@@ -228,13 +229,14 @@ def language(name: str):
         set_language(before)
 
 
-def check_named(name: str):
-    """The course's visible check called name."""
-    for module in CHECK_MODULES:
-        check = getattr(module, name, None)
+def check_named(name: str, modules: Sequence[str]):
+    """The visible check called name in one of the modules (their import
+    names, such as "utils.init_checks": the assignment's check_modules)."""
+    for module_name in modules:
+        check = getattr(importlib.import_module(module_name), name, None)
         if name.startswith("check_") and callable(check):
             return check
-    raise LookupError(f"no visible check named {name!r} in utils/")
+    raise LookupError(f"no visible check named {name!r} in {', '.join(modules) or 'no module'}")
 
 
 # ------------------------------------------------------------- judging
@@ -244,15 +246,17 @@ def check_named(name: str):
 HIDDEN_PROBLEM_KINDS = {"MissingAnswer": "no-answers", "AssertionError": "wrong"}
 
 
-def judge(record: Record | None, reference: Record, kernel_error: tuple | None = None) -> Verdict:
+def judge(
+    record: Record | None, reference: Record, kernel_error: tuple | None = None, *, checks: Sequence[str]
+) -> Verdict:
     """The verdict on a student's record, given the reference solution's.
 
     The reference (the instructor's notebook, recorded the same way) names
-    the check, the hidden calls and the language of the messages; the
-    student's record only answers. kernel_error, (name, message) of the
+    the check (looked up in the modules checks), the hidden calls and the
+    language of the messages; the student's record only answers. kernel_error, (name, message) of the
     cell's first error in the kernel, says why a cell without a record
     stopped (a NameError when the function was never defined, say)."""
-    check = check_named(reference.check)  # a LookupError here is the course's fault
+    check = check_named(reference.check, checks)  # a LookupError here is the course's fault
     with language(reference.language):
         if record is None:
             return no_record_verdict(kernel_error)
@@ -268,7 +272,7 @@ def judge(record: Record | None, reference: Record, kernel_error: tuple | None =
             return Verdict(False, type(error).__name__, error_text(error), kind="error")
         # Comparing decoded answers cannot fail on a student's data: an
         # exception here is the grader's bug, and the caller's CourseFault.
-        problem = answers.hidden_test_problem(record.hidden_calls, reference.hidden_calls)
+        problem = hidden_test_problem(record.hidden_calls, reference.hidden_calls)
         if problem is not None:
             name, message = problem
             return Verdict(False, name, message, kind=HIDDEN_PROBLEM_KINDS.get(name, "error"))

@@ -1,0 +1,260 @@
+"""The grader's side of an answer record: its values decoded, and a
+student's hidden answers compared with the reference solution's.
+
+The kernel's side (utils/answers.py, which a student may read) describes
+values as plain JSON data; everything here runs in the grader's process, on
+data that came out of an untrusted kernel: anything unexpected raises
+Unreadable, and only numbers, strings, lists, tuples, dicts of them and
+numeric arrays are ever made. The comparison's messages go through the
+course's catalog, in the notebook's language.
+"""
+
+import math
+
+import numpy as np
+
+from utils.answers import (
+    MAX_DEPTH,
+    MAX_DIMENSIONS,
+    MAX_ITEMS,
+    MAX_TEXT,
+    NUMERIC_KINDS,
+)
+from utils.i18n import tr
+
+# "The same number": as loose as the loosest visible check (activation_stds
+# accepts 1e-6), so that no answer the visible checks accept fails here.
+RELATIVE_TOLERANCE = 1e-6
+
+# --------------------------------------------------------------------------
+# Decoding
+# --------------------------------------------------------------------------
+
+NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
+
+
+def _number(value):
+    """A number of a record: a bool, an int, a float or a non-finite float's name."""
+    if isinstance(value, str) and value in NON_FINITE:
+        return NON_FINITE[value]
+    if not isinstance(value, (bool, int, float)):
+        raise Unreadable("a number is not a number")
+    return value
+
+
+class Unreadable(ValueError):
+    """A record, or a value in it, that is not plain data of the expected form."""
+
+
+_NUMBER_TYPES = {"bool": bool, "int": int, "float": float}
+
+
+def decode(data, depth=0):
+    """The value that ``encode`` described (a stand-in object for "other").
+
+    data comes from an untrusted kernel: anything unexpected raises
+    Unreadable, and only numbers, strings, lists, tuples, dicts of them and
+    numeric arrays are ever made."""
+    if not isinstance(data, dict) or depth > MAX_DEPTH + 1:
+        raise Unreadable("a value is not described as plain data")
+    kind = data.get("kind")
+    if kind == "array":
+        return _decode_array(data)
+    if kind == "number":
+        return _decode_number(data)
+    if kind == "str":
+        return _text(data.get("value"))
+    if kind == "none":
+        return None
+    if kind == "dict":
+        items = data.get("items")
+        if not isinstance(items, dict) or len(items) > MAX_ITEMS:
+            raise Unreadable("a dict is malformed")
+        return {_text(key): decode(item, depth + 1) for key, item in items.items()}
+    if kind in ("list", "tuple"):
+        items = data.get("items")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS:
+            raise Unreadable("a list is malformed")
+        decoded = [decode(item, depth + 1) for item in items]
+        return decoded if kind == "list" else tuple(decoded)
+    if kind == "other":
+        return stand_in(_text(data.get("type")))
+    raise Unreadable("a value of an unknown kind")
+
+
+def _decode_array(data):
+    shape, values = data.get("shape"), data.get("data")
+    # Checked before anything is computed from them: a shape of a million
+    # dimensions, or of sizes past any integer, costs nothing here.
+    if not isinstance(shape, list) or len(shape) > MAX_DIMENSIONS or not isinstance(values, list):
+        raise Unreadable("an array's shape or values are malformed")
+    if not all(isinstance(size, int) and 0 <= size <= MAX_ITEMS for size in shape):
+        raise Unreadable("an array's shape is malformed")
+    if len(values) > MAX_ITEMS or len(values) != math.prod(shape):
+        raise Unreadable("an array's values do not fit its shape")
+    dtype = _numeric_dtype(data.get("dtype"))
+    try:
+        return np.array([_number(value) for value in values], dtype=dtype).reshape(shape)
+    except (OverflowError, ValueError) as error:
+        raise Unreadable("an array's values do not fit its dtype") from error
+
+
+def _decode_number(data):
+    name, value = data.get("type"), _number(data.get("value"))
+    try:
+        if name in _NUMBER_TYPES:
+            return _NUMBER_TYPES[name](value)
+        return _numeric_dtype(name).type(value)
+    except (OverflowError, ValueError) as error:
+        raise Unreadable("a number does not fit its type") from error
+
+
+def _numeric_dtype(name):
+    """numpy's dtype of that name, if it is a plain numeric one."""
+    try:
+        dtype = np.dtype(_text(name))
+    except (TypeError, ValueError) as error:
+        raise Unreadable("a dtype is unknown") from error
+    if dtype.kind not in NUMERIC_KINDS or dtype.names is not None or dtype.shape:
+        raise Unreadable("a dtype is not numeric")
+    return dtype
+
+
+def _text(value):
+    if not isinstance(value, str):
+        raise Unreadable("a text is not a string")
+    return value[:MAX_TEXT]
+
+
+def stand_in(type_name):
+    """An object whose type is called type_name and that does nothing else:
+    what a check sees in place of a value the record only names."""
+    name = type_name if type_name.isidentifier() else "object"
+    return type(name, (), {"__repr__": lambda self: f"<{name}>"})()
+
+
+# --------------------------------------------------------------------------
+# The grader's side: comparing hidden answers
+# --------------------------------------------------------------------------
+
+
+def hidden_test_problem(answers, reference):
+    """None if each hidden call's answer matches the reference's, else
+    (error name, message) for the first that does not.
+
+    answers and reference are lists of recorded hidden calls, decoded (see
+    grading/plugins/verdicts.py: each has its arguments' canonical "key", and
+    "returned" or "raised", and "args_after"); the reference's decide which
+    calls count."""
+    if len(answers) != len(reference) or any(
+        mine["key"] != theirs["key"] for mine, theirs in zip(answers, reference)
+    ):
+        return "MissingAnswer", tr(
+            "Hidden test: the grader did not receive your function's answers to "
+            "the hidden tests; run the notebook from the top and check that the "
+            "test cell runs to its end"
+        )
+    for mine, theirs in zip(answers, reference):
+        problem = _call_problem(mine, theirs)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _call_problem(mine, theirs):
+    if "raised" in theirs:
+        expected = theirs["raised"]["type"]
+        if "raised" not in mine:
+            return "AssertionError", tr(
+                "Hidden test: for an input the visible tests do not try, your "
+                "function returned, where it should raise {type_name}"
+            ).format(type_name=expected)
+        if expected not in (mine["raised"]["type"], *mine["raised"]["bases"]):
+            return "AssertionError", tr(
+                "Hidden test: for an input the visible tests do not try, your "
+                "function raised {got}, where it should raise {type_name}"
+            ).format(got=mine["raised"]["type"], type_name=expected)
+        return None
+    if "raised" in mine:
+        return mine["raised"]["type"], tr(
+            "Hidden test: your function raised {type_name} for an input the "
+            "visible tests do not try (a larger network); it should work for "
+            "any input of the right form, not only the visible tests' inputs"
+        ).format(type_name=mine["raised"]["type"])
+    if not same_value(mine["args_after"], theirs["args_after"]):
+        return "AssertionError", tr(
+            "Hidden test: your function changed the arguments it was given; only read them"
+        )
+    difference = value_difference(mine["returned"], theirs["returned"], tr("the result"))
+    if difference is not None:
+        return "AssertionError", difference
+    return None
+
+
+def value_difference(mine, theirs, name):
+    """None if mine matches theirs (the reference's), else a message that
+    names the part that differs, without giving the expected value."""
+    if isinstance(theirs, dict):
+        if not isinstance(mine, dict) or set(mine) != set(theirs):
+            return tr("Hidden test: {name} does not hold the expected keys for a larger network").format(
+                name=name
+            )
+        for key in theirs:
+            difference = value_difference(mine[key], theirs[key], key)
+            if difference is not None:
+                return difference
+        return None
+    if isinstance(theirs, np.ndarray) and theirs.ndim >= 2:
+        if not isinstance(mine, np.ndarray) or mine.shape != theirs.shape or mine.dtype != theirs.dtype:
+            return tr(
+                "Hidden test: {name} does not have the expected shape and dtype for a larger network"
+            ).format(name=name)
+    if not same_value(mine, theirs):
+        return tr(
+            "Hidden test: the values of {name} differ from the reference solution's "
+            "for an input the visible tests do not try"
+        ).format(name=name)
+    return None
+
+
+def same_value(mine, theirs):
+    """Equal data, with numbers equal to RELATIVE_TOLERANCE; a list, tuple or
+    one-dimensional array of numbers equals another of the same numbers."""
+    if isinstance(theirs, dict):
+        return (
+            isinstance(mine, dict)
+            and set(mine) == set(theirs)
+            and all(same_value(mine[key], theirs[key]) for key in theirs)
+        )
+    if _is_numbers(theirs):
+        if not _is_numbers(mine):
+            return False
+        mine_array, theirs_array = (np.asarray(value, dtype=float) for value in (mine, theirs))
+        return mine_array.shape == theirs_array.shape and bool(
+            np.allclose(mine_array, theirs_array, rtol=RELATIVE_TOLERANCE, atol=0, equal_nan=True)
+        )
+    if isinstance(theirs, (list, tuple)):
+        return (
+            isinstance(mine, (list, tuple))
+            and len(mine) == len(theirs)
+            and all(same_value(a, b) for a, b in zip(mine, theirs))
+        )
+    return type(mine) is type(theirs) and mine == theirs
+
+
+def _is_numbers(value):
+    """A number, a numeric array, or a list or tuple of numbers."""
+    if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in NUMERIC_KINDS
+    if isinstance(value, (list, tuple)):
+        return len(value) > 0 and all(_is_one_number(item) for item in value)
+    return False
+
+
+def _is_one_number(value):
+    """A number, or a numeric array of one number with no dimensions."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in NUMERIC_KINDS
+    return isinstance(value, (bool, int, float, np.number))

@@ -44,6 +44,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from grading.command.course import Course
@@ -79,6 +80,7 @@ def grade_class(
     full: bool = False,
     sandbox: bool = True,
     students: list[str] | None = None,
+    json_path: Path | None = None,
 ) -> ClassGrading:
     """Collect, autograde, write feedback, export; return what was done.
 
@@ -91,6 +93,11 @@ def grade_class(
     student code without the sandbox (trusted notebooks only). Raises
     GradingError when the class cannot be graded at all, and before anything
     is written when the sandbox cannot start.
+
+    While the students are graded, csv_name (and the summary at json_path,
+    marked as unfinished) are written again as they finish, every
+    CHECKPOINT_SECONDS at most: a command that is killed loses no grade
+    already given, and its files say how far it got.
     """
     course = Course(root, full=full, sandbox=sandbox)
     if SandboxKernelManager(config=course.config).enabled:
@@ -130,23 +137,62 @@ def grade_class(
         print(refusals_block(run.refusals), file=sys.stderr)
         raise GradingError(f"no submissions of {assignment} to grade in {course.submitted_root()}")
     print(f"Grading {assignment}: {plural(len(to_grade), 'submission')}", flush=True)
-    run.results = grade_students(course, assignment, to_grade, releases, workers, scheduler, full, sandbox)
+    checkpoint = Checkpoint(course, assignment, run, csv_name, json_path)
+    run.results = grade_students(
+        course, assignment, to_grade, releases, workers, scheduler, full, sandbox, checkpoint.add
+    )
     course.drop_empty_default_course()
     course.export_grades(csv_name, assignment)
     print_summary(run, assignment, csv_name)
     return run
 
 
-def grade_students(course, assignment, students, releases, workers, scheduler, full, sandbox):
-    """Autograde and give feedback to each student, here or on Dask; their StudentResults."""
-    progress = Progress(len(students), name_width=max(map(len, students)))
+# Seconds between two checkpoints of a class being graded (see grade_class).
+CHECKPOINT_SECONDS = 10.0
+
+
+class Checkpoint:
+    """Writes the grades file and the unfinished summary while a class is graded."""
+
+    def __init__(self, course, assignment, run: ClassGrading, csv_name: str, json_path: Path | None):
+        self.course, self.assignment, self.run = course, assignment, run
+        self.csv_name, self.json_path = csv_name, json_path
+        self.finished: list = []  # StudentResults, in the order they finished
+        self.written_at = time.monotonic()
+
+    def add(self, result) -> None:
+        """Note a student's result; write the files if the last were written long enough ago."""
+        self.finished.append(result)
+        if time.monotonic() - self.written_at < CHECKPOINT_SECONDS:
+            return
+        try:
+            self.course.export_grades(self.csv_name, self.assignment)
+            if self.json_path is not None:
+                unfinished = ClassGrading(list(self.finished), self.run.refusals, self.run.notes)
+                write_json(
+                    {**unfinished.to_json(), "everything_graded": False, "unfinished": True}, self.json_path
+                )
+        except Exception as error:  # noqa: BLE001 (the final export says what is wrong; grading goes on)
+            print(f"could not write the grades so far ({type(error).__name__}: {error})", file=sys.stderr)
+        self.written_at = time.monotonic()
+
+
+def grade_students(course, assignment, students, releases, workers, scheduler, full, sandbox, finished):
+    """Autograde and give feedback to each student, here or on Dask; their
+    StudentResults. finished(result) is called as each student is done."""
+    counter = Progress(len(students), name_width=max(map(len, students)))
+
+    def progress(result):
+        counter.report(result)
+        finished(result)
+
     # A Dask cluster takes seconds to start: not worth it for one submission.
     if min(workers, len(students)) == 1 and scheduler is None:
         time_the_reference(course, assignment, releases)
         results = []
         for student in students:
             results.append(grade_and_give_feedback(course, assignment, student, releases))
-            progress.report(results[-1])
+            progress(results[-1])
         return results
     from grading.command.parallel import grade_on_cluster  # Dask only when asked for
 
@@ -156,7 +202,7 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
         students,
         workers,
         scheduler,
-        progress.report,
+        progress,
         full,
         prepare=lambda: time_the_reference(course, assignment, releases),
         sandbox=sandbox,
@@ -252,6 +298,7 @@ def main(argv=None):
             args.full,
             sandbox=not args.no_sandbox,
             students=args.student,
+            json_path=Path(args.root) / args.json if args.json else None,
         )
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -265,8 +312,12 @@ def main(argv=None):
 
 def write_json(summary: dict, path: Path) -> None:
     """The run's summary as JSON: {"everything_graded", "students", "refusals",
-    "notes"}, or {"everything_graded": false, "error"} when nothing could be graded."""
-    path.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    "notes"} (and "unfinished": true while the class is being graded), or
+    {"everything_graded": false, "error"} when nothing could be graded.
+    Written to another name and renamed: never seen half written."""
+    incoming = path.with_name(f".{path.name}.incoming")
+    incoming.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(incoming, path)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ leaves out, the budget of each cell, and where a stuck notebook stops. The
 rules on small notebooks first, then real sandboxed kernels on a tiny
 course."""
 
+import subprocess
+import sys
 import time
 
 import nbformat
@@ -10,6 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
+from conftest import REPO
 from grading.plugins.budgets import CellBudgets
 from grading.plugins.execute import SandboxedExecute
 from grading.plugins.experiments import (
@@ -264,3 +267,57 @@ def test_a_students_markup_loses_its_html_tags():
     SandboxedExecute().run(nbformat.v4.new_notebook(cells=[answer, raw]), {}, skipped=set())
     assert answer.source == "Fine &lt;script>alert(1)&lt;/script> and &lt;img src=x onerror=f()>, $a&lt;b$"
     assert "<" not in raw.source
+
+
+FLOOD = (
+    "from IPython.display import display\n"
+    "_blob = 'x' * 20_000_000\n"
+    "for _ in range(20):\n"
+    "    display({'text/plain': _blob}, raw=True)\n"
+)
+
+# Run in a fresh process: the peak memory (MiB) of grading one notebook,
+# its code cells given on the command line, by SandboxedExecute or (with
+# "plain") by plain nbclient, as a grader that reads the kernel would.
+PEAK_MEMORY = """
+import resource, sys, tempfile, pathlib
+sys.path[:0] = ["tests", "."]
+import nbformat
+from nbclient import NotebookClient
+from test_execute import COURSE_SOURCE, run_submission
+course = pathlib.Path(tempfile.mkdtemp())
+(course / "source" / "a").mkdir(parents=True)
+nbformat.write(COURSE_SOURCE, course / "source" / "a" / "nb.ipynb")
+(course / "autograded" / "s" / "a").mkdir(parents=True)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if sys.argv[1] == "plain":
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(sys.argv[2])])
+    NotebookClient(notebook, kernel_name="python3", allow_errors=True).execute()
+else:
+    run_submission(course, "def f(n):\\n    return n * 2", added=[sys.argv[2]])
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def peak_memory_mb(mode, cell_source):
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_MEMORY, mode, cell_source],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return int(done.stdout.split()[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_the_graders_memory_does_not_depend_on_what_a_kernel_sends():
+    """400 MB of outputs cost the grader what a quiet notebook costs: they
+    stay in the box. The negative control: plain nbclient, reading the
+    kernel itself, holds them all."""
+    quiet = peak_memory_mb("boxed", "x = 1")
+    flooded = peak_memory_mb("boxed", FLOOD)
+    assert flooded < quiet + 50, (quiet, flooded)
+    assert peak_memory_mb("plain", FLOOD) > 300

@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import nbformat
@@ -61,7 +62,17 @@ jdoe,John,Doe,john@example.org,6661
 eve,Eve,Ng,eve@example.org,
 hana,Hana,Sato,hana@example.org,
 """
-# Submitted on 2026-12-05 (due 2026-12-04 23:59 UTC): one started day late, 10%.
+# The term's due date: the end of tomorrow (UTC), whatever day the test runs,
+# so that the exchange's submissions, made now, are on time.
+DUE = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=23, minute=59, second=0, microsecond=0)
+
+
+def handed_in_late(hours):
+    """The time of a submission so many hours after the due date, as
+    nbgrader's file names write it."""
+    return (DUE + timedelta(hours=hours)).strftime("%Y-%m-%dT%H%M%S")
+
+
 CANVAS_ZIP = {
     f"youngcy_5551_88888_{example_class.NOTEBOOK}-1.ipynb": example_class.CORRECT,
     f"deedee_late_7777_99999_{NOTEBOOK}": example_class.CORRECT,
@@ -71,9 +82,10 @@ CANVAS_ZIP = {
 MOODLE_ZIP = {
     f"John Doe_6661_assignsubmission_file_/{NOTEBOOK}": example_class.correct_but(he=LATE_WORK),
 }
+# Handed in 12 and 10 hours after the due date: one started day late, 10%.
 LATE_FOLDER = {
-    f"eve_attempt_2026-12-05T120000_{NOTEBOOK}": example_class.CORRECT,
-    f"hana_attempt_2026-12-05T100000_{example_class.NOTEBOOK} (1).ipynb": example_class.CORRECT,
+    f"eve_attempt_{handed_in_late(12)}_{NOTEBOOK}": example_class.CORRECT,
+    f"hana_attempt_{handed_in_late(10)}_{example_class.NOTEBOOK} (1).ipynb": example_class.CORRECT,
 }
 # The final score of each student, as every export must give it.
 FINAL = {
@@ -192,6 +204,9 @@ def term(tmp_path_factory):
     work = tmp_path_factory.mktemp("term")
     (work / "course").mkdir()
     course = copy_course(work / "course")
+    with open(course / "nbgrader_config.py", "a") as config:
+        due = DUE.strftime("%Y-%m-%d %H:%M:%S UTC")
+        config.write(f"\nc.Grading.due_dates = {{**c.Grading.due_dates, {ASSIGNMENT!r}: {due!r}}}\n")
     (course / "roster.csv").write_text(ROSTER)
     run_nbgrader(course, "db", "student", "import", "roster.csv")
     exchange = work / "exchange"

@@ -244,3 +244,48 @@ def test_a_students_own_error_class_is_replayed_as_its_builtin_base():
     with pytest.raises(ValueError, match="unknown method 'uniform'") as raised:
         Replay([call])([3, 2, 1], "uniform")
     assert type(raised.value).__name__ == "UnknownMethod"
+
+
+def test_hand_in_leaves_numpys_generator_as_it_found_it():
+    """The hidden calls run from HIDDEN_SEED (a function that forgets its own
+    seed gives other numbers than the reference's), and the cells after
+    hand_in see the generator as the student's own run leaves it."""
+    drawn = []
+
+    def draws(layers_dims):
+        drawn.append(np.random.rand())
+        return he(layers_dims)
+
+    np.random.seed(7)
+    before = np.random.get_state()[1].copy()
+    answers.answer_record(check_he_initializer, draws, LAYER_LISTS)
+    np.random.seed(answers.HIDDEN_SEED)
+    assert drawn[-1] == np.random.rand()  # the negative control: the hidden call was seeded
+    np.random.seed(7)
+    answers.answer_record(check_he_initializer, draws, LAYER_LISTS)
+    assert (np.random.get_state()[1] == before).all()
+
+
+@pytest.mark.parametrize("error", [SystemExit, KeyboardInterrupt])
+def test_a_function_that_exits_is_recorded_as_the_students_error(error, reference):
+    def exits(layers_dims):
+        if len(layers_dims) > 3:
+            raise error()
+        return he(layers_dims)
+
+    record = parse_record(
+        json.loads(json.dumps(answers.answer_record(check_he_initializer, exits, LAYER_LISTS)))
+    )
+    raised = [call["raised"]["type"] for call in record.calls if "raised" in call]
+    assert raised and set(raised) == {error.__name__}
+    verdict = judge(record, reference, checks=CHECKS)
+    assert not verdict.passed and verdict.kind in ("error", "wrong"), verdict
+
+
+def test_a_failure_of_the_judge_itself_is_not_the_students(reference):
+    """A check module the assignment names but that cannot be imported (a
+    course bug): judging raises, for the caller's CourseFault, instead of
+    returning a verdict that would score 0."""
+    record = record_of(check_he_initializer, he)
+    with pytest.raises(ModuleNotFoundError):
+        judge(record, reference, checks=["utils.no_such_checks"])

@@ -125,6 +125,10 @@ class BoxClient(NotebookClient):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
+    def handle_comm_msg(self, outs, msg, cell_index):
+        # Widgets and other comms: nothing of them leaves the box, so they are not kept.
+        return None
+
     def write(self, line: dict) -> None:
         self.results.write(json.dumps(line) + "\n")
         self.results.flush()

@@ -1,0 +1,359 @@
+"""Attacks on the one boundary: the submission runs inside the box, one
+capped file comes out, and the grader judges only that file.
+
+Each attacker below is a student with correct answers (so every point it
+loses is the attack's doing, or the grader's fault; one exits in its He
+function, and loses that exercise) whose added cells try
+what worked against a grader that read the kernel's messages itself:
+display updates that replace an output after it was capped and filtered,
+widget state, output floods under one display id, a megabyte of metadata,
+script in an image's metadata, an update aimed at a judged test cell, the
+grader's own error names and marks, grading metadata that names no cell,
+sys.exit inside hand_in, the hidden tests kept and printed in an encoding,
+and notebooks too large to render. They are graded by the course's command
+with two workers, beside honest students.
+
+Each attack is armed: the negative controls run the same cells through
+plain nbclient, as a grader that reads the kernel's messages would, and
+find the payload in the notebook it keeps.
+"""
+
+import base64
+import csv
+import json
+import signal
+import struct
+import subprocess
+import sys
+import zlib
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from conftest import copy_generated, page_text, run_grading_command
+from examples import example_class
+from examples.students import write_submission
+from grading.gradebook import scores
+from grading.reasons import Why
+
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+
+ASSIGNMENT, NOTEBOOK = example_class.ASSIGNMENT, example_class.NOTEBOOK
+FULL = example_class.FULL
+MiB = 2**20
+
+
+def tiny_png() -> str:
+    """A valid 1x1 PNG, base64."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    raw += chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b"")
+    return base64.b64encode(raw).decode()
+
+
+SCRIPT = "1 onerror=eval(atob('YWxlcnQoMSk='))"
+
+# The attacks, as the code of cells added after the imports cell (or at the
+# end: "last").
+ATTACKS = {
+    "updates-a-display": {
+        "first": (
+            "from IPython.display import display, update_display\n"
+            "display({'text/plain': 'small'}, raw=True, display_id='d')\n"
+            "update_display({'text/html': '<a href=\"http://evil.example\">evil</a>' + 'x' * 3_000_000,"
+            " 'application/javascript': 'alert(1)', 'image/svg+xml': '<svg onload=alert(1)/>'},"
+            " raw=True, display_id='d')\n"
+        ),
+        "payload": "evil.example",
+    },
+    "updates-a-judged-cell": {
+        # Every display gets one display id, hand_in's record included; the
+        # last cell then replaces all of them with one large HTML output.
+        "first": (
+            "import IPython.display as _shown\n"
+            "_display = _shown.display\n"
+            "_shown.display = lambda *a, **k: _display(*a, **{**k, 'display_id': 'all'})\n"
+        ),
+        "last": (
+            "from IPython.display import update_display\n"
+            "_evil = {'text/html': '<b>evil-update</b>' + 'y' * 3_000_000}\n"
+            "update_display(_evil, raw=True, display_id='all')\n"
+        ),
+        "payload": "evil-update",
+    },
+    "keeps-widget-state": {
+        "first": (
+            "from comm import create_comm\n"
+            "_comm = create_comm(target_name='jupyter.widget', data={'state': {'_model_module': 'm',"
+            " '_model_name': 'evil-widget',"
+            " 'value': 'z' * 3_000_000}, 'buffer_paths': []}, metadata={'version': '2.1.0'})\n"
+        ),
+        "payload": "evil-widget",
+    },
+    "floods-one-display-id": {
+        "first": (
+            "from IPython.display import display, update_display\n"
+            "for _ in range(40):\n"
+            "    display({'text/plain': 'a'}, raw=True, display_id='flood')\n"
+            "update_display({'text/plain': 'evil-flood' + 'f' * 1_000_000}, raw=True, display_id='flood')\n"
+        ),
+        "payload": "evil-flood",
+        "size": 40 * MiB,
+    },
+    "floods-metadata": {
+        "first": (
+            "from IPython.display import display\n"
+            "for _ in range(8):\n"
+            "    display({'text/plain': 'm'}, metadata={'evil-metadata': 'm' * 1_000_000}, raw=True)\n"
+        ),
+        "payload": "evil-metadata",
+        "size": 8 * MiB,
+    },
+    "scripts-an-image": {
+        "first": (
+            "from IPython.display import display\n"
+            f"display({{'image/png': {tiny_png()!r}}}, metadata={{'image/png': {{'width': {SCRIPT!r}}}}},"
+            " raw=True)\n"
+            "display({'image/png': 'PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=='}, raw=True)\n"
+        ),
+        "payload": "onerror",
+    },
+    "keeps-the-hidden-tests": {
+        "first": (
+            "_kept = []\n"
+            "get_ipython().events.register('pre_run_cell', lambda info: _kept.append(info.raw_cell))\n"
+        ),
+        "last": (
+            "import base64, zlib\n"
+            "print('encoded-tests:' + base64.b64encode(zlib.compress('\\n'.join(_kept).encode())).decode())\n"
+        ),
+        "payload": "encoded-tests:",
+    },
+    "exits-in-hand-in": {
+        "answers": example_class.correct_but(
+            he=example_class.he_with("import sys\nif len(layers_dims) > 4:\n    sys.exit(0)")
+        ),
+        "expected": example_class.NO_HE,
+    },
+    "impersonates-the-grader": {
+        "first": "class NoReference(Exception):\n    pass\nraise NoReference('the course is at fault')\n",
+    },
+}
+HONEST = ["aa-honest", "zz-honest"]
+
+
+def hand_in_attack(course, student, attack):
+    answers = attack.get("answers", example_class.CORRECT)
+    path = write_submission(course, student, ASSIGNMENT, f"{NOTEBOOK}.ipynb", answers)
+    notebook = nbformat.read(path, as_version=4)
+    ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells]
+    if "last" in attack:
+        notebook.cells.append(new_code_cell(attack["last"]))
+    if "first" in attack:
+        notebook.cells.insert(ids.index("imports") + 1, new_code_cell(attack["first"]))
+    if student == "impersonates-the-grader":
+        # The grader's mark on a test cell, and a made-up graded cell worth 100.
+        test_cell = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade"))
+        test_cell.metadata["grading"] = {"outcome": "judged", "verdict": "passed"}
+        made_up = new_code_cell("print('free points')")
+        made_up.metadata["nbgrader"] = {
+            "grade": True,
+            "solution": False,
+            "locked": False,
+            "points": 100,
+            "grade_id": "test_made_up",
+            "schema_version": 3,
+        }
+        notebook.cells.append(made_up)
+    nbformat.write(notebook, path)
+
+
+def too_large_notebooks(course):
+    """Two notebooks intake refuses: thousands of markdown cells, and one
+    long markdown cell that renders in time growing with its square."""
+    many = write_submission(course, "many-cells", ASSIGNMENT, f"{NOTEBOOK}.ipynb", example_class.CORRECT)
+    notebook = nbformat.read(many, as_version=4)
+    notebook.cells += [new_markdown_cell(f"note {number}") for number in range(1500)]
+    nbformat.write(notebook, many)
+    slow = write_submission(course, "slow-markdown", ASSIGNMENT, f"{NOTEBOOK}.ipynb", example_class.CORRECT)
+    notebook = nbformat.read(slow, as_version=4)
+    notebook.cells.append(new_markdown_cell("[a](" * 18_000))
+    nbformat.write(notebook, slow)
+
+
+@pytest.fixture(scope="module")
+def boundary(course):
+    for student, attack in ATTACKS.items():
+        hand_in_attack(course, student, attack)
+    for student in HONEST:
+        write_submission(course, student, ASSIGNMENT, f"{NOTEBOOK}.ipynb", example_class.CORRECT)
+    too_large_notebooks(course)
+    run = run_grading_command(course, ASSIGNMENT, "--workers", "2", status=2)
+    autograded = {
+        path.parts[-3]: path for path in (course / "autograded").glob(f"*/{ASSIGNMENT}/{NOTEBOOK}.ipynb")
+    }
+    feedback = {
+        path.parts[-3]: path.read_text() for path in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html")
+    }
+    return {
+        "run": run,
+        "scores": scores(course, ASSIGNMENT, NOTEBOOK),
+        "autograded": autograded,
+        "feedback": feedback,
+    }
+
+
+def points(boundary, student):
+    return {cell: score for cell, (score, _) in boundary["scores"][student].items()}
+
+
+@pytest.mark.parametrize("student", [*HONEST, *ATTACKS])
+def test_every_attacker_keeps_exactly_what_its_answers_earn(boundary, student):
+    assert points(boundary, student) == ATTACKS.get(student, {}).get("expected", FULL)
+    result = boundary["run"].result(student)
+    assert result.graded and not result.has(Why.COURSE_FAULT), result.reasons
+
+
+@pytest.mark.parametrize("student", [name for name, attack in ATTACKS.items() if "payload" in attack])
+def test_no_payload_leaves_the_box(boundary, student):
+    """Neither the autograded notebook (formgrader's) nor the feedback holds
+    the attack's payload, and both stay small."""
+    payload = ATTACKS[student]["payload"]
+    path = boundary["autograded"][student]
+    text = path.read_text()
+    assert path.stat().st_size < 2 * MiB
+    assert payload not in text
+    notebook = json.loads(text)
+    assert "widgets" not in notebook["metadata"]
+    kinds = {
+        kind
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+        for kind in output.get("data", {})
+    }
+    assert kinds <= {"text/plain", "image/png", "image/jpeg"}, kinds
+    assert payload not in boundary["feedback"][student]
+    assert len(boundary["feedback"][student]) < 2 * MiB
+
+
+def test_an_image_keeps_only_its_bytes_and_integer_sizes(boundary):
+    notebook = nbformat.read(boundary["autograded"]["scripts-an-image"], as_version=4)
+    pictures = [
+        output for cell in notebook.cells for output in cell.outputs if "image/png" in output.get("data", {})
+    ]
+    assert len(pictures) == 1, "the fake PNG was kept"
+    assert pictures[0].metadata == {}
+    assert "<img" in boundary["feedback"]["scripts-an-image"]
+
+
+def test_hidden_tests_kept_by_the_kernel_never_reach_the_feedback(boundary):
+    feedback = page_text(boundary["feedback"]["keeps-the-hidden-tests"])
+    assert "encoded-tests:" not in feedback
+    assert "output not shown in feedback" in feedback
+    # The instructor's copy keeps what the kernel printed: the attack ran.
+    assert "encoded-tests:" in boundary["autograded"]["keeps-the-hidden-tests"].read_text()
+
+
+def test_the_graders_names_and_marks_are_not_the_students_to_use(boundary):
+    result = boundary["run"].result("impersonates-the-grader")
+    kinds = {reason.why for reason in result.reasons}
+    assert Why.COURSE_FAULT not in kinds
+    assert Why.IGNORED_CELL in kinds, result.reasons
+    assert "test_made_up" not in boundary["scores"]["impersonates-the-grader"]
+    notebook = nbformat.read(boundary["autograded"]["impersonates-the-grader"], as_version=4)
+    errors = [
+        output.ename for cell in notebook.cells for output in cell.outputs if output.output_type == "error"
+    ]
+    assert "NoReference" in errors  # the student's own error, kept as theirs
+
+
+def test_notebooks_too_large_to_render_are_refused_with_their_reason(boundary):
+    for student, words in (("many-cells", "cells"), ("slow-markdown", "characters of text")):
+        result = boundary["run"].result(student)
+        (refused,) = [reason for reason in result.reasons if reason.why is Why.REFUSED]
+        assert "too large" in refused.text and words in refused.text, refused
+
+
+# ------------------------------------------------------ the negative controls
+
+
+@pytest.fixture(scope="module")
+def read_by_plain_nbclient(tmp_path_factory):
+    """Each attack's cells run through plain nbclient, as by a grader that
+    reads the kernel's messages itself: {student: the notebook it keeps, as
+    JSON text}."""
+    kept = {}
+    for student, attack in ATTACKS.items():
+        cells = [new_code_cell(attack[part]) for part in ("first", "last") if part in attack]
+        notebook = nbformat.v4.new_notebook(cells=cells)
+        folder = tmp_path_factory.mktemp("plain-nbclient")
+        client = NotebookClient(
+            notebook, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}}
+        )
+        client.execute()
+        kept[student] = json.dumps(notebook)
+    return kept
+
+
+@pytest.mark.parametrize("student", [name for name, attack in ATTACKS.items() if "payload" in attack])
+def test_each_payload_reaches_a_grader_that_reads_the_kernel(read_by_plain_nbclient, student):
+    kept = read_by_plain_nbclient[student]
+    assert ATTACKS[student]["payload"] in kept
+    assert len(kept) > ATTACKS[student].get("size", 0) * 0.9
+
+
+def test_a_grader_that_reads_the_kernel_keeps_widgets_and_script(read_by_plain_nbclient):
+    assert '"widgets"' in read_by_plain_nbclient["keeps-widget-state"]
+    assert SCRIPT in read_by_plain_nbclient["scripts-an-image"]
+    assert "text/html" in read_by_plain_nbclient["updates-a-display"]
+
+
+# ------------------------------------------- the course's faults, and a kill
+
+
+def test_a_failure_of_the_judge_leaves_the_grade_for_a_rerun(boundary, course, tmp_path):
+    """A bug of the course's own checks (here: a check module that cannot be
+    imported) is the course's fault: the student's grade stays as the last
+    run left it, and the summary says why, instead of a 0."""
+    broken = copy_generated(course, tmp_path / "course")
+    with open(broken / "nbgrader_config.py", "a") as config:
+        config.write("\nc.SandboxedExecute.check_modules = {'initialization': ['utils.no_such_checks']}\n")
+    run = run_grading_command(broken, ASSIGNMENT, "--student", "aa-honest", "--workers", "1", status=2)
+    result = run.result("aa-honest")
+    assert result.has(Why.COURSE_FAULT), result.reasons
+    assert scores(broken, ASSIGNMENT, NOTEBOOK)["aa-honest"] == boundary["scores"]["aa-honest"]
+
+
+def test_a_killed_command_loses_no_grade_it_gave(generated_course, tmp_path):
+    """grades.csv and the summary are written as students finish: killed
+    while it grades, the command leaves the grades it gave."""
+    course = copy_generated(generated_course, tmp_path / "course")
+    students = [f"student-{number}" for number in range(5)]
+    for student in students:
+        write_submission(course, student, ASSIGNMENT, f"{NOTEBOOK}.ipynb", example_class.CORRECT)
+    summary = tmp_path / "summary.json"
+    command = [sys.executable, "-m", "grading.grade", ASSIGNMENT, "--workers", "1", "--json", str(summary)]
+    process = subprocess.Popen(command, cwd=course, stdout=subprocess.PIPE, text=True)
+    try:
+        finished = 0
+        for line in process.stdout:
+            finished += line.startswith("[") and "/5]" in line
+            if finished and summary.exists():
+                break
+        assert finished < len(students), "the class was graded before the first checkpoint"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    kept = json.loads(summary.read_text())
+    assert kept["unfinished"] and not kept["everything_graded"]
+    graded = [row["student"] for row in kept["students"]]
+    assert graded and set(graded) < set(students)
+    with open(course / "grades.csv", newline="") as file:
+        rows = {row["student_id"] for row in csv.DictReader(file)}
+    assert set(graded) <= rows

@@ -21,6 +21,7 @@ from grading.plugins.feedback import HideHiddenTests, SettleLatePenalties  # noq
 from grading.plugins.late import PenaltyPerDayLate  # noqa: E402
 from grading.plugins.sanitize import (  # noqa: E402
     DropDuplicateGradeIds,
+    KeepTrustedMetadata,
     OverwriteCellsWithIds,
     RefuseUnsafeSubmissions,
 )
@@ -96,10 +97,12 @@ c.SandboxedExecute.stuck_allowance = 20
 
 # Before grading, nbgrader restores test and locked cells the student edited
 # or retyped; these settings also put back deleted grade cells and ignore
-# extra copies of duplicated ones instead of stopping (grading/plugins/sanitize.py).
+# extra copies of duplicated ones instead of stopping, and keep of a submission's
+# metadata only what grading reads (grading/plugins/sanitize.py).
 # A submission that holds a link or a special file is not graded at all.
 c.Autograde.sanitize_preprocessors = [
     RefuseUnsafeSubmissions,
+    KeepTrustedMetadata,
     *(
         {DeduplicateIds: DropDuplicateGradeIds, OverwriteCells: OverwriteCellsWithIds}.get(step, step)
         for step in Autograde.class_traits()["sanitize_preprocessors"].default()

@@ -4,7 +4,7 @@ The folders show who loads what:
 
 plugins/   what nbgrader_config.py hands to nbgrader, loaded by every
            nbgrader command of the course (plain `nbgrader autograde` too):
-           the sandboxed execution, the repairs, the verdicts, feedback,
+           the execution inside the sandbox, the repairs, the verdicts, feedback,
            the late policy, due dates, companions, answer stubs, the LMS
            download names and the grade exporters. Nothing here imports
            the command.
@@ -14,7 +14,7 @@ grade.py   the command itself, `python -m grading.grade`: it orders the
            steps and turns a GradingError into an exit status.
 
 Beside them, what both use (and the course's scripts and tests):
-    errors.py          GradingError, and the error names the grader writes into cells
+    errors.py          GradingError, CourseFault, and the grader's marks on cells
     reasons.py         why a result carries a reason: its kind (Why) and text
     submissions.py     the checks of a submitted folder and notebook
     configuration.py   nbgrader_config.py as read: the whole, the marker lines

@@ -13,6 +13,7 @@ back readable in autograded/.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import stat
@@ -261,18 +262,25 @@ MIN_MARKDOWN_CELL = 10_000  # characters a written answer may always have
 EXTRA_TEXT = 50_000  # characters a notebook may always add to SIZE_FACTOR x its release's
 
 
+def cell_size(cell) -> int:
+    """Characters of a cell's text, its attachments (pictures pasted into
+    markdown) included."""
+    attachments = cell.get("attachments")
+    return len(cell.source) + (len(json.dumps(attachments)) if attachments else 0)
+
+
 def size_problem(submitted, release) -> str | None:
     """Why a submitted notebook is too large next to its release, or None."""
     most_cells = SIZE_FACTOR * len(release.cells)
     if len(submitted.cells) > most_cells:
         return f"it has {len(submitted.cells)} cells, more than the {most_cells} allowed"
-    text = [len(cell.source) for cell in release.cells if cell.cell_type != "code"]
+    text = [cell_size(cell) for cell in release.cells if cell.cell_type != "code"]
     longest = max(SIZE_FACTOR * max(text, default=0), MIN_MARKDOWN_CELL)
     for index, cell in enumerate(submitted.cells):
-        if cell.cell_type != "code" and len(cell.source) > longest:
-            return f"cell {index} holds {len(cell.source)} characters of text, over the {longest} allowed"
-    most_text = SIZE_FACTOR * sum(len(cell.source) for cell in release.cells) + EXTRA_TEXT
-    total = sum(len(cell.source) for cell in submitted.cells)
+        if cell.cell_type != "code" and cell_size(cell) > longest:
+            return f"cell {index} holds {cell_size(cell)} characters of text, over the {longest} allowed"
+    most_text = SIZE_FACTOR * sum(map(cell_size, release.cells)) + EXTRA_TEXT
+    total = sum(map(cell_size, submitted.cells))
     if total > most_text:
         return f"its cells hold {total} characters, more than the {most_text} allowed"
     return None

@@ -30,6 +30,7 @@ import zlib
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbconvert import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from conftest import copy_generated, page_text, run_grading_command
@@ -59,13 +60,15 @@ def tiny_png() -> str:
 SCRIPT = "1 onerror=eval(atob('YWxlcnQoMSk='))"
 
 # The attacks, as the code of cells added after the imports cell (or at the
-# end: "last").
+# end: "last"). Each payload is put together when the code runs, so that
+# only what the kernel sent can show it (the code itself is in the notebook
+# and its feedback, as any student's code is).
 ATTACKS = {
     "updates-a-display": {
         "first": (
             "from IPython.display import display, update_display\n"
             "display({'text/plain': 'small'}, raw=True, display_id='d')\n"
-            "update_display({'text/html': '<a href=\"http://evil.example\">evil</a>' + 'x' * 3_000_000,"
+            "update_display({'text/html': '<a href=\"http://ev' + 'il.example\">evil</a>' + 'x' * 3_000_000,"
             " 'application/javascript': 'alert(1)', 'image/svg+xml': '<svg onload=alert(1)/>'},"
             " raw=True, display_id='d')\n"
         ),
@@ -78,10 +81,11 @@ ATTACKS = {
             "import IPython.display as _shown\n"
             "_display = _shown.display\n"
             "_shown.display = lambda *a, **k: _display(*a, **{**k, 'display_id': 'all'})\n"
+            "_shown.display({'text/plain': 'shown under the display id'}, raw=True)\n"
         ),
         "last": (
             "from IPython.display import update_display\n"
-            "_evil = {'text/html': '<b>evil-update</b>' + 'y' * 3_000_000}\n"
+            "_evil = {'text/html': '<b>evil-' + 'update</b>' + 'y' * 3_000_000}\n"
             "update_display(_evil, raw=True, display_id='all')\n"
         ),
         "payload": "evil-update",
@@ -90,7 +94,7 @@ ATTACKS = {
         "first": (
             "from comm import create_comm\n"
             "_comm = create_comm(target_name='jupyter.widget', data={'state': {'_model_module': 'm',"
-            " '_model_name': 'evil-widget',"
+            " '_model_name': 'evil-' + 'widget',"
             " 'value': 'z' * 3_000_000}, 'buffer_paths': []}, metadata={'version': '2.1.0'})\n"
         ),
         "payload": "evil-widget",
@@ -100,7 +104,8 @@ ATTACKS = {
             "from IPython.display import display, update_display\n"
             "for _ in range(40):\n"
             "    display({'text/plain': 'a'}, raw=True, display_id='flood')\n"
-            "update_display({'text/plain': 'evil-flood' + 'f' * 1_000_000}, raw=True, display_id='flood')\n"
+            "_evil = {'text/plain': 'evil-' + 'flood' + 'f' * 1_000_000}\n"
+            "update_display(_evil, raw=True, display_id='flood')\n"
         ),
         "payload": "evil-flood",
         "size": 40 * MiB,
@@ -109,7 +114,7 @@ ATTACKS = {
         "first": (
             "from IPython.display import display\n"
             "for _ in range(8):\n"
-            "    display({'text/plain': 'm'}, metadata={'evil-metadata': 'm' * 1_000_000}, raw=True)\n"
+            "    display({'text/plain': 'm'}, metadata={'evil-' + 'metadata': 'm' * 1_000_000}, raw=True)\n"
         ),
         "payload": "evil-metadata",
         "size": 8 * MiB,
@@ -117,8 +122,8 @@ ATTACKS = {
     "scripts-an-image": {
         "first": (
             "from IPython.display import display\n"
-            f"display({{'image/png': {tiny_png()!r}}}, metadata={{'image/png': {{'width': {SCRIPT!r}}}}},"
-            " raw=True)\n"
+            f"_size = {{'image/png': {{'width': '1 on' + {SCRIPT[4:]!r}}}}}\n"
+            f"display({{'image/png': {tiny_png()!r}}}, metadata=_size, raw=True)\n"
             "display({'image/png': 'PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=='}, raw=True)\n"
         ),
         "payload": "onerror",
@@ -130,9 +135,26 @@ ATTACKS = {
         ),
         "last": (
             "import base64, zlib\n"
-            "print('encoded-tests:' + base64.b64encode(zlib.compress('\\n'.join(_kept).encode())).decode())\n"
+            "_packed = base64.b64encode(zlib.compress('\\n'.join(_kept).encode())).decode()\n"
+            "print('encoded-' + 'tests:' + _packed)\n"
         ),
         "payload": "encoded-tests:",
+    },
+    # Not a cell: the handed-in file's own metadata, which pages made from it
+    # would render (nbconvert loads a widget manager for a notebook's widget state).
+    "carries-widget-metadata": {
+        "file_metadata": {
+            "widgets": {
+                "application/vnd.jupyter.widget-state+json": {
+                    "version_major": 2,
+                    "version_minor": 0,
+                    "state": {
+                        "x": {"model_name": "HTMLModel", "state": {"value": "<img src=x onerror=evil-file>"}}
+                    },
+                }
+            }
+        },
+        "payload": "evil-file",
     },
     "exits-in-hand-in": {
         "answers": example_class.correct_but(
@@ -156,10 +178,16 @@ def hand_in_attack(course, student, attack):
         notebook.cells.append(new_code_cell(attack["last"]))
     if "first" in attack:
         notebook.cells.insert(ids.index("imports") + 1, new_code_cell(attack["first"]))
+    notebook.metadata.update(attack.get("file_metadata", {}))
     if student == "impersonates-the-grader":
         # The grader's mark on a test cell, and a made-up graded cell worth 100.
         test_cell = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade"))
         test_cell.metadata["grading"] = {"outcome": "judged", "verdict": "passed"}
+        # A solution cell marked as graded (nbgrader restores no flags: it
+        # would look for a grade cell the gradebook does not have).
+        solution = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution"))
+        solution.metadata["nbgrader"]["grade"] = True
+        solution.metadata["nbgrader"]["points"] = 50
         made_up = new_code_cell("print('free points')")
         made_up.metadata["nbgrader"] = {
             "grade": True,
@@ -244,7 +272,10 @@ def test_no_payload_leaves_the_box(boundary, student):
 def test_an_image_keeps_only_its_bytes_and_integer_sizes(boundary):
     notebook = nbformat.read(boundary["autograded"]["scripts-an-image"], as_version=4)
     pictures = [
-        output for cell in notebook.cells for output in cell.outputs if "image/png" in output.get("data", {})
+        output
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
     ]
     assert len(pictures) == 1, "the fake PNG was kept"
     assert pictures[0].metadata == {}
@@ -267,7 +298,10 @@ def test_the_graders_names_and_marks_are_not_the_students_to_use(boundary):
     assert "test_made_up" not in boundary["scores"]["impersonates-the-grader"]
     notebook = nbformat.read(boundary["autograded"]["impersonates-the-grader"], as_version=4)
     errors = [
-        output.ename for cell in notebook.cells for output in cell.outputs if output.output_type == "error"
+        output.ename
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
     ]
     assert "NoReference" in errors  # the student's own error, kept as theirs
 
@@ -289,6 +323,8 @@ def read_by_plain_nbclient(tmp_path_factory):
     JSON text}."""
     kept = {}
     for student, attack in ATTACKS.items():
+        if "file_metadata" in attack:
+            continue  # not run: see test_a_page_of_the_handed_in_file_loads_its_widgets
         cells = [new_code_cell(attack[part]) for part in ("first", "last") if part in attack]
         notebook = nbformat.v4.new_notebook(cells=cells)
         folder = tmp_path_factory.mktemp("plain-nbclient")
@@ -300,7 +336,9 @@ def read_by_plain_nbclient(tmp_path_factory):
     return kept
 
 
-@pytest.mark.parametrize("student", [name for name, attack in ATTACKS.items() if "payload" in attack])
+@pytest.mark.parametrize(
+    "student", [name for name, attack in ATTACKS.items() if "payload" in attack and "first" in attack]
+)
 def test_each_payload_reaches_a_grader_that_reads_the_kernel(read_by_plain_nbclient, student):
     kept = read_by_plain_nbclient[student]
     assert ATTACKS[student]["payload"] in kept
@@ -357,3 +395,11 @@ def test_a_killed_command_loses_no_grade_it_gave(generated_course, tmp_path):
     with open(course / "grades.csv", newline="") as file:
         rows = {row["student_id"] for row in csv.DictReader(file)}
     assert set(graded) <= rows
+
+
+def test_a_page_of_the_handed_in_file_loads_its_widgets():
+    """The negative control of carries-widget-metadata: nbconvert's page of
+    the file as handed in loads a widget manager and embeds the state."""
+    notebook = nbformat.v4.new_notebook(metadata=ATTACKS["carries-widget-metadata"]["file_metadata"])
+    page, _ = HTMLExporter().from_notebook_node(notebook)
+    assert "html-manager" in page and "evil-file" in page

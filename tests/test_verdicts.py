@@ -215,12 +215,21 @@ def test_a_malformed_record_never_stops_the_grader(record, reference):
     assert judge(read_record(cell), reference, checks=CHECKS).error_name == "MissingAnswer"
 
 
-def test_numbers_past_float64_in_hidden_answers_fail_closed(reference):
+@pytest.mark.parametrize("where", ["returned", "args_after"])
+def test_numbers_past_float64_in_hidden_answers_fail_closed(reference, where):
+    """An integer no float can hold makes the record unreadable (the
+    student's 0), never an error of the judge (which would be the course's fault)."""
     data = answers.answer_record(check_he_initializer, he, LAYER_LISTS)
     hidden = [call for call in data["calls"] if call["hidden"]]
-    hidden[0]["returned"] = {"kind": "number", "type": "int", "value": 10**400}
-    verdict = judge(parse_record(json.loads(json.dumps(data))), reference, checks=CHECKS)
-    assert not verdict.passed
+    huge = {"kind": "number", "type": "int", "value": 10**400}
+    if where == "returned":
+        hidden[0]["returned"] = huge
+    else:
+        hidden[0]["args_after"][0]["items"][0] = huge
+    cell = new_code_cell("", outputs=[new_output("display_data", data={answers.MIME_TYPE: data})])
+    assert read_record(cell) is None
+    verdict = judge(read_record(cell), reference, checks=CHECKS)
+    assert not verdict.passed and verdict.kind == "no-answers"
 
 
 def test_non_finite_answers_get_the_checks_message(reference):

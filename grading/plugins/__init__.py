@@ -1,15 +1,19 @@
 """nbgrader plugins, which nbgrader_config.py loads into every nbgrader
 command of the course, plain `nbgrader autograde` too.
 
-    execute.py         runs a submission: experiments left out, cell budgets
+    execute.py         runs a submission: experiments left out, cell budgets, verdicts
+    box.py             runs a notebook inside the sandbox; only one file comes out
+    box_runner.py      the runner inside the sandbox: nbclient against the kernel
+    outbox.py          that one file, read with a byte cap and checked
     experiments.py     which cells are ungraded experiments (tagged in source/)
     budgets.py         how long each cell may run
-    sandbox.py         the kernel in bubblewrap (a kernel provisioner), its limits
-                       and environment
+    sandbox.py         bubblewrap, its limits and environment (also a kernel
+                       provisioner for any Jupyter kernel)
     cgroups.py         a cgroup per kernel: its CPU, memory and processes
     kernel_startup.py  run first in each sandboxed kernel
     sanitize.py        repairs of edited, deleted or duplicated grade cells
     verdicts.py        scores decided outside the kernel, from the answers it hands in
+    answer_data.py     those answers decoded, and compared with the reference's
     feedback.py        feedback without hidden tests
     late.py            the late policy, and the penalty settled from the final score
                        (also by feedback and the exports)

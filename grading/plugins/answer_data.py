@@ -39,6 +39,8 @@ def _number(value):
         return NON_FINITE[value]
     if not isinstance(value, (bool, int, float)):
         raise Unreadable("a number is not a number")
+    if isinstance(value, int) and not -(2**64) < value < 2**64:
+        raise Unreadable("an integer past 64 bits")  # no float or array could hold it
     return value
 
 

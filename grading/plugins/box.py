@@ -10,7 +10,8 @@ reads with a byte cap and checks line by line (grading/plugins/outbox.py).
 
 The grader only waits: the box is killed, with everything in its cgroup,
 once `deadline` seconds have passed (a kernel that stopped the runner
-cannot keep it alive), and whatever the file holds by then is the result.
+cannot keep it alive past that), and whatever the file holds by then is
+the result.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def run_in_box(
     job: dict,
     workdir: str,
     provisioner: SandboxProvisioner | None,
-    deadline: float | None,
+    deadline: float,
     max_bytes: int,
     log,
 ) -> BoxReport:

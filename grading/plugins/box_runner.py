@@ -23,8 +23,8 @@ run delay). A busy grading server then costs an honest student nothing; a
 cell is also stopped once its wall time reaches max_slowdown times its
 budget, so a starved or sleeping cell still ends.
 
-The grader (grading/plugins/box.py) reads the file with a byte cap and checks
-every line again: a kernel may have stopped this runner or rewritten the
+The grader (grading/plugins/outbox.py) reads the file with a byte cap and
+checks every line again: a kernel may have stopped this runner or rewritten the
 file, and then it only loses its own points.
 """
 
@@ -44,6 +44,7 @@ from nbformat import from_dict
 ANSWER_TYPE = "application/vnd.initialization-course.answers+json"
 KEPT_TYPES = ("text/plain", "image/png", "image/jpeg", ANSWER_TYPE)
 IMAGE_TYPES = ("image/png", "image/jpeg")
+LINE_ROOM = 1024  # bytes kept in the report for each cell still to run
 
 
 def kernel_seconds(pid: int) -> tuple[float, float]:
@@ -115,6 +116,7 @@ class BoxClient(NotebookClient):
         self.job, self.results = job, results
         self.limit = job["max_output_bytes"]
         self.printed = 0  # bytes the running cell has output
+        self.written = 0  # bytes of the report so far
         self.cut = False  # whether some of them were dropped
 
     def output(self, outs, msg, display_id, cell_index):
@@ -130,8 +132,20 @@ class BoxClient(NotebookClient):
         return None
 
     def write(self, line: dict) -> None:
-        self.results.write(json.dumps(line) + "\n")
+        text = json.dumps(line) + "\n"
+        self.results.write(text)
         self.results.flush()
+        self.written += len(text.encode())
+
+    def write_cell(self, index: int, status: str, seconds: float, outputs: list, cells_left: int) -> None:
+        """The cell's line; its outputs replaced by a note when they would
+        take the room the lines of the cells left need in the report."""
+        line = {"cell": index, "status": status, "seconds": seconds, "outputs": outputs}
+        room = self.job["max_report_bytes"] - self.written - LINE_ROOM * (cells_left + 2)
+        if len(json.dumps(line).encode()) > room:
+            note = "[output cut: the notebook printed more than the grader reads in all]\n"
+            line["outputs"] = [{"output_type": "stream", "name": "stdout", "text": note}]
+        self.write(line)
 
     async def run_cell(self, index: int, budget: float) -> tuple[str, float, float]:
         """Run cell index within budget unloaded seconds: (status, unloaded
@@ -174,7 +188,7 @@ class BoxClient(NotebookClient):
         left = job["notebook_seconds"] if job["notebook_seconds"] is not None else math.inf
         stuck_seconds, stuck_cells = 0.0, 0
         async with self.async_setup_kernel(cwd=job["cwd"]):
-            for index in job["run"]:
+            for position, index in enumerate(job["run"]):
                 budget = job["budgets"].get(str(index))
                 budget = math.inf if budget is None else budget
                 budget = min(budget, max(left, 0.5))
@@ -185,7 +199,7 @@ class BoxClient(NotebookClient):
                     self.write({"stopped": "kernel-died", "at": index})
                     return
                 outputs = capped(self.nb.cells[index].outputs, self.limit, self.cut)
-                self.write({"cell": index, "status": status, "seconds": seconds, "outputs": outputs})
+                self.write_cell(index, status, seconds, outputs, len(job["run"]) - position - 1)
                 if not await self.km.is_alive():
                     self.write({"stopped": "kernel-died", "at": index})
                     return

@@ -145,6 +145,10 @@ class SandboxedExecute(Execute):
         help="The box is killed once it has run this many times the notebook's budget "
         "(plus the kernel's start-up time), whatever runs in it.",
     ).tag(config=True)
+    longest_run = Float(
+        3600.0,
+        help="Seconds after which a box is killed whatever its budgets (even with no cell timeout at all).",
+    ).tag(config=True)
     judge_answers = Bool(
         True,
         help="Decide each graded test cell's score from the answers it hands in "
@@ -201,7 +205,7 @@ class SandboxedExecute(Execute):
             }
             if self.skip_experiments:
                 tagged = tagged_cells(instructors, self.skip_tag)
-        self.reference = self.reference_for(source, resources, full=not tagged)
+        self.reference = self.reference_for(source, resources)
         skipped = cells_to_skip(nb, tagged)
         if not skipped:
             return self.run(nb, resources, skipped)
@@ -274,12 +278,13 @@ class SandboxedExecute(Execute):
             "stuck_allowance": self.stuck_allowance * self.budget_scale,
             "max_slowdown": self.max_slowdown,
             "max_output_bytes": self.max_output_bytes,
+            "max_report_bytes": self.max_report_mb * 2**20,
             "interrupt_grace": self.interrupt_grace,
             "kernel_name": self.kernel_name or "python3",
             "startup_timeout": self.startup_timeout,
         }
         total = min(notebook_seconds, sum(seconds.values()))
-        deadline = None if math.isinf(total) else self.deadline_factor * total + 2 * self.startup_timeout
+        deadline = min(self.deadline_factor * total + 2 * self.startup_timeout, self.longest_run)
         sandboxed = SandboxKernelManager(config=self.config).enabled
         provisioner = SandboxProvisioner(config=self.config, log=self.log) if sandboxed else None
         return run_in_box(job, str(workdir), provisioner, deadline, self.max_report_mb * 2**20, self.log)
@@ -437,7 +442,23 @@ class SandboxedExecute(Execute):
         if self.judge_answers and graded - set(runner.answer_records):
             missing = ", ".join(sorted(graded - set(runner.answer_records)))
             self.log.warning("the reference's test cells %s hand in no answers", missing)
+        if self.judge_answers:
+            self.check_the_judge(runner.answer_records, resources["nbgrader"]["assignment"])
         return Reference(seconds=runner.cell_seconds, answers=runner.answer_records)
+
+    def check_the_judge(self, records: dict, assignment: str) -> None:
+        """Raise CourseFault unless the reference's own answers pass the
+        judge: a check that cannot be replayed (it broke the replay
+        contract of utils/answers.py, or its module is not the assignment's)
+        would otherwise give every student a 0."""
+        checks = self.check_modules.get(assignment, [])
+        for grade_id, record in records.items():
+            verdict = judge(record, record, checks=checks)
+            if not verdict.passed:
+                raise CourseFault(
+                    f"the reference solution fails its own test {grade_id} when the grader "
+                    f"replays it ({verdict.error_name}: {verdict.message[:200]})"
+                )
 
 
 def why_not_run(report: BoxReport, budgets: CellBudgets):

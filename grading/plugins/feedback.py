@@ -50,7 +50,9 @@ WITHHELD = (
     "kernel, and what it printed could repeat them]\n"
 )
 # Cells whose outputs the grader made (grading/errors.py): they show no kernel output.
-GRADERS_OUTPUTS = (JUDGED, SKIPPED, NOT_RUN, KERNEL_STOPPED)
+GRADERS_OUTPUTS = (JUDGED, SKIPPED, NOT_RUN)
+# Cells that ran, then were stopped: the grader's error is their last output.
+STOPPED = (TIMED_OUT, KERNEL_STOPPED)
 
 
 class HideHiddenTests(ClearHiddenTests):
@@ -88,6 +90,6 @@ class HideHiddenTests(ClearHiddenTests):
         outcome = marked(cell).get("outcome")
         if outcome in GRADERS_OUTPUTS:
             return cell.outputs
-        if outcome == TIMED_OUT:  # the grader's error is the last output
+        if outcome in STOPPED:
             return cell.outputs[-1:]
         return [new_output("stream", name="stdout", text=WITHHELD)] if cell.outputs else []

@@ -14,7 +14,7 @@ stopped the runner and written the file itself. So the grader
 - cuts each cell's outputs at `max_cell_bytes`.
 
 Every output is rebuilt here from those checked parts, so no key the kernel
-chose (a grader's mark among them, see grading/plugins/marks.py) survives.
+chose (a grader's mark among them, see grading/errors.py) survives.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 from nbformat.v4 import new_output
 
-ANSWER_TYPE = "application/vnd.initialization-course.answers+json"
+from utils.answers import MIME_TYPE as ANSWER_TYPE
+
 PICTURES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 STATUSES = ("ok", "timeout", "kernel-died")
 STOPS = ("stuck", "notebook-budget", "kernel-died")
@@ -86,11 +87,15 @@ def read_report(path: str, max_bytes: int, max_cell_bytes: int) -> BoxReport:
 
 
 def add_line(report: BoxReport, line: bytes, max_cell_bytes: int) -> None:
-    """Add one line of the file to report, if it is one the runner writes."""
+    """Add one line of the file to report, if it is one the runner writes
+    (a line nested too deeply to read, or to check, counts as none)."""
     try:
-        data = json.loads(line)
-    except ValueError:
+        add_data(report, json.loads(line), max_cell_bytes)
+    except (ValueError, RecursionError):
         return
+
+
+def add_data(report: BoxReport, data, max_cell_bytes: int) -> None:
     if not isinstance(data, dict):
         return
     if data.get("stopped") in STOPS and _index(data.get("at")) is not None:

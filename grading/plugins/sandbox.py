@@ -1,10 +1,13 @@
-"""Running student code in a sandboxed Jupyter kernel.
+"""Running student code in a sandbox: a box.
 
-nbgrader executes a submission in a Jupyter kernel. Here that kernel is
-started inside bubblewrap (Linux namespaces) under resource limits:
+When autograding, the box holds the runner that executes the notebook
+(grading/plugins/box_runner.py, started through SandboxProvisioner.box_command
+by grading/plugins/box.py) and the Jupyter kernel the runner starts; the
+same sandbox is also a kernel provisioner, for any Jupyter kernel. A box is
+bubblewrap (Linux namespaces) under resource limits:
 
-- no network: the kernel gets its own empty network namespace, so it talks to
-  nbgrader over Unix sockets (ZeroMQ's ipc transport) instead of TCP;
+- no network: the box gets its own empty network namespace, so its kernel
+  talks over Unix sockets (ZeroMQ's ipc transport), to the runner beside it;
 - an allow-listed file system: the kernel sees the system's programs and
   libraries (SYSTEM_PATHS) and the Python installation, read-only. Its
   working folder (nbgrader's autograded/<student>/<assignment>/) is a
@@ -30,9 +33,11 @@ started inside bubblewrap (Linux namespaces) under resource limits:
   of a file. When grading as root the kernel runs as an unprivileged user
   (`nobody`).
 
-Not isolated: what the student's code can see inside its own kernel, where
-the hidden tests run after it (code that prints the cells run after it shows
-them in its own outputs).
+The cgroup and the limits count the runner as well as the kernel.
+
+Not isolated: what the student's code can see inside its own box: the
+hidden tests run there after it, and the runner runs as the same user (the
+grader trusts nothing the box writes: grading/plugins/outbox.py).
 
 nbgrader uses this through `SandboxedExecute` (grading/plugins/execute.py),
 configured in nbgrader_config.py; the limits are traits of the provisioner,

@@ -13,20 +13,26 @@
   cell pasted from another notebook, or made up): nbgrader drops only its
   grade id, and the graded cell left without one stops the student's
   grading. OverwriteCellsWithIds makes it an ordinary cell.
+- Metadata: a submission's notebook and cell metadata reach the pages made
+  from it; KeepTrustedMetadata keeps only what grading reads.
 - A submission that holds a link or a special file: nbgrader would follow a
   link to the instructor's solution, or open a FIFO and wait forever. A
   notebook far larger than its release (thousands of cells, a megabyte of
-  markdown) would cost minutes to run and to render. RefuseUnsafeSubmissions
-  stops that student's autograde, also in plain `nbgrader autograde` (the
-  grading command refuses them before).
+  markdown) would cost minutes to run and to render. The grading command
+  refuses such a submission before nbgrader sees it. RefuseUnsafeSubmissions
+  stops that student's autograde in plain `nbgrader autograde` too, but only
+  after nbgrader has copied the submission into autograded/ (following its
+  links: nbgrader offers no hook that can stop it earlier), so grade
+  untrusted submissions with the grading command.
 """
 
+import copy
 from pathlib import Path
 
 import nbformat
 from nbformat.v4.nbbase import random_cell_id
 from nbgrader import utils
-from nbgrader.api import MissingEntry
+from nbgrader.api import GradeCell, MissingEntry, TaskCell
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
@@ -40,22 +46,52 @@ class RefuseUnsafeSubmissions(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path")
         reason = check_submission_folder(Path(folder)) if folder else None
-        release = self.release_notebook(resources)
+        release = release_notebook(self.config, resources)
         if reason is None and release is not None:
             reason = size_problem(nb, release)
         if reason:
             raise RuntimeError(f"refused: {reason}")
         return nb, resources
 
-    def release_notebook(self, resources):
-        """The release of the notebook being graded, if there is one."""
-        info = resources.get("nbgrader", {})
-        if "assignment" not in info:
-            return None
-        coursedir = CourseDirectory(config=self.config)
-        folder = coursedir.format_path(coursedir.release_directory, ".", info["assignment"])
-        path = Path(folder) / f"{info['notebook']}.ipynb"
-        return nbformat.read(path, as_version=4) if path.is_file() else None
+
+def release_notebook(config, resources):
+    """The release of the notebook being graded (None when there is none)."""
+    info = resources.get("nbgrader", {})
+    if "assignment" not in info:
+        return None
+    coursedir = CourseDirectory(config=config)
+    folder = coursedir.format_path(coursedir.release_directory, ".", info["assignment"])
+    path = Path(folder) / f"{info['notebook']}.ipynb"
+    return nbformat.read(path, as_version=4) if path.is_file() else None
+
+
+class KeepTrustedMetadata(NbGraderPreprocessor):
+    """Keep of a submission's metadata only what grading reads: the notebook's
+    is the release's (kernel, language), each cell's is its nbgrader
+    metadata and tags, and a markdown cell's attachments are PNG and JPEG
+    pictures only.
+
+    Anything else would reach the pages made from the submission: a
+    notebook's widget state, say, makes nbconvert's HTML load a widget
+    manager from the internet into formgrader and the feedback. The
+    grader's own marks (grading/errors.py) are never a submission's.
+    """
+
+    CELL_KEYS = ("nbgrader", "tags")
+    PICTURES = ("image/png", "image/jpeg")
+
+    def preprocess(self, nb, resources):
+        release = release_notebook(self.config, resources)
+        nb.metadata = copy.deepcopy(release.metadata) if release is not None else {}
+        for cell in nb.cells:
+            cell.metadata = {key: value for key, value in cell.metadata.items() if key in self.CELL_KEYS}
+            if "attachments" in cell:
+                cell.attachments = {
+                    name: bundle
+                    for name, bundle in cell.attachments.items()
+                    if isinstance(bundle, dict) and bundle and set(bundle) <= set(self.PICTURES)
+                }
+        return nb, resources
 
 
 class DropDuplicateGradeIds(DeduplicateIds):
@@ -66,7 +102,7 @@ class DropDuplicateGradeIds(DeduplicateIds):
             return cell, resources
         grade_id = cell.metadata.nbgrader["grade_id"]
         if grade_id in self.grade_ids:
-            self.log.warning("Cell with id '%s' exists multiple times!", grade_id)
+            self.log.warning("Cell with id %r exists multiple times!", grade_id)  # repr: one log line
             del cell.metadata["nbgrader"]
         else:
             self.grade_ids.add(grade_id)
@@ -82,10 +118,14 @@ class OverwriteCellsWithIds(OverwriteCells):
 
     def preprocess_cell(self, cell, resources, cell_index):
         info = cell.metadata.get("nbgrader")
-        if info is not None and not self.known(info.get("grade_id")):
+        if info is None:
+            return cell, resources
+        grade_id = info.get("grade_id") if isinstance(info, dict) else None
+        if not self.known(grade_id):
             self.log.warning("Cell %s names no cell of this notebook: graded as an ordinary cell", cell_index)
             del cell.metadata["nbgrader"]
             return cell, resources
+        self.restore_kind(info, grade_id)
         return super().preprocess_cell(cell, resources, cell_index)
 
     def known(self, grade_id) -> bool:
@@ -97,6 +137,26 @@ class OverwriteCellsWithIds(OverwriteCells):
         except MissingEntry:
             return False
         return True
+
+    def restore_kind(self, info: dict, grade_id: str) -> None:
+        """Give the cell the kind the gradebook says it is (graded, solution,
+        locked, task): nbgrader restores its source and points, not these
+        flags, and a solution cell a student marked as graded stops their
+        grading."""
+        where = (grade_id, self.notebook_id, self.assignment_id)
+        graded = self.found(self.gradebook.find_graded_cell, *where)
+        info["grade"] = isinstance(graded, GradeCell)
+        info["task"] = isinstance(graded, TaskCell)
+        info["solution"] = self.found(self.gradebook.find_solution_cell, *where) is not None
+        info["locked"] = bool(self.gradebook.find_source_cell(*where).locked)
+
+    @staticmethod
+    def found(find, *where):
+        """What the gradebook's find function finds, or None."""
+        try:
+            return find(*where)
+        except MissingEntry:
+            return None
 
     def missing_cell_transform(self, source_cell, max_score, is_solution=False, is_task=False):
         cell = super().missing_cell_transform(source_cell, max_score, is_solution, is_task)

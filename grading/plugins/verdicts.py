@@ -270,8 +270,9 @@ def judge(
             return Verdict(False, type(error).__name__, error_text(error), kind="wrong")
         except Exception as error:  # the student's own error, as the check let it through
             return Verdict(False, type(error).__name__, error_text(error), kind="error")
-        # Comparing decoded answers cannot fail on a student's data: an
-        # exception here is the grader's bug, and the caller's CourseFault.
+        # Decoded answers are plain values within bounds (answer_data.py), which
+        # compare without error: an exception here is the grader's bug, and
+        # the caller's CourseFault.
         problem = hidden_test_problem(record.hidden_calls, reference.hidden_calls)
         if problem is not None:
             name, message = problem

@@ -36,7 +36,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from conftest import copy_generated, page_text, run_grading_command
 from examples import example_class
 from examples.students import write_submission
+from grading.command.pipeline import nbgrader_failure
+from grading.errors import CourseFault
 from grading.gradebook import scores
+from grading.plugins import execute
 from grading.reasons import Why
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
@@ -139,6 +142,7 @@ ATTACKS = {
             "print('encoded-' + 'tests:' + _packed)\n"
         ),
         "payload": "encoded-tests:",
+        "kept_for_the_instructor": True,  # formgrader shows what the kernel printed
     },
     # Not a cell: the handed-in file's own metadata, which pages made from it
     # would render (nbconvert loads a widget manager for a notebook's widget state).
@@ -255,7 +259,7 @@ def test_no_payload_leaves_the_box(boundary, student):
     path = boundary["autograded"][student]
     text = path.read_text()
     assert path.stat().st_size < 2 * MiB
-    assert payload not in text
+    assert payload not in text or ATTACKS[student].get("kept_for_the_instructor")
     notebook = json.loads(text)
     assert "widgets" not in notebook["metadata"]
     kinds = {
@@ -354,17 +358,44 @@ def test_a_grader_that_reads_the_kernel_keeps_widgets_and_script(read_by_plain_n
 # ------------------------------------------- the course's faults, and a kill
 
 
-def test_a_failure_of_the_judge_leaves_the_grade_for_a_rerun(boundary, course, tmp_path):
+def test_checks_that_cannot_be_replayed_stop_grading_before_any_zero(boundary, course, tmp_path):
     """A bug of the course's own checks (here: a check module that cannot be
-    imported) is the course's fault: the student's grade stays as the last
-    run left it, and the summary says why, instead of a 0."""
+    imported) is found on the reference's own answers, before any student
+    is judged: the command stops, and every grade stays as it was."""
     broken = copy_generated(course, tmp_path / "course")
     with open(broken / "nbgrader_config.py", "a") as config:
         config.write("\nc.SandboxedExecute.check_modules = {'initialization': ['utils.no_such_checks']}\n")
-    run = run_grading_command(broken, ASSIGNMENT, "--student", "aa-honest", "--workers", "1", status=2)
-    result = run.result("aa-honest")
-    assert result.has(Why.COURSE_FAULT), result.reasons
+    done = subprocess.run(
+        [sys.executable, "-m", "grading.grade", ASSIGNMENT, "--student", "aa-honest", "--workers", "1"],
+        cwd=broken,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1 and "reference solution" in done.stderr, done.stderr[-2000:]
     assert scores(broken, ASSIGNMENT, NOTEBOOK)["aa-honest"] == boundary["scores"]["aa-honest"]
+
+
+def test_a_judge_that_fails_on_one_student_is_the_courses_fault(monkeypatch):
+    """Should the judge itself raise on a student's answers (a bug of the
+    grader), that student's grading stops as the course's fault, so that
+    the gradebook keeps the grade, and the summary says so."""
+
+    def broken_judge(*args, **kwargs):
+        raise ZeroDivisionError("a bug of the grader")
+
+    monkeypatch.setattr(execute, "judge", broken_judge)
+    runner = execute.SandboxedExecute()
+    runner.reference = execute.Reference(answers={"test_f": "a record"})
+    runner.graded_ids = {"test_f"}
+    cell = new_code_cell(
+        "check(f)", metadata={"nbgrader": {"grade": True, "grade_id": "test_f", "points": 1}}
+    )
+    with pytest.raises(CourseFault) as fault:
+        runner.settle_test_cell(cell, stopped=False)
+    # How the grading command names it, from the log nbgrader keeps.
+    log = f"[ERROR] grading.errors.CourseFault: {fault.value}\n"
+    assert nbgrader_failure({"success": False, "log": log, "error": ""}).why is Why.COURSE_FAULT
 
 
 def test_a_killed_command_loses_no_grade_it_gave(generated_course, tmp_path):

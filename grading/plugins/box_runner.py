@@ -21,7 +21,7 @@ Time is counted as the kernel's main thread would have taken on an idle
 machine: wall time less the time it waited for a CPU (Linux's schedstat
 run delay). A busy grading server then costs an honest student nothing; a
 cell is also stopped once its wall time reaches max_slowdown times its
-budget, so a starved or sleeping cell still ends.
+budget, so a cell that starves itself still ends.
 
 The grader (grading/plugins/outbox.py) reads the file with a byte cap and
 checks every line again: a kernel may have stopped this runner or rewritten the
@@ -38,7 +38,7 @@ import sys
 import time
 
 from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import DeadKernelError
 from nbformat import from_dict
 
 ANSWER_TYPE = "application/vnd.initialization-course.answers+json"
@@ -111,8 +111,9 @@ class BoxClient(NotebookClient):
             record_timing=False,
             startup_timeout=job.get("startup_timeout", 60),
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
-            error_on_timeout={"ename": "CellTimeoutError", "evalue": "", "traceback": []},
+            timeout=None,  # run_cell keeps the time
         )
+        self.on_cell_executed = self.add_reply_error
         self.job, self.results = job, results
         self.limit = job["max_output_bytes"]
         self.printed = 0  # bytes the running cell has output
@@ -148,12 +149,14 @@ class BoxClient(NotebookClient):
         self.write(line)
 
     async def run_cell(self, index: int, budget: float) -> tuple[str, float, float]:
-        """Run cell index within budget unloaded seconds: (status, unloaded
-        seconds, wall seconds)."""
+        """Run cell index within budget unloaded seconds, and max_slowdown
+        times that in wall time: (status, unloaded seconds, wall seconds).
+        Over either, the kernel is interrupted, and killed if the cell has
+        not ended interrupt_grace seconds later."""
         cell = self.nb.cells[index]
         pid = self.km.provisioner.pid
         start_wall, start_wait = kernel_seconds(pid)
-        self.timeout_func = lambda _cell: None if math.isinf(budget) else budget * self.job["max_slowdown"]
+        wall_limit = budget * self.job["max_slowdown"]
         self.printed, self.cut = 0, False
         execution = asyncio.ensure_future(self.async_execute_cell(cell, index))
         status = "ok"
@@ -161,27 +164,43 @@ class BoxClient(NotebookClient):
             await asyncio.wait([execution], timeout=0.05)
             wall, waited = kernel_seconds(pid)
             used = (wall - start_wall) - (waited - start_wait)
-            if used > budget and status == "ok" and not execution.done():
+            if (used > budget or wall - start_wall > wall_limit) and not execution.done():
                 status = "timeout"
                 await self.km.interrupt_kernel()
                 grace = asyncio.ensure_future(asyncio.sleep(self.job["interrupt_grace"]))
                 await asyncio.wait([execution, grace], return_when=asyncio.FIRST_COMPLETED)
                 if not execution.done():  # it would not stop: the kernel goes
                     await self.km.shutdown_kernel(now=True)
+                    await asyncio.wait([execution])
         wall, waited = kernel_seconds(pid)
-        seconds = (wall - start_wall) - (waited - start_wait)
         try:
             execution.result()
-        except CellTimeoutError:
-            status = "timeout"
         except DeadKernelError:
             if status != "timeout":
                 raise
             # killed here for its budget: the cell timed out, later cells cannot run
-        if any(output.get("ename") == "CellTimeoutError" for output in cell.outputs):
-            status = "timeout"  # nbclient's own wall-time limit
-        cell.outputs = [output for output in cell.outputs if output.get("ename") != "CellTimeoutError"]
-        return status, seconds, wall - start_wall
+        return status, (wall - start_wall) - (waited - start_wait), wall - start_wall
+
+    def add_reply_error(self, cell, cell_index, execute_reply):
+        """As nbgrader's Execute: an error the kernel replied with but did not
+        show (its traceback display turned off) is added to the outputs."""
+        content = execute_reply["content"]
+        if content.get("status") != "error":
+            return
+        if not any(output.get("ename") == content.get("ename") for output in cell.outputs):
+            traceback = content.get("traceback") or [
+                "ERROR: An error occurred while showtraceback was disabled"
+            ]
+            cell.outputs.append(
+                from_dict(
+                    {
+                        "output_type": "error",
+                        "ename": content.get("ename", ""),
+                        "evalue": content.get("evalue", ""),
+                        "traceback": traceback,
+                    }
+                )
+            )
 
     async def run(self) -> None:
         job = self.job

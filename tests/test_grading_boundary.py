@@ -166,6 +166,12 @@ ATTACKS = {
         ),
         "expected": example_class.NO_HE,
     },
+    # Not an attack: stuck in the first exercise, whose cell the grader
+    # stops; the exercises after it still count.
+    "stuck-in-zeros": {
+        "answers": example_class.correct_but(zeros="while True:\n    pass"),
+        "expected": example_class.NO_ZEROS,
+    },
     "impersonates-the-grader": {
         "first": "class NoReference(Exception):\n    pass\nraise NoReference('the course is at fault')\n",
     },

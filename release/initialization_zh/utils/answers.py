@@ -182,22 +182,25 @@ def _describe_error(error, show_message):
 def answer_record(check, function, hidden_calls=()):
     """The record of function's answers: to the calls the visible check makes,
     then to hidden_calls (a list of argument tuples), each made after
-    seeding numpy's global generator with HIDDEN_SEED.
+    seeding numpy's global generator with HIDDEN_SEED. What a call raises,
+    sys.exit() included, is recorded as its answer; a KeyboardInterrupt
+    (the grader stopping a cell over its time) stops the cell.
 
     numpy's global generator is left as it was found, so the cells after
     this one see the numbers they see in the student's own run (where
     hand_in does nothing): a check there gives the same message in both."""
     state = np.random.get_state()
-    visible = _Recorder(function, hidden=False)
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(BaseException):
-        check(visible)
-    hidden = _Recorder(function, hidden=True)
-    for args in hidden_calls:
-        np.random.seed(HIDDEN_SEED)
-        with contextlib.suppress(BaseException):
-            hidden(*copy.deepcopy(tuple(args)))
+    visible, hidden = _Recorder(function, hidden=False), _Recorder(function, hidden=True)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(Exception, SystemExit):
+            check(visible)
+        for args in hidden_calls:
+            np.random.seed(HIDDEN_SEED)
+            with contextlib.suppress(Exception, SystemExit):
+                hidden(*copy.deepcopy(tuple(args)))
+            np.random.set_state(state)
+    finally:
         np.random.set_state(state)
-    np.random.set_state(state)
     return {
         "format": FORMAT,
         "check": check.__name__,

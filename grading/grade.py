@@ -95,8 +95,8 @@ def grade_class(
     is written when the sandbox cannot start.
 
     While the students are graded, csv_name (and the summary at json_path,
-    marked as unfinished) are written again as they finish, every
-    CHECKPOINT_SECONDS at most: a command that is killed loses no grade
+    marked as unfinished) are written as they finish: after the first, then
+    every CHECKPOINT_SECONDS at most: a command that is killed loses no grade
     already given, and its files say how far it got.
     """
     course = Course(root, full=full, sandbox=sandbox)
@@ -158,12 +158,13 @@ class Checkpoint:
         self.course, self.assignment, self.run = course, assignment, run
         self.csv_name, self.json_path = csv_name, json_path
         self.finished: list = []  # StudentResults, in the order they finished
-        self.written_at = time.monotonic()
+        self.written_at: float | None = None  # never yet
 
     def add(self, result) -> None:
-        """Note a student's result; write the files if the last were written long enough ago."""
+        """Note a student's result; write the files for the first, then if
+        the last were written long enough ago."""
         self.finished.append(result)
-        if time.monotonic() - self.written_at < CHECKPOINT_SECONDS:
+        if self.written_at is not None and time.monotonic() - self.written_at < CHECKPOINT_SECONDS:
             return
         try:
             self.course.export_grades(self.csv_name, self.assignment)

@@ -320,4 +320,6 @@ def test_the_graders_memory_does_not_depend_on_what_a_kernel_sends():
     quiet = peak_memory_mb("boxed", "x = 1")
     flooded = peak_memory_mb("boxed", FLOOD)
     assert flooded < quiet + 50, (quiet, flooded)
-    assert peak_memory_mb("plain", FLOOD) > 300
+    # nbclient stops reading a few seconds after the cell's reply, so under
+    # load it keeps less than all 400 MB: well over 100 MB all the same.
+    assert peak_memory_mb("plain", FLOOD) > flooded + 100

@@ -3,7 +3,7 @@ command of the course, plain `nbgrader autograde` too.
 
     execute.py         runs a submission: experiments left out, cell budgets, verdicts
     box.py             runs a notebook inside the sandbox; only one file comes out
-    box_runner.py      the runner inside the sandbox: nbclient against the kernel
+    box_runner.py      the runner inside the sandbox: starts the kernel, runs the cells
     outbox.py          that one file, read with a byte cap and checked
     experiments.py     which cells are ungraded experiments (tagged in source/)
     budgets.py         how long each cell may run

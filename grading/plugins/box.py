@@ -2,8 +2,8 @@
 
 The grader never talks to a student's kernel. It starts a box (bubblewrap,
 a cgroup and rlimits: grading/plugins/sandbox.py) in which a small runner
-(grading/plugins/box_runner.py) starts the kernel and executes the notebook
-with nbclient. Every message the kernel sends (outputs, display updates,
+(grading/plugins/box_runner.py) starts the kernel and runs the notebook's
+cells in it. Every message the kernel sends (outputs, display updates,
 comms, widget state, buffers) reaches only that runner, inside the box's
 memory and CPU limits. What leaves the box is one file, which the grader
 reads with a byte cap and checks line by line (grading/plugins/outbox.py).

@@ -5,7 +5,7 @@ imports nothing of the course, and the grader trusts nothing it writes.
     python box_runner.py RESULTS < job.json
 
 The job (JSON on standard input, read whole before the kernel starts) gives
-the notebook, which cells to run, and each cell's budget. For each cell it
+the source of each cell to run, in order, and each cell's budget. For each cell it
 runs, the runner appends one line of JSON to RESULTS:
 
     {"cell": 7, "status": "ok" | "timeout", "seconds": 0.41, "outputs": [...]}
@@ -23,6 +23,11 @@ run delay). A busy grading server then costs an honest student nothing; a
 cell is also stopped once its wall time reaches max_slowdown times its
 budget, so a cell that starves itself still ends.
 
+It talks to the kernel with jupyter_client alone (the Jupyter messaging
+protocol: an execute request, then the cell's IOPub messages until the
+kernel is idle, then its reply), keeping of the messages only what the
+report holds. Display updates, comms and widget state are not kept at all.
+
 The grader (grading/plugins/outbox.py) reads the file with a byte cap and
 checks every line again: a kernel may have stopped this runner or rewritten the
 file, and then it only loses its own points.
@@ -36,20 +41,21 @@ import json
 import math
 import sys
 import time
+from queue import Empty
 
-# nbformat imports jsonschema, which imports rfc3987_syntax when it is
-# installed, to check one format of URI: it builds a grammar, 0.9 s of every
-# box's start. Nothing here checks formats, so jsonschema goes without it.
-sys.modules.setdefault("rfc3987_syntax", None)
-
-from nbclient import NotebookClient  # noqa: E402
-from nbclient.exceptions import DeadKernelError  # noqa: E402
-from nbformat import from_dict  # noqa: E402
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
 
 ANSWER_TYPE = "application/vnd.initialization-course.answers+json"
 KEPT_TYPES = ("text/plain", "image/png", "image/jpeg", ANSWER_TYPE)
 IMAGE_TYPES = ("image/png", "image/jpeg")
+OUTPUT_TYPES = ("stream", "error", "display_data", "execute_result")
 LINE_ROOM = 1024  # bytes kept in the report for each cell still to run
+ALIVE_CHECK = 0.5  # seconds without a message after which the kernel is checked
+
+
+class KernelDied(Exception):
+    """The kernel process ended while a cell ran."""
 
 
 def kernel_seconds(pid: int) -> tuple[float, float]:
@@ -62,81 +68,187 @@ def kernel_seconds(pid: int) -> tuple[float, float]:
     return time.monotonic(), waited
 
 
-def kept_output(output: dict) -> dict | None:
-    """output with only what may leave the box, or None."""
-    kind = output.get("output_type")
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def kept_output(kind: str, content: dict) -> dict | None:
+    """The output an IOPub message of that kind makes, with only what may
+    leave the box, or None. The kernel may send anything: shapes are checked
+    here only so far as this runner needs them; the grader checks again."""
     if kind == "stream":
-        return {"output_type": "stream", "name": output.get("name"), "text": output.get("text", "")}
+        return {"output_type": "stream", "name": content.get("name"), "text": content.get("text", "")}
     if kind == "error":
+        traceback = content.get("traceback")
         return {
             "output_type": "error",
-            "ename": output.get("ename", ""),
-            "evalue": output.get("evalue", ""),
-            "traceback": list(output.get("traceback", []))[:50],
+            "ename": content.get("ename", ""),
+            "evalue": content.get("evalue", ""),
+            "traceback": traceback[:50] if isinstance(traceback, list) else [],
         }
-    if kind in ("display_data", "execute_result"):
-        data = {name: value for name, value in output.get("data", {}).items() if name in KEPT_TYPES}
-        if not data:
-            return None
-        sizes = {}
-        for name in IMAGE_TYPES:
-            given = output.get("metadata", {}).get(name, {})
-            size = {key: given[key] for key in ("width", "height") if isinstance(given.get(key), int)}
-            if name in data and size:
-                sizes[name] = size
-        return {"output_type": kind, "data": data, "metadata": sizes}
-    return None
+    data = {name: value for name, value in _dict(content.get("data")).items() if name in KEPT_TYPES}
+    if not data:
+        return None
+    sizes = {}
+    for name in IMAGE_TYPES:
+        given = _dict(_dict(content.get("metadata")).get(name))
+        size = {key: given[key] for key in ("width", "height") if isinstance(given.get(key), int)}
+        if name in data and size:
+            sizes[name] = size
+    output = {"output_type": kind, "data": data, "metadata": sizes}
+    if kind == "execute_result":
+        output["execution_count"] = content.get("execution_count")
+    return output
 
 
-def capped(outputs: list, limit: int, cut: bool = False) -> list:
-    """The outputs that fit in limit bytes of JSON, then a note if some did
-    not (or cut: some were dropped already)."""
-    kept, used = [], 0
-    for output in filter(None, map(kept_output, outputs)):
-        used += len(json.dumps(output))
-        if used > limit:
-            cut = True
-            break
-        kept.append(output)
-    if cut:
-        note = f"[output cut: the cell printed more than {limit} bytes]\n"
-        kept.append({"output_type": "stream", "name": "stdout", "text": note})
-    return kept
+class CellOutputs:
+    """One cell's outputs as its messages arrive, up to limit bytes of
+    message content (past it nothing more is kept, not even in memory)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.kept: list[dict] = []
+        self.received = 0  # bytes of content the cell has sent
+        self.cut = False  # whether some outputs were dropped
+        self.clear_before_next = False
+
+    def add(self, kind: str, content: dict) -> None:
+        if kind == "clear_output":
+            # IPython's clear_output(wait=True) clears when the next output comes.
+            if content.get("wait"):
+                self.clear_before_next = True
+            else:
+                self.kept.clear()
+            return
+        if kind not in OUTPUT_TYPES:
+            return  # display updates, comms, execute_input, ...: nothing to keep
+        self.received += len(json.dumps(content))
+        if self.received > self.limit:
+            self.cut = True
+            return
+        output = kept_output(kind, content)
+        if output is None:
+            return
+        if self.clear_before_next:
+            self.kept.clear()
+            self.clear_before_next = False
+        self.kept.append(output)
+
+    def add_reply_error(self, reply: dict) -> None:
+        """As nbgrader's Execute: an error the kernel replied with but did not
+        show (its traceback display turned off) is added to the outputs."""
+        if reply.get("status") != "error":
+            return
+        if not any(output.get("ename") == reply.get("ename") for output in self.kept):
+            traceback = reply.get("traceback")
+            if not (isinstance(traceback, list) and traceback):
+                traceback = ["ERROR: An error occurred while showtraceback was disabled"]
+            self.add("error", {**reply, "traceback": traceback})
+
+    def capped(self) -> list:
+        """The outputs that fit in limit bytes of JSON, then a note if some
+        did not."""
+        outputs, used, cut = [], 0, self.cut
+        for output in self.kept:
+            used += len(json.dumps(output))
+            if used > self.limit:
+                cut = True
+                break
+            outputs.append(output)
+        if cut:
+            note = f"[output cut: the cell printed more than {self.limit} bytes]\n"
+            outputs.append({"output_type": "stream", "name": "stdout", "text": note})
+        return outputs
 
 
-class BoxClient(NotebookClient):
-    """nbclient's client, with a budget per cell in unloaded seconds."""
+class WelcomedKernelClient(AsyncKernelClient):
+    """jupyter_client's kernel client, ready once the kernel has welcomed its
+    IOPub subscription (ipykernel 7 sends `iopub_welcome`, JEP 65) and
+    answered kernel_info.
+
+    jupyter_client's own check cannot know when IOPub is connected: it waits
+    for an IOPub message after each kernel_info reply, then for 0.2 s of
+    silence, 0.2 to 0.4 s of every box. After the welcome no message can be
+    lost, so one reply is enough.
+    """
+
+    welcome_wait = 2.0  # seconds; a kernel that sends no welcome is checked as usual
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        if not await self.welcomed():
+            await super().wait_for_ready(timeout)
+            return
+        await self.kernel_info(reply=True, timeout=timeout)
+
+    async def welcomed(self) -> bool:
+        while True:
+            try:
+                message = await self.iopub_channel.get_msg(timeout=self.welcome_wait)
+            except Empty:
+                return False
+            if message["msg_type"] == "iopub_welcome":
+                return True
+
+
+class BoxRunner:
+    """Starts the kernel, runs the job's cells in it within their budgets,
+    and writes the report."""
 
     def __init__(self, job: dict, results):
-        super().__init__(
-            from_dict(job["notebook"]),
-            kernel_name=job.get("kernel_name", "python3"),
-            allow_errors=True,
-            interrupt_on_timeout=True,
-            record_timing=False,
-            startup_timeout=job.get("startup_timeout", 60),
-            extra_arguments=["--HistoryManager.hist_file=:memory:"],
-            timeout=None,  # run_cell keeps the time
-            shutdown_kernel="immediate",  # nothing to save: a fraction of a second a notebook
-        )
-        self.on_cell_executed = self.add_reply_error
         self.job, self.results = job, results
-        self.limit = job["max_output_bytes"]
-        self.printed = 0  # bytes the running cell has output
         self.written = 0  # bytes of the report so far
-        self.cut = False  # whether some of them were dropped
+        self.km = AsyncKernelManager(
+            kernel_name=job.get("kernel_name", "python3"),
+            client_factory=WelcomedKernelClient,
+            ip="127.0.0.1",  # else jupyter_client lists the machine's interfaces to find it
+        )
+        self.kc = None
 
-    def output(self, outs, msg, display_id, cell_index):
-        # Past the cap nothing more is kept in memory either.
-        self.printed += len(json.dumps(msg.get("content", {})))
-        if self.printed > self.limit:
-            self.cut = True
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+    async def start_kernel(self) -> None:
+        await self.km.start_kernel(
+            cwd=self.job["cwd"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
+        )
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        await self.kc.wait_for_ready(timeout=self.job.get("startup_timeout", 60))
 
-    def handle_comm_msg(self, outs, msg, cell_index):
-        # Widgets and other comms: nothing of them leaves the box, so they are not kept.
-        return None
+    async def kill_kernel(self) -> None:
+        """The report is written: nothing in the kernel is worth a polite
+        shutdown, whose wait for the process to end costs 0.1 s."""
+        if self.km.has_kernel:
+            await self.km.provisioner.kill()
+            for _ in range(1000):  # a second at most: the box is discarded anyway
+                if not await self.km.is_alive():
+                    break
+                await asyncio.sleep(0.001)
+        if self.kc is not None:
+            self.kc.stop_channels()
+
+    async def message(self, channel, msg_id: str) -> dict:
+        """The next message on channel in reply to msg_id; KernelDied when
+        the kernel has ended."""
+        while True:
+            try:
+                message = await channel.get_msg(timeout=ALIVE_CHECK)
+            except Empty:
+                if not await self.km.is_alive():
+                    raise KernelDied() from None
+                continue
+            if _dict(message.get("parent_header")).get("msg_id") == msg_id:
+                return message
+
+    async def execute(self, source: str, outputs: CellOutputs) -> None:
+        """Run source in the kernel, adding what it outputs to outputs, until
+        the kernel is idle again and has replied."""
+        msg_id = self.kc.execute(source, allow_stdin=False, stop_on_error=False)
+        while True:
+            message = await self.message(self.kc.iopub_channel, msg_id)
+            kind, content = _dict(message.get("header")).get("msg_type"), _dict(message.get("content"))
+            if kind == "status" and content.get("execution_state") == "idle":
+                break
+            outputs.add(kind, content)
+        reply = await self.message(self.kc.shell_channel, msg_id)
+        outputs.add_reply_error(_dict(reply.get("content")))
 
     def write(self, line: dict) -> None:
         text = json.dumps(line) + "\n"
@@ -154,17 +266,15 @@ class BoxClient(NotebookClient):
             line["outputs"] = [{"output_type": "stream", "name": "stdout", "text": note}]
         self.write(line)
 
-    async def run_cell(self, index: int, budget: float) -> tuple[str, float, float]:
-        """Run cell index within budget unloaded seconds, and max_slowdown
-        times that in wall time: (status, unloaded seconds, wall seconds).
-        Over either, the kernel is interrupted, and killed if the cell has
-        not ended interrupt_grace seconds later."""
-        cell = self.nb.cells[index]
+    async def run_cell(self, source: str, budget: float, outputs: CellOutputs) -> tuple[str, float, float]:
+        """Run source within budget unloaded seconds, and max_slowdown times
+        that in wall time: (status, unloaded seconds, wall seconds). Over
+        either, the kernel is interrupted, and killed if the cell has not
+        ended interrupt_grace seconds later."""
         pid = self.km.provisioner.pid
         start_wall, start_wait = kernel_seconds(pid)
         wall_limit = budget * self.job["max_slowdown"]
-        self.printed, self.cut = 0, False
-        execution = asyncio.ensure_future(self.async_execute_cell(cell, index))
+        execution = asyncio.ensure_future(self.execute(source, outputs))
         status, pause = "ok", 0.001
         while not execution.done():
             # Most cells end within milliseconds: look often at first, then every 50 ms.
@@ -178,69 +288,54 @@ class BoxClient(NotebookClient):
                 grace = asyncio.ensure_future(asyncio.sleep(self.job["interrupt_grace"]))
                 await asyncio.wait([execution, grace], return_when=asyncio.FIRST_COMPLETED)
                 if not execution.done():  # it would not stop: the kernel goes
-                    await self.km.shutdown_kernel(now=True)
+                    await self.km.provisioner.kill()
                     await asyncio.wait([execution])
         wall, waited = kernel_seconds(pid)
         try:
             execution.result()
-        except DeadKernelError:
+        except KernelDied:
             if status != "timeout":
                 raise
             # killed here for its budget: the cell timed out, later cells cannot run
         return status, (wall - start_wall) - (waited - start_wait), wall - start_wall
 
-    def add_reply_error(self, cell, cell_index, execute_reply):
-        """As nbgrader's Execute: an error the kernel replied with but did not
-        show (its traceback display turned off) is added to the outputs."""
-        content = execute_reply["content"]
-        if content.get("status") != "error":
-            return
-        if not any(output.get("ename") == content.get("ename") for output in cell.outputs):
-            traceback = content.get("traceback") or [
-                "ERROR: An error occurred while showtraceback was disabled"
-            ]
-            cell.outputs.append(
-                from_dict(
-                    {
-                        "output_type": "error",
-                        "ename": content.get("ename", ""),
-                        "evalue": content.get("evalue", ""),
-                        "traceback": traceback,
-                    }
-                )
-            )
-
     async def run(self) -> None:
+        try:
+            await self.start_kernel()
+            await self.run_cells()
+        finally:
+            await self.kill_kernel()
+
+    async def run_cells(self) -> None:
         job = self.job
         left = job["notebook_seconds"] if job["notebook_seconds"] is not None else math.inf
         stuck_seconds, stuck_cells = 0.0, 0
-        async with self.async_setup_kernel(cwd=job["cwd"]):
-            for position, index in enumerate(job["run"]):
-                budget = job["budgets"].get(str(index))
-                budget = math.inf if budget is None else budget
-                budget = min(budget, max(left, 0.5))
-                try:
-                    status, seconds, wall = await self.run_cell(index, budget)
-                except DeadKernelError:
-                    self.write({"cell": index, "status": "kernel-died", "outputs": []})
-                    self.write({"stopped": "kernel-died", "at": index})
+        for position, index in enumerate(job["run"]):
+            budget = job["budgets"].get(str(index))
+            budget = math.inf if budget is None else budget
+            budget = min(budget, max(left, 0.5))
+            outputs = CellOutputs(job["max_output_bytes"])
+            try:
+                status, seconds, wall = await self.run_cell(job["sources"][str(index)], budget, outputs)
+            except KernelDied:
+                self.write({"cell": index, "status": "kernel-died", "outputs": []})
+                self.write({"stopped": "kernel-died", "at": index})
+                return
+            self.write_cell(index, status, seconds, outputs.capped(), len(job["run"]) - position - 1)
+            if not await self.km.is_alive():
+                self.write({"stopped": "kernel-died", "at": index})
+                return
+            left -= seconds
+            if status == "timeout":
+                # A cell that starved itself with threads still counts.
+                stuck_seconds += max(seconds, wall / job["max_slowdown"])
+                stuck_cells += 1
+                if stuck_cells >= 2 and stuck_seconds >= job["stuck_allowance"]:
+                    self.write({"stopped": "stuck", "at": index, "seconds": stuck_seconds})
                     return
-                outputs = capped(self.nb.cells[index].outputs, self.limit, self.cut)
-                self.write_cell(index, status, seconds, outputs, len(job["run"]) - position - 1)
-                if not await self.km.is_alive():
-                    self.write({"stopped": "kernel-died", "at": index})
-                    return
-                left -= seconds
-                if status == "timeout":
-                    # A cell that starved itself with threads still counts.
-                    stuck_seconds += max(seconds, wall / job["max_slowdown"])
-                    stuck_cells += 1
-                    if stuck_cells >= 2 and stuck_seconds >= job["stuck_allowance"]:
-                        self.write({"stopped": "stuck", "at": index, "seconds": stuck_seconds})
-                        return
-                if left <= 0:
-                    self.write({"stopped": "notebook-budget", "at": index})
-                    return
+            if left <= 0:
+                self.write({"stopped": "notebook-budget", "at": index})
+                return
 
 
 def not_dumpable() -> None:
@@ -257,7 +352,7 @@ def main() -> None:
     sys.stdin.close()
     not_dumpable()
     with open(sys.argv[1], "w") as results:
-        asyncio.run(BoxClient(job, results).run())
+        asyncio.run(BoxRunner(job, results).run())
 
 
 if __name__ == "__main__":

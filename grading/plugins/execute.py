@@ -264,14 +264,7 @@ class SandboxedExecute(Execute):
         notebook_seconds = budgets.notebook_seconds()
         job = {
             # Only the code the kernel runs goes into the box: no metadata.
-            "notebook": nbformat.v4.new_notebook(
-                cells=[
-                    nbformat.v4.new_code_cell(cell.source)
-                    if cell.cell_type == "code"
-                    else nbformat.v4.new_markdown_cell()
-                    for cell in nb.cells
-                ]
-            ),
+            "sources": {str(index): nb.cells[index].source for index in to_run},
             "run": to_run,
             "budgets": {str(index): None if math.isinf(s) else s for index, s in seconds.items()},
             "notebook_seconds": None if math.isinf(notebook_seconds) else notebook_seconds,

@@ -30,6 +30,7 @@ from pathlib import Path
 import dask
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
+from distributed.utils import get_mp_context
 from sqlalchemy.exc import SAWarning
 
 from grading.command.course import Course
@@ -40,6 +41,9 @@ from grading.reasons import Reason, Why
 # A task is lost with its worker; Dask then reruns it elsewhere. One rerun,
 # then KilledWorker: a submission that kills two workers is reported.
 ALLOWED_FAILURES = 1
+
+# What each worker process imports before its first task.
+WORKER_MODULES = ["grading.command.pipeline"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -137,17 +141,32 @@ def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster |
     whose worker processes import the grading pipeline as they start."""
     if scheduler:
         return Client(scheduler), None
-    # The scheduler reads this from Dask's configuration as it starts; one
-    # started elsewhere takes it from its own (see the README).
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+    settings = {
+        # The scheduler reads this from Dask's configuration as it starts; one
+        # started elsewhere takes it from its own (see the README).
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        "distributed.worker.multiprocessing-method": "forkserver",
+    }
+    with dask.config.set(settings):
+        import_once_for_all_workers(WORKER_MODULES)
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            preload=["grading.command.pipeline"],
+            preload=WORKER_MODULES,
         )
     return Client(cluster), cluster
+
+
+def import_once_for_all_workers(modules: list[str]) -> None:
+    """Have the worker processes forked from one server process that has
+    imported modules (multiprocessing's forkserver), rather than each worker
+    starting Python and importing them itself: 1.3 s of CPU per worker.
+    Call it with Dask's multiprocessing-method set to forkserver; a server
+    already running (an earlier class graded in this process) keeps its own."""
+    # Dask names the modules of its own to preload when it first makes the context.
+    get_mp_context().set_forkserver_preload(["distributed", *modules])
 
 
 def _run(client, course, assignment, students, report, full, references, sandbox, attempts):

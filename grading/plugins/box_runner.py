@@ -122,7 +122,10 @@ class CellOutputs:
             return
         if kind not in OUTPUT_TYPES:
             return  # display updates, comms, execute_input, ...: nothing to keep
-        self.received += len(json.dumps(content))
+        try:
+            self.received += len(json.dumps(content))
+        except (ValueError, TypeError, RecursionError):  # nested too deeply to count: not kept
+            self.received = math.inf
         if self.received > self.limit:
             self.cut = True
             return
@@ -234,6 +237,8 @@ class BoxRunner:
                 if not await self.km.is_alive():
                     raise KernelDied() from None
                 continue
+            except (ValueError, TypeError, KeyError, RecursionError):
+                continue  # a message that cannot be read is no output
             if _dict(message.get("parent_header")).get("msg_id") == msg_id:
                 return message
 

@@ -258,6 +258,28 @@ def test_what_a_cell_prints_is_capped(tiny_course):
     assert printed.endswith("[output cut: the cell printed more than 1000000 bytes]\n")
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_outputs_are_kept_as_jupyter_clears_them(tiny_course):
+    """The box's runner speaks the Jupyter protocol itself: clear_output clears
+    (at once, or before the next output with wait=True), as in JupyterLab. A
+    display update is not applied: what was first displayed stays."""
+    notebook, _ = run_submission(
+        tiny_course,
+        "def f(n):\n    return n * 2",
+        added=[
+            "from IPython.display import clear_output, display, update_display\n"
+            "print('first')\nclear_output()\nprint('second')\n"
+            "clear_output(wait=True)\nprint('third')\n"
+            "display('shown', display_id='d')\nupdate_display('changed', display_id='d')\n"
+            "6 * 7"
+        ],
+    )
+    shown = [output.get("text") or output.data["text/plain"] for output in notebook.cells[-1].outputs]
+    assert shown == ["third\n", "'shown'", "42"]
+    assert notebook.cells[-1].outputs[-1].output_type == "execute_result"
+
+
 def test_a_students_markup_loses_its_html_tags():
     """Formgrader shows a submission's markdown unsanitized: no tag survives grading."""
     answer = nbformat.v4.new_markdown_cell(

@@ -26,7 +26,9 @@ budget, so a cell that starves itself still ends.
 It talks to the kernel with jupyter_client alone (the Jupyter messaging
 protocol: an execute request, then the cell's IOPub messages until the
 kernel is idle, then its reply), keeping of the messages only what the
-report holds. Display updates, comms and widget state are not kept at all.
+report holds. clear_output clears as in JupyterLab; display updates, comms
+and widget state are not kept at all (an updated display shows what was
+first displayed).
 
 The grader (grading/plugins/outbox.py) reads the file with a byte cap and
 checks every line again: a kernel may have stopped this runner or rewritten the

@@ -65,6 +65,7 @@ from grading.command.reporting import (
     summary_table,
 )
 from grading.command.results import ClassGrading
+from grading.command.worker_server import start_worker_server
 from grading.errors import GradingError
 from grading.plugins.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
 from grading.submissions import valid_student_id
@@ -106,6 +107,8 @@ def grade_class(
             raise GradingError(f"{problem}\n{SANDBOX_FIXES}")
     else:
         print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
+    if workers > 1 and scheduler is None and (students is None or len(students) > 1):
+        start_worker_server()  # it imports for the workers while the class is collected
     with course.gradebook():
         pass  # created now if missing: nbgrader's plugins, collecting too, open it themselves
     run = ClassGrading()

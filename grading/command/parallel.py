@@ -4,7 +4,9 @@ Each submission is one Dask task that autogrades it with nbgrader and
 writes its feedback (grading.command.pipeline.grade_and_give_feedback), in a worker
 process with its own sandboxed kernel. By default the tasks run on an
 embedded local cluster, one single-threaded worker process per requested
-worker; with a scheduler address they run on an existing Dask cluster.
+worker, each forked from a server that imported the pipeline once
+(grading/command/worker_server.py); with a scheduler address they run on an
+existing Dask cluster.
 
 Every worker reads and writes the course root by its path, so on a real
 cluster each worker machine needs the course folder at the same path (a
@@ -30,20 +32,17 @@ from pathlib import Path
 import dask
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
-from distributed.utils import get_mp_context
 from sqlalchemy.exc import SAWarning
 
 from grading.command.course import Course
 from grading.command.pipeline import grade_and_give_feedback, grading_failed, keeping_the_gradebook
 from grading.command.results import StudentResult
+from grading.command.worker_server import start_worker_server
 from grading.reasons import Reason, Why
 
 # A task is lost with its worker; Dask then reruns it elsewhere. One rerun,
 # then KilledWorker: a submission that kills two workers is reported.
 ALLOWED_FAILURES = 1
-
-# What each worker process imports before its first task.
-WORKER_MODULES = ["grading.command.pipeline"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -145,28 +144,19 @@ def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster |
         # The scheduler reads this from Dask's configuration as it starts; one
         # started elsewhere takes it from its own (see the README).
         "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        # Workers forked from the server that imported the pipeline (worker_server.py).
         "distributed.worker.multiprocessing-method": "forkserver",
     }
+    start_worker_server()  # if the command has not started it yet
     with dask.config.set(settings):
-        import_once_for_all_workers(WORKER_MODULES)
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            preload=WORKER_MODULES,
+            preload=["grading.command.pipeline"],
         )
     return Client(cluster), cluster
-
-
-def import_once_for_all_workers(modules: list[str]) -> None:
-    """Have the worker processes forked from one server process that has
-    imported modules (multiprocessing's forkserver), rather than each worker
-    starting Python and importing them itself: 1.3 s of CPU per worker.
-    Call it with Dask's multiprocessing-method set to forkserver; a server
-    already running (an earlier class graded in this process) keeps its own."""
-    # Dask names the modules of its own to preload when it first makes the context.
-    get_mp_context().set_forkserver_preload(["distributed", *modules])
 
 
 def _run(client, course, assignment, students, report, full, references, sandbox, attempts):

@@ -13,6 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
 from conftest import REPO
+from grading.plugins import box_runner
 from grading.plugins.budgets import CellBudgets
 from grading.plugins.execute import SandboxedExecute
 from grading.plugins.experiments import (
@@ -24,6 +25,7 @@ from grading.plugins.experiments import (
     undefined_names,
 )
 from grading.reasons import Reason, Why, lost_point_reasons
+from utils import answers
 
 
 def cell(source, cell_id, tags=(), nbgrader=None):
@@ -260,24 +262,52 @@ def test_what_a_cell_prints_is_capped(tiny_course):
 
 @pytest.mark.slow
 @pytest.mark.sandbox
-def test_outputs_are_kept_as_jupyter_clears_them(tiny_course):
+def test_outputs_are_kept_as_jupyterlab_shows_them(tiny_course):
     """The box's runner speaks the Jupyter protocol itself: clear_output clears
-    (at once, or before the next output with wait=True), as in JupyterLab. A
-    display update is not applied: what was first displayed stays."""
+    (at once, or before the next output with wait=True) and a display is
+    updated in place, as in JupyterLab. Only what is kept counts against the
+    cap: 2 MB of HTML, which the box never keeps, cuts nothing after it."""
     notebook, _ = run_submission(
         tiny_course,
         "def f(n):\n    return n * 2",
         added=[
-            "from IPython.display import clear_output, display, update_display\n"
+            "from IPython.display import HTML, clear_output, display, update_display\n"
             "print('first')\nclear_output()\nprint('second')\n"
             "clear_output(wait=True)\nprint('third')\n"
             "display('shown', display_id='d')\nupdate_display('changed', display_id='d')\n"
+            "display(HTML('<b>x</b>' * 250_000))\nprint('after')\n"
             "6 * 7"
         ],
+        max_output_bytes=1_000_000,
     )
     shown = [output.get("text") or output.data["text/plain"] for output in notebook.cells[-1].outputs]
-    assert shown == ["third\n", "'shown'", "42"]
+    assert shown == ["third\n", "'changed'", "<IPython.core.display.HTML object>", "after\n", "42"]
     assert notebook.cells[-1].outputs[-1].output_type == "execute_result"
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_a_message_the_runner_cannot_read_is_skipped(tiny_course):
+    """A kernel may send any message, signed with its own key: one whose
+    header jupyter_client cannot adapt (it raised AttributeError) is no output."""
+    notebook, _ = run_submission(
+        tiny_course,
+        "def f(n):\n    return n * 2",
+        added=[
+            "kernel = get_ipython().kernel\n"
+            "kernel.session.send(kernel.iopub_socket, 'stream', {'name': 'stdout', 'text': 'forged'},\n"
+            "                    parent=kernel.get_parent(),\n"
+            "                    header={'msg_id': 'x', 'msg_type': 'stream', 'version': 5})\n"
+            "print('after')",
+            "print('next')",
+        ],
+    )
+    assert [output.get("text") for output in notebook.cells[-2].outputs] == ["after\n"]
+    assert [output.get("text") for output in notebook.cells[-1].outputs] == ["next\n"]
+
+
+def test_the_box_and_the_hand_in_helper_name_answers_alike():
+    assert box_runner.ANSWER_TYPE == answers.MIME_TYPE
 
 
 def test_a_students_markup_loses_its_html_tags():

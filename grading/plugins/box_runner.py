@@ -4,18 +4,37 @@ imports nothing of the course, and the grader trusts nothing it writes.
 
     python box_runner.py RESULTS < job.json
 
-The job (JSON on standard input, read whole before the kernel starts) gives
-the source of each cell to run, in order, and each cell's budget. For each cell it
-runs, the runner appends one line of JSON to RESULTS:
+The job, JSON on standard input read whole before the kernel starts, is
+made by grading/plugins/execute.py (run_box), with "cwd" added by
+grading/plugins/box.py:
 
-    {"cell": 7, "status": "ok" | "timeout", "seconds": 0.41, "outputs": [...]}
+    sources            {cell index: source} of the cells to run
+    run                those indices, in the order to run them
+    budgets            {cell index: seconds, or null for no limit}
+    notebook_seconds   what all the cells may take together, or null
+    stuck_allowance    seconds of timed-out cells after which the rest is not run
+    max_slowdown       a cell is also stopped at this many times its budget in wall time
+    interrupt_grace    seconds between interrupting a cell and killing the kernel
+    max_output_bytes   what one cell's outputs may take in the report
+    max_report_bytes   what the whole report may take
+    max_message_bytes  the largest message the kernel may send
+    kernel_name, startup_timeout, cwd   the kernel, and where it runs
+
+For each cell it runs, the runner appends one line of JSON to RESULTS:
+
+    {"cell": 7, "status": "ok" | "timeout" | "kernel-died", "seconds": 0.41, "outputs": [...]}
 
 and, when it stops early, a last line {"stopped": "stuck" | "notebook-budget"
-| "kernel-died", "at": 12}. Outputs keep only text, PNG and JPEG pictures
-(with integer sizes) and the course's answer records; each cell's outputs
-are cut at max_output_bytes. A cell's line is written once, when the cell
+| "kernel-died", "at": 12}. A cell's line is written once, when the cell
 ends, so nothing the kernel sends later (a display update from a thread, a
 widget's state) changes it.
+
+It talks to the kernel with jupyter_client alone: an execute request, then
+the cell's IOPub messages until the kernel is idle, then its reply. The
+outputs are kept as JupyterLab shows them (clear_output clears, a display
+is updated in place), with only plain text, PNG and JPEG pictures (with
+integer sizes) and the course's answer records; comms and widget state are
+not kept at all. Sizes are bytes of UTF-8 JSON.
 
 Time is counted as the kernel's main thread would have taken on an idle
 machine: wall time less the time it waited for a CPU (Linux's schedstat
@@ -23,16 +42,9 @@ run delay). A busy grading server then costs an honest student nothing; a
 cell is also stopped once its wall time reaches max_slowdown times its
 budget, so a cell that starves itself still ends.
 
-It talks to the kernel with jupyter_client alone (the Jupyter messaging
-protocol: an execute request, then the cell's IOPub messages until the
-kernel is idle, then its reply), keeping of the messages only what the
-report holds. clear_output clears as in JupyterLab; display updates, comms
-and widget state are not kept at all (an updated display shows what was
-first displayed).
-
 The grader (grading/plugins/outbox.py) reads the file with a byte cap and
-checks every line again: a kernel may have stopped this runner or rewritten the
-file, and then it only loses its own points.
+checks every line again: a kernel may have stopped this runner or rewritten
+the file, and then it only loses its own points.
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ import sys
 import time
 from queue import Empty
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
@@ -53,20 +66,25 @@ KEPT_TYPES = ("text/plain", "image/png", "image/jpeg", ANSWER_TYPE)
 IMAGE_TYPES = ("image/png", "image/jpeg")
 OUTPUT_TYPES = ("stream", "error", "display_data", "execute_result")
 LINE_ROOM = 1024  # bytes kept in the report for each cell still to run
-ALIVE_CHECK = 0.5  # seconds without a message after which the kernel is checked
+ALIVE_CHECK = 0.5  # seconds between two checks that the kernel still runs
+# What jupyter_client raises on a message it cannot read (a kernel may send
+# any bytes, signed with the key it holds).
+UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
 
 
 class KernelDied(Exception):
     """The kernel process ended while a cell ran."""
 
 
-def kernel_seconds(pid: int) -> tuple[float, float]:
-    """(monotonic wall seconds, seconds pid's main thread waited for a CPU)."""
+def kernel_seconds(pid: int, waited_before: float = 0.0) -> tuple[float, float]:
+    """(monotonic wall seconds, seconds pid's main thread waited for a CPU),
+    or waited_before as the wait when that cannot be read (no schedstat on
+    this machine: wall time alone; the kernel has ended: it waits no more)."""
     try:
         with open(f"/proc/{pid}/schedstat") as file:
             waited = int(file.read().split()[1]) / 1e9
     except (OSError, ValueError, IndexError):
-        waited = 0.0  # no schedstat here: wall time alone
+        waited = waited_before
     return time.monotonic(), waited
 
 
@@ -103,41 +121,79 @@ def kept_output(kind: str, content: dict) -> dict | None:
     return output
 
 
+def size(output: dict) -> float:
+    """Bytes of output as UTF-8 JSON (the measure of every cap here);
+    infinite when it is nested too deeply to write."""
+    try:
+        return len(json.dumps(output, ensure_ascii=False).encode())
+    except (ValueError, RecursionError):
+        return math.inf
+
+
 class CellOutputs:
-    """One cell's outputs as its messages arrive, up to limit bytes of
-    message content (past it nothing more is kept, not even in memory)."""
+    """One cell's outputs as its messages arrive, as JupyterLab shows them:
+    clear_output clears (at once, or before the next output with wait=True),
+    and a display with a display_id is updated in place by later displays
+    and updates of that id. Only what is kept counts against limit bytes;
+    past it nothing more is kept."""
 
     def __init__(self, limit: int):
         self.limit = limit
         self.kept: list[dict] = []
-        self.received = 0  # bytes of content the cell has sent
+        self.sizes: list[float] = []  # size() of each kept output
+        self.used = 0.0  # their sum
+        self.displays: dict[str, list[int]] = {}  # display_id: where it is shown in kept
         self.cut = False  # whether some outputs were dropped
         self.clear_before_next = False
 
     def add(self, kind: str, content: dict) -> None:
         if kind == "clear_output":
-            # IPython's clear_output(wait=True) clears when the next output comes.
             if content.get("wait"):
                 self.clear_before_next = True
             else:
-                self.kept.clear()
+                self.clear()
             return
+        display_id = _dict(content.get("transient")).get("display_id")
+        if kind in ("display_data", "execute_result", "update_display_data") and isinstance(display_id, str):
+            self.update_display(display_id, content)
         if kind not in OUTPUT_TYPES:
-            return  # display updates, comms, execute_input, ...: nothing to keep
-        try:
-            self.received += len(json.dumps(content))
-        except (ValueError, TypeError, RecursionError):  # nested too deeply to count: not kept
-            self.received = math.inf
-        if self.received > self.limit:
-            self.cut = True
-            return
+            return  # display updates (applied above), comms, execute_input, ...
         output = kept_output(kind, content)
         if output is None:
             return
         if self.clear_before_next:
-            self.kept.clear()
-            self.clear_before_next = False
+            self.clear()
+        output_size = size(output)
+        if not self.fits(output_size):
+            return
+        if isinstance(display_id, str):
+            self.displays.setdefault(display_id, []).append(len(self.kept))
         self.kept.append(output)
+        self.sizes.append(output_size)
+        self.used += output_size
+
+    def update_display(self, display_id: str, content: dict) -> None:
+        """Show content in place of every output of display_id so far."""
+        for index in self.displays.get(display_id, []):
+            shown = self.kept[index]
+            updated = kept_output(shown["output_type"], content) or {**shown, "data": {}, "metadata": {}}
+            if "execution_count" in shown:
+                updated["execution_count"] = shown["execution_count"]
+            updated_size = size(updated)
+            if self.fits(updated_size - self.sizes[index]):
+                self.used += updated_size - self.sizes[index]
+                self.kept[index], self.sizes[index] = updated, updated_size
+
+    def fits(self, grown: int) -> bool:
+        """Whether the kept outputs may grow by grown bytes; if not, they are cut."""
+        if self.used + grown > self.limit:
+            self.cut = True
+            return False
+        return True
+
+    def clear(self) -> None:
+        self.kept, self.sizes, self.used, self.displays = [], [], 0.0, {}
+        self.clear_before_next = False
 
     def add_reply_error(self, reply: dict) -> None:
         """As nbgrader's Execute: an error the kernel replied with but did not
@@ -150,20 +206,12 @@ class CellOutputs:
                 traceback = ["ERROR: An error occurred while showtraceback was disabled"]
             self.add("error", {**reply, "traceback": traceback})
 
-    def capped(self) -> list:
-        """The outputs that fit in limit bytes of JSON, then a note if some
-        did not."""
-        outputs, used, cut = [], 0, self.cut
-        for output in self.kept:
-            used += len(json.dumps(output))
-            if used > self.limit:
-                cut = True
-                break
-            outputs.append(output)
-        if cut:
-            note = f"[output cut: the cell printed more than {self.limit} bytes]\n"
-            outputs.append({"output_type": "stream", "name": "stdout", "text": note})
-        return outputs
+    def final(self) -> list:
+        """The kept outputs, then a note if some were cut."""
+        if not self.cut:
+            return self.kept
+        note = f"[output cut: the cell printed more than {self.limit} bytes]\n"
+        return [*self.kept, {"output_type": "stream", "name": "stdout", "text": note}]
 
 
 class WelcomedKernelClient(AsyncKernelClient):
@@ -177,7 +225,9 @@ class WelcomedKernelClient(AsyncKernelClient):
     lost, so one reply is enough.
     """
 
-    welcome_wait = 2.0  # seconds; a kernel that sends no welcome is checked as usual
+    # Seconds; a kernel that sends no welcome (not ipykernel 7) is then
+    # checked as usual, these seconds later.
+    welcome_wait = 2.0
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         if not await self.welcomed():
@@ -186,13 +236,17 @@ class WelcomedKernelClient(AsyncKernelClient):
         await self.kernel_info(reply=True, timeout=timeout)
 
     async def welcomed(self) -> bool:
-        while True:
+        deadline = time.monotonic() + self.welcome_wait
+        while (left := deadline - time.monotonic()) > 0:
             try:
-                message = await self.iopub_channel.get_msg(timeout=self.welcome_wait)
+                message = await self.iopub_channel.get_msg(timeout=left)
             except Empty:
                 return False
-            if message["msg_type"] == "iopub_welcome":
+            except UNREADABLE:
+                continue
+            if message.get("msg_type") == "iopub_welcome":
                 return True
+        return False
 
 
 class BoxRunner:
@@ -207,6 +261,8 @@ class BoxRunner:
             client_factory=WelcomedKernelClient,
             ip="127.0.0.1",  # else jupyter_client lists the machine's interfaces to find it
         )
+        # A larger message ends the kernel's connection before it is read.
+        self.km.context.setsockopt(zmq.MAXMSGSIZE, job["max_message_bytes"])
         self.kc = None
 
     async def start_kernel(self) -> None:
@@ -231,18 +287,20 @@ class BoxRunner:
 
     async def message(self, channel, msg_id: str) -> dict:
         """The next message on channel in reply to msg_id; KernelDied when
-        the kernel has ended."""
+        the kernel has ended (checked every ALIVE_CHECK seconds, however
+        many other messages come)."""
+        checked = time.monotonic()
         while True:
             try:
                 message = await channel.get_msg(timeout=ALIVE_CHECK)
-            except Empty:
-                if not await self.km.is_alive():
-                    raise KernelDied() from None
-                continue
-            except (ValueError, TypeError, KeyError, RecursionError):
-                continue  # a message that cannot be read is no output
-            if _dict(message.get("parent_header")).get("msg_id") == msg_id:
+            except (Empty, *UNREADABLE):
+                message = None  # a message that cannot be read is no output
+            if message is not None and _dict(message.get("parent_header")).get("msg_id") == msg_id:
                 return message
+            if time.monotonic() - checked >= ALIVE_CHECK:
+                if not await self.km.is_alive():
+                    raise KernelDied()
+                checked = time.monotonic()
 
     async def execute(self, source: str, outputs: CellOutputs) -> None:
         """Run source in the kernel, adding what it outputs to outputs, until
@@ -280,6 +338,7 @@ class BoxRunner:
         ended interrupt_grace seconds later."""
         pid = self.km.provisioner.pid
         start_wall, start_wait = kernel_seconds(pid)
+        waited = start_wait
         wall_limit = budget * self.job["max_slowdown"]
         execution = asyncio.ensure_future(self.execute(source, outputs))
         status, pause = "ok", 0.001
@@ -287,7 +346,7 @@ class BoxRunner:
             # Most cells end within milliseconds: look often at first, then every 50 ms.
             await asyncio.wait([execution], timeout=pause)
             pause = min(2 * pause, 0.05)
-            wall, waited = kernel_seconds(pid)
+            wall, waited = kernel_seconds(pid, waited)
             used = (wall - start_wall) - (waited - start_wait)
             if (used > budget or wall - start_wall > wall_limit) and not execution.done():
                 status = "timeout"
@@ -296,11 +355,12 @@ class BoxRunner:
                 await asyncio.wait([execution, grace], return_when=asyncio.FIRST_COMPLETED)
                 if not execution.done():  # it would not stop: the kernel goes
                     await self.km.provisioner.kill()
-                    await asyncio.wait([execution])
-        wall, waited = kernel_seconds(pid)
+                    await asyncio.wait([execution], timeout=4 * ALIVE_CHECK)
+                    execution.cancel()  # something else answers in the kernel's place
+        wall, waited = kernel_seconds(pid, waited)
         try:
             execution.result()
-        except KernelDied:
+        except (KernelDied, asyncio.CancelledError):
             if status != "timeout":
                 raise
             # killed here for its budget: the cell timed out, later cells cannot run
@@ -328,7 +388,7 @@ class BoxRunner:
                 self.write({"cell": index, "status": "kernel-died", "outputs": []})
                 self.write({"stopped": "kernel-died", "at": index})
                 return
-            self.write_cell(index, status, seconds, outputs.capped(), len(job["run"]) - position - 1)
+            self.write_cell(index, status, seconds, outputs.final(), len(job["run"]) - position - 1)
             if not await self.km.is_alive():
                 self.write({"stopped": "kernel-died", "at": index})
                 return

@@ -272,6 +272,7 @@ class SandboxedExecute(Execute):
             "max_slowdown": self.max_slowdown,
             "max_output_bytes": self.max_output_bytes,
             "max_report_bytes": self.max_report_mb * 2**20,
+            "max_message_bytes": SandboxKernelManager(config=self.config).max_message_mb * 2**20,
             "interrupt_grace": self.interrupt_grace,
             "kernel_name": self.kernel_name or "python3",
             "startup_timeout": self.startup_timeout,

@@ -123,7 +123,7 @@ def checked_outputs(outputs: list, max_bytes: int) -> list:
         output = checked_output(output)
         if output is None:
             continue
-        used += len(json.dumps(output))
+        used += len(json.dumps(output, ensure_ascii=False).encode())
         if used > max_bytes:
             note = f"[output cut: the cell printed more than {max_bytes} bytes]\n"
             kept.append(new_output("stream", name="stdout", text=note))

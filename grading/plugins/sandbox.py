@@ -6,8 +6,10 @@ by grading/plugins/box.py) and the Jupyter kernel the runner starts; the
 same sandbox is also a kernel provisioner, for any Jupyter kernel. A box is
 bubblewrap (Linux namespaces) under resource limits:
 
-- no network: the box gets its own empty network namespace, so its kernel
-  talks over Unix sockets (ZeroMQ's ipc transport), to the runner beside it;
+- no network: the box gets its own empty network namespace, with only a
+  loopback device, over which its kernel talks to the runner beside it (a
+  kernel this provisioner starts for another client uses Unix sockets:
+  ZeroMQ's ipc transport);
 - an allow-listed file system: the kernel sees the system's programs and
   libraries (SYSTEM_PATHS) and the Python installation, read-only. Its
   working folder (nbgrader's autograded/<student>/<assignment>/) is a
@@ -467,8 +469,9 @@ class SandboxKernelManager(AsyncKernelManager):
     )
     max_message_mb = Integer(
         64,
-        help="Largest message the grader takes from a kernel, in MiB: a larger one "
-        "(a cell printing hundreds of megabytes at once) is dropped before it is read.",
+        help="Largest message a kernel may send, in MiB: a larger one (a cell printing "
+        "hundreds of megabytes at once) ends its connection before it is read, in the "
+        "grading box's runner as in a client of this manager.",
     ).tag(config=True)
 
     def client(self, **kwargs):

@@ -13,6 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
 from conftest import REPO
+from grading.errors import CourseFault
 from grading.plugins import box_runner
 from grading.plugins.budgets import CellBudgets
 from grading.plugins.execute import SandboxedExecute
@@ -304,6 +305,20 @@ def test_a_message_the_runner_cannot_read_is_skipped(tiny_course):
     )
     assert [output.get("text") for output in notebook.cells[-2].outputs] == ["after\n"]
     assert [output.get("text") for output in notebook.cells[-1].outputs] == ["next\n"]
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_a_kernel_that_never_starts_is_the_courses_fault(tiny_course):
+    """No student code runs before the kernel has started, so a kernel that
+    never starts is not the student's zero: that student's grading stops
+    with CourseFault and the gradebook keeps what it had. Here a file of the
+    submission shadows the module the kernel starts from (`python -m
+    ipykernel_launcher` looks in the working folder first)."""
+    shadow = tiny_course / "autograded" / "s" / "a" / "ipykernel_launcher.py"
+    shadow.write_text("raise SystemExit('shadowed')\n")
+    with pytest.raises(CourseFault, match="the kernel did not start in the sandbox"):
+        run_submission(tiny_course, "def f(n):\n    return n * 2", startup_timeout=5)
 
 
 def test_the_box_and_the_hand_in_helper_name_answers_alike():

@@ -24,7 +24,8 @@ For each cell it runs, the runner appends one line of JSON to RESULTS:
 
     {"cell": 7, "status": "ok" | "timeout" | "kernel-died", "seconds": 0.41, "outputs": [...]}
 
-and, when it stops early, a last line {"stopped": "stuck" | "notebook-budget"
+after a first line {"ready": true} once the kernel has started; and, when
+it stops early, a last line {"stopped": "stuck" | "notebook-budget"
 | "kernel-died", "at": 12}. A cell's line is written once, when the cell
 ends, so nothing the kernel sends later (a display update from a thread, a
 widget's state) changes it.
@@ -369,6 +370,7 @@ class BoxRunner:
     async def run(self) -> None:
         try:
             await self.start_kernel()
+            self.write({"ready": True})  # the grader tells a kernel that never started from a student's
             await self.run_cells()
         finally:
             await self.kill_kernel()

@@ -243,6 +243,14 @@ class SandboxedExecute(Execute):
             if cell.cell_type == "code" and cell.source.strip() and index not in skipped
         ]
         report = self.run_box(nb, budgets, to_run, self.workdir(resources)) if to_run else BoxReport()
+        if to_run and not report.started:
+            # No student code runs before the kernel has started: the sandbox
+            # or the machine failed (or a file of the submission is named like
+            # a module Python imports as it starts, such as random.py).
+            raise CourseFault(
+                "the kernel did not start in the sandbox: grade this student again, and if it "
+                "fails again, look for a file of the submission named like a Python module"
+            )
         self.cell_seconds, self.answer_records = {}, {}
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":

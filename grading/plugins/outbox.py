@@ -55,6 +55,7 @@ class BoxReport:
     """Everything read from one box's file."""
 
     cells: dict[int, CellRun] = field(default_factory=dict)
+    started: bool = False  # the runner said the kernel had started
     stopped: str | None = None  # why the box stopped early, one of STOPS
     stopped_at: int | None = None
     cut: bool = False  # the file was larger than the grader reads
@@ -97,6 +98,9 @@ def add_line(report: BoxReport, line: bytes, max_cell_bytes: int) -> None:
 
 def add_data(report: BoxReport, data, max_cell_bytes: int) -> None:
     if not isinstance(data, dict):
+        return
+    if data.get("ready") is True:
+        report.started = True
         return
     if data.get("stopped") in STOPS and _index(data.get("at")) is not None:
         if report.stopped is None:

@@ -22,7 +22,8 @@ course configures it (nbgrader_config.py puts SandboxedExecute in its place).
   for `stuck_allowance` seconds in all, the cells after are not run. The
   whole notebook has a budget too (the reference's cells' budgets, added
   up): cells a student added cannot stretch it. The box itself is killed
-  past `deadline_factor` times that, whatever runs in it.
+  past `deadline_factor` times that (and never before `max_slowdown` times
+  it), whatever runs in it.
 - A kernel that dies costs the cell it was running: the cells after it are
   marked as not run.
 - Scores are decided here, not in the kernel (grading/plugins/verdicts.py): a
@@ -143,7 +144,8 @@ class SandboxedExecute(Execute):
     deadline_factor = Float(
         2.0,
         help="The box is killed once it has run this many times the notebook's budget "
-        "(plus the kernel's start-up time), whatever runs in it.",
+        "(plus the kernel's start-up time), whatever runs in it; never fewer times than "
+        "max_slowdown, the wall time its cells may take on a busy machine.",
     ).tag(config=True)
     longest_run = Float(
         3600.0,
@@ -286,7 +288,9 @@ class SandboxedExecute(Execute):
             "startup_timeout": self.startup_timeout,
         }
         total = min(notebook_seconds, sum(seconds.values()))
-        deadline = min(self.deadline_factor * total + 2 * self.startup_timeout, self.longest_run)
+        # Never before every cell could have reached its own wall-time limit on a busy machine.
+        factor = max(self.deadline_factor, self.max_slowdown)
+        deadline = min(factor * total + 2 * self.startup_timeout, self.longest_run)
         sandboxed = SandboxKernelManager(config=self.config).enabled
         provisioner = SandboxProvisioner(config=self.config, log=self.log) if sandboxed else None
         return run_in_box(job, str(workdir), provisioner, deadline, self.max_report_mb * 2**20, self.log)

@@ -10,7 +10,7 @@ from traitlets.config import Config
 
 from grading.nbgrader_commands import nbgrader_path, run_nbgrader
 from grading.plugins.late import PenaltyPerDayLate
-from grading.plugins.lms import CanvasExport, GradesCsvExport, MoodleExport
+from grading.plugins.lms import CanvasExport, ExportRefused, GradesCsvExport, MoodleExport
 
 # nbgrader's own add_submission makes SQLAlchemy warn about its session; not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
@@ -86,12 +86,13 @@ def exported(plugin_class, gb, path, **traits):
         return list(csv.reader(file))
 
 
+# SIS User ID is blank: the gradebook has no SIS id (the nbgrader id is not one).
 CANVAS = [
     ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "initialization", "initialization_deep"],
     ["Points Possible", "", "", "", "", "10.0", "12.0"],
-    ["Archer, Alice", "1001", "alice", "alice@example.org", "", "8.0", "8.1"],
-    ['Chen, Carol "CJ"', "", "carol", "", "", "8.5", ""],
-    ["Smith, Jr., Bob", "1002", "bob", "bob@example.org", "", "7.0", ""],
+    ["Archer, Alice", "1001", "", "alice@example.org", "", "8.0", "8.1"],
+    ['Chen, Carol "CJ"', "", "", "", "", "8.5", ""],
+    ["Smith, Jr., Bob", "1002", "", "bob@example.org", "", "7.0", ""],
 ]
 
 
@@ -99,8 +100,17 @@ def test_canvas_file(gradebook, tmp_path):
     _, gb = gradebook
     rows = exported(CanvasExport, gb, tmp_path / "canvas.csv")
     # dave has no name: the gradebook sorts him first, by his empty last name.
-    assert rows[2] == ["dave", "", "dave", "", "", "", ""]
+    assert rows[2] == ["dave", "", "", "", "", "", ""]
     assert rows[:2] + rows[3:] == CANVAS
+
+
+def test_canvas_columns_carry_the_canvas_title_and_id(gradebook, tmp_path):
+    """Canvas matches a column to an assignment by "Title (id)"; otherwise its
+    importer plans a new assignment."""
+    _, gb = gradebook
+    titles = {"initialization": "Initialization (4012)"}
+    rows = exported(CanvasExport, gb, tmp_path / "canvas.csv", canvas_columns=titles)
+    assert rows[0][5:] == ["Initialization (4012)", "initialization_deep"]
 
 
 @pytest.mark.slow
@@ -119,15 +129,61 @@ def test_canvas_file_by_the_nbgrader_command(gradebook, tmp_path, monkeypatch):
     assert rows[:2] + rows[3:] == CANVAS
 
 
-def test_moodle_file(gradebook, tmp_path):
+def test_moodle_file_writes_no_blank_cell(gradebook, tmp_path):
+    """Moodle writes a blank cell as "no grade", clearing a grade entered by
+    hand there: a student with no score (dave) has no row."""
     _, gb = gradebook
-    assert exported(MoodleExport, gb, tmp_path / "moodle.csv") == [
-        ["Email address", "ID number", "First name", "Last name", "initialization", "initialization_deep"],
-        ["", "dave", "", "", "", ""],
-        ["alice@example.org", "alice", "Alice", "Archer", "8.0", "8.1"],
-        ["", "carol", 'Carol "CJ"', "Chen", "8.5", ""],
-        ["bob@example.org", "bob", "Bob", "Smith, Jr.", "7.0", ""],
+    path = tmp_path / "moodle.csv"
+    assert exported(MoodleExport, gb, path, assignment=["initialization"]) == [
+        ["Email address", "ID number", "First name", "Last name", "initialization"],
+        ["alice@example.org", "alice", "Alice", "Archer", "8.0"],
+        ["", "carol", 'Carol "CJ"', "Chen", "8.5"],
+        ["bob@example.org", "bob", "Bob", "Smith, Jr.", "7.0"],
     ]
+    assert exported(MoodleExport, gb, path, assignment=["initialization_deep"])[1:] == [
+        ["alice@example.org", "alice", "Alice", "Archer", "8.1"]
+    ]
+
+
+def test_moodle_file_refuses_a_row_with_a_blank_cell(gradebook, tmp_path):
+    """Both columns at once: carol (the first in the gradebook's order) has no
+    initialization_deep, so her row would clear it in Moodle; nothing is written."""
+    _, gb = gradebook
+    path = tmp_path / "moodle.csv"
+    with pytest.raises(ExportRefused, match="carol has no score for initialization_deep"):
+        MoodleExport(config=course_config(), to=str(path)).export(gb)
+    assert not path.exists()
+
+
+def hand_in_with_a_written_answer_to_grade(gb, student="dave"):
+    gb.add_submission("initialization", student, timestamp=ON_TIME)
+    for cell, (cell_type, _) in CELLS["initialization"].items():
+        grade = gb.find_grade(cell, "Notebook", "initialization", student)
+        grade.auto_score = 3.0 if cell_type == "code" else None
+        grade.needs_manual_grade = cell_type != "code"
+    gb.db.commit()
+
+
+@pytest.mark.parametrize("exporter", [CanvasExport, MoodleExport])
+def test_an_export_refuses_scores_that_wait_for_hand_grading(gradebook, tmp_path, exporter):
+    _, gb = gradebook
+    hand_in_with_a_written_answer_to_grade(gb)
+    path = tmp_path / "out.csv"
+    with pytest.raises(ExportRefused, match=r"wait for hand grading: dave \(initialization\)"):
+        exporter(config=course_config(), to=str(path), assignment=["initialization"]).export(gb)
+    assert not path.exists()
+
+
+def test_an_export_leaves_out_or_includes_waiting_scores_when_told(gradebook, tmp_path):
+    _, gb = gradebook
+    hand_in_with_a_written_answer_to_grade(gb)
+    path = tmp_path / "out.csv"
+    left_out = exported(MoodleExport, gb, path, assignment=["initialization"], pending="leave-out")
+    assert "dave" not in [row[1] for row in left_out]
+    included = exported(MoodleExport, gb, path, assignment=["initialization"], pending="include")
+    assert ["", "dave", "", "", "6.0"] in included
+    canvas = exported(CanvasExport, gb, path, pending="leave-out")
+    assert ["dave", "", "", "", "", "", ""] in canvas
 
 
 def test_filters_and_default_file_name(gradebook, tmp_path, monkeypatch):

@@ -264,12 +264,13 @@ def term(tmp_path_factory):
     for student in (ada, bo):
         run_nbgrader(course, "release_feedback", ASSIGNMENT, f"--student={student.name}", instructor)
         student.nbgrader("fetch_feedback", ASSIGNMENT)
-    exports = {}
-    for name, exporter in [
-        ("canvas", "grading.plugins.lms.CanvasExport"),
-        ("moodle", "grading.plugins.lms.MoodleExport"),
-    ]:
-        run_nbgrader(course, "export", f"--exporter={exporter}", f"--to={name}.csv")
+    exports, refusals = {}, {}
+    for name, exporter in [("canvas", "CanvasExport"), ("moodle", "MoodleExport")]:
+        command = ["export", f"--exporter=grading.plugins.lms.{exporter}", f"--to={name}.csv"]
+        # Written answers still wait: the export stops and names them; the
+        # instructor then exports the scores as they are.
+        refusals[name] = run_nbgrader(course, *command, check=False)
+        run_nbgrader(course, *command, f"--{exporter}.pending=include")
         exports[name] = read_csv(course / f"{name}.csv")
     run_nbgrader(course, "export", "--to=nbgrader-export.csv")  # the course's exporter
     exports["nbgrader export"] = read_csv(course / "nbgrader-export.csv")
@@ -284,6 +285,7 @@ def term(tmp_path_factory):
         "runs": runs,
         "waiting_after_rerun": waiting_after_rerun,
         "exports": exports,
+        "refusals": refusals,
     }
 
 
@@ -386,6 +388,15 @@ def test_a_rerun_keeps_hand_grades_reviewed(term):
     assert "Hand grading: 11 points of written answers wait in formgrader (6 of 7 students)" in rerun.printed
 
 
+def test_an_lms_export_stops_while_written_answers_wait(term):
+    """An LMS would take the scores as final: the export names who waits and writes nothing."""
+    waiting = set(FINAL) - {"eve", "hana"}
+    for name, refused in term["refusals"].items():
+        assert refused.returncode != 0, name
+        named = refused.stderr[refused.stderr.index("wait for hand grading:") :].splitlines()[0]
+        assert {student for student in FINAL if f"{student} ({ASSIGNMENT})" in named} == waiting, name
+
+
 def test_final_grades_agree_everywhere_whatever_the_order(term):
     course, exports = term["course"], term["exports"]
     with open_gradebook(course) as gradebook:
@@ -400,9 +411,12 @@ def test_final_grades_agree_everywhere_whatever_the_order(term):
     canvas = exports["canvas"]
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
     assert canvas[1] == ["Points Possible", "", "", "", "", "10.0"]
-    assert {row[2]: float(row[5]) for row in canvas[2:]} == FINAL
-    assert {row[2]: row[1] for row in canvas[2:]}["cyoung"] == "5551"  # Canvas's own id
-    assert ["Smith, Jr., Bo", "", "bo", "bo@example.org", ""] in [row[:5] for row in canvas]
+    with open_gradebook(course) as gradebook:  # Canvas's rows name students, not nbgrader ids
+        students = gradebook.students
+        names = {", ".join(filter(None, (s.last_name, s.first_name))) or s.id: s.id for s in students}
+    assert {names[row[0]]: float(row[5]) for row in canvas[2:]} == FINAL
+    assert {names[row[0]]: row[1] for row in canvas[2:]}["cyoung"] == "5551"  # Canvas's own id
+    assert ["Smith, Jr., Bo", "", "", "bo@example.org", ""] in [row[:5] for row in canvas]
 
     moodle = exports["moodle"]
     assert moodle[0] == ["Email address", "ID number", "First name", "Last name", ASSIGNMENT]

@@ -14,8 +14,17 @@ autograding count, whatever the order of the steps.
 
 CanvasExport and MoodleExport give one column per assignment. An
 assignment's Chinese edition, `<name>_zh`, is the same column as `<name>`
-(a student hands in either; from one who handed in both, the higher score),
-and a cell is blank where the student handed in neither.
+(a student hands in either; from one who handed in both, the higher score).
+They write only what should change in the LMS:
+
+- a score whose written answers still wait for hand grading is not final:
+  by default the export stops and names those students (`pending`:
+  "refuse"); "leave-out" exports the rest, "include" exports them too;
+- Moodle's importer writes a blank cell as "no grade", clearing a grade
+  entered in Moodle by hand: MoodleExport writes a row only for a student
+  with a score in every column, and stops rather than write a blank cell
+  (export one assignment at a time). CanvasExport leaves blank a cell where
+  the student handed in nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import csv
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
-from traitlets import Dict, List, Unicode
+from traitlets import Dict, Enum, List, Unicode
 
 from grading.plugins.late import settle_late_penalties
 
@@ -80,8 +89,20 @@ class _FilteredExport(ExportPlugin):
             csv.writer(file).writerows(rows)
 
 
+class ExportRefused(Exception):
+    """What an LMS export would write could lose a grade: nothing was written."""
+
+
 class _ColumnExport(_FilteredExport):
     """A row per student, a column per assignment (Chinese editions merged)."""
+
+    pending = Enum(
+        ["refuse", "leave-out", "include"],
+        default_value="refuse",
+        help="Scores whose written answers still wait for hand grading: refuse (write "
+        "nothing and name them), leave-out (export the other scores), include (export "
+        "them as they are now).",
+    ).tag(config=True)
 
     def columns(self, gradebook: Gradebook) -> dict:
         """{column: max score}, in the gradebook's order of assignments; the
@@ -93,26 +114,56 @@ class _ColumnExport(_FilteredExport):
                 columns[name] = assignment.max_score
         return columns
 
-    def scores(self, gradebook: Gradebook, columns: dict) -> dict:
-        """{(student id, column): final score} of every submission; the higher
-        of the two editions where a student handed in both."""
+    def scores(self, gradebook: Gradebook) -> dict:
+        """{(student id, column): (final score, waits for hand grading)} of
+        every submission; the higher of the two editions where a student
+        handed in both."""
         scores = {}
         for assignment in self.wanted_assignments(gradebook):
             name = column_name(assignment.name)
             for submission in gradebook.assignment_submissions(assignment.name):
                 key = (submission.student.id, name)
-                scores[key] = max(scores.get(key, 0.0), final_score(submission))
+                score = (final_score(submission), bool(submission.needs_manual_grade))
+                if key not in scores or score[0] > scores[key][0]:
+                    scores[key] = score
         return scores
+
+    def final_scores(self, gradebook: Gradebook, students: list) -> dict:
+        """{(student id, column): final score} to export, after the pending policy."""
+        wanted = {student.id for student in students}
+        scores = {key: value for key, value in self.scores(gradebook).items() if key[0] in wanted}
+        waiting = sorted(f"{student} ({column})" for (student, column), (_, waits) in scores.items() if waits)
+        if waiting and self.pending == "refuse":
+            self.refuse(
+                f"written answers still wait for hand grading: {', '.join(waiting)}. Grade them in "
+                f"formgrader, or export with --{type(self).__name__}.pending=leave-out (their scores "
+                f"are not written) or =include (written as they are now)"
+            )
+        if waiting:
+            self.log.warning("%s waiting for hand grading: %s", self.pending, ", ".join(waiting))
+        left_out = self.pending == "leave-out"
+        return {key: score for key, (score, waits) in scores.items() if not (waits and left_out)}
 
     def export(self, gradebook: Gradebook) -> None:
         self.settle(gradebook)
         columns = self.columns(gradebook)
-        scores = self.scores(gradebook, columns)
+        students = self.wanted_students(gradebook)
+        scores = self.final_scores(gradebook, students)
         rows = self.head(columns)
-        for student in self.wanted_students(gradebook):
-            cells = [_cell(scores.get((student.id, name))) for name in columns]
-            rows.append(self.identity(student) + cells)
+        for student in students:
+            cells = [scores.get((student.id, name)) for name in columns]
+            if self.keeps_row(student.id, columns, cells):
+                rows.append(self.identity(student) + [_cell(cell) for cell in cells])
         self.write(rows)
+
+    def keeps_row(self, student_id: str, columns: dict, cells: list) -> bool:
+        """Whether a student's row is written (cells: a score or None per column)."""
+        return True
+
+    def refuse(self, why: str) -> None:
+        """Write nothing: say why (nbgrader's export then ends with exit status 1)."""
+        self.log.error("Nothing exported to %s: %s", self.destination(), why)
+        raise ExportRefused(why)
 
     def head(self, columns: dict) -> list[list]:
         raise NotImplementedError
@@ -124,41 +175,61 @@ class _ColumnExport(_FilteredExport):
 class CanvasExport(_ColumnExport):
     """Canvas's gradebook import CSV (canvas.csv unless --to says otherwise).
 
-    Student,ID,SIS User ID,SIS Login ID,Section,initialization,initialization_deep
+    Student,ID,SIS User ID,SIS Login ID,Section,Initialization (4012),initialization_deep
     Points Possible,,,,,10.0,12.0
-    "Smith, Jr., Bob",1002,bob,bob@example.org,,7.0,
+    "Smith, Jr., Bob",1002,,bob@example.org,,7.0,
 
     Student is "Last, First" (the id when the gradebook has no name), ID the
-    student's lms_user_id (blank if none), SIS User ID the nbgrader id, SIS
-    Login ID the email (or blank); Section is left blank.
+    student's Canvas user id (lms_user_id in the gradebook; blank if none),
+    SIS Login ID the email (or blank); SIS User ID and Section are left blank
+    (the gradebook holds neither). Canvas matches a column to an assignment
+    by "Title (id)": canvas_columns gives each assignment's, else the column
+    is the nbgrader name, and Canvas would plan a new assignment for it.
     """
 
     default_file = "canvas.csv"
     ID_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
+    canvas_columns = Dict(
+        value_trait=Unicode(),
+        help="{assignment: the header of its Canvas column}, such as "
+        "{'initialization': 'Initialization (4012)'}: the assignment's title in Canvas and "
+        "its id (the number in its address).",
+    ).tag(config=True)
+
     def head(self, columns: dict) -> list[list]:
         blanks = [""] * (len(self.ID_COLUMNS) - 1)
         return [
-            self.ID_COLUMNS + list(columns),
+            self.ID_COLUMNS + [self.canvas_columns.get(name, name) for name in columns],
             ["Points Possible", *blanks] + [_cell(points) for points in columns.values()],
         ]
 
     def identity(self, student) -> list:
         name = ", ".join(part for part in (student.last_name, student.first_name) if part)
-        return [name or student.id, _cell(student.lms_user_id), student.id, _cell(student.email), ""]
+        return [name or student.id, _cell(student.lms_user_id), "", _cell(student.email), ""]
 
 
 class MoodleExport(_ColumnExport):
     """Moodle's grade import CSV (moodle.csv unless --to says otherwise).
 
-    Email address,ID number,First name,Last name,initialization,initialization_deep
-    bob@example.org,bob,Bob,"Smith, Jr.",7.0,
+    Email address,ID number,First name,Last name,initialization
+    bob@example.org,bob,Bob,"Smith, Jr.",7.0
 
     ID number is the nbgrader id; map it (or the email) to a user field when
-    importing.
+    importing. A row is written only for a student with a score in every
+    column: Moodle would write a blank cell as "no grade".
     """
 
     default_file = "moodle.csv"
+
+    def keeps_row(self, student_id: str, columns: dict, cells: list) -> bool:
+        missing = [name for name, cell in zip(columns, cells) if cell is None]
+        if missing and len(missing) < len(cells):
+            self.refuse(
+                f"{student_id} has no score for {', '.join(missing)}, and Moodle would clear that "
+                "grade: export one assignment at a time (--assignment=NAME)"
+            )
+        return not missing
 
     def head(self, columns: dict) -> list[list]:
         return [["Email address", "ID number", "First name", "Last name", *columns]]

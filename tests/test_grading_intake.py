@@ -447,6 +447,8 @@ def hostile_zip(tmp_path_factory):
             f"grace_attempt_2026-12-05T100000_{RELEASE_NAME}": example_class.CORRECT,
             "README.txt": "Downloaded from the learning platform",
             f"trent_{RELEASE_NAME}": example_class.CORRECT,
+            # 99 Chinese characters: a legal name on macOS and Windows, 303 bytes here
+            f"ivan_{'初始化' * 33}.ipynb": example_class.CORRECT,
         },
     )
     with zipfile.ZipFile(path, "a") as archive:
@@ -503,6 +505,12 @@ def test_nothing_is_written_through_a_link_in_submitted(hostile_zip):
 def test_an_oversized_member_refuses_its_student(hostile_zip):
     _, refusals, _ = hostile_zip
     assert refusals["erin"] == f"erin_{RELEASE_NAME} is over the limit of 20.0 MiB per file"
+
+
+@pytest.mark.slow
+def test_a_name_too_long_to_file_costs_only_itself(hostile_zip):
+    _, refusals, _ = hostile_zip
+    assert "the file name is too long to file" in " ".join(refusals.values())
 
 
 @pytest.mark.slow
@@ -636,3 +644,28 @@ def test_download_names_of_each_platform():
     assert notebook_name("Initialization-1.ipynb", releases, "nbgrader") == "Initialization-1.ipynb"
     assert notebook_name("notes.ipynb", releases, "Canvas") == "notes.ipynb"
     assert notebook_name("initialization.ipynb", releases) == RELEASE_NAME
+
+
+def test_a_download_name_is_read_from_the_platforms_own_part_of_the_path():
+    """A student names files and folders inside their own submission: Eve's
+    can never be read as Bob's (4242), nor lose what the platform says."""
+    eve = ("Moodle", "7777")
+    cases = {
+        # Moodle: a folder Eve made inside hers, holding an nbgrader-style name...
+        "Eve Evil_7777_assignsubmission_file_/drafts/bob_attempt_2026-12-01T090000_Initialization.ipynb": eve,
+        # ... or named as Bob's Moodle folder
+        "Eve Evil_7777_assignsubmission_file_/Bob B_4242_assignsubmission_file_/Initialization.ipynb": eve,
+        "x/Eve Evil_7777_assignsubmission_file_/Bob B_4242_assignsubmission_file_Initialization.ipynb": eve,
+        # Canvas: an upload Eve named as Bob's Moodle file, or as Bob's nbgrader attempt
+        "eve_7777_88888_bob_4242_assignsubmission_file_Initialization.ipynb": ("Canvas", "7777"),
+        "eve_late_7777_88888_bob_attempt_2026-12-01T090000_Initialization.ipynb": ("Canvas", "7777"),
+    }
+    for path, (platform, lms_user_id) in cases.items():
+        name = read_download_name(path)
+        assert (name.platform, name.lms_user_id, name.student, name.timestamp) == (
+            platform,
+            lms_user_id,
+            None,
+            None,
+        ), path
+    assert read_download_name("eve_late_7777_88888_bob_attempt_2026-12-01T090000_Initialization.ipynb").late

@@ -433,8 +433,15 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
                 download.problem = download.problem or f"{download.origin}: {timestamp!r} is not a time"
         attempt = f"attempt_{timestamp}_" if timestamp else ""
         download.name = f"{student}_{attempt}{download.notebook}"
+        if len(os.fsencode(download.name)) > MAX_NAME_BYTES:
+            # Legal where it was made (macOS, Windows count characters), not here.
+            download.problem = download.problem or f"{download.origin}: the file name is too long to file"
         name = read_download_name(download.origin)
         download.late_on_lms = bool(name and name.late)
+
+
+# The longest file name, in bytes, that Linux's file systems take.
+MAX_NAME_BYTES = 255
 
 
 def latest_copy(copies: list[Download]) -> Download | None:

@@ -33,7 +33,9 @@ from pathlib import Path, PurePosixPath
 from nbgrader.api import Gradebook
 from nbgrader.plugins import FileNameCollectorPlugin
 
-MOODLE = re.compile(r"(?P<name>[^/_]+)_(?P<lms_user_id>[0-9]+)_assignsubmission_file_/?(?P<original>[^/]+)")
+# Moodle's folder for a student's files, and its name for a file when all are in one folder.
+MOODLE_FOLDER = re.compile(r"(?P<name>[^/_]+)_(?P<lms_user_id>[0-9]+)_assignsubmission_file_")
+MOODLE = re.compile(r"(?P<name>[^/_]+)_(?P<lms_user_id>[0-9]+)_assignsubmission_file_(?P<original>[^/]+)")
 NBGRADER_ATTEMPT = re.compile(
     r"(?P<student>[^_/]+)_attempt_(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6})_(?P<original>[^/]+)"
 )
@@ -69,27 +71,35 @@ def read_download_name(path: str) -> DownloadName | None:
     """What the name of a downloaded file says, or None when it is no name
     that nbgrader, Canvas or Moodle gives a student's file.
 
-    path is the file's path in the download; only its last two parts are
-    read (Moodle's per-student folder and the file).
+    path is the file's path in the download. A file anywhere inside a
+    Moodle student folder (the outermost folder of the path so named: a
+    student may make folders inside their own) is that student's, whatever
+    its own name says. Otherwise only the file's name is read; a name that
+    both Moodle's and Canvas's rules read is no name.
     """
-    tail = "/".join(PurePosixPath(path.replace("\\", "/")).parts[-2:])
-    name = PurePosixPath(tail).name
-    if match := MOODLE.search(tail):
-        if match.end() == len(tail):
-            return DownloadName(
-                "Moodle", match["original"], lms_user_id=match["lms_user_id"], lms_name=match["name"]
-            )
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    for folder in parts[:-1]:
+        if match := MOODLE_FOLDER.fullmatch(folder):
+            return DownloadName("Moodle", parts[-1], lms_user_id=match["lms_user_id"], lms_name=match["name"])
+    name = parts[-1] if parts else ""
+    moodle, canvas = MOODLE.fullmatch(name), CANVAS.fullmatch(name)
+    if moodle and canvas:
+        return None
+    if moodle:
+        return DownloadName(
+            "Moodle", moodle["original"], lms_user_id=moodle["lms_user_id"], lms_name=moodle["name"]
+        )
     if match := NBGRADER_ATTEMPT.fullmatch(name):
         return DownloadName(
             "nbgrader", match["original"], student=match["student"], timestamp=match["timestamp"]
         )
-    if match := CANVAS.fullmatch(name):
+    if canvas:
         return DownloadName(
             "Canvas",
-            match["original"],
-            lms_user_id=match["lms_user_id"],
-            lms_name=match["name"],
-            late=bool(match["late"]),
+            canvas["original"],
+            lms_user_id=canvas["lms_user_id"],
+            lms_name=canvas["name"],
+            late=bool(canvas["late"]),
         )
     if match := NBGRADER.fullmatch(name):
         return DownloadName("nbgrader", match["original"], student=match["student"])

@@ -23,6 +23,7 @@ from conftest import (
 )
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
+from examples.students import write_submission
 from grading.command.course import Course
 from grading.gradebook import open_gradebook
 from lab_driver import JupyterLab
@@ -35,6 +36,17 @@ GRADED = {
     example_class_deep: ["correct-variants"],
 }
 STUDENT = "he-xavier-scale"  # whose written answers the test grades by hand
+# A student whose written answers carry links that would run script in
+# formgrader (graded in the first assignment only).
+HOSTILE = "mallory-links"
+HOSTILE_ANSWERS = {
+    "observations_random": (
+        "See [the proof](javascript:document.title='pwned') or [this](JaVa&#x53;cript:alert(1)), "
+        "[that](vbscript:msgbox(1)), [a page](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
+        "and ![a picture](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)."
+    ),
+    "observations_he": "The gain is $\\href{javascript:alert(1)}{\\sqrt{2}}$ per layer.",
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +55,9 @@ def graded_course(generated_course, tmp_path_factory):
     root = copy_generated(generated_course, tmp_path_factory.mktemp("course"))
     for example, students in GRADED.items():
         write_example_class(root, example, students)
+        if example is example_class:
+            answers = {**example_class.CORRECT, **HOSTILE_ANSWERS}
+            write_submission(root, HOSTILE, example.ASSIGNMENT, f"{example.NOTEBOOK}.ipynb", answers)
         run_grading_command(root, example.ASSIGNMENT)
     return root
 
@@ -98,6 +113,7 @@ def test_formgrader_shows_the_assignments_and_graded_submissions(graded_course, 
         row = assignment_row(page, assignment)
         assert parse_utc(row.locator("td.duedate").inner_text()) == parse_utc(due_dates[assignment])
         graded = next((s for example, s in GRADED.items() if example.ASSIGNMENT == assignment), [])
+        graded = graded + [HOSTILE] * (assignment == example_class.ASSIGNMENT)
         assert row.locator("td.num-submissions").inner_text().strip() == str(len(graded)), assignment
 
     # The manual grading list of the notebook shows each submission's total.
@@ -161,3 +177,36 @@ def test_hand_grades_change_the_total_and_feedback_hides_hidden_tests(graded_cou
     for text in (shown, page_text(feedback.read_text())):
         leaked = leaked_hidden_tests(assignment, text)
         assert not leaked, f"the feedback shows hidden tests: {leaked[:2]}"
+
+
+# Where a link on the page leads, as the browser resolved it.
+LINK_ADDRESSES = """() => Array.from(document.querySelectorAll('[href], [src]'))
+    .map(element => element.href || element.src || '')
+    .filter(address => typeof address === 'string')"""
+
+
+def test_a_written_answer_cannot_run_script_in_formgrader(graded_course, lab, page, screenshots):
+    """The grading page renders a written answer's markdown without cleaning
+    it: the grader shows one that carries a javascript:, vbscript: or data:
+    link, or MathJax's \\href, as the plain text the student typed."""
+    course = graded_course
+    assignment, notebook = example_class.ASSIGNMENT, example_class.NOTEBOOK
+    with open_gradebook(course) as gradebook:
+        submission = gradebook.find_submission_notebook(notebook, assignment, HOSTILE).id
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    lab.log_in(page)
+    page.goto(lab.url(f"formgrader/submissions/{submission}/"))
+    page.locator("input.score#observations_random").wait_for()
+    screenshots.take(page, "hostile-written-answers")
+    harmful = [
+        address
+        for address in page.evaluate(LINK_ADDRESSES)
+        if address.lower().split(":")[0] in ("javascript", "vbscript")
+        or (address.lower().startswith("data:") and not address.lower().startswith("data:image/png"))
+    ]
+    assert harmful == []
+    assert dialogs == [] and page.title() != "pwned"
+    shown = page.locator("body").inner_text()
+    assert "[the proof](javascript:document.title='pwned')" in shown  # as typed
+    assert "\\href{javascript:alert(1)}" in shown

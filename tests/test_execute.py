@@ -9,6 +9,7 @@ import time
 
 import nbformat
 import pytest
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
@@ -25,6 +26,7 @@ from grading.plugins.experiments import (
     tagged_cells,
     undefined_names,
 )
+from grading.plugins.markup import inert_markup
 from grading.reasons import Reason, Why, lost_point_reasons
 from utils import answers
 
@@ -334,6 +336,36 @@ def test_a_students_markup_loses_its_html_tags():
     SandboxedExecute().run(nbformat.v4.new_notebook(cells=[answer, raw]), {}, skipped=set())
     assert answer.source == "Fine &lt;script>alert(1)&lt;/script> and &lt;img src=x onerror=f()>, $a&lt;b$"
     assert "<" not in raw.source
+
+
+HARMFUL_LINKS = [
+    "see [the proof](javascript:alert(1))",
+    "see [the proof](JaVa&#x53;cript:alert(1))",  # an entity a browser decodes
+    "see [the proof](&#106;avascript:alert(1))",
+    "see [the proof]( \tjavascript:alert(1))",  # blanks a browser drops
+    "see [the proof](vbscript:msgbox(1))",
+    "see [the proof](data:text/html;base64,PHNjcmlwdD4=)",
+    "![a picture](data:image/svg+xml;base64,PHN2Zz4=)",
+    "see [the proof][1]\n\n[1]: javascript:alert(1)",  # a reference
+    "so $\\href{javascript:alert(1)}{W}$ grows",  # MathJax's link
+]
+
+
+@pytest.mark.parametrize("answer", HARMFUL_LINKS)
+def test_a_written_answer_with_a_harmful_link_is_shown_as_plain_text(answer):
+    """nbconvert keeps javascript: links, and formgrader renders a written
+    answer without cleaning it: such an answer is shown as typed, in a fence."""
+    shown = inert_markup(answer)
+    assert shown == f"~~~\n{answer}\n~~~\n"
+    assert 'href="javascript' not in markdown2html_mistune(shown).lower()
+
+
+def test_links_to_the_web_mail_the_page_and_attachments_stay_links():
+    answer = (
+        "See [the paper](https://arxiv.org/abs/1502.01852), [mail](mailto:a@b.org), "
+        "[above](#he-initialization), [notes](notes.md) and ![plot](attachment:plot.png); $\\sqrt{2/n}$"
+    )
+    assert inert_markup(answer) == answer
 
 
 FLOOD = (

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 import shutil
 import tempfile
 import time
@@ -74,6 +73,7 @@ from grading.plugins.experiments import (
     tagged_cells,
     undefined_names,
 )
+from grading.plugins.markup import inert_markup
 from grading.plugins.outbox import BoxReport
 from grading.plugins.sandbox import SandboxKernelManager, SandboxProvisioner
 from grading.plugins.verdicts import Record, judge, read_record, verdict_outputs
@@ -485,18 +485,6 @@ def why_not_run(report: BoxReport, budgets: CellBudgets):
 def is_graded_test(cell) -> bool:
     """An autograded test cell: code, with points."""
     return cell.cell_type == "code" and bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
-
-
-# The start of an HTML tag, a comment or a declaration.
-TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-
-
-def inert_markup(text: str) -> str:
-    """A markdown or raw cell's text with no HTML tag left in it: formgrader
-    shows a submission's markdown as it is, and a raw cell marked as HTML
-    goes into the page whole, where a <script> of the student's would run.
-    (The course's own markdown uses no tags.)"""
-    return TAG_START.sub("&lt;", text)
 
 
 def error_output(name: str, message: str):

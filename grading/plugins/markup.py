@@ -1,0 +1,108 @@
+"""A submission's markdown, made safe for the pages that show it.
+
+Formgrader shows a submission's markdown cells as nbconvert renders them,
+without cleaning the HTML: a student's written answer would run script in
+the instructor's browser, on the Jupyter server's origin. The grader
+rewrites every non-code cell of the autograded notebook (and so of the
+feedback) with inert_markup:
+
+- no HTML tag: each `<` that would open one (a tag, a comment or a
+  declaration) is written `&lt;`; a raw cell marked as HTML goes into the
+  page whole, and this covers it too;
+- no link a browser would follow as script: a cell whose rendered links
+  or pictures (nbconvert's own markdown renderer, the one formgrader uses)
+  go anywhere but the web, mail, the page itself or the notebook's
+  attachments (`javascript:`, `vbscript:`, `data:`, however spelled), or
+  whose math holds MathJax's `\\href` or `\\url`, is shown as plain text.
+
+The course's own markdown has neither, so it is shown as written.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from html.parser import HTMLParser
+
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# Where a link may lead: the web, mail, a notebook's attachments; no scheme
+# at all is this page or a relative address.
+SAFE_SCHEMES = {"http", "https", "mailto", "attachment"}
+SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+URL_ATTRIBUTES = {"href", "src", "xlink:href", "action", "formaction", "poster", "background"}
+TEX_LINKS = ("\\href", "\\url")
+# What a browser takes out of an address before it reads its scheme.
+IGNORED_IN_URLS = re.compile(r"[\x00-\x20]")
+# A picture's own bytes (what a cell's attachments become in a page).
+PICTURE_DATA = re.compile(r"data:image/(png|jpeg|gif);")
+
+
+def inert_markup(text: str) -> str:
+    """A markdown or raw cell's text with no HTML tag and no harmful link."""
+    text = TAG_START.sub("&lt;", text)
+    if may_link(text) and has_harmful_link(text):
+        return as_plain_text(text)
+    return text
+
+
+def may_link(text: str) -> bool:
+    """False when text cannot hold a link (most cells: no rendering needed)."""
+    return "](" in text or "]:" in text or any(macro in text for macro in TEX_LINKS)
+
+
+@functools.lru_cache(maxsize=1024)  # the course's own cells come again for every student
+def has_harmful_link(text: str) -> bool:
+    if any(macro in text for macro in TEX_LINKS):
+        return True
+    try:
+        page = render(text)
+    except Exception:  # noqa: BLE001 (what nbconvert cannot render is not shown rendered)
+        return True
+    finder = AddressFinder()
+    finder.feed(page)
+    finder.close()
+    return any(is_harmful(address) for address in finder.addresses)
+
+
+def render(text: str) -> str:
+    """text as formgrader's nbconvert renders a markdown cell, any attachment
+    it names shown as a picture's bytes."""
+    attachments = AnyAttachment()
+    return MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=attachments)).render(text)
+
+
+class AnyAttachment(dict):
+    """The attachments of a cell that has every attachment it names."""
+
+    def __missing__(self, name):
+        return {"image/png": ""}
+
+    def __contains__(self, name):
+        return True
+
+
+def is_harmful(address: str) -> bool:
+    """Whether a browser would follow address somewhere other than SAFE_SCHEMES."""
+    address = IGNORED_IN_URLS.sub("", address).lower()
+    scheme = SCHEME.match(address)
+    return scheme is not None and scheme[1] not in SAFE_SCHEMES and not PICTURE_DATA.match(address)
+
+
+class AddressFinder(HTMLParser):
+    """The addresses in an HTML page's links and pictures, entities decoded
+    as a browser decodes them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.addresses: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.addresses += [value or "" for name, value in attrs if name in URL_ATTRIBUTES]
+
+
+def as_plain_text(text: str) -> str:
+    """text in a fenced block: shown as it was typed, with nothing rendered."""
+    fence = "~" * max(3, 1 + max((len(run) for run in re.findall("~+", text)), default=0))
+    return f"{fence}\n{text}\n{fence}\n"

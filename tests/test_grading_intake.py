@@ -625,6 +625,37 @@ def test_canvas_and_moodle_names_are_matched_through_the_roster(course, tmp_path
     assert note.startswith("ddee: deedee_late_7777_99999_Initialization.ipynb is marked late by Canvas")
 
 
+@pytest.mark.slow
+def test_a_new_download_keeps_what_the_instructor_changed(course, tmp_path):
+    """The instructor renames cyoung's oddly named file and writes ddee's time
+    of submission; the next download, with the same files (and one new
+    file of cyoung's), changes only what is new."""
+    import_roster(course)
+    honest = notebook_text(course, example_class.CORRECT)
+    first = {
+        "youngcy_5551_88888_HW3_Initialization_CYoung_final.ipynb": honest,
+        "deedee_late_7777_99999_Initialization.ipynb": honest,
+    }
+    collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "first.zip", first))
+    cyoung = course / "submitted" / "cyoung" / ASSIGNMENT
+    (cyoung / "HW3_Initialization_CYoung_final.ipynb").rename(cyoung / RELEASE_NAME)
+    ddee_time = course / "submitted" / "ddee" / ASSIGNMENT / "timestamp.txt"
+    ddee_time.write_text("2026-12-05 12:00:00 UTC")
+
+    again = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "again.zip", first))
+    assert sorted(path.name for path in cyoung.glob("*.ipynb")) == [RELEASE_NAME]
+    assert ddee_time.read_text() == "2026-12-05 12:00:00 UTC"
+    assert again.students == ["cyoung", "ddee"]
+    [note] = again.notes  # and no "graded as on time" for ddee, whose time is written
+    assert note.startswith("cyoung, ddee: the same files as in the download collected before")
+
+    changed = {**first, "youngcy_5551_88890_Initialization.ipynb": notebook_text(course, {})}
+    later = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "later.zip", changed))
+    assert later.students == ["cyoung", "ddee"]
+    assert submitted_notebook(course, "cyoung").read_text() == notebook_text(course, {})  # new: filed
+    assert ddee_time.read_text() == "2026-12-05 12:00:00 UTC"  # the same: kept
+
+
 def test_download_names_of_each_platform():
     releases = [RELEASE_NAME]
     cases = {

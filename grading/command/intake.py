@@ -28,6 +28,7 @@ the others.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -519,20 +520,62 @@ def collect_downloads(course: Course, assignment: str, source: Path) -> Collecte
         downloads = list(read(source, staging))
         read_names(course, assignment, downloads)
         chosen, refusals = choose_files(course, assignment, source, downloads)
+        fingerprints = {student: fingerprint(files) for student, files in chosen.items()}
+        unchanged = {s for s in chosen if filed_before(course, assignment, s) == fingerprints[s]}
+        to_file = {student: files for student, files in chosen.items() if student not in unchanged}
         put_in_archive(archive, [])
-        if chosen:
+        if to_file:
             print(f"Collecting {source.name} with nbgrader zip_collect...", flush=True)
-            refusals += run_zip_collect(course, assignment, archive, chosen)
+            refusals += run_zip_collect(course, assignment, archive, to_file)
     refused = {refusal.student_or_file for refusal in refusals}
+    for student in set(to_file) - refused:
+        record_filed(course, assignment, student, fingerprints[student])
     collected = Collected(sorted(set(chosen) - refused), refusals)
-    collected.notes = [
+    if unchanged:
+        collected.notes.append(
+            f"{', '.join(sorted(unchanged))}: the same files as in the download collected before: "
+            "their folders in submitted/ were kept as they are (a fix or a timestamp.txt written there too)"
+        )
+    collected.notes += [
         f"{download.student}: {download.origin} is marked late by Canvas, whose file names carry "
         "no time: graded as on time (see the README's term walkthrough to apply the penalty)"
-        for files in chosen.values()
+        for files in to_file.values()
         for download in files
         if download.late_on_lms and download.student not in refused
     ]
     return collected
+
+
+# In a student's folder in submitted/: the fingerprint of the files last
+# filed there from a download. The same files in a later download leave the
+# folder as it is, with whatever the instructor changed in it.
+FILED_FROM_DOWNLOAD = ".filed-from-download"
+
+
+def fingerprint(files: list[Download]) -> str:
+    """What a student's chosen files are: their names and bytes, hashed."""
+    digest = hashlib.sha256()
+    for download in sorted(files, key=lambda download: download.name):
+        digest.update(download.name.encode() + b"\0")
+        digest.update(download.staged.read_bytes())  # at most MAX_SUBMISSION_BYTES in all
+    return digest.hexdigest()
+
+
+def filed_before(course: Course, assignment: str, student: str) -> str | None:
+    """The fingerprint of the files last filed for student from a download, if any."""
+    marker = course.folder("submitted", student, assignment) / FILED_FROM_DOWNLOAD
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    return marker.read_text(encoding="utf-8", errors="replace")[:64]
+
+
+def record_filed(course: Course, assignment: str, student: str, files_digest: str) -> None:
+    """Note in student's folder the fingerprint of the files just filed there."""
+    folder = course.folder("submitted", student, assignment)
+    if folder.is_dir() and not folder.is_symlink():
+        marker = folder / FILED_FROM_DOWNLOAD
+        marker.unlink(missing_ok=True)  # a file, never followed through a link
+        marker.write_text(files_digest, encoding="utf-8")
 
 
 def run_zip_collect(

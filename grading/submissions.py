@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from grading.reasons import Reason, Why
+from utils.i18n import ENGLISH, notebook_language
 
 MiB = 1024 * 1024
 MAX_FILE_BYTES = 20 * MiB  # a notebook with its outputs is well under 1 MiB
@@ -286,6 +287,25 @@ def size_problem(submitted, release) -> str | None:
     return None
 
 
+# The Chinese edition of an assignment is the assignment <name>_zh.
+EDITION_SUFFIX = "_zh"
+
+
+def edition_problem(submitted, release, assignment: str) -> str | None:
+    """Why a notebook of the other edition (English, Chinese) cannot be graded
+    as this assignment's, or None: its cells and checks are the other
+    edition's, so it would be graded as a notebook with every cell changed."""
+    language = notebook_language(submitted)
+    if language == notebook_language(release):
+        return None
+    english = assignment.removesuffix(EDITION_SUFFIX)
+    other = english if language == ENGLISH else english + EDITION_SUFFIX
+    return (
+        f"is the notebook of the other edition, {other} (its metadata says it is in {language}): "
+        f"grade it there, for instance `python -m grading.grade {other} <the same download>`"
+    )
+
+
 def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
     """(notes, readable) for one submitted notebook, compared with its release.
 
@@ -304,6 +324,9 @@ def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
     too_large = size_problem(submitted, release)
     if too_large:
         return [Reason(Why.REFUSED, f"refused: {path.name} is too large to grade ({too_large})")], False
+    other_edition = edition_problem(submitted, release, assignment=path.parent.name)
+    if other_edition:
+        return [Reason(Why.REFUSED, f"refused: {path.name} {other_edition}")], False
     submitted_cells = {}
     for cell in submitted.cells:
         info = cell.get("metadata", {}).get("nbgrader")

@@ -847,6 +847,22 @@ def test_inspect_submission_names_what_was_changed(tmp_path):
     assert inspect_submission(path, release) == ([edited_locked], True)
 
 
+@pytest.mark.parametrize("assignment, edition", [("initialization", "_zh"), ("initialization_zh", "")])
+def test_a_notebook_of_the_other_edition_is_refused_with_where_to_grade_it(tmp_path, assignment, edition):
+    """A Chinese notebook handed in to the English assignment (or the other
+    way round) would be graded as a notebook with every cell changed, every
+    experiment run: it is refused, and the summary names the assignment."""
+    other = f"initialization{edition}"
+    release = nbformat.read(REPO / "release" / assignment / "Initialization.ipynb", as_version=4)
+    path = tmp_path / "submitted" / "ada" / assignment / "Initialization.ipynb"
+    path.parent.mkdir(parents=True)
+    shutil.copyfile(REPO / "release" / other / "Initialization.ipynb", path)
+    [reason], readable = inspect_submission(path, release)
+    assert not readable and reason.why is Why.REFUSED
+    assert f"is the notebook of the other edition, {other}" in reason.text
+    assert f"python -m grading.grade {other} " in reason.text
+
+
 def test_the_sandbox_is_a_registered_kernel_provisioner():
     """jupyter_client finds the provisioner by its entry point, and the
     sandbox's kernel manager asks for it unless the sandbox is turned off."""

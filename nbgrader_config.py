@@ -151,6 +151,12 @@ c.ExportApp.plugin_class = "grading.plugins.lms.GradesCsvExport"
 # (`nbgrader db student import roster.csv`). Student ids contain no underscore.
 c.ZipCollectApp.collector_plugin = "grading.plugins.download_names.LmsFileNames"
 
+# Feedback released through the exchange (`nbgrader release_feedback`,
+# formgrader's button) to every student who handed in through it; one whose
+# work came from an LMS download is skipped with a note, not a stop
+# (grading/plugins/feedback_release.py).
+c.ExchangeFactory.release_feedback = "grading.plugins.feedback_release.ReleaseFeedbackToExchange"
+
 # Pages made from submissions (formgrader's grading page, feedback) clean the
 # HTML of students' markdown: a <script> in a written answer would run in
 # the instructor's browser. (Code cells keep only text and pictures:

@@ -22,6 +22,7 @@ Beside them, what both use (and the course's scripts and tests):
     nbgrader_commands.py  nbgrader's commands run in a course root, and the PATH
                        they need (alembic)
     gradebook.py       the gradebook opened under the course's id; code-cell scores
+    roster.py          `python -m grading.roster`: a roster from Canvas's gradebook export
 
 The modules import one another without a cycle (tests/test_layout.py).
 """

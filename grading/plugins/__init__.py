@@ -12,9 +12,11 @@ command of the course, plain `nbgrader autograde` too.
     cgroups.py         a cgroup per kernel: its CPU, memory and processes
     kernel_startup.py  run first in each sandboxed kernel
     sanitize.py        repairs of edited, deleted or duplicated grade cells
+    markup.py          markdown and raw cells made safe for formgrader: no tag, no harmful link
     verdicts.py        scores decided outside the kernel, from the answers it hands in
     answer_data.py     those answers decoded, and compared with the reference's
     feedback.py        feedback without hidden tests
+    feedback_release.py  release_feedback to a mixed class: download students skipped, named
     late.py            the late policy, and the penalty settled from the final score
                        (also by feedback and the exports)
     quiet_config.py    a trait that keeps nbconvert's configuration from warning
@@ -24,5 +26,6 @@ command of the course, plain `nbgrader autograde` too.
                        generate_assignment writes into the gradebook
     companions.py      generate_assignment hands out the companion notebooks
     answer_stubs.py    generate_assignment's answer stubs in the notebook's language
-    lms.py             grade files (`nbgrader export` plugins): grades.csv, Canvas, Moodle
+    lms.py             grade files (`nbgrader export` plugins): grades.csv, Canvas, Moodle;
+                       scores waiting for hand grading and Moodle's blank cells refused
 """

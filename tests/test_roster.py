@@ -1,0 +1,62 @@
+"""The roster made from Canvas's gradebook export (grading/roster.py), imported by nbgrader."""
+
+import csv
+import io
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+from grading.gradebook import open_gradebook
+from grading.nbgrader_commands import run_nbgrader
+from grading.roster import ROSTER_COLUMNS, RosterError, from_canvas
+
+# Canvas's "Export Entire Gradebook", as it comes: a byte-order mark, the
+# Manual Posting and Points Possible rows, a student whose name has a comma,
+# one with no SIS id, and Canvas's test student.
+CANVAS_EXPORT = (
+    "\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,Initialization (4012),Current Score\n"
+    "    Manual Posting,,,,,,\n"
+    "    Points Possible,,,,,10.00,(read only)\n"
+    '"Smith, Jr., Bo",5552,bo,bo@school.edu,Section 1,8.00,80.00\n'
+    '"Young, Cy",5551,,cyoung,Section 1,,\n'
+    '"Nakamura, Ren",5553,,,Section 2,,\n'
+    '"Student, Test",9999,,,Section 1,,\n'
+)
+
+
+def test_a_canvas_export_becomes_a_roster():
+    rows = [[row[column] for column in ROSTER_COLUMNS] for row in from_canvas(io.StringIO(CANVAS_EXPORT))]
+    assert rows == [
+        ["bo", "Bo", "Smith, Jr.", "bo@school.edu", "5552"],
+        ["cyoung", "Cy", "Young", "", "5551"],
+        ["canvas-5553", "Ren", "Nakamura", "", "5553"],
+    ]
+
+
+def test_a_file_that_is_not_canvass_export_is_refused():
+    with pytest.raises(RosterError, match="no column ID, SIS User ID, SIS Login ID"):
+        from_canvas(io.StringIO("Student,Email\nBo,bo@school.edu\n"))
+
+
+@pytest.mark.slow
+def test_nbgrader_imports_the_roster(tmp_path):
+    """The command's output, imported by nbgrader into a real gradebook."""
+    export = tmp_path / "canvas.csv"
+    export.write_text(CANVAS_EXPORT, encoding="utf-8")
+    command = [sys.executable, "-m", "grading.roster", str(export)]
+    made = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    (tmp_path / "roster.csv").write_text(made.stdout)
+    config = "c = get_config()\nc.CourseDirectory.course_id = 'roster-test'\n"
+    (tmp_path / "nbgrader_config.py").write_text(config)
+
+    run_nbgrader(tmp_path, "db", "student", "import", "roster.csv")
+    with open_gradebook(tmp_path) as gradebook:
+        students = {s.id: (s.last_name, s.first_name, s.email, s.lms_user_id) for s in gradebook.students}
+    assert students == {
+        "bo": ("Smith, Jr.", "Bo", "bo@school.edu", "5552"),
+        "cyoung": ("Young", "Cy", None, "5551"),
+        "canvas-5553": ("Nakamura", "Ren", None, "5553"),
+    }
+    assert list(csv.DictReader(io.StringIO(made.stdout)))[0]["id"] == "bo"

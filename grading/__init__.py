@@ -23,6 +23,7 @@ Beside them, what both use (and the course's scripts and tests):
                        they need (alembic)
     gradebook.py       the gradebook opened under the course's id; code-cell scores
     roster.py          `python -m grading.roster`: a roster from Canvas's gradebook export
+    extension.py       `python -m grading.extension`: more time for one student
 
 The modules import one another without a cycle (tests/test_layout.py).
 """

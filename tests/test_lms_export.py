@@ -8,6 +8,7 @@ import pytest
 from nbgrader.api import Gradebook
 from traitlets.config import Config
 
+from grading import extension
 from grading.nbgrader_commands import nbgrader_path, run_nbgrader
 from grading.plugins.late import PenaltyPerDayLate
 from grading.plugins.lms import CanvasExport, ExportRefused, GradesCsvExport, MoodleExport
@@ -219,3 +220,19 @@ def test_grades_file(gradebook, tmp_path):
         ("initialization_zh", due, handed, "carol", "Chen", 'Carol "CJ"', "")
         + ("8.5", "0.0", "8.5", "10.0", "False"),
     ]
+
+
+def test_an_extension_moves_the_students_due_date_for_every_penalty(gradebook, tmp_path):
+    """alice's initialization_deep came a day late (10%): two more days for
+    her, granted with the course's command, and no export charges her."""
+    url, gb = gradebook
+    (tmp_path / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\nc.CourseDirectory.db_url = {url!r}\n"
+    )
+    before = exported(GradesCsvExport, gb, tmp_path / "before.csv", assignment=["initialization_deep"])
+    assert [row[8] for row in before[1:]] == ["0.9"]  # late_submission_penalty
+    assert extension.main(["initialization_deep", "alice", "--days", "2", "--root", str(tmp_path)]) == 0
+    gb.db.expire_all()  # the command changed the gradebook from another session
+    after = exported(GradesCsvExport, gb, tmp_path / "after.csv", assignment=["initialization_deep"])
+    assert [row[8:10] for row in after[1:]] == [["0.0", "9.0"]]
+    assert extension.main(["initialization_deep", "dave", "--days", "2", "--root", str(tmp_path)]) == 1

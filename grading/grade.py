@@ -115,7 +115,7 @@ def grade_class(
     wanted = students
     if submissions is not None:
         collected = collect(course, assignment, submissions)
-        run.refusals, run.notes = collected.refusals, collected.notes
+        run.refusals, run.notes = collected.refusals, notes_about(collected.notes, students)
         wanted = students or collected.students
     ensure_assignment_in_gradebook(course, assignment)
     set_due_date(course, assignment)
@@ -148,6 +148,14 @@ def grade_class(
     course.export_grades(csv_name, assignment)
     print_summary(run, assignment, csv_name)
     return run
+
+
+def notes_about(notes: list[str], students: list[str] | None) -> list[str]:
+    """The notes ("<student>[, <student>...]: ...") about the students named
+    with --student, or all of them when none is named."""
+    if not students:
+        return notes
+    return [note for note in notes if set(note.split(": ", 1)[0].split(", ")) & set(students)]
 
 
 # Seconds between two checkpoints of a class being graded (see grade_class).

@@ -12,7 +12,7 @@ from grading.command.course import Course
 from grading.command.intake import Refusal
 from grading.command.reporting import notes_block, refusals_block
 from grading.errors import GradingError
-from grading.grade import grade_class, main
+from grading.grade import grade_class, main, notes_about
 
 
 def test_a_folder_without_configuration_is_refused_by_the_library(tmp_path):
@@ -124,3 +124,14 @@ def test_what_a_download_names_cannot_take_over_the_terminal():
     printed += notes_block([f"ada: {hostile} is marked late"])
     assert "\x1b" not in printed and "\r" not in printed
     assert "\\x1b[2J" in printed
+
+
+def test_a_student_run_shows_only_the_notes_about_that_student():
+    notes = [
+        "ddee: deedee_late_7777_99999_Initialization.ipynb is marked late by Canvas",
+        "cyoung, kpatel: the same files as in the download collected before",
+        "jdoe: something else",
+    ]
+    assert notes_about(notes, None) == notes
+    assert notes_about(notes, ["kpatel"]) == [notes[1]]
+    assert notes_about(notes, ["ddee", "jdoe"]) == [notes[0], notes[2]]

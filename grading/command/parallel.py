@@ -23,6 +23,7 @@ result, not a failure.
 from __future__ import annotations
 
 import functools
+import logging
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -155,6 +156,10 @@ def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster |
             processes=True,
             dashboard_address=None,
             preload=["grading.command.pipeline"],
+            # Dask's own warnings ("Worker process still alive after 4.0 seconds,
+            # killing" as it closes) say nothing an instructor acts on; a worker
+            # that dies is in the summary.
+            silence_logs=logging.ERROR,
         )
     return Client(cluster), cluster
 

@@ -11,6 +11,7 @@ import contextlib
 import csv
 import html
 import json
+import math
 import os
 import pathlib
 import pwd
@@ -286,12 +287,20 @@ def test_progress_counts_and_estimates_time_left(on_dask_cluster):
 KILL_TEST_STUDENTS = ["correct-variants", "he-uses-fan-out", "calls-os-exit", "unchanged-release"]
 
 
-def executing_tasks(client):
-    """{worker name: (address, keys of the tasks it is running right now)}."""
+def executing_tasks(client, started_within=math.inf):
+    """{worker name: (address, keys of the tasks it is running right now and
+    started less than started_within seconds ago)}."""
+
+    def running_tasks(dask_worker):
+        now = time.time()
+        return [
+            str(task.key)
+            for task in dask_worker.state.executing
+            if now - (task.start_time or now) < started_within
+        ]
+
     # A worker killed a moment ago may still be listed: skip what fails.
-    running = client.run(
-        lambda dask_worker: [str(task.key) for task in dask_worker.state.executing], on_error="ignore"
-    )
+    running = client.run(running_tasks, on_error="ignore")
     names = {address: worker["name"] for address, worker in client.scheduler_info()["workers"].items()}
     return {names[address]: (address, keys) for address, keys in running.items() if keys and address in names}
 
@@ -300,16 +309,17 @@ def scheduler_workers(client):
     return client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.workers))
 
 
-def kill_a_worker_while_it_grades(address, worker_processes, seconds=300):
+def kill_a_worker_while_it_grades(address, worker_processes, started_within=math.inf, seconds=300):
     """SIGKILL the process group (nanny, worker, sandboxes) of the first worker
-    seen running a grading task, as if its machine dropped out; return that
-    task's student."""
+    seen running a grading task that started less than started_within
+    seconds ago (so that it is still running when the kill comes), as if its
+    machine dropped out; return that task's student."""
     from dask.distributed import Client
 
     with Client(address, timeout=60) as client:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            for name, (address, keys) in executing_tasks(client).items():
+            for name, (address, keys) in executing_tasks(client, started_within).items():
                 if worker_processes[name].poll() is not None:
                     continue  # killed already
                 os.killpg(worker_processes[name].pid, signal.SIGKILL)
@@ -323,10 +333,11 @@ def kill_a_worker_while_it_grades(address, worker_processes, seconds=300):
     raise TimeoutError("no worker started grading")
 
 
-def grade_while_killing_workers(root, cluster_folder, kills, status=0):
+def grade_while_killing_workers(root, cluster_folder, kills, status=0, started_within=math.inf):
     """Grade root on a fresh loopback cluster of two workers, killing `kills`
-    of them as they grade, and check the command's exit status. Returns the
-    killed tasks' students, and the command's output and --json summary."""
+    of them as they grade (each in a task started less than started_within
+    seconds ago), and check the command's exit status. Returns the killed
+    tasks' students, and the command's output and --json summary."""
     summary = pathlib.Path(cluster_folder) / "summary.json"
     with running_dask_cluster(cluster_folder) as (address, worker_processes):
         grading = subprocess.Popen(
@@ -340,7 +351,9 @@ def grade_while_killing_workers(root, cluster_folder, kills, status=0):
             text=True,
         )
         try:
-            killed = [kill_a_worker_while_it_grades(address, worker_processes) for _ in range(kills)]
+            killed = [
+                kill_a_worker_while_it_grades(address, worker_processes, started_within) for _ in range(kills)
+            ]
             output, errors = grading.communicate(timeout=900)
         finally:
             grading.kill()
@@ -352,8 +365,10 @@ def test_a_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp_path_
     sequential_root, sequential_run = one_at_a_time
     # Beside the other copies, so that feedback() sees the same paths.
     root = submitted_copy(tmp_path_factory.mktemp("killed_worker"), generated_course, KILL_TEST_STUDENTS)
+    # A student is graded in about a second: the kill must come while the
+    # task is young, or it may come after the worker has sent its result.
     (killed_student,), output, summary = grade_while_killing_workers(
-        root, tmp_path_factory.mktemp("killed_worker_dask"), kills=1
+        root, tmp_path_factory.mktemp("killed_worker_dask"), kills=1, started_within=0.4
     )
 
     # The submission the dead worker held was graded again, said so, and every

@@ -81,6 +81,9 @@ CANVAS_ZIP = {
 }
 MOODLE_ZIP = {
     f"John Doe_6661_assignsubmission_file_/{NOTEBOOK}": example_class.correct_but(he=LATE_WORK),
+    # A folder jdoe made in his own Moodle submission, holding a blank notebook
+    # he named as cyoung's: it is jdoe's (an extra file), never cyoung's.
+    f"John Doe_6661_assignsubmission_file_/drafts/cyoung_attempt_2026-12-01T090000_{NOTEBOOK}": {},
 }
 # Handed in 12 and 10 hours after the due date: one started day late, 10%.
 LATE_FOLDER = {
@@ -366,7 +369,7 @@ def test_lms_downloads_are_filed_by_the_roster(term):
     course, runs = term["course"], term["runs"]
     # Each download graded the students it brought, named by the roster.
     assert runs["canvas"].students == ["cyoung", "ddee"]
-    assert runs["moodle"].students == ["jdoe"]
+    assert runs["moodle"].students == ["jdoe"]  # and cyoung's 8 (FINAL) stayed his
     assert runs["late"].students == ["eve", "hana"]
     assert sorted(path.name for path in (course / "submitted").iterdir()) == sorted(FINAL)
     # Not graded, named, and the exit status said so (run_grading_command checked 2).

@@ -287,7 +287,8 @@ def size_problem(submitted, release) -> str | None:
     return None
 
 
-# The Chinese edition of an assignment is the assignment <name>_zh.
+# The Chinese edition of an assignment is the assignment <name>_zh (the LMS
+# exports merge the two: grading/plugins/lms.py).
 EDITION_SUFFIX = "_zh"
 
 

@@ -36,8 +36,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, List, Unicode
 
 from grading.plugins.late import settle_late_penalties
-
-CHINESE_SUFFIX = "_zh"
+from grading.submissions import EDITION_SUFFIX
 
 
 def final_score(submission) -> float:
@@ -47,7 +46,7 @@ def final_score(submission) -> float:
 
 def column_name(assignment: str) -> str:
     """The column of an assignment: its Chinese edition's is the English one's."""
-    return assignment.removesuffix(CHINESE_SUFFIX)
+    return assignment.removesuffix(EDITION_SUFFIX)
 
 
 def _cell(value) -> str:

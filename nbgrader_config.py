@@ -147,9 +147,16 @@ c.ExportApp.plugin_class = "grading.plugins.lms.GradesCsvExport"
 #   <student>_<notebook>.ipynb, <student>_attempt_<YYYY-MM-DDThhmmss>_<notebook>.ipynb
 #   (the time of submission in UTC), Canvas's <name>_[late_]<user id>_<submission id>_<file>
 #   and Moodle's <Full Name>_<user id>_assignsubmission_file_/<file>.
-# Canvas and Moodle user ids are looked up in the roster's lms_user_id
+# Canvas user ids are looked up in the roster's lms_user_id
 # (`nbgrader db student import roster.csv`). Student ids contain no underscore.
 c.ZipCollectApp.collector_plugin = "grading.plugins.download_names.LmsFileNames"
+# Moodle's number is the participant number of one assignment: its files are
+# matched through that assignment's grading worksheet (Moodle's "Download
+# grading worksheet"), participant number to email to the roster's email:
+# c.LmsFileNames.moodle_worksheets = {
+#     "initialization": "moodle-worksheet-initialization.csv",
+#     "initialization_deep": "moodle-worksheet-initialization_deep.csv",
+# }
 
 # Feedback released through the exchange (`nbgrader release_feedback`,
 # formgrader's button) to every student who handed in through it; one whose

@@ -1,6 +1,8 @@
-"""A roster for nbgrader from Canvas's gradebook export.
+"""A roster for nbgrader from Canvas's gradebook export or Moodle's grading
+worksheet, and the participant numbers of a Moodle assignment.
 
     python -m grading.roster canvas-gradebook.csv > roster.csv
+    python -m grading.roster moodle-worksheet.csv > roster.csv
     nbgrader db student import roster.csv
 
 Canvas's gradebook export (Grades → Export → Export Entire Gradebook) has
@@ -13,15 +15,27 @@ nbgrader's import wants id, first_name, last_name, email and lms_user_id.
 A student's nbgrader id (which names their folders) is their SIS User ID,
 else their SIS Login ID, when it is a valid id (grading/submissions.py:
 letters, digits and .@+-); else `canvas-<Canvas user id>`. Their email is
-the SIS Login ID when it is one. Moodle's exports carry no user id (the
-names of its downloads do): its roster is written by hand.
+the SIS Login ID when it is one.
+
+Moodle's grading worksheet (an assignment's *Download grading worksheet*,
+there when the assignment's feedback types include "Offline grading
+worksheet") has the columns Identifier ("Participant 6661"), Full name and
+Email address, then the grades. The participant number is the one the
+folders of that assignment's download carry; Moodle numbers its
+participants anew in each assignment, so it is no roster column: the
+download is matched through the worksheet of its own assignment
+(LmsFileNames.moodle_worksheets, grading/plugins/download_names.py). A
+student's nbgrader id is the part of their email before the @ (the whole
+email when two students share that part), with underscores made hyphens.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import re
 import sys
+from dataclasses import dataclass
 
 from grading.submissions import valid_student_id
 
@@ -32,16 +46,28 @@ NOT_STUDENTS = ("Points Possible", "Manual Posting", "Muted")
 TEST_STUDENT = ("Student, Test", "Test Student")
 
 
+WORKSHEET_COLUMNS = ["Identifier", "Full name", "Email address"]
+PARTICIPANT_NUMBER = re.compile(r"[^0-9]*([0-9]+)\s*")  # "Participant 6661", in any language
+
+
 class RosterError(Exception):
-    """The file is not a Canvas gradebook export."""
+    """The file is not the LMS export it was read as."""
+
+
+def csv_rows(lines) -> csv.DictReader:
+    """The rows of CSV text, without the byte-order mark an LMS may put first."""
+    return csv.DictReader(line.lstrip("\ufeff") if number == 0 else line for number, line in enumerate(lines))
 
 
 def from_canvas(lines) -> list[dict]:
     """The roster rows of a Canvas gradebook export (lines of CSV text)."""
-    rows = csv.DictReader(line.lstrip("\ufeff") if number == 0 else line for number, line in enumerate(lines))
+    rows = csv_rows(lines)
     missing = [column for column in IDENTITY_COLUMNS if column not in (rows.fieldnames or [])]
     if missing:
-        raise RosterError(f"not a Canvas gradebook export: no column {', '.join(missing)}")
+        raise RosterError(
+            "neither a Canvas gradebook export nor a Moodle grading worksheet (Identifier, Full name, "
+            f"Email address): no column {', '.join(missing)}"
+        )
     roster, taken = [], set()
     for row in rows:
         name = (row["Student"] or "").strip()
@@ -76,13 +102,74 @@ def nbgrader_id(row: dict, canvas_id: str) -> str:
     return f"canvas-{canvas_id}"
 
 
+@dataclass(frozen=True)
+class Participant:
+    """A row of a Moodle grading worksheet."""
+
+    number: str  # the participant number of the assignment's download ("6661")
+    full_name: str
+    email: str
+
+
+def read_moodle_worksheet(lines) -> list[Participant]:
+    """The participants of a Moodle grading worksheet (lines of CSV text,
+    with Moodle's English column names)."""
+    rows = csv_rows(lines)
+    missing = [column for column in WORKSHEET_COLUMNS if column not in (rows.fieldnames or [])]
+    if missing:
+        raise RosterError(f"not a Moodle grading worksheet in English: no column {', '.join(missing)}")
+    participants = []
+    for row in rows:
+        number = PARTICIPANT_NUMBER.fullmatch(row["Identifier"] or "")
+        if not number:
+            raise RosterError(f"{row['Identifier']!r} is not a participant of a Moodle grading worksheet")
+        email = (row["Email address"] or "").strip()
+        participants.append(Participant(number[1], (row["Full name"] or "").strip(), email))
+    return participants
+
+
+def from_moodle_worksheet(lines) -> list[dict]:
+    """The roster rows of a Moodle grading worksheet (lines of CSV text)."""
+    participants = read_moodle_worksheet(lines)
+    local_parts = [participant.email.lower().partition("@")[0] for participant in participants]
+    roster, taken = [], set()
+    for participant, local_part in zip(participants, local_parts, strict=True):
+        if "@" not in participant.email:
+            raise RosterError(f"{participant.full_name!r} has no email address in the worksheet")
+        shared = local_parts.count(local_part) > 1
+        student_id = (participant.email.lower() if shared else local_part).replace("_", "-")
+        if not valid_student_id(student_id) or student_id in taken:
+            raise RosterError(f"{participant.email!r} gives no nbgrader id of its own: write its row by hand")
+        taken.add(student_id)
+        first, _, last = participant.full_name.rpartition(" ")
+        roster.append(
+            {
+                "id": student_id,
+                "first_name": first or last,
+                "last_name": last if first else "",
+                "email": participant.email,
+                "lms_user_id": "",
+            }
+        )
+    return roster
+
+
+def read_roster(lines) -> list[dict]:
+    """The roster rows of a Canvas gradebook export or a Moodle grading worksheet."""
+    lines = list(lines)
+    header = next(csv.reader(lines[:1]), [])
+    if header and header[0].lstrip("\ufeff") == "Identifier":
+        return from_moodle_worksheet(lines)
+    return from_canvas(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grading.roster", description=__doc__.splitlines()[0])
-    parser.add_argument("export", help="Canvas's gradebook export (CSV)")
+    parser.add_argument("export", help="Canvas's gradebook export or Moodle's grading worksheet (CSV)")
     args = parser.parse_args(argv)
     try:
         with open(args.export, newline="", encoding="utf-8") as file:
-            roster = from_canvas(file)
+            roster = read_roster(file)
     except (OSError, UnicodeDecodeError, RosterError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

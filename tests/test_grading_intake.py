@@ -31,7 +31,7 @@ from grading.command.course import Course
 from grading.command.intake import collect, submitted_students
 from grading.gradebook import open_gradebook, scores
 from grading.nbgrader_commands import run_nbgrader
-from grading.plugins.download_names import notebook_name, read_download_name
+from grading.plugins.download_names import notebook_name, read_download_name, student_of
 from grading.reasons import Why
 from grading.submissions import (
     MAX_FILE_BYTES,
@@ -626,6 +626,45 @@ def test_canvas_and_moodle_names_are_matched_through_the_roster(course, tmp_path
 
 
 @pytest.mark.slow
+def test_moodle_names_are_matched_through_the_assignments_grading_worksheet(course, tmp_path):
+    """Moodle numbers the participants of each assignment anew: with the
+    assignment's worksheet configured, its numbers count, not the roster's
+    lms_user_id (jdoe's 6661 came from another assignment)."""
+    import_roster(course)
+    (course / "worksheet.csv").write_text(
+        "\ufeffIdentifier,Full name,Email address,Status,Grade,Maximum Grade\n"
+        "Participant 9100,John Doe,John@Example.org,Submitted for grading,,10.00\n"
+        "Participant 9101,Jane Roe,jane@example.org,Submitted for grading,,10.00\n"
+        "Participant 9102,Sam Stranger,sam@example.org,Submitted for grading,,10.00\n"
+    )
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.LmsFileNames.moodle_worksheets = {{{ASSIGNMENT!r}: 'worksheet.csv'}}\n")
+    honest = notebook_text(course, example_class.CORRECT)
+    files = {
+        f"John Doe_9100_assignsubmission_file_/{RELEASE_NAME}": honest,  # the email, in any case
+        f"Jane Roe_6661_assignsubmission_file_/{RELEASE_NAME}": honest,  # jdoe's number elsewhere
+        f"Sam Stranger_9102_assignsubmission_file_/{RELEASE_NAME}": honest,  # on no roster
+        f"youngcy_5551_88888_{RELEASE_NAME}": honest,  # Canvas: still the roster's lms_user_id
+    }
+
+    collected = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "moodle.zip", files))
+
+    assert collected.students == ["cyoung", "jdoe"]
+    reasons = refused(collected)["moodle.zip"]
+    assert "Moodle user 6661 (Jane Roe) is not in the grading worksheet worksheet.csv" in reasons
+    assert "download this assignment's worksheet again" in reasons
+    assert "Moodle user 9102 (Sam Stranger) has the email sam@example.org in worksheet.csv" in reasons
+
+    (course / "worksheet.csv").write_text("Student,ID\n")  # not a worksheet: every Moodle file waits
+    again = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "again.zip", files))
+    assert again.students == ["cyoung"]
+    assert (
+        "the grading worksheet worksheet.csv (LmsFileNames.moodle_worksheets) is unreadable"
+        in (refused(again)["again.zip"])
+    )
+
+
+@pytest.mark.slow
 def test_a_new_download_keeps_what_the_instructor_changed(course, tmp_path):
     """The instructor renames cyoung's oddly named file and writes ddee's time
     of submission; the next download, with the same files (and one new
@@ -670,6 +709,9 @@ def test_download_names_of_each_platform():
         assert (name.platform, name.student, name.lms_user_id) == (platform, student, lms_user_id), path
         assert notebook_name(name.original, releases, name.platform) == RELEASE_NAME, path
     assert read_download_name("Initialization.ipynb") is None
+    # A Moodle number on no roster row points to the assignment's worksheet.
+    _, problem = student_of(read_download_name(f"Jo_6661_assignsubmission_file_/{RELEASE_NAME}"), {})
+    assert "name this assignment's grading worksheet in c.LmsFileNames.moodle_worksheets" in problem
     assert read_download_name("deedee_late_7777_99999_Initialization.ipynb").late
     # Only Canvas adds "-1"; a notebook of another name stays as it is.
     assert notebook_name("Initialization-1.ipynb", releases, "nbgrader") == "Initialization-1.ipynb"

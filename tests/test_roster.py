@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 from grading.gradebook import open_gradebook
 from grading.nbgrader_commands import run_nbgrader
-from grading.roster import ROSTER_COLUMNS, RosterError, from_canvas
+from grading.roster import ROSTER_COLUMNS, RosterError, from_canvas, read_moodle_worksheet, read_roster
 
 # Canvas's "Export Entire Gradebook", as it comes: a byte-order mark, the
 # Manual Posting and Points Possible rows, a student whose name has a comma,
@@ -33,6 +33,39 @@ def test_a_canvas_export_becomes_a_roster():
         ["cyoung", "Cy", "Young", "", "5551"],
         ["canvas-5553", "Ren", "Nakamura", "", "5553"],
     ]
+
+
+# Moodle's grading worksheet of one assignment (Download grading worksheet),
+# as it comes: two students whose emails share the part before the @, one
+# with an underscore in it, and a name of three words.
+MOODLE_WORKSHEET = (
+    "\ufeffIdentifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
+    "Last modified (submission),Last modified (grade),Feedback comments\n"
+    'Participant 6661,John Doe,jdoe@school.edu,"Submitted for grading",,10.00,Yes,'
+    '"Friday, 4 December 2026, 9:12 AM",-,\n'
+    "Participant 6662,Jane Doe,jdoe@other.edu,No submission,,10.00,Yes,-,-,\n"
+    "Participant 6663,Mary Ann Lee,mary_lee@school.edu,No submission,,10.00,Yes,-,-,\n"
+)
+
+
+def test_a_moodle_worksheet_becomes_a_roster_without_its_participant_numbers():
+    rows = [[row[column] for column in ROSTER_COLUMNS] for row in read_roster(io.StringIO(MOODLE_WORKSHEET))]
+    assert rows == [
+        ["jdoe@school.edu", "John", "Doe", "jdoe@school.edu", ""],
+        ["jdoe@other.edu", "Jane", "Doe", "jdoe@other.edu", ""],
+        ["mary-lee", "Mary Ann", "Lee", "mary_lee@school.edu", ""],
+    ]
+    numbers = [(p.number, p.email) for p in read_moodle_worksheet(io.StringIO(MOODLE_WORKSHEET))]
+    assert numbers == [
+        ("6661", "jdoe@school.edu"),
+        ("6662", "jdoe@other.edu"),
+        ("6663", "mary_lee@school.edu"),
+    ]
+
+
+def test_a_worksheet_in_another_language_is_refused_with_the_columns_it_needs():
+    with pytest.raises(RosterError, match="no column Identifier, Full name, Email address"):
+        read_moodle_worksheet(io.StringIO("Identifiant,Nom complet,Adresse de courriel\n"))
 
 
 def test_a_file_that_is_not_canvass_export_is_refused():

@@ -8,8 +8,8 @@ a scratch course with a roster:
    submit (ada twice); the instructor collects and grades;
 2. a Canvas download arrives (a resubmission's "-1", a "late" mark, macOS's
    __MACOSX/ junk, someone on no roster), then a Moodle one (a folder per
-   student), then two late students' work named the nbgrader way (one a
-   browser's "(1)" copy);
+   student, matched through the assignment's grading worksheet), then two
+   late students' work named the nbgrader way (one a browser's "(1)" copy);
 3. eve's written answers are graded by hand the way formgrader enters them,
    the whole class is graded again, then hana's are, and hana alone is
    graded again with --student;
@@ -58,7 +58,7 @@ ada,Ada,Lovelace,ada@example.org,
 bo,Bo,"Smith, Jr.",bo@example.org,
 cyoung,Cy,Young,cy@example.org,5551
 ddee,Dee,Dee,dee@example.org,7777
-jdoe,John,Doe,john@example.org,6661
+jdoe,John,Doe,john@example.org,
 eve,Eve,Ng,eve@example.org,
 hana,Hana,Sato,hana@example.org,
 """
@@ -79,6 +79,15 @@ CANVAS_ZIP = {
     f"__MACOSX/._youngcy_5551_88888_{example_class.NOTEBOOK}-1.ipynb": b"\x00\x05\x16\x07",
     f"outsider_9999_11111_{NOTEBOOK}": example_class.CORRECT,
 }
+# Moodle numbers the participants of each assignment anew: jdoe's number in
+# this assignment comes from its grading worksheet, matched by his email.
+MOODLE_WORKSHEET = (
+    "Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
+    "Last modified (submission),Last modified (grade),Feedback comments\n"
+    'Participant 6661,John Doe,john@example.org,"Submitted for grading",,10.00,Yes,'
+    '"Friday, 4 December 2026, 9:12 AM",-,\n'
+    "Participant 6670,Cy Young,cy@example.org,No submission,,10.00,Yes,-,-,\n"
+)
 MOODLE_ZIP = {
     f"John Doe_6661_assignsubmission_file_/{NOTEBOOK}": example_class.correct_but(he=LATE_WORK),
     # A folder jdoe made in his own Moodle submission, holding a blank notebook
@@ -210,8 +219,10 @@ def term(tmp_path_factory):
     with open(course / "nbgrader_config.py", "a") as config:
         due = DUE.strftime("%Y-%m-%d %H:%M:%S UTC")
         config.write(f"\nc.Grading.due_dates = {{**c.Grading.due_dates, {ASSIGNMENT!r}: {due!r}}}\n")
+        config.write(f"c.LmsFileNames.moodle_worksheets = {{{ASSIGNMENT!r}: 'moodle-worksheet.csv'}}\n")
     (course / "roster.csv").write_text(ROSTER)
     run_nbgrader(course, "db", "student", "import", "roster.csv")
+    (course / "moodle-worksheet.csv").write_text(MOODLE_WORKSHEET)
     exchange = work / "exchange"
     exchange.mkdir()
     os.chmod(exchange, 0o777)  # as nbgrader's documentation sets up an exchange

@@ -16,6 +16,11 @@ platform's user id, which the course's roster maps to an nbgrader student id:
     nbgrader db student import roster.csv     (columns id, first_name,
                                                last_name, email, lms_user_id)
 
+Moodle's number is the student's participant number in that one
+assignment. When the instructor gives the assignment's grading worksheet
+(LmsFileNames.moodle_worksheets), a Moodle name is matched through it: its
+participant number to the worksheet's email, the email to the roster's.
+
 LmsFileNames is the collector plugin of nbgrader's zip_collect
 (nbgrader_config.py), so `nbgrader zip_collect` files such a download as the
 grading command does; the command asks it why a file was not taken
@@ -32,6 +37,9 @@ from pathlib import Path, PurePosixPath
 
 from nbgrader.api import Gradebook
 from nbgrader.plugins import FileNameCollectorPlugin
+from traitlets import Dict, Unicode
+
+from grading.roster import RosterError, read_moodle_worksheet
 
 # Moodle's folder for a student's files, and its name for a file when all are in one folder.
 MOODLE_FOLDER = re.compile(r"(?P<name>[^/_]+)_(?P<lms_user_id>[0-9]+)_assignsubmission_file_")
@@ -140,6 +148,15 @@ def roster(gradebook: Gradebook) -> dict[str, list[str]]:
     return ids
 
 
+def roster_emails(gradebook: Gradebook) -> dict[str, list[str]]:
+    """{email, in lower case: [nbgrader ids]} of the gradebook's students that have one."""
+    ids: dict[str, list[str]] = {}
+    for student in gradebook.students:
+        if student.email:
+            ids.setdefault(student.email.strip().lower(), []).append(student.id)
+    return ids
+
+
 def student_of(name: DownloadName, lms_ids: dict[str, list[str]]) -> tuple[str | None, str | None]:
     """(nbgrader id, None), or (None, why not) for a Canvas or Moodle name
     whose user id is on no roster, or on two students'."""
@@ -148,6 +165,12 @@ def student_of(name: DownloadName, lms_ids: dict[str, list[str]]) -> tuple[str |
     students = lms_ids.get(name.lms_user_id, [])
     if len(students) == 1:
         return students[0], None
+    if not students and name.platform == "Moodle":
+        return None, (
+            f"{name.who()} is on no student's row of the roster (lms_user_id): Moodle numbers the "
+            "participants of each assignment anew, so name this assignment's grading worksheet in "
+            "c.LmsFileNames.moodle_worksheets (README, step 1), then collect again"
+        )
     if not students:
         return None, (
             f"{name.who()} is on no student's row of the roster (lms_user_id): add them with "
@@ -156,10 +179,47 @@ def student_of(name: DownloadName, lms_ids: dict[str, list[str]]) -> tuple[str |
     return None, f"{name.who()} is the lms_user_id of {len(students)} students: {', '.join(students)}"
 
 
+def participant_of(
+    name: DownloadName, worksheet: str, emails: dict[str, str], roster_ids: dict[str, list[str]]
+) -> tuple[str | None, str | None]:
+    """(nbgrader id, None), or (None, why not) for a Moodle name matched
+    through the assignment's grading worksheet.
+
+    emails is the worksheet's {participant number: email}; roster_ids the
+    roster's {email in lower case: [nbgrader ids]}.
+    """
+    email = emails.get(name.lms_user_id)
+    if email is None:
+        return None, (
+            f"{name.who()} is not in the grading worksheet {worksheet}: Moodle numbers the participants "
+            "of each assignment anew, so download this assignment's worksheet again"
+        )
+    students = roster_ids.get(email.lower(), [])
+    if len(students) == 1:
+        return students[0], None
+    if not students:
+        return None, (
+            f"{name.who()} has the email {email} in {worksheet}, which is on no student's row of the "
+            "roster: add them with `nbgrader db student import`, then collect again"
+        )
+    return None, f"{name.who()} has the email {email} of {len(students)} students: {', '.join(students)}"
+
+
 class LmsFileNames(FileNameCollectorPlugin):
     """zip_collect's collector for the names of nbgrader, Canvas and Moodle
     downloads (see the module's docstring); Canvas and Moodle user ids are
-    looked up in the gradebook's roster as lms_user_id."""
+    looked up in the gradebook's roster as lms_user_id, Moodle's through the
+    assignment's grading worksheet when it has one."""
+
+    moodle_worksheets = Dict(
+        key_trait=Unicode(),
+        value_trait=Unicode(),
+        help=(
+            "Moodle's grading worksheet (a CSV file, from the course root) of each assignment, by "
+            "assignment id: the participant numbers of that assignment's download are matched through "
+            "it to the roster's emails, instead of to lms_user_id."
+        ),
+    ).tag(config=True)
 
     def identify(self, submitted_file: str) -> tuple[dict | None, str | None]:
         """(zip_collect's {student_id, file_id[, timestamp]}, None), or
@@ -172,7 +232,7 @@ class LmsFileNames(FileNameCollectorPlugin):
                 f"{submitted_file} is not named as a student's notebook by nbgrader "
                 "(<student>_<notebook>), Canvas or Moodle"
             )
-        student, problem = student_of(name, self.lms_ids)
+        student, problem = self.student_of(name)
         if problem:
             return None, f"{submitted_file}: {problem}"
         info = {
@@ -189,14 +249,51 @@ class LmsFileNames(FileNameCollectorPlugin):
             self.log.warning("Skipped: %s", problem)
         return info
 
+    def student_of(self, name: DownloadName) -> tuple[str | None, str | None]:
+        """(nbgrader id, None), or (None, why the name has no student)."""
+        worksheet = self.moodle_worksheets.get(self.assignment_id())
+        if name.platform != "Moodle" or not worksheet:
+            return student_of(name, self.lms_ids)
+        emails = self.worksheet_emails
+        if isinstance(emails, str):
+            return None, emails
+        return participant_of(name, worksheet, emails, self.roster_emails)
+
+    def assignment_id(self) -> str:
+        coursedir = getattr(self.parent, "coursedir", None)
+        return coursedir.assignment_id if coursedir is not None else ""
+
+    @cached_property
+    def worksheet_emails(self) -> dict[str, str] | str:
+        """{participant number: email} of the assignment's Moodle grading
+        worksheet, or why it cannot be read."""
+        worksheet = self.moodle_worksheets[self.assignment_id()]
+        coursedir = getattr(self.parent, "coursedir", None)
+        path = os.path.join(coursedir.root, worksheet) if coursedir is not None else worksheet
+        try:
+            with open(path, newline="", encoding="utf-8") as file:
+                participants = read_moodle_worksheet(file)
+        except (OSError, UnicodeDecodeError, RosterError) as error:
+            where = f"the grading worksheet {worksheet} (LmsFileNames.moodle_worksheets)"
+            return f"{where} is unreadable: {error}"
+        return {participant.number: participant.email for participant in participants}
+
     @cached_property
     def lms_ids(self) -> dict[str, list[str]]:
         """The roster, read from the gradebook once per plugin."""
+        return self.read_gradebook(roster)
+
+    @cached_property
+    def roster_emails(self) -> dict[str, list[str]]:
+        """The roster's emails, read from the gradebook once per plugin."""
+        return self.read_gradebook(roster_emails)
+
+    def read_gradebook(self, read) -> dict[str, list[str]]:
         coursedir = getattr(self.parent, "coursedir", None)
         if coursedir is None:
             return {}
         with Gradebook(coursedir.db_url, course_id=coursedir.course_id) as gradebook:
-            return roster(gradebook)
+            return read(gradebook)
 
     def release_names(self) -> list[str]:
         """The file names of the assignment's release notebooks ([] when unknown)."""

@@ -20,11 +20,12 @@ They write only what should change in the LMS:
 - a score whose written answers still wait for hand grading is not final:
   by default the export stops and names those students (`pending`:
   "refuse"); "leave-out" exports the rest, "include" exports them too;
-- Moodle's importer writes a blank cell as "no grade", clearing a grade
-  entered in Moodle by hand: MoodleExport writes a row only for a student
-  with a score in every column, and stops rather than write a blank cell
-  (export one assignment at a time). CanvasExport leaves blank a cell where
-  the student handed in nothing.
+- a blank cell would clear a grade entered in the LMS by hand (a student
+  who sent a PDF): Moodle's importer writes it as "no grade", and Canvas's
+  counts a blank against a grade as a change (gradebook_importer.rb,
+  no_change_to_value?). So a row is written only for a student with a
+  score in every column, and the export stops rather than write a blank
+  cell (export one assignment at a time).
 """
 
 from __future__ import annotations
@@ -156,13 +157,23 @@ class _ColumnExport(_FilteredExport):
         self.write(rows)
 
     def keeps_row(self, student_id: str, columns: dict, cells: list) -> bool:
-        """Whether a student's row is written (cells: a score or None per column)."""
-        return True
+        """Whether a student's row is written (cells: a score or None per
+        column): only with a score in every column; a row with some blank
+        cells stops the export."""
+        missing = [name for name, cell in zip(columns, cells) if cell is None]
+        if missing and len(missing) < len(cells):
+            self.refuse(
+                f"{student_id} has no score for {', '.join(missing)}, and {self.lms} would clear a grade "
+                "entered there by hand: export one assignment at a time (--assignment=NAME)"
+            )
+        return not missing
 
     def refuse(self, why: str) -> None:
         """Write nothing: say why (nbgrader's export then ends with exit status 1)."""
         self.log.error("Nothing exported to %s: %s", self.destination(), why)
         raise ExportRefused(why)
+
+    lms = "the LMS"  # the platform's name, for messages
 
     def head(self, columns: dict) -> list[list]:
         raise NotImplementedError
@@ -174,9 +185,9 @@ class _ColumnExport(_FilteredExport):
 class CanvasExport(_ColumnExport):
     """Canvas's gradebook import CSV (canvas.csv unless --to says otherwise).
 
-    Student,ID,SIS User ID,SIS Login ID,Section,Initialization (4012),initialization_deep
-    Points Possible,,,,,10.0,12.0
-    "Smith, Jr., Bob",1002,,bob@example.org,,7.0,
+    Student,ID,SIS User ID,SIS Login ID,Section,Initialization (4012)
+    Points Possible,,,,,10.0
+    "Smith, Jr., Bob",1002,,bob@example.org,,7.0
 
     Student is "Last, First" (the id when the gradebook has no name), ID the
     student's Canvas user id (lms_user_id in the gradebook; blank if none),
@@ -187,6 +198,7 @@ class CanvasExport(_ColumnExport):
     """
 
     default_file = "canvas.csv"
+    lms = "Canvas"
     ID_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
     canvas_columns = Dict(
@@ -215,20 +227,11 @@ class MoodleExport(_ColumnExport):
     bob@example.org,bob,Bob,"Smith, Jr.",7.0
 
     ID number is the nbgrader id; map it (or the email) to a user field when
-    importing. A row is written only for a student with a score in every
-    column: Moodle would write a blank cell as "no grade".
+    importing.
     """
 
     default_file = "moodle.csv"
-
-    def keeps_row(self, student_id: str, columns: dict, cells: list) -> bool:
-        missing = [name for name, cell in zip(columns, cells) if cell is None]
-        if missing and len(missing) < len(cells):
-            self.refuse(
-                f"{student_id} has no score for {', '.join(missing)}, and Moodle would clear that "
-                "grade: export one assignment at a time (--assignment=NAME)"
-            )
-        return not missing
+    lms = "Moodle"
 
     def head(self, columns: dict) -> list[list]:
         return [["Email address", "ID number", "First name", "Last name", *columns]]

@@ -602,6 +602,7 @@ def test_canvas_and_moodle_names_are_matched_through_the_roster(course, tmp_path
         "deedee_late_7777_99999_Initialization.ipynb": honest,  # Canvas: marked late
         "__MACOSX/._youngcy_5551_88888_Initialization-1.ipynb": b"\x00\x05\x16\x07",
         "hana_Initialization (1).ipynb": honest,  # a browser's second download
+        "hanna_Initialization.ipynb": honest,  # a typo: no new student
         "outsider_9999_11111_Initialization.ipynb": honest,  # on no roster
         "Initialization.ipynb": honest,  # nobody's
         "icetw_1234_501_Initialization.ipynb": honest,  # two files for one student
@@ -619,6 +620,7 @@ def test_canvas_and_moodle_names_are_matched_through_the_roster(course, tmp_path
     reasons = refused(collected)
     assert "Canvas user 9999 (outsider) is on no student's row of the roster" in reasons["lms.zip"]
     assert "Initialization.ipynb is not named as a student's notebook" in reasons["lms.zip"]
+    assert "hanna_Initialization.ipynb: hanna is not in the gradebook's roster" in reasons["lms.zip"]
     assert reasons["twice"].startswith(f"2 files for {RELEASE_NAME}")
     assert "MACOSX" not in "".join(reasons.values())
     [note] = collected.notes

@@ -250,7 +250,18 @@ class LmsFileNames(FileNameCollectorPlugin):
         return info
 
     def student_of(self, name: DownloadName) -> tuple[str | None, str | None]:
-        """(nbgrader id, None), or (None, why the name has no student)."""
+        """(nbgrader id, None), or (None, why the name has no student).
+
+        An nbgrader name's student must be in the gradebook once it has a
+        roster, so that a typo makes no new student."""
+        if name.student:
+            enrolled = self.enrolled
+            if enrolled and name.student not in enrolled:
+                return None, (
+                    f"{name.student} is not in the gradebook's roster: rename the file, or add them "
+                    f"(`nbgrader db student add {name.student}`) and collect again"
+                )
+            return name.student, None
         worksheet = self.moodle_worksheets.get(self.assignment_id())
         if name.platform != "Moodle" or not worksheet:
             return student_of(name, self.lms_ids)
@@ -279,6 +290,11 @@ class LmsFileNames(FileNameCollectorPlugin):
         return {participant.number: participant.email for participant in participants}
 
     @cached_property
+    def enrolled(self) -> set[str]:
+        """The ids of the gradebook's students (empty before any roster or grading)."""
+        return self.read_gradebook(lambda gradebook: {student.id for student in gradebook.students})
+
+    @cached_property
     def lms_ids(self) -> dict[str, list[str]]:
         """The roster, read from the gradebook once per plugin."""
         return self.read_gradebook(roster)
@@ -288,7 +304,8 @@ class LmsFileNames(FileNameCollectorPlugin):
         """The roster's emails, read from the gradebook once per plugin."""
         return self.read_gradebook(roster_emails)
 
-    def read_gradebook(self, read) -> dict[str, list[str]]:
+    def read_gradebook(self, read):
+        """read(gradebook), or {} when the plugin has no course directory."""
         coursedir = getattr(self.parent, "coursedir", None)
         if coursedir is None:
             return {}

@@ -7,7 +7,10 @@ a scratch course with a roster:
    releases the assignment through nbgrader's exchange; ada and bo fetch and
    submit (ada twice); the instructor collects and grades;
 2. a Canvas download arrives (a resubmission's "-1", a "late" mark, macOS's
-   __MACOSX/ junk, someone on no roster), then a Moodle one (a folder per
+   __MACOSX/ junk, someone on no roster, lee's notebook of the Chinese
+   edition); the instructor writes ddee's time of submission, grades the
+   same download as the Chinese assignment (lee) and as the English one
+   again (ddee's time is kept); then a Moodle one (a folder per
    student, matched through the assignment's grading worksheet), then two
    late students' work named the nbgrader way (one a browser's "(1)" copy);
 3. eve's written answers are graded by hand the way formgrader enters them,
@@ -44,10 +47,12 @@ from examples.students import fill_in
 from grading.command.course import Course
 from grading.gradebook import open_gradebook
 from grading.nbgrader_commands import run_nbgrader
+from grading.submissions import EDITION_SUFFIX
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 ASSIGNMENT, NOTEBOOK = example_class.ASSIGNMENT, example_class.NOTEBOOK + ".ipynb"
+CHINESE = ASSIGNMENT + EDITION_SUFFIX  # the Chinese edition: one LMS assignment with the English
 FIRST_TRY = example_class.STUDENTS["he-xavier-scale"]  # ada's first submission, He wrong
 TYPICAL_MISTAKE = example_class.STUDENTS["zeros-transposed-weights"]  # bo's only one
 UIDS = {"ada": 2001, "bo": 2002}
@@ -61,16 +66,21 @@ ddee,Dee,Dee,dee@example.org,7777
 jdoe,John,Doe,john@example.org,
 eve,Eve,Ng,eve@example.org,
 hana,Hana,Sato,hana@example.org,
+lee,Li,Lee,lee@example.org,5554
 """
 # The term's due date: the end of tomorrow (UTC), whatever day the test runs,
 # so that the exchange's submissions, made now, are on time.
 DUE = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=23, minute=59, second=0, microsecond=0)
 
 
-def handed_in_late(hours):
+def handed_in_late(hours, written="%Y-%m-%dT%H%M%S"):
     """The time of a submission so many hours after the due date, as
-    nbgrader's file names write it."""
-    return (DUE + timedelta(hours=hours)).strftime("%Y-%m-%dT%H%M%S")
+    nbgrader's file names write it (or as written says)."""
+    return (DUE + timedelta(hours=hours)).strftime(written)
+
+
+# ddee's time as SpeedGrader shows it, written by the instructor into her timestamp.txt.
+DDEE_TIME = handed_in_late(10, "%Y-%m-%d %H:%M:%S UTC")
 
 
 CANVAS_ZIP = {
@@ -78,6 +88,7 @@ CANVAS_ZIP = {
     f"deedee_late_7777_99999_{NOTEBOOK}": example_class.CORRECT,
     f"__MACOSX/._youngcy_5551_88888_{example_class.NOTEBOOK}-1.ipynb": b"\x00\x05\x16\x07",
     f"outsider_9999_11111_{NOTEBOOK}": example_class.CORRECT,
+    f"leeli_5554_88890_{NOTEBOOK}": (CHINESE, example_class.CORRECT),  # the Chinese edition
 }
 # Moodle numbers the participants of each assignment anew: jdoe's number in
 # this assignment comes from its grading worksheet, matched by his email.
@@ -104,10 +115,11 @@ FINAL = {
     "ada": 8.0,  # written answers not graded yet
     "bo": sum(TYPICAL_MISTAKE["expected"].values()),
     "cyoung": 8.0,
-    "ddee": 8.0,  # Canvas's "late" mark carries no time: on time
+    "ddee": 7.2,  # 8 less 10%: the time the instructor wrote, 10 hours late
     "jdoe": 7.0,  # 5, and the hand grades of answers he changed since: kept, to be reviewed again
     "eve": 9.0,  # 10 less 10%: hand-graded before the rerun
     "hana": 9.0,  # 10 less 10%: hand-graded after it
+    "lee": 8.0,  # graded as the Chinese assignment, the same LMS column
 }
 
 
@@ -168,12 +180,15 @@ def accounts_naming(folder, names):
     return folder
 
 
-def zip_of(path, files, release):
-    """A zip of {name: answers typed into the release, or bytes}, as an LMS gives it."""
+def zip_of(path, files, course):
+    """A zip of {name: answers typed into the release, (assignment, answers)
+    for another assignment's release, or bytes}, as an LMS gives it."""
     with zipfile.ZipFile(path, "w") as archive:
         for name, content in files.items():
             if not isinstance(content, bytes):
-                content = nbformat.writes(fill_in(release, content))
+                assignment, answers = content if isinstance(content, tuple) else (ASSIGNMENT, content)
+                release = nbformat.read(course / "release" / assignment / NOTEBOOK, as_version=4)
+                content = nbformat.writes(fill_in(release, answers))
             archive.writestr(name, content)
     return path
 
@@ -253,9 +268,12 @@ def term(tmp_path_factory):
 
     # 2. The LMS downloads and late work.
     release = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    canvas = zip_of(work / "submissions.zip", CANVAS_ZIP, release)
+    canvas = zip_of(work / "submissions.zip", CANVAS_ZIP, course)
     runs["canvas"] = run_grading_command(course, ASSIGNMENT, str(canvas), *one_worker, status=2)
-    moodle = zip_of(work / "moodle.zip", MOODLE_ZIP, release)
+    (course / "submitted" / "ddee" / ASSIGNMENT / "timestamp.txt").write_text(DDEE_TIME)
+    runs["canvas_zh"] = run_grading_command(course, CHINESE, str(canvas), *one_worker, status=2)
+    runs["canvas_again"] = run_grading_command(course, ASSIGNMENT, str(canvas), *one_worker, status=2)
+    moodle = zip_of(work / "moodle.zip", MOODLE_ZIP, course)
     runs["moodle"] = run_grading_command(course, ASSIGNMENT, str(moodle), *one_worker)
     late = work / "late-work"
     late.mkdir()
@@ -356,7 +374,7 @@ def test_feedback_is_released_to_the_exchange_students_and_the_others_are_named(
     released = term["runs"]["release_feedback"].stderr
     for student in ("ada", "bo"):
         assert f"Releasing feedback for student '{student}'" in released
-    for student in set(FINAL) - {"ada", "bo"}:
+    for student in set(FINAL) - {"ada", "bo", "lee"}:  # lee handed in the Chinese edition
         assert f"Skipping {student}: their submission did not come through the exchange" in released
 
 
@@ -386,8 +404,9 @@ def test_lms_downloads_are_filed_by_the_roster(term):
     # Not graded, named, and the exit status said so (run_grading_command checked 2).
     canvas = runs["canvas"].summary
     assert not canvas["everything_graded"]
-    (outsider,) = canvas["refusals"]
-    assert outsider["student_or_file"] == "submissions.zip"
+    outsider, chinese = canvas["refusals"]
+    assert (outsider["student_or_file"], chinese["student_or_file"]) == ("submissions.zip", "lee")
+    assert f"is the notebook of the other edition, {CHINESE}" in chinese["reason"]
     assert outsider["reason"].startswith(
         "outsider_9999_11111_Initialization.ipynb: "
         "Canvas user 9999 (outsider) is on no student's row of the roster"
@@ -398,6 +417,40 @@ def test_lms_downloads_are_filed_by_the_roster(term):
     # What the instructor reads says so.
     assert "Canvas user 9999 (outsider) is on no student's row of the roster" in runs["canvas"].printed
     assert "Something handed in was not graded" in runs["canvas"].printed
+
+
+def test_a_new_download_keeps_the_time_the_instructor_wrote(term):
+    """The same Canvas download, graded again after the instructor wrote
+    ddee's time of submission: her folder is kept, her time with it, and
+    she is graded late; no note says she was graded as on time."""
+    course, again = term["course"], term["runs"]["canvas_again"]
+    assert again.students == ["cyoung", "ddee"]
+    assert (course / "submitted" / "ddee" / ASSIGNMENT / "timestamp.txt").read_text() == DDEE_TIME
+    kept, *others = again.summary["notes"]
+    assert kept.startswith("cyoung, ddee: the same files as in the download collected before")
+    assert not [note for note in others if note.startswith("ddee")], others
+    assert again.result("ddee").total == pytest.approx(FINAL["ddee"])
+    with open_gradebook(course) as gradebook:
+        assert gradebook.find_submission(ASSIGNMENT, "ddee").late_submission_penalty == pytest.approx(0.8)
+
+
+def test_a_notebook_of_the_other_edition_is_graded_in_its_own_assignment(term):
+    """lee's Chinese notebook came in the English assignment's download: the
+    English run refused it and named the Chinese assignment; graded there
+    from the same download, it counts fully, with none of the "edited locked
+    cell" notes a wrong edition would bring; the English notebooks of that
+    download are refused there in turn, and never filed under the Chinese
+    assignment (where an empty folder would be a 0 in grades.csv)."""
+    course, chinese = term["course"], term["runs"]["canvas_zh"]
+    assert chinese.students == ["lee"]
+    refused = {refusal["student_or_file"]: refusal["reason"] for refusal in chinese.summary["refusals"]}
+    for student in ("cyoung", "ddee"):
+        assert f"is the notebook of the other edition, {ASSIGNMENT}" in refused[student]
+    assert sorted(path.parent.name for path in (course / "submitted").glob(f"*/{CHINESE}")) == ["lee"]
+    assert not (course / "submitted" / "lee" / ASSIGNMENT).exists()
+    lee = chinese.result("lee")
+    assert lee.total == sum(example_class.FULL.values())
+    assert not [reason for reason in lee.reasons if "restored" in reason.text], lee.reasons
 
 
 def test_a_rerun_keeps_hand_grades_reviewed(term):

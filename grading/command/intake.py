@@ -29,6 +29,7 @@ the others.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -56,6 +57,7 @@ from grading.submissions import (
     RefusedError,
     check_submission_folder,
     describe,
+    edition_problem,
     is_junk,
     size_in_words,
     student_id_problem,
@@ -441,6 +443,24 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
         download.late_on_lms = bool(name and name.late)
 
 
+def refuse_other_editions(course: Course, assignment: str, downloads: list[Download]) -> None:
+    """Refuse each download that is a release notebook of the other edition
+    (a Chinese notebook handed in to the English assignment, or the other
+    way round), before it is filed: an LMS has one assignment for both, and
+    the instructor grades its download once as each."""
+    releases = course.release_notebooks(assignment)
+    for download in downloads:
+        release = releases.get(os.path.splitext(download.notebook or "")[0])
+        if download.problem or download.staged is None or release is None:
+            continue
+        try:
+            submitted = json.loads(download.staged.read_bytes())  # at most MAX_FILE_BYTES
+        except ValueError:
+            continue  # not JSON: refused when it is graded, with the reason
+        if isinstance(submitted, dict) and (problem := edition_problem(submitted, release, assignment)):
+            download.problem = f"{download.origin} {problem}"
+
+
 # The longest file name, in bytes, that Linux's file systems take.
 MAX_NAME_BYTES = 255
 
@@ -519,6 +539,7 @@ def collect_downloads(course: Course, assignment: str, source: Path) -> Collecte
         read = folder_downloads if source.is_dir() else zip_downloads
         downloads = list(read(source, staging))
         read_names(course, assignment, downloads)
+        refuse_other_editions(course, assignment, downloads)
         chosen, refusals = choose_files(course, assignment, source, downloads)
         fingerprints = {student: fingerprint(files) for student, files in chosen.items()}
         unchanged = {s for s in chosen if filed_before(course, assignment, s) == fingerprints[s]}

@@ -128,8 +128,10 @@ def translation(language):
 def notebook_language(notebook):
     """The language a notebook is written in: the ``course.language`` of its
     metadata, which the Chinese edition's build sets; English without one."""
-    language = notebook.get("metadata", {}).get("course", {}).get("language", ENGLISH)
-    return language if language in LANGUAGES else ENGLISH
+    metadata = notebook.get("metadata")
+    course = metadata.get("course") if isinstance(metadata, dict) else None
+    language = course.get("language") if isinstance(course, dict) else None
+    return language if isinstance(language, str) and language in LANGUAGES else ENGLISH
 
 
 def get_language():

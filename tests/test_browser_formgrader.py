@@ -39,14 +39,7 @@ STUDENT = "he-xavier-scale"  # whose written answers the test grades by hand
 # A student whose written answers carry links that would run script in
 # formgrader (graded in the first assignment only).
 HOSTILE = "mallory-links"
-HOSTILE_ANSWERS = {
-    "observations_random": (
-        "See [the proof](javascript:document.title='pwned') or [this](JaVa&#x53;cript:alert(1)), "
-        "[that](vbscript:msgbox(1)), [a page](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
-        "and ![a picture](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)."
-    ),
-    "observations_he": "The gain is $\\href{javascript:alert(1)}{\\sqrt{2}}$ per layer.",
-}
+HOSTILE_ANSWERS = example_class.HOSTILE_MARKDOWN
 
 
 @pytest.fixture(scope="module")

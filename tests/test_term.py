@@ -31,6 +31,7 @@ every user; on a machine where it lives in root's home, it is not.)
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,7 +108,8 @@ MOODLE_ZIP = {
 }
 # Handed in 12 and 10 hours after the due date: one started day late, 10%.
 LATE_FOLDER = {
-    f"eve_attempt_{handed_in_late(12)}_{NOTEBOOK}": example_class.CORRECT,
+    # eve's written answers carry links that would run script if rendered as typed.
+    f"eve_attempt_{handed_in_late(12)}_{NOTEBOOK}": example_class.CORRECT | example_class.HOSTILE_MARKDOWN,
     f"hana_attempt_{handed_in_late(10)}_{example_class.NOTEBOOK} (1).ipynb": example_class.CORRECT,
 }
 # The final score of each student, as every export must give it.
@@ -451,6 +453,23 @@ def test_a_notebook_of_the_other_edition_is_graded_in_its_own_assignment(term):
     lee = chinese.result("lee")
     assert lee.total == sum(example_class.FULL.values())
     assert not [reason for reason in lee.reasons if "restored" in reason.text], lee.reasons
+
+
+# An address in a page that would run script: javascript:, vbscript:, or data: other than a PNG.
+HARMFUL_ADDRESS = re.compile(
+    r"""(?:href|src)\s*=\s*["']?\s*(?:javascript:|vbscript:|data:(?!image/png))""", re.IGNORECASE
+)
+
+
+def test_a_feedback_page_shows_hostile_links_as_typed(term):
+    """eve's written answers carry javascript:, vbscript: and data: links and
+    MathJax's \\href: her feedback page has no such address, and shows what
+    she typed (formgrader's page: tests/test_browser_formgrader.py)."""
+    page = (term["course"] / "feedback" / "eve" / ASSIGNMENT / f"{example_class.NOTEBOOK}.html").read_text()
+    assert HARMFUL_ADDRESS.findall(page) == []
+    shown = page_text(page)
+    assert "[the proof](javascript:document.title='pwned')" in shown
+    assert "\\href{javascript:alert(1)}" in shown
 
 
 def test_a_rerun_keeps_hand_grades_reviewed(term):

@@ -1,4 +1,4 @@
-"""Give a student more time for an assignment.
+"""Give a student more time for an assignment, before or after they hand in.
 
     python -m grading.extension initialization ada --days 2 [--hours 6] [--root COURSE]
 
@@ -6,29 +6,106 @@ nbgrader keeps an extension with each submission (its gradebook's
 grant_extension): the student's due date becomes the assignment's plus the
 extension, and every place the late penalty is worked out from the final
 score (the grading command, feedback, every export: grading/plugins/late.py)
-counts from it. The student must have handed in and been graded once, since
-the extension belongs to that submission; it stays through every rerun.
-Granting again replaces the extension; `--days 0` (no time at all) removes it.
-Then grade the student again (`python -m grading.grade initialization
+counts from it. An extension is also written to extensions.csv in the course
+root (assignment,student,days,hours), so that it can be granted before the
+student hands anything in: the grading command gives the gradebook the
+extension written there as it grades the student. Granting again replaces
+the extension; `--days 0` (no time at all) removes it. A student graded
+already is then graded again (`python -m grading.grade initialization
 --student ada`) to bring the summary and feedback up to date.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import math
 import sys
+from datetime import datetime, timedelta
+from pathlib import Path
 
-from nbgrader.api import MissingEntry
+from nbgrader.api import Gradebook, MissingEntry
 
 from grading.gradebook import open_gradebook
 
+EXTENSIONS_FILE = "extensions.csv"  # in the course root; personal data, ignored by git
+COLUMNS = ["assignment", "student", "days", "hours"]
 
-def grant(root, assignment: str, student: str, days: float = 0, hours: float = 0):
-    """Grant the extension; return the student's due date now (None when
-    the assignment has none). Raises MissingEntry when there is no such submission."""
+
+class ExtensionsError(Exception):
+    """extensions.csv cannot be read: what is wrong, and where."""
+
+
+def read_extensions(root) -> dict[tuple[str, str], tuple[float, float]]:
+    """{(assignment, student): (days, hours)} of the course's extensions.csv ({} without one)."""
+    path = Path(root) / EXTENSIONS_FILE
+    if not path.exists():
+        return {}
+    extensions = {}
+    try:
+        with open(path, newline="", encoding="utf-8") as file:
+            rows = csv.DictReader(file)
+            if rows.fieldnames != COLUMNS:
+                raise ExtensionsError(f"{path}: the columns must be {','.join(COLUMNS)}")
+            for number, row in enumerate(rows, start=2):
+                try:
+                    days, hours = float(row["days"] or 0), float(row["hours"] or 0)
+                except (TypeError, ValueError):
+                    raise ExtensionsError(f"{path}, line {number}: days and hours must be numbers") from None
+                if not (math.isfinite(days) and math.isfinite(hours)) or days < 0 or hours < 0:
+                    raise ExtensionsError(f"{path}, line {number}: days and hours must be 0 or more")
+                extensions[(row["assignment"], row["student"])] = (days, hours)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ExtensionsError(f"{path} cannot be read: {error}") from None
+    return extensions
+
+
+def write_extensions(root, extensions: dict[tuple[str, str], tuple[float, float]]) -> None:
+    with open(Path(root) / EXTENSIONS_FILE, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for (assignment, student), (days, hours) in sorted(extensions.items()):
+            writer.writerow([assignment, student, f"{days:g}", f"{hours:g}"])
+
+
+def grant(
+    root, assignment: str, student: str, days: float = 0, hours: float = 0
+) -> tuple[datetime | None, bool]:
+    """Write the extension to extensions.csv and, when the student has a
+    submission in the gradebook, give it to that submission now.
+
+    Returns (the student's due date now, or None when the assignment has
+    none; whether a submission has it already). Raises MissingEntry when
+    the gradebook has no such assignment, ExtensionsError when
+    extensions.csv cannot be read.
+    """
+    extensions = read_extensions(root)
+    if days or hours:
+        extensions[(assignment, student)] = (days, hours)
+    else:
+        extensions.pop((assignment, student), None)
     with open_gradebook(root) as gradebook:
+        due = gradebook.find_assignment(assignment).duedate
+        write_extensions(root, extensions)
+        try:
+            gradebook.grant_extension(assignment, student, days=days, hours=hours)
+        except MissingEntry:
+            return (due + timedelta(days=days, hours=hours) if due else None), False
+        return gradebook.find_submission(assignment, student).duedate, True
+
+
+def give_recorded_extension(gradebook: Gradebook, root, assignment: str, student: str) -> None:
+    """Give the student's submission the extension extensions.csv records
+    for it, if any (the grading command calls this as it grades them)."""
+    days, hours = read_extensions(root).get((assignment, student), (0, 0))
+    if not (days or hours):
+        return  # none written: a gradebook's own extension stays as it is
+    try:
+        submission = gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        return  # not graded (an unreadable notebook): nothing to give it to yet
+    if submission.extension != timedelta(days=days, hours=hours):
         gradebook.grant_extension(assignment, student, days=days, hours=hours)
-        return gradebook.find_submission(assignment, student).duedate
 
 
 def main(argv=None) -> int:
@@ -39,12 +116,19 @@ def main(argv=None) -> int:
     parser.add_argument("--hours", type=float, default=0)
     parser.add_argument("--root", default=".", help="course root (default: .)")
     args = parser.parse_args(argv)
+    if args.days < 0 or args.hours < 0:
+        parser.error("--days and --hours are 0 or more")
     try:
-        due = grant(args.root, args.assignment, args.student, args.days, args.hours)
+        due, given = grant(args.root, args.assignment, args.student, args.days, args.hours)
     except MissingEntry:
-        print(f"error: no graded submission of {args.assignment} by {args.student}", file=sys.stderr)
+        print(f"error: the gradebook has no assignment {args.assignment}: generate it first", file=sys.stderr)
+        return 1
+    except ExtensionsError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"{args.student}'s {args.assignment} is due {due} UTC" if due else "the assignment has no due date")
+    if not given:
+        print(f"written to {EXTENSIONS_FILE}: given as {args.student}'s submission is graded")
     return 0
 
 

@@ -67,6 +67,7 @@ from grading.command.reporting import (
 from grading.command.results import ClassGrading
 from grading.command.worker_server import start_worker_server
 from grading.errors import GradingError
+from grading.extension import ExtensionsError, read_extensions
 from grading.plugins.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
 from grading.submissions import valid_student_id
 
@@ -101,6 +102,10 @@ def grade_class(
     already given, and its files say how far it got.
     """
     course = Course(root, full=full, sandbox=sandbox)
+    try:
+        read_extensions(course.root)  # read again for each student: a mistake stops nothing half-way
+    except ExtensionsError as error:
+        raise GradingError(str(error)) from None
     if SandboxKernelManager(config=course.config).enabled:
         problem = sandbox_problem()
         if problem:

@@ -239,4 +239,22 @@ def test_an_extension_moves_the_students_due_date_for_every_penalty(gradebook, t
     gb.db.expire_all()  # the command changed the gradebook from another session
     after = exported(GradesCsvExport, gb, tmp_path / "after.csv", assignment=["initialization_deep"])
     assert [row[8:10] for row in after[1:]] == [["0.0", "9.0"]]
-    assert extension.main(["initialization_deep", "dave", "--days", "2", "--root", str(tmp_path)]) == 1
+    # dave has handed nothing in: his extension waits in extensions.csv for his grading.
+    assert extension.main(["initialization_deep", "dave", "--days", "2", "--root", str(tmp_path)]) == 0
+    assert extension.read_extensions(tmp_path) == {
+        ("initialization_deep", "alice"): (2.0, 0.0),
+        ("initialization_deep", "dave"): (2.0, 0.0),
+    }
+    assert extension.main(["initialization_deep", "dave", "--days", "0", "--root", str(tmp_path)]) == 0
+    assert ("initialization_deep", "dave") not in extension.read_extensions(tmp_path)
+    assert extension.main(["no-such-assignment", "dave", "--days", "2", "--root", str(tmp_path)]) == 1
+
+
+def test_a_mistake_in_extensions_csv_is_named_with_its_line(tmp_path):
+    written = tmp_path / extension.EXTENSIONS_FILE
+    written.write_text("assignment,student,days,hours\ninitialization,ada,two,\n")
+    with pytest.raises(extension.ExtensionsError, match="csv, line 2: days and hours must be numbers"):
+        extension.read_extensions(tmp_path)
+    written.write_text("student,days\nada,2\n")
+    with pytest.raises(extension.ExtensionsError, match="the columns must be assignment,student,days,hours"):
+        extension.read_extensions(tmp_path)

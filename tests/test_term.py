@@ -68,6 +68,7 @@ jdoe,John,Doe,john@example.org,
 eve,Eve,Ng,eve@example.org,
 hana,Hana,Sato,hana@example.org,
 lee,Li,Lee,lee@example.org,5554
+kim,Kim,Park,kim@example.org,
 """
 # The term's due date: the end of tomorrow (UTC), whatever day the test runs,
 # so that the exchange's submissions, made now, are on time.
@@ -111,6 +112,8 @@ LATE_FOLDER = {
     # eve's written answers carry links that would run script if rendered as typed.
     f"eve_attempt_{handed_in_late(12)}_{NOTEBOOK}": example_class.CORRECT | example_class.HOSTILE_MARKDOWN,
     f"hana_attempt_{handed_in_late(10)}_{example_class.NOTEBOOK} (1).ipynb": example_class.CORRECT,
+    # 12 hours after the due date, with a day's extension granted before she handed in.
+    f"kim_attempt_{handed_in_late(12)}_{NOTEBOOK}": example_class.CORRECT,
 }
 # The final score of each student, as every export must give it.
 FINAL = {
@@ -122,6 +125,7 @@ FINAL = {
     "eve": 9.0,  # 10 less 10%: hand-graded before the rerun
     "hana": 9.0,  # 10 less 10%: hand-graded after it
     "lee": 8.0,  # graded as the Chinese assignment, the same LMS column
+    "kim": 8.0,  # on time, with her extension; written answers not graded yet
 }
 
 
@@ -281,6 +285,8 @@ def term(tmp_path_factory):
     late.mkdir()
     for name, answers in LATE_FOLDER.items():
         (late / name).write_text(nbformat.writes(fill_in(release, answers)))
+    extension = [sys.executable, "-m", "grading.extension", ASSIGNMENT, "kim", "--days", "1"]
+    granted = subprocess.run(extension, cwd=course, capture_output=True, text=True, check=True).stdout
     runs["late"] = run_grading_command(course, ASSIGNMENT, str(late), *one_worker)
 
     # 3. Hand grading, before and after a rerun of the whole class; jdoe's
@@ -321,6 +327,7 @@ def term(tmp_path_factory):
         "waiting_after_rerun": waiting_after_rerun,
         "exports": exports,
         "refusals": refusals,
+        "extension granted": granted,
     }
 
 
@@ -401,7 +408,7 @@ def test_lms_downloads_are_filed_by_the_roster(term):
     # Each download graded the students it brought, named by the roster.
     assert runs["canvas"].students == ["cyoung", "ddee"]
     assert runs["moodle"].students == ["jdoe"]  # and cyoung's 8 (FINAL) stayed his
-    assert runs["late"].students == ["eve", "hana"]
+    assert runs["late"].students == ["eve", "hana", "kim"]
     assert sorted(path.name for path in (course / "submitted").iterdir()) == sorted(FINAL)
     # Not graded, named, and the exit status said so (run_grading_command checked 2).
     canvas = runs["canvas"].summary
@@ -472,6 +479,18 @@ def test_a_feedback_page_shows_hostile_links_as_typed(term):
     assert "\\href{javascript:alert(1)}" in shown
 
 
+def test_an_extension_granted_before_the_work_comes_counts(term):
+    """kim's extension was granted before she handed anything in: written to
+    extensions.csv, it reached her submission when she was graded; her work,
+    12 hours after the due date, is on time for every penalty."""
+    assert "written to extensions.csv" in term["extension granted"]
+    with open_gradebook(term["course"]) as gradebook:
+        submission = gradebook.find_submission(ASSIGNMENT, "kim")
+        assert submission.extension == timedelta(days=1)
+        assert submission.late_submission_penalty == 0
+    assert term["runs"]["late"].result("kim").late_penalty == 0
+
+
 def test_a_rerun_keeps_hand_grades_reviewed(term):
     waiting = term["waiting_after_rerun"]
     assert waiting["eve"] is False  # graded by hand before the rerun, and still graded
@@ -481,8 +500,8 @@ def test_a_rerun_keeps_hand_grades_reviewed(term):
     # student, 3 exercises, written, waiting, late, total
     assert hand_grading_columns(rerun.result("eve")) == (2, 0, -1, 9)
     assert hand_grading_columns(rerun.result("hana")) == pytest.approx((0, 2, -0.8, 7.2))
-    # 2 points each for five students, 1 for jdoe's changed answer.
-    assert "Hand grading: 11 points of written answers wait in formgrader (6 of 7 students)" in rerun.printed
+    # 2 points each for six students, 1 for jdoe's changed answer.
+    assert "Hand grading: 13 points of written answers wait in formgrader (7 of 8 students)" in rerun.printed
 
 
 def test_an_lms_export_stops_while_written_answers_wait(term):

@@ -23,6 +23,8 @@ import zipfile
 
 import nbformat
 import pytest
+from nbgrader.apps.zipcollectapp import ZipCollectApp
+from nbgrader.coursedir import CourseDirectory
 
 from conftest import copy_course, copy_generated, run_grading_command
 from examples import example_class
@@ -31,7 +33,13 @@ from grading.command.course import Course
 from grading.command.intake import collect, submitted_students
 from grading.gradebook import open_gradebook, scores
 from grading.nbgrader_commands import run_nbgrader
-from grading.plugins.download_names import notebook_name, read_download_name, student_of
+from grading.plugins.download_names import (
+    LmsFileNames,
+    notebook_name,
+    read_download_name,
+    same_name,
+    student_of,
+)
 from grading.reasons import Why
 from grading.submissions import (
     MAX_FILE_BYTES,
@@ -646,6 +654,7 @@ def test_moodle_names_are_matched_through_the_assignments_grading_worksheet(cour
         f"John Doe_9100_assignsubmission_file_/{RELEASE_NAME}": honest,  # the email, in any case
         f"Jane Roe_6661_assignsubmission_file_/{RELEASE_NAME}": honest,  # jdoe's number elsewhere
         f"Sam Stranger_9102_assignsubmission_file_/{RELEASE_NAME}": honest,  # on no roster
+        f"Eve Evil_9101_assignsubmission_file_/{RELEASE_NAME}": honest,  # Jane Roe's number: not Eve's
         f"youngcy_5551_88888_{RELEASE_NAME}": honest,  # Canvas: still the roster's lms_user_id
     }
 
@@ -656,6 +665,7 @@ def test_moodle_names_are_matched_through_the_assignments_grading_worksheet(cour
     assert "Moodle user 6661 (Jane Roe) is not in the grading worksheet worksheet.csv" in reasons
     assert "download this assignment's worksheet again" in reasons
     assert "Moodle user 9102 (Sam Stranger) has the email sam@example.org in worksheet.csv" in reasons
+    assert "Moodle user 9101 (Eve Evil) is Jane Roe in the grading worksheet worksheet.csv" in reasons
 
     (course / "worksheet.csv").write_text("Student,ID\n")  # not a worksheet: every Moodle file waits
     again = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "again.zip", files))
@@ -695,6 +705,15 @@ def test_a_new_download_keeps_what_the_instructor_changed(course, tmp_path):
     assert later.students == ["cyoung", "ddee"]
     assert submitted_notebook(course, "cyoung").read_text() == notebook_text(course, {})  # new: filed
     assert ddee_time.read_text() == "2026-12-05 12:00:00 UTC"  # the same: kept
+
+
+def test_the_chinese_edition_reads_its_english_assignments_worksheet():
+    """One LMS assignment for both editions: one worksheet."""
+    app = ZipCollectApp()
+    app.coursedir = CourseDirectory(assignment_id=f"{ASSIGNMENT}_zh")
+    plugin = LmsFileNames(parent=app, moodle_worksheets={ASSIGNMENT: "worksheet.csv"})
+    assert plugin.worksheet() == "worksheet.csv"
+    assert same_name("Mary-Ann O'Neil", "Mary Ann ONeil") and not same_name("Jane Roe", "Eve Evil")
 
 
 def test_download_names_of_each_platform():

@@ -39,7 +39,8 @@ from nbgrader.api import Gradebook
 from nbgrader.plugins import FileNameCollectorPlugin
 from traitlets import Dict, Unicode
 
-from grading.roster import RosterError, read_moodle_worksheet
+from grading.roster import Participant, RosterError, read_moodle_worksheet
+from grading.submissions import EDITION_SUFFIX
 
 # Moodle's folder for a student's files, and its name for a file when all are in one folder.
 MOODLE_FOLDER = re.compile(r"(?P<name>[^/_]+)_(?P<lms_user_id>[0-9]+)_assignsubmission_file_")
@@ -179,21 +180,40 @@ def student_of(name: DownloadName, lms_ids: dict[str, list[str]]) -> tuple[str |
     return None, f"{name.who()} is the lms_user_id of {len(students)} students: {', '.join(students)}"
 
 
+def same_name(one: str, other: str) -> bool:
+    """Whether two spellings of a name are the same but for case, spaces and
+    punctuation (Moodle writes a folder's name with "_" made " " and some
+    characters left out)."""
+
+    def letters(name: str) -> str:
+        return "".join(character for character in name.casefold() if character.isalnum())
+
+    return letters(one) == letters(other)
+
+
 def participant_of(
-    name: DownloadName, worksheet: str, emails: dict[str, str], roster_ids: dict[str, list[str]]
+    name: DownloadName, worksheet: str, participants: dict[str, Participant], roster_ids: dict[str, list[str]]
 ) -> tuple[str | None, str | None]:
     """(nbgrader id, None), or (None, why not) for a Moodle name matched
     through the assignment's grading worksheet.
 
-    emails is the worksheet's {participant number: email}; roster_ids the
-    roster's {email in lower case: [nbgrader ids]}.
+    participants is the worksheet's {participant number: Participant};
+    roster_ids the roster's {email in lower case: [nbgrader ids]}. The name
+    Moodle gave the folder must be the worksheet's for that number: a
+    worksheet of another assignment (or course) files nobody.
     """
-    email = emails.get(name.lms_user_id)
-    if email is None:
+    participant = participants.get(name.lms_user_id)
+    if participant is None:
         return None, (
             f"{name.who()} is not in the grading worksheet {worksheet}: Moodle numbers the participants "
             "of each assignment anew, so download this assignment's worksheet again"
         )
+    if not same_name(participant.full_name, name.lms_name):
+        return None, (
+            f"{name.who()} is {participant.full_name} in the grading worksheet {worksheet}: is it this "
+            "assignment's worksheet? Download it again"
+        )
+    email = participant.email
     students = roster_ids.get(email.lower(), [])
     if len(students) == 1:
         return students[0], None
@@ -262,23 +282,30 @@ class LmsFileNames(FileNameCollectorPlugin):
                     f"(`nbgrader db student add {name.student}`) and collect again"
                 )
             return name.student, None
-        worksheet = self.moodle_worksheets.get(self.assignment_id())
+        worksheet = self.worksheet()
         if name.platform != "Moodle" or not worksheet:
             return student_of(name, self.lms_ids)
-        emails = self.worksheet_emails
-        if isinstance(emails, str):
-            return None, emails
-        return participant_of(name, worksheet, emails, self.roster_emails)
+        participants = self.worksheet_participants
+        if isinstance(participants, str):
+            return None, participants
+        return participant_of(name, worksheet, participants, self.roster_emails)
+
+    def worksheet(self) -> str | None:
+        """The assignment's Moodle grading worksheet, as configured; a Chinese
+        edition's is its English assignment's (one LMS assignment for both)."""
+        assignment = self.assignment_id()
+        english = assignment.removesuffix(EDITION_SUFFIX)
+        return self.moodle_worksheets.get(assignment) or self.moodle_worksheets.get(english)
 
     def assignment_id(self) -> str:
         coursedir = getattr(self.parent, "coursedir", None)
         return coursedir.assignment_id if coursedir is not None else ""
 
     @cached_property
-    def worksheet_emails(self) -> dict[str, str] | str:
-        """{participant number: email} of the assignment's Moodle grading
-        worksheet, or why it cannot be read."""
-        worksheet = self.moodle_worksheets[self.assignment_id()]
+    def worksheet_participants(self) -> dict[str, Participant] | str:
+        """{participant number: Participant} of the assignment's Moodle
+        grading worksheet, or why it cannot be read."""
+        worksheet = self.worksheet()
         coursedir = getattr(self.parent, "coursedir", None)
         path = os.path.join(coursedir.root, worksheet) if coursedir is not None else worksheet
         try:
@@ -287,7 +314,7 @@ class LmsFileNames(FileNameCollectorPlugin):
         except (OSError, UnicodeDecodeError, RosterError) as error:
             where = f"the grading worksheet {worksheet} (LmsFileNames.moodle_worksheets)"
             return f"{where} is unreadable: {error}"
-        return {participant.number: participant.email for participant in participants}
+        return {participant.number: participant for participant in participants}
 
     @cached_property
     def enrolled(self) -> set[str]:

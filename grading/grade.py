@@ -150,7 +150,7 @@ def grade_class(
         course, assignment, to_grade, releases, workers, scheduler, full, sandbox, checkpoint.add
     )
     course.drop_empty_default_course()
-    course.export_grades(csv_name, assignment)
+    course.export_grades(csv_name)
     print_summary(run, assignment, csv_name)
     return run
 
@@ -183,7 +183,7 @@ class Checkpoint:
         if self.written_at is not None and time.monotonic() - self.written_at < CHECKPOINT_SECONDS:
             return
         try:
-            self.course.export_grades(self.csv_name, self.assignment)
+            self.course.export_grades(self.csv_name)
             if self.json_path is not None:
                 unfinished = ClassGrading(list(self.finished), self.run.refusals, self.run.notes)
                 write_json(

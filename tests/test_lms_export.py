@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
+from nbgrader.apps import ExportApp
+from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from grading import extension
@@ -81,6 +83,13 @@ def course_config():
     return config
 
 
+def export_app(root):
+    """nbgrader's export command, in the course root root."""
+    app = ExportApp(config=course_config())
+    app.coursedir = CourseDirectory(config=course_config(), root=str(root))
+    return app
+
+
 def exported(plugin_class, gb, path, **traits):
     plugin_class(config=course_config(), to=str(path), **traits).export(gb)
     with open(path, newline="", encoding="utf-8") as file:
@@ -102,6 +111,19 @@ CANVAS = [
 def test_canvas_file(gradebook, tmp_path):
     _, gb = gradebook
     assert exported(CanvasExport, gb, tmp_path / "canvas.csv", assignment=["initialization"]) == CANVAS
+
+
+def test_an_lms_file_gives_0_to_a_refused_hand_in(gradebook, tmp_path, capfd):
+    """dave's file was refused (a folder in submitted/, no submission in the
+    gradebook): the grading command gave him 0, and so does the LMS file,
+    with a warning that names him."""
+    _, gb = gradebook
+    (tmp_path / "submitted" / "dave" / "initialization").mkdir(parents=True)
+    path = tmp_path / "canvas.csv"
+    rows = exported(CanvasExport, gb, path, assignment=["initialization"], parent=export_app(tmp_path))
+    assert rows[2] == ["dave", "", "", "", "", "0.0"]
+    assert rows[:2] + rows[3:] == CANVAS
+    assert "dave: handed in initialization, not in the gradebook" in capfd.readouterr().err
 
 
 def test_canvas_columns_carry_the_canvas_title_and_id(gradebook, tmp_path):
@@ -206,8 +228,11 @@ def test_filters_and_default_file_name(gradebook, tmp_path, monkeypatch):
 def test_grades_file(gradebook, tmp_path):
     _, gb = gradebook
     path = tmp_path / "grades.csv"
-    # erin handed in a file the grading command refused: not in the gradebook.
-    exported(GradesCsvExport, gb, path, handed_in={"initialization": ["erin", "alice"]})
+    # erin handed in a file the grading command refused: a folder in
+    # submitted/, not in the gradebook; alice's folder has her graded work.
+    for student in ("erin", "alice"):
+        (tmp_path / "submitted" / student / "initialization").mkdir(parents=True)
+    exported(GradesCsvExport, gb, path, parent=export_app(tmp_path))
     with open(path, newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     due, handed = "2026-12-04 23:59:00", "2026-12-04 12:00:00"

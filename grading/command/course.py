@@ -121,7 +121,7 @@ class Course:
                 session.query(nbgrader_api.Course).filter_by(id=unused).delete()
                 session.commit()
 
-    def export_grades(self, csv_name: str, assignment: str | None = None) -> None:
+    def export_grades(self, csv_name: str) -> None:
         """Write csv_name with the course's exporter (c.ExportApp.plugin_class,
         grading.plugins.lms.GradesCsvExport by default), in this process.
 
@@ -132,10 +132,9 @@ class Course:
         about 2 s of start-up and imports again.)
         """
         app = ExportApp(config=self.config, log=self.log)
+        app.coursedir = self.coursedir  # where the exporter finds who handed in
         exporter_class = app.plugin_class if "plugin_class" in self.config.ExportApp else GradesCsvExport
         exporter = exporter_class(parent=app)
-        if isinstance(exporter, GradesCsvExport) and assignment is not None:
-            exporter.handed_in = {assignment: self.submitted(assignment)}
         exporter.to = str(self.root / csv_name)
         with self.gradebook() as gradebook:
             exporter.export(gradebook)

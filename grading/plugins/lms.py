@@ -31,10 +31,11 @@ They write only what should change in the LMS:
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
-from traitlets import Dict, Enum, List, Unicode
+from traitlets import Dict, Enum, Unicode
 
 from grading.plugins.late import settle_late_penalties
 from grading.submissions import EDITION_SUFFIX
@@ -82,6 +83,28 @@ class _FilteredExport(ExportPlugin):
         ids = {str(student) for student in self.student}
         return [student for student in gradebook.students if not ids or student.id in ids]
 
+    def ungraded_hand_ins(self, gradebook: Gradebook, assignment: str) -> list[str]:
+        """The students (the --student filter kept) with a folder
+        submitted/<student>/<assignment> but no submission in the gradebook:
+        files the grading command refused or could not read, which it
+        grades 0. Read from the course directory of the nbgrader app that
+        runs the export ([] without one)."""
+        coursedir = getattr(self.parent, "coursedir", None)
+        if coursedir is None:
+            return []
+        root = Path(coursedir.format_path(coursedir.submitted_directory, ".", "."))
+        if not root.is_dir():
+            return []
+        graded = {submission.student.id for submission in gradebook.assignment_submissions(assignment)}
+        ids = {str(student) for student in self.student}
+        return sorted(
+            folder.name
+            for folder in root.iterdir()
+            if (folder / assignment).is_dir()
+            and folder.name not in graded
+            and (not ids or folder.name in ids)
+        )
+
     def write(self, rows: list[list]) -> None:
         dest = self.destination()
         self.log.info("Exporting grades to %s", dest)
@@ -126,6 +149,15 @@ class _ColumnExport(_FilteredExport):
                 score = (final_score(submission), bool(submission.needs_manual_grade))
                 if key not in scores or score[0] > scores[key][0]:
                     scores[key] = score
+            ungraded = self.ungraded_hand_ins(gradebook, assignment.name)
+            if ungraded:
+                self.log.warning(
+                    "%s: handed in %s, not in the gradebook (refused or unreadable, or not graded yet): 0",
+                    ", ".join(ungraded),
+                    assignment.name,
+                )
+            for student in ungraded:
+                scores.setdefault((student, name), (0.0, False))
         return scores
 
     def final_scores(self, gradebook: Gradebook, students: list) -> dict:
@@ -249,9 +281,9 @@ class GradesCsvExport(_FilteredExport):
     The columns of nbgrader's CSV export, valued as it values them, and
     hand_grading_pending: True while any grade of the submission still needs
     grading by hand (nbgrader's needs_manual_grade). Unlike nbgrader's export
-    it has no row of 0 for a student who did not hand an assignment in;
-    `handed_in` names submissions the gradebook lacks (refused or unreadable
-    files) that get a row of 0 all the same.
+    it has no row of 0 for a student who did not hand an assignment in; a
+    student whose files the grading command refused or could not read (a
+    folder in submitted/, no submission in the gradebook) has a row of 0.
     """
 
     KEYS = [
@@ -269,20 +301,14 @@ class GradesCsvExport(_FilteredExport):
         "hand_grading_pending",
     ]
 
-    handed_in = Dict(
-        value_trait=List(Unicode()),
-        help="{assignment: [student id]} handed in but not in the gradebook: a row of 0 each",
-    )
-
     def export(self, gradebook: Gradebook) -> None:
         self.settle(gradebook)
         rows = [self.KEYS]
         wanted = {student.id for student in self.wanted_students(gradebook)}
-        ids = {str(student) for student in self.student}
         for assignment in self.wanted_assignments(gradebook):
             submissions = {s.student.id: s for s in gradebook.assignment_submissions(assignment.name)}
-            extra = [s for s in self.handed_in.get(assignment.name, []) if not ids or s in ids]
-            for student_id in sorted((set(submissions) & wanted) | (set(extra) - set(submissions))):
+            ungraded = self.ungraded_hand_ins(gradebook, assignment.name)
+            for student_id in sorted((set(submissions) & wanted) | set(ungraded)):
                 rows.append(self.row(gradebook, assignment, student_id, submissions.get(student_id)))
         self.write(rows)
 

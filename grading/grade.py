@@ -241,7 +241,8 @@ def print_summary(run: ClassGrading, assignment: str, csv_name: str) -> None:
 
 NOT_EVERYTHING_GRADED = (
     "Something handed in was not graded (see above): the exit status is 2. "
-    "Fix what is named and grade those students again with --student NAME."
+    "A student whose file is unreadable or refused hands in again; for anything else, fix "
+    "what is named. Then grade those students again with --student NAME."
 )
 
 

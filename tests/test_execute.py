@@ -360,6 +360,17 @@ def test_a_written_answer_with_a_harmful_link_is_shown_as_plain_text(answer):
     assert 'href="javascript' not in markdown2html_mistune(shown).lower()
 
 
+def test_a_fenced_answer_shows_its_tags_as_typed_and_runs_none():
+    """A fence escapes what it holds: a tag in it is shown as typed, once
+    escaped (not `&lt;` shown literally), and no tag reaches the page."""
+    answer = "see [it](javascript:alert(1)) <img src=x onerror=f()> ~~~\n</code></pre><script>g()</script>"
+    shown = inert_markup(answer)
+    assert shown == f"~~~~\n{answer}\n~~~~\n"
+    page = markdown2html_mistune(shown)
+    assert "<img" not in page and "<script" not in page and "</code></pre><" not in page
+    assert "&lt;img src=x onerror=f()&gt;" in page
+
+
 def test_links_to_the_web_mail_the_page_and_attachments_stay_links():
     answer = (
         "See [the paper](https://arxiv.org/abs/1502.01852), [mail](mailto:a@b.org), "

@@ -21,7 +21,7 @@ from grading.nbgrader_commands import alembic_on_path
 from grading.plugins.companions import companion_paths
 from grading.plugins.due_dates import Grading
 from grading.plugins.execute import ReferenceRuns
-from grading.plugins.lms import GradesCsvExport
+from grading.plugins.lms import ExportRefused, GradesCsvExport
 
 
 def quiet_logger() -> logging.Logger:
@@ -137,7 +137,10 @@ class Course:
         exporter = exporter_class(parent=app)
         exporter.to = str(self.root / csv_name)
         with self.gradebook() as gradebook:
-            exporter.export(gradebook)
+            try:
+                exporter.export(gradebook)
+            except ExportRefused:
+                pass  # an LMS exporter configured as the course's: it has logged why, and grading goes on
 
     def submitted(self, assignment: str) -> list[str]:
         """Students with a submission folder for assignment, sorted."""

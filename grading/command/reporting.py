@@ -56,7 +56,8 @@ def hand_grading_line(results: list[StudentResult]) -> str:
     return (
         f"Hand grading: {plural(points, 'point')} of written answers wait in formgrader "
         f"({len(waiting)} of {plural(len(results), 'student')}); "
-        "the totals count them as 0 until they are graded."
+        "until they are graded, the totals count a new answer as 0 and an answer changed "
+        "since it was graded at its earlier grade."
     )
 
 

@@ -112,8 +112,19 @@ class _FilteredExport(ExportPlugin):
             csv.writer(file).writerows(rows)
 
 
-class ExportRefused(Exception):
-    """What an LMS export would write could lose a grade: nothing was written."""
+class ExportRefused(SystemExit):
+    """What an LMS export would write could lose a grade: nothing was written.
+
+    A SystemExit with status 1, so that `nbgrader export` ends with the
+    reason it has logged, not with a traceback that looks like a crash.
+    """
+
+    def __init__(self, why: str):
+        super().__init__(1)
+        self.why = why
+
+    def __str__(self) -> str:
+        return self.why
 
 
 class _ColumnExport(_FilteredExport):

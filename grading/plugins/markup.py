@@ -41,10 +41,10 @@ PICTURE_DATA = re.compile(r"data:image/(png|jpeg|gif);")
 
 def inert_markup(text: str) -> str:
     """A markdown or raw cell's text with no HTML tag and no harmful link."""
-    text = TAG_START.sub("&lt;", text)
-    if may_link(text) and has_harmful_link(text):
-        return as_plain_text(text)
-    return text
+    escaped = TAG_START.sub("&lt;", text)
+    if may_link(escaped) and has_harmful_link(escaped):
+        return as_plain_text(text)  # a fenced block escapes its text itself: shown as typed
+    return escaped
 
 
 def may_link(text: str) -> bool:

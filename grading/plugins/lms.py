@@ -276,6 +276,16 @@ class MoodleExport(_ColumnExport):
     default_file = "moodle.csv"
     lms = "Moodle"
 
+    def export(self, gradebook: Gradebook) -> None:
+        no_email = [student.id for student in self.wanted_students(gradebook) if not student.email]
+        if no_email:
+            self.log.warning(
+                "No email in the roster for %s: Moodle's import matched on the email stops at their rows; "
+                "match on ID number, or import a roster with their emails",
+                ", ".join(no_email),
+            )
+        super().export(gradebook)
+
     def head(self, columns: dict) -> list[list]:
         return [["Email address", "ID number", "First name", "Last name", *columns]]
 

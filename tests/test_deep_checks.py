@@ -126,6 +126,34 @@ def test_a_wrong_method_is_named(method, wrong_rule, diagnosis):
         check_initializer_by_method(by_method({method: wrong_rule}))
 
 
+def ignores_zeros(on_zeros):
+    """initialize_parameters whose "zeros" is left to on_zeros(layers_dims)."""
+    correct = by_method()
+    return lambda layers_dims, method: (
+        on_zeros(layers_dims) if method == "zeros" else correct(layers_dims, method)
+    )
+
+
+def unset_scale(layers_dims):
+    raise UnboundLocalError("cannot access local variable 'scale' where it is not associated with a value")
+
+
+@pytest.mark.parametrize(
+    "initialize_parameters, diagnosis",
+    [
+        (ignores_zeros(lambda dims: {}), "method 'zeros': Method error: the call returned an empty dict"),
+        (ignores_zeros(unset_scale), r"method 'zeros': Method error: the call raised UnboundLocalError"),
+        (
+            ignores_zeros(lambda dims: by_method()(dims, "he")),
+            r"method 'zeros': Value error: W1 has non-zero entries",
+        ),
+    ],
+)
+def test_a_missing_zeros_branch_is_named(initialize_parameters, diagnosis):
+    with pytest.raises(AssertionError, match=diagnosis):
+        check_initializer_by_method(initialize_parameters)
+
+
 @pytest.mark.parametrize(
     "unknown, diagnosis",
     [

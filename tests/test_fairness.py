@@ -110,6 +110,13 @@ HE = {
     "Xavier's scale": scaled_draws("np.sqrt(1 / layers_dims[l - 1])"),
     "Glorot's average": scaled_draws("np.sqrt(2 / (layers_dims[l - 1] + layers_dims[l]))"),
     "integer division": scaled_draws("np.sqrt(2 // layers_dims[l - 1])"),
+    "uniform draws times the scale": scaled_draws(
+        "np.sqrt(2 / layers_dims[l - 1])", "np.random.rand(layers_dims[l], layers_dims[l - 1])"
+    ),
+    "np.random.uniform": scaled_draws(
+        "np.sqrt(2 / layers_dims[l - 1])", "np.random.uniform(-1, 1, (layers_dims[l], layers_dims[l - 1]))"
+    ),
+    "fan-in of the layer before": scaled_draws("np.sqrt(2 / layers_dims[l - 2])"),
     "default_rng": scaled_draws(
         "np.sqrt(2 / layers_dims[l - 1])",
         "np.random.default_rng(3).standard_normal((layers_dims[l], layers_dims[l - 1]))",
@@ -203,6 +210,31 @@ for l in range(1, L + 1):
         check='if method not in METHODS:\n    raise ValueError("x" * 400 + f" unknown method {method!r}")'
     ),
     "METHODS reordered": "global METHODS\nMETHODS = tuple(sorted(METHODS))\n" + by_method(),
+    "no branch for zeros": """
+if method not in METHODS:
+    raise ValueError(f"unknown method {method!r}")
+if method != "zeros":
+    for l in range(1, L + 1):
+        scale = {"random": 10.0, "small": 0.01, "xavier": np.sqrt(1 / layers_dims[l - 1])}.get(method)
+        scale = np.sqrt(2 / layers_dims[l - 1]) if scale is None else scale
+        parameters[f"W{l}"] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * scale
+        parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
+""",
+    "zeros leaves the scale unset": """
+if method not in METHODS:
+    raise ValueError(f"unknown method {method!r}")
+for l in range(1, L + 1):
+    if method == "random":
+        scale = 10.0
+    elif method == "small":
+        scale = 0.01
+    elif method == "xavier":
+        scale = np.sqrt(1 / layers_dims[l - 1])
+    elif method == "he":
+        scale = np.sqrt(2 / layers_dims[l - 1])
+    parameters[f"W{l}"] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * scale
+    parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
+""",
     "xavier with He's scale": by_method(
         scales='{"random": 10.0, "small": 0.01, "xavier": np.sqrt(2 / n_in), "he": np.sqrt(2 / n_in)}'
     ),

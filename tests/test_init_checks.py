@@ -155,6 +155,9 @@ def test_the_hint_reaches_students_on_pythons_without_add_note():
     error = ErrorWithoutNotes("Cannot interpret '3' as a data type")
     _add_call_hint(error)
     assert error.args[0].startswith("Cannot interpret '3' as a data type\nHint: np.zeros takes the shape")
+    sizes = ErrorWithoutNotes("'tuple' object cannot be interpreted as an integer")
+    _add_call_hint(sizes)
+    assert "np.random.randn (like np.random.rand) takes the sizes as separate numbers" in sizes.args[0]
     bare = ErrorWithoutNotes()
     _add_note(bare, "a note")
     assert bare.args == ("a note",)
@@ -188,7 +191,9 @@ def test_random_accepts_correct_variants(capsys):
         (ten, dict(reseed_each_layer=True), ["Seed error", "once"]),
         (ten, dict(draw="rand"), ["Distribution error", "np.random.randn"]),
         (ten, dict(draw_transposed=True), ["Shape error", "transposed"]),
-        (ten, dict(seed=None), ["Value error", "seed"]),
+        (ten, dict(seed=None), ["Seed error", "did not seed"]),
+        (lambda n_in, n_out: 0.01, dict(seed=None), ["Seed error", "scale is wrong too", "0.01"]),
+        (ten, dict(draw="rand"), [">= 0", "times 10"]),
         (ten, dict(seed=1), ["Value error"]),
         (ten, dict(bias_shape="flat"), ["Bias error"]),
         (ten, dict(random_biases=True), ["Bias error", "zero"]),
@@ -268,6 +273,10 @@ def test_he_accepts_correct_variants(capsys):
         (he, dict(draw_transposed=True), ["Shape error", "transposed"]),
         (he, dict(bias_shape="flat"), ["Bias error", "(4, 1)"]),
         (he, dict(dtype=np.float16), ["Dtype error"]),
+        (he, dict(draw="rand"), ["uniform draws in [0, 1)", ">= 0"]),  # not "moved and stretched"
+        (lambda n_in, n_out: np.sqrt(2 // n_in), {}, ["every entry of W2", "is 0, so"]),  # not "-0"
+        (lambda n_in, n_out: 0.01, dict(seed=None), ["Seed error", "scale is wrong too", "0.01"]),
+        (lambda n_in, n_out: np.sqrt(2 / (n_in + n_out)), dict(seed=None), ["Seed error", "Glorot"]),
     ],
 )
 def test_he_names_the_mistake(scale, wrong, expected_words):
@@ -275,6 +284,37 @@ def test_he_names_the_mistake(scale, wrong, expected_words):
         check_he_initializer(make_initializer(scale, **wrong))
     for word in expected_words:
         assert word in str(error.value)
+
+
+def test_a_fan_in_from_the_layer_before_is_named():
+    """layers_dims[l-2]: for l = 2 of [2, 4, 1] the scale is sqrt(2/2) = 1,
+    which alone would read as plain randn draws."""
+
+    def initialize_parameters_he(layers_dims):
+        np.random.seed(3)
+        parameters = {}
+        for l in range(1, len(layers_dims)):
+            draws = np.random.randn(layers_dims[l], layers_dims[l - 1])
+            parameters[f"W{l}"] = draws * np.sqrt(2 / layers_dims[l - 2])
+            parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
+        return parameters
+
+    with pytest.raises(AssertionError, match=r"Fan-in error: the scale uses layers_dims\[l-2\]"):
+        check_he_initializer(initialize_parameters_he)
+
+
+def test_uniform_draws_moved_name_both_functions():
+    def initialize_parameters_he(layers_dims):
+        np.random.seed(3)
+        parameters = {}
+        for l in range(1, len(layers_dims)):
+            draws = np.random.uniform(-1, 1, (layers_dims[l], layers_dims[l - 1]))
+            parameters[f"W{l}"] = draws * np.sqrt(2 / layers_dims[l - 1])
+            parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
+        return parameters
+
+    with pytest.raises(AssertionError, match=r"uniform draws \(np.random.rand or np.random.uniform\), moved"):
+        check_he_initializer(initialize_parameters_he)
 
 
 def test_checks_leave_the_global_random_state_alone():

@@ -18,6 +18,7 @@ from .init_checks import (
     _HE,
     _HE_FAN_OUT,
     _HE_NO_SQRT,
+    _HE_PREVIOUS_FAN_IN,
     _NO_SCALE,
     _SMALL,
     _TIMES_10,
@@ -30,6 +31,7 @@ from .init_checks import (
     _check_structure,
     _fan_out_rule,
     _first_nonzero,
+    _previous_fan_in_rule,
     _print_parameters,
     _ScaleRule,
     _variance_rule,
@@ -47,6 +49,7 @@ _HE_FOR_TANH = _ScaleRule(
     ),
 )
 _XAVIER_FAN_OUT = _fan_out_rule(1)
+_XAVIER_PREVIOUS_FAN_IN = _previous_fan_in_rule(1)
 _XAVIER_NO_SQRT = _variance_rule(1)
 
 LAYER_LISTS = [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]]
@@ -58,9 +61,21 @@ _METHODS = {
     "small": (_SMALL, [_NO_SCALE, _TIMES_10, _HE, _XAVIER_ELSEWHERE]),
     "xavier": (
         _XAVIER_FOR_TANH,
-        [_HE_FOR_TANH, _XAVIER_FAN_OUT, _XAVIER_NO_SQRT, _GLOROT, _TIMES_10, _NO_SCALE, _SMALL],
+        [
+            _HE_FOR_TANH,
+            _XAVIER_FAN_OUT,
+            _XAVIER_PREVIOUS_FAN_IN,
+            _XAVIER_NO_SQRT,
+            _GLOROT,
+            _TIMES_10,
+            _NO_SCALE,
+            _SMALL,
+        ],
     ),
-    "he": (_HE, [_XAVIER, _HE_FAN_OUT, _HE_NO_SQRT, _GLOROT, _TIMES_10, _NO_SCALE, _SMALL]),
+    "he": (
+        _HE,
+        [_XAVIER, _HE_FAN_OUT, _HE_PREVIOUS_FAN_IN, _HE_NO_SQRT, _GLOROT, _TIMES_10, _NO_SCALE, _SMALL],
+    ),
 }
 
 
@@ -75,18 +90,10 @@ def check_xavier_initializer(initialize_parameters_xavier):
 
 def check_initializer_by_method(initialize_parameters):
     """Check initialize_parameters(layers_dims, method) for every method."""
-    for layers_dims in LAYER_LISTS:
-        parameters = _call(lambda dims: initialize_parameters(dims, "zeros"), layers_dims)
-        _check_structure(parameters, layers_dims)
-        for l in range(1, len(layers_dims)):
-            if np.any(parameters[f"W{l}"]):
-                index, value = _first_nonzero(parameters[f"W{l}"])
-                raise AssertionError(
-                    tr(
-                        "Value error: method 'zeros' gave {name} non-zero entries, "
-                        "for example entry {index} = {value}"
-                    ).format(name=f"W{l}", index=index, value=value)
-                )
+    try:
+        _check_zeros_method(initialize_parameters)
+    except AssertionError as error:
+        raise AssertionError(tr("method '{method}': {error}").format(method="zeros", error=error)) from None
     for method, (rule, wrong) in _METHODS.items():
         try:
             _check_seeded(lambda dims: initialize_parameters(dims, method), rule, LAYER_LISTS, wrong)
@@ -102,6 +109,32 @@ def check_initializer_by_method(initialize_parameters):
         )
     )
     print(tr("All visible tests passed."))
+
+
+def _check_zeros_method(initialize_parameters):
+    for layers_dims in LAYER_LISTS:
+        try:
+            parameters = _call(lambda dims: initialize_parameters(dims, "zeros"), layers_dims)
+        except NameError as error:  # UnboundLocalError too: W was never set for "zeros"
+            raise AssertionError(
+                tr(
+                    "Method error: the call raised {type_name} ({error}): the branch "
+                    "for 'zeros' is missing, or does not set the weights and biases"
+                ).format(type_name=type(error).__name__, error=error)
+            ) from None
+        if parameters == {}:
+            raise AssertionError(
+                tr(
+                    "Method error: the call returned an empty dict: the branch for "
+                    "'zeros' is missing, or the loop never fills parameters"
+                )
+            )
+        _check_structure(parameters, layers_dims)
+        for l in range(1, len(layers_dims)):
+            if np.any(parameters[f"W{l}"]):
+                index, value = _first_nonzero(parameters[f"W{l}"])
+                message = tr("Value error: {name} has non-zero entries, for example entry {index} = {value}")
+                raise AssertionError(message.format(name=f"W{l}", index=index, value=value))
 
 
 def _check_unknown_method(initialize_parameters):

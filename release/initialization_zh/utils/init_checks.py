@@ -65,7 +65,16 @@ def check_he_initializer(initialize_parameters_he):
         initialize_parameters_he,
         _HE,
         [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]],
-        wrong_scales=[_XAVIER, _HE_FAN_OUT, _HE_NO_SQRT, _GLOROT, _TIMES_10, _NO_SCALE, _SMALL],
+        wrong_scales=[
+            _XAVIER,
+            _HE_FAN_OUT,
+            _HE_PREVIOUS_FAN_IN,
+            _HE_NO_SQRT,
+            _GLOROT,
+            _TIMES_10,
+            _NO_SCALE,
+            _SMALL,
+        ],
     )
     for layers_dims in ([2, 4, 1], [3, 1, 2]):
         print(tr("layers_dims = {layers_dims}").format(layers_dims=layers_dims))
@@ -87,14 +96,21 @@ class _ScaleRule:
     applies.
     """
 
-    def __init__(self, formula, scale_of, diagnosis="", values=None):
+    def __init__(self, formula, scale_of, diagnosis="", values=None, in_network=None):
         self.formula = formula
         self.scale_of = scale_of
         self.diagnosis = diagnosis
         self.values = dict(values or {})
+        self.in_network = in_network  # (layers_dims, l) -> scale, for a rule that reads other layers
 
     def __call__(self, n_in, n_out):
         return self.scale_of(n_in, n_out)
+
+    def at(self, layers_dims, l):
+        """The scale of layer l (1, ..., L) of the network layers_dims."""
+        if self.in_network is not None:
+            return self.in_network(layers_dims, l)
+        return self.scale_of(layers_dims[l - 1], layers_dims[l])
 
     def explain(self):
         """The diagnosis in the chosen language, with its values filled in."""
@@ -142,6 +158,21 @@ def _fan_out_rule(numerator):
     )
 
 
+def _previous_fan_in_rule(numerator):
+    """sqrt(numerator / fan_in), with layers_dims[l-2] for the fan-in: the
+    layer before, and for l = 1 Python's layers_dims[-1], the last one."""
+    return _ScaleRule(
+        f"sqrt({numerator} / layers_dims[l-2])",
+        None,
+        N_(
+            "Fan-in error: the scale uses layers_dims[l-2], the size of the layer "
+            "before the inputs (and for l = 1, layers_dims[-1], the last layer); each "
+            "unit of layer l receives layers_dims[l-1] inputs"
+        ),
+        in_network=lambda layers_dims, l: math.sqrt(numerator / layers_dims[l - 2]),
+    )
+
+
 def _variance_rule(numerator):
     """numerator / fan_in: the variance used where its square root belongs."""
     return _ScaleRule(
@@ -157,6 +188,7 @@ def _variance_rule(numerator):
 
 
 _HE_FAN_OUT = _fan_out_rule(2)
+_HE_PREVIOUS_FAN_IN = _previous_fan_in_rule(2)
 _HE_NO_SQRT = _variance_rule(2)
 _GLOROT = _ScaleRule(
     "sqrt(2 / (fan_in + fan_out))",
@@ -242,7 +274,10 @@ def _add_call_hint(error):
     elif "cannot be interpreted as an integer" in text:
         _add_note(
             error,
-            tr("Hint: np.random.randn takes the sizes as separate numbers: np.random.randn(rows, columns)."),
+            tr(
+                "Hint: np.random.randn (like np.random.rand) takes the sizes as separate numbers: "
+                "np.random.randn(rows, columns)."
+            ),
         )
 
 
@@ -437,14 +472,14 @@ def _uniform_draws(l, layers_dims):
 
 def _layer_scales(rule, layers_dims):
     """The factor ``rule`` gives each layer l = 1, ..., L."""
-    return [rule(layers_dims[l - 1], layers_dims[l]) for l in range(1, len(layers_dims))]
+    return [rule.at(layers_dims, l) for l in range(1, len(layers_dims))]
 
 
 def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
     """Name the most likely reason why the weights differ from the expected;
     layer l is the first wrong one."""
     n_in, n_out = layers_dims[l - 1], layers_dims[l]
-    scale = scale_rule(n_in, n_out)
+    scale = scale_rule.at(layers_dims, l)
     W, z = weights[l - 1], draws[l - 1]
     # The values every message below may name; each template uses some.
     where = {"name": f"W{l}", "layers_dims": layers_dims, "seed": SEED}
@@ -475,15 +510,23 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
             "differ. The weights must be random: np.random.randn draws times "
             "the scale, {formula}. (A scale of 0 can come from integer "
             "division: 2 // n is 0 when n > 2; write 2 / n)"
-        ).format(value=W.flat[0], formula=scale_rule.formula, **where)
-    # Uniform draws moved or stretched (np.random.rand() - 0.5, 2 * rand() - 1).
+        ).format(value=float(W.flat[0]) + 0.0, formula=scale_rule.formula, **where)  # + 0.0: no "-0"
+    # Uniform draws: np.random.rand times a scale, or moved as well
+    # (rand() - 0.5, np.random.uniform(-a, a), which draws the same stream).
     uniform = _uniform_draws(l, layers_dims)
-    shift_and_stretch = np.polyfit(uniform.ravel(), W.ravel(), 1) if W.size > 2 else None
-    if shift_and_stretch is not None and _close(W, np.polyval(shift_and_stretch, uniform)):
+    stretch, shift = np.polyfit(uniform.ravel(), W.ravel(), 1) if W.size > 2 else (None, None)
+    if stretch is not None and _close(W, stretch * uniform + shift):
+        if abs(shift) <= 1e-9 * abs(stretch):
+            return tr(
+                "Distribution error: {name} for layers_dims = {layers_dims} is "
+                "uniform draws in [0, 1) from np.random.rand, times {scale:.6g}: "
+                "every weight is >= 0. Use np.random.randn, whose draws follow "
+                "the standard normal distribution, centred on 0"
+            ).format(scale=stretch, **where)
         return tr(
             "Distribution error: {name} for layers_dims = {layers_dims} is "
-            "made of uniform draws from np.random.rand, moved and stretched; "
-            "centring them on 0 does not make them normal. Use "
+            "made of uniform draws (np.random.rand or np.random.uniform), moved "
+            "and stretched; centring them on 0 does not make them normal. Use "
             "np.random.randn, whose draws follow the standard normal "
             "distribution"
         ).format(**where)
@@ -493,24 +536,24 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
     # match all of them.
     ratios = [_constant_ratio(W_k, z_k) for W_k, z_k in zip(weights, draws)]
     if all(ratio is not None for ratio in ratios):
-        for rule in wrong_scales:
-            if all(
-                _same(ratio, rule_scale)
-                for ratio, rule_scale in zip(ratios, _layer_scales(rule, layers_dims))
-            ):
-                return tr(
-                    "{diagnosis} ({name} for layers_dims = {layers_dims}: "
-                    "scale {scale:.6g}, expected {expected})"
-                ).format(
-                    diagnosis=rule.explain(),
-                    scale=ratios[l - 1],
-                    expected=_describe(scale, scale_rule),
-                    **where,
-                )
-        return tr(
-            "Scale error: {name} for layers_dims = {layers_dims} is the right "
-            "draws times {scale:.6g}; expected times {expected}"
-        ).format(scale=ratios[l - 1], expected=_describe(scale, scale_rule), **where)
+        return _wrong_scale(ratios, l, layers_dims, scale_rule, wrong_scales)
+
+    # Draws the function did not seed: the global generator's, as _call left it.
+    unseeded = [_constant_ratio(W_k, z_k) for W_k, z_k in zip(weights, _unseeded_draws(layers_dims))]
+    if all(ratio is not None for ratio in unseeded):
+        seed_problem = tr(
+            "Seed error: {name} for layers_dims = {layers_dims} holds draws the "
+            "function did not seed: np.random.seed({seed}) must run once at the "
+            "top of the function, before the first draw"
+        ).format(**where)
+        expected_scales = _layer_scales(scale_rule, layers_dims)
+        if all(_same(ratio, expected) for ratio, expected in zip(unseeded, expected_scales)):
+            return seed_problem
+        # Name both mistakes: fixing the seed alone would not be enough.
+        return tr("{seed_problem}. The scale is wrong too: {scale_problem}").format(
+            seed_problem=seed_problem,
+            scale_problem=_wrong_scale(unseeded, l, layers_dims, scale_rule, wrong_scales),
+        )
 
     # Right scale, wrong draws.
     restarted = np.random.RandomState(SEED).standard_normal(W.shape)
@@ -543,6 +586,35 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
         "layer draws one matrix in order l = 1, 2, ...; "
         "expected {name}[0, 0] = {expected:.8f}, got {got:.8f}"
     ).format(formula=scale_rule.formula, expected=z[0, 0] * scale, got=W.flat[0], **where)
+
+
+def _wrong_scale(ratios, l, layers_dims, scale_rule, wrong_scales):
+    """The message for weights that are the draws times the wrong number in
+    each layer (ratios: that number, layer by layer): the first rule of
+    wrong_scales that gives those numbers in every layer, else the numbers.
+    Several rules can agree on one layer (sqrt(2/4) == sqrt(1/2)), so a rule
+    must match all of them."""
+    where = {"name": f"W{l}", "layers_dims": layers_dims}
+    expected = _describe(scale_rule.at(layers_dims, l), scale_rule)
+    for rule in wrong_scales:
+        rule_scales = _layer_scales(rule, layers_dims)
+        if all(_same(ratio, rule_scale) for ratio, rule_scale in zip(ratios, rule_scales)):
+            return tr(
+                "{diagnosis} ({name} for layers_dims = {layers_dims}: scale {scale:.6g}, expected {expected})"
+            ).format(diagnosis=rule.explain(), scale=ratios[l - 1], expected=expected, **where)
+    return tr(
+        "Scale error: {name} for layers_dims = {layers_dims} is "
+        "np.random.randn draws times {scale:.6g}; expected times {expected}"
+    ).format(scale=ratios[l - 1], expected=expected, **where)
+
+
+def _unseeded_draws(layers_dims):
+    """The draws of a function that sets no seed: np.random.randn in layer
+    order, from the global generator as _call seeds it (OTHER_SEED)."""
+    generator = np.random.RandomState(OTHER_SEED)
+    return [
+        generator.standard_normal((layers_dims[l], layers_dims[l - 1])) for l in range(1, len(layers_dims))
+    ]
 
 
 def _describe(scale, rule):

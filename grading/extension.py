@@ -9,7 +9,9 @@ score (the grading command, feedback, every export: grading/plugins/late.py)
 counts from it. An extension is also written to extensions.csv in the course
 root (assignment,student,days,hours), so that it can be granted before the
 student hands anything in: the grading command gives the gradebook the
-extension written there as it grades the student. Granting again replaces
+extension written there as it grades the student. An extension of
+`initialization` is one of `initialization_zh` too (one LMS assignment for
+both editions), and the student must be on the gradebook's roster. Granting again replaces
 the extension; `--days 0` (no time at all) removes it. A student graded
 already is then graded again (`python -m grading.grade initialization
 --student ada`) to bring the summary and feedback up to date.
@@ -27,13 +29,20 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from grading.gradebook import open_gradebook
+from grading.submissions import EDITION_SUFFIX
 
 EXTENSIONS_FILE = "extensions.csv"  # in the course root; personal data, ignored by git
 COLUMNS = ["assignment", "student", "days", "hours"]
 
 
 class ExtensionsError(Exception):
-    """extensions.csv cannot be read: what is wrong, and where."""
+    """extensions.csv cannot be read, or an extension cannot be granted: what is wrong."""
+
+
+def editions(assignment: str) -> tuple[str, str]:
+    """(the English assignment, its Chinese edition) of either of them."""
+    english = assignment.removesuffix(EDITION_SUFFIX)
+    return english, english + EDITION_SUFFIX
 
 
 def read_extensions(root) -> dict[tuple[str, str], tuple[float, float]]:
@@ -74,30 +83,44 @@ def grant(
     """Write the extension to extensions.csv and, when the student has a
     submission in the gradebook, give it to that submission now.
 
-    Returns (the student's due date now, or None when the assignment has
-    none; whether a submission has it already). Raises MissingEntry when
-    the gradebook has no such assignment, ExtensionsError when
-    extensions.csv cannot be read.
+    It is written under the English assignment and given to a submission
+    of either edition. Returns (the student's due date now, or None when
+    the assignment has none; whether a submission has it already). Raises
+    MissingEntry when the gradebook has no such assignment,
+    ExtensionsError when extensions.csv cannot be read or the student is
+    not on the roster.
     """
     extensions = read_extensions(root)
-    if days or hours:
-        extensions[(assignment, student)] = (days, hours)
-    else:
-        extensions.pop((assignment, student), None)
+    english = editions(assignment)[0]
     with open_gradebook(root) as gradebook:
         due = gradebook.find_assignment(assignment).duedate
+        enrolled = {known.id for known in gradebook.students}
+        if student not in enrolled:
+            raise ExtensionsError(
+                f"{student} is not in the gradebook's roster: check the id, or add them "
+                f"(`nbgrader db student add {student}`) first"
+            )
+        if days or hours:
+            extensions[(english, student)] = (days, hours)
+        else:
+            extensions.pop((english, student), None)
         write_extensions(root, extensions)
-        try:
-            gradebook.grant_extension(assignment, student, days=days, hours=hours)
-        except MissingEntry:
-            return (due + timedelta(days=days, hours=hours) if due else None), False
-        return gradebook.find_submission(assignment, student).duedate, True
+        given = False
+        for edition in editions(assignment):
+            try:
+                gradebook.grant_extension(edition, student, days=days, hours=hours)
+            except MissingEntry:
+                continue
+            due, given = gradebook.find_submission(edition, student).duedate, True
+        if not given and due:
+            due += timedelta(days=days, hours=hours)
+        return due, given
 
 
 def give_recorded_extension(gradebook: Gradebook, root, assignment: str, student: str) -> None:
     """Give the student's submission the extension extensions.csv records
     for it, if any (the grading command calls this as it grades them)."""
-    days, hours = read_extensions(root).get((assignment, student), (0, 0))
+    days, hours = read_extensions(root).get((editions(assignment)[0], student), (0, 0))
     if not (days or hours):
         return  # none written: a gradebook's own extension stays as it is
     try:

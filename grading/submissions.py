@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import nbformat
+from dateutil.tz import gettz
+from nbgrader.utils import parse_utc
 
 from grading.reasons import Reason, Why
 from utils.i18n import ENGLISH, notebook_language
@@ -284,6 +286,37 @@ def size_problem(submitted, release) -> str | None:
     total = sum(map(cell_size, submitted.cells))
     if total > most_text:
         return f"its cells hold {total} characters, more than the {most_text} allowed"
+    return None
+
+
+# A time zone written as a number after a space ("12:00:00 -0500"), which
+# nbgrader 0.9.6's parse_utc misreads: as seconds ("-0500": 8 min 20 s) or
+# not at all ("-05:00": taken as UTC).
+SPACED_NUMERIC_ZONE = re.compile(r"\S+ \S+ [+-]?[0-9]{1,2}:?[0-9]{2}")
+TIMESTAMP_EXAMPLE = "2026-12-05 12:00:00 UTC, or 2026-12-05 07:00:00 America/New_York"
+
+
+def timestamp_problem(folder: Path) -> str | None:
+    """Why nbgrader would read the submission's timestamp.txt wrong or not
+    at all, or None (also when there is none). The instructor writes this
+    file for an LMS download; nbgrader's own are always readable."""
+    path = Path(folder) / "timestamp.txt"
+    if path.is_symlink() or not path.is_file():
+        return None  # a link is refused with the folder (check_submission_folder)
+    with open(path, "rb") as file:
+        text = file.read(200).decode("utf-8", errors="replace").strip()
+    if SPACED_NUMERIC_ZONE.fullmatch(text):
+        return (
+            f"timestamp.txt holds {text!r}, whose numeric time zone nbgrader misreads: "
+            f"write the zone's name, such as {TIMESTAMP_EXAMPLE}"
+        )
+    parts = text.split(" ")
+    if len(parts) == 3 and gettz(parts[2]) is None:  # nbgrader would take the time as UTC
+        return f"timestamp.txt holds {text!r}: no time zone is called {parts[2]!r}; write {TIMESTAMP_EXAMPLE}"
+    try:
+        parse_utc(text)
+    except (ValueError, OverflowError, TypeError):
+        return f"timestamp.txt holds {text!r}, which is no time nbgrader can read: write {TIMESTAMP_EXAMPLE}"
     return None
 
 

@@ -46,6 +46,7 @@ from grading.submissions import (
     MiB,
     check_submission_folder,
     extra_notebooks,
+    timestamp_problem,
     valid_student_id,
 )
 
@@ -67,13 +68,22 @@ def notebook_text(course, answers):
     return nbformat.writes(fill_in(release, answers))
 
 
-def make_zip(course, path, files):
-    """A zip of the files {name: answers, or the file's content as a string or bytes}."""
+class UnflaggedName(zipfile.ZipInfo):
+    """A member whose name is UTF-8 without the zip's UTF-8 flag, as Info-ZIP's
+    zip on Linux writes it (zipfile itself would set the flag)."""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("utf-8"), self.flag_bits
+
+
+def make_zip(course, path, files, unflagged=()):
+    """A zip of the files {name: answers, or the file's content as a string or
+    bytes}; the names in unflagged are written without the UTF-8 flag."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
             if not isinstance(content, str | bytes):
                 content = notebook_text(course, content)
-            archive.writestr(name, content)
+            archive.writestr(UnflaggedName(name) if name in unflagged else name, content)
     return path
 
 
@@ -592,6 +602,7 @@ hana,Hana,Sato,hana@example.org,
 jdoe,John,Doe,john@example.org,6661
 jroe,Jane,Roe,jane@example.org,6662
 twice,Tw,Ice,twice@example.org,1234
+jose,José,García,jose@example.org,
 """
 
 
@@ -646,6 +657,7 @@ def test_moodle_names_are_matched_through_the_assignments_grading_worksheet(cour
         "Participant 9100,John Doe,John@Example.org,Submitted for grading,,10.00\n"
         "Participant 9101,Jane Roe,jane@example.org,Submitted for grading,,10.00\n"
         "Participant 9102,Sam Stranger,sam@example.org,Submitted for grading,,10.00\n"
+        "Participant 9103,José García,jose@example.org,Submitted for grading,,10.00\n"
     )
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.LmsFileNames.moodle_worksheets = {{{ASSIGNMENT!r}: 'worksheet.csv'}}\n")
@@ -654,18 +666,32 @@ def test_moodle_names_are_matched_through_the_assignments_grading_worksheet(cour
         f"John Doe_9100_assignsubmission_file_/{RELEASE_NAME}": honest,  # the email, in any case
         f"Jane Roe_6661_assignsubmission_file_/{RELEASE_NAME}": honest,  # jdoe's number elsewhere
         f"Sam Stranger_9102_assignsubmission_file_/{RELEASE_NAME}": honest,  # on no roster
-        f"Eve Evil_9101_assignsubmission_file_/{RELEASE_NAME}": honest,  # Jane Roe's number: not Eve's
+        f"José García_9103_assignsubmission_file_/{RELEASE_NAME}": honest,  # written without the UTF-8 flag
         f"youngcy_5551_88888_{RELEASE_NAME}": honest,  # Canvas: still the roster's lms_user_id
     }
 
-    collected = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "moodle.zip", files))
+    unflagged = [name for name in files if name.startswith("José")]
+    download = make_zip(course, tmp_path / "moodle.zip", files, unflagged)
+    collected = collect(Course(course), ASSIGNMENT, download)
 
-    assert collected.students == ["cyoung", "jdoe"]
+    assert collected.students == ["cyoung", "jdoe", "jose"]
     reasons = refused(collected)["moodle.zip"]
     assert "Moodle user 6661 (Jane Roe) is not in the grading worksheet worksheet.csv" in reasons
     assert "download this assignment's worksheet again" in reasons
     assert "Moodle user 9102 (Sam Stranger) has the email sam@example.org in worksheet.csv" in reasons
-    assert "Moodle user 9101 (Eve Evil) is Jane Roe in the grading worksheet worksheet.csv" in reasons
+
+    # A folder named otherwise than the worksheet names its number: the
+    # worksheet is not this download's, and no Moodle file of it is filed.
+    mismatch = {
+        f"Eve Evil_9101_assignsubmission_file_/{RELEASE_NAME}": honest,  # Jane Roe's number, not Eve's
+        f"John Doe_9100_assignsubmission_file_/{RELEASE_NAME}": notebook_text(course, {}),
+    }
+    wrong = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "mismatch.zip", mismatch))
+    assert wrong.students == []
+    reasons = refused(wrong)
+    assert "Moodle user 9101 (Eve Evil) is Jane Roe in the grading worksheet" in reasons["mismatch.zip"]
+    assert "not filed, with every Moodle file of this download: 1 of its folders" in reasons["jdoe"]
+    assert submitted_notebook(course, "jdoe").read_text() == honest  # his earlier file stays
 
     (course / "worksheet.csv").write_text("Student,ID\n")  # not a worksheet: every Moodle file waits
     again = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "again.zip", files))
@@ -714,6 +740,7 @@ def test_the_chinese_edition_reads_its_english_assignments_worksheet():
     plugin = LmsFileNames(parent=app, moodle_worksheets={ASSIGNMENT: "worksheet.csv"})
     assert plugin.worksheet() == "worksheet.csv"
     assert same_name("Mary-Ann O'Neil", "Mary Ann ONeil") and not same_name("Jane Roe", "Eve Evil")
+    assert same_name("José García", "Jose\u0301 Garci\u0301a")  # composed and decomposed, as macOS writes
 
 
 def test_download_names_of_each_platform():
@@ -763,3 +790,24 @@ def test_a_download_name_is_read_from_the_platforms_own_part_of_the_path():
             None,
         ), path
     assert read_download_name("eve_late_7777_88888_bob_attempt_2026-12-01T090000_Initialization.ipynb").late
+
+
+@pytest.mark.parametrize(
+    "written, problem",
+    [
+        ("2026-12-05 12:00:00.123456 UTC", None),  # as nbgrader's exchange writes it
+        ("2026-12-05 12:00:00+00:00", None),  # as zip_collect writes it
+        ("2026-12-05 07:00:00 America/New_York", None),
+        ("2026-12-05 07:00:00 -0500", "numeric time zone nbgrader misreads"),  # read as 8 min 20 s
+        ("2026-12-05 07:00:00 -05:00", "numeric time zone nbgrader misreads"),  # read as UTC
+        ("2026-12-05 07:00:00 Mars/Olympus", "no time zone is called 'Mars/Olympus'"),
+        ("Dec 5, 2026 7:00pm America/New_York", "which is no time nbgrader can read"),
+    ],
+)
+def test_a_timestamp_nbgrader_would_misread_is_named(tmp_path, written, problem):
+    """The instructor writes timestamp.txt for LMS downloads: a time nbgrader
+    would read wrong (a late penalty silently lost) stops that student's
+    grading with the reason, and the earlier grade stands."""
+    (tmp_path / "timestamp.txt").write_text(written)
+    found = timestamp_problem(tmp_path)
+    assert found is None if problem is None else problem in found

@@ -1,7 +1,7 @@
 """The grade files of grading/plugins/lms.py, read back from a real nbgrader gradebook."""
 
 import csv
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -273,6 +273,12 @@ def test_an_extension_moves_the_students_due_date_for_every_penalty(gradebook, t
     assert extension.main(["initialization_deep", "dave", "--days", "0", "--root", str(tmp_path)]) == 0
     assert ("initialization_deep", "dave") not in extension.read_extensions(tmp_path)
     assert extension.main(["no-such-assignment", "dave", "--days", "2", "--root", str(tmp_path)]) == 1
+    assert extension.main(["initialization", "davve", "--days", "2", "--root", str(tmp_path)]) == 1  # a typo
+    # bob handed in the Chinese edition: an extension of initialization is one of it too.
+    assert extension.main(["initialization", "bob", "--days", "1", "--root", str(tmp_path)]) == 0
+    gb.db.expire_all()
+    assert gb.find_submission("initialization_zh", "bob").extension == timedelta(days=1)
+    assert extension.read_extensions(tmp_path)[("initialization", "bob")] == (1.0, 0.0)
 
 
 def test_a_mistake_in_extensions_csv_is_named_with_its_line(tmp_path):

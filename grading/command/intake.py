@@ -34,6 +34,7 @@ import os
 import shutil
 import stat
 import tempfile
+import unicodedata
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -346,27 +347,45 @@ def zip_downloads(source: Path, staging: Staging) -> Iterator[Download]:
     """
     with zipfile.ZipFile(source) as archive:
         for info in archive.infolist():
-            parts = [part for part in info.filename.replace("\\", "/").split("/") if part]
+            name = member_name(info)
+            parts = [part for part in name.replace("\\", "/").split("/") if part]
             mode = info.external_attr >> 16  # Unix file type and permissions, 0 if none recorded
             if info.is_dir() or stat.S_ISDIR(mode) or not parts or any(map(is_junk, parts)):
                 continue
             if staging.full():
                 yield Download(source.name, source.name, problem=too_many_files())
                 return
-            download = Download(info.filename, parts[-1])
+            download = Download(name, parts[-1])
             if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
-                download.problem = f"{info.filename} is {describe(mode)}"
+                download.problem = f"{name} is {describe(mode)}"
             elif download.name in (".", ".."):
-                download.problem = f"{info.filename} has no file name"
+                download.problem = f"{name} has no file name"
             elif kind := archive_kind_by_name(download.name):
-                download.problem = archive_problem(info.filename, kind)
+                download.problem = archive_problem(name, kind)
             else:
                 try:
                     with archive.open(info) as stream:
                         staging.add(download, stream.read)
                 except Exception as error:  # a member zipfile cannot open: encrypted, unknown compression
-                    download.problem = f"{info.filename} cannot be read ({type(error).__name__}: {error})"
+                    download.problem = f"{name} cannot be read ({type(error).__name__}: {error})"
             yield download
+
+
+UTF8_NAME_FLAG = 0x800  # a zip member's flag bit: its name is UTF-8
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A zip member's name as its maker wrote it, in Unicode's composed form
+    (NFC). Without the UTF-8 flag, zipfile reads a name as code page 437;
+    Linux's and macOS's zip tools write UTF-8 there all the same, so a name
+    that is valid UTF-8 is read as UTF-8."""
+    name = info.filename
+    if not info.flag_bits & UTF8_NAME_FLAG:
+        try:
+            name = name.encode("cp437").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass  # a name in code page 437 indeed
+    return unicodedata.normalize("NFC", name)
 
 
 def folder_downloads(source: Path, staging: Staging) -> Iterator[Download]:
@@ -441,6 +460,23 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
             download.problem = download.problem or f"{download.origin}: the file name is too long to file"
         name = read_download_name(download.origin)
         download.late_on_lms = bool(name and name.late)
+    if getattr(plugin, "worksheet_mismatches", 0):
+        refuse_moodle_files(downloads, plugin.worksheet_mismatches)
+
+
+def refuse_moodle_files(downloads: list[Download], mismatches: int) -> None:
+    """Refuse every Moodle file of a download in which some folders name other
+    people than the grading worksheet gives their participant numbers: the
+    worksheet is then not this assignment's, and a folder whose name happens
+    to match (two students of the same name) would be filed wrong."""
+    for download in downloads:
+        name = read_download_name(download.origin)
+        if name is not None and name.platform == "Moodle" and not download.problem:
+            download.problem = (
+                f"{download.origin}: not filed, with every Moodle file of this download: "
+                f"{mismatches} of its folders name someone else than the grading worksheet does "
+                "for their participant number, so the worksheet is not this assignment's"
+            )
 
 
 def refuse_other_editions(course: Course, assignment: str, downloads: list[Download]) -> None:

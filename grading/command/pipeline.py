@@ -21,7 +21,12 @@ from grading.plugins.due_dates import write_due_date
 from grading.plugins.execute import SandboxedExecute
 from grading.plugins.late import settle_late_penalties
 from grading.reasons import Reason, Why, lost_point_reasons
-from grading.submissions import check_submission_folder, extra_notebooks, inspect_submission
+from grading.submissions import (
+    check_submission_folder,
+    extra_notebooks,
+    inspect_submission,
+    timestamp_problem,
+)
 
 # ------------------------------------------------------ before the students
 
@@ -78,9 +83,13 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     # nbgrader follows links when it reads and copies a submission: checked
     # here, right before it does.
     refused = check_submission_folder(folder)
-    readable = refused is None
+    wrong_time = None if refused else timestamp_problem(folder)
+    readable = refused is None and wrong_time is None
     if refused:
         result.reasons.append(Reason(Why.REFUSED, f"refused: {refused}"))
+    elif wrong_time:
+        # The instructor's file, not the student's: fixed, the student is graded again.
+        result.reasons.append(Reason(Why.COURSE_FAULT, f"not graded: {wrong_time}"))
     else:
         extras = extra_notebooks(folder, releases, course.companion_notebooks(assignment))
         if extras:

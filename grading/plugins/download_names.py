@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -186,7 +187,8 @@ def same_name(one: str, other: str) -> bool:
     characters left out)."""
 
     def letters(name: str) -> str:
-        return "".join(character for character in name.casefold() if character.isalnum())
+        composed = unicodedata.normalize("NFC", name)  # "é" as one character, as macOS may not write it
+        return "".join(character for character in composed.casefold() if character.isalnum())
 
     return letters(one) == letters(other)
 
@@ -230,6 +232,8 @@ class LmsFileNames(FileNameCollectorPlugin):
     downloads (see the module's docstring); Canvas and Moodle user ids are
     looked up in the gradebook's roster as lms_user_id, Moodle's through the
     assignment's grading worksheet when it has one."""
+
+    worksheet_mismatches = 0  # Moodle folders named otherwise than the worksheet names their number
 
     moodle_worksheets = Dict(
         key_trait=Unicode(),
@@ -288,7 +292,11 @@ class LmsFileNames(FileNameCollectorPlugin):
         participants = self.worksheet_participants
         if isinstance(participants, str):
             return None, participants
-        return participant_of(name, worksheet, participants, self.roster_emails)
+        student, problem = participant_of(name, worksheet, participants, self.roster_emails)
+        number = participants.get(name.lms_user_id)
+        if number is not None and not same_name(number.full_name, name.lms_name):
+            self.worksheet_mismatches += 1
+        return student, problem
 
     def worksheet(self) -> str | None:
         """The assignment's Moodle grading worksheet, as configured; a Chinese

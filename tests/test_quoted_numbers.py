@@ -53,6 +53,12 @@ def table(printed, network):
     return {method: (float(first), float(final)) for method, first, final in chosen}
 
 
+def dead_units(printed):
+    """{hidden layer: dead units} of the deep notebook's trained x 10 ReLU network."""
+    found = re.findall(r"hidden layer (\d+): (\d+) of 10 units dead", printed)
+    return {int(layer): int(dead) for layer, dead in found}
+
+
 def number_after(printed, words):
     """The number printed right after words, such as 'of dW20' in '... of dW20 3.8e+00'."""
     return float(re.search(re.escape(words) + r"\s+(\S+)", printed).group(1).rstrip(",;"))
@@ -296,6 +302,34 @@ QUOTES = [
         ),
     ),
     (DEEP, "In the six-layer ReLU network it is 3.8e-10", lambda out: "with small weights: 3.8e-10" in out),
+    (
+        DEEP,
+        "at $\\mathrm{Var}(z) = 0.3$ they keep 0.688 and 0.654",
+        lambda out: "Var(z) = 0.3: squashing keeps 0.654, the slopes keep 0.688" in out,
+    ),
+    (
+        DEEP,
+        "at $\\mathrm{Var}(z) \\approx 0.61$. (That is the variance of $z$; the activations then have a mean "
+        "square of half of it, about 0.3, a spread of about 0.55, which is what section 5 measured for tanh "
+        "with He.) There the slopes keep 0.557, more than half. So He's backward gain is "
+        "$2 \\times 0.557 \\approx 1.11$",
+        lambda out: (
+            "one half at Var(z) = 0.61; there the slopes keep 0.557" in out
+            and round(math.sqrt(0.61 / 2), 2) == 0.55
+            and about(spreads(out, "tanh", "he")[2], 0.55, 0.02)
+            and round(2 * 0.557, 2) == 1.11
+        ),
+    ),
+    (
+        DEEP,
+        "every unit of hidden layers 3 to 6 is dead, its output 0 for every image, and the largest weight "
+        "is 2.7e+39",
+        lambda out: (
+            all(dead_units(out)[layer] == 10 for layer in (3, 4, 5, 6))
+            and dead_units(out)[2] < 10
+            and "largest weight after training: 2.7e+39" in out
+        ),
+    ),
     # the companions
     (
         TOUR,

@@ -52,6 +52,7 @@ __all__ = [
     "plot_digits",
     "plot_layer_spreads",
     "plot_layer_values",
+    "plot_tanh_shares",
     "DIGITS_SPLIT_SEED",
 ]
 
@@ -263,3 +264,30 @@ def plot_layer_spreads(spreads_by_label, title, ax=None, log_scale=True, legend=
         log_scale=log_scale,
         legend=legend,
     )
+
+
+def plot_tanh_shares(variances, squashing, slopes, balance, ax=None):
+    """What tanh keeps of the variance of z on the way forward and of the
+    error on the way back, against Var(z).
+
+    variances, squashing and slopes are sequences of the same length:
+    squashing[i] is E[tanh(z)^2] / Var(z) and slopes[i] is E[f'(z)^2] for z
+    of variance variances[i]. balance is the variance at which squashing
+    keeps one half, where He's doubled variance settles: a dotted line
+    marks it, another the share 1/2. Labels are in the figures' language.
+    """
+    import matplotlib.pyplot as plt  # here, not on import: see init_utils
+
+    ax = ax if ax is not None else plt.figure().gca()
+    # Colours of no initialization method (METHOD_COLOURS): these are not methods.
+    ax.plot(variances, squashing, color="tab:purple", label=figure_text("forward: E[tanh(z)²] / Var(z)"))
+    ax.plot(variances, slopes, color="tab:brown", label=figure_text("backward: E[f′(z)²]"))
+    ax.axhline(0.5, color="black", linestyle=":", linewidth=1)
+    ax.axvline(balance, color="black", linestyle=":", linewidth=1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlim(0, max(variances))
+    ax.set_xlabel(figure_text("Var(z)"))
+    ax.set_ylabel(figure_text("share of the variance kept"))
+    ax.set_title(figure_text("What a tanh layer keeps, forward and backward"))
+    ax.legend()
+    return ax

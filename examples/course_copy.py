@@ -5,9 +5,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-# What a course root needs for nbgrader (notebooks/ holds the companions that
-# source/ links to); instructor work folders are left out.
-COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release", "notebooks"]
+# What a course root needs for nbgrader (notebooks/ holds the companions and
+# requirements/ the students' packages that source/ links to); instructor
+# work folders are left out.
+COURSE_FILES = ["nbgrader_config.py", "grading", "utils", "source", "release", "notebooks", "requirements"]
 
 
 def copy_course(destination: Path) -> Path:

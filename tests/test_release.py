@@ -139,6 +139,16 @@ def test_release_helpers_are_exact_copies_of_utils(assignment):
         ).read_bytes(), f"release/{assignment}/utils/{name} differs from utils/{name}: regenerate the release"
 
 
+def test_the_release_ships_the_students_requirements(assignment):
+    """A student who receives only the assignment folder finds the packages
+    to install in it: requirements/student.txt, linked from the source."""
+    link = REPO / "source" / assignment / "requirements.txt"
+    assert link.is_symlink() and os.readlink(link) == "../../requirements/student.txt"
+    shipped = REPO / "release" / assignment / "requirements.txt"
+    wanted = (REPO / "requirements" / "student.txt").read_bytes()
+    assert shipped.read_bytes() == wanted, "regenerate the release"
+
+
 def test_source_helpers_are_links_into_utils(assignment):
     """Every file under source/<assignment>/utils/ (the compiled catalog in
     locale/ too) is a relative link to the same path under utils/."""

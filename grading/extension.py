@@ -29,7 +29,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from grading.gradebook import open_gradebook
-from grading.submissions import EDITION_SUFFIX
+from grading.submissions import EDITION_SUFFIX, english_assignment
 
 EXTENSIONS_FILE = "extensions.csv"  # in the course root; personal data, ignored by git
 COLUMNS = ["assignment", "student", "days", "hours"]
@@ -41,7 +41,7 @@ class ExtensionsError(Exception):
 
 def editions(assignment: str) -> tuple[str, str]:
     """(the English assignment, its Chinese edition) of either of them."""
-    english = assignment.removesuffix(EDITION_SUFFIX)
+    english = english_assignment(assignment)
     return english, english + EDITION_SUFFIX
 
 

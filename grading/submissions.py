@@ -325,6 +325,11 @@ def timestamp_problem(folder: Path) -> str | None:
 EDITION_SUFFIX = "_zh"
 
 
+def english_assignment(assignment: str) -> str:
+    """The English assignment of either edition: initialization for initialization_zh."""
+    return assignment.removesuffix(EDITION_SUFFIX)
+
+
 def edition_problem(submitted, release, assignment: str) -> str | None:
     """Why a notebook of the other edition (English, Chinese) cannot be graded
     as this assignment's, or None: its cells and checks are the other
@@ -332,7 +337,7 @@ def edition_problem(submitted, release, assignment: str) -> str | None:
     language = notebook_language(submitted)
     if language == notebook_language(release):
         return None
-    english = assignment.removesuffix(EDITION_SUFFIX)
+    english = english_assignment(assignment)
     other = english if language == ENGLISH else english + EDITION_SUFFIX
     return (
         f"is the notebook of the other edition, {other} (its metadata says it is in {language}): "

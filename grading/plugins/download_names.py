@@ -41,7 +41,7 @@ from nbgrader.plugins import FileNameCollectorPlugin
 from traitlets import Dict, Unicode
 
 from grading.roster import Participant, RosterError, read_moodle_worksheet
-from grading.submissions import EDITION_SUFFIX
+from grading.submissions import english_assignment
 
 # Moodle's folder for a student's files, and its name for a file when all are in one folder.
 MOODLE_FOLDER = re.compile(r"(?P<name>[^/_]+)_(?P<lms_user_id>[0-9]+)_assignsubmission_file_")
@@ -302,8 +302,8 @@ class LmsFileNames(FileNameCollectorPlugin):
         """The assignment's Moodle grading worksheet, as configured; a Chinese
         edition's is its English assignment's (one LMS assignment for both)."""
         assignment = self.assignment_id()
-        english = assignment.removesuffix(EDITION_SUFFIX)
-        return self.moodle_worksheets.get(assignment) or self.moodle_worksheets.get(english)
+        worksheets = self.moodle_worksheets
+        return worksheets.get(assignment) or worksheets.get(english_assignment(assignment))
 
     def assignment_id(self) -> str:
         coursedir = getattr(self.parent, "coursedir", None)

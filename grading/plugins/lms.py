@@ -38,7 +38,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
 from grading.plugins.late import settle_late_penalties
-from grading.submissions import EDITION_SUFFIX
+from grading.submissions import english_assignment
 
 
 def final_score(submission) -> float:
@@ -48,7 +48,7 @@ def final_score(submission) -> float:
 
 def column_name(assignment: str) -> str:
     """The column of an assignment: its Chinese edition's is the English one's."""
-    return assignment.removesuffix(EDITION_SUFFIX)
+    return english_assignment(assignment)
 
 
 def _cell(value) -> str:

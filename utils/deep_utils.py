@@ -17,6 +17,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .i18n import N_, figure_text, tr
 from .init_utils import (
@@ -48,6 +49,7 @@ __all__ = [
     "accuracy",
     "gradient_norms",
     "backward_gains",
+    "class_similarity",
     "plot_costs",
     "plot_digits",
     "plot_layer_spreads",
@@ -124,14 +126,19 @@ def train(X, Y, parameters, activation="relu", learning_rate=0.1, num_iterations
     if record_every < 1 or num_iterations < 0:
         raise ValueError(tr("record_every must be at least 1 and num_iterations at least 0"))
     costs = []
-    for i in range(num_iterations + 1):
-        AL, cache = forward_propagation(X, parameters, activation)
-        if i % record_every == 0:
-            costs.append(compute_loss(AL, Y))
-        if i == num_iterations:
-            break
-        gradients = backward_propagation(X, Y, cache, activation)
-        parameters = update_parameters(parameters, gradients, learning_rate)
+    # One thread for the matrix products: split over several cores, a product
+    # adds its terms in another order, and a deep network's training turns
+    # that last-digit difference into another result. With one thread the
+    # numbers do not depend on how many cores the machine has.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for i in range(num_iterations + 1):
+            AL, cache = forward_propagation(X, parameters, activation)
+            if i % record_every == 0:
+                costs.append(compute_loss(AL, Y))
+            if i == num_iterations:
+                break
+            gradients = backward_propagation(X, Y, cache, activation)
+            parameters = update_parameters(parameters, gradients, learning_rate)
     return parameters, costs
 
 
@@ -198,6 +205,46 @@ def backward_gains(X, parameters, activation="relu"):
         slope = (A > 0).astype(float) if activation == "relu" else 1 - A**2
         gains.append(float(W_next.shape[0] * np.var(W_next) * np.mean(slope**2)))
     return gains
+
+
+def class_similarity(X, Y, parameters, activation="relu"):
+    """How alike the last hidden layer's activations are for two examples of
+    the same class, and for two examples of different classes.
+
+    The likeness of two examples is the cosine of the angle between their
+    columns of activations: 1 when the columns point the same way, 0 when
+    they are unrelated, -1 when opposite. Every pair of distinct examples of
+    the batch counts once.
+
+    Arguments:
+    X -- inputs, shape (n_x, m); Y -- 0/1 labels, shape (1, m), both classes present
+    parameters -- dict of W1, b1, ..., WL, bL, with at least one hidden layer
+    activation -- of the hidden layers: "relu" or "tanh"
+
+    Returns:
+    same, different -- the mean cosine over pairs of the same class, and over
+                       pairs of different classes
+    """
+    if not isinstance(Y, np.ndarray) or Y.shape != (1, X.shape[1]):
+        raise ValueError(
+            tr("Y should have shape (1, {m}), one label per column of X, got {given}").format(
+                m=X.shape[1], given=getattr(Y, "shape", type(Y).__name__)
+            )
+        )
+    num_layers = len(parameters) // 2
+    if num_layers < 2:
+        raise ValueError(tr("the network has no hidden layer to compare examples in"))
+    _, cache = forward_propagation(X, parameters, activation)
+    A = cache[f"A{num_layers - 1}"]
+    lengths = np.linalg.norm(A, axis=0, keepdims=True)
+    directions = A / np.where(lengths > 0, lengths, 1.0)  # a column of zeros stays zeros
+    cosines = directions.T @ directions
+    labels = Y.ravel()
+    same_class = labels[:, None] == labels[None, :]
+    distinct = ~np.eye(len(labels), dtype=bool)
+    if not (same_class & distinct).any() or same_class.all():
+        raise ValueError(tr("Y should hold examples of both classes, with at least two of one class"))
+    return float(cosines[same_class & distinct].mean()), float(cosines[~same_class].mean())
 
 
 def plot_digits(pixels, digits, count=8):

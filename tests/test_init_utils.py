@@ -390,3 +390,18 @@ def test_the_sigmoid_rounds_to_exactly_0_and_1_where_the_notebook_says():
         one_below, one, zero_above, zero = init_utils.sigmoid(z)
     assert one_below < 1.0 and one == 1.0
     assert zero_above > 0.0 and zero == 0.0
+
+
+def test_no_method_is_drawn_in_the_colour_of_a_class():
+    """Cost curves sit beside decision boundaries and output maps, whose red
+    and blue are the two classes: a method's colour must not read as one."""
+    from matplotlib.colors import to_rgb
+
+    method_colours = [np.array(to_rgb(colour)) for colour in METHOD_COLOURS.values()]
+    for class_colour in init_utils.CLASS_COLOURS:
+        for colour in method_colours:
+            assert np.linalg.norm(colour - np.array(to_rgb(class_colour))) > 0.3
+    for colour in ("tab:red", "tab:blue", "red", "blue"):
+        assert colour not in METHOD_COLOURS.values()
+    assert len(set(METHOD_COLOURS.values())) == len(METHOD_COLOURS)
+    assert METHOD_COLOURS.keys() == init_utils.METHOD_NAMES.keys()

@@ -327,8 +327,8 @@ def plot_tanh_shares(variances, squashing, slopes, balance, ax=None):
 
     ax = ax if ax is not None else plt.figure().gca()
     # Colours of no initialization method (METHOD_COLOURS): these are not methods.
-    ax.plot(variances, squashing, color="tab:purple", label=figure_text("forward: E[tanh(z)²] / Var(z)"))
-    ax.plot(variances, slopes, color="tab:brown", label=figure_text("backward: E[f′(z)²]"))
+    ax.plot(variances, squashing, color="tab:cyan", label=figure_text("forward: E[tanh(z)²] / Var(z)"))
+    ax.plot(variances, slopes, color="tab:pink", label=figure_text("backward: E[f′(z)²]"))
     ax.axhline(0.5, color="black", linestyle=":", linewidth=1)
     ax.axvline(balance, color="black", linestyle=":", linewidth=1)
     ax.set_ylim(0, 1.05)

@@ -486,17 +486,21 @@ def plot_output_map(output_fn, X, Y, title=N_("Network output"), ax=None, step=0
 
 
 # One colour per initialization method, the same in every figure of the
-# course, and the method's name as the text writes it.
+# course, and the method's name as the text writes it. No method is red or
+# blue: those are the colours of the two classes (CLASS_COLOURS), and the
+# cost curves sit beside decision boundaries and output maps.
 METHOD_COLOURS = {
     "zeros": "tab:gray",
-    "random": "tab:blue",
-    "small": "tab:orange",
+    "random": "tab:orange",
+    "plain": "tab:olive",
+    "small": "tab:brown",
     "xavier": "tab:green",
-    "he": "tab:red",
+    "he": "tab:purple",
 }
 METHOD_NAMES = {
     "zeros": N_("zeros"),
     "random": N_("random"),
+    "plain": N_("plain (×1)"),
     "small": N_("small"),
     "xavier": N_("Xavier"),
     "he": N_("He"),

@@ -18,6 +18,7 @@ from grading.plugins.companions import HandOutCompanions  # noqa: E402
 from grading.plugins.due_dates import WriteDueDate  # noqa: E402
 from grading.plugins.execute import ReferenceRuns, SandboxedExecute  # noqa: E402
 from grading.plugins.feedback import HideHiddenTests, SettleLatePenalties  # noqa: E402
+from grading.plugins.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackPage  # noqa: E402
 from grading.plugins.late import PenaltyPerDayLate  # noqa: E402
 from grading.plugins.sanitize import (  # noqa: E402
     DropDuplicateGradeIds,
@@ -179,3 +180,9 @@ c.GenerateFeedback.preprocessors = [
     HideHiddenTests,
     CSSHTMLHeaderPreprocessor,
 ]
+
+# The feedback page in the notebook's language (grading/plugins/feedback_page.py):
+# nbgrader's template with its words translated, from the course's templates.
+c.GenerateFeedback.exporter_class = FeedbackPage
+c.FeedbackPage.template_name = TEMPLATE_NAME
+c.FeedbackPage.extra_template_basedirs = [str(TEMPLATES)]

@@ -87,17 +87,21 @@ class CellError:
     evalue: str
     outcome: str | None = None  # TIMED_OUT, NOT_RUN, KERNEL_STOPPED or JUDGED
     verdict: str | None = None  # of a judged cell: wrong, no-answers, error
+    note: str | None = None  # the grader's note in English, where it stopped the cell
 
 
 def describe_error(error: CellError) -> Reason | None:
     """The reason for a cell's error, or None for a wrong answer."""
     ename, evalue = error.ename, error.evalue
+    # The student's notebook shows the grader's note in its own language; the
+    # instructor's summary quotes the English one the grader marked.
+    note = error.note or evalue
     if error.outcome == TIMED_OUT:
-        return Reason(Why.TIMED_OUT, f"timed out ({evalue})")
+        return Reason(Why.TIMED_OUT, f"timed out ({note})")
     if error.outcome == NOT_RUN:
-        return Reason(Why.NOT_RUN, evalue)
+        return Reason(Why.NOT_RUN, note)
     if error.outcome == KERNEL_STOPPED:
-        if evalue.startswith("the kernel stopped"):
+        if note.startswith("the kernel stopped"):
             return Reason(Why.KERNEL_STOPPED, "kernel stopped (os._exit, a crash or a sandbox limit)")
         return Reason(Why.KERNEL_STOPPED, "not run: the kernel had stopped in an earlier cell")
     if error.verdict == "no-answers" and ename == "MissingAnswer":  # grading/plugins/verdicts.py
@@ -138,7 +142,8 @@ def first_error(cell) -> CellError | None:
     mark = marked(cell)
     outcome = mark.get("outcome")
     ename, evalue = errors[-1] if outcome in (TIMED_OUT, NOT_RUN, KERNEL_STOPPED) else errors[0]
-    return CellError(ename, evalue, outcome, mark.get("verdict"))
+    note = mark.get("note") if outcome in (TIMED_OUT, NOT_RUN, KERNEL_STOPPED) else None
+    return CellError(ename, evalue, outcome, mark.get("verdict"), note if isinstance(note, str) else None)
 
 
 def lost_point_reasons(notebook, lost_cells: list[str]) -> list[tuple[str, Reason]]:

@@ -186,6 +186,63 @@ def test_feedback_shows_failures_but_never_hidden_tests(graded_class):
         assert message in feedback_text(course, example, student), student
 
 
+# The page's own words and the grader's notes, in English: none may show on a
+# Chinese student's page (the notebook's code, outputs and ids aside).
+ENGLISH_OF_THE_PAGE = (
+    "Score:",
+    "Test cell",
+    "Written response",
+    "Student's answer",
+    "Comments:",
+    "No response.",
+    "(Top)",
+    "Grade cell",
+    "not run:",
+    "output cut",
+    "ran over its budget",
+    "output not shown in feedback",
+    "CellTimeoutError",
+    "KernelDied",
+)
+
+
+def page_language_and_english(path):
+    """(the lang of the page's html element, the English page words it shows)."""
+    source = path.read_text()
+    language = re.search(r'<html lang="([^"]+)">', source)
+    shown = page_text(source)
+    found = [words for words in ENGLISH_OF_THE_PAGE if words in shown]
+    return (language.group(1) if language else None), found
+
+
+def test_each_feedback_page_is_in_the_language_of_its_notebook(graded_class):
+    course, example, _ = graded_class
+    files = sorted((course / "feedback").glob(f"*/{example.ASSIGNMENT}/*.html"))
+    assert files
+    for path in files:
+        language, english_words = page_language_and_english(path)
+        if english(example):
+            assert language == "en" and "Score:" in english_words, path
+        else:
+            assert (language, english_words) == ("zh-CN", []), path.parts[-3]
+            assert "得分：" in page_text(path.read_text())
+
+
+def test_plain_nbgrader_generate_feedback_writes_the_same_page(graded_class, tmp_path):
+    """The page comes from nbgrader's converter as the course configures it,
+    so an instructor's own `nbgrader generate_feedback` writes it too."""
+    course, example, _ = graded_class
+    student = next(name for name, case in example.STUDENTS.items() if not case.get("unreadable"))
+    copy = shutil.copytree(course, tmp_path / "course", symlinks=True)
+    shutil.rmtree(copy / "feedback")
+    run_nbgrader(copy, "generate_feedback", example.ASSIGNMENT, "--student", student, "--force")
+    page = copy / "feedback" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".html")
+    expected = "en" if english(example) else "zh-CN"
+    assert page_language_and_english(page)[0] == expected
+    if not english(example):
+        assert page_language_and_english(page)[1] == []
+
+
 @pytest.mark.parametrize("example", CLASSES, ids=lambda example: example.ASSIGNMENT)
 def test_fill_in_refuses_an_unknown_cell(example):
     release = nbformat.read(

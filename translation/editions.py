@@ -50,6 +50,8 @@ RUNTIME_SOURCES = [
     "grading/plugins/verdicts.py",
     "grading/plugins/answer_data.py",
     "grading/plugins/experiments.py",
+    "grading/plugins/feedback_page.py",
+    "grading/notes.py",
 ]
 RUNTIME_KEYWORDS = {"tr": None, "figure_text": None, "N_": None}
 # The course's plotting helpers show the titles and axis labels they are

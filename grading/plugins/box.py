@@ -75,7 +75,7 @@ def run_in_box(
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)  # the runner and what it started
             process.wait()
-        return read_report(results, max_bytes, job["max_output_bytes"])
+        return read_report(results, max_bytes, job["max_output_bytes"], job["notes"]["cell_cut"])
     finally:
         if provisioner is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -19,6 +19,8 @@ grading/plugins/box.py:
     max_report_bytes   what the whole report may take
     max_message_bytes  the largest message the kernel may send
     kernel_name, startup_timeout, cwd   the kernel, and where it runs
+    notes              {"cell_cut": text with {limit}, "notebook_cut": text}: the
+                       lines that end outputs cut short, in the notebook's language
 
 For each cell it runs, the runner appends one line of JSON to RESULTS:
 
@@ -138,8 +140,9 @@ class CellOutputs:
     and updates of that id. Only what is kept counts against limit bytes;
     past it nothing more is kept."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, cut_note: str):
         self.limit = limit
+        self.cut_note = cut_note  # with {limit} in it, in the notebook's language
         self.kept: list[dict] = []
         self.sizes: list[float] = []  # size() of each kept output
         self.used = 0.0  # their sum
@@ -211,7 +214,7 @@ class CellOutputs:
         """The kept outputs, then a note if some were cut."""
         if not self.cut:
             return self.kept
-        note = f"[output cut: the cell printed more than {self.limit} bytes]\n"
+        note = self.cut_note.format(limit=self.limit) + "\n"
         return [*self.kept, {"output_type": "stream", "name": "stdout", "text": note}]
 
 
@@ -328,7 +331,7 @@ class BoxRunner:
         line = {"cell": index, "status": status, "seconds": seconds, "outputs": outputs}
         room = self.job["max_report_bytes"] - self.written - LINE_ROOM * (cells_left + 2)
         if len(json.dumps(line).encode()) > room:
-            note = "[output cut: the notebook printed more than the grader reads in all]\n"
+            note = self.job["notes"]["notebook_cut"] + "\n"
             line["outputs"] = [{"output_type": "stream", "name": "stdout", "text": note}]
         self.write(line)
 
@@ -383,7 +386,7 @@ class BoxRunner:
             budget = job["budgets"].get(str(index))
             budget = math.inf if budget is None else budget
             budget = min(budget, max(left, 0.5))
-            outputs = CellOutputs(job["max_output_bytes"])
+            outputs = CellOutputs(job["max_output_bytes"], job["notes"]["cell_cut"])
             try:
                 status, seconds, wall = await self.run_cell(job["sources"][str(index)], budget, outputs)
             except KernelDied:

@@ -45,11 +45,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Float, Instance, Integer, List, Unicode
 
+from grading import notes
 from grading.errors import (
     CELL_TIMEOUT,
     JUDGED,
@@ -63,6 +63,7 @@ from grading.errors import (
     mark,
     strip_marks,
 )
+from grading.notes import error_output
 from grading.plugins.box import run_in_box
 from grading.plugins.budgets import CellBudgets, cell_key
 from grading.plugins.experiments import (
@@ -286,6 +287,11 @@ class SandboxedExecute(Execute):
             "interrupt_grace": self.interrupt_grace,
             "kernel_name": self.kernel_name or "python3",
             "startup_timeout": self.startup_timeout,
+            # The notes the runner writes where it cuts outputs, in the notebook's language.
+            "notes": {
+                "cell_cut": notes.template(self.language, notes.CELL_OUTPUT_CUT),
+                "notebook_cut": notes.note(self.language, notes.NOTEBOOK_OUTPUT_CUT),
+            },
         }
         total = min(notebook_seconds, sum(seconds.values()))
         # Never before every cell could have reached its own wall-time limit on a busy machine.
@@ -300,30 +306,30 @@ class SandboxedExecute(Execute):
         grader's mark where it did not run to its end."""
         ran = report.cells.get(index)
         if ran is None:
-            cell.outputs = [why_not_run(report, budgets)]
+            cell.outputs = []
             died = report.stopped == "kernel-died"
-            mark(cell, KERNEL_STOPPED if died else NOT_RUN)
+            name, text, values = why_not_run(report, budgets)
+            self.note_error(cell, KERNEL_STOPPED if died else NOT_RUN, name, text, **values)
         else:
             cell.outputs = ran.outputs
             if ran.seconds is not None:
                 self.cell_seconds[cell_key(cell)] = ran.seconds
             if ran.status == "timeout":
-                budget = budgets.seconds(cell)
-                cell.outputs.append(
-                    error_output(CELL_TIMEOUT, f"the cell ran over its budget of {budget:.3g} s")
-                )
-                mark(cell, TIMED_OUT)
+                seconds = f"{budgets.seconds(cell):.3g}"
+                self.note_error(cell, TIMED_OUT, CELL_TIMEOUT, notes.RAN_OVER_BUDGET, seconds=seconds)
             elif ran.status == "kernel-died":
-                cell.outputs.append(
-                    error_output(
-                        KERNEL_DIED,
-                        "the kernel stopped while running this cell "
-                        "(os._exit, a crash, or a limit of the sandbox)",
-                    )
-                )
-                mark(cell, KERNEL_STOPPED, here=True)
+                self.note_error(cell, KERNEL_STOPPED, KERNEL_DIED, notes.KERNEL_DIED_HERE, here=True)
         if is_graded_test(cell):
             self.settle_test_cell(cell, stopped=ran is None or ran.status != "ok")
+
+    def note_error(self, cell, outcome: str, name: str, text: str, here: bool = False, **values) -> None:
+        """End the cell's outputs with the grader's error named name, its note
+        text in the notebook's language, and mark the cell with outcome and
+        the note in English, which the instructor's summary quotes
+        (grading/reasons.py)."""
+        cell.outputs.append(error_output(self.language, name, text, **values))
+        details = {"here": True} if here else {}
+        mark(cell, outcome, note=notes.note(ENGLISH, text, **values), **details)
 
     # ------------------------------------------------- a graded cell's score
 
@@ -467,25 +473,18 @@ class SandboxedExecute(Execute):
                 )
 
 
-def why_not_run(report: BoxReport, budgets: CellBudgets):
-    """The error a cell the box did not report shows: why it was not run."""
+def why_not_run(report: BoxReport, budgets: CellBudgets) -> tuple[str, str, dict]:
+    """(error name, note, its values) for a cell the box did not report: why it was not run."""
     if report.stopped == "kernel-died":
-        return error_output(KERNEL_DIED, f"not run: the kernel stopped in cell {report.stopped_at}")
+        return KERNEL_DIED, notes.KERNEL_DIED_BEFORE, {"cell": report.stopped_at}
     if report.stopped == "notebook-budget":
-        return error_output(
-            NOT_RUN_ERROR,
-            f"not run: the notebook used up its time budget of {budgets.notebook_seconds():.0f} s "
-            f"at cell {report.stopped_at}",
-        )
+        seconds = f"{budgets.notebook_seconds():.0f}"
+        return NOT_RUN_ERROR, notes.NOTEBOOK_BUDGET_SPENT, {"seconds": seconds, "cell": report.stopped_at}
     if report.stopped == "stuck":
-        return error_output(NOT_RUN_ERROR, f"not run: cells up to cell {report.stopped_at} ran out of time")
-    return error_output(NOT_RUN_ERROR, "not run: the notebook ran past its time limit, or stopped its runner")
+        return NOT_RUN_ERROR, notes.CELLS_RAN_OUT, {"cell": report.stopped_at}
+    return NOT_RUN_ERROR, notes.RUNNER_STOPPED, {}
 
 
 def is_graded_test(cell) -> bool:
     """An autograded test cell: code, with points."""
     return cell.cell_type == "code" and bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
-
-
-def error_output(name: str, message: str):
-    return new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])

@@ -22,14 +22,15 @@ kernel's.
 written after hand grading shows the late penalty of the final score.
 """
 
-from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from grading.errors import JUDGED, KERNEL_STOPPED, NOT_RUN, SKIPPED, TIMED_OUT, marked
+from grading.notes import OUTPUT_WITHHELD, error_line, stream_note
 from grading.plugins.late import settle_late_penalties
 from grading.plugins.quiet_config import display_data_priority
+from utils.i18n import notebook_language
 
 
 class SettleLatePenalties(NbGraderPreprocessor):
@@ -45,10 +46,6 @@ class SettleLatePenalties(NbGraderPreprocessor):
         return nb, resources
 
 
-WITHHELD = (
-    "[output not shown in feedback: this cell ran after the hidden tests had been sent to the "
-    "kernel, and what it printed could repeat them]\n"
-)
 # Cells whose outputs the grader made (grading/errors.py): they show no kernel output.
 GRADERS_OUTPUTS = (JUDGED, SKIPPED, NOT_RUN)
 # Cells that ran, then were stopped: the grader's error is their last output.
@@ -62,6 +59,7 @@ class HideHiddenTests(ClearHiddenTests):
     display_data_priority = display_data_priority()
 
     def preprocess(self, nb, resources):
+        self._language = notebook_language(nb)  # of the notes the feedback adds
         self._first_hidden = next(
             (
                 index
@@ -80,7 +78,7 @@ class HideHiddenTests(ClearHiddenTests):
         if had_hidden_tests:
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {output.evalue}"]
+                    output.traceback = [error_line(self._language, output.ename, output.evalue)]
         return cell, resources
 
     def shown_outputs(self, cell) -> list:
@@ -92,4 +90,4 @@ class HideHiddenTests(ClearHiddenTests):
             return cell.outputs
         if outcome in STOPPED:
             return cell.outputs[-1:]
-        return [new_output("stream", name="stdout", text=WITHHELD)] if cell.outputs else []
+        return [stream_note(self._language, OUTPUT_WITHHELD)] if cell.outputs else []

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from nbformat.v4 import new_output
 
+from grading.notes import CELL_OUTPUT_CUT
 from utils.answers import MIME_TYPE as ANSWER_TYPE
 
 PICTURES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
@@ -61,9 +62,10 @@ class BoxReport:
     cut: bool = False  # the file was larger than the grader reads
 
 
-def read_report(path: str, max_bytes: int, max_cell_bytes: int) -> BoxReport:
+def read_report(path: str, max_bytes: int, max_cell_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> BoxReport:
     """The checked report in the file at path (an empty one if it is missing,
-    a link or not a regular file)."""
+    a link or not a regular file). cut_note, with {limit} in it, ends a cell's
+    outputs that are cut at max_cell_bytes (in the notebook's language)."""
     report = BoxReport()
     try:
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -81,22 +83,22 @@ def read_report(path: str, max_bytes: int, max_cell_bytes: int) -> BoxReport:
             if not line.endswith(b"\n"):
                 report.cut = True  # a line too long, or the end of the cap
                 break
-            add_line(report, line, max_cell_bytes)
+            add_line(report, line, max_cell_bytes, cut_note)
         else:
             report.cut = bool(file.read(1))
     return report
 
 
-def add_line(report: BoxReport, line: bytes, max_cell_bytes: int) -> None:
+def add_line(report: BoxReport, line: bytes, max_cell_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> None:
     """Add one line of the file to report, if it is one the runner writes
     (a line nested too deeply to read, or to check, counts as none)."""
     try:
-        add_data(report, json.loads(line), max_cell_bytes)
+        add_data(report, json.loads(line), max_cell_bytes, cut_note)
     except (ValueError, RecursionError):
         return
 
 
-def add_data(report: BoxReport, data, max_cell_bytes: int) -> None:
+def add_data(report: BoxReport, data, max_cell_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> None:
     if not isinstance(data, dict):
         return
     if data.get("ready") is True:
@@ -113,15 +115,16 @@ def add_data(report: BoxReport, data, max_cell_bytes: int) -> None:
     if not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and math.isfinite(seconds)):
         seconds = None
     outputs = data.get("outputs") if isinstance(data.get("outputs"), list) else []
-    report.cells[index] = CellRun(data["status"], seconds, checked_outputs(outputs, max_cell_bytes))
+    report.cells[index] = CellRun(data["status"], seconds, checked_outputs(outputs, max_cell_bytes, cut_note))
 
 
 def _index(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100_000 else None
 
 
-def checked_outputs(outputs: list, max_bytes: int) -> list:
-    """The outputs that pass checked_output, up to max_bytes of JSON in all."""
+def checked_outputs(outputs: list, max_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> list:
+    """The outputs that pass checked_output, up to max_bytes of JSON in all,
+    then cut_note (with {limit} in it) if some were cut."""
     kept, used = [], 0
     for output in outputs:
         output = checked_output(output)
@@ -129,7 +132,7 @@ def checked_outputs(outputs: list, max_bytes: int) -> list:
             continue
         used += len(json.dumps(output, ensure_ascii=False).encode())
         if used > max_bytes:
-            note = f"[output cut: the cell printed more than {max_bytes} bytes]\n"
+            note = cut_note.format(limit=max_bytes) + "\n"
             kept.append(new_output("stream", name="stdout", text=note))
             break
         kept.append(output)

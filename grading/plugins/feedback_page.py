@@ -1,0 +1,72 @@
+"""The feedback page in the language of the notebook it shows.
+
+nbgrader's feedback template writes its own words in English ("Score",
+"Test cell", "Student's answer", "(Top)", ...). The course's template
+(grading/templates/course_feedback, nbgrader's with each text passed through
+the `course_text` filter) shows them in the notebook's language, read from
+the notebook's metadata as the helpers do (utils.i18n.notebook_language),
+and tells the browser which language the page is in.
+
+nbgrader_config.py makes `FeedbackPage` the exporter of `GenerateFeedback`,
+so the page is the same from `nbgrader generate_feedback` and from the
+grading command, which uses that converter (grading/command/feedback_writer.py).
+"""
+
+from pathlib import Path
+
+from nbconvert.exporters import HTMLExporter
+
+from utils.i18n import N_, notebook_language, translation
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_NAME = "course_feedback"
+
+# Every text of the template, for the catalog (translation/editions.py reads
+# this file); a test checks that the template uses no other.
+PAGE_TEXTS = (
+    N_("Score: {score}"),
+    N_("Test cell"),
+    N_("Coding free-response"),
+    N_("Written response"),
+    N_("Task"),
+    N_("Comment"),
+    N_("Late submission penalty (Score: -{penalty})"),
+    N_("(Top)"),
+    N_("Student's answer"),
+    N_("Student's task"),
+    N_("Grade cell:"),
+    N_("Comments:"),
+)
+# Comments nbgrader writes itself (nbgrader.preprocessors.SaveAutoGrades):
+# shown in the page's language; an instructor's own comment is shown as written.
+GRADER_COMMENTS = (N_("No response."),)
+# The value of the html element's lang attribute, per language of the course.
+PAGE_LANGUAGES = {"en": "en", "zh_CN": "zh-CN"}
+
+
+def course_text(text: str, notebook, **values) -> str:
+    """text (one of PAGE_TEXTS) in the notebook's language, filled with values."""
+    return translation(notebook_language(notebook)).gettext(text).format(**values)
+
+
+def grader_comment(comment: str, notebook) -> str:
+    """A comment nbgrader wrote, in the notebook's language; any other as it is."""
+    if comment in GRADER_COMMENTS:
+        return translation(notebook_language(notebook)).gettext(comment)
+    return comment
+
+
+def page_language(notebook) -> str:
+    """The html lang attribute of the notebook's page ("en", "zh-CN")."""
+    return PAGE_LANGUAGES[notebook_language(notebook)]
+
+
+class FeedbackPage(HTMLExporter):
+    """nbconvert's HTML exporter, with the filters of the course's feedback
+    template. nbgrader_config.py names the template and where it is."""
+
+    def default_filters(self):
+        yield from super().default_filters()
+        yield ("course_text", course_text)
+        yield ("grader_comment", grader_comment)
+        yield ("page_language", page_language)

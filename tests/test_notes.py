@@ -1,0 +1,78 @@
+"""The grader's own notes in a student's notebook (grading/notes.py) are in
+the notebook's language; the instructor's summary quotes them in English."""
+
+import re
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from grading import notes
+from grading.errors import CELL_TIMEOUT, KERNEL_DIED, KERNEL_STOPPED, NOT_RUN, TIMED_OUT, mark
+from grading.plugins.feedback import HideHiddenTests
+from grading.reasons import Why, describe_error, first_error
+
+NOTES = [
+    (notes.RAN_OVER_BUDGET, {"seconds": "5"}),
+    (notes.KERNEL_DIED_HERE, {}),
+    (notes.KERNEL_DIED_BEFORE, {"cell": 7}),
+    (notes.NOTEBOOK_BUDGET_SPENT, {"seconds": "60", "cell": 9}),
+    (notes.CELLS_RAN_OUT, {"cell": 9}),
+    (notes.RUNNER_STOPPED, {}),
+    (notes.CELL_OUTPUT_CUT, {"limit": 1000000}),
+    (notes.NOTEBOOK_OUTPUT_CUT, {}),
+    (notes.OUTPUT_WITHHELD, {}),
+]
+# English words a Chinese note may still show: code.
+CODE = {"os", "_exit"}
+
+
+def english_words(text):
+    return set(re.findall(r"[A-Za-z_]+", text)) - CODE
+
+
+def test_every_note_is_chinese_in_a_chinese_notebook_and_english_in_an_english_one():
+    for text, values in NOTES:
+        assert notes.note("en", text, **values) == text.format(**values)
+        chinese = notes.note("zh_CN", text, **values)
+        assert english_words(chinese) == set(), chinese
+        for value in values.values():
+            assert str(value) in chinese
+
+
+def test_an_error_note_names_its_error_in_the_notebooks_language():
+    english = notes.error_output("en", CELL_TIMEOUT, notes.RAN_OVER_BUDGET, seconds="5")
+    assert english.traceback == ["CellTimeoutError: the cell ran over its budget of 5 s"]
+    assert english.ename == CELL_TIMEOUT  # the name the grader's code reads stays the same
+    chinese = notes.error_output("zh_CN", KERNEL_DIED, notes.KERNEL_DIED_BEFORE, cell=3)
+    assert chinese.ename == KERNEL_DIED and english_words(chinese.traceback[0]) == set()
+    # a student's own error keeps its name, as Python shows it
+    assert notes.error_line("zh_CN", "ValueError", "x") == "ValueError: x"
+
+
+def test_the_summary_quotes_the_english_note_of_a_chinese_notebook():
+    cell = new_code_cell("while True: pass")
+    cell.outputs = [notes.error_output("zh_CN", CELL_TIMEOUT, notes.RAN_OVER_BUDGET, seconds="5")]
+    mark(cell, TIMED_OUT, note=notes.note("en", notes.RAN_OVER_BUDGET, seconds="5"))
+    reason = describe_error(first_error(cell))
+    assert (reason.why, reason.text) == (Why.TIMED_OUT, "timed out (the cell ran over its budget of 5 s)")
+    died = new_code_cell("import os; os._exit(1)")
+    died.outputs = [notes.error_output("zh_CN", KERNEL_DIED, notes.KERNEL_DIED_HERE)]
+    mark(died, KERNEL_STOPPED, here=True, note=notes.note("en", notes.KERNEL_DIED_HERE))
+    assert describe_error(first_error(died)).text == "kernel stopped (os._exit, a crash or a sandbox limit)"
+    after = new_code_cell("x = 1")
+    after.outputs = [notes.error_output("zh_CN", KERNEL_DIED, notes.KERNEL_DIED_BEFORE, cell=3)]
+    mark(after, NOT_RUN, note=notes.note("en", notes.KERNEL_DIED_BEFORE, cell=3))
+    assert describe_error(first_error(after)).text == "not run: the kernel stopped in cell 3"
+
+
+def test_withheld_outputs_are_noted_in_the_notebooks_language():
+    hidden = "### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS"
+    test_cell = new_code_cell(hidden, metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 1}})
+    printing = new_code_cell("print(1)")
+    printing.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    for language, expected in (("en", "[output not shown in feedback:"), ("zh_CN", "[反馈中不显示")):
+        notebook = new_notebook(cells=[test_cell.copy(), printing.copy()])
+        if language != "en":
+            notebook.metadata["course"] = {"language": language}
+        shown, _ = HideHiddenTests().preprocess(notebook, {})
+        assert shown.cells[1].outputs[0].text.startswith(expected)

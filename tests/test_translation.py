@@ -9,6 +9,7 @@ import io
 import re
 import tokenize
 import warnings
+from collections import Counter
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -116,6 +117,108 @@ def test_the_glossary_holds_one_rendering_per_term():
     ]
     # A ruled-out rendering is one only where the English has the term.
     assert quality.glossary_problems("The colours fade.", "颜色渐变。") == []
+    # "spread" is the standard deviation, never 散布, except in a phrase the
+    # glossary gives another sense (the outputs spread between 0.5 and 0.9).
+    assert quality.glossary_problems("The spread of layer 1.", "第 1 层的散布。") == [
+        "glossary: 'spread' is rendered '标准差'",
+        "glossary: '散布' should read '标准差'",
+    ]
+    assert quality.glossary_problems("The spreads of layers 1 to 3.", "第 1 到第 3 层的标准差。") == []
+    assert (
+        quality.glossary_problems("The outputs spread between\n0.5 and 0.9.", "输出分布在 0.5 到 0.9 之间。")
+        == []
+    )
+    assert quality.glossary_problems("The `utils` package", "`utils` 软件包") == [
+        "glossary: '软件包' should read '包'"
+    ]
+
+
+def test_a_gloss_is_full_width_without_a_space():
+    """d2l's style, 扇入（fan-in）: half-width brackets after Chinese, or a
+    space before the bracket, are reported; code in brackets is no gloss."""
+    english = "Its fan-in is the number of its inputs."
+    assert quality.problems(english, "它的输入个数称为扇入（fan-in）。") == []
+    for half_width in (
+        "它的输入个数称为扇入 (fan-in)。",
+        "它的输入个数称为扇入(fan-in)。",
+        "称为**扇入** (fan-in)。",
+    ):
+        assert quality.problems(english, half_width + "扇入") == [
+            f"gloss in half-width brackets: {quality._HALF_WIDTH_GLOSS.search(half_width).group(0)!r}; "
+            "write 中文（English）"
+        ]
+    assert quality.problems(english, "它的输入个数称为扇入 （fan-in）。") == [
+        "space before a full-width gloss: '入 （f'; write 中文（English）"
+    ]
+    assert quality.typography_problems("X -- 输入，形状为 (n_x, m)", "docstring") == []
+    assert quality.typography_problems("ReLU 层用 $\\sqrt{2/n}$（He）。") == []
+    assert quality.glosses("**扇入**（fan-in）与扇出（fan-out），何恺明（Kaiming He）") == [
+        "fan-in",
+        "fan-out",
+        "Kaiming He",
+    ]
+
+
+def test_no_italics_on_chinese_text():
+    english = "Explain *why* the first two fail, and read *Deep Information Propagation*."
+    assert (
+        quality.problems(english, "解释前两种方法**为什么**会失败，并阅读 *Deep Information Propagation*。")
+        == []
+    )
+    assert quality.problems(
+        english, "解释前两种方法*为什么*会失败，并阅读 *Deep Information Propagation*。"
+    ) == ["italics on Chinese text: *为什么*; use bold or nothing"]
+    # a list item's star, and bold, are no italics
+    assert quality.typography_problems("* **zeros**：每个激活值都是 0。\n* 权重很小时，*") == []
+
+
+def test_the_scale_formula_is_not_spelled_with_fan_in_in_chinese():
+    english = "He initialization: normal draws scaled by sqrt(2 / fan-in)."
+    for spelling in ("sqrt(2 / 扇入)", "√(2/扇入)", "sqrt(2/扇入)"):
+        assert any(
+            "formula written with 扇入" in problem
+            for problem in quality.problems(english, f"按扇入缩放：{spelling}")
+        )
+    assert (
+        quality.problems(english, "He 初始化：标准正态随机数按扇入缩放，乘以 sqrt(2 / layers_dims[l-1])。")
+        == []
+    )
+
+
+def test_thousands_separators_may_be_left_out_in_chinese():
+    english = "It repeats the steps 15,000 times and prints the cost every 1,000."
+    assert quality.problems(english, "它把这些步骤重复 15000 次，每 1000 次打印一次代价。") == []
+    assert quality.problems(english, "它把这些步骤重复 15,000 次，每 1,000 次打印一次代价。") == []
+    assert quality.problems(english, "它把这些步骤重复 1500 次，每 1000 次打印一次代价。") == [
+        "numbers missing from the translation: ['15,000']"
+    ]
+
+
+def test_a_translation_may_add_what_its_additions_allow():
+    """Kaiming 初始化's PyTorch name, and further reading in Chinese at the end
+    of a list, are not code or list items of the English."""
+    english = "This is **He initialization** (He et al., 2015).\n\n* Glorot (2010). A paper."
+    chinese = (
+        "这就是 **He 初始化**，由何恺明等人于 2015 年提出（PyTorch 中对应 `kaiming_normal_`）。\n\n"
+        "* Glorot (2010). 一篇论文。\n"
+        "* 《动手学深度学习》，[数值稳定性和模型初始化](https://zh.d2l.ai/chapter_multilayer-perceptrons/numerical-stability-and-init.html)。"
+    )
+    assert quality.problems(english, chinese) == []
+    assert quality.problems(english, chinese.replace("`kaiming_normal_`", "`torch.nn.init`")) == [
+        "inline code spans differ: Counter() in English, Counter({'`torch.nn.init`': 1}) in the translation"
+    ]
+
+
+# The messages (course.po) are shared by every notebook: not one notebook's text.
+NOTEBOOK_CATALOGS = [path for path, _ in TEMPLATES if path != RUNTIME_CATALOG]
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_CATALOGS, ids=[path.name for path in NOTEBOOK_CATALOGS])
+def test_a_notebook_glosses_each_term_once(path):
+    """扇入（fan-in） where the notebook defines the term, and nowhere else."""
+    catalog = catalogs.read_catalog(path)
+    counted = Counter(gloss for entry in catalog if entry.id for gloss in quality.glosses(entry.string))
+    assert not [gloss for gloss, count in counted.items() if count > 1], counted
 
 
 def test_a_printed_line_is_translated_as_a_string_literal_or_refused():

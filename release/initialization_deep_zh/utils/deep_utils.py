@@ -207,35 +207,30 @@ def backward_gains(X, parameters, activation="relu"):
     return gains
 
 
-def class_similarity(X, Y, parameters, activation="relu"):
-    """How alike the last hidden layer's activations are for two examples of
-    the same class, and for two examples of different classes.
+def class_similarity(A, Y):
+    """How alike the columns of A are for two examples of the same class, and
+    for two examples of different classes.
 
     The likeness of two examples is the cosine of the angle between their
-    columns of activations: 1 when the columns point the same way, 0 when
-    they are unrelated, -1 when opposite. Every pair of distinct examples of
-    the batch counts once.
+    columns: 1 when the columns point the same way, 0 when they are
+    unrelated, -1 when opposite. Every pair of distinct examples counts once.
 
     Arguments:
-    X -- inputs, shape (n_x, m); Y -- 0/1 labels, shape (1, m), both classes present
-    parameters -- dict of W1, b1, ..., WL, bL, with at least one hidden layer
-    activation -- of the hidden layers: "relu" or "tanh"
+    A -- one column per example, shape (n, m): the inputs X, or the
+         activations of a layer (cache["A" + str(l)] of forward_propagation)
+    Y -- 0/1 labels, shape (1, m), with both classes present
 
     Returns:
     same, different -- the mean cosine over pairs of the same class, and over
                        pairs of different classes
     """
-    if not isinstance(Y, np.ndarray) or Y.shape != (1, X.shape[1]):
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or not isinstance(Y, np.ndarray) or Y.shape != (1, A.shape[1]):
         raise ValueError(
-            tr("Y should have shape (1, {m}), one label per column of X, got {given}").format(
-                m=X.shape[1], given=getattr(Y, "shape", type(Y).__name__)
+            tr("Y should have shape (1, {m}), one label per column of A, got {given}").format(
+                m=A.shape[-1] if A.ndim else 0, given=getattr(Y, "shape", type(Y).__name__)
             )
         )
-    num_layers = len(parameters) // 2
-    if num_layers < 2:
-        raise ValueError(tr("the network has no hidden layer to compare examples in"))
-    _, cache = forward_propagation(X, parameters, activation)
-    A = cache[f"A{num_layers - 1}"]
     lengths = np.linalg.norm(A, axis=0, keepdims=True)
     directions = A / np.where(lengths > 0, lengths, 1.0)  # a column of zeros stays zeros
     cosines = directions.T @ directions

@@ -214,6 +214,39 @@ def test_a_notebook_stops_after_its_stuck_allowance(tiny_course):
 
 @pytest.mark.slow
 @pytest.mark.sandbox
+def test_a_chinese_notebook_gets_the_graders_notes_in_chinese(tiny_course):
+    """Timeouts, a cut output and cells not run are noted in the language of
+    the instructor's source; the instructor's summary quotes them in English."""
+    source = tiny_course / "source" / "a" / "nb.ipynb"
+    chinese = nbformat.read(source, as_version=4)
+    chinese.metadata["course"] = {"language": "zh_CN"}
+    nbformat.write(chinese, source)
+    notebook, _ = run_submission(
+        tiny_course,
+        "while True:\n    pass",
+        added=["for _ in range(40):\n    print('x' * 100_000)", "while True:\n    pass", "print('after')"],
+        budget_floor=2.0,
+        timeout=2,
+        stuck_allowance=3.0,
+        max_output_bytes=1_000_000,
+    )
+    shown = {
+        cell.id: [line for output in cell.outputs for line in output.get("traceback", [])]
+        for cell in notebook.cells
+    }
+    # the kernel's own traceback (KeyboardInterrupt) first, then the grader's note
+    assert shown["solution"][-1] == "单元格超时：这个单元格的运行时间超出了 2 秒的限额"
+    printed = "".join(output.get("text", "") for output in notebook.cells[-3].outputs)
+    assert printed.endswith("[输出已截断：这个单元格打印的内容超过了 1000000 字节]\n")
+    assert shown["added-2"][0].startswith("未运行：")
+    assert errors(notebook)["added-2"] == "NotRun"  # the names the grader reads stay
+    assert lost_point_reasons(notebook, ["test"]) == [
+        ("test", Reason(Why.TIMED_OUT, "timed out (the cell ran over its budget of 2 s)"))
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_a_test_cell_is_budgeted_by_its_grade_id(tiny_course):
     """The student's file decides a cell's id, not its grade id: a test cell
     whose id was changed keeps the reference's budget (the floor here), not `timeout`."""

@@ -309,24 +309,27 @@ class SandboxedExecute(Execute):
             cell.outputs = []
             died = report.stopped == "kernel-died"
             name, text, values = why_not_run(report, budgets)
-            self.note_error(cell, KERNEL_STOPPED if died else NOT_RUN, name, text, **values)
+            self.note_error(cell, KERNEL_STOPPED if died else NOT_RUN, name, text, values)
         else:
             cell.outputs = ran.outputs
             if ran.seconds is not None:
                 self.cell_seconds[cell_key(cell)] = ran.seconds
             if ran.status == "timeout":
                 seconds = f"{budgets.seconds(cell):.3g}"
-                self.note_error(cell, TIMED_OUT, CELL_TIMEOUT, notes.RAN_OVER_BUDGET, seconds=seconds)
+                self.note_error(cell, TIMED_OUT, CELL_TIMEOUT, notes.RAN_OVER_BUDGET, {"seconds": seconds})
             elif ran.status == "kernel-died":
                 self.note_error(cell, KERNEL_STOPPED, KERNEL_DIED, notes.KERNEL_DIED_HERE, here=True)
         if is_graded_test(cell):
             self.settle_test_cell(cell, stopped=ran is None or ran.status != "ok")
 
-    def note_error(self, cell, outcome: str, name: str, text: str, here: bool = False, **values) -> None:
+    def note_error(
+        self, cell, outcome: str, name: str, text: str, values: dict | None = None, here: bool = False
+    ) -> None:
         """End the cell's outputs with the grader's error named name, its note
         text in the notebook's language, and mark the cell with outcome and
         the note in English, which the instructor's summary quotes
         (grading/reasons.py)."""
+        values = values or {}
         cell.outputs.append(error_output(self.language, name, text, **values))
         details = {"here": True} if here else {}
         mark(cell, outcome, note=notes.note(ENGLISH, text, **values), **details)

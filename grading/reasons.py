@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from grading.errors import KERNEL_STOPPED, NOT_RUN, TIMED_OUT, marked
+from grading.errors import JUDGED, KERNEL_STOPPED, NOT_RUN, TIMED_OUT, marked
 
 
 class Why(enum.Enum):
@@ -87,7 +87,7 @@ class CellError:
     evalue: str
     outcome: str | None = None  # TIMED_OUT, NOT_RUN, KERNEL_STOPPED or JUDGED
     verdict: str | None = None  # of a judged cell: wrong, no-answers, error
-    note: str | None = None  # the grader's note in English, where it stopped the cell
+    note: str | None = None  # the grader's note in English, where it stopped or judged the cell
 
 
 def describe_error(error: CellError) -> Reason | None:
@@ -126,7 +126,7 @@ def describe_error(error: CellError) -> Reason | None:
         or "name resolution" in evalue
     ):
         return Reason(Why.NETWORK_BLOCKED, "tried to use the network (blocked)")
-    return Reason(Why.ERROR, f"{ename}: {evalue[:80]}")
+    return Reason(Why.ERROR, f"{ename}: {note[:80]}")
 
 
 def first_error(cell) -> CellError | None:
@@ -142,7 +142,7 @@ def first_error(cell) -> CellError | None:
     mark = marked(cell)
     outcome = mark.get("outcome")
     ename, evalue = errors[-1] if outcome in (TIMED_OUT, NOT_RUN, KERNEL_STOPPED) else errors[0]
-    note = mark.get("note") if outcome in (TIMED_OUT, NOT_RUN, KERNEL_STOPPED) else None
+    note = mark.get("note") if outcome in (TIMED_OUT, NOT_RUN, KERNEL_STOPPED, JUDGED) else None
     return CellError(ename, evalue, outcome, mark.get("verdict"), note if isinstance(note, str) else None)
 
 

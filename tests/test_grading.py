@@ -109,6 +109,8 @@ def test_every_student_has_the_expected_total_and_reason(graded_class):
         result = run.result(student)
         assert result.total == pytest.approx(expected_total(case)), student
         reasons = "; ".join(map(str, result.reasons))
+        # The instructor's summary is in English, whatever the edition.
+        assert not re.search(r"[\u4e00-\u9fff]", reasons), (student, reasons)
         if "reason" in case:
             assert case["reason"] in reasons, student
         elif not case.get("tamper"):

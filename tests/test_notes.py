@@ -7,7 +7,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grading import notes
-from grading.errors import CELL_TIMEOUT, KERNEL_DIED, KERNEL_STOPPED, NOT_RUN, TIMED_OUT, mark
+from grading.errors import CELL_TIMEOUT, JUDGED, KERNEL_DIED, KERNEL_STOPPED, NOT_RUN, TIMED_OUT, mark
 from grading.plugins.feedback import HideHiddenTests
 from grading.reasons import Why, describe_error, first_error
 
@@ -76,3 +76,17 @@ def test_withheld_outputs_are_noted_in_the_notebooks_language():
             notebook.metadata["course"] = {"language": language}
         shown, _ = HideHiddenTests().preprocess(notebook, {})
         assert shown.cells[1].outputs[0].text.startswith(expected)
+
+
+def test_the_summary_quotes_a_judged_error_in_english():
+    """A Chinese notebook's verdict is Chinese; the grader marks the same
+    verdict in English for the summary (grading/plugins/execute.py)."""
+    cell = new_code_cell("check(f)")
+    chinese = "在隐藏调用中，你的函数引发了 ValueError"
+    cell.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue=chinese, traceback=[chinese])]
+    mark(cell, JUDGED, verdict="error", note="in a hidden call, your function raised ValueError")
+    reason = describe_error(first_error(cell))
+    assert (reason.why, reason.text) == (
+        Why.ERROR,
+        "ValueError: in a hidden call, your function raised ValueError",
+    )

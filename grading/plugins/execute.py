@@ -41,7 +41,7 @@ import math
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -371,15 +371,19 @@ class SandboxedExecute(Execute):
             if output.output_type == "error"
         ]
         checks = self.check_modules.get(self.assignment, [])
+        record, kernel_error = read_record(cell), (kernel_errors[0] if kernel_errors else None)
         try:
-            verdict = judge(
-                read_record(cell), reference, kernel_errors[0] if kernel_errors else None, checks=checks
-            )
+            verdict = judge(record, reference, kernel_error, checks=checks)
+            # The instructor's summary quotes why in English (grading/reasons.py):
+            # the same judgement, with the checks' messages in English.
+            english = verdict
+            if not verdict.passed and reference.language != ENGLISH:
+                english = judge(record, replace(reference, language=ENGLISH), kernel_error, checks=checks)
         except Exception as error:  # a bug of the course's own checks: never the student's points
             self.log.exception("judging %s failed", grade_id)
             raise CourseFault(f"the grader could not judge {grade_id} ({error!r})") from error
         cell.outputs = verdict_outputs(verdict)
-        mark(cell, JUDGED, verdict=verdict.kind)
+        mark(cell, JUDGED, verdict=verdict.kind, **({} if verdict.passed else {"note": english.message}))
 
     # ---------------------------------------------------- the reference's time
 

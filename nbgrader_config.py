@@ -186,3 +186,6 @@ c.GenerateFeedback.preprocessors = [
 c.GenerateFeedback.exporter_class = FeedbackPage
 c.FeedbackPage.template_name = TEMPLATE_NAME
 c.FeedbackPage.extra_template_basedirs = [str(TEMPLATES)]
+# A graded notebook has no execution counts: its "In [ ]:" prompts say nothing.
+c.FeedbackPage.exclude_input_prompt = True
+c.FeedbackPage.exclude_output_prompt = True

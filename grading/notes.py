@@ -12,7 +12,7 @@ the grader puts in its job, already translated: it reads no catalog.
 from nbformat.v4 import new_output
 
 from grading.errors import CELL_TIMEOUT, KERNEL_DIED, NOT_RUN_ERROR
-from utils.i18n import N_, translation
+from utils.i18n import ENGLISH, N_, translation
 
 # The line an error note shows, by the error's name: the name, then the note.
 ERROR_LINES = {
@@ -20,6 +20,11 @@ ERROR_LINES = {
     KERNEL_DIED: N_("KernelDied: {message}"),
     NOT_RUN_ERROR: N_("NotRun: {message}"),
 }
+# Names of the grader's verdicts (grading/plugins/verdicts.py) that a page
+# shows before the message only in English, as Python would: in another
+# language the message, which says what is wrong, stands alone. A student's
+# own error (KeyError, ...) keeps its name in every language.
+VERDICT_NAMES = {"AssertionError", "NotAnswered", "MissingAnswer"}
 RAN_OVER_BUDGET = N_("the cell ran over its budget of {seconds} s")
 KERNEL_DIED_HERE = N_(
     "the kernel stopped while running this cell (os._exit, a crash, or a limit of the sandbox)"
@@ -55,10 +60,12 @@ def error_output(language: str, name: str, text: str, **values):
 
 def error_line(language: str, name: str, message: str) -> str:
     """The one line a page shows for an error: its name (the grader's own in
-    language, any other as it is), then its message."""
-    if name not in ERROR_LINES:
-        return f"{name}: {message}"
-    return translation(language).gettext(ERROR_LINES[name]).format(message=message)
+    language; a verdict's only in English; a student's as it is), then its message."""
+    if name in ERROR_LINES:
+        return translation(language).gettext(ERROR_LINES[name]).format(message=message)
+    if name in VERDICT_NAMES and language != ENGLISH:
+        return message  # the check's message says what is wrong, in the notebook's language
+    return f"{name}: {message}"
 
 
 def stream_note(language: str, text: str, **values):

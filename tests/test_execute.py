@@ -235,7 +235,7 @@ def test_a_chinese_notebook_gets_the_graders_notes_in_chinese(tiny_course):
         for cell in notebook.cells
     }
     # the kernel's own traceback (KeyboardInterrupt) first, then the grader's note
-    assert shown["solution"][-1] == "单元格超时：这个单元格的运行时间超出了 2 秒的限额"
+    assert shown["solution"][-1] == "运行超时：本单元格超过了 2 秒的时限，已被终止。"
     printed = "".join(output.get("text", "") for output in notebook.cells[-3].outputs)
     assert printed.endswith("[输出已截断：这个单元格打印的内容超过了 1000000 字节]\n")
     assert shown["added-2"][0].startswith("未运行：")

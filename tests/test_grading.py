@@ -198,7 +198,7 @@ ENGLISH_OF_THE_PAGE = (
     "Comments:",
     "No response.",
     "(Top)",
-    "Grade cell",
+    "Test cell:",
     "not run:",
     "output cut",
     "ran over its budget",

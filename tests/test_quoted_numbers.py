@@ -355,8 +355,12 @@ QUOTES = [
     (
         DEEP,
         "Where He's signal settles, the slopes keep 0.557 of the error's variance, and the doubled variance "
-        "turns that into the gain of 1.106 per layer",
-        lambda out: "there the slopes keep 0.557" in out and deep_gradients(out, "tanh", "he")[0] == 1.106,
+        "turns that into a gain of $2 \\times 0.557 \\approx 1.11$ per layer (1.106 measured in section 6)",
+        lambda out: (
+            "there the slopes keep 0.557" in out
+            and round(2 * 0.557, 2) == 1.11
+            and deep_gradients(out, "tanh", "he")[0] == 1.106
+        ),
     ),
     (
         DEEP,

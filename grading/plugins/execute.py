@@ -382,7 +382,7 @@ class SandboxedExecute(Execute):
         except Exception as error:  # a bug of the course's own checks: never the student's points
             self.log.exception("judging %s failed", grade_id)
             raise CourseFault(f"the grader could not judge {grade_id} ({error!r})") from error
-        cell.outputs = verdict_outputs(verdict)
+        cell.outputs = verdict_outputs(verdict, self.language)
         mark(cell, JUDGED, verdict=verdict.kind, **({} if verdict.passed else {"note": english.message}))
 
     # ---------------------------------------------------- the reference's time

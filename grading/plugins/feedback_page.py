@@ -25,6 +25,7 @@ TEMPLATE_NAME = "course_feedback"
 # this file); a test checks that the template uses no other.
 PAGE_TEXTS = (
     N_("Score: {score}"),
+    N_("(Score: {score})"),
     N_("Test cell"),
     N_("Coding free-response"),
     N_("Written response"),
@@ -34,7 +35,7 @@ PAGE_TEXTS = (
     N_("(Top)"),
     N_("Student's answer"),
     N_("Student's task"),
-    N_("Grade cell:"),
+    N_("Test cell:"),
     N_("Comments:"),
 )
 # Comments nbgrader writes itself (nbgrader.preprocessors.SaveAutoGrades):
@@ -56,6 +57,17 @@ def grader_comment(comment: str, notebook) -> str:
     return comment
 
 
+def page_title(notebook, file_name: str) -> str:
+    """The notebook's title, as its first markdown cell's first heading gives
+    it ("Initializing a neural network"), or else its file name."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+            title = first_line.lstrip("#").strip() if first_line.startswith("#") else ""
+            return title[:200] or file_name
+    return file_name
+
+
 def page_language(notebook) -> str:
     """The html lang attribute of the notebook's page ("en", "zh-CN")."""
     return PAGE_LANGUAGES[notebook_language(notebook)]
@@ -70,3 +82,4 @@ class FeedbackPage(HTMLExporter):
         yield ("course_text", course_text)
         yield ("grader_comment", grader_comment)
         yield ("page_language", page_language)
+        yield ("page_title", page_title)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from nbformat.v4 import new_output
 
+from grading.notes import error_line
 from grading.plugins.answer_data import Unreadable, decode, hidden_test_problem
 from utils import answers
 from utils.i18n import ENGLISH, LANGUAGES, get_language, set_language, tr
@@ -305,8 +306,9 @@ def error_text(error: Exception) -> str:
     return "\n".join(line for line in lines if line)[: answers.MAX_MESSAGE]
 
 
-def verdict_outputs(verdict: Verdict) -> list:
-    """The outputs a judged cell keeps: only the verdict."""
+def verdict_outputs(verdict: Verdict, language: str = ENGLISH) -> list:
+    """The outputs a judged cell keeps: only the verdict, shown as the
+    notebook's language shows an error (grading/notes.py)."""
     if verdict.passed:
         return [new_output("stream", name="stdout", text=verdict.message)]
     return [
@@ -314,6 +316,6 @@ def verdict_outputs(verdict: Verdict) -> list:
             "error",
             ename=verdict.error_name,
             evalue=verdict.message,
-            traceback=[f"{verdict.error_name}: {verdict.message}"],
+            traceback=[error_line(language, verdict.error_name, verdict.message)],
         )
     ]

@@ -17,7 +17,7 @@ from grading.plugins.answer_stubs import ClearSolutionsInLanguage  # noqa: E402
 from grading.plugins.companions import HandOutCompanions  # noqa: E402
 from grading.plugins.due_dates import WriteDueDate  # noqa: E402
 from grading.plugins.execute import ReferenceRuns, SandboxedExecute  # noqa: E402
-from grading.plugins.feedback import HideHiddenTests, SettleLatePenalties  # noqa: E402
+from grading.plugins.feedback import HideHiddenTests, SettleLatePenalties, ShowWaitingHandGrades  # noqa: E402
 from grading.plugins.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackPage  # noqa: E402
 from grading.plugins.late import PenaltyPerDayLate  # noqa: E402
 from grading.plugins.sanitize import (  # noqa: E402
@@ -177,6 +177,7 @@ c.HTMLExporter.sanitize_html = True
 c.GenerateFeedback.preprocessors = [
     SettleLatePenalties,
     GetGrades,
+    ShowWaitingHandGrades,
     HideHiddenTests,
     CSSHTMLHeaderPreprocessor,
 ]

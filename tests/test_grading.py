@@ -221,6 +221,9 @@ def test_each_feedback_page_is_in_the_language_of_its_notebook(graded_class):
     course, example, _ = graded_class
     files = sorted((course / "feedback").glob(f"*/{example.ASSIGNMENT}/*.html"))
     assert files
+    # Written answers wait for the instructor: their pages say so, not "0".
+    waiting = "waiting for hand grading" if english(example) else "待批改"
+    assert any(waiting in page_text(path.read_text()) for path in files)
     for path in files:
         language, english_words = page_language_and_english(path)
         if english(example):

@@ -46,6 +46,28 @@ class SettleLatePenalties(NbGraderPreprocessor):
         return nb, resources
 
 
+class ShowWaitingHandGrades(NbGraderPreprocessor):
+    """Mark each graded cell whose grade waits for the instructor's hand
+    (nbgrader's `needs_manual_grade`), so that the feedback page says so
+    instead of showing a score of 0 that nobody gave (see the course's
+    feedback template, grading/templates/course_feedback)."""
+
+    display_data_priority = display_data_priority()
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            for cell in nb.cells:
+                grade = cell.metadata.get("nbgrader", {})
+                if not grade.get("grade"):
+                    continue
+                found = gradebook.find_grade(
+                    grade["grade_id"], info["notebook"], info["assignment"], info["student"]
+                )
+                grade["waits_for_hand_grade"] = bool(found.needs_manual_grade)
+        return nb, resources
+
+
 # Cells whose outputs the grader made (grading/errors.py): they show no kernel output.
 GRADERS_OUTPUTS = (JUDGED, SKIPPED, NOT_RUN)
 # Cells that ran, then were stopped: the grader's error is their last output.

@@ -26,6 +26,8 @@ TEMPLATE_NAME = "course_feedback"
 PAGE_TEXTS = (
     N_("Score: {score}"),
     N_("(Score: {score})"),
+    N_("Waiting for hand grading (out of {points})"),
+    N_("(waiting for hand grading, out of {points})"),
     N_("Test cell"),
     N_("Coding free-response"),
     N_("Written response"),

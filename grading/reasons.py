@@ -74,6 +74,10 @@ class Reason:
         return cls(Why(data["why"]), data["text"], data.get("exercise"))
 
 
+# How much of an error's message a reason keeps, whole in the JSON summary;
+# the printed table shortens it (grading/command/reporting.py).
+MAX_REASON_TEXT = 500
+
 # Errors that mean "the answer is wrong", as opposed to "the code broke".
 WRONG_ANSWER = {"AssertionError"}
 
@@ -126,7 +130,7 @@ def describe_error(error: CellError) -> Reason | None:
         or "name resolution" in evalue
     ):
         return Reason(Why.NETWORK_BLOCKED, "tried to use the network (blocked)")
-    return Reason(Why.ERROR, f"{ename}: {note[:80]}")
+    return Reason(Why.ERROR, f"{ename}: {note[:MAX_REASON_TEXT]}")
 
 
 def first_error(cell) -> CellError | None:

@@ -33,7 +33,7 @@ def summary_table(results: list[StudentResult]) -> str:
         late = f"-{result.late_penalty:g}" if result.late_penalty else "0"
         row += late.rjust(7) + f"{result.total:>8g}"
         if result.reasons:
-            row += "  " + printable("; ".join(map(str, result.reasons)))
+            row += "  " + "; ".join(printable(shortened(str(reason))) for reason in result.reasons)
         lines.append(row)
     maxima = [results[0].points[cell][1] for cell in cells]
     written_max = max(result.written[1] for result in results)
@@ -104,6 +104,18 @@ def refusals_block(refusals) -> str:
     if not refusals:
         return ""
     return "\n".join(["Not graded:", *(f"  {printable(str(refusal))}" for refusal in refusals)])
+
+
+def shortened(text: str, width: int = 80) -> str:
+    """text on one line (its line breaks and runs of spaces made one space),
+    cut at the last word that fits in width characters, with "..." when cut."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 3]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ;,:") + "..."
 
 
 def printable(text: str) -> str:

@@ -197,7 +197,7 @@ class Checkpoint:
 def grade_students(course, assignment, students, releases, workers, scheduler, full, sandbox, finished):
     """Autograde and give feedback to each student, here or on Dask; their
     StudentResults. finished(result) is called as each student is done."""
-    counter = Progress(len(students), name_width=max(map(len, students)))
+    counter = Progress(len(students), name_width=max(map(len, students)), workers=min(workers, len(students)))
 
     def progress(result):
         counter.report(result)

@@ -22,3 +22,30 @@ def test_the_table_shows_short_reasons_and_the_json_keeps_them_whole():
     row = summary_table([result]).splitlines()[2]
     assert "he: ValueError: a message" in row and row.endswith("...") and "\\n" not in row
     assert result.reasons[0].to_json()["text"] == long
+
+
+def test_long_exercise_names_become_numbered_columns_with_a_legend():
+    points = {"test_initialize_parameters_xavier": (1.0, 1.0), "test_activation_stds": (2.0, 2.0)}
+    table = summary_table([StudentResult("ana", points=dict(points))]).splitlines()
+    assert table[0].split()[:3] == ["student", "ex1", "ex2"]
+    assert table[-1] == "Columns: ex1 = initialize_parameters_xavier; ex2 = activation_stds"
+    assert max(len(line) for line in table[:-1]) < 80
+    short = summary_table([StudentResult("ana", points={"test_zeros": (1.0, 1.0), "test_he": (0.0, 3.0)})])
+    assert short.splitlines()[0].split()[:3] == ["student", "zeros", "he"] and "Columns" not in short
+
+
+def test_the_time_left_leaves_out_what_happens_once_before_the_first_result(monkeypatch, capsys):
+    """A class of 79 on 2 workers whose reference run took 5 minutes: the
+    first line estimates from the first student's own time, not from the
+    5 minutes; later lines from the pace since the first result."""
+    from grading.command import reporting
+
+    clock = iter([300.0, 320.0, 330.0])  # seconds at the 1st, 2nd and 3rd result
+    monkeypatch.setattr(reporting.time, "monotonic", lambda: next(clock))
+    progress = reporting.Progress(79, name_width=3, workers=2)
+    for _ in range(3):
+        progress.report(StudentResult("ana", points={"test_he": (3.0, 3.0)}, seconds=20.0))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("about 13 min left)")  # 20 s x 78 / 2 workers = 780 s
+    assert lines[1].endswith("about 26 min left)")  # 20 s for one result, 77 to go
+    assert lines[2].endswith("about 19 min left)")  # 30 s for two, 76 to go

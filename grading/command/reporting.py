@@ -7,13 +7,22 @@ import time
 
 from grading.command.results import StudentResult, exercise_names
 
+MAX_HEADER = 12  # longest exercise name the table shows as a column header
+
 
 def summary_table(results: list[StudentResult]) -> str:
     """The class as text: one row per student, points per exercise, the
     written answers graded by hand so far and the points still waiting for
-    hand grading, the late penalty, the total, reasons."""
+    hand grading, the late penalty, the total, reasons. Exercises whose
+    names are long are numbered, and a last line names them."""
     cells = list(results[0].points)
     names = exercise_names(cells)
+    legend = ""
+    if max((len(name) for name in names), default=0) > MAX_HEADER:
+        # Long names (initialize_parameters_xavier) would make every row too
+        # wide to read: numbered columns, and a line that names them.
+        legend = "Columns: " + "; ".join(f"ex{number} = {name}" for number, name in enumerate(names, 1))
+        names = [f"ex{number}" for number in range(1, len(names) + 1)]
     width = max(len("student"), *(len(result.student) for result in results)) + 2
     columns = [max(len(name), 6) + 2 for name in names]
     header = (
@@ -44,6 +53,8 @@ def summary_table(results: list[StudentResult]) -> str:
         + "".rjust(9 + 7)
         + f"{sum(maxima) + written_max:>8g}"
     )
+    if legend:
+        lines.append(legend)
     return "\n".join(lines)
 
 
@@ -74,15 +85,28 @@ class Progress:
 
     BAR_WIDTH = 20
 
-    def __init__(self, total: int, name_width: int = 30):
+    def __init__(self, total: int, name_width: int = 30, workers: int = 1):
         self.total, self.done = total, 0
         self.name_width = name_width  # the longest student name, to align the scores
-        self.start = time.monotonic()
+        self.workers = max(1, workers)  # submissions graded at the same time
+        self.first_done_at: float | None = None
+
+    def time_left(self, result: StudentResult) -> float:
+        """Seconds until the last submission is graded, as far as one can tell.
+
+        Until the first result, the clock also counted the reference run and
+        the workers' start, which happen once: the first estimate is that
+        student's own time, shared among the workers. From then on, the pace
+        of the results since the first."""
+        now, remaining = time.monotonic(), self.total - self.done
+        if self.first_done_at is None:
+            self.first_done_at = now
+            return result.seconds * remaining / self.workers
+        return (now - self.first_done_at) / (self.done - 1) * remaining
 
     def report(self, result: StudentResult) -> None:
         self.done += 1
-        elapsed = time.monotonic() - self.start
-        left = elapsed / self.done * (self.total - self.done)
+        left = self.time_left(result)
         maximum = result.max_score
         filled = self.BAR_WIDTH * self.done // self.total
         bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)

@@ -419,3 +419,16 @@ def test_progress_line_shows_a_bar_and_a_retry(capsys):
         r"its first worker died; about \d+ s left\)",
         line,
     ), line
+
+
+def test_task_keys_are_unique_per_course_and_run():
+    """Two courses, or two runs, grading the same assignment and student id
+    on one shared scheduler never share a key, so never each other's result."""
+    from grading.command.parallel import task_key
+
+    keys = {
+        task_key(course, "initialization", "alice", run)
+        for course in ("course-a", "course-b")
+        for run in ("run-1", "run-2")
+    }
+    assert len(keys) == 4

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import tempfile
+import uuid
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -164,7 +165,16 @@ def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster |
     return Client(cluster), cluster
 
 
+def task_key(course_id: str, assignment: str, student: str, run: str) -> str:
+    """The Dask key of one student's grading. Keys name results on the
+    scheduler, which other courses and other runs may share (the README's
+    --scheduler): with the course and the run in it, a run never receives
+    another's result for the same assignment and student id."""
+    return f"grade-{course_id}-{assignment}-{student}-{run}"
+
+
 def _run(client, course, assignment, students, report, full, references, sandbox, attempts):
+    run = uuid.uuid4().hex
     futures = {
         client.submit(
             grade_on_worker,
@@ -175,7 +185,7 @@ def _run(client, course, assignment, students, report, full, references, sandbox
             references,
             sandbox,
             attempts,
-            key=f"grade-{assignment}-{student}",
+            key=task_key(course.coursedir.course_id, assignment, student, run),
             pure=False,
         ): student
         for student in students

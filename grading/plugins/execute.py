@@ -234,7 +234,12 @@ class SandboxedExecute(Execute):
         return self.run(untouched, resources, set())
 
     def workdir(self, resources) -> Path:
-        return Path(resources.get("metadata", {}).get("path") or ".").resolve()
+        """The submission's folder, where nbgrader put the notebook. Never a
+        default: the run copies and deletes this folder."""
+        path = resources.get("metadata", {}).get("path")
+        if not path:
+            raise CourseFault("nbgrader gave no folder for the notebook (resources['metadata']['path'])")
+        return Path(path).resolve()
 
     def run(self, nb, resources, skipped: set[int]):
         """Execute nb in a box, leaving out the cells at `skipped`; set each

@@ -135,3 +135,34 @@ def test_a_student_run_shows_only_the_notes_about_that_student():
     assert notes_about(notes, None) == notes
     assert notes_about(notes, ["kpatel"]) == [notes[1]]
     assert notes_about(notes, ["ddee", "jdoe"]) == [notes[0], notes[2]]
+
+
+def test_a_gradebook_that_cannot_be_read_costs_one_student_not_the_class(course):
+    """The serial path's error handler reads the gradebook again: when that
+    read fails too (SQLite's write lock held by another process past the
+    timeout), the student gets a reason and no scores, and the summary of
+    the class is still printed."""
+    import sqlite3
+
+    from grading.command.pipeline import grade_and_give_feedback
+    from grading.command.reporting import summary_table
+    from grading.command.results import StudentResult
+    from grading.reasons import Why
+
+    grading_course = Course(course)
+    database = course / "gradebook.db"
+    grading_course.coursedir.db_url = f"sqlite:///{database}?timeout=0.2"
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # no reader nor writer gets in
+    try:
+        releases = grading_course.release_notebooks("initialization")
+        result = grade_and_give_feedback(grading_course, "initialization", "nobody", releases)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.points == {} and not result.graded
+    assert result.has(Why.GRADER_FAILED), result.reasons
+    assert "database is locked" in " ".join(map(str, result.reasons))
+    graded = StudentResult("ada", points={"test_zeros": (2.0, 2.0)})
+    table = summary_table([result, graded])
+    assert "nobody" in table and "ada" in table

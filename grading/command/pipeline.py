@@ -255,7 +255,10 @@ def grade_and_give_feedback(course: Course, assignment: str, student: str, relea
         return keeping_the_gradebook(
             course, assignment, StudentResult(student, reasons=[grading_failed(error)])
         )
-    write_feedback(course, assignment, result)
+    try:
+        write_feedback(course, assignment, result)
+    except Exception as error:  # nbgrader reports its own failures; this is anything else
+        result.feedback, result.no_feedback = False, f"writing it failed: {type(error).__name__}: {error}"
     return result
 
 
@@ -266,12 +269,20 @@ def grading_failed(error: Exception) -> Reason:
 
 def keeping_the_gradebook(course: Course, assignment: str, result: StudentResult) -> StudentResult:
     """result, not graded in this run, with the scores the gradebook holds (0
-    where there are none) and the student listed in it, so grades.csv names them."""
-    with course.gradebook() as gradebook:
-        gradebook.update_or_create_student(result.student)
-    read_scores(
-        course, assignment, result.student, course.release_notebooks(assignment), result, graded=False
-    )
+    where there are none) and the student listed in it, so grades.csv names them.
+    When the gradebook itself cannot be read (locked past its timeout, or
+    broken), the result says so and has no scores: the class goes on."""
+    try:
+        with course.gradebook() as gradebook:
+            gradebook.update_or_create_student(result.student)
+        read_scores(
+            course, assignment, result.student, course.release_notebooks(assignment), result, graded=False
+        )
+    except Exception as error:
+        result.points.clear()
+        result.reasons.append(
+            Reason(Why.GRADER_FAILED, f"its grade could not be read: {type(error).__name__}: {error}")
+        )
     return result
 
 

@@ -15,7 +15,10 @@ def summary_table(results: list[StudentResult]) -> str:
     written answers graded by hand so far and the points still waiting for
     hand grading, the late penalty, the total, reasons. Exercises whose
     names are long are numbered, and a last line names them."""
-    cells = list(results[0].points)
+    # A student whose grade could not even be read has no points: the
+    # exercises are those of any result that has them.
+    maxima = {cell: maximum for result in results for cell, (_, maximum) in result.points.items()}
+    cells = list(maxima)
     names = exercise_names(cells)
     legend = ""
     if max((len(name) for name in names), default=0) > MAX_HEADER:
@@ -37,14 +40,17 @@ def summary_table(results: list[StudentResult]) -> str:
     lines = [header, "-" * len(header)]
     for result in results:
         row = result.student.ljust(width)
-        row += "".join(f"{result.points[cell][0]:>{size}g}" for cell, size in zip(cells, columns))
+        row += "".join(
+            f"{result.points[cell][0]:>{size}g}" if cell in result.points else "-".rjust(size)
+            for cell, size in zip(cells, columns)
+        )
         row += f"{result.written[0]:>9g}" + f"{result.pending:>9g}"
         late = f"-{result.late_penalty:g}" if result.late_penalty else "0"
         row += late.rjust(7) + f"{result.total:>8g}"
         if result.reasons:
             row += "  " + "; ".join(printable(shortened(str(reason))) for reason in result.reasons)
         lines.append(row)
-    maxima = [results[0].points[cell][1] for cell in cells]
+    maxima = list(maxima.values())
     written_max = max(result.written[1] for result in results)
     lines.append(
         "out of".ljust(width)

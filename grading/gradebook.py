@@ -3,22 +3,58 @@ autograded scores of its code cells."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import sqlalchemy
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 
 from grading.configuration import course_config
-from grading.nbgrader_commands import alembic_on_path
+from grading.errors import GradingError
+from grading.nbgrader_commands import nbgrader_path
+
+# Run in a child process: nbgrader creates a gradebook's tables itself and
+# asks the `alembic` command, found on PATH, for the schema's version.
+CREATE_GRADEBOOK = (
+    "import sys; from nbgrader.api import Gradebook; Gradebook(sys.argv[1], course_id=sys.argv[2]).close()"
+)
+
+
+def create_gradebook(db_url: str, course_id: str) -> None:
+    """Create the gradebook at db_url if it has no tables yet.
+
+    nbgrader runs `alembic` when it creates a gradebook, and this
+    interpreter's bin/ may not be on PATH. The child process that creates it
+    gets that PATH; this process's environment, which threads and Dask
+    workers share, is never changed. An existing gradebook is only looked at.
+    """
+    engine = sqlalchemy.create_engine(db_url)
+    try:
+        if sqlalchemy.inspect(engine).get_table_names():
+            return
+    finally:
+        engine.dispose()
+    created = subprocess.run(
+        [sys.executable, "-c", CREATE_GRADEBOOK, db_url, course_id],
+        env={**os.environ, "PATH": nbgrader_path()},
+        capture_output=True,
+        text=True,
+    )
+    if created.returncode != 0:
+        raise GradingError(f"nbgrader could not create the gradebook {db_url}:\n{created.stderr[-2000:]}")
 
 
 def open_gradebook(course_root: str | Path) -> Gradebook:
-    """The course's gradebook, opened for the course's own id: a Gradebook
-    opened without one adds a course named "default_course" to the database."""
+    """The course's gradebook (created if missing), opened for the course's
+    own id: a Gradebook opened without one adds a course named
+    "default_course" to the database."""
     coursedir = CourseDirectory(config=course_config(course_root))
     coursedir.root = str(Path(course_root).resolve())
-    with alembic_on_path():
-        return Gradebook(coursedir.db_url, course_id=coursedir.course_id)
+    create_gradebook(coursedir.db_url, coursedir.course_id)
+    return Gradebook(coursedir.db_url, course_id=coursedir.course_id)
 
 
 def code_cell_scores(submitted_notebook) -> dict:

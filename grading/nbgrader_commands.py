@@ -1,9 +1,8 @@
 """nbgrader's own commands, run in a course root as an instructor runs them,
-and the environment nbgrader needs in this process."""
+with the PATH they need given to the child process alone."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -15,30 +14,6 @@ from grading.errors import GradingError
 def nbgrader_path() -> str:
     """PATH with this interpreter's bin/ first: where nbgrader finds `alembic`."""
     return str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-
-
-@contextlib.contextmanager
-def environment_variable(name: str, value: str):
-    """name=value in this process's environment for the block, as it was after.
-    (nbgrader.utils.setenv cannot be nested: it looks up the old value by the
-    new one, and its exit deletes a variable an outer block still holds.)"""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
-
-
-@contextlib.contextmanager
-def alembic_on_path():
-    """This interpreter's bin/ first on PATH for the block: nbgrader runs the
-    `alembic` command when it creates a gradebook, in this process too."""
-    with environment_variable("PATH", nbgrader_path()):
-        yield
 
 
 def run_nbgrader(

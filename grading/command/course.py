@@ -17,7 +17,7 @@ from nbgrader.coursedir import CourseDirectory
 from grading.command.feedback_writer import FeedbackWriter
 from grading.configuration import course_config
 from grading.errors import GradingError
-from grading.nbgrader_commands import alembic_on_path
+from grading.gradebook import create_gradebook
 from grading.plugins.companions import companion_paths
 from grading.plugins.due_dates import Grading
 from grading.plugins.execute import ReferenceRuns
@@ -53,6 +53,7 @@ class Course:
         # In the configuration, so nbgrader's plugins find the course wherever this runs.
         self.config.CourseDirectory.root = str(self.root)
         self.coursedir = CourseDirectory(config=self.config)
+        create_gradebook(self.coursedir.db_url, self.coursedir.course_id)
         if full:  # run every cell, the experiments too (grading/plugins/execute.py)
             self.config.SandboxedExecute.skip_experiments = False
         if not sandbox:
@@ -91,11 +92,9 @@ class Course:
         return self.root / collector.downloaded_directory / assignment / collector.archive_directory
 
     def gradebook(self) -> Gradebook:
-        """The course's gradebook, created if missing. With the course's id:
-        without one, nbgrader adds a "default_course"."""
-        # nbgrader runs the `alembic` command when it creates a gradebook.
-        with alembic_on_path():
-            return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id)
+        """The course's gradebook (Course() created it if missing). With the
+        course's id: without one, nbgrader adds a "default_course"."""
+        return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id)
 
     def add_default_course(self) -> None:
         """Add nbgrader's "default_course" row now, once. nbgrader 0.9.6's
@@ -103,7 +102,7 @@ class Course:
         that row when it is missing: two workers starting at once would both
         add it, and one of them fail (UNIQUE constraint failed: course.id).
         drop_empty_default_course removes it again after grading."""
-        with alembic_on_path(), Gradebook(self.coursedir.db_url):
+        with Gradebook(self.coursedir.db_url):
             pass
 
     def drop_empty_default_course(self) -> None:

@@ -314,3 +314,33 @@ def test_an_interrupt_stops_the_cell_and_leaves_the_generator_alone():
     with pytest.raises(KeyboardInterrupt):
         answers.answer_record(check_he_initializer, stuck, LAYER_LISTS)
     assert (np.random.get_state()[1] == before).all()
+
+
+def test_judging_in_chinese_in_a_thread_changes_nothing_of_the_process(reference, capsys):
+    """A Chinese cell is judged in Chinese, in its own thread, while the
+    process keeps its language, its stdout and its figures' font: nothing
+    is printed where the grader's own output goes, no font is looked for."""
+    import dataclasses
+    import threading
+
+    from utils import i18n
+
+    chinese = dataclasses.replace(reference, language="zh_CN")
+    verdicts = {}
+
+    def judge_both():
+        verdicts["right"] = judge(record_of(check_he_initializer, he), chinese, checks=CHECKS)
+        verdicts["wrong"] = judge(
+            record_of(check_he_initializer, lambda dims: he(dims, 1.0)), chinese, checks=CHECKS
+        )
+
+    font_before = i18n._state["figure_font"]
+    thread = threading.Thread(target=judge_both)
+    thread.start()
+    thread.join()
+    assert i18n.get_language() == "en" and i18n.tr("All visible tests passed.") == "All visible tests passed."
+    assert i18n._state["figure_font"] == font_before  # no CJK font search happened
+    assert capsys.readouterr().out == ""  # the check's lines went into the verdict only
+    right = verdicts["right"]
+    assert right.passed and "所有可见测试均已通过。" in right.message, right
+    assert not verdicts["wrong"].passed and not verdicts["wrong"].message.isascii()

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .i18n import N_, tr
+from .i18n import N_, say, tr
 from .init_checks import (
     _GLOROT,
     _HE,
@@ -83,9 +83,9 @@ def check_xavier_initializer(initialize_parameters_xavier):
     """Check an implementation of initialize_parameters_xavier."""
     rule, wrong = _METHODS["xavier"]
     _check_seeded(initialize_parameters_xavier, rule, LAYER_LISTS, wrong)
-    print(tr("layers_dims = {layers_dims}").format(layers_dims=[2, 4, 1]))
+    say(tr("layers_dims = {layers_dims}").format(layers_dims=[2, 4, 1]))
     _print_parameters(_call(initialize_parameters_xavier, [2, 4, 1]), names=("W1", "W2"))
-    print(tr("All visible tests passed."))
+    say(tr("All visible tests passed."))
 
 
 def check_initializer_by_method(initialize_parameters):
@@ -102,13 +102,13 @@ def check_initializer_by_method(initialize_parameters):
                 tr("method '{method}': {error}").format(method=method, error=error)
             ) from None
     _check_unknown_method(initialize_parameters)
-    print(
+    say(
         tr(
             "Methods zeros, random, small, xavier and he give the expected weights,\n"
             "and an unknown method is refused with a ValueError."
         )
     )
-    print(tr("All visible tests passed."))
+    say(tr("All visible tests passed."))
 
 
 def _check_zeros_method(initialize_parameters):
@@ -223,8 +223,8 @@ def check_activation_stds(activation_stds):
         ):
             raise AssertionError(tr("Input error: the function changed parameters; only read them"))
         _diagnose_spreads(values, activation)
-        print(f"{activation}: " + ", ".join(f"{value:.6f}" for value in values))
-    print(tr("All visible tests passed."))
+        say(f"{activation}: " + ", ".join(f"{value:.6f}" for value in values))
+    say(tr("All visible tests passed."))
 
 
 def _call_stds(activation_stds, X, parameters, activation):

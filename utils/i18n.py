@@ -23,6 +23,8 @@ notebook code runs (``COURSE_LANGUAGE=zh_CN jupyter lab``); ``set_language``
 overrides it.
 """
 
+import contextlib
+import contextvars
 import gettext
 import os
 import sys
@@ -51,6 +53,12 @@ CJK_FONT_FAMILIES = (
     "Noto Sans CJK JP",
     "Arial Unicode MS",
 )
+
+# The grader judges a check in the language of the notebook it grades, one
+# submission per thread, while other threads go on: that language, and the
+# stream that collects the check's lines, belong to the judging context
+# alone (None outside judging), never to the process.
+_judging = contextvars.ContextVar("judging", default=None)
 
 # figure_font: the CJK font the figures use, None until the first figure
 # text of a non-English language is asked for, "" when the machine has none.
@@ -169,9 +177,31 @@ def _first_installed(families):
     return next((family for family in families if family in installed), None)
 
 
+@contextlib.contextmanager
+def judging_in(language, stream):
+    """For the block, in this context only (a thread, an asyncio task):
+    ``tr`` translates into ``language`` and ``say`` writes to ``stream``.
+    The process's language, its figures' font and ``sys.stdout`` stay as
+    they were. The grader judges checks in this."""
+    token = _judging.set((translation(language), stream))
+    try:
+        yield
+    finally:
+        _judging.reset(token)
+
+
 def tr(text):
     """``text`` (an English message) in the chosen language."""
-    return _state["catalog"].gettext(text)
+    judging = _judging.get()
+    catalog = judging[0] if judging else _state["catalog"]
+    return catalog.gettext(text)
+
+
+def say(text):
+    """Print a check's line: under the cell in a notebook, or to the
+    grader's stream while it judges (``judging_in``)."""
+    judging = _judging.get()
+    print(text, file=judging[1] if judging else None)
 
 
 def figure_text(text):

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .i18n import N_, tr
+from .i18n import N_, say, tr
 
 SEED = 3  # the seed the seeded exercises set once, at the top
 OTHER_SEED = 2026  # the global generator's seed when a check calls the student's function
@@ -44,7 +44,7 @@ def check_zeros_initializer(initialize_parameters_zeros):
                     ).format(name=f"W{l}", index=index, value=value)
                 )
     _print_parameters(_call(initialize_parameters_zeros, [3, 2, 1]))
-    print(tr("All visible tests passed."))
+    say(tr("All visible tests passed."))
 
 
 def check_random_initializer(initialize_parameters_random):
@@ -56,7 +56,7 @@ def check_random_initializer(initialize_parameters_random):
         wrong_scales=[_NO_SCALE, _SMALL, _HE, _XAVIER_ELSEWHERE],
     )
     _print_parameters(_call(initialize_parameters_random, [3, 2, 1]), names=("W1", "W2"))
-    print(tr("All visible tests passed."))
+    say(tr("All visible tests passed."))
 
 
 def check_he_initializer(initialize_parameters_he):
@@ -77,9 +77,9 @@ def check_he_initializer(initialize_parameters_he):
         ],
     )
     for layers_dims in ([2, 4, 1], [3, 1, 2]):
-        print(tr("layers_dims = {layers_dims}").format(layers_dims=layers_dims))
+        say(tr("layers_dims = {layers_dims}").format(layers_dims=layers_dims))
         _print_parameters(_call(initialize_parameters_he, layers_dims), names=("W1", "W2"))
-    print(tr("All visible tests passed."))
+    say(tr("All visible tests passed."))
 
 
 # --------------------------------------------------------------------------
@@ -651,4 +651,4 @@ def _print_parameters(parameters, names=None):
     """Print the arrays a check worked on, as the notebook's expected output."""
     with np.printoptions(precision=8, suppress=True):
         for name in names or parameters:
-            print(f"{name} = {np.array2string(parameters[name], prefix=name + ' = ')}")
+            say(f"{name} = {np.array2string(parameters[name], prefix=name + ' = ')}")

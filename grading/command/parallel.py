@@ -28,7 +28,6 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dask
@@ -106,23 +105,17 @@ def grade_on_cluster(
     scheduler: str | None,
     report: Callable[[StudentResult], None],
     full: bool = False,
-    prepare: Callable[[], dict] = dict,
+    references: dict | None = None,
     sandbox: bool = True,
 ) -> list[StudentResult]:
     """Grade students on Dask; call report(result) as each one finishes.
 
-    prepare() runs in this process while the cluster starts, and returns the
-    reference times (grading.command.pipeline.time_the_reference) the workers use.
-    Returns the StudentResults in the order of `students`.
+    references are the reference times the command measured before the
+    cluster started (grading.command.pipeline.time_the_reference), which
+    the workers use instead of measuring again. Returns the StudentResults
+    in the order of `students`.
     """
-    with ThreadPoolExecutor(max_workers=1) as starter:
-        connecting = starter.submit(connect, workers, scheduler)
-        try:
-            references = prepare()
-        except BaseException:
-            disconnect(*connecting.result())
-            raise
-    client, cluster = connecting.result()
+    client, cluster = connect(workers, scheduler)
     try:
         # Where workers on other machines can see it too: the course folder.
         with tempfile.TemporaryDirectory(prefix=".grading-attempts-", dir=course.root) as attempts:

@@ -22,7 +22,6 @@ in the grader's own process:
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import json
@@ -35,7 +34,7 @@ from nbformat.v4 import new_output
 from grading.notes import error_line
 from grading.plugins.answer_data import Unreadable, decode, hidden_test_problem
 from utils import answers
-from utils.i18n import ENGLISH, LANGUAGES, get_language, set_language, tr
+from utils.i18n import ENGLISH, LANGUAGES, judging_in, tr
 
 MAX_RECORD_CHARACTERS = 2_000_000
 
@@ -219,17 +218,6 @@ def error_class(name: str, bases=()) -> type:
     return type(name if name.isidentifier() else "Error", (base,), {})
 
 
-@contextlib.contextmanager
-def language(name: str):
-    """Messages of the checks in language name, for the time of the block."""
-    before = get_language()
-    set_language(name)
-    try:
-        yield
-    finally:
-        set_language(before)
-
-
 def check_named(name: str, modules: Sequence[str]):
     """The visible check called name in one of the modules (their import
     names, such as "utils.init_checks": the assignment's check_modules)."""
@@ -258,13 +246,12 @@ def judge(
     cell's first error in the kernel, says why a cell without a record
     stopped (a NameError when the function was never defined, say)."""
     check = check_named(reference.check, checks)  # a LookupError here is the course's fault
-    with language(reference.language):
+    printed = io.StringIO()
+    with judging_in(reference.language, printed):
         if record is None:
             return no_record_verdict(kernel_error)
-        printed = io.StringIO()
         try:
-            with contextlib.redirect_stdout(printed):
-                check(Replay(record.visible_calls))
+            check(Replay(record.visible_calls))
         except MissingAnswer:
             return no_record_verdict(kernel_error)
         except AssertionError as error:  # the check's message

@@ -19,6 +19,7 @@ from grading.plugins.due_dates import WriteDueDate  # noqa: E402
 from grading.plugins.execute import ReferenceRuns, SandboxedExecute  # noqa: E402
 from grading.plugins.feedback import HideHiddenTests, SettleLatePenalties, ShowWaitingHandGrades  # noqa: E402
 from grading.plugins.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackPage  # noqa: E402
+from grading.plugins.feedback_release import KeepOnlyFeedbackPages  # noqa: E402
 from grading.plugins.late import PenaltyPerDayLate  # noqa: E402
 from grading.plugins.sanitize import (  # noqa: E402
     DropDuplicateGradeIds,
@@ -164,6 +165,9 @@ c.ZipCollectApp.collector_plugin = "grading.plugins.download_names.LmsFileNames"
 # work came from an LMS download is skipped with a note, not a stop
 # (grading/plugins/feedback_release.py).
 c.ExchangeFactory.release_feedback = "grading.plugins.feedback_release.ReleaseFeedbackToExchange"
+# A feedback folder holds the feedback pages and the two files the exchange
+# needs, never copies of the rest of the autograded folder (same module).
+c.GenerateFeedback.post_convert_hook = KeepOnlyFeedbackPages(c)
 
 # Pages made from submissions (formgrader's grading page, feedback) clean the
 # HTML of students' markdown: a <script> in a written answer would run in

@@ -16,12 +16,15 @@ grade.py   the command itself, `python -m grading.grade`: it orders the
 
 Beside them, what both use (and the course's scripts and tests):
     errors.py          GradingError, CourseFault, and the grader's marks on cells
+    compat.py          what is taken from nbgrader and IPython beyond their
+                       documented interfaces, for the versions it was checked against
     reasons.py         why a result carries a reason: its kind (Why) and text
     submissions.py     the checks of a submitted folder and notebook
     configuration.py   nbgrader_config.py as read: the whole, the marker lines
-    nbgrader_commands.py  nbgrader's commands run in a course root, and the PATH
-                       they need (alembic)
-    gradebook.py       the gradebook opened under the course's id; code-cell scores
+    nbgrader_commands.py  nbgrader's commands run in a course root, with the PATH
+                       they need (alembic) given to them alone
+    gradebook.py       the gradebook created (in a child process) and opened under
+                       the course's id; code-cell scores
     roster.py          `python -m grading.roster`: a roster from Canvas's gradebook export
     extension.py       `python -m grading.extension`: more time for one student
 

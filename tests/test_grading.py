@@ -240,8 +240,18 @@ def test_plain_nbgrader_generate_feedback_writes_the_same_page(graded_class, tmp
     student = next(name for name, case in example.STUDENTS.items() if not case.get("unreadable"))
     copy = shutil.copytree(course, tmp_path / "course", symlinks=True)
     shutil.rmtree(copy / "feedback")
+    # What nbgrader would copy next to the page: a student's extra file and
+    # folder, and a link to the instructor's gradebook.
+    autograded = copy / "autograded" / student / example.ASSIGNMENT
+    (autograded / "notes.txt").write_text("mine")
+    (autograded / "extra").mkdir()
+    (autograded / "extra" / "helper.py").write_text("x = 1")
+    (autograded / "gradebook_link").symlink_to(copy / "gradebook.db")
     run_nbgrader(copy, "generate_feedback", example.ASSIGNMENT, "--student", student, "--force")
     page = copy / "feedback" / student / example.ASSIGNMENT / (example.NOTEBOOK + ".html")
+    # The feedback folder holds the page and what the exchange reads beside it, nothing else.
+    left = {path.name for path in page.parent.iterdir()}
+    assert page.name in left and left <= {page.name, "timestamp.txt", "submission_secret.txt"}, left
     expected = "en" if english(example) else "zh-CN"
     assert page_language_and_english(page)[0] == expected
     if not english(example):

@@ -41,9 +41,9 @@ from nbformat.v4 import new_code_cell
 from conftest import ASSIGNMENTS, REPO, copy_generated, leaked_hidden_tests, page_text, run_grading_command
 from examples import example_class
 from examples.students import write_submission
-from grading.command.feedback_writer import EXCHANGE_FILES
 from grading.gradebook import scores
 from grading.nbgrader_commands import run_nbgrader
+from grading.plugins.feedback_release import EXCHANGE_FILES
 from grading.reasons import Why
 
 pytestmark = [

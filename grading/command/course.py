@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 
 import nbformat
-from nbgrader import api as nbgrader_api
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.apps.exportapp import ExportApp
@@ -15,6 +14,7 @@ from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
 
 from grading.command.feedback_writer import FeedbackWriter
+from grading.compat import drop_course_without_assignments
 from grading.configuration import course_config
 from grading.errors import GradingError
 from grading.gradebook import create_gradebook
@@ -114,11 +114,7 @@ class Course:
         if self.coursedir.course_id == unused:
             return
         with self.gradebook() as gradebook:
-            session = gradebook.db
-            has_assignments = session.query(nbgrader_api.Assignment).filter_by(course_id=unused).count()
-            if not has_assignments:
-                session.query(nbgrader_api.Course).filter_by(id=unused).delete()
-                session.commit()
+            drop_course_without_assignments(gradebook, unused)
 
     def export_grades(self, csv_name: str) -> None:
         """Write csv_name with the course's exporter (c.ExportApp.plugin_class,

@@ -24,10 +24,10 @@ import ast
 import re
 
 import nbformat
-from IPython.core.inputtransformer2 import TransformerManager  # magics -> Python
 from nbformat.v4 import new_output
 from nbgrader import utils
 
+from grading.compat import python_source
 from utils.i18n import ENGLISH, N_, translation
 
 SKIP_TAG = "skip-when-grading"
@@ -64,7 +64,7 @@ def names_defined(sources) -> set[str]:
     names = set()
     for source in sources:
         try:
-            tree = ast.parse(TransformerManager().transform_cell(source))
+            tree = ast.parse(python_source(source))
         except SyntaxError:
             continue
         for node in ast.walk(tree):

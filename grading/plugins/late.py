@@ -17,6 +17,7 @@ from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import AssignLatePenalties
 from traitlets import Float
 
+from grading.compat import late_plugin
 from grading.plugins.quiet_config import display_data_priority
 
 
@@ -62,16 +63,13 @@ def settle_late_penalties(
     (grading.plugins.feedback.SettleLatePenalties) call this before they read a score. Limited to one
     assignment, or one student's submission of it, when named.
     """
-    policy = LatePolicy(config=config)
-    policy.init_plugin()
+    plugin = late_plugin(LatePolicy(config=config))
     for submission in _submissions(gradebook, assignment, student):
         seconds_late = submission.total_seconds_late
         for notebook in submission.notebooks:
             penalty = None
             if seconds_late > 0:
-                penalty = policy.plugin_inst.late_submission_penalty(
-                    submission.student.id, notebook.score, seconds_late
-                )
+                penalty = plugin.late_submission_penalty(submission.student.id, notebook.score, seconds_late)
             if penalty is not None:
                 penalty = min(max(penalty, 0.0), notebook.score)  # as nbgrader bounds it
             if notebook.late_submission_penalty != penalty:

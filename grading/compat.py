@@ -1,0 +1,94 @@
+"""Everything the grading package takes from nbgrader and IPython beyond
+their documented interfaces, in one place, for the versions it was written
+against.
+
+Each function below leans on something those projects may change without
+notice: a method that is not documented, an attribute set as a side effect,
+the tables behind nbgrader's gradebook. On import, the installed versions
+are checked against SUPPORTED, and another version stops grading with a
+message that says what to check, instead of grading wrongly. What could be
+fixed upstream is written up in docs/upstream.md.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+
+from grading.errors import GradingError
+
+# distribution -> the release series this module was checked against.
+SUPPORTED = {"nbgrader": "0.9.", "ipython": "9."}
+
+
+def check_versions(supported: dict[str, str] = SUPPORTED) -> None:
+    """Raise GradingError if an installed distribution is outside its series."""
+    for distribution, series in supported.items():
+        found = importlib.metadata.version(distribution)
+        if not found.startswith(series):
+            raise GradingError(
+                f"grading/compat.py was written for {distribution} {series}x and found {found}: "
+                f"check each function in it against {distribution} {found} (the file says what it "
+                "relies on), then add the version to SUPPORTED"
+            )
+
+
+check_versions()
+
+# Imported after the check: on another version they may not even exist.
+from IPython.core.inputtransformer2 import TransformerManager  # noqa: E402
+from nbconvert.writers import FilesWriter  # noqa: E402
+from nbgrader import api as nbgrader_api  # noqa: E402
+from nbgrader.converters import GenerateFeedback  # noqa: E402
+from nbgrader.preprocessors import AssignLatePenalties  # noqa: E402
+
+
+def late_plugin(policy: AssignLatePenalties):
+    """The LateSubmissionPlugin that nbgrader's AssignLatePenalties makes
+    from its plugin_class. nbgrader 0.9 builds it in `init_plugin()` and keeps
+    it as `plugin_inst`, neither documented."""
+    policy.init_plugin()
+    return policy.plugin_inst
+
+
+def python_source(cell_source: str) -> str:
+    """A code cell's source as Python, IPython's magics and `!` lines
+    turned into calls, as the kernel would run it."""
+    return TransformerManager().transform_cell(cell_source)
+
+
+def drop_course_without_assignments(gradebook, course_id: str) -> None:
+    """Delete the course course_id from nbgrader's gradebook if no assignment
+    belongs to it. nbgrader's Gradebook has no method for either: this
+    queries its ORM tables (`Assignment`, `Course`) directly."""
+    session = gradebook.db
+    if not session.query(nbgrader_api.Assignment).filter_by(course_id=course_id).count():
+        session.query(nbgrader_api.Course).filter_by(id=course_id).delete()
+        session.commit()
+
+
+class ExporterKeepingFeedback(GenerateFeedback):
+    """nbgrader's GenerateFeedback, building its HTML exporter only once.
+
+    nbgrader 0.9's `BaseConverter.start` builds a new exporter on every
+    call, which compiles its Jinja templates and reads its CSS again: about
+    a third of a student's feedback time, when the grading command writes
+    feedback one student at a time. This is that method, the exporter kept.
+    It leaves out nbgrader's change of the working directory: every path
+    here is absolute (the course root is resolved), and the process's
+    working directory is shared with the threads that run beside it.
+    """
+
+    _kept_exporter = None
+
+    def start(self) -> None:
+        if not os.path.isabs(self.coursedir.root):
+            raise GradingError(f"the course root must be an absolute path, not {self.coursedir.root!r}")
+        self.init_notebooks()
+        self.writer = FilesWriter(parent=self, config=self.config)
+        if self._kept_exporter is None:
+            self._kept_exporter = self.exporter_class(parent=self, config=self.config)
+            for preprocessor in self.preprocessors:
+                self._kept_exporter.register_preprocessor(preprocessor)
+        self.exporter = self._kept_exporter
+        self.convert_notebooks()

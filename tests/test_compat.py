@@ -1,0 +1,39 @@
+"""grading/compat.py: the one place that leans on nbgrader's and IPython's
+undocumented parts, for the versions it was checked against."""
+
+import importlib.metadata
+
+import pytest
+
+from grading import compat
+from grading.errors import GradingError
+
+
+def test_the_installed_versions_are_the_supported_ones():
+    compat.check_versions()  # raises otherwise
+    for distribution, series in compat.SUPPORTED.items():
+        assert importlib.metadata.version(distribution).startswith(series)
+
+
+def test_another_version_stops_grading_with_what_to_check():
+    with pytest.raises(
+        GradingError, match=r"written for nbgrader 0\.1\.x and found 0\.9\.\d+: check each function"
+    ):
+        compat.check_versions({"nbgrader": "0.1."})
+
+
+def test_magics_and_shell_lines_become_python():
+    assert compat.python_source("%matplotlib inline\nx = 1\n!ls\n").count("get_ipython()") == 2
+
+
+def test_nothing_else_in_the_package_imports_nbgraders_undocumented_parts():
+    """init_plugin/plugin_inst, TransformerManager and ORM deletes appear in compat.py only."""
+    from pathlib import Path
+
+    package = Path(compat.__file__).parent
+    for path in package.rglob("*.py"):
+        if path.name == "compat.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for private in ("init_plugin", "plugin_inst", "TransformerManager", ").delete()", "BaseConverter"):
+            assert private not in text, f"{path.relative_to(package)} uses {private}: move it to compat.py"

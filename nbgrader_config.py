@@ -9,8 +9,12 @@ from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.preprocessors import ClearSolutions, DeduplicateIds, Execute, GetGrades, OverwriteCells
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
-# Make the course's own grading package importable from the course root
-# (once: the configuration is read again by every nbgrader application).
+# The course root's own grading/ and utils/ come first, before any installed
+# copy: nbgrader's command puts its bin/ folder on sys.path, not the course
+# root, so without this a checkout that was never installed could not load
+# the plugins, and a copy of the course (a clone, the tests' scratch courses)
+# would run the code of whichever checkout was installed, not the code beside
+# this configuration. (Once: every nbgrader application reads the file again.)
 if COURSE_ROOT not in sys.path:
     sys.path.insert(0, COURSE_ROOT)
 from grading.plugins.answer_stubs import ClearSolutionsInLanguage  # noqa: E402

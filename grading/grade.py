@@ -12,7 +12,8 @@ the root with --root. SUBMISSIONS is optional:
 - a folder in that layout elsewhere: copied into submitted/ first;
 - a zip file, or a folder of notebooks downloaded from a learning platform
   (nbgrader's, Canvas's or Moodle's file names, grading/plugins/download_names.py):
-  handed to nbgrader's zip_collect, which files them into submitted/.
+  each file named for its student by the course's zip_collect collector and
+  filed into submitted/ as zip_collect would file it.
   Then only the students it brought in are graded.
 
 Then it autogrades the submissions one student at a time, each in nbgrader's

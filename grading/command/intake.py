@@ -11,8 +11,8 @@ Submissions come in two shapes:
   <name>_[late_]<user id>_<submission id>_<file>, Moodle's folder per
   student). Its plain files are read, each named for its student (a Canvas or
   Moodle user id through the roster's lms_user_id), and put under the name
-  <student>_[attempt_<time>_]<notebook>.ipynb into nbgrader's zip_collect
-  archive folder; zip_collect files them into submitted/.
+  <student>/<assignment>/<notebook>.ipynb in submitted/, with a
+  timestamp.txt, as nbgrader's zip_collect would file them.
 
 Grading runs as root on a shared server, so nothing handed in is trusted.
 Links are never followed: a link to the course's source/ would be graded as
@@ -50,7 +50,6 @@ from nbgrader.utils import parse_utc
 
 from grading.command.course import Course
 from grading.errors import GradingError
-from grading.nbgrader_commands import run_nbgrader
 from grading.plugins.download_names import read_download_name
 from grading.submissions import (
     MAX_FILE_BYTES,
@@ -121,8 +120,9 @@ def collect(course: Course, assignment: str, source: str | Path) -> Collected:
     return whom it collected and what it refused.
 
     source is a folder in nbgrader's layout (copied), or a zip file or folder
-    of notebooks downloaded from a learning platform (filed by nbgrader's
-    zip_collect, which names the students from the file names). The course's
+    of notebooks downloaded from a learning platform (each named for its
+    student by the course's zip_collect collector, and filed as zip_collect
+    would file it). The course's
     own submitted/ folder is left as it is: submitted_students() checks it.
     Raises GradingError when source is neither a folder nor a zip file.
     """
@@ -418,9 +418,9 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
     A refused download is named too, so that its student can be refused
     whole. A name with no student, a user id on no roster, an invalid
     student id, a notebook name with a folder in it, or a time nbgrader
-    cannot read refuse the download (the last would stop zip_collect for
-    every student). Each download that is taken gets the name zip_collect
-    files it by: <student>_[attempt_<time>_]<notebook>.
+    cannot read refuse the download. Each download that is taken gets the
+    name zip_collect would file it by, <student>_[attempt_<time>_]<notebook>,
+    which its fingerprint includes.
     """
     app = ZipCollectApp(config=course.config, log=course.log)
     app.coursedir = CourseDirectory(config=course.config, assignment_id=assignment)
@@ -455,7 +455,7 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
                 download.problem = download.problem or f"{download.origin}: {timestamp!r} is not a time"
         attempt = f"attempt_{timestamp}_" if timestamp else ""
         download.name = f"{student}_{attempt}{download.notebook}"
-        if len(os.fsencode(download.name)) > MAX_NAME_BYTES:
+        if len(os.fsencode(download.notebook)) > MAX_NAME_BYTES:
             # Legal where it was made (macOS, Windows count characters), not here.
             download.problem = download.problem or f"{download.origin}: the file name is too long to file"
         name = read_download_name(download.origin)
@@ -559,18 +559,19 @@ def choose_files(
 
 
 def collect_downloads(course: Course, assignment: str, source: Path) -> Collected:
-    """Collect a zip or folder of downloaded files with nbgrader's zip_collect.
+    """File a zip or folder of downloaded files into submitted/, each chosen
+    file once, under the name nbgrader's zip_collect would give it.
 
-    zip_collect is only handed the files chosen here, in its archive folder
-    (Course.archive_folder), one plain file per student and notebook, so
-    that it has nothing left to unpack, choose between or refuse.
+    The names were read once, by the course's zip_collect collector
+    (read_names); the files are filed here (file_submission) rather than
+    handed to a `nbgrader zip_collect` process that would read them again
+    and empty the archive folder, where nbgrader's documentation has
+    instructors keep their downloads.
     """
-    archive = course.archive_folder(assignment)
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    # Staged in the course, beside the archive folder: the same disk, not a
-    # /tmp that may live in memory. The archive folder is emptied only once
-    # all is read, in case the downloads were put there.
-    with tempfile.TemporaryDirectory(prefix=".staging-", dir=archive.parent) as folder:
+    # Staged in the course, beside submitted/: the same disk, not a /tmp
+    # that may live in memory.
+    course.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".staging-", dir=course.root) as folder:
         staging = Staging(Path(folder))
         read = folder_downloads if source.is_dir() else zip_downloads
         downloads = list(read(source, staging))
@@ -580,13 +581,16 @@ def collect_downloads(course: Course, assignment: str, source: Path) -> Collecte
         fingerprints = {student: fingerprint(files) for student, files in chosen.items()}
         unchanged = {s for s in chosen if filed_before(course, assignment, s) == fingerprints[s]}
         to_file = {student: files for student, files in chosen.items() if student not in unchanged}
-        put_in_archive(archive, [])
         if to_file:
-            print(f"Collecting {source.name} with nbgrader zip_collect...", flush=True)
-            refusals += run_zip_collect(course, assignment, archive, to_file)
+            print(f"Collecting {source.name}: filing {len(to_file)} submissions in submitted/", flush=True)
+        for student, files in to_file.items():
+            try:
+                file_submission(course, assignment, student, files)
+            except OSError as error:  # one student's folder never stops the others
+                refusals.append(Refusal(student, f"could not be filed in submitted/: {error}"))
+                continue
+            record_filed(course, assignment, student, fingerprints[student])
     refused = {refusal.student_or_file for refusal in refusals}
-    for student in set(to_file) - refused:
-        record_filed(course, assignment, student, fingerprints[student])
     collected = Collected(sorted(set(chosen) - refused), refusals)
     if unchanged:
         collected.notes.append(
@@ -601,6 +605,26 @@ def collect_downloads(course: Course, assignment: str, source: Path) -> Collecte
         if download.late_on_lms and download.student not in refused
     ]
     return collected
+
+
+def file_submission(course: Course, assignment: str, student: str, files: list[Download]) -> None:
+    """Replace student's folder in submitted/ with these files, and a
+    timestamp.txt with the latest time their names give, as zip_collect
+    writes it. The new folder is built beside the old one and swapped in,
+    so a failure leaves the earlier submission whole."""
+    destination = course.folder("submitted", student, assignment)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".filing-", dir=destination.parent) as folder:
+        new = Path(folder) / "new"
+        new.mkdir()
+        for download in files:
+            shutil.copyfile(download.staged, new / download.notebook)
+        times = [download.timestamp for download in files if download.timestamp is not None]
+        if times:
+            (new / "timestamp.txt").write_text(max(times).isoformat(" "), encoding="utf-8")
+        if destination.exists():
+            destination.rename(Path(folder) / "old")  # deleted with the temporary folder
+        new.rename(destination)
 
 
 # In a student's folder in submitted/: the fingerprint of the files last
@@ -633,43 +657,3 @@ def record_filed(course: Course, assignment: str, student: str, files_digest: st
         marker = folder / FILED_FROM_DOWNLOAD
         marker.unlink(missing_ok=True)  # a file, never followed through a link
         marker.write_text(files_digest, encoding="utf-8")
-
-
-def run_zip_collect(
-    course: Course, assignment: str, archive: Path, chosen: dict[str, list[Download]]
-) -> list[Refusal]:
-    """Run zip_collect on the chosen files; return the students it failed on.
-
-    zip_collect stops at the first file it cannot file, without saying whose
-    it was; then each student is collected on their own (about 2 s each), so
-    that one failure costs only that student.
-    """
-    everyone = [download for files in chosen.values() for download in files]
-    put_in_archive(archive, everyone)
-    if zip_collect_error(course, assignment) is None:
-        return []
-    refusals = []
-    for student, files in chosen.items():
-        put_in_archive(archive, files)
-        error = zip_collect_error(course, assignment)
-        if error:
-            refusals.append(Refusal(student, f"nbgrader zip_collect failed: {error}"))
-    put_in_archive(archive, everyone)  # the archive folder shows the whole class again
-    return refusals
-
-
-def put_in_archive(archive: Path, downloads: list[Download]) -> None:
-    """Fill the archive folder with just these files, under their base names."""
-    shutil.rmtree(archive, ignore_errors=True)
-    archive.mkdir(parents=True)
-    for download in downloads:
-        shutil.copyfile(download.staged, archive / download.name)
-
-
-def zip_collect_error(course: Course, assignment: str) -> str | None:
-    """Run `nbgrader zip_collect`; None, or the last line of its error."""
-    process = run_nbgrader(course.root, "zip_collect", assignment, "--force", check=False)
-    if process.returncode == 0:
-        return None
-    lines = [line for line in process.stderr.splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit status {process.returncode}"

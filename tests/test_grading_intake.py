@@ -363,14 +363,22 @@ def test_the_submitted_folder_is_checked_where_it_is(course, tmp_path):
     assert collect(scratch, ASSIGNMENT, submitted).refusals == []  # nothing to copy, nothing removed
     students, refusals = submitted_students(scratch, ASSIGNMENT)
 
-    assert students == ["alice"]
+    # Only ids are checked here; what a folder holds is checked once, right
+    # before nbgrader reads it (the pipeline's check_submission_folder).
+    assert students == ["alice", "bob", "eve", "mallory"]
     assert refused(refusals) == {
         "*": "'*' is not a valid student id (1 to 64 letters, digits and . @ + -, not starting with . or -)",
+    }
+    assert students_in(course) == ["*", "alice", "bob", "eve", "mallory"]
+    assert {
+        student: check_submission_folder(scratch.folder("submitted", student, ASSIGNMENT))
+        for student in students
+    } == {
+        "alice": None,
         "bob": "pipe is a named pipe (FIFO)",
         "eve": "the student's folder eve is a symbolic link",
         "mallory": "secret is a symbolic link",
     }
-    assert students_in(course) == ["*", "alice", "bob", "eve", "mallory"]
 
 
 def test_check_submission_folder(tmp_path, monkeypatch):

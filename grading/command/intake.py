@@ -55,7 +55,6 @@ from grading.submissions import (
     MAX_FILE_BYTES,
     MAX_SUBMISSION_BYTES,
     RefusedError,
-    check_submission_folder,
     describe,
     edition_problem,
     is_junk,
@@ -154,20 +153,17 @@ def is_nbgrader_layout(folder: Path, assignment: str) -> bool:
 def submitted_students(course: Course, assignment: str) -> tuple[list[str], list[Refusal]]:
     """(students, refusals) of the course's submitted/<student>/<assignment>/ folders.
 
-    The students, sorted, are those Course.submitted lists whose id is valid
-    and whose folder check_submission_folder accepts; the others are
-    refused. The grading command grades only these students (grading/grade.py);
-    the folders may be checked again right before each is autograded.
+    The students, sorted, are those Course.submitted lists whose id is
+    valid; the others are refused: "*" or ".." must never name a path. What
+    each folder holds is checked once, right before nbgrader reads it
+    (grading/command/pipeline.py: check_submission_folder).
     """
     root = course.submitted_root()
     if not root.is_dir():
         return [], []
     students, refusals = [], []
     for name in layout_students(root, assignment):
-        # An invalid id never reaches course.folder: "*" or ".." must not name a path.
-        reason = student_id_problem(name) or check_submission_folder(
-            course.folder("submitted", name, assignment)
-        )
+        reason = student_id_problem(name)
         if reason:
             refusals.append(Refusal(name, reason))
         else:

@@ -289,3 +289,17 @@ def test_a_mistake_in_extensions_csv_is_named_with_its_line(tmp_path):
     written.write_text("student,days\nada,2\n")
     with pytest.raises(extension.ExtensionsError, match="the columns must be assignment,student,days,hours"):
         extension.read_extensions(tmp_path)
+
+
+def test_an_export_only_reads_the_gradebook(gradebook, tmp_path):
+    """The penalty exported is that of the score now (0.9 of alice's 9), and
+    the gradebook keeps what it held (nbgrader's stale 1.5): exporting never
+    writes to it."""
+    url, gb = gradebook
+    database = Path(url.removeprefix("sqlite:///"))
+    before = database.read_bytes()
+    rows = exported(GradesCsvExport, gb, tmp_path / "grades.csv", assignment=["initialization_deep"])
+    assert [row[8] for row in rows[1:]] == ["0.9"]  # late_submission_penalty
+    assert database.read_bytes() == before
+    notebook = gb.find_submission_notebook("Notebook", "initialization_deep", "alice")
+    assert notebook.late_submission_penalty == 1.5

@@ -5,7 +5,8 @@ nbgrader computes how late a submission is from the student's
 plugin configured as `AssignLatePenalties.plugin_class` for a penalty in
 points. nbgrader_config.py sets the numbers. nbgrader asks only while it
 autogrades; settle_late_penalties asks again once answers have been graded
-by hand, so the penalty is always a share of the final score.
+by hand, so the penalty is always a share of the final score. Every
+penalty, written or read, comes from notebook_penalty.
 """
 
 from __future__ import annotations
@@ -48,33 +49,51 @@ class LatePolicy(AssignLatePenalties):
     display_data_priority = display_data_priority()
 
 
+def notebook_penalty(plugin, submission, notebook) -> float | None:
+    """The late penalty of one submitted notebook from its score now, as
+    nbgrader's AssignLatePenalties asks the plugin for it (None when on time)."""
+    seconds_late = submission.total_seconds_late
+    if seconds_late <= 0:
+        return None
+    penalty = plugin.late_submission_penalty(submission.student.id, notebook.score, seconds_late)
+    return None if penalty is None else min(max(penalty, 0.0), notebook.score)  # as nbgrader bounds it
+
+
+def submission_penalty(plugin, submission) -> float:
+    """The late penalty of a whole submission from its scores now, read
+    only: what the exporters take off (grading/plugins/lms.py)."""
+    return sum(notebook_penalty(plugin, submission, notebook) or 0.0 for notebook in submission.notebooks)
+
+
 def settle_late_penalties(
     gradebook, config, assignment: str | None = None, student: str | None = None
 ) -> None:
-    """Set each submitted notebook's late penalty from its score now.
+    """Write each submitted notebook's late penalty from its score now.
 
     nbgrader computes a notebook's penalty only when it autogrades it, from
     the score at that moment, so answers graded by hand afterwards (in
     formgrader) would not count towards it, and the result would depend on
     the order of the steps. Here the configured plugin
     (AssignLatePenalties.plugin_class) is asked again, with the final score
-    (autograded and hand-graded), just as nbgrader asks it; the grading
-    command, the course's exporters (grading/plugins/lms.py) and its feedback
-    (grading.plugins.feedback.SettleLatePenalties) call this before they read a score. Limited to one
-    assignment, or one student's submission of it, when named.
+    (autograded and hand-graded), just as nbgrader asks it. The grading
+    command calls this before it reads a score, and the feedback
+    (grading.plugins.feedback.SettleLatePenalties) before nbgrader's
+    GetGrades shows one; the exporters only read, through
+    submission_penalty. Limited to one assignment, or one student's
+    submission of it, when named.
     """
-    plugin = late_plugin(LatePolicy(config=config))
+    plugin = late_policy_plugin(config)
     for submission in _submissions(gradebook, assignment, student):
-        seconds_late = submission.total_seconds_late
         for notebook in submission.notebooks:
-            penalty = None
-            if seconds_late > 0:
-                penalty = plugin.late_submission_penalty(submission.student.id, notebook.score, seconds_late)
-            if penalty is not None:
-                penalty = min(max(penalty, 0.0), notebook.score)  # as nbgrader bounds it
+            penalty = notebook_penalty(plugin, submission, notebook)
             if notebook.late_submission_penalty != penalty:
                 notebook.late_submission_penalty = penalty
     gradebook.db.commit()
+
+
+def late_policy_plugin(config):
+    """The course's late-submission plugin, as configured."""
+    return late_plugin(LatePolicy(config=config))
 
 
 def _submissions(gradebook, assignment: str | None, student: str | None) -> list:

@@ -8,9 +8,10 @@ Each honours nbgrader's --assignment and --student filters, and writes with
 the csv module, so a name with a comma or a quote stays one cell. A score is
 the final score, as nbgrader's own CSV exporter computes it: the
 submission's score (autograded and hand-graded) less its late penalty, never
-below 0. Each exporter first settles the late penalties from the scores as
-they are now (grading/plugins/late.py), so hand grades entered in formgrader after
-autograding count, whatever the order of the steps.
+below 0, with the late penalty of the scores as they are now
+(grading/plugins/late.py: submission_penalty), so hand grades entered in
+formgrader after autograding count, whatever the order of the steps. An
+exporter only reads the gradebook; it never writes to it.
 
 CanvasExport and MoodleExport give one column per assignment. An
 assignment's Chinese edition, `<name>_zh`, is the same column as `<name>`
@@ -31,19 +32,20 @@ They write only what should change in the LMS:
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
-from grading.plugins.late import settle_late_penalties
+from grading.plugins.late import late_policy_plugin, submission_penalty
 from grading.submissions import english_assignment
 
 
-def final_score(submission) -> float:
+def final_score(submission, penalty: float) -> float:
     """nbgrader's CsvExportPlugin's `score`: the score less the late penalty, at least 0."""
-    return max(0.0, submission.score - submission.late_submission_penalty)
+    return max(0.0, submission.score - penalty)
 
 
 def column_name(assignment: str) -> str:
@@ -74,10 +76,13 @@ class _FilteredExport(ExportPlugin):
             if not names or assignment.name in names or column_name(assignment.name) in names
         ]
 
-    def settle(self, gradebook: Gradebook) -> None:
-        """Late penalties from the final scores, for the assignments exported."""
-        for assignment in self.wanted_assignments(gradebook):
-            settle_late_penalties(gradebook, self.config, assignment.name)
+    @functools.cached_property
+    def late_plugin(self):
+        return late_policy_plugin(self.config)
+
+    def penalty(self, submission) -> float:
+        """The submission's late penalty from its scores now (read, not written)."""
+        return submission_penalty(self.late_plugin, submission)
 
     def wanted_students(self, gradebook: Gradebook) -> list:
         ids = {str(student) for student in self.student}
@@ -157,7 +162,10 @@ class _ColumnExport(_FilteredExport):
             name = column_name(assignment.name)
             for submission in gradebook.assignment_submissions(assignment.name):
                 key = (submission.student.id, name)
-                score = (final_score(submission), bool(submission.needs_manual_grade))
+                score = (
+                    final_score(submission, self.penalty(submission)),
+                    bool(submission.needs_manual_grade),
+                )
                 if key not in scores or score[0] > scores[key][0]:
                     scores[key] = score
             ungraded = self.ungraded_hand_ins(gradebook, assignment.name)
@@ -188,7 +196,6 @@ class _ColumnExport(_FilteredExport):
         return {key: score for key, (score, waits) in scores.items() if not (waits and left_out)}
 
     def export(self, gradebook: Gradebook) -> None:
-        self.settle(gradebook)
         columns = self.columns(gradebook)
         students = self.wanted_students(gradebook)
         scores = self.final_scores(gradebook, students)
@@ -323,7 +330,6 @@ class GradesCsvExport(_FilteredExport):
     ]
 
     def export(self, gradebook: Gradebook) -> None:
-        self.settle(gradebook)
         rows = [self.KEYS]
         wanted = {student.id for student in self.wanted_students(gradebook)}
         for assignment in self.wanted_assignments(gradebook):
@@ -343,12 +349,8 @@ class GradesCsvExport(_FilteredExport):
             score = [None, 0.0, 0.0, 0.0]
             pending = False
         else:
-            score = [
-                submission.timestamp,
-                submission.score,
-                submission.late_submission_penalty,
-                final_score(submission),
-            ]
+            penalty = self.penalty(submission)
+            score = [submission.timestamp, submission.score, penalty, final_score(submission, penalty)]
             pending = bool(submission.needs_manual_grade)
         values = [assignment.name, assignment.duedate, score[0], student_id, *names, *score[1:]]
         return [_cell(value) for value in values + [assignment.max_score, pending]]

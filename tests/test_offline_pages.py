@@ -1,8 +1,10 @@
 """Formulas render with no network (issue 36): the feedback page carries
 them as MathML (grading/plugins/formulas.py) and loads nothing from outside
-its own file. The pages here are made by the course's exporter as nbgrader's
+its own file; formgrader's grading page takes MathJax from the Jupyter
+server. The pages here are made by the course's exporter as nbgrader's
 GenerateFeedback builds it, from a notebook given full marks, without
-grading.
+grading; the browser opens real ones with the network cut in
+test_browser_formgrader.py.
 """
 
 import re

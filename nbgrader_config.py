@@ -198,3 +198,11 @@ c.FeedbackPage.extra_template_basedirs = [str(TEMPLATES)]
 # A graded notebook has no execution counts: its "In [ ]:" prompts say nothing.
 c.FeedbackPage.exclude_input_prompt = True
 c.FeedbackPage.exclude_output_prompt = True
+
+# Formulas render with no network. The feedback page writes them as MathML
+# (grading/plugins/formulas.py) and loads no script. Formgrader's grading page
+# (nbgrader's HTMLExporter with its own templates, which load MathJax from a
+# CDN) takes MathJax from the Jupyter server, which jupyter-server-mathjax
+# serves: the course's templates come before nbconvert's and nbgrader's
+# (grading/templates/base/mathjax.html.j2).
+c.HTMLExporter.extra_template_basedirs.prepend([str(TEMPLATES)])

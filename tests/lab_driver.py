@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from grading.nbgrader_commands import nbgrader_path
 
@@ -173,6 +174,48 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def cut_network(page):
+    """Let the page load only from this machine (files, data: addresses, the
+    loopback servers): every other request is aborted, as a machine with no
+    network would fail it, and its address kept in the list returned, which
+    the test then expects empty. (CHROMIUM_ARGS already resolves no other
+    host: this names what the page asked for.)"""
+    asked = []
+
+    def route(route):
+        address = urlsplit(route.request.url)
+        if address.scheme in ("file", "data", "blob") or address.hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            asked.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    page.route("**/*", route)
+    return asked
+
+
+# The size of each formula MathJax 2 has typeset on the page, once its queue
+# (the page's first typesetting among it) has run through.
+MATHJAX_OUTPUT = """() => new Promise(resolve => MathJax.Hub.Queue(() => resolve(
+    Array.from(document.querySelectorAll('.MathJax, .MathJax_CHTML, .MathJax_SVG, .MathJax_MathML'))
+        .map(element => ({width: element.offsetWidth, height: element.offsetHeight}))
+)))"""
+
+
+def mathjax_typeset(page, timeout=30_000):
+    """[{width, height}] of each formula MathJax has typeset on the page, once it is done."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("() => window.MathJax && MathJax.isReady", timeout=timeout)
+    except PlaywrightTimeout:
+        raise AssertionError(
+            "MathJax did not start on the page: the Jupyter server serves it when"
+            " jupyter-server-mathjax (requirements/instructor.txt) is installed"
+        ) from None
+    return page.evaluate(MATHJAX_OUTPUT)
+
+
 class Screenshots:
     """Numbered screenshots of each step, in one folder, for a person to look at."""
 
@@ -182,10 +225,11 @@ class Screenshots:
         self.folder.mkdir(parents=True)
         self.count = 0
 
-    def take(self, page, step):
+    def take(self, page, step, **options):
+        """The page as shown (options of page.screenshot: a clip of the whole page, say)."""
         self.count += 1
         path = self.folder / f"{self.count:02d}-{step}.png"
-        page.screenshot(path=path, full_page=False)
+        page.screenshot(path=path, **{"full_page": False, **options})
         return path
 
 

@@ -1,7 +1,8 @@
 """An instructor in formgrader, in a real browser: the assignments and the
 graded submissions are there, hand-grading the written answers changes the
 student's total, hidden tests show on the grading page and never in the
-feedback that formgrader generates for the student.
+feedback that formgrader generates for the student. Formulas render on the
+grading page and on the feedback page with the network cut.
 
 The course is a scratch copy with every assignment generated and a few
 example students graded by the course's command; JupyterLab runs in its root,
@@ -26,7 +27,7 @@ from examples.grade_examples import write_example_class
 from examples.students import write_submission
 from grading.command.course import Course
 from grading.gradebook import open_gradebook
-from lab_driver import JupyterLab
+from lab_driver import JupyterLab, cut_network, mathjax_typeset
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -191,6 +192,9 @@ def test_a_written_answer_cannot_run_script_in_formgrader(graded_course, lab, pa
     lab.log_in(page)
     page.goto(lab.url(f"formgrader/submissions/{submission}/"))
     page.locator("input.score#observations_random").wait_for()
+    # MathJax (served by the Jupyter server) has typeset the page's formulas:
+    # the links are checked once it has made its own.
+    assert mathjax_typeset(page)
     screenshots.take(page, "hostile-written-answers")
     harmful = [
         address
@@ -203,3 +207,61 @@ def test_a_written_answer_cannot_run_script_in_formgrader(graded_course, lab, pa
     shown = page.locator("body").inner_text()
     assert "[the proof](javascript:document.title='pwned')" in shown  # as typed
     assert "\\href{javascript:alert(1)}" in shown
+
+
+# Each fraction of the page's MathML: where its numerator ends and its
+# denominator starts, and their sizes, as the browser laid them out.
+FRACTIONS = """() => Array.from(document.querySelectorAll('mfrac')).map(fraction => {
+    const [top, bottom] = Array.from(fraction.children).map(part => part.getBoundingClientRect());
+    return {numerator_bottom: top.bottom, denominator_top: bottom.top, width: top.width * bottom.width};
+})"""
+# The size of each <math> element of the page.
+FORMULA_SIZES = """() => Array.from(document.querySelectorAll('math'))
+    .map(formula => formula.getBoundingClientRect()).map(box => ({width: box.width, height: box.height}))"""
+
+
+def test_the_feedback_page_renders_its_formulas_with_no_network(graded_course, page, screenshots):
+    """A student opens the feedback page from disk with no network: it asks
+    for nothing outside its file, and its formulas are laid out as
+    mathematics (MathML, which the browser renders itself)."""
+    assignment, notebook = example_class.ASSIGNMENT, example_class.NOTEBOOK
+    feedback = graded_course / "feedback" / "correct-variants" / assignment / f"{notebook}.html"
+    asked = cut_network(page)
+    page.goto(feedback.as_uri(), wait_until="load")
+    sizes = page.evaluate(FORMULA_SIZES)
+    fractions = page.evaluate(FRACTIONS)
+    page.locator("mfrac").first.scroll_into_view_if_needed()
+    screenshots.take(page, "feedback-formulas")
+    assert asked == []
+    assert len(sizes) > 20 and all(size["width"] > 0 and size["height"] > 0 for size in sizes)
+    # A fraction's numerator sits above its denominator: laid out as MathML,
+    # not as a line of text.
+    assert fractions and all(
+        fraction["width"] > 0 and fraction["numerator_bottom"] <= fraction["denominator_top"] + 1
+        for fraction in fractions
+    ), fractions
+
+
+def test_formgrader_renders_formulas_with_no_network(graded_course, lab, page, screenshots):
+    """The grading page of a submission takes MathJax from the Jupyter server
+    (jupyter-server-mathjax), so its formulas are typeset with the network
+    cut, and it asks for nothing outside this machine."""
+    assignment, notebook = example_class.ASSIGNMENT, example_class.NOTEBOOK
+    with open_gradebook(graded_course) as gradebook:
+        submission = gradebook.find_submission_notebook(notebook, assignment, STUDENT).id
+    asked = cut_network(page)
+    lab.log_in(page)
+    page.goto(lab.url(f"formgrader/submissions/{submission}/"))
+    page.locator("input.score#observations_random").wait_for()
+    typeset = mathjax_typeset(page)
+    # Around the first displayed formula (formgrader scrolls the page back
+    # after a scroll made by script: a clip of the whole page instead).
+    formula = page.locator(".MathJax_Display").first
+    top = formula.evaluate("element => element.getBoundingClientRect().top + window.scrollY")
+    clip = {"x": 0, "y": max(0, top - 300), "width": 1400, "height": 900}
+    screenshots.take(page, "grading-page-formulas", full_page=True, clip=clip)
+    assert asked == []
+    assert len(typeset) > 20 and all(size["width"] > 0 and size["height"] > 0 for size in typeset)
+    # No formula is left as TeX between dollars in what the page shows.
+    shown = page.locator("#notebook-container .text_cell_render").all_inner_texts()
+    assert not [text for text in shown if "$" in text], [text for text in shown if "$" in text][:1]

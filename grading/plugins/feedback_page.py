@@ -14,8 +14,11 @@ grading command, which uses that converter (grading/command/feedback_writer.py).
 
 from pathlib import Path
 
+from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
+from nbconvert.filters.markdown_mistune import MarkdownWithMath
 
+from grading.plugins.formulas import MathMLRenderer
 from utils.i18n import N_, notebook_language, translation
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -77,7 +80,25 @@ def page_language(notebook) -> str:
 
 class FeedbackPage(HTMLExporter):
     """nbconvert's HTML exporter, with the filters of the course's feedback
-    template. nbgrader_config.py names the template and where it is."""
+    template. nbgrader_config.py names the template and where it is.
+
+    Its markdown filter writes formulas as MathML (grading/plugins/formulas.py),
+    so the page needs no MathJax and loads nothing from the network."""
+
+    @pass_context
+    def markdown2html(self, context, source):
+        """HTMLExporter.markdown2html (nbconvert 7.17), with the course's renderer."""
+        cell = context.get("cell", {})
+        renderer = MathMLRenderer(
+            escape=False,
+            attachments=cell.get("attachments", {}),
+            embed_images=self.embed_images,
+            path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+            anchor_link_text=self.anchor_link_text,
+            exclude_anchor_links=self.exclude_anchor_links,
+            **self.lexer_options,
+        )
+        return MarkdownWithMath(renderer=renderer).render(source)
 
     def default_filters(self):
         yield from super().default_filters()

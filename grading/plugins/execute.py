@@ -40,6 +40,7 @@ import copy
 import math
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -103,6 +104,16 @@ class ReferenceRuns:
 
     def __init__(self, measured: dict | None = None):
         self.measured = dict(measured or {})
+        # Autogrades may run in threads (formgrader's): one measures a
+        # notebook while the others wait for its result, never a second run.
+        self.lock = threading.Lock()
+
+    def get(self, key, measure):
+        """The Reference stored under key, measured (measure()) if missing."""
+        with self.lock:
+            if key not in self.measured:
+                self.measured[key] = measure()
+            return self.measured[key]
 
     def __deepcopy__(self, memo):
         # traitlets deep-copies a configured value into each instance: the
@@ -431,14 +442,11 @@ class SandboxedExecute(Execute):
         and tried again next time, when it cannot run)."""
         skip = self.skip_experiments and not full
         key = (str(source), source.stat().st_mtime_ns, skip, self.skip_tag)
-        measured = self.reference_runs.measured
-        if key not in measured:
-            try:
-                measured[key] = self.measure(source, resources, skip)
-            except Exception as error:  # reported, and the student's grading fails
-                self.log.warning("could not run the reference solution %s (%s)", source, error)
-                return None
-        return measured[key]
+        try:
+            return self.reference_runs.get(key, lambda: self.measure(source, resources, skip))
+        except Exception as error:  # reported, and the student's grading fails
+            self.log.warning("could not run the reference solution %s (%s)", source, error)
+            return None
 
     def measure(self, source: Path, resources, skip_experiments: bool) -> Reference:
         """Run the source notebook in a copy of its folder, as a submission

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
 from grading.command.results import StudentResult
 from grading.configuration import course_config, delimiters
-from grading.nbgrader_commands import run_nbgrader
+from grading.nbgrader_commands import alembic_on_path, run_nbgrader
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh
 # included) and the name of its one notebook.
@@ -145,6 +146,26 @@ def copy_generated(generated_course, destination):
 def course(generated_course, tmp_path_factory):
     """A scratch course root of this module's own, every assignment generated."""
     return copy_generated(generated_course, tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="session")
+def empty_gradebook(tmp_path_factory):
+    """An empty nbgrader gradebook (SQLite, no course in it), made once in
+    each test process: nbgrader runs `alembic heads` in a subprocess for
+    every gradebook it creates, a second or more on a busy machine. Tests
+    take copies of it (gradebook_url)."""
+    path = tmp_path_factory.mktemp("empty-gradebook") / "gradebook.db"
+    with alembic_on_path(), Gradebook(f"sqlite:///{path}", course_id=""):
+        pass
+    return path
+
+
+@pytest.fixture
+def gradebook_url(empty_gradebook, tmp_path):
+    """The db_url of a fresh copy of the empty gradebook, tmp_path/gradebook.db."""
+    path = tmp_path / "gradebook.db"
+    shutil.copyfile(empty_gradebook, path)
+    return f"sqlite:///{path}"
 
 
 # ------------------------------------------------------------ browser tests

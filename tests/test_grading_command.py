@@ -2,8 +2,9 @@
 command line prints it and exits with status 1 (no kernel is started)."""
 
 import json
-import subprocess
+import runpy
 import sys
+import warnings
 
 import pytest
 
@@ -22,21 +23,21 @@ def test_a_folder_without_configuration_is_refused_by_the_library(tmp_path):
         grade_class(tmp_path, "initialization")
 
 
-def test_the_command_line_turns_the_error_into_an_exit_status(tmp_path, capsys):
+def test_the_command_line_turns_the_error_into_an_exit_status(tmp_path, capsys, monkeypatch):
     (tmp_path / "summary.json").write_text('{"everything_graded": true, "students": []}')  # an earlier run's
     assert main(["initialization", "--root", str(tmp_path), "--json", "summary.json"]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: ")
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary == {"everything_graded": False, "error": error.removeprefix("error: ").strip()}
-    process = subprocess.run(
-        [sys.executable, "-m", "grading.grade", "initialization", "--root", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    assert process.returncode == 1
-    assert process.stderr.startswith("error: ") and "Traceback" not in process.stderr
+    # `python -m grading.grade ...`, run in this process: the module as __main__.
+    monkeypatch.setattr(sys, "argv", ["grading.grade", "initialization", "--root", str(tmp_path)])
+    with warnings.catch_warnings(), pytest.raises(SystemExit) as exited:
+        warnings.simplefilter("ignore", RuntimeWarning)  # runpy's: grading.grade is imported already
+        runpy.run_module("grading.grade", run_name="__main__", alter_sys=True)
+    assert exited.value.code == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "Traceback" not in error
 
 
 def test_folders_are_where_the_configuration_puts_them(tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader.api import Gradebook
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
@@ -28,10 +29,14 @@ ASSIGNMENTS = {
 }
 
 
+# The course's configuration, as nbgrader_config.py sets it (the sandbox's
+# limits among it).
+COURSE_CONFIG = course_config(REPO)
+
 # The modules of the visible checks that the grader replays, as
 # nbgrader_config.py names them for the assignments.
 CHECKS = sorted(
-    {module for modules in course_config(REPO).SandboxedExecute.check_modules.values() for module in modules}
+    {module for modules in COURSE_CONFIG.SandboxedExecute.check_modules.values() for module in modules}
 )
 
 HIDDEN = re.compile("{}(.*?){}".format(*map(re.escape, delimiters(REPO)["hidden tests"])), re.DOTALL)
@@ -54,9 +59,25 @@ def printed(outputs) -> str:
     return "".join(output.get("text", "") for output in outputs if output.output_type == "stream")
 
 
+def output_text(outputs) -> str:
+    """What a cell printed, without the whitespace around it."""
+    return printed(outputs).strip()
+
+
 def printed_by_notebook(notebook) -> str:
     """What every code cell of a notebook printed, a cell's text per line group."""
     return "\n".join(printed(cell.outputs) for cell in notebook.cells if cell.cell_type == "code")
+
+
+def graded_cell(source, grade_id, error=None, solution=False):
+    """A code cell of nbgrader's: a graded test (or a solution), with the error
+    (name, value) it raised, if any."""
+    cell = new_code_cell(
+        source, metadata={"nbgrader": {"grade": not solution, "solution": solution, "grade_id": grade_id}}
+    )
+    if error:
+        cell.outputs = [new_output("error", ename=error[0], evalue=error[1], traceback=[])]
+    return cell
 
 
 def page_text(page_source):

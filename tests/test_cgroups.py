@@ -6,9 +6,12 @@ import asyncio
 import atexit
 import concurrent.futures
 import copy
+import errno
 import glob
+import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -16,11 +19,13 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import COURSE_CONFIG, output_text
+from conftest import COURSE_CONFIG, REPO, output_text
 from grading.plugins.cgroups import (
+    CONTROLLERS,
     PREFIX,
     Hierarchy,
     KernelGroup,
+    _delegate,
     create_group,
     grader_hierarchies,
     group_folder,
@@ -28,6 +33,7 @@ from grading.plugins.cgroups import (
     own_hierarchies,
     parse_mountinfo,
     parse_proc_cgroup,
+    remove_stale_groups,
 )
 from grading.plugins.sandbox import SandboxKernelManager, SandboxProvisioner
 
@@ -100,13 +106,57 @@ def running(pid):
         return False
 
 
+def read(path):
+    with open(path) as file:
+        return file.read()
+
+
+def cgroups_missing():
+    """What this machine lacks for kernel groups, in words, or None.
+
+    Found by hand (a group made and removed in each hierarchy), not through
+    create_group: where cgroups can be used, a fault of create_group must
+    fail the tests that need them, not skip them, in CI as anywhere."""
+    try:
+        hierarchies = own_hierarchies(read("/proc/self/cgroup"), read("/proc/self/mountinfo"))
+    except OSError as error:
+        return f"this process's cgroups cannot be read: {error}"
+    offered = {controller for hierarchy in hierarchies for controller in hierarchy.controllers}
+    if missing := [controller for controller in CONTROLLERS if controller not in offered]:
+        return f"no cgroup hierarchy mounted here has the {', '.join(missing)} controller"
+    for hierarchy in hierarchies:
+        if hierarchy.version == 2:
+            available = read(os.path.join(hierarchy.folder, "cgroup.controllers")).split()
+            if missing := [name for name in hierarchy.controllers if name not in available]:
+                return f"the cgroup v2 group {hierarchy.folder} is given no {', '.join(missing)} controller"
+        probe = os.path.join(hierarchy.folder, f"{PREFIX}probe-{os.getpid()}")
+        try:
+            os.mkdir(probe)
+        except OSError as error:
+            return f"no cgroup can be made in {hierarchy.folder}: {error.strerror} (user id {os.geteuid()})"
+        os.rmdir(probe)
+    return None
+
+
 @pytest.fixture(scope="module")
 def cgroups_in_use():
-    """Skips where this process cannot make kernel groups (not root, say)."""
+    """Skips, saying what is missing, where this machine offers this process
+    no cgroups (not root, say); where it does, kernel groups must work."""
+    missing = cgroups_missing()
+    if missing:
+        pytest.skip(f"cgroups cannot be used here: {missing}")
     group = create_group(1.0, 256, 16)
-    group.remove()
-    if group.problems:
-        pytest.skip(f"cgroups cannot be used here: {group.problems}")
+    problems = group.problems
+    assert group.remove() == []
+    assert not problems, f"cgroups can be used here, yet create_group says {problems}"
+
+
+def own_v2_group():
+    """This process's own group on a cgroup v2 hierarchy (with controllers or
+    without), or None where none is mounted."""
+    own = parse_proc_cgroup(read("/proc/self/cgroup")).get("")
+    mounts = parse_mountinfo(read("/proc/self/mountinfo")).get("")
+    return group_folder(own, mounts) if own and mounts else None
 
 
 def client_for(sources, workdir, config):
@@ -251,14 +301,200 @@ def test_groups_left_by_a_grader_that_was_killed_are_removed(cgroups_in_use):
     assert not any(os.path.exists(folder) for folder in stale)
 
 
+def ended_pid():
+    """The id of a process that has ended: a grader that no longer runs."""
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    return ended.pid
+
+
+def stale_group_names(dead):
+    """{name: whether remove_stale_groups removes it, when empty} for
+    groups below a grader's, where dead is the id of a process that ended."""
+    return {
+        f"grading-kernel-{dead}-0123abcd": True,  # a kernel's, its grader killed
+        f"grading-grader-{dead}": True,  # a killed grader's own leaf (cgroup v2)
+        f"grading-kernel-{os.getpid()}-4567cdef": False,  # its grader runs: this one
+        f"grading-grader-{os.getpid()}": False,
+        f"grading-kernel-{dead}-notours": False,  # not a name the grader gives
+        f"someone-elses-{dead}": False,
+    }
+
+
+def test_stale_groups_are_told_by_name_and_by_their_grader(tmp_path):
+    """Which folders remove_stale_groups takes for the leftovers of a killed
+    grader, here in a plain folder; a folder it cannot remove (not empty,
+    as a group that holds a process) stays, and a missing folder is no error."""
+    names = stale_group_names(ended_pid())
+    for name in names:
+        (tmp_path / name).mkdir()
+    busy = tmp_path / f"grading-kernel-{ended_pid()}-89abcdef"
+    (busy / "inside").mkdir(parents=True)
+    remove_stale_groups(str(tmp_path))
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [name for name, removed in names.items() if not removed] + [busy.name]
+    )
+    remove_stale_groups(str(tmp_path / "missing"))
+
+
+def test_a_stale_group_that_holds_a_process_is_left_alone(cgroups_in_use):
+    """On a real cgroup hierarchy: the empty groups of a killed grader go, a
+    group of its that still holds a process stays (rmdir refuses it) and
+    the process goes on running; other groups stay."""
+    hierarchy = grader_hierarchies()[0].folder
+    dead = ended_pid()
+    names = stale_group_names(dead)
+    busy = os.path.join(hierarchy, f"grading-kernel-{dead}-89abcdef")
+    folders = [os.path.join(hierarchy, name) for name in names] + [busy]
+    for folder in folders:
+        os.mkdir(folder)
+    sleeper = subprocess.Popen(join_command([os.path.join(busy, "cgroup.procs")], ["sleep", "60"]))
+    try:
+        deadline = time.monotonic() + 5
+        while not KernelGroup(folders=[busy]).pids() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert KernelGroup(folders=[busy]).pids() == {sleeper.pid}
+        remove_stale_groups(hierarchy)
+        assert {name: not os.path.exists(os.path.join(hierarchy, name)) for name in names} == names
+        assert os.path.isdir(busy) and sleeper.poll() is None
+    finally:
+        for folder in folders:
+            assert KernelGroup(folders=[folder]).remove() == []
+        sleeper.wait(timeout=5)
+
+
+@pytest.fixture
+def v2_group():
+    """(folder, controllers): a new empty group below this process's own
+    cgroup v2 group, and the controllers it is given to hand on.
+
+    Where the own group hands its children none, it is made to give one
+    where cgroup v2 allows that while it holds processes (at the root of
+    the hierarchy, as in a container), and made to stop giving it after."""
+    parent = own_v2_group()
+    if parent is None:
+        pytest.skip("no cgroup v2 hierarchy is mounted here")
+    control = os.path.join(parent, "cgroup.subtree_control")
+    try:
+        given, enabled = read(control).split(), []
+        available = read(os.path.join(parent, "cgroup.controllers")).split()
+    except OSError as error:
+        pytest.skip(f"the cgroup v2 group {parent} cannot be read: {error.strerror}")
+    if not given:
+        if not available:
+            pytest.skip(f"the cgroup v2 group {parent} has no controller to hand on")
+        try:
+            with open(control, "w") as file:
+                file.write(f"+{available[0]}")
+        except OSError as error:
+            pytest.skip(f"{parent} cannot give its children the {available[0]} controller: {error.strerror}")
+        given = enabled = [available[0]]
+    folder = os.path.join(parent, f"{PREFIX}test-{os.getpid()}-delegate")
+    try:
+        os.mkdir(folder)
+    except OSError as error:
+        pytest.skip(f"no cgroup v2 group can be made in {parent}: {error.strerror}")
+    try:
+        yield folder, tuple(given)
+    finally:
+        for leaf in glob.glob(os.path.join(folder, "*/")):
+            assert KernelGroup(folders=[leaf.rstrip("/")]).remove() == []
+        assert KernelGroup(folders=[folder]).remove() == []
+        for name in enabled:
+            with open(control, "w") as file:
+                file.write(f"-{name}")
+
+
+# Calls _delegate in a group it joined before it started, as the grader
+# does with its own group, says what came of it and where it is then, and
+# waits in its group until its standard input is closed.
+DELEGATE = """
+import json, sys
+from grading.plugins.cgroups import _delegate
+folder, *controllers = sys.argv[1:]
+try:
+    came = {"delegated": list(_delegate(folder, tuple(controllers)))}
+except OSError as error:
+    came = {"errno": error.errno}
+came["group"] = [line for line in open("/proc/self/cgroup").read().splitlines() if line.startswith("0::")]
+print(json.dumps(came), flush=True)
+sys.stdin.read()
+"""
+
+
+def delegate_in(folder, controllers):
+    """(what _delegate gave, the v2 group it ended in, the process) in a
+    process that starts inside folder."""
+    process = subprocess.Popen(
+        join_command(
+            [os.path.join(folder, "cgroup.procs")], [sys.executable, "-c", DELEGATE, folder, *controllers]
+        ),
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    came = json.loads(process.stdout.readline())
+    return came, came["group"][0].removeprefix("0::"), process
+
+
+def test_a_grader_in_its_group_moves_into_a_leaf_to_hand_on_controllers(v2_group):
+    """cgroup v2 refuses a group's controllers to its children while the
+    group holds a process: the grader, alone in its group, moves itself into
+    a leaf (grading-grader-<pid>) and then enables them. A controller the
+    group is not given is left out."""
+    folder, given = v2_group
+    came, group, process = delegate_in(folder, [*given, "no-such-controller"])
+    try:
+        assert came == {"delegated": list(given), "group": came["group"]}
+        assert group.endswith(f"/{os.path.basename(folder)}/grading-grader-{process.pid}")
+        assert set(given) <= set(read(os.path.join(folder, "cgroup.subtree_control")).split())
+        assert read(os.path.join(folder, "cgroup.procs")).split() == []  # none left beside the leaf
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+
+
+def test_controllers_cannot_be_handed_on_while_another_process_shares_the_group(v2_group):
+    """Another process in the grader's group stays where it is: the
+    controllers cannot be enabled, and _delegate says so (create_group then
+    leaves the hierarchy out, with the reason)."""
+    folder, given = v2_group
+    neighbour = subprocess.Popen(join_command([os.path.join(folder, "cgroup.procs")], ["sleep", "60"]))
+    try:
+        deadline = time.monotonic() + 5
+        while neighbour.pid not in KernelGroup(folders=[folder]).pids() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        came, _, process = delegate_in(folder, given)
+        process.stdin.close()
+        process.wait(timeout=10)
+        assert came["errno"] == errno.EBUSY, came
+        assert read(os.path.join(folder, "cgroup.subtree_control")).split() == []
+        assert neighbour.poll() is None
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+
+
+def test_a_group_with_no_process_hands_on_controllers_where_it_is(v2_group):
+    """An empty group (or one already handing them on) needs no leaf: the
+    calling process stays in its own group."""
+    folder, given = v2_group
+    before = read("/proc/self/cgroup")
+    assert _delegate(folder, given) == given
+    assert _delegate(folder, given) == given  # given already: nothing to enable
+    assert _delegate(folder, ()) == ()
+    assert set(given) <= set(read(os.path.join(folder, "cgroup.subtree_control")).split())
+    assert read("/proc/self/cgroup") == before
+    assert glob.glob(os.path.join(folder, "grading-grader-*")) == []
+
+
 def test_cgroup_v2_kill_ends_a_group():
     """cgroup.kill, as cleanup uses it on cgroup v2 (here on whatever v2
     hierarchy this machine mounts, with controllers or without)."""
-    with open("/proc/self/cgroup") as cgroup, open("/proc/self/mountinfo") as mountinfo:
-        own, mounts = parse_proc_cgroup(cgroup.read()).get(""), parse_mountinfo(mountinfo.read()).get("")
-    parent = group_folder(own, mounts) if own and mounts else None
+    parent = own_v2_group()
     if parent is None:
-        pytest.skip("no cgroup v2 hierarchy")
+        pytest.skip("no cgroup v2 hierarchy is mounted here")
     folder = os.path.join(parent, f"{PREFIX}test-{os.getpid()}")
     try:
         os.mkdir(folder)

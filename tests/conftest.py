@@ -2,6 +2,7 @@
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -98,6 +99,18 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
+
+
+def unwritable(*folders):
+    """Why a test that plants files in these folders of the machine cannot run
+    here, or None when it can: the folders this user cannot write (root can,
+    as a grading server's administrator can, unless one is missing or read-only)."""
+    missing = [folder for folder in folders if not os.access(folder, os.W_OK)]
+    if not missing:
+        return None
+    if os.geteuid() != 0:
+        return f"plants files in {', '.join(missing)}, which only root may write: run as root"
+    return f"plants files in {', '.join(missing)}, missing or read-only here"
 
 
 def exit_status(example, students=None):

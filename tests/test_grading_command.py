@@ -1,5 +1,7 @@
 """The grading command's errors: a library function raises GradingError, the
-command line prints it and exits with status 1 (no kernel is started)."""
+command line prints it and exits with status 1 (no kernel is started). And,
+slow, failures of one student's grading (a full disk, a locked gradebook):
+a reason or a second try for that student, never the end of the run."""
 
 import json
 import runpy

@@ -2,6 +2,7 @@
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbformat.v4 import new_code_cell, new_output
+from nbgrader.api import Gradebook
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
 from grading.command.results import StudentResult
 from grading.configuration import course_config, delimiters
-from grading.nbgrader_commands import run_nbgrader
+from grading.nbgrader_commands import alembic_on_path, run_nbgrader
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh
 # included) and the name of its one notebook.
@@ -27,10 +30,14 @@ ASSIGNMENTS = {
 }
 
 
+# The course's configuration, as nbgrader_config.py sets it (the sandbox's
+# limits among it).
+COURSE_CONFIG = course_config(REPO)
+
 # The modules of the visible checks that the grader replays, as
 # nbgrader_config.py names them for the assignments.
 CHECKS = sorted(
-    {module for modules in course_config(REPO).SandboxedExecute.check_modules.values() for module in modules}
+    {module for modules in COURSE_CONFIG.SandboxedExecute.check_modules.values() for module in modules}
 )
 
 HIDDEN = re.compile("{}(.*?){}".format(*map(re.escape, delimiters(REPO)["hidden tests"])), re.DOTALL)
@@ -53,9 +60,25 @@ def printed(outputs) -> str:
     return "".join(output.get("text", "") for output in outputs if output.output_type == "stream")
 
 
+def output_text(outputs) -> str:
+    """What a cell printed, without the whitespace around it."""
+    return printed(outputs).strip()
+
+
 def printed_by_notebook(notebook) -> str:
     """What every code cell of a notebook printed, a cell's text per line group."""
     return "\n".join(printed(cell.outputs) for cell in notebook.cells if cell.cell_type == "code")
+
+
+def graded_cell(source, grade_id, error=None, solution=False):
+    """A code cell of nbgrader's: a graded test (or a solution), with the error
+    (name, value) it raised, if any."""
+    cell = new_code_cell(
+        source, metadata={"nbgrader": {"grade": not solution, "solution": solution, "grade_id": grade_id}}
+    )
+    if error:
+        cell.outputs = [new_output("error", ename=error[0], evalue=error[1], traceback=[])]
+    return cell
 
 
 def page_text(page_source):
@@ -76,6 +99,18 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
+
+
+def unwritable(*folders):
+    """Why a test that plants files in these folders of the machine cannot run
+    here, or None when it can: the folders this user cannot write (root can,
+    as a grading server's administrator can, unless one is missing or read-only)."""
+    missing = [folder for folder in folders if not os.access(folder, os.W_OK)]
+    if not missing:
+        return None
+    if os.geteuid() != 0:
+        return f"plants files in {', '.join(missing)}, which only root may write: run as root"
+    return f"plants files in {', '.join(missing)}, missing or read-only here"
 
 
 def exit_status(example, students=None):
@@ -145,6 +180,26 @@ def copy_generated(generated_course, destination):
 def course(generated_course, tmp_path_factory):
     """A scratch course root of this module's own, every assignment generated."""
     return copy_generated(generated_course, tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="session")
+def empty_gradebook(tmp_path_factory):
+    """An empty nbgrader gradebook (SQLite, no course in it), made once in
+    each test process: nbgrader runs `alembic heads` in a subprocess for
+    every gradebook it creates, a second or more on a busy machine. Tests
+    take copies of it (gradebook_url)."""
+    path = tmp_path_factory.mktemp("empty-gradebook") / "gradebook.db"
+    with alembic_on_path(), Gradebook(f"sqlite:///{path}", course_id=""):
+        pass
+    return path
+
+
+@pytest.fixture
+def gradebook_url(empty_gradebook, tmp_path):
+    """The db_url of a fresh copy of the empty gradebook, tmp_path/gradebook.db."""
+    path = tmp_path / "gradebook.db"
+    shutil.copyfile(empty_gradebook, path)
+    return f"sqlite:///{path}"
 
 
 # ------------------------------------------------------------ browser tests

@@ -13,7 +13,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from conftest import REPO
+from conftest import COURSE_CONFIG, REPO
 from grading.errors import CourseFault
 from grading.plugins import box_runner
 from grading.plugins.budgets import CellBudgets
@@ -48,6 +48,10 @@ SOURCE = new_notebook(
 
 
 # -------------------------------------------------------------------- rules
+
+
+def test_nbgrader_uses_the_sandbox_when_autograding():
+    assert SandboxedExecute in COURSE_CONFIG.Autograde.autograde_preprocessors
 
 
 def test_only_the_sources_tags_count():

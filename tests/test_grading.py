@@ -17,6 +17,7 @@ from conftest import REPO, exit_status, leaked_hidden_tests, page_text, run_grad
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
+from grading.command.feedback_writer import EXCHANGE_FILES
 from grading.command.reporting import summary_table
 from grading.gradebook import open_gradebook, scores
 from grading.nbgrader_commands import run_nbgrader
@@ -186,6 +187,34 @@ def test_feedback_shows_failures_but_never_hidden_tests(graded_class):
         assert not leaked, f"{path.name} of {path.parts[-3]} shows {leaked[:2]}"
     for student, message in example.FEEDBACK_SHOWS.items():
         assert message in feedback_text(course, example, student), student
+
+
+def test_the_feedback_folder_holds_only_the_page_and_the_exchange_files(graded_class):
+    """nbgrader's generate_feedback copies every other file of the autograded
+    folder (the course's helpers, a student's own files) beside the page,
+    and release_feedback would hand them to the student: each feedback
+    folder holds the page, and only the timestamp and the secret by which
+    release_feedback files it, as they were autograded."""
+    course, example, run = graded_class
+    feedback = course / "feedback"
+    with_feedback = sorted(student for student in example.STUDENTS if run.result(student).feedback)
+    assert with_feedback == sorted(set(example.STUDENTS) - unreadable(example))
+    assert sorted(path.parent.name for path in feedback.glob(f"*/{example.ASSIGNMENT}")) == with_feedback
+    left_out = set()
+    for student in with_feedback:
+        folder = feedback / student / example.ASSIGNMENT
+        autograded = course / "autograded" / student / example.ASSIGNMENT
+        exchange = {name for name in EXCHANGE_FILES if (autograded / name).is_file()}
+        assert {str(path.relative_to(folder)) for path in folder.rglob("*")} == {
+            example.NOTEBOOK + ".html",
+            *exchange,
+        }, student
+        for name in exchange:
+            assert (folder / name).read_bytes() == (autograded / name).read_bytes()
+        if "hours_late" in example.STUDENTS[student]:
+            assert "timestamp.txt" in exchange, student  # its time went with the page
+        left_out |= {path.name for path in autograded.iterdir()} - exchange - {example.NOTEBOOK + ".ipynb"}
+    assert "utils" in left_out  # the course's helpers were there to be copied, and were not
 
 
 # The page's own words and the grader's notes, in English: none may show on a

@@ -1,13 +1,19 @@
 """The grading command's errors: a library function raises GradingError, the
-command line prints it and exits with status 1 (no kernel is started)."""
+command line prints it and exits with status 1 (no kernel is started). And,
+slow, failures of one student's grading (a full disk, a locked gradebook):
+a reason or a second try for that student, never the end of the run."""
 
 import json
+import runpy
 import subprocess
 import sys
+import warnings
 
 import pytest
 
-from conftest import REPO, copy_generated
+from conftest import copy_generated
+from examples import example_class
+from examples.grade_examples import write_example_class
 from grading.command.course import Course
 from grading.command.intake import Refusal
 from grading.command.reporting import notes_block, refusals_block
@@ -22,21 +28,21 @@ def test_a_folder_without_configuration_is_refused_by_the_library(tmp_path):
         grade_class(tmp_path, "initialization")
 
 
-def test_the_command_line_turns_the_error_into_an_exit_status(tmp_path, capsys):
+def test_the_command_line_turns_the_error_into_an_exit_status(tmp_path, capsys, monkeypatch):
     (tmp_path / "summary.json").write_text('{"everything_graded": true, "students": []}')  # an earlier run's
     assert main(["initialization", "--root", str(tmp_path), "--json", "summary.json"]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: ")
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary == {"everything_graded": False, "error": error.removeprefix("error: ").strip()}
-    process = subprocess.run(
-        [sys.executable, "-m", "grading.grade", "initialization", "--root", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    assert process.returncode == 1
-    assert process.stderr.startswith("error: ") and "Traceback" not in process.stderr
+    # `python -m grading.grade ...`, run in this process: the module as __main__.
+    monkeypatch.setattr(sys, "argv", ["grading.grade", "initialization", "--root", str(tmp_path)])
+    with warnings.catch_warnings(), pytest.raises(SystemExit) as exited:
+        warnings.simplefilter("ignore", RuntimeWarning)  # runpy's: grading.grade is imported already
+        runpy.run_module("grading.grade", run_name="__main__", alter_sys=True)
+    assert exited.value.code == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "Traceback" not in error
 
 
 def test_folders_are_where_the_configuration_puts_them(tmp_path):
@@ -85,37 +91,64 @@ def test_a_failure_of_grading_itself_costs_only_that_student(generated_course, t
     assert rerun.retried and rerun.has(Why.GRADER_FAILED)
 
 
-# How nbgrader 0.9.6 logs a gradebook that another process kept locked.
-LOCKED_LOG = (
-    "[AutogradeApp | ERROR] There was an error processing assignment: ...\n"
-    "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked\n"
-)
+# Holds SQLite's write lock on the database named by its argument (BEGIN
+# IMMEDIATE: others may still read, none may write), as a worker in the middle
+# of a write does, until its standard input is closed.
+LOCK_HOLDER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+connection.execute("ROLLBACK")
+"""
 
 
-def test_a_submission_that_met_a_locked_gradebook_is_graded_again(monkeypatch):
-    """SQLite's "database is locked" (another worker held the write lock past
-    the timeout) costs a second try, not the student's grade."""
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_a_submission_that_met_a_locked_gradebook_is_graded_again(generated_course, tmp_path, monkeypatch):
+    """Another process holds the gradebook's write lock past SQLite's timeout:
+    nbgrader's autograde fails with "database is locked", which costs a
+    second try, not the student's grade."""
     import grading.command.parallel as parallel
-    from grading.command.pipeline import nbgrader_failure
-    from grading.command.results import StudentResult
+    import grading.command.pipeline as pipeline
     from grading.reasons import Why
 
-    locked = nbgrader_failure({"success": False, "error": "", "log": LOCKED_LOG})
-    assert locked.why is Why.DATABASE_LOCKED
-    outcomes = [
-        StudentResult("ada", reasons=[locked]),
-        StudentResult("ada", points={"test_he": (3.0, 3.0)}),
-    ]
-    calls = []
-    monkeypatch.setattr(parallel, "worker_course", lambda root, full, sandbox=True: Course(REPO))
-    monkeypatch.setattr(
-        parallel,
-        "grade_and_give_feedback",
-        lambda course, assignment, student, releases: calls.append(student) or outcomes[len(calls) - 1],
+    root = copy_generated(generated_course, tmp_path / "course")
+    with open(root / "nbgrader_config.py", "a") as config:  # wait 1 s for a lock, not 120
+        config.write(
+            "\nc.CourseDirectory.db_url = c.CourseDirectory.db_url.replace('timeout=120', 'timeout=1')\n"
+        )
+    student = "correct-variants"
+    write_example_class(root, example_class, [student])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(root / "gradebook.db")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    result = parallel.grade_on_worker(str(REPO), "initialization", "ada")
-    assert calls == ["ada", "ada"]
-    assert result.points == {"test_he": (3.0, 3.0)} and not result.reasons
+    assert holder.stdout.readline() == "locked\n"
+    real_autograde, failures = pipeline.autograde, []
+
+    def autograde_then_unlock(course, assignment, student):
+        """nbgrader's autograde, as the pipeline runs it; the lock ends after the first."""
+        failures.append(real_autograde(course, assignment, student))
+        if holder.poll() is None:
+            holder.stdin.close()
+            assert holder.wait(timeout=10) == 0
+        return failures[-1]
+
+    monkeypatch.setattr(pipeline, "autograde", autograde_then_unlock)
+    try:
+        result = parallel.grade_on_worker(str(root), example_class.ASSIGNMENT, student)
+    finally:
+        holder.kill()
+        holder.wait()
+    locked, second = failures
+    assert locked.why is Why.DATABASE_LOCKED and "database is locked" in locked.text, locked
+    assert second is None
+    assert result.graded and not result.reasons, result.reasons
+    assert result.total == sum(example_class.STUDENTS[student]["expected"].values())
 
 
 def test_what_a_download_names_cannot_take_over_the_terminal():

@@ -15,7 +15,6 @@ control grades the same spy with the sandbox switched off: then every secret
 shows up, so the test can fail.
 """
 
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -24,18 +23,20 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from conftest import ASSIGNMENTS, copy_generated, run_grading_command
+from conftest import ASSIGNMENTS, copy_generated, run_grading_command, unwritable
 from examples import example_class
 from examples.students import write_submission
 from grading.gradebook import scores
 from grading.nbgrader_commands import run_nbgrader
 
+# Where the spy looks, and where its secrets are planted.
+PLACES = {"srv": "/srv", "home": "/home", "root": "/root", "opt": "/opt", "mnt": "/mnt", "var": "/var"}
+CANNOT_PLANT = unwritable(*PLACES.values())
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.sandbox,
-    pytest.mark.skipif(
-        not os.access("/srv", os.W_OK), reason="plants files under /srv, /home, ...: run as root"
-    ),
+    pytest.mark.skipif(bool(CANNOT_PLANT), reason=str(CANNOT_PLANT)),
 ]
 
 ASSIGNMENT, NOTEBOOK = example_class.ASSIGNMENT, example_class.NOTEBOOK
@@ -76,17 +77,7 @@ def plant(path, place):
 
 def machine_places():
     """{place: secret file} in the folders where other courses and homes live."""
-    return {
-        place: Path(top) / f"{FOLDER}-{place}" / "notes.txt"
-        for place, top in [
-            ("srv", "/srv"),
-            ("home", "/home"),
-            ("root", "/root"),
-            ("opt", "/opt"),
-            ("mnt", "/mnt"),
-            ("var", "/var"),
-        ]
-    }
+    return {place: Path(top) / f"{FOLDER}-{place}" / "notes.txt" for place, top in PLACES.items()}
 
 
 def outputs_text(notebook_path):

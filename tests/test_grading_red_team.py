@@ -38,7 +38,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from conftest import ASSIGNMENTS, REPO, copy_generated, leaked_hidden_tests, page_text, run_grading_command
+from conftest import (
+    ASSIGNMENTS,
+    REPO,
+    copy_generated,
+    leaked_hidden_tests,
+    page_text,
+    run_grading_command,
+    unwritable,
+)
 from examples import example_class
 from examples.students import write_submission
 from grading.gradebook import scores
@@ -49,7 +57,7 @@ from grading.reasons import Why
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.sandbox,
-    pytest.mark.skipif(not os.access("/srv", os.W_OK), reason="plants files under /srv: run as root"),
+    pytest.mark.skipif(bool(unwritable("/srv")), reason=str(unwritable("/srv"))),
 ]
 
 ASSIGNMENT, NOTEBOOK = example_class.ASSIGNMENT, example_class.NOTEBOOK

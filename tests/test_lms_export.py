@@ -1,6 +1,7 @@
 """The grade files of grading/plugins/lms.py, read back from a real nbgrader gradebook."""
 
 import csv
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from grading import extension
-from grading.nbgrader_commands import nbgrader_path, run_nbgrader
+from grading.nbgrader_commands import run_nbgrader
 from grading.plugins.late import PenaltyPerDayLate
 from grading.plugins.lms import CanvasExport, ExportRefused, GradesCsvExport, MoodleExport
 
@@ -44,12 +45,13 @@ SUBMISSIONS = {
 }
 
 
-@pytest.fixture
-def gradebook(tmp_path, monkeypatch):
-    # nbgrader runs `alembic` when it creates a gradebook.
-    monkeypatch.setenv("PATH", nbgrader_path())
-    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    with Gradebook(url, course_id=COURSE_ID) as gb:
+@pytest.fixture(scope="module")
+def class_gradebook(empty_gradebook, tmp_path_factory):
+    """A gradebook file holding the class above, filled once for the module:
+    the tests take copies (gradebook)."""
+    path = tmp_path_factory.mktemp("lms-class") / "gradebook.db"
+    shutil.copyfile(empty_gradebook, path)
+    with Gradebook(f"sqlite:///{path}", course_id=COURSE_ID) as gb:
         for assignment, cells in CELLS.items():
             gb.add_assignment(assignment, duedate=datetime(2026, 12, 4, 23, 59))
             gb.add_notebook("Notebook", assignment)
@@ -72,6 +74,15 @@ def gradebook(tmp_path, monkeypatch):
         # penalty of the score at that time. The exports settle it again.
         gb.find_submission_notebook("Notebook", "initialization_deep", "alice").late_submission_penalty = 1.5
         gb.db.commit()
+    return path
+
+
+@pytest.fixture
+def gradebook(class_gradebook, tmp_path):
+    """(db_url, open Gradebook) of a copy of the class's gradebook, tmp_path/gradebook.db."""
+    shutil.copyfile(class_gradebook, tmp_path / "gradebook.db")
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url, course_id=COURSE_ID) as gb:
         yield url, gb
 
 

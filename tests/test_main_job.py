@@ -1,9 +1,16 @@
-"""The main job (scripts/main.sh) grades the example classes in a scratch
-copy of the course and leaves the course's own submitted/, gradebook and
-grades.csv as they were: they belong to the instructor."""
+"""The main job (scripts/main.sh) regenerates the release and grades the
+example classes in a scratch copy of the course, leaving the course's own
+submitted/, gradebook and grades.csv as they were: they belong to the
+instructor.
+
+The test runs the job in a copy of this repository, without its set-up step
+(SKIP_SETUP=1: no apt-get, no pip; scripts/test.sh has set up the
+environment already), so that the checkout's release/ is never rewritten
+while other tests read it."""
 
 import hashlib
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -13,13 +20,41 @@ from examples.grade_examples import MARKER, scratch_problem
 from grading.gradebook import scores
 
 INSTRUCTOR_FILES = ["gradebook.db", "grades.csv", "submitted", "autograded", "feedback"]
+# Top-level names of the checkout the copy leaves out: git's, the
+# environment (linked instead), caches, and the instructor's work.
+NOT_COPIED = {
+    ".git",
+    ".venv",
+    ".pytest_cache",
+    ".ruff_cache",
+    "example-course",
+    "downloaded",
+    *INSTRUCTOR_FILES,
+}
 
 
-def snapshot():
+def copy_of_the_repository(destination):
+    """The checkout's files as they are now (uncommitted changes included),
+    with a link to its environment; returns destination."""
+    shutil.copytree(
+        REPO,
+        destination,
+        symlinks=True,
+        ignore=lambda folder, names: [
+            name
+            for name in names
+            if name in ("__pycache__", ".ipynb_checkpoints") or (folder == str(REPO) and name in NOT_COPIED)
+        ],
+    )
+    (destination / ".venv").symlink_to((REPO / ".venv").resolve())
+    return destination
+
+
+def snapshot(root):
     """{path: digest of its content, or of its listing} for the instructor's files."""
     seen = {}
     for name in INSTRUCTOR_FILES:
-        path = REPO / name
+        path = root / name
         if path.is_file():
             seen[name] = hashlib.sha256(path.read_bytes()).hexdigest()
         elif path.is_dir():
@@ -29,35 +64,60 @@ def snapshot():
     return seen
 
 
-def release_files():
-    """{path: (size, modification time in ns)} of every file of release/."""
+def release_files(root):
+    """{path: (size, modification time in ns)} of every file of root's release/."""
     return {
-        str(path.relative_to(REPO)): (path.stat().st_size, path.stat().st_mtime_ns)
-        for path in (REPO / "release").rglob("*")
+        str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in (root / "release").rglob("*")
         if path.is_file()
     }
+
+
+def release_status():
+    """What git says of the checkout's release/ (changed, new or deleted files)."""
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--", "release/"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_the_main_job_grades_in_a_scratch_course(tmp_path):
+    copy = copy_of_the_repository(tmp_path / "repository")
+    # The instructor's work, in the copy the job runs in.
+    (copy / "gradebook.db").write_text("the instructor's gradebook")
+    (copy / "grades.csv").write_text("student,score\nada,9\n")
+    (copy / "submitted" / "ada" / "initialization").mkdir(parents=True)
+    (copy / "submitted" / "ada" / "initialization" / "Initialization.ipynb").write_text("{}")
     scratch = tmp_path / "example-course"
-    before = snapshot()
-    release = release_files()
+    before, release, checkout = snapshot(copy), release_files(copy), release_files(REPO)
+    status = release_status()
     process = subprocess.run(
         ["bash", "scripts/main.sh"],
-        cwd=REPO,
+        cwd=copy,
         capture_output=True,
         text=True,
-        env={**os.environ, "EXAMPLE_COURSE": str(scratch), "EXAMPLE_STUDENTS": "correct-variants"},
+        env={
+            **os.environ,
+            "SKIP_SETUP": "1",
+            "EXAMPLE_COURSE": str(scratch),
+            "EXAMPLE_STUDENTS": "correct-variants",
+        },
         timeout=1800,
     )
     assert process.returncode == 0, process.stderr[-2000:]
+    assert "Course environment ready" not in process.stdout  # setup.sh did not run
     assert f"The scratch course stays in {scratch}" in process.stdout
-    assert snapshot() == before
-    # The release was up to date: regenerating it rewrote no file, so tests
-    # that copy release/ beside this one never see it half written.
-    assert release_files() == release
+    assert snapshot(copy) == before
+    # The release was up to date: regenerating it rewrote no file.
+    assert release_files(copy) == release
+    # The checkout's own release/ was never the job's to touch.
+    assert release_files(REPO) == checkout
+    assert release_status() == status
     for assignment, notebook in (
         ("initialization", "Initialization"),
         ("initialization_deep", "InitializationDeep"),

@@ -1,0 +1,136 @@
+"""One student's submission through the grading pipeline (grading/command/pipeline.py)."""
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from grading.command.course import Course
+from grading.command.pipeline import keep_reviewed, nbgrader_error, reviewed_hand_grades
+
+
+def test_a_failed_nbgrader_step_is_reported_by_its_cause():
+    """nbgrader's exception says only "see the above traceback": the reason
+    names the exception in nbgrader's log instead."""
+    log = (
+        "[INFO] Converting notebook Initialization.ipynb\n"
+        "[ERROR] Traceback (most recent call last):\n"
+        '  File "base.py", line 3, in convert\n'
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked\n"
+        "[ERROR] Please see the the above traceback for details on the specific errors on the above failures."
+    )
+    error = "Traceback ...\nnbgrader.converters.base.NbGraderException: Please see the the above traceback"
+    cause = "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked"
+    assert nbgrader_error({"success": False, "log": log, "error": error}) == cause
+    assert nbgrader_error({"success": False, "log": "[ERROR] ValueError: bad cell", "error": error}) == (
+        "ValueError: bad cell"
+    )
+    assert nbgrader_error({"success": False, "error": error}) == error.splitlines()[-1]
+
+
+# ------------------------------------------------- hand grades kept reviewed
+
+ASSIGNMENT, NOTEBOOK = "a1", "Notebook"
+# nbgrader's own add_submission makes SQLAlchemy warn about its session; not ours.
+SESSION_WARNINGS = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+# The notebook's graded cells: written answers graded by hand and a test.
+CELLS = {
+    "why": ("markdown", 2.0),
+    "how": ("markdown", 2.0),
+    "what": ("markdown", 2.0),
+    "test_f": ("code", 3.0),
+}
+ANSWERS = {"why": "Because the variance doubles.", "how": "Scale by sqrt(2/n).", "what": "He's."}
+
+
+def write_autograded(course, answers):
+    """alice's autograded notebook, with these answers in its written-answer cells."""
+    cells = [
+        new_markdown_cell(
+            text, metadata={"nbgrader": {"grade_id": grade_id, "grade": True, "solution": True}}
+        )
+        for grade_id, text in answers.items()
+    ]
+    cells.append(new_code_cell("check(f)", metadata={"nbgrader": {"grade_id": "test_f", "grade": True}}))
+    path = course.folder("autograded", "alice", ASSIGNMENT) / f"{NOTEBOOK}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(new_notebook(cells=cells), path)
+
+
+@pytest.fixture
+def hand_graded(gradebook_url, tmp_path):
+    """A course whose gradebook holds alice's submission: why and how graded
+    by hand and reviewed, what still waiting, the test autograded; her
+    autograded notebook holds the answers graded. bob handed in nothing."""
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'pipeline-test'\n"
+    )
+    course = Course(tmp_path)
+    with course.gradebook() as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+        gradebook.add_notebook(NOTEBOOK, ASSIGNMENT)
+        for cell, (cell_type, points) in CELLS.items():
+            gradebook.add_grade_cell(cell, NOTEBOOK, ASSIGNMENT, max_score=points, cell_type=cell_type)
+        for student in ("alice", "bob"):
+            gradebook.add_student(student)
+        gradebook.add_submission(ASSIGNMENT, "alice")
+        for cell, score in {"why": 1.5, "how": 2.0, "test_f": 3.0}.items():
+            grade = gradebook.find_grade(cell, NOTEBOOK, ASSIGNMENT, "alice")
+            if cell == "test_f":
+                grade.auto_score = score
+            else:
+                grade.manual_score = score
+            grade.needs_manual_grade = False
+        gradebook.find_grade("what", NOTEBOOK, ASSIGNMENT, "alice").needs_manual_grade = True
+        gradebook.db.commit()
+    write_autograded(course, ANSWERS)
+    return course
+
+
+def autograde_again(course, answers):
+    """What nbgrader's autograde leaves of a rerun for the hand grades: the
+    answers as handed in now, and every score given by hand kept but marked
+    to be reviewed again (tests/test_term.py sees it on a real rerun)."""
+    write_autograded(course, answers)
+    with course.gradebook() as gradebook:
+        for grade in gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "alice").grades:
+            if grade.manual_score is not None:
+                grade.needs_manual_grade = True
+        gradebook.db.commit()
+
+
+def waiting(course):
+    """{grade id: (manual score, whether it waits for hand grading)} of alice's written answers."""
+    with course.gradebook() as gradebook:
+        notebook = gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "alice")
+        return {
+            grade.name: (grade.manual_score, grade.needs_manual_grade)
+            for grade in notebook.grades
+            if grade.cell.cell_type == "markdown"
+        }
+
+
+@SESSION_WARNINGS
+def test_a_rerun_keeps_reviewed_the_hand_grades_of_unchanged_answers(hand_graded):
+    course = hand_graded
+    reviewed = reviewed_hand_grades(course, ASSIGNMENT, "alice")
+    assert reviewed == {(NOTEBOOK, "why"): ANSWERS["why"], (NOTEBOOK, "how"): ANSWERS["how"]}
+    assert reviewed_hand_grades(course, ASSIGNMENT, "bob") == {}  # nothing handed in
+    autograde_again(course, {**ANSWERS, "how": "Scale by sqrt(2/n), as He did."})  # a resubmission
+    assert waiting(course) == {"why": (1.5, True), "how": (2.0, True), "what": (None, True)}
+    keep_reviewed(course, ASSIGNMENT, "alice", reviewed)
+    # why is the answer graded: reviewed still; how changed: the instructor looks again.
+    assert waiting(course) == {"why": (1.5, False), "how": (2.0, True), "what": (None, True)}
+
+
+@SESSION_WARNINGS
+def test_a_hand_grade_whose_answer_was_never_read_waits_for_review(hand_graded):
+    """Without the autograded notebook the instructor graded (deleted, say),
+    there is no text to compare: the grade is reviewed again."""
+    course = hand_graded
+    (course.folder("autograded", "alice", ASSIGNMENT) / f"{NOTEBOOK}.ipynb").unlink()
+    reviewed = reviewed_hand_grades(course, ASSIGNMENT, "alice")
+    assert reviewed == {(NOTEBOOK, "why"): None, (NOTEBOOK, "how"): None}
+    autograde_again(course, ANSWERS)
+    keep_reviewed(course, ASSIGNMENT, "alice", reviewed)
+    keep_reviewed(course, ASSIGNMENT, "alice", {})  # a first run: nothing to keep
+    assert waiting(course) == {"why": (1.5, True), "how": (2.0, True), "what": (None, True)}

@@ -1,0 +1,89 @@
+"""Repairs nbgrader makes to a submission before grading it, made safe
+(grading/plugins/sanitize.py)."""
+
+import copy
+import logging
+
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgrader.nbgraderformat import MetadataValidator, SchemaTooOldError
+from nbgrader.preprocessors import DeduplicateIds
+
+from grading.plugins.sanitize import DropDuplicateGradeIds
+
+
+def nbgrader_cell(source, grade_id, grade=False, solution=False, locked=False):
+    """A code cell with nbgrader's metadata, as the release gives it."""
+    metadata = {
+        "grade": grade,
+        "solution": solution,
+        "locked": locked,
+        "grade_id": grade_id,
+        "schema_version": 3,
+    }
+    if grade:
+        metadata["points"] = 2
+    return new_code_cell(source, metadata={"nbgrader": metadata})
+
+
+def with_duplicates():
+    """A submission with a solution cell and a test cell each handed in twice
+    (a student copied them), and a cell of the student's own between."""
+    return new_notebook(
+        cells=[
+            nbgrader_cell("def f():\n    return 0", "f", solution=True),
+            nbgrader_cell("check(f)", "test_f", grade=True, locked=True),
+            new_markdown_cell("my notes"),
+            nbgrader_cell("check(f)  # my copy", "test_f", grade=True, locked=True),
+            new_code_cell("x = f()"),
+            nbgrader_cell("def f():\n    return 1", "f", solution=True),
+        ]
+    )
+
+
+def test_earlier_copies_of_a_grade_cell_become_plain_cells_and_the_last_is_kept(caplog):
+    submission = with_duplicates()
+    log = logging.getLogger("test-sanitize")
+    with caplog.at_level(logging.WARNING, logger="test-sanitize"):
+        cleaned, _ = DropDuplicateGradeIds(log=log).preprocess(copy.deepcopy(submission), {})
+    # The same cells in the same order, their sources as handed in.
+    assert [cell.source for cell in cleaned.cells] == [cell.source for cell in submission.cells]
+    assert [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in cleaned.cells] == [
+        None,
+        None,
+        None,
+        "test_f",
+        None,
+        "f",
+    ]
+    # Not even an empty nbgrader dict is left on the earlier copies.
+    assert ["nbgrader" in cell.metadata for cell in cleaned.cells] == [False, False, False, True, False, True]
+    assert cleaned.cells[3].metadata["nbgrader"] == submission.cells[3].metadata["nbgrader"]
+    # One line per extra copy, from the last cell up (nbgrader's order).
+    assert [record.getMessage() for record in caplog.records] == [
+        "Cell with id 'test_f' exists multiple times!",
+        "Cell with id 'f' exists multiple times!",
+    ]
+
+
+def test_nbgrader_accepts_the_notebook_its_own_deduplication_makes_it_refuse():
+    """nbgrader's DeduplicateIds leaves an empty nbgrader dict on each earlier
+    copy, which nbgrader's own metadata check then takes for a notebook of
+    an old format (stopping the batch); DropDuplicateGradeIds's notebook passes."""
+    by_nbgrader, _ = DeduplicateIds().preprocess(with_duplicates(), {})
+    with pytest.raises(SchemaTooOldError):
+        MetadataValidator().validate_nb(by_nbgrader)
+    cleaned, _ = DropDuplicateGradeIds().preprocess(with_duplicates(), {})
+    MetadataValidator().validate_nb(cleaned)
+
+
+def test_a_notebook_without_duplicates_is_left_as_it_is():
+    unique = new_notebook(
+        cells=[
+            nbgrader_cell("def f(): pass", "f", solution=True),
+            nbgrader_cell("check(f)", "test_f", grade=True, locked=True),
+            new_code_cell("x = 1"),
+        ]
+    )
+    cleaned, _ = DropDuplicateGradeIds().preprocess(copy.deepcopy(unique), {})
+    assert cleaned == unique

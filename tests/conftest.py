@@ -14,12 +14,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_output
-from nbgrader.api import Gradebook
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
 from grading.command.results import StudentResult
 from grading.configuration import course_config, delimiters
-from grading.nbgrader_commands import alembic_on_path, run_nbgrader
+from grading.gradebook import create_gradebook
+from grading.nbgrader_commands import run_nbgrader
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh
 # included) and the name of its one notebook.
@@ -189,8 +189,7 @@ def empty_gradebook(tmp_path_factory):
     every gradebook it creates, a second or more on a busy machine. Tests
     take copies of it (gradebook_url)."""
     path = tmp_path_factory.mktemp("empty-gradebook") / "gradebook.db"
-    with alembic_on_path(), Gradebook(f"sqlite:///{path}", course_id=""):
-        pass
+    create_gradebook(f"sqlite:///{path}", course_id="")
     return path
 
 

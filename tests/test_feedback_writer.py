@@ -5,7 +5,7 @@ import os
 
 from nbgrader.coursedir import CourseDirectory
 
-from grading.command.feedback_writer import ReusingGenerateFeedback
+from grading.command.feedback_writer import FeedbackPagesConverter
 
 
 def test_only_the_files_release_feedback_reads_go_beside_the_page(tmp_path):
@@ -19,7 +19,7 @@ def test_only_the_files_release_feedback_reads_go_beside_the_page(tmp_path):
     (autograded / "my-notes.txt").write_text("the student's own file")
     (autograded / "timestamp.txt").write_text("2026-12-04 12:00:00")
     (autograded / "submission_secret.txt").write_text("b3e1f0")
-    converter = ReusingGenerateFeedback(coursedir=CourseDirectory(root=str(tmp_path)))
+    converter = FeedbackPagesConverter(coursedir=CourseDirectory(root=str(tmp_path)))
     converter.init_assignment("a1", "ada")
     feedback = tmp_path / "feedback" / "ada" / "a1"
     assert sorted(os.listdir(feedback)) == ["submission_secret.txt", "timestamp.txt"]

@@ -17,11 +17,11 @@ from conftest import REPO, exit_status, leaked_hidden_tests, page_text, run_grad
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
-from grading.command.feedback_writer import EXCHANGE_FILES
 from grading.command.reporting import summary_table
 from grading.gradebook import open_gradebook, scores
 from grading.nbgrader_commands import run_nbgrader
 from grading.plugins.experiments import not_rerun_text, tagged_cells
+from grading.plugins.feedback_release import EXCHANGE_FILES
 from grading.reasons import Why
 from utils.i18n import notebook_language
 

@@ -31,6 +31,9 @@ class StudentResult:
     feedback: bool = False  # whether its feedback file was written
     no_feedback: str | None = None  # why not, when it was not
     retried: bool = False  # graded again because its first worker died
+    # exercise (short name) -> id of the mistake its visible check diagnosed
+    # (grading/plugins/verdicts.py), for each exercise judged wrong in this run
+    mistakes: dict = field(default_factory=dict)
 
     @property
     def total(self) -> float:

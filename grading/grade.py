@@ -61,6 +61,7 @@ from grading.command.reporting import (
     hand_grading_line,
     notes_block,
     plural,
+    printable,
     refusals_block,
     summary_table,
 )
@@ -69,6 +70,8 @@ from grading.command.worker_server import start_worker_server
 from grading.errors import GradingError
 from grading.extension import ExtensionsError, read_extensions
 from grading.plugins.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
+from grading.report import write_class_report
+from grading.report.changes import changes_block
 from grading.submissions import valid_student_id
 
 
@@ -151,8 +154,21 @@ def grade_class(
     )
     course.drop_empty_default_course()
     course.export_grades(csv_name)
-    print_summary(run, assignment, csv_name)
+    report_problem = class_report(course, assignment, run)
+    print_summary(run, assignment, csv_name, report_problem)
     return run
+
+
+def class_report(course, assignment: str, run: ClassGrading) -> str | None:
+    """Write the class report (grading/report/) and note its page and the
+    run's changes in run; None, or why it could not be written: the grades
+    are given and exported by then, and stand either way."""
+    try:
+        report = write_class_report(course, assignment, run)
+    except Exception as error:  # noqa: BLE001 (the report is a view of the grades, never a reason to lose them)
+        return f"The class report could not be written ({type(error).__name__}: {error})."
+    run.report, run.changes = str(report.page), report.changes
+    return None
 
 
 def notes_about(notes: list[str], students: list[str] | None) -> list[str]:
@@ -226,7 +242,9 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
     )
 
 
-def print_summary(run: ClassGrading, assignment: str, csv_name: str) -> None:
+def print_summary(run: ClassGrading, assignment: str, csv_name: str, report_problem: str | None = None):
+    """The summary, ending with the changes since the last grading and the
+    line that names the class report."""
     print()
     print(summary_table(run.results))
     print()
@@ -237,6 +255,10 @@ def print_summary(run: ClassGrading, assignment: str, csv_name: str) -> None:
     print(feedback_line(run.results, assignment, csv_name))
     if not run.everything_graded:
         print(NOT_EVERYTHING_GRADED)
+    changes = changes_block(run.changes, printable) if run.changes else ""
+    if changes:
+        print(changes)
+    print(report_problem or f"Class report: {run.report}")
 
 
 NOT_EVERYTHING_GRADED = (

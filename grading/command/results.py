@@ -74,6 +74,8 @@ class ClassGrading:
     results: list[StudentResult] = field(default_factory=list)  # the students graded, sorted
     refusals: list = field(default_factory=list)  # grading/command/intake.py's Refusals: not graded, and why
     notes: list[str] = field(default_factory=list)
+    report: str | None = None  # the class report's page (grading/report/), once written
+    changes: dict | None = None  # what this run changed since the last grading (grading/report/changes.py)
 
     @property
     def everything_graded(self) -> bool:
@@ -89,6 +91,8 @@ class ClassGrading:
                 for refusal in self.refusals
             ],
             "notes": list(self.notes),
+            "report": self.report,
+            "changes": self.changes,
         }
 
 

@@ -6,8 +6,8 @@ report_data() returns {
   "title", "editions" (assignments), "generated", "graded_at",
   "students" (how many have a record),
   "exercises": [{"cell", "name", "function", "max", "section", "scores"
-                 ({score: students}), "by_edition" ({edition: {score: students}}),
-                 "mean", "full", "zero"}],
+                 ([[score, students], ...]), "by_edition" ({edition: [[score,
+                 students], ...]}), "mean", "full", "zero"}],
   "totals": {"max", "values" (every total, sorted: no names), "mean", "median"},
   "mistakes": [{"id", "title", "exercise", "section", "count", "students",
                 "by_edition"}], most common first,
@@ -124,9 +124,9 @@ def _exercises(students, editions, sections) -> list[dict]:
                 "function": cell.removeprefix("test_"),
                 "max": maximum,
                 "section": sections.get(cell, ""),
-                "scores": dict(sorted(scores.items())),
+                "scores": sorted(map(list, scores.items())),  # pairs: JSON keeps no number as a key
                 "by_edition": {
-                    edition: dict(sorted(counts.items())) for edition, counts in by_edition.items()
+                    edition: sorted(map(list, counts.items())) for edition, counts in by_edition.items()
                 },
                 "mean": round(statistics.fmean(values), 3),
                 "full": scores.get(maximum, 0),

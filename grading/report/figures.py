@@ -45,9 +45,13 @@ def figure_texts(figure: Figure) -> list[str]:
     ]
 
 
-def _editions_legend(axes, data):
+def _editions_legend(figure, axes, data):
+    """One legend for the figure, below it, when the bars stack two editions."""
     if len(data["editions"]) > 1:
-        axes.legend(fontsize=8, frameon=False)
+        handles, labels = axes.get_legend_handles_labels()
+        figure.legend(
+            handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False
+        )
 
 
 def scores_figure(data: dict) -> tuple[Figure, str]:
@@ -56,10 +60,11 @@ def scores_figure(data: dict) -> tuple[Figure, str]:
     figure = Figure(figsize=(3.2 * len(exercises), 3.0), layout="constrained")
     axes_row = figure.subplots(1, len(exercises), squeeze=False)[0]
     for axes, exercise in zip(axes_row, exercises):
-        scores = sorted({0.0, exercise["max"], *exercise["scores"]})
+        scores = sorted({0.0, exercise["max"], *(score for score, _ in exercise["scores"])})
         bottom = [0] * len(scores)
         for number, edition in enumerate(data["editions"]):
-            counts = [exercise["by_edition"][edition].get(score, 0) for score in scores]
+            counted = dict(map(tuple, exercise["by_edition"][edition]))
+            counts = [counted.get(score, 0) for score in scores]
             bars = axes.bar(
                 [f"{score:g}" for score in scores],
                 counts,
@@ -69,15 +74,16 @@ def scores_figure(data: dict) -> tuple[Figure, str]:
             )
             bottom = [below + count for below, count in zip(bottom, counts)]
         axes.bar_label(bars, labels=[f"{count:g}" for count in bottom], fontsize=8)  # each whole bar's count
-        axes.margins(y=0.15)
+        # Room for the labels (a stacked bar's sticky edges keep matplotlib's margins off).
+        axes.set_ylim(0, max(bottom) * 1.15 + 0.5)
         axes.set_title(exercise["name"], fontsize=10)
         axes.set_xlabel(f"points (of {exercise['max']:g})")
         axes.set_ylabel("students")
         axes.yaxis.get_major_locator().set_params(integer=True)
-        _editions_legend(axes, data)
+    _editions_legend(figure, axes, data)
     figure.suptitle(f"Scores per exercise: {data['title']}", fontsize=11)
     alt = "Scores per exercise: " + "; ".join(
-        f"{exercise['name']}: {exercise['full']} of {sum(exercise['scores'].values())} with full points"
+        f"{exercise['name']}: {exercise['full']} of {data['students']} with full points"
         for exercise in exercises
     )
     return figure, alt
@@ -120,14 +126,14 @@ def mistakes_figure(data: dict) -> tuple[Figure, str]:
         bars = axes.barh(labels, counts, left=left, color=COLOURS[number % 4], label=edition)
         left = [before + count for before, count in zip(left, counts)]
     axes.bar_label(bars, labels=[f"{count:g}" for count in left], fontsize=8, padding=2)
-    axes.margins(x=0.1)
+    axes.set_xlim(0, max(left) * 1.1 + 0.3)
     axes.invert_yaxis()  # the most common first, at the top
     axes.tick_params(axis="y", labelsize=8)
     axes.set_xlabel("students")
     axes.xaxis.get_major_locator().set_params(integer=True)
     shown = "" if len(data["mistakes"]) <= MAX_MISTAKE_ROWS else f" (the {MAX_MISTAKE_ROWS} most common)"
     axes.set_title(f"Mistakes the visible checks diagnosed{shown}: {data['title']}", fontsize=11)
-    _editions_legend(axes, data)
+    _editions_legend(figure, axes, data)
     alt = "Mistakes, most common first: " + "; ".join(
         f"{row['title']} ({row['exercise']}): {row['count']}" for row in rows
     )

@@ -25,8 +25,13 @@ cost them; then every file or student not graded and every student without
 feedback, and why. Grading the same class again gives the same gradebook,
 feedback and CSV: nbgrader updates each submission in place, and hand
 grades stay as they were. --json FILE writes the summary as data too: each
-student's points, total and reasons, each reason with its kind
+student's points, total, reasons and mistakes, each reason with its kind
 (grading/reasons.py's Why), for scripts that read the results.
+
+Last, it writes the class report (grading/report/: reports/<ASSIGNMENT>/index.html
+with its figures, report.json and mistakes.csv), prints what changed since
+the last grading of each student graded again, and why, and ends with the
+line that names the report.
 
 Exit status: 0 when everything handed in was graded, 2 when something was
 not (named in the summary), 1 when the class could not be graded at all.
@@ -352,7 +357,8 @@ def main(argv=None):
 
 def write_json(summary: dict, path: Path) -> None:
     """The run's summary as JSON: {"everything_graded", "students", "refusals",
-    "notes"} (and "unfinished": true while the class is being graded), or
+    "notes", "report", "changes"} (and "unfinished": true while the class is
+    being graded), or
     {"everything_graded": false, "error"} when nothing could be graded.
     Written to another name and renamed: never seen half written."""
     incoming = path.with_name(f".{path.name}.incoming")

@@ -12,7 +12,7 @@ from conftest import REPO
 from examples.grade_examples import MARKER, scratch_problem
 from grading.gradebook import scores
 
-INSTRUCTOR_FILES = ["gradebook.db", "grades.csv", "submitted", "autograded", "feedback"]
+INSTRUCTOR_FILES = ["gradebook.db", "grades.csv", "submitted", "autograded", "feedback", "reports"]
 
 
 def snapshot():

@@ -12,7 +12,9 @@ A record: {"student", "graded_at" (the time of the run, UTC), "result" (the
 StudentResult's JSON, grading/command/results.py), "timestamp" and
 "duedate" (of the submission, as the gradebook has them, the extension
 included; None if it has none), "extension" (seconds, or None),
-"hand_grades" ({grade id: the score given by hand, or None while it waits}),
+"hand_grades" ({grade id: the score given by hand; for a written answer
+not graded by hand, None while it waits, or the score nbgrader gave an
+unchanged one}),
 "submission" (a hash of the handed-in notebooks), "course" ({file: hash} of
 the instructor's notebooks and the checks the grade came from), "code"
 ({graded function: its normalised code, grading/report/similarity.py})}.
@@ -140,8 +142,12 @@ def student_record(course, assignment: str, result, gradebook, course_files: dic
     record["extension"] = submission.extension.total_seconds() if submission.extension else None
     for notebook in submission.notebooks:
         for grade in notebook.grades:
-            if grade.cell.cell_type != "code" or grade.manual_score is not None:
+            if grade.manual_score is not None:
                 record["hand_grades"][grade.name] = grade.manual_score
+            elif grade.cell.cell_type != "code":
+                # Waiting for the instructor (None), or scored by nbgrader: an
+                # answer left as the release had it gets 0 without a look.
+                record["hand_grades"][grade.name] = None if grade.needs_manual_grade else grade.auto_score
     return record
 
 

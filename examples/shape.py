@@ -21,6 +21,10 @@ class StudentCase(TypedDict):
     hours_late: NotRequired[float]  # handed in this long after the configured due date
     late_penalty: NotRequired[float]  # the points the late policy must take off
     reason: NotRequired[str]  # text the grading summary must show for them
+    # test cell grade_id -> the id of the mistake the grader's replayed check
+    # finds there (grading/report/mistakes.py), for each exercise they lose
+    # through a wrong answer or an error their function raised
+    mistakes: NotRequired[dict[str, str]]
 
 
 # The names every example class module defines, and their types.
@@ -55,6 +59,8 @@ def shape_problems(example) -> list[str]:
                 f"{student}: expected points for {sorted(case['expected'])}, "
                 f"not for the test cells {sorted(example.POINTS)}"
             )
+        elif any(case["expected"].get(cell) != 0.0 for cell in case.get("mistakes", {})):
+            found.append(f"{student}: a mistake in an exercise that does not lose its points")
     for name in ("FEEDBACK_SHOWS", "FEEDBACK_SHOWS_ZH"):
         unknown = set(getattr(example, name)) - set(example.STUDENTS)
         if unknown:

@@ -13,6 +13,9 @@ command/   the steps of the grading command: the course root, collecting,
            forked from), the results and what is printed.
 grade.py   the command itself, `python -m grading.grade`: it orders the
            steps and turns a GradingError into an exit status.
+report/    the class report the command writes after each run, and what
+           changed since the last grading and why; `python -m
+           grading.report` joins the two editions' reports.
 
 Beside them, what both use (and the course's scripts and tests):
     errors.py          GradingError, CourseFault, and the grader's marks on cells

@@ -26,8 +26,13 @@ cost them; then every file or student not graded and every student without
 feedback, and why. Grading the same class again gives the same gradebook,
 feedback and CSV: nbgrader updates each submission in place, and hand
 grades stay as they were. --json FILE writes the summary as data too: each
-student's points, total and reasons, each reason with its kind
+student's points, total, reasons and mistakes, each reason with its kind
 (grading/reasons.py's Why), for scripts that read the results.
+
+Last, it writes the class report (grading/report/: reports/<ASSIGNMENT>/index.html
+with its figures, report.json and mistakes.csv), prints what changed since
+the last grading of each student graded again, and why, and ends with the
+line that names the report.
 
 Exit status: 0 when everything handed in was graded, 2 when something was
 not (named in the summary), 1 when the class could not be graded at all.
@@ -62,6 +67,7 @@ from grading.command.reporting import (
     hand_grading_line,
     notes_block,
     plural,
+    printable,
     refusals_block,
     summary_table,
 )
@@ -70,6 +76,8 @@ from grading.command.worker_server import start_worker_server
 from grading.errors import GradingError
 from grading.extension import ExtensionsError, read_extensions
 from grading.plugins.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
+from grading.report import write_class_report
+from grading.report.changes import changes_block
 from grading.submissions import valid_student_id
 
 
@@ -152,8 +160,21 @@ def grade_class(
     )
     course.drop_empty_default_course()
     course.export_grades(csv_name)
-    print_summary(run, assignment, csv_name)
+    report_problem = class_report(course, assignment, run)
+    print_summary(run, assignment, csv_name, report_problem)
     return run
+
+
+def class_report(course, assignment: str, run: ClassGrading) -> str | None:
+    """Write the class report (grading/report/) and note its page and the
+    run's changes in run; None, or why it could not be written: the grades
+    are given and exported by then, and stand either way."""
+    try:
+        report = write_class_report(course, assignment, run)
+    except Exception as error:  # noqa: BLE001 (the report is a view of the grades, never a reason to lose them)
+        return f"The class report could not be written ({type(error).__name__}: {error})."
+    run.report, run.changes = str(report.page), report.changes
+    return None
 
 
 def notes_about(notes: list[str], students: list[str] | None) -> list[str]:
@@ -221,7 +242,9 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
     )
 
 
-def print_summary(run: ClassGrading, assignment: str, csv_name: str) -> None:
+def print_summary(run: ClassGrading, assignment: str, csv_name: str, report_problem: str | None = None):
+    """The summary, ending with the changes since the last grading and the
+    line that names the class report."""
     print()
     print(summary_table(run.results))
     print()
@@ -232,6 +255,10 @@ def print_summary(run: ClassGrading, assignment: str, csv_name: str) -> None:
     print(feedback_line(run.results, assignment, csv_name))
     if not run.everything_graded:
         print(NOT_EVERYTHING_GRADED)
+    changes = changes_block(run.changes, printable) if run.changes else ""
+    if changes:
+        print(changes)
+    print(report_problem or f"Class report: {run.report}")
 
 
 NOT_EVERYTHING_GRADED = (
@@ -325,7 +352,8 @@ def main(argv=None):
 
 def write_json(summary: dict, path: Path) -> None:
     """The run's summary as JSON: {"everything_graded", "students", "refusals",
-    "notes"} (and "unfinished": true while the class is being graded), or
+    "notes", "report", "changes"} (and "unfinished": true while the class is
+    being graded), or
     {"everything_graded": false, "error"} when nothing could be graded.
     Written to another name and renamed: never seen half written."""
     incoming = path.with_name(f".{path.name}.incoming")

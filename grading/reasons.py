@@ -176,3 +176,15 @@ def lost_point_reasons(notebook, lost_cells: list[str]) -> list[tuple[str, Reaso
                 reasons.append((grade["grade_id"], reason))
         solution_errors = []
     return reasons
+
+
+def judged_mistakes(notebook) -> dict[str, str]:
+    """{test cell's grade id: mistake id} of the test cells the grader judged
+    wrong, from its marks (grading/plugins/verdicts.py's Verdict.mistake)."""
+    mistakes = {}
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        mark = marked(cell)
+        if grade_id and mark.get("outcome") == JUDGED and isinstance(mark.get("mistake"), str):
+            mistakes[grade_id] = mark["mistake"]
+    return mistakes

@@ -16,10 +16,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
-from grading.command.results import StudentResult
+from grading.command.results import StudentResult, exercise_names
 from grading.configuration import course_config, delimiters
 from grading.gradebook import create_gradebook
 from grading.nbgrader_commands import run_nbgrader
+from grading.report.mistakes import NOT_MISTAKES
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh
 # included) and the name of its one notebook.
@@ -118,6 +119,22 @@ def exit_status(example, students=None):
     students of it): 2 when a file cannot be read, so is not graded; else 0."""
     cases = {name: case for name, case in example.STUDENTS.items() if students is None or name in students}
     return 2 if any(case.get("unreadable") for case in cases.values()) else 0
+
+
+def known_mistakes(example, students=None) -> dict:
+    """{(mistake id, exercise's short name): sorted students} that the class
+    report must name for an example class (or the named students of it):
+    the mistakes its cases declare, less those the report lists apart
+    (grading/report/mistakes.py's NOT_MISTAKES)."""
+    short = dict(zip(example.POINTS, exercise_names(list(example.POINTS))))
+    rows = {}
+    for student, case in example.STUDENTS.items():
+        if students is not None and student not in students:
+            continue
+        for cell, mistake in case.get("mistakes", {}).items():
+            if mistake not in NOT_MISTAKES:
+                rows.setdefault((mistake, short[cell]), []).append(student)
+    return {key: sorted(names) for key, names in rows.items()}
 
 
 @dataclass

@@ -4,6 +4,7 @@ once, in one course; the tests read what the runs left behind."""
 
 import csv
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -13,11 +14,12 @@ import nbformat
 import pytest
 from nbgrader import api as nbgrader_api
 
-from conftest import REPO, exit_status, leaked_hidden_tests, page_text, run_grading_command
+from conftest import REPO, exit_status, known_mistakes, leaked_hidden_tests, page_text, run_grading_command
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
 from examples.students import fill_in
 from grading.command.reporting import summary_table
+from grading.command.results import exercise_names
 from grading.gradebook import open_gradebook, scores
 from grading.nbgrader_commands import run_nbgrader
 from grading.plugins.experiments import not_rerun_text, tagged_cells
@@ -129,6 +131,26 @@ def test_the_printed_summary_shows_the_results(graded_class):
     progress = re.findall(rf"^\[\s*(\d+)/{count}\] \[[#-]+\] (\S+)", run.printed, re.MULTILINE)
     assert [int(number) for number, _ in progress] == list(range(1, count + 1))
     assert sorted(student for _, student in progress) == sorted(example.STUDENTS)
+
+
+def test_the_class_report_names_each_known_mistake_and_its_students(graded_class):
+    """The grader records the mistake each replayed check diagnosed, and the
+    class report counts them: the same names, counts and students as the
+    example class declares."""
+    course, example, run = graded_class
+    short = dict(zip(example.POINTS, exercise_names(list(example.POINTS))))
+    for student, case in example.STUDENTS.items():
+        declared = {short[cell]: mistake for cell, mistake in case.get("mistakes", {}).items()}
+        assert run.result(student).mistakes == declared, student
+    folder = course / "reports" / example.ASSIGNMENT
+    assert run.summary["report"] == str(folder / "index.html")
+    assert run.printed.rstrip().endswith(f"Class report: {folder / 'index.html'}")
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    named = {(row["id"], row["exercise"]): row["students"] for row in report["mistakes"]}
+    assert named == known_mistakes(example)
+    assert [row["count"] for row in report["mistakes"]] == sorted(
+        (len(students) for students in named.values()), reverse=True
+    )
 
 
 def test_late_penalties_follow_the_policy_in_the_config(graded_class):

@@ -19,7 +19,7 @@ from conftest import REPO
 from examples.grade_examples import MARKER, scratch_problem
 from grading.gradebook import scores
 
-INSTRUCTOR_FILES = ["gradebook.db", "grades.csv", "submitted", "autograded", "feedback"]
+INSTRUCTOR_FILES = ["gradebook.db", "grades.csv", "submitted", "autograded", "feedback", "reports"]
 # Top-level names of the checkout the copy leaves out: git's, the
 # environment (linked instead), caches, and the instructor's work.
 NOT_COPIED = {

@@ -20,7 +20,7 @@ from grading.gradebook import code_cell_scores
 from grading.plugins.due_dates import write_due_date
 from grading.plugins.execute import SandboxedExecute
 from grading.plugins.late import settle_late_penalties
-from grading.reasons import Reason, Why, lost_point_reasons
+from grading.reasons import Reason, Why, judged_mistakes, lost_point_reasons
 from grading.submissions import (
     check_submission_folder,
     extra_notebooks,
@@ -223,10 +223,18 @@ def read_scores(
             if graded and autograded.exists():
                 lost = [cell for cell, (score, maximum) in scores.items() if score < maximum]
                 short = dict(zip(scores, exercise_names(list(scores))))
+                graded_notebook = nbformat.read(autograded, as_version=4)
                 result.reasons += [
                     reason.for_exercise(short[cell])
-                    for cell, reason in lost_point_reasons(nbformat.read(autograded, as_version=4), lost)
+                    for cell, reason in lost_point_reasons(graded_notebook, lost)
                 ]
+                result.mistakes.update(
+                    {
+                        short[cell]: mistake
+                        for cell, mistake in judged_mistakes(graded_notebook).items()
+                        if cell in lost
+                    }
+                )
     result.written = tuple(written)
 
 

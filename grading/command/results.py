@@ -31,6 +31,9 @@ class StudentResult:
     feedback: bool = False  # whether its feedback file was written
     no_feedback: str | None = None  # why not, when it was not
     retried: bool = False  # graded again because its first worker died
+    # exercise (short name) -> id of the mistake its visible check diagnosed
+    # (grading/plugins/verdicts.py), for each exercise judged wrong in this run
+    mistakes: dict = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -71,6 +74,8 @@ class ClassGrading:
     results: list[StudentResult] = field(default_factory=list)  # the students graded, sorted
     refusals: list = field(default_factory=list)  # grading/command/intake.py's Refusals: not graded, and why
     notes: list[str] = field(default_factory=list)
+    report: str | None = None  # the class report's page (grading/report/), once written
+    changes: dict | None = None  # what this run changed since the last grading (grading/report/changes.py)
 
     @property
     def everything_graded(self) -> bool:
@@ -86,6 +91,8 @@ class ClassGrading:
                 for refusal in self.refusals
             ],
             "notes": list(self.notes),
+            "report": self.report,
+            "changes": self.changes,
         }
 
 

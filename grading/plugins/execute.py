@@ -399,7 +399,8 @@ class SandboxedExecute(Execute):
             self.log.exception("judging %s failed", grade_id)
             raise CourseFault(f"the grader could not judge {grade_id} ({error!r})") from error
         cell.outputs = verdict_outputs(verdict, self.language)
-        mark(cell, JUDGED, verdict=verdict.kind, **({} if verdict.passed else {"note": english.message}))
+        failed = {} if verdict.passed else {"note": english.message, "mistake": verdict.mistake}
+        mark(cell, JUDGED, verdict=verdict.kind, **failed)
 
     # ---------------------------------------------------- the reference's time
 

@@ -64,6 +64,10 @@ class Verdict:
     error_name: str = ""  # why it failed: AssertionError (a wrong answer), NotAnswered, KeyError, ...
     message: str = ""  # for the student: the check's message, or "passed" with its printed lines
     kind: str = "passed"  # passed, wrong (a check or hidden test failed), no-answers, error (it raised)
+    # Of a failed cell: the id of the mistake, for the class report (grading/report/mistakes.py):
+    # the visible check's own id (its AssertionError's `mistake`, utils/init_checks.py's
+    # _wrong), else one of VERDICT_MISTAKES. Never translated, unlike message.
+    mistake: str = ""
 
 
 # ------------------------------------------------------------ the record
@@ -234,6 +238,22 @@ def check_named(name: str, modules: Sequence[str]):
 # the student's function raised it).
 HIDDEN_PROBLEM_KINDS = {"MissingAnswer": "no-answers", "AssertionError": "wrong"}
 
+# The mistake of a failed verdict that no visible check diagnosed: by kind,
+# and for a wrong answer the hidden tests alone caught.
+VERDICT_MISTAKES = {"no-answers": "no-answers", "error": "raises-error", "wrong": "unclassified"}
+HIDDEN_TESTS_MISTAKE = "hidden-tests"
+
+
+def mistake_of(error: BaseException, kind: str) -> str:
+    """The id of the mistake a check's error diagnoses: its ``mistake``
+    attribute, set by the course's own check in this process (a student's
+    function's errors are rebuilt from the record without one), else the
+    kind's."""
+    mistake = getattr(error, "mistake", None)
+    if isinstance(mistake, str) and mistake:
+        return mistake
+    return VERDICT_MISTAKES[kind]
+
 
 def judge(
     record: Record | None, reference: Record, kernel_error: tuple | None = None, *, checks: Sequence[str]
@@ -255,16 +275,21 @@ def judge(
         except MissingAnswer:
             return no_record_verdict(kernel_error)
         except AssertionError as error:  # the check's message
-            return Verdict(False, type(error).__name__, error_text(error), kind="wrong")
+            mistake = mistake_of(error, "wrong")
+            return Verdict(False, type(error).__name__, error_text(error), kind="wrong", mistake=mistake)
         except Exception as error:  # the student's own error, as the check let it through
-            return Verdict(False, type(error).__name__, error_text(error), kind="error")
+            return Verdict(
+                False, type(error).__name__, error_text(error), kind="error", mistake="raises-error"
+            )
         # Decoded answers are plain values within bounds (answer_data.py), which
         # compare without error: an exception here is the grader's bug, and
         # the caller's CourseFault.
         problem = hidden_test_problem(record.hidden_calls, reference.hidden_calls)
         if problem is not None:
             name, message = problem
-            return Verdict(False, name, message, kind=HIDDEN_PROBLEM_KINDS.get(name, "error"))
+            kind = HIDDEN_PROBLEM_KINDS.get(name, "error")
+            mistake = HIDDEN_TESTS_MISTAKE if kind == "wrong" else VERDICT_MISTAKES[kind]
+            return Verdict(False, name, message, kind=kind, mistake=mistake)
         return Verdict(True, message=printed.getvalue() + tr("Hidden tests: passed.") + "\n")
 
 
@@ -277,14 +302,16 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
         "how the tests run"
     )
     if kernel_error is None:
-        return Verdict(False, "MissingAnswer", message, kind="no-answers")
+        return Verdict(False, "MissingAnswer", message, kind="no-answers", mistake="no-answers")
     name, text = kernel_error
     name = name if name.isidentifier() and len(name) <= 80 else "Error"
     if name != "NameError":  # the kernel's text might quote what the test cell ran
-        return Verdict(False, name, message, kind="no-answers")
+        return Verdict(False, name, message, kind="no-answers", mistake="no-answers")
     # "name 'initialize_parameters_he' is not defined": the function was never
     # defined (grading/plugins/experiments.py reads the name: a rerun in full may help).
-    return Verdict(False, name, f"{text[: answers.MAX_TEXT]} ({message})", kind="no-answers")
+    return Verdict(
+        False, name, f"{text[: answers.MAX_TEXT]} ({message})", kind="no-answers", mistake="no-answers"
+    )
 
 
 def error_text(error: Exception) -> str:

@@ -35,6 +35,7 @@ from .init_checks import (
     _print_parameters,
     _ScaleRule,
     _variance_rule,
+    _wrong,
 )
 
 # What Xavier's rule looks like when something else was used.
@@ -47,6 +48,7 @@ _HE_FOR_TANH = _ScaleRule(
         "ReLU units, which zero half their inputs; Xavier's scale for tanh keeps "
         "the variance at 1 / fan_in"
     ),
+    mistake="he-scale-for-xavier",
 )
 _XAVIER_FAN_OUT = _fan_out_rule(1)
 _XAVIER_PREVIOUS_FAN_IN = _previous_fan_in_rule(1)
@@ -93,14 +95,12 @@ def check_initializer_by_method(initialize_parameters):
     try:
         _check_zeros_method(initialize_parameters)
     except AssertionError as error:
-        raise AssertionError(tr("method '{method}': {error}").format(method="zeros", error=error)) from None
+        raise _for_method("zeros", error) from None
     for method, (rule, wrong) in _METHODS.items():
         try:
             _check_seeded(lambda dims: initialize_parameters(dims, method), rule, LAYER_LISTS, wrong)
         except AssertionError as error:
-            raise AssertionError(
-                tr("method '{method}': {error}").format(method=method, error=error)
-            ) from None
+            raise _for_method(method, error) from None
     _check_unknown_method(initialize_parameters)
     say(
         tr(
@@ -111,30 +111,38 @@ def check_initializer_by_method(initialize_parameters):
     say(tr("All visible tests passed."))
 
 
+def _for_method(method, error):
+    """An AssertionError with error's message, for one method, and its mistake's id."""
+    message = tr("method '{method}': {error}").format(method=method, error=error)
+    return _wrong(message, getattr(error, "mistake", None) or "wrong-values")
+
+
 def _check_zeros_method(initialize_parameters):
     for layers_dims in LAYER_LISTS:
         try:
             parameters = _call(lambda dims: initialize_parameters(dims, "zeros"), layers_dims)
         except NameError as error:  # UnboundLocalError too: W was never set for "zeros"
-            raise AssertionError(
+            raise _wrong(
                 tr(
                     "Method error: the call raised {type_name} ({error}): the branch "
                     "for 'zeros' is missing, or does not set the weights and biases"
-                ).format(type_name=type(error).__name__, error=error)
+                ).format(type_name=type(error).__name__, error=error),
+                "zeros-branch-missing",
             ) from None
         if parameters == {}:
-            raise AssertionError(
+            raise _wrong(
                 tr(
                     "Method error: the call returned an empty dict: the branch for "
                     "'zeros' is missing, or the loop never fills parameters"
-                )
+                ),
+                "zeros-branch-missing",
             )
         _check_structure(parameters, layers_dims)
         for l in range(1, len(layers_dims)):
             if np.any(parameters[f"W{l}"]):
                 index, value = _first_nonzero(parameters[f"W{l}"])
                 message = tr("Value error: {name} has non-zero entries, for example entry {index} = {value}")
-                raise AssertionError(message.format(name=f"W{l}", index=index, value=value))
+                raise _wrong(message.format(name=f"W{l}", index=index, value=value), "nonzero-weights")
 
 
 def _check_unknown_method(initialize_parameters):
@@ -144,23 +152,25 @@ def _check_unknown_method(initialize_parameters):
             initialize_parameters([3, 2, 1], method)
         except ValueError as error:
             if method not in str(error):
-                raise AssertionError(
+                raise _wrong(
                     tr(
                         "Message error: the ValueError for an unknown method should "
                         "name it, so the caller sees their typo; got: {error}"
-                    ).format(error=error)
+                    ).format(error=error),
+                    "unknown-method-unnamed",
                 )
         except Exception as error:
-            raise AssertionError(
+            raise _wrong(
                 tr(
                     "Error type error: the unknown method {method} raised "
                     '{type_name}; raise ValueError(f"unknown method '
                     '{{method!r}}, expected one of zeros, random, small, xavier, he") '
                     "instead"
-                ).format(method=repr(method), type_name=type(error).__name__)
+                ).format(method=repr(method), type_name=type(error).__name__),
+                "unknown-method-wrong-error",
             ) from None
         else:
-            raise AssertionError(_accepted_unknown(method))
+            raise _wrong(_accepted_unknown(method), "unknown-method-accepted")
 
 
 def _accepted_unknown(method):
@@ -217,11 +227,11 @@ def check_activation_stds(activation_stds):
         values = _as_numbers(spreads, num_hidden=3)
         X_given, parameters_given = _spread_case()
         if not np.array_equal(X, X_given):
-            raise AssertionError(tr("Input error: the function changed X; only read it"))
+            raise _wrong(tr("Input error: the function changed X; only read it"), "changes-input")
         if parameters.keys() != parameters_given.keys() or not all(
             np.array_equal(parameters[name], parameters_given[name]) for name in parameters_given
         ):
-            raise AssertionError(tr("Input error: the function changed parameters; only read them"))
+            raise _wrong(tr("Input error: the function changed parameters; only read them"), "changes-input")
         _diagnose_spreads(values, activation)
         say(f"{activation}: " + ", ".join(f"{value:.6f}" for value in values))
     say(tr("All visible tests passed."))
@@ -238,16 +248,17 @@ def _call_stds(activation_stds, X, parameters, activation):
         num_layers = len(parameters) // 2
         key = error.args[0] if error.args else None
         if isinstance(key, str) and key.startswith("Z"):
-            raise AssertionError(
+            raise _wrong(
                 tr(
                     "Key error: your function looked up {key}, but the cache of "
                     "forward_propagation holds only the activations, A0 (the input) "
                     "to A{num_layers} (the output), and no Z. The spread is measured "
                     'on the activations: cache["A" + str(l)] for the hidden layers '
                     "l = 1, ..., {last_hidden}"
-                ).format(key=error, num_layers=num_layers, last_hidden=num_layers - 1)
+                ).format(key=error, num_layers=num_layers, last_hidden=num_layers - 1),
+                "looks-up-z",
             ) from None
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Key error: your function looked up {key}, which does "
                 "not exist. This network has {num_layers} weight layers: "
@@ -255,41 +266,46 @@ def _call_stds(activation_stds, X, parameters, activation):
                 "len(parameters) // 2 = {num_layers}, and cache holds A0 (the "
                 "input) to A{num_layers} (the output). The hidden layers are "
                 "l = 1, ..., {last_hidden}"
-            ).format(key=error, num_layers=num_layers, last_hidden=num_layers - 1)
+            ).format(key=error, num_layers=num_layers, last_hidden=num_layers - 1),
+            "wrong-layer-count",
         ) from None
 
 
 def _as_numbers(spreads, num_hidden):
     if not isinstance(spreads, (list, tuple, np.ndarray)):
-        raise AssertionError(
+        raise _wrong(
             tr("Type error: return a list of numbers, got {type_name}").format(
                 type_name=type(spreads).__name__
-            )
+            ),
+            "not-a-list",
         )
     count = len(spreads)
     if count == num_hidden + 1:
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Length error: got {count} values for {num_hidden} hidden layers; "
                 "leave out the sigmoid output layer (and the input X): one value "
                 "per hidden layer, l = 1, ..., L-1"
-            ).format(count=count, num_hidden=num_hidden)
+            ).format(count=count, num_hidden=num_hidden),
+            "includes-output-layer",
         )
     if count != num_hidden:
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Length error: got {count} values; expected one per hidden layer, "
                 "{num_hidden} for layers_dims = [4, 6, 5, 3, 1]"
-            ).format(count=count, num_hidden=num_hidden)
+            ).format(count=count, num_hidden=num_hidden),
+            "wrong-length",
         )
     for l, value in enumerate(spreads, start=1):
         if np.ndim(value) != 0:
-            raise AssertionError(
+            raise _wrong(
                 tr(
                     "Axis error: the value for layer {l} has shape {shape}; "
                     "it should be one number, np.std of all the layer's "
                     "activations together (no axis argument)"
-                ).format(l=l, shape=np.shape(value))
+                ).format(l=l, shape=np.shape(value)),
+                "std-per-axis",
             )
     return [float(value) for value in spreads]
 
@@ -307,41 +323,46 @@ def _diagnose_spreads(values, activation):
         return
     other = "tanh" if activation == "relu" else "relu"
     if np.allclose(values, _EXPECTED[other], rtol=1e-6, atol=0):
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Activation error: with activation='{activation}' you get the "
                 "spreads of a {other} network; pass the activation on, as in "
                 "forward_propagation(X, parameters, activation)"
-            ).format(activation=activation, other=other)
+            ).format(activation=activation, other=other),
+            "ignores-activation",
         )
     if np.allclose(values, _with_ddof_1(expected), rtol=1e-6, atol=0):
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Spread error: these are np.std(..., ddof=1) values, the estimate of a "
                 "population's spread from a sample; the spread here is that of the "
                 "numbers themselves: np.std without ddof"
-            )
+            ),
+            "ddof-1",
         )
     if np.allclose(values, np.square(expected), rtol=1e-6, atol=0):
-        raise AssertionError(
-            tr("Spread error: these are variances; take the standard deviation, np.std, their square root")
+        raise _wrong(
+            tr("Spread error: these are variances; take the standard deviation, np.std, their square root"),
+            "variance-for-std",
         )
     if np.allclose(values, _BEFORE_ACTIVATION[activation], rtol=1e-6, atol=0):
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Activation error: these are the spreads of Z = W A + b, before "
                 "the activation; measure the activations A that the layer outputs"
-            )
+            ),
+            "z-instead-of-a",
         )
     if np.allclose(values[1:], expected[:-1], rtol=1e-6, atol=0):
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Layer error: your list starts with the spread of the input X (A0); "
                 "start with the first hidden layer, A1, and end with the last hidden "
                 "layer, A(L-1)"
-            )
+            ),
+            "includes-input",
         )
-    raise AssertionError(
+    raise _wrong(
         tr(
             "Value error: for activation='{activation}' expected spreads "
             "{expected}, got {got}. Each value should be np.std "
@@ -350,5 +371,6 @@ def _diagnose_spreads(values, activation):
             activation=activation,
             expected=[round(value, 6) for value in expected],
             got=[round(value, 6) for value in values],
-        )
+        ),
+        "wrong-values",
     )

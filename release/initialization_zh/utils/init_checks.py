@@ -5,6 +5,11 @@ and either prints "All visible tests passed." or raises an AssertionError
 whose message starts with the kind of mistake (shape, bias, dtype, scale,
 fan-in, seed, distribution, ...) and says how to fix it.
 
+Each AssertionError also carries, as its ``mistake`` attribute, a short id
+of the mistake it diagnoses ("fan-out", "seed-in-loop", ...; see ``_wrong``):
+the grader counts a class's mistakes by these ids, which are never
+translated, while the messages are.
+
 The checks never contain a ready-made initializer. For the seeded exercises
 they draw standard normal numbers from a private ``RandomState(3)`` (the same
 stream that ``np.random.seed(3)`` followed by ``np.random.randn`` gives) and
@@ -37,11 +42,12 @@ def check_zeros_initializer(initialize_parameters_zeros):
             W = parameters[f"W{l}"]
             if np.any(W):
                 index, value = _first_nonzero(W)
-                raise AssertionError(
+                raise _wrong(
                     tr(
                         "Value error: {name} has non-zero entries, for example "
                         "entry {index} = {value}; every weight should start at 0"
-                    ).format(name=f"W{l}", index=index, value=value)
+                    ).format(name=f"W{l}", index=index, value=value),
+                    "nonzero-weights",
                 )
     _print_parameters(_call(initialize_parameters_zeros, [3, 2, 1]))
     say(tr("All visible tests passed."))
@@ -93,13 +99,14 @@ class _ScaleRule:
     ``diagnosis`` is the English message (a template, filled in with
     ``values``) for weights that used this rule by mistake; it is translated
     only when shown, by ``explain``, so that a language chosen after import
-    applies.
+    applies. ``mistake`` is that mistake's id (see ``_wrong``).
     """
 
-    def __init__(self, formula, scale_of, diagnosis="", values=None, in_network=None):
+    def __init__(self, formula, scale_of, diagnosis="", values=None, in_network=None, mistake=None):
         self.formula = formula
         self.scale_of = scale_of
         self.diagnosis = diagnosis
+        self.mistake = mistake
         self.values = dict(values or {})
         self.in_network = in_network  # (layers_dims, l) -> scale, for a rule that reads other layers
 
@@ -123,6 +130,7 @@ _HE = _ScaleRule(
     "sqrt(2 / layers_dims[l-1])",
     lambda n_in, n_out: math.sqrt(2 / n_in),
     N_("Scale error: the weights use the He scale sqrt(2 / layers_dims[l-1])"),
+    mistake="he-scale",
 )
 _XAVIER = _ScaleRule(
     "sqrt(1 / layers_dims[l-1])",
@@ -131,6 +139,7 @@ _XAVIER = _ScaleRule(
         "Scale error: the weights use the Xavier scale sqrt(1 / fan_in), made "
         "for tanh units; ReLU units (He) need twice that variance"
     ),
+    mistake="xavier-scale-for-he",
 )
 
 # The Xavier scale where the exercise asks for neither He nor Xavier (the
@@ -142,6 +151,7 @@ _XAVIER_ELSEWHERE = _ScaleRule(
         "Scale error: the weights use the Xavier scale sqrt(1 / fan_in), "
         "which is not the scale this exercise asks for"
     ),
+    mistake="xavier-scale",
 )
 
 
@@ -155,6 +165,7 @@ def _fan_out_rule(numerator):
             "the layer (its fan-out); it should use the number of inputs each unit "
             "receives, layers_dims[l-1] (its fan-in)"
         ),
+        mistake="fan-out",
     )
 
 
@@ -170,6 +181,7 @@ def _previous_fan_in_rule(numerator):
             "unit of layer l receives layers_dims[l-1] inputs"
         ),
         in_network=lambda layers_dims, l: math.sqrt(numerator / layers_dims[l - 2]),
+        mistake="previous-fan-in",
     )
 
 
@@ -184,6 +196,7 @@ def _variance_rule(numerator):
             "np.sqrt({numerator} / layers_dims[l-1])"
         ),
         values={"numerator": numerator},
+        mistake="variance-as-scale",
     )
 
 
@@ -197,21 +210,25 @@ _GLOROT = _ScaleRule(
         "Scale error: the weights use Glorot's averaged scale "
         "sqrt(2 / (fan_in + fan_out)) instead of one based on the fan-in only"
     ),
+    mistake="glorot-scale",
 )
 _TIMES_10 = _ScaleRule(
     "10",
     lambda n_in, n_out: 10.0,
     N_("Scale error: the weights are multiplied by 10, as in the large random initialization"),
+    mistake="times-10",
 )
 _NO_SCALE = _ScaleRule(
     "1",
     lambda n_in, n_out: 1.0,
     N_("Scale error: the weights are plain np.random.randn draws; a factor is missing"),
+    mistake="no-scale",
 )
 _SMALL = _ScaleRule(
     "0.01",
     lambda n_in, n_out: 0.01,
     N_("Scale error: the weights are multiplied by 0.01 (small random initialization)"),
+    mistake="small-scale",
 )
 
 
@@ -241,11 +258,12 @@ def _call(initializer, layers_dims):
     finally:
         np.random.set_state(state)
     if given != list(layers_dims):
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Input error: the function changed the list it was given, from "
                 "{before} to {after}; read layers_dims, don't modify it"
-            ).format(before=list(layers_dims), after=given)
+            ).format(before=list(layers_dims), after=given),
+            "changes-input",
         )
     return parameters
 
@@ -255,6 +273,20 @@ class NotAnswered(AssertionError):
 
     A failed check like any other, under its own name, so that the grader's
     summary can say "not answered" rather than "wrong answer"."""
+
+    mistake = "not-answered"
+
+
+def _wrong(message, mistake):
+    """An AssertionError with message that carries the id of the mistake it
+    diagnoses, as its ``mistake`` attribute ("fan-out", "uniform-draws", ...).
+
+    The student sees only the message. The grader replays the checks in its
+    own process and counts a class's mistakes by these ids
+    (grading/plugins/verdicts.py): messages are translated, the ids never are."""
+    error = AssertionError(message)
+    error.mistake = mistake
+    return error
 
 
 # In English; raise it as tr(NOT_ANSWERED), in the language chosen by then.
@@ -301,10 +333,11 @@ def _add_note(error, note):
 def _check_structure(parameters, layers_dims):
     """Keys W1, b1, ..., WL, bL with the right shapes, float64 and zero biases."""
     if not isinstance(parameters, dict):
-        raise AssertionError(
+        raise _wrong(
             tr("Type error: return a dict of parameters, not {type_name}").format(
                 type_name=type(parameters).__name__
-            )
+            ),
+            "not-a-dict",
         )
     num_layers = len(layers_dims) - 1
     expected_keys = [f"{kind}{l}" for l in range(1, num_layers + 1) for kind in ("W", "b")]
@@ -318,7 +351,7 @@ def _check_structure(parameters, layers_dims):
             problem = tr("missing {missing}")
         else:
             problem = tr("unexpected {extra}")
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Key error: for layers_dims = {layers_dims} the dict should hold "
                 "exactly {expected_keys}; {problem}. "
@@ -328,7 +361,8 @@ def _check_structure(parameters, layers_dims):
                 layers_dims=layers_dims,
                 expected_keys=expected_keys,
                 num_layers=num_layers,
-            )
+            ),
+            "wrong-keys",
         )
     for l in range(1, num_layers + 1):
         _check_weight_shape(parameters[f"W{l}"], l, layers_dims)
@@ -340,22 +374,24 @@ def _check_weight_shape(W, l, layers_dims):
     expected = (layers_dims[l], layers_dims[l - 1])
     _check_is_array(W, name)
     if W.shape == expected[::-1] and expected[0] != expected[1]:
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Shape error: {name} has shape {shape}, the transpose of the "
                 "expected {expected} = (layers_dims[{l}], layers_dims[{previous}]). "
                 "Rows are the units of layer {l}, columns their inputs"
-            ).format(name=name, shape=W.shape, expected=expected, l=l, previous=l - 1)
+            ).format(name=name, shape=W.shape, expected=expected, l=l, previous=l - 1),
+            "transposed-weights",
         )
     if W.shape != expected:
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Shape error: {name} has shape {shape}, expected {expected} = "
                 "(layers_dims[{l}], layers_dims[{previous}]) for layers_dims = "
                 "{layers_dims}"
             ).format(
                 name=name, shape=W.shape, expected=expected, l=l, previous=l - 1, layers_dims=layers_dims
-            )
+            ),
+            "wrong-shape",
         )
     _check_dtype(W, name)
 
@@ -365,48 +401,53 @@ def _check_bias(b, l, layers_dims):
     n = layers_dims[l]
     _check_is_array(b, name)
     if b.shape == (n,):
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Bias error: {name} has shape ({n},) but should be a column of "
                 "shape ({n}, 1): write np.zeros(({n}, 1)), with the 1, so that "
                 "it adds to each column of {weights} @ A"
-            ).format(name=name, n=n, weights=f"W{l}")
+            ).format(name=name, n=n, weights=f"W{l}"),
+            "bias-1d",
         )
     if b.shape != (n, 1):
-        raise AssertionError(
+        raise _wrong(
             tr("Shape error: {name} has shape {shape}, expected ({n}, 1) = (layers_dims[{l}], 1)").format(
                 name=name, shape=b.shape, n=n, l=l
-            )
+            ),
+            "wrong-bias-shape",
         )
     _check_dtype(b, name)
     if np.any(b):
         index, value = _first_nonzero(b)
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Bias error: {name} should start at zero; got non-zero entries "
                 "such as entry {index} = {value}. Random weights already break the "
                 "symmetry, so the biases can all be 0"
-            ).format(name=name, index=index, value=value)
+            ).format(name=name, index=index, value=value),
+            "nonzero-bias",
         )
 
 
 def _check_is_array(array, name):
     if not isinstance(array, np.ndarray):
-        raise AssertionError(
+        raise _wrong(
             tr("Type error: {name} should be a numpy array, got {type_name}").format(
                 name=name, type_name=type(array).__name__
-            )
+            ),
+            "not-an-array",
         )
 
 
 def _check_dtype(array, name):
     if array.dtype != np.float64:
-        raise AssertionError(
+        raise _wrong(
             tr(
                 "Dtype error: {name} has dtype {dtype}, expected float64. "
                 "Weights must hold real numbers that gradient descent can change "
                 "by small amounts; don't pass dtype=int (or float32)"
-            ).format(name=name, dtype=array.dtype)
+            ).format(name=name, dtype=array.dtype),
+            "wrong-dtype",
         )
 
 
@@ -432,14 +473,15 @@ def _check_seeded(initializer, scale_rule, layer_lists, wrong_scales):
             l for l, (W, z, scale) in enumerate(zip(weights, draws, scales), 1) if not _close(W, z * scale)
         ]
         if wrong:
-            raise AssertionError(_diagnose(weights, wrong[0], layers_dims, draws, scale_rule, wrong_scales))
+            raise _diagnose(weights, wrong[0], layers_dims, draws, scale_rule, wrong_scales)
         again = _call(initializer, layers_dims)
         if not all(np.array_equal(again[k], parameters[k]) for k in parameters):
-            raise AssertionError(
+            raise _wrong(
                 tr(
                     "Seed error: a second call gave different weights; call "
                     "np.random.seed({seed}) once at the top of the function"
-                ).format(seed=SEED)
+                ).format(seed=SEED),
+                "seed-not-at-top",
             )
 
 
@@ -476,8 +518,8 @@ def _layer_scales(rule, layers_dims):
 
 
 def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
-    """Name the most likely reason why the weights differ from the expected;
-    layer l is the first wrong one."""
+    """The AssertionError that names the most likely reason why the weights
+    differ from the expected (see _wrong); layer l is the first wrong one."""
     n_in, n_out = layers_dims[l - 1], layers_dims[l]
     scale = scale_rule.at(layers_dims, l)
     W, z = weights[l - 1], draws[l - 1]
@@ -486,50 +528,65 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
 
     # The right numbers, but only to float32's 7 digits.
     if np.allclose(W, z * scale, rtol=1e-6, atol=0):
-        return tr(
-            "Precision error: {name} for layers_dims = {layers_dims} holds "
-            "the right numbers to about 7 digits only, as float32 arithmetic "
-            "gives; compute in float64, numpy's default: leave out "
-            "astype(np.float32) and dtype=np.float32"
-        ).format(**where)
+        return _wrong(
+            tr(
+                "Precision error: {name} for layers_dims = {layers_dims} holds "
+                "the right numbers to about 7 digits only, as float32 arithmetic "
+                "gives; compute in float64, numpy's default: leave out "
+                "astype(np.float32) and dtype=np.float32"
+            ).format(**where),
+            "float32",
+        )
     # Numpy's newer Generator API: other numbers from the same seed.
     if any(_close(W, draws_l * scale) for draws_l in _generator_draws(l, layers_dims)):
-        return tr(
-            "Generator error: {name} for layers_dims = {layers_dims} holds "
-            "draws of np.random.default_rng({seed}), numpy's newer generator, "
-            "which gives other numbers for the same seed. This exercise uses "
-            "np.random.seed({seed}) (already at the top of the function) with "
-            "np.random.randn, so that everyone's numbers match"
-        ).format(**where)
+        return _wrong(
+            tr(
+                "Generator error: {name} for layers_dims = {layers_dims} holds "
+                "draws of np.random.default_rng({seed}), numpy's newer generator, "
+                "which gives other numbers for the same seed. This exercise uses "
+                "np.random.seed({seed}) (already at the top of the function) with "
+                "np.random.randn, so that everyone's numbers match"
+            ).format(**where),
+            "default-rng",
+        )
     # One value everywhere: no draws at all (np.zeros(...) * 10), or draws
     # times a scale of 0 (np.sqrt(2 // n), integer division).
     if W.size > 1 and np.all(W == W.flat[0]):
-        return tr(
-            "Distribution error: every entry of {name} for layers_dims = "
-            "{layers_dims} is {value:.6g}, so the units of a layer cannot "
-            "differ. The weights must be random: np.random.randn draws times "
-            "the scale, {formula}. (A scale of 0 can come from integer "
-            "division: 2 // n is 0 when n > 2; write 2 / n)"
-        ).format(value=float(W.flat[0]) + 0.0, formula=scale_rule.formula, **where)  # + 0.0: no "-0"
+        return _wrong(
+            tr(
+                "Distribution error: every entry of {name} for layers_dims = "
+                "{layers_dims} is {value:.6g}, so the units of a layer cannot "
+                "differ. The weights must be random: np.random.randn draws times "
+                "the scale, {formula}. (A scale of 0 can come from integer "
+                "division: 2 // n is 0 when n > 2; write 2 / n)"
+            ).format(value=float(W.flat[0]) + 0.0, formula=scale_rule.formula, **where),  # + 0.0: no "-0"
+            "constant-weights",
+        )
     # Uniform draws: np.random.rand times a scale, or moved as well
     # (rand() - 0.5, np.random.uniform(-a, a), which draws the same stream).
     uniform = _uniform_draws(l, layers_dims)
     stretch, shift = np.polyfit(uniform.ravel(), W.ravel(), 1) if W.size > 2 else (None, None)
     if stretch is not None and _close(W, stretch * uniform + shift):
         if abs(shift) <= 1e-9 * abs(stretch):
-            return tr(
+            return _wrong(
+                tr(
+                    "Distribution error: {name} for layers_dims = {layers_dims} is "
+                    "uniform draws in [0, 1) from np.random.rand, times {scale:.6g}: "
+                    "every weight is >= 0. Use np.random.randn, whose draws follow "
+                    "the standard normal distribution, centred on 0"
+                ).format(scale=stretch, **where),
+                "uniform-draws",
+            )
+        return _wrong(
+            tr(
                 "Distribution error: {name} for layers_dims = {layers_dims} is "
-                "uniform draws in [0, 1) from np.random.rand, times {scale:.6g}: "
-                "every weight is >= 0. Use np.random.randn, whose draws follow "
-                "the standard normal distribution, centred on 0"
-            ).format(scale=stretch, **where)
-        return tr(
-            "Distribution error: {name} for layers_dims = {layers_dims} is "
-            "made of uniform draws (np.random.rand or np.random.uniform), moved "
-            "and stretched; centring them on 0 does not make them normal. Use "
-            "np.random.randn, whose draws follow the standard normal "
-            "distribution"
-        ).format(**where)
+                "made of uniform draws (np.random.rand or np.random.uniform), moved "
+                "and stretched; centring them on 0 does not make them normal. Use "
+                "np.random.randn, whose draws follow the standard normal "
+                "distribution"
+            ).format(**where),
+            "uniform-draws",
+        )
 
     # Right draws, wrong scale: in every layer W / z is one constant. Several
     # rules can agree on one layer (sqrt(2/4) == sqrt(1/2)), so a rule must
@@ -548,50 +605,67 @@ def _diagnose(weights, l, layers_dims, draws, scale_rule, wrong_scales):
         ).format(**where)
         expected_scales = _layer_scales(scale_rule, layers_dims)
         if all(_same(ratio, expected) for ratio, expected in zip(unseeded, expected_scales)):
-            return seed_problem
-        # Name both mistakes: fixing the seed alone would not be enough.
-        return tr("{seed_problem}. The scale is wrong too: {scale_problem}").format(
-            seed_problem=seed_problem,
-            scale_problem=_wrong_scale(unseeded, l, layers_dims, scale_rule, wrong_scales),
+            return _wrong(seed_problem, "no-seed")
+        # Name both mistakes: fixing the seed alone would not be enough (the
+        # id names the first, which hides the second from the checks).
+        return _wrong(
+            tr("{seed_problem}. The scale is wrong too: {scale_problem}").format(
+                seed_problem=seed_problem,
+                scale_problem=str(_wrong_scale(unseeded, l, layers_dims, scale_rule, wrong_scales)),
+            ),
+            "no-seed",
         )
 
     # Right scale, wrong draws.
     restarted = np.random.RandomState(SEED).standard_normal(W.shape)
     if l > 1 and _close(W, restarted * scale):
-        return tr(
-            "Seed error: {name} for layers_dims = {layers_dims} repeats the "
-            "first numbers of the random stream: np.random.seed({seed}) is "
-            "being called again for every layer. Call it once, before the "
-            "loop"
-        ).format(**where)
+        return _wrong(
+            tr(
+                "Seed error: {name} for layers_dims = {layers_dims} repeats the "
+                "first numbers of the random stream: np.random.seed({seed}) is "
+                "being called again for every layer. Call it once, before the "
+                "loop"
+            ).format(**where),
+            "seed-in-loop",
+        )
     if _close(W, _drawn_transposed(l, layers_dims) * scale):
-        return tr(
-            "Shape error: {name} for layers_dims = {layers_dims} holds the "
-            "right numbers in the wrong places: it was drawn with shape "
-            "({n_in}, {n_out}) and then transposed. Draw it directly as "
-            "np.random.randn(layers_dims[l], layers_dims[l-1])"
-        ).format(n_in=n_in, n_out=n_out, **where)
+        return _wrong(
+            tr(
+                "Shape error: {name} for layers_dims = {layers_dims} holds the "
+                "right numbers in the wrong places: it was drawn with shape "
+                "({n_in}, {n_out}) and then transposed. Draw it directly as "
+                "np.random.randn(layers_dims[l], layers_dims[l-1])"
+            ).format(n_in=n_in, n_out=n_out, **where),
+            "transposed-draws",
+        )
     if np.all(W >= 0):
-        return tr(
-            "Distribution error: every entry of {name} for layers_dims = "
-            "{layers_dims} is >= 0, as uniform draws in [0, 1) from "
-            "np.random.rand give. Use np.random.randn, the standard normal "
-            "distribution, whose draws are centred on 0"
-        ).format(**where)
-    return tr(
-        "Value error: {name} for layers_dims = {layers_dims} does not match "
-        "np.random.randn draws after np.random.seed({seed}) times {formula}. "
-        "Check that the seed is set once at the top, that nothing else "
-        "draws random numbers (the biases are zeros), and that each "
-        "layer draws one matrix in order l = 1, 2, ...; "
-        "expected {name}[0, 0] = {expected:.8f}, got {got:.8f}"
-    ).format(formula=scale_rule.formula, expected=z[0, 0] * scale, got=W.flat[0], **where)
+        return _wrong(
+            tr(
+                "Distribution error: every entry of {name} for layers_dims = "
+                "{layers_dims} is >= 0, as uniform draws in [0, 1) from "
+                "np.random.rand give. Use np.random.randn, the standard normal "
+                "distribution, whose draws are centred on 0"
+            ).format(**where),
+            "uniform-draws",
+        )
+    return _wrong(
+        tr(
+            "Value error: {name} for layers_dims = {layers_dims} does not match "
+            "np.random.randn draws after np.random.seed({seed}) times {formula}. "
+            "Check that the seed is set once at the top, that nothing else "
+            "draws random numbers (the biases are zeros), and that each "
+            "layer draws one matrix in order l = 1, 2, ...; "
+            "expected {name}[0, 0] = {expected:.8f}, got {got:.8f}"
+        ).format(formula=scale_rule.formula, expected=z[0, 0] * scale, got=W.flat[0], **where),
+        "wrong-values",
+    )
 
 
 def _wrong_scale(ratios, l, layers_dims, scale_rule, wrong_scales):
-    """The message for weights that are the draws times the wrong number in
-    each layer (ratios: that number, layer by layer): the first rule of
-    wrong_scales that gives those numbers in every layer, else the numbers.
+    """The AssertionError for weights that are the draws times the wrong
+    number in each layer (ratios: that number, layer by layer): the first
+    rule of wrong_scales that gives those numbers in every layer, with that
+    rule's mistake, else the numbers.
     Several rules can agree on one layer (sqrt(2/4) == sqrt(1/2)), so a rule
     must match all of them."""
     where = {"name": f"W{l}", "layers_dims": layers_dims}
@@ -599,13 +673,17 @@ def _wrong_scale(ratios, l, layers_dims, scale_rule, wrong_scales):
     for rule in wrong_scales:
         rule_scales = _layer_scales(rule, layers_dims)
         if all(_same(ratio, rule_scale) for ratio, rule_scale in zip(ratios, rule_scales)):
-            return tr(
+            message = tr(
                 "{diagnosis} ({name} for layers_dims = {layers_dims}: scale {scale:.6g}, expected {expected})"
             ).format(diagnosis=rule.explain(), scale=ratios[l - 1], expected=expected, **where)
-    return tr(
-        "Scale error: {name} for layers_dims = {layers_dims} is "
-        "np.random.randn draws times {scale:.6g}; expected times {expected}"
-    ).format(scale=ratios[l - 1], expected=expected, **where)
+            return _wrong(message, rule.mistake or "wrong-scale")
+    return _wrong(
+        tr(
+            "Scale error: {name} for layers_dims = {layers_dims} is "
+            "np.random.randn draws times {scale:.6g}; expected times {expected}"
+        ).format(scale=ratios[l - 1], expected=expected, **where),
+        "wrong-scale",
+    )
 
 
 def _unseeded_draws(layers_dims):

@@ -1,0 +1,78 @@
+"""The class report: what the instructor opens in a browser after grading.
+
+After each run, the grading command (grading/grade.py) calls
+``write_class_report``: it keeps a record of each student it graded
+(records.py), works out what changed since the last grading and why
+(changes.py), and writes reports/<assignment>/: index.html with its
+figures, report.json and mistakes.csv (data.py, figures.py, page.py).
+``python -m grading.report initialization initialization_zh`` writes the
+report of both editions together (__main__.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from grading.report.changes import class_changes
+from grading.report.data import report_data
+from grading.report.page import write_report
+from grading.report.records import (
+    REPORTS,
+    course_files,
+    load_changes,
+    load_store,
+    merge_run,
+    now,
+    report_folder,
+    roster_and_other_edition,
+    save_changes,
+    save_store,
+    student_record,
+)
+
+
+@dataclass
+class ClassReport:
+    """What writing the report after a run gave: the page, and what the run changed."""
+
+    page: Path
+    changes: dict  # grading/report/changes.py's class_changes
+    combined: list  # pages of the combined reports written again
+
+
+def write_class_report(course, assignment: str, run) -> ClassReport:
+    """Record the run's students, compare them with the last grading, and
+    write the assignment's report (and again any combined report of it)."""
+    store = load_store(course.root, assignment)
+    graded_at = now()
+    files = course_files(course, assignment)
+    with course.gradebook() as gradebook:
+        records = {
+            result.student: student_record(course, assignment, result, gradebook, files, graded_at)
+            for result in run.results
+        }
+        roster, other_edition = roster_and_other_edition(gradebook, assignment)
+    changes = class_changes(store, records)
+    refusals = [
+        {"student_or_file": refusal.student_or_file, "reason": refusal.reason} for refusal in run.refusals
+    ]
+    store = merge_run(store, records, refusals, roster, other_edition)
+    save_store(course.root, store)
+    save_changes(course.root, assignment, changes)
+    page = write_report(report_data(course.root, [store], changes), report_folder(course.root, assignment))
+    combined = [
+        write_combined(course.root, folder.name.split("+"))
+        for folder in sorted((course.root / REPORTS).glob("*+*"))
+        if assignment in folder.name.split("+")
+    ]
+    return ClassReport(page, changes, combined)
+
+
+def write_combined(root: Path, assignments: list[str]) -> Path:
+    """The report of several assignments' records together (the two editions
+    of one), in reports/<a>+<b>/, or of one assignment again, with the last
+    run's changes; its page's path."""
+    stores = [load_store(root, assignment) for assignment in assignments]
+    changes = load_changes(root, assignments[0]) if len(assignments) == 1 else None
+    return write_report(report_data(root, stores, changes), report_folder(root, "+".join(assignments)))

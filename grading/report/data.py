@@ -1,0 +1,251 @@
+"""The class report as data: built from the records of one assignment, or of
+both editions of one (grading/report/records.py), and written as
+report.json and mistakes.csv beside the page (grading/report/page.py).
+
+report_data() returns {
+  "title", "editions" (assignments), "generated", "graded_at",
+  "students" (how many have a record),
+  "exercises": [{"cell", "name", "function", "max", "section", "scores"
+                 ([[score, students], ...]), "by_edition" ({edition: [[score,
+                 students], ...]}), "mean", "full", "zero"}],
+  "totals": {"max", "values" (every total, sorted: no names), "mean", "median"},
+  "mistakes": [{"id", "title", "exercise", "section", "count", "students",
+                "by_edition"}], most common first,
+  "attention": {"no_submission", "other_edition", "nothing_answered",
+                "not_answered", "refused", "not_graded", "waiting",
+                "timed_out", "stopped", "notebook_changed", "late"},
+  "identical": {"groups": [{"function", "students", "code", "lines"}],
+                "left_out": {function: students}},
+  "changes": the last run's changes (grading/report/changes.py), or None,
+}
+A student of a combined report is named "id (edition)" when they handed in
+an edition other than the first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+import nbformat
+
+from grading.command.results import StudentResult, exercise_names
+from grading.reasons import Why
+from grading.report.mistakes import NOT_MISTAKES, exercise_sections, title
+from grading.report.records import now, solution_code
+from grading.report.similarity import COMMON_SHARE, common_forms, identical_groups
+
+# Which list of the report's "attention" part each kind of reason puts a student on.
+ATTENTION = {
+    "refused": {Why.REFUSED, Why.UNREADABLE, Why.MISSING_NOTEBOOK},
+    "not_graded": {
+        Why.COURSE_FAULT,
+        Why.NBGRADER_FAILED,
+        Why.DATABASE_LOCKED,
+        Why.KERNEL_NOT_STARTED,
+        Why.WORKER_DIED,
+        Why.GRADER_FAILED,
+        Why.EARLIER_GRADE,
+    },
+    "timed_out": {Why.TIMED_OUT, Why.NOT_RUN},
+    "stopped": {
+        Why.KERNEL_STOPPED,
+        Why.OUT_OF_MEMORY,
+        Why.EXITED,
+        Why.TOO_MANY_PROCESSES,
+        Why.WRITE_BLOCKED,
+        Why.NETWORK_BLOCKED,
+        Why.SYNTAX_ERROR,
+        Why.ERROR,
+        Why.NO_ANSWERS,
+    },
+    "notebook_changed": {Why.RESTORED_CELL, Why.IGNORED_CELL, Why.EXTRA_NOTEBOOK},
+}
+
+
+def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> dict:
+    """The report of the stores' assignments (one, or the editions of one), together."""
+    editions = [store["assignment"] for store in stores]
+    first = editions[0]
+    students = []  # (label, edition, record, StudentResult)
+    for store in stores:
+        for student, record in store["students"].items():
+            label = student if store["assignment"] == first else f"{student} ({store['assignment']})"
+            students.append((label, store["assignment"], record, StudentResult.from_json(record["result"])))
+    sections = _sections(root, editions)
+    exercises = _exercises(students, editions, sections)
+    return {
+        "title": " + ".join(editions),
+        "editions": editions,
+        "generated": now(),
+        "graded_at": max((store.get("updated") or "" for store in stores), default=""),
+        "students": len(students),
+        "exercises": exercises,
+        "totals": _totals(students),
+        "mistakes": _mistakes(students, editions, exercises),
+        "attention": _attention(students, stores),
+        "identical": _identical(root, students, editions),
+        "changes": changes,
+    }
+
+
+def _sections(root: Path, editions: list[str]) -> dict[str, str]:
+    """{test cell: its section, the editions' headings joined by " / " where they differ}."""
+    headings = defaultdict(list)
+    for edition in editions:
+        for path in sorted(Path(root, "source", edition).glob("*.ipynb")):
+            for cell, heading in exercise_sections(path).items():
+                if heading not in headings[cell]:
+                    headings[cell].append(heading)
+    return {cell: " / ".join(names) for cell, names in headings.items()}
+
+
+def _exercises(students, editions, sections) -> list[dict]:
+    results = [result for _, _, _, result in students if result.points]
+    if not results:
+        return []
+    cells = list(results[0].points)
+    exercises = []
+    for cell, name in zip(cells, exercise_names(cells)):
+        maximum = results[0].points[cell][1]
+        scores, by_edition = defaultdict(int), {edition: defaultdict(int) for edition in editions}
+        for _, edition, _, result in students:
+            score = result.points.get(cell, (0.0, maximum))[0]
+            scores[score] += 1
+            by_edition[edition][score] += 1
+        values = [score for score, count in scores.items() for _ in range(count)]
+        exercises.append(
+            {
+                "cell": cell,
+                "name": name,
+                "function": cell.removeprefix("test_"),
+                "max": maximum,
+                "section": sections.get(cell, ""),
+                "scores": sorted(map(list, scores.items())),  # pairs: JSON keeps no number as a key
+                "by_edition": {
+                    edition: sorted(map(list, counts.items())) for edition, counts in by_edition.items()
+                },
+                "mean": round(statistics.fmean(values), 3),
+                "full": scores.get(maximum, 0),
+                "zero": scores.get(0.0, 0),
+            }
+        )
+    return exercises
+
+
+def _totals(students) -> dict:
+    values = sorted(result.total for _, _, _, result in students)
+    maximum = max((result.max_score for _, _, _, result in students), default=0.0)
+    return {
+        "max": maximum,
+        "values": values,
+        "mean": round(statistics.fmean(values), 3) if values else None,
+        "median": statistics.median(values) if values else None,
+    }
+
+
+def _mistakes(students, editions, exercises) -> list[dict]:
+    """One row per (mistake, exercise), most students first."""
+    names = {exercise["name"]: exercise for exercise in exercises}
+    rows = {}
+    for label, edition, _, result in students:
+        for exercise, mistake in result.mistakes.items():
+            if mistake in NOT_MISTAKES:
+                continue
+            row = rows.setdefault(
+                (mistake, exercise),
+                {
+                    "id": mistake,
+                    "title": title(mistake),
+                    "exercise": exercise,
+                    "section": names.get(exercise, {}).get("section", ""),
+                    "count": 0,
+                    "students": [],
+                    "by_edition": dict.fromkeys(editions, 0),
+                },
+            )
+            row["count"] += 1
+            row["students"].append(label)
+            row["by_edition"][edition] += 1
+    for row in rows.values():
+        row["students"].sort()
+    return sorted(rows.values(), key=lambda row: (-row["count"], row["title"], row["exercise"]))
+
+
+def _attention(students, stores) -> dict:
+    lists = {name: [] for name in ATTENTION}
+    lists.update(nothing_answered=[], not_answered=[], waiting=[], late=[])
+    for label, _, _, result in students:
+        for name, kinds in ATTENTION.items():
+            for reason in result.reasons:
+                if reason.why in kinds:
+                    lists[name].append({"student": label, "exercise": reason.exercise, "reason": reason.text})
+        unanswered = sorted(
+            exercise for exercise, mistake in result.mistakes.items() if mistake == "not-answered"
+        )
+        if unanswered and len(unanswered) == len(result.points):
+            lists["nothing_answered"].append(label)
+        elif unanswered:
+            lists["not_answered"].append({"student": label, "exercises": unanswered})
+        if result.pending:
+            lists["waiting"].append({"student": label, "points": result.pending})
+        if result.late_penalty:
+            lists["late"].append({"student": label, "penalty": result.late_penalty})
+    # Refused at intake: files and folders that named no student to grade.
+    for store in stores:
+        suffix = "" if store is stores[0] else f" ({store['assignment']})"
+        lists["refused"] += [
+            {"student": refusal["student_or_file"] + suffix, "exercise": None, "reason": refusal["reason"]}
+            for refusal in store.get("refusals", [])
+        ]
+    handed_in = {student for store in stores for student in store["students"]}
+    roster = {student for store in stores for student in store.get("roster", [])}
+    other = {student for store in stores for student in store.get("other_edition", [])} - handed_in
+    if len(stores) == 1:
+        lists["other_edition"] = sorted(other)
+    else:
+        lists["other_edition"] = []  # both editions are here
+    lists["no_submission"] = sorted(roster - handed_in - other)
+    return lists
+
+
+def _identical(root: Path, students, editions) -> dict:
+    code = {label: record.get("code", {}) for label, _, record, _ in students}
+    forced = defaultdict(list)
+    for edition in editions:
+        for folder in ("release", "source"):
+            for path in sorted(Path(root, folder, edition).glob("*.ipynb")):
+                for function, text in solution_code(nbformat.read(path, as_version=4)).items():
+                    forced[function].append(text)
+    return {
+        "groups": identical_groups(code, forced),
+        "left_out": common_forms(code, forced),
+        "common_share": COMMON_SHARE,
+    }
+
+
+# ------------------------------------------------------------------ files
+
+
+def mistakes_csv(data: dict) -> str:
+    """The mistakes table as CSV: one row per mistake and exercise, the
+    students separated by "; "."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["assignment", "mistake", "title", "exercise", "section", "students", "who"])
+    for row in data["mistakes"]:
+        writer.writerow(
+            [
+                data["title"],
+                row["id"],
+                row["title"],
+                row["exercise"],
+                row["section"],
+                row["count"],
+                "; ".join(row["students"]),
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,44 @@
+"""The class report's files: index.html (a Jinja template, with autoescape:
+every student id, reason and line of student code is escaped), its PNG
+figures, report.json and mistakes.csv, in one folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from grading.report.data import mistakes_csv
+from grading.report.figures import write_figures
+from grading.report.records import write_atomically
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def render(data: dict, figures: dict) -> str:
+    """The report page's HTML for data (grading/report/data.py) and its figures."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment.get_template("report.html.j2").render(data=data, figures=figures)
+
+
+def write_report(data: dict, folder: Path) -> Path:
+    """Write the report's files into folder (made if missing); the page's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = write_figures(data, folder)
+    for stale in folder.glob("*.png"):  # a figure not drawn this time (no mistakes left, say)
+        if stale.stem not in figures:
+            stale.unlink()
+    files = {name: figure["file"] for name, figure in figures.items()}
+    write_atomically(
+        folder / "report.json", json.dumps({**data, "figures": files}, indent=1, ensure_ascii=False) + "\n"
+    )
+    write_atomically(folder / "mistakes.csv", mistakes_csv(data))
+    page = folder / "index.html"
+    write_atomically(page, render(data, figures))
+    return page

@@ -1,0 +1,217 @@
+"""What the class report keeps of each graded student, between runs.
+
+After each run of the grading command, every student it graded gets a
+record (plain JSON data) in reports/<assignment>/students.json, beside the
+report; the students it did not grade keep theirs. The report is built from
+all the records, so grading one student again (--student) still gives the
+whole class's report, and the next run compares its results with these
+(grading/report/changes.py). The folder holds grades and students' code:
+personal data, like the gradebook (.gitignore).
+
+A record: {"student", "graded_at" (the time of the run, UTC), "result" (the
+StudentResult's JSON, grading/command/results.py), "timestamp" and
+"duedate" (of the submission, as the gradebook has them, the extension
+included; None if it has none), "extension" (seconds, or None),
+"hand_grades" ({grade id: the score given by hand; for a written answer
+not graded by hand, None while it waits, or the score nbgrader gave an
+unchanged one}),
+"submission" (a hash of the handed-in notebooks), "course" ({file: hash} of
+the instructor's notebooks and the checks the grade came from), "code"
+({graded function: its normalised code, grading/report/similarity.py})}.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import MissingEntry
+
+from grading.report.similarity import normalised
+from grading.submissions import EDITION_SUFFIX, english_assignment
+
+REPORTS = "reports"  # the folder of the class reports, in the course root
+STORE = "students.json"
+CHANGES = "changes.json"  # what the last run changed (grading/report/changes.py)
+HISTORY = "changes-history.jsonl"  # and every run before it, a line each
+
+
+def report_folder(root: Path, name: str) -> Path:
+    """reports/<name>/ in the course root: name is an assignment, or the
+    assignments of a combined report joined by "+"."""
+    return Path(root) / REPORTS / name
+
+
+def now() -> str:
+    """The time now, as the records and the report write it: "2026-12-05 10:30:00 UTC"."""
+    return f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+
+
+# ------------------------------------------------------------------ the store
+
+
+def load_store(root: Path, assignment: str) -> dict:
+    """The assignment's records: {"assignment", "updated", "students":
+    {student: record}, "refusals": [{"student_or_file", "reason"}],
+    "roster": [students], "other_edition": [students]}; empty ones before
+    the first run."""
+    path = report_folder(root, assignment) / STORE
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    return {"assignment": assignment, "updated": None, "students": {}, "refusals": [], "roster": []}
+
+
+def save_store(root: Path, store: dict) -> None:
+    """Write the store, under another name first: never seen half written."""
+    folder = report_folder(root, store["assignment"])
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomically(folder / STORE, json.dumps(store, indent=1, ensure_ascii=False) + "\n")
+
+
+def save_changes(root: Path, assignment: str, changes: dict) -> None:
+    """Write the run's changes as the last ones, and add them to the history."""
+    folder = report_folder(root, assignment)
+    record = {"at": now(), **changes}
+    write_atomically(folder / CHANGES, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    with open(folder / HISTORY, "a", encoding="utf-8") as history:
+        history.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def load_changes(root: Path, assignment: str) -> dict | None:
+    path = report_folder(root, assignment) / CHANGES
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def write_atomically(path: Path, text: str | bytes) -> None:
+    incoming = path.with_name(f".{path.name}.incoming")
+    if isinstance(text, bytes):
+        incoming.write_bytes(text)
+    else:
+        incoming.write_text(text, encoding="utf-8")
+    os.replace(incoming, path)
+
+
+def merge_run(store: dict, records: dict, refusals: list, roster: list, other_edition: list) -> dict:
+    """The store with this run's records (replacing those students'), its
+    refusals (replacing those of the same student or file; a student graded
+    now is no longer refused) and the gradebook's roster as it is now."""
+    students = {**store["students"], **records}
+    kept = {
+        refusal["student_or_file"]: refusal
+        for refusal in store.get("refusals", [])
+        if refusal["student_or_file"] not in records
+    }
+    kept.update({refusal["student_or_file"]: refusal for refusal in refusals})
+    return {
+        "assignment": store["assignment"],
+        "updated": now(),
+        "students": dict(sorted(students.items())),
+        "refusals": sorted(kept.values(), key=lambda refusal: refusal["student_or_file"]),
+        "roster": sorted(roster),
+        "other_edition": sorted(other_edition),
+    }
+
+
+# ------------------------------------------------------------- one student
+
+
+def student_record(course, assignment: str, result, gradebook, course_files: dict, graded_at: str) -> dict:
+    """The record of one student just graded (see the module's docstring)."""
+    record = {
+        "student": result.student,
+        "graded_at": graded_at,
+        "result": result.to_json(),
+        "timestamp": None,
+        "duedate": None,
+        "extension": None,
+        "hand_grades": {},
+        "submission": submission_hash(course.folder("submitted", result.student, assignment)),
+        "course": course_files,
+        "code": graded_code(course.folder("autograded", result.student, assignment)),
+    }
+    try:
+        submission = gradebook.find_submission(assignment, result.student)
+    except MissingEntry:
+        return record  # never autograded: an unreadable or refused notebook
+    record["timestamp"] = _time(submission.timestamp)
+    record["duedate"] = _time(submission.duedate)
+    record["extension"] = submission.extension.total_seconds() if submission.extension else None
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            if grade.manual_score is not None:
+                record["hand_grades"][grade.name] = grade.manual_score
+            elif grade.cell.cell_type != "code":
+                # Waiting for the instructor (None), or scored by nbgrader: an
+                # answer left as the release had it gets 0 without a look.
+                record["hand_grades"][grade.name] = None if grade.needs_manual_grade else grade.auto_score
+    return record
+
+
+def _time(value) -> str | None:
+    return None if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def submission_hash(folder: Path) -> str | None:
+    """A short hash of the notebooks in a submission's folder (None if it has
+    none): a new submission has another."""
+    if not folder.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.ipynb")):
+        if path.is_file() and not path.is_symlink():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def graded_code(folder: Path) -> dict[str, str]:
+    """{solution cell's grade id: its normalised code} of the code answers in
+    a student's autograded notebooks ({} when there are none)."""
+    code = {}
+    for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() else []:
+        if path.is_symlink():
+            continue
+        code.update(solution_code(nbformat.read(path, as_version=4)))
+    return code
+
+
+def solution_code(notebook) -> dict[str, str]:
+    """{grade id: normalised code} of a notebook's code solution cells."""
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: normalised(cell.source)
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        and cell.metadata.get("nbgrader", {}).get("solution")
+        and "grade_id" in cell.metadata["nbgrader"]
+    }
+
+
+def course_files(course, assignment: str) -> dict[str, str]:
+    """{file: short hash} of what a grade comes from besides the submission:
+    the instructor's notebooks of the assignment (its hidden tests and
+    reference solution) and the modules of its visible checks, in the course
+    root (utils/init_checks.py for utils.init_checks)."""
+    files = sorted(Path(course.root, "source", assignment).glob("*.ipynb"))
+    for module in course.config.SandboxedExecute.check_modules.get(assignment, []):
+        files.append(course.root / (module.replace(".", "/") + ".py"))
+    return {
+        path.relative_to(course.root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for path in files
+        if path.is_file()
+    }
+
+
+def roster_and_other_edition(gradebook, assignment: str) -> tuple[list, list]:
+    """(every student in the gradebook, those who handed in the assignment's
+    other edition: initialization_zh for initialization and back)."""
+    roster = [student.id for student in gradebook.students]
+    english = english_assignment(assignment)
+    other = english if assignment != english else english + EDITION_SUFFIX
+    try:
+        others = [submission.student.id for submission in gradebook.assignment_submissions(other)]
+    except MissingEntry:
+        others = []
+    return roster, others

@@ -375,6 +375,32 @@ def test_a_students_markup_loses_its_html_tags():
     assert "<" not in raw.source
 
 
+def test_code_in_a_written_answer_is_shown_as_typed():
+    """A `<` in a code span or a fenced block is shown as the student typed
+    it (not as `&lt;`), while a tag outside code is still escaped."""
+    answer = "If `x<y` then <b>bold</b>:\n\n```python\nif a<b:\n    pass\n```\n"
+    shown = inert_markup(answer)
+    assert shown == "If `x<y` then &lt;b>bold&lt;/b>:\n\n```python\nif a<b:\n    pass\n```\n"
+    page = markdown2html_mistune(shown)
+    assert "<code>x&lt;y</code>" in page and "<b>" not in page
+
+
+CODE_THAT_IS_NOT_CODE = [
+    "\\`<img src=x onerror=alert(1)>`",  # an escaped backtick opens no code span
+    "``a` <img src=x onerror=1> `",  # runs of different lengths
+    "`a\n\nb` <img src=x onerror=1> `c`",  # a blank line ends a span
+    "```\n<img src=x onerror=1>",  # a fence left open
+    "<!-- `x` --> <img src=x onerror=1> `y`",
+]
+
+
+@pytest.mark.parametrize("answer", CODE_THAT_IS_NOT_CODE)
+def test_what_only_looks_like_code_keeps_no_tag(answer):
+    """Wherever the markdown renderer would not see code, every tag stays escaped."""
+    page = markdown2html_mistune(inert_markup(answer))
+    assert "<img" not in page and "<!--" not in page, page
+
+
 HARMFUL_LINKS = [
     "see [the proof](javascript:alert(1))",
     "see [the proof](JaVa&#x53;cript:alert(1))",  # an entity a browser decodes

@@ -132,11 +132,13 @@ def run_in(environment, tmp_path, script, *arguments):
 def test_the_wheel_ships_the_packages_their_data_and_the_provisioner(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {path for name in PACKAGES for path in (REPO / name).rglob("*.py")}
-    expected |= {path for path in (REPO / "grading" / "templates").rglob("*") if path.is_file()}
+    # Every template folder of the package (the feedback page's, the class report's, ...).
+    expected |= {path for path in (REPO / "grading").rglob("templates/**/*") if path.is_file()}
     expected |= set((REPO / "utils" / "locale").glob("*/LC_MESSAGES/*.mo"))
     expected = {path.relative_to(REPO).as_posix() for path in expected if "__pycache__" not in path.parts}
     assert {"grading/plugins/sandbox.py", "grading/command/pipeline.py"} <= expected
-    assert {"grading/templates/course_feedback/index.html.j2"} <= expected
+    templates = {"grading/templates/course_feedback/index.html.j2", "grading/report/templates/report.html.j2"}
+    assert templates <= expected
     assert {"utils/i18n.py", "utils/locale/zh_CN/LC_MESSAGES/course.mo"} <= expected
     assert sorted(expected - names) == []
     [dist_info] = {name.split("/")[0] for name in names if ".dist-info/" in name}

@@ -28,6 +28,7 @@ the others.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -155,8 +156,9 @@ def submitted_students(course: Course, assignment: str) -> tuple[list[str], list
 
     The students, sorted, are those Course.submitted lists whose id is
     valid; the others are refused: "*" or ".." must never name a path. What
-    each folder holds is checked once, right before nbgrader reads it
-    (grading/command/pipeline.py: check_submission_folder).
+    each folder holds is checked right before nbgrader reads it
+    (grading/command/pipeline.py: check_submission_folder; the course's
+    RefuseUnsafeSubmissions repeats it for plain `nbgrader autograde`).
     """
     root = course.submitted_root()
     if not root.is_dir():
@@ -585,7 +587,8 @@ def collect_downloads(course: Course, assignment: str, source: Path) -> Collecte
             except OSError as error:  # one student's folder never stops the others
                 refusals.append(Refusal(student, f"could not be filed in submitted/: {error}"))
                 continue
-            record_filed(course, assignment, student, fingerprints[student])
+            with contextlib.suppress(OSError):  # without it, the next download files them again
+                record_filed(course, assignment, student, fingerprints[student])
     refused = {refusal.student_or_file for refusal in refusals}
     collected = Collected(sorted(set(chosen) - refused), refusals)
     if unchanged:

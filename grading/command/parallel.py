@@ -26,14 +26,12 @@ import functools
 import logging
 import tempfile
 import uuid
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import dask
 from dask.distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
-from sqlalchemy.exc import SAWarning
 
 from grading.command.course import Course
 from grading.command.pipeline import grade_and_give_feedback, grading_failed, keeping_the_gradebook
@@ -49,10 +47,6 @@ ALLOWED_FAILURES = 1
 @functools.lru_cache(maxsize=None)
 def worker_course(root: str, full: bool, sandbox: bool = True) -> Course:
     """The course as a worker process sees it, loaded once per process."""
-    # nbgrader 0.9.6 makes SQLAlchemy 2 warn about its own session handling;
-    # the warnings say nothing about the submissions. Once for the process:
-    # a task runs in a thread, where catching warnings is not safe.
-    warnings.filterwarnings("ignore", category=SAWarning)
     return Course(root, full=full, sandbox=sandbox)
 
 

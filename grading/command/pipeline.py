@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import re
 import time
-import warnings
 
 import nbformat
 from nbgrader.api import MissingEntry
-from sqlalchemy.exc import SAWarning
 
 from grading.command.course import Course
 from grading.command.results import StudentResult, exercise_names
@@ -123,11 +121,7 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
 def autograde(course: Course, assignment: str, student: str) -> Reason | None:
     """Run nbgrader's autograde on one submission: None when it succeeded,
     else the reason it failed."""
-    with warnings.catch_warnings():
-        # nbgrader 0.9.6 makes SQLAlchemy 2 warn about its own session
-        # handling; the warnings say nothing about the submission.
-        warnings.simplefilter("ignore", category=SAWarning)
-        outcome = course.api.autograde(assignment, student, force=True, create=True)
+    outcome = course.api.autograde(assignment, student, force=True, create=True)
     return None if outcome["success"] else nbgrader_failure(outcome)
 
 
@@ -244,9 +238,7 @@ def write_feedback(course: Course, assignment: str, result: StudentResult) -> No
     if not course.folder("autograded", result.student, assignment).is_dir():
         result.no_feedback = "nothing of the submission was autograded"
         return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=SAWarning)  # as in autograde()
-        outcome = course.feedback_writer().write(assignment, result.student)
+    outcome = course.feedback_writer().write(assignment, result.student)
     if outcome["success"]:
         result.feedback = True
     else:

@@ -104,8 +104,9 @@ class ReferenceRuns:
 
     def __init__(self, measured: dict | None = None):
         self.measured = dict(measured or {})
-        # Autogrades may run in threads (formgrader's): one measures a
-        # notebook while the others wait for its result, never a second run.
+        # Whoever shares the store in threads (a server that autogrades in
+        # several) has one measure a notebook while the others wait for its
+        # result: never a second run, never a half-written store.
         self.lock = threading.Lock()
 
     def get(self, key, measure):
@@ -273,7 +274,7 @@ class SandboxedExecute(Execute):
         self.cell_seconds, self.answer_records = {}, {}
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
-                cell.source = inert_markup(cell.source)
+                cell.source = inert_markup(cell.source, markdown=cell.cell_type == "markdown")
             elif index in skipped:
                 cell.outputs = [not_rerun_note(self.language)]
                 mark(cell, SKIPPED)

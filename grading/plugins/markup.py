@@ -39,12 +39,63 @@ IGNORED_IN_URLS = re.compile(r"[\x00-\x20]")
 PICTURE_DATA = re.compile(r"data:image/(png|jpeg|gif);")
 
 
-def inert_markup(text: str) -> str:
-    """A markdown or raw cell's text with no HTML tag and no harmful link."""
+def inert_markup(text: str, markdown: bool = True) -> str:
+    """A markdown (or, markdown=False, raw) cell's text with no HTML tag and
+    no harmful link."""
     escaped = TAG_START.sub("&lt;", text)
+    if markdown and escaped != text and "`" in text or "~~~" in text:
+        # Code shows `&lt;` as typed: keep code as written when the page
+        # then holds nothing but markdown's own markup (else escape it all).
+        kept = escape_outside_code(text)
+        if kept != escaped and renders_only_markdown(kept):
+            escaped = kept
     if may_link(escaped) and has_harmful_link(escaped):
         return as_plain_text(text)  # a fenced block escapes its text itself: shown as typed
     return escaped
+
+
+# Fenced code blocks (a line of 3+ backticks or tildes up to the same fence)
+# and code spans (a run of backticks up to a run of the same length).
+CODE = re.compile(
+    r"^ {0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^ {0,3}(?P=fence)[`~]*[ \t]*$"
+    r"|(?<!`)(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)",
+    re.MULTILINE | re.DOTALL,
+)
+# What nbconvert's markdown renderer writes itself (pygments' highlighted
+# blocks and table alignment included): {tag: the attributes it may carry}.
+PLAIN = ()
+MARKDOWN_MARKUP = {
+    **dict.fromkeys(["p", "em", "strong", "del", "ul", "li", "blockquote", "hr", "br"], PLAIN),
+    **dict.fromkeys(["h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr"], PLAIN),
+    **dict.fromkeys(["code", "pre", "div", "span"], ("class",)),
+    **dict.fromkeys(["th", "td"], ("style", "align")),
+    "ol": ("start",),
+    "a": ("href", "title"),
+    "img": ("src", "alt", "title"),
+}
+
+
+def escape_outside_code(text: str) -> str:
+    """text with every `<` that would open a tag escaped, except in what
+    looks like code (CODE); renders_only_markdown decides whether it was."""
+    pieces, start = [], 0
+    for code in CODE.finditer(text):
+        pieces += [TAG_START.sub("&lt;", text[start : code.start()]), code.group()]
+        start = code.end()
+    return "".join(pieces) + TAG_START.sub("&lt;", text[start:])
+
+
+def renders_only_markdown(text: str) -> bool:
+    """Whether nbconvert renders text with no tag or attribute of its own
+    making: the `<` left in code stayed code."""
+    try:
+        page = render(text)
+    except Exception:  # noqa: BLE001 (what nbconvert cannot render is escaped whole)
+        return False
+    checker = MarkupChecker()
+    checker.feed(page)
+    checker.close()
+    return checker.only_markdown
 
 
 def may_link(text: str) -> bool:
@@ -88,6 +139,30 @@ def is_harmful(address: str) -> bool:
     address = IGNORED_IN_URLS.sub("", address).lower()
     scheme = SCHEME.match(address)
     return scheme is not None and scheme[1] not in SAFE_SCHEMES and not PICTURE_DATA.match(address)
+
+
+class MarkupChecker(HTMLParser):
+    """Whether a page has only the tags and attributes markdown makes."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.only_markdown = True
+
+    def handle_starttag(self, tag, attrs):
+        allowed = MARKDOWN_MARKUP.get(tag)
+        if allowed is None or any(name not in allowed for name, _ in attrs):
+            self.only_markdown = False
+
+    handle_startendtag = handle_starttag
+
+    def handle_comment(self, data):
+        self.only_markdown = False
+
+    def handle_decl(self, decl):
+        self.only_markdown = False
+
+    def handle_pi(self, data):
+        self.only_markdown = False
 
 
 class AddressFinder(HTMLParser):

@@ -51,7 +51,7 @@ from nbgrader.utils import parse_utc
 
 from grading.command.course import Course
 from grading.errors import GradingError
-from grading.plugins.download_names import read_download_name
+from grading.plugins.download_names import DownloadName, read_download_name
 from grading.submissions import (
     MAX_FILE_BYTES,
     MAX_SUBMISSION_BYTES,
@@ -271,6 +271,7 @@ class Download:
     notebook: str | None = None  # the file it becomes in submitted/<student>/<assignment>/
     timestamp: datetime | None = None  # the time of submission in its name, if any
     late_on_lms: bool = False  # Canvas marked it late, without a time
+    parsed: DownloadName | None = None  # its name as nbgrader's, Canvas's or Moodle's, once read
 
 
 class Staging:
@@ -426,8 +427,11 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
     # zip_collect matches the path of each file it extracted.
     extracted = course.archive_folder(assignment).parent / app.extracted_directory
     for download in downloads:
+        # Read once: the plugin names the student from it, and Canvas's
+        # "late" and Moodle's folders are taken from it below.
+        download.parsed = read_download_name(download.origin)
         if hasattr(plugin, "identify"):
-            info, problem = plugin.identify(download.origin)
+            info, problem = plugin.identify(download.origin, download.parsed)
         else:  # a course's own collector, which matches the path zip_collect would give it
             info, problem = plugin.collect(str(extracted / download.origin.lstrip("/"))), None
         student, file_id = (info or {}).get("student_id"), (info or {}).get("file_id")
@@ -456,8 +460,7 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
         if len(os.fsencode(download.notebook)) > MAX_NAME_BYTES:
             # Legal where it was made (macOS, Windows count characters), not here.
             download.problem = download.problem or f"{download.origin}: the file name is too long to file"
-        name = read_download_name(download.origin)
-        download.late_on_lms = bool(name and name.late)
+        download.late_on_lms = bool(download.parsed and download.parsed.late)
     if getattr(plugin, "worksheet_mismatches", 0):
         refuse_moodle_files(downloads, plugin.worksheet_mismatches)
 
@@ -468,7 +471,7 @@ def refuse_moodle_files(downloads: list[Download], mismatches: int) -> None:
     worksheet is then not this assignment's, and a folder whose name happens
     to match (two students of the same name) would be filed wrong."""
     for download in downloads:
-        name = read_download_name(download.origin)
+        name = download.parsed
         if name is not None and name.platform == "Moodle" and not download.problem:
             download.problem = (
                 f"{download.origin}: not filed, with every Moodle file of this download: "

@@ -58,6 +58,10 @@ BROWSER_COPY = re.compile(r"(?P<stem>.+?) \([0-9]+\)$")  # "Initialization (1)"
 CANVAS_REUPLOAD = re.compile(r"(?P<stem>.+?)-[0-9]+$")  # "Initialization-1"
 
 
+# identify()'s default: the file's name not read yet.
+MISSING = object()
+
+
 @dataclass(frozen=True)
 class DownloadName:
     """What a downloaded file's name says."""
@@ -245,12 +249,16 @@ class LmsFileNames(FileNameCollectorPlugin):
         ),
     ).tag(config=True)
 
-    def identify(self, submitted_file: str) -> tuple[dict | None, str | None]:
+    def identify(
+        self, submitted_file: str, name: DownloadName | None = MISSING
+    ) -> tuple[dict | None, str | None]:
         """(zip_collect's {student_id, file_id[, timestamp]}, None), or
-        (None, why the file is not taken)."""
+        (None, why the file is not taken). name is the file's name as
+        read_download_name read it, when the caller has read it already."""
         if os.path.splitext(submitted_file)[1] not in self.valid_ext:
             return None, f"{submitted_file} is not a notebook (.ipynb)"
-        name = read_download_name(submitted_file)
+        if name is MISSING:
+            name = read_download_name(submitted_file)
         if name is None:
             return None, (
                 f"{submitted_file} is not named as a student's notebook by nbgrader "

@@ -17,8 +17,19 @@ import os
 
 from grading.errors import GradingError
 
-# distribution -> the release series this module was checked against.
-SUPPORTED = {"nbgrader": "0.9.", "ipython": "9."}
+# distribution -> the release series this module, and the subclasses below
+# that lean on these versions' insides, were checked against:
+# - grading/plugins/sanitize.py: DropDuplicateGradeIds keeps nbgrader's
+#   DeduplicateIds.grade_ids; OverwriteCellsWithIds reads the gradebook,
+#   notebook_id and assignment_id that OverwriteCells sets while it runs,
+#   and overrides its missing_cell_transform;
+# - grading/plugins/feedback_page.py: FeedbackPage.markdown2html is
+#   nbconvert's HTMLExporter.markdown2html with the course's renderer;
+# - grading/plugins/feedback_release.py: ReleaseFeedbackToExchange wraps
+#   nbgrader's ExchangeReleaseFeedback.copy_files and reads its src_path;
+# - grading/plugins/sandbox.py: SandboxProvisioner is a jupyter_client
+#   kernel provisioner (a public extension point, checked all the same).
+SUPPORTED = {"nbgrader": "0.9.", "ipython": "9.", "nbconvert": "7.", "jupyter_client": "8."}
 
 
 def check_versions(supported: dict[str, str] = SUPPORTED) -> None:

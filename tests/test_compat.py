@@ -27,7 +27,8 @@ def test_magics_and_shell_lines_become_python():
 
 
 def test_nothing_else_in_the_package_imports_nbgraders_undocumented_parts():
-    """init_plugin/plugin_inst, TransformerManager, ORM deletes and the copy of BaseConverter.start appear in compat.py only."""
+    """init_plugin/plugin_inst, TransformerManager, ORM deletes and the copy
+    of BaseConverter.start appear in compat.py only."""
     from pathlib import Path
 
     package = Path(compat.__file__).parent

@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import REPO, copy_course, copy_generated, exit_status, run_grading_command
+from conftest import COURSE_CONFIG, REPO, copy_course, copy_generated, exit_status, run_grading_command
 from examples import example_class
 from examples.grade_examples import write_example_class
 from grading.gradebook import scores
@@ -328,7 +328,7 @@ def kill_a_worker_while_it_grades(address, worker_processes, started_within=math
                 # anything waits for a connection timeout.
                 while address in scheduler_workers(client):
                     time.sleep(0.1)
-                return keys[0].removeprefix(f"grade-{example_class.ASSIGNMENT}-")
+                return student_of_key(keys[0])
             time.sleep(0.1)
     raise TimeoutError("no worker started grading")
 
@@ -421,6 +421,16 @@ def test_progress_line_shows_a_bar_and_a_retry(capsys):
     ), line
 
 
+COURSE_ID = COURSE_CONFIG.CourseDirectory.course_id
+
+
+def student_of_key(key: str) -> str:
+    """The student a task key (grading.command.parallel.task_key) names."""
+    prefix = f"grade-{COURSE_ID}-{example_class.ASSIGNMENT}-"
+    assert key.startswith(prefix) and re.fullmatch(r".+-[0-9a-f]{32}", key), key
+    return key.removeprefix(prefix)[: -len("-") - 32]
+
+
 def test_task_keys_are_unique_per_course_and_run():
     """Two courses, or two runs, grading the same assignment and student id
     on one shared scheduler never share a key, so never each other's result."""
@@ -432,3 +442,5 @@ def test_task_keys_are_unique_per_course_and_run():
         for run in ("run-1", "run-2")
     }
     assert len(keys) == 4
+    run = "0123456789abcdef" * 2
+    assert student_of_key(task_key(COURSE_ID, example_class.ASSIGNMENT, "a-b.c", run)) == "a-b.c"

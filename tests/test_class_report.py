@@ -265,6 +265,24 @@ def test_the_causes_of_a_change():
     assert changes_block(class_changes({"updated": None, "students": {}}, {"ada": before})) == ""
 
 
+def test_a_course_file_kept_under_another_name_is_no_change():
+    notebook = "source/initialization/Initialization.ipynb"
+    before = record(he=3.0, course={notebook: "1", "init_checks.py": "c1"})
+    renamed = record(he=0.0, course={notebook: "1", "utils/init_checks.py": "c1"})
+    assert not any("the course changed" in line for line in causes(before, renamed))
+    assert "grading itself gave another result" in student_change(before, renamed)["why"][0]
+    fixed = record(course={notebook: "1", "utils/init_checks.py": "c2"})
+    assert causes(before, fixed) == [
+        "the course changed since: utils/init_checks.py (a hidden test or a check fixed)"
+    ]
+    both = record(course={notebook: "2", "utils/init_checks.py": "c1"})
+    assert causes(before, both) == [f"the course changed since: {notebook} (a hidden test or a check fixed)"]
+    gone = record(course={notebook: "1"})
+    assert causes(before, gone) == [
+        "the course changed since: init_checks.py (a hidden test or a check fixed)"
+    ]
+
+
 # ------------------------------------------------------------- the page
 
 

@@ -116,13 +116,30 @@ def causes(before: dict, after: dict) -> list[str]:
         was, now = old_hand.get(cell), new_hand.get(cell)
         if was != now:
             why.append(f"hand grade of {cell}: {_given(was)} -> {_given(now)}")
-    old_files, new_files = before.get("course", {}), after.get("course", {})
-    changed = sorted(
-        name for name in set(old_files) | set(new_files) if old_files.get(name) != new_files.get(name)
-    )
+    changed = changed_course_files(before.get("course", {}), after.get("course", {}))
     if changed:
         why.append(f"the course changed since: {', '.join(changed)} (a hidden test or a check fixed)")
     return why
+
+
+def changed_course_files(old: dict, new: dict) -> list[str]:
+    """The course files ({file: content hash}, records.course_files) whose
+    content changed between two records, compared by content: a file only
+    named otherwise (init_checks.py kept as utils/init_checks.py by a newer
+    grader) is the same file. Each file whose content is not among the other
+    record's, named as the newer record names it (an older name with the
+    same file name, init_checks.py for utils/init_checks.py, is that file)."""
+    old_hashes, new_hashes = set(old.values()), set(new.values())
+    if old_hashes == new_hashes:
+        return []
+    added = {name for name, digest in new.items() if digest not in old_hashes}
+    renamed = {name.rsplit("/", 1)[-1] for name in new}
+    removed = {
+        name
+        for name, digest in old.items()
+        if digest not in new_hashes and name.rsplit("/", 1)[-1] not in renamed
+    }
+    return sorted(added | removed)
 
 
 def _days(seconds) -> str:

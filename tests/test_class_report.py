@@ -236,7 +236,7 @@ def test_a_regrade_of_a_fixed_hidden_test_says_so():
     after = record(he=3.0, course={"source/initialization/Initialization.ipynb": "2"})
     after["result"]["mistakes"] = {}
     change = student_change(before, after)
-    assert change["changes"][0] == "he: 0 -> 3 of 3 (Fan-out instead of fan-in -> full points)"
+    assert change["changes"][0] == "he: 0 -> 3 of 3 (was: Fan-out instead of fan-in; now: correct)"
     notebook = "source/initialization/Initialization.ipynb"
     assert change["why"] == [f"the course changed since: {notebook} (a hidden test or a check fixed)"]
     assert student_change(before, record()) is None  # the same grade: nothing to say
@@ -589,7 +589,7 @@ def test_a_regrade_says_what_changed_for_whom_and_why(regraded):
     )
     resubmitted = changes["random-uniform-draws"]
     assert resubmitted["changes"][0] == (
-        "random: 0 -> 3 of 3 (Uniform draws (np.random.rand) instead of normal ones -> full points)"
+        "random: 0 -> 3 of 3 (was: Uniform draws (np.random.rand) instead of normal ones; now: correct)"
     )
     assert resubmitted["why"] == [
         "a new submission (handed in 2026-01-02 03:04:05 UTC; the one graded before: at an unknown time)"

@@ -24,7 +24,8 @@ def student_change(before: dict, after: dict) -> dict | None:
 
     before and after are {"total", "late_penalty", "written", "pending",
     "exercises": {name: score}} (see grade_of); changes are lines such as
-    "he: 0 -> 3 of 3", why the causes found, as lines."""
+    "he: 0 -> 3 of 3 (was: Fan-out instead of fan-in; now: correct)", with
+    what decided the points before and now; why the causes found, as lines."""
     old, new = StudentResult.from_json(before["result"]), StudentResult.from_json(after["result"])
     old_grade, new_grade = grade_of(old), grade_of(new)
     if old_grade == new_grade:
@@ -35,7 +36,7 @@ def student_change(before: dict, after: dict) -> dict | None:
         if was != score:
             changes.append(
                 f"{name}: {_number(was)} -> {_number(score)} of {maximum:g} "
-                f"({verdict(old, name, was, maximum)} -> {verdict(new, name, score, maximum)})"
+                f"(was: {verdict(old, name, was, maximum)}; now: {verdict(new, name, score, maximum)})"
             )
     for key, label in (("written", "given by hand"), ("pending", "waiting for hand grading")):
         if old_grade[key] != new_grade[key]:
@@ -76,12 +77,12 @@ def grade_of(result: StudentResult) -> dict:
 
 
 def verdict(result: StudentResult, exercise: str, score, maximum) -> str:
-    """Why an exercise had its points in one grading: "full points", its
-    mistake's name, or its reasons."""
+    """What decided an exercise's points in one grading: "correct" (full
+    points), its mistake's name, or its reasons."""
     if score is None:
         return "not graded"
     if score >= maximum:
-        return "full points"
+        return "correct"
     reasons = [reason.text for reason in result.reasons if reason.exercise == exercise]
     mistake = result.mistakes.get(exercise)
     named = ([title(mistake)] if mistake else []) + reasons

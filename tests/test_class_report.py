@@ -30,7 +30,9 @@ from grading.command.results import StudentResult
 from grading.gradebook import open_gradebook
 from grading.plugins import verdicts
 from grading.plugins.verdicts import judge, parse_record
+from grading.reasons import Reason, Why
 from grading.report.changes import causes, changes_block, class_changes, student_change
+from grading.report.counts import class_counts, headline
 from grading.report.figures import write_figures
 from grading.report.mistakes import TITLES, exercise_sections
 from grading.report.page import render
@@ -286,6 +288,22 @@ def test_a_course_file_kept_under_another_name_is_no_change():
 # ------------------------------------------------------------- the page
 
 
+def test_the_headline_counts_who_was_graded_and_how_the_charts_count_the_rest():
+    def student(name, graded, *reasons):
+        return (name, "initialization", {}, StudentResult(name, graded=graded, reasons=list(reasons)))
+
+    earlier = Reason(Why.EARLIER_GRADE, "the gradebook keeps the grade of an earlier run")
+    students = [student(f"s{n}", True) for n in range(36)] + [student("corrupt", False)]
+    counts = class_counts(students, [{"refusals": []}])
+    assert headline(counts) == "36 graded, 1 refused or not graded (counted as 0 in the charts)"
+    students.append(student("crashed", False, earlier))
+    assert headline(class_counts(students, [{"refusals": [{"student_or_file": "x", "reason": "y"}]}])) == (
+        "36 graded, 2 refused or not graded (1 counted as 0 in the charts; 1 counted with the grade an "
+        "earlier run gave, which the gradebook keeps); 1 more file or folder refused at intake, naming no "
+        "student (in no chart)"
+    )
+
+
 def test_the_page_escapes_what_students_control():
     hostile = "<img src=x onerror=alert(1)>"
     data = {
@@ -294,6 +312,7 @@ def test_the_page_escapes_what_students_control():
         "generated": "now",
         "graded_at": "now",
         "students": 1,
+        "headline": "1 graded",
         "exercises": [],
         "totals": {"max": 0, "values": [], "mean": None, "median": None},
         "mistakes": [
@@ -418,7 +437,12 @@ def test_the_report_names_the_known_mistakes_with_counts_and_students(graded):
 @pytest.mark.sandbox
 def test_the_report_says_who_needs_attention(graded):
     _, _, folder = graded
-    attention = report_of(folder)["attention"]
+    report = report_of(folder)
+    assert report["headline"] == (
+        f"{len(STUDENTS) + len(PLANTED) - 1} graded, 1 refused or not graded (counted as 0 in the charts); "
+        "1 more file or folder refused at intake, naming no student (in no chart)"
+    )  # corrupt-file, and the hostile folder
+    attention = report["attention"]
     assert attention["no_submission"] == [ABSENT]
     assert attention["nothing_answered"] == ["unchanged-release"]
     refused = {item["student"]: item["reason"] for item in attention["refused"]}

@@ -4,7 +4,9 @@ report.json and mistakes.csv beside the page (grading/report/page.py).
 
 report_data() returns {
   "title", "editions" (assignments), "generated", "graded_at",
-  "students" (how many have a record),
+  "students" (how many have a record), "counts" (how many were graded,
+  refused or not graded, and how the charts count them: counts.py),
+  "headline" (the same, as the page's first line),
   "exercises": [{"cell", "name", "function", "max", "section", "scores"
                  ([[score, students], ...]), "by_edition" ({edition: [[score,
                  students], ...]}), "mean", "full", "zero"}],
@@ -34,6 +36,7 @@ import nbformat
 
 from grading.command.results import StudentResult, exercise_names
 from grading.reasons import Why
+from grading.report.counts import class_counts, headline
 from grading.report.mistakes import NOT_MISTAKES, exercise_sections, title
 from grading.report.records import now, solution_code
 from grading.report.similarity import COMMON_SHARE, common_forms, identical_groups
@@ -77,12 +80,15 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
             students.append((label, store["assignment"], record, StudentResult.from_json(record["result"])))
     sections = _sections(root, editions)
     exercises = _exercises(students, editions, sections)
+    counts = class_counts(students, stores)
     return {
         "title": " + ".join(editions),
         "editions": editions,
         "generated": now(),
         "graded_at": max((store.get("updated") or "" for store in stores), default=""),
         "students": len(students),
+        "counts": counts,
+        "headline": headline(counts),
         "exercises": exercises,
         "totals": _totals(students),
         "mistakes": _mistakes(students, editions, exercises),

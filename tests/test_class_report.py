@@ -15,6 +15,7 @@ import ast
 import csv
 import datetime
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -334,6 +335,7 @@ def test_the_page_escapes_what_students_control():
         "identical": {
             "groups": [
                 {
+                    "exercise": "f",
                     "function": "f",
                     "students": [hostile, "b"],
                     "code": "x = '</pre><script>alert(1)</script>'",
@@ -466,12 +468,29 @@ def test_the_planted_copy_stands_out_as_a_hint(graded):
         group["students"] for group in identical["groups"] if group["function"] == "initialize_parameters_he"
     ]
     assert ["copy-a", "copy-b"] in he_groups
+    assert {group["exercise"] for group in identical["groups"]} <= {"zeros", "random", "he"}
     assert all(set(group) & {"copy-a", "copy-b"} in (set(), {"copy-a", "copy-b"}) for group in he_groups)
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert "A hint for a human, not a verdict." in page
     assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the copied code, escaped
     assert "<script" not in page
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_the_page_names_each_exercise_by_its_short_name(graded):
+    _, _, folder = graded
+    report = report_of(folder)
+    short = {exercise["name"]: exercise["cell"] for exercise in report["exercises"]}
+    assert short == {f"{name}": f"test_initialize_parameters_{name}" for name in ("zeros", "random", "he")}
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    named = re.findall(r'<code title="grade id: ([^"]+)">([^<]+)</code>', page)
+    assert {name for _, name in named} == set(short)  # the tables, the lists
+    assert all(short[name] == cell for cell, name in named)
+    # The full names only in the line that gives each short name's grade id and function.
+    assert page.count("<code>initialize_parameters_") == len(short)
+    assert "<code>he</code> is the test cell <code>test_initialize_parameters_he</code>" in page
 
 
 @pytest.mark.slow

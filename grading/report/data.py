@@ -7,7 +7,10 @@ report_data() returns {
   "students" (how many have a record), "counts" (how many were graded,
   refused or not graded, and how the charts count them: counts.py),
   "headline" (the same, as the page's first line),
-  "exercises": [{"cell", "name", "function", "max", "section", "scores"
+  "exercises": [{"cell" (the test cell's grade id), "name" (its short name,
+                 grading/command/results.py's exercise_names: the page and
+                 figures name exercises so), "function" (the solution cell's
+                 grade id), "max", "section", "scores"
                  ([[score, students], ...]), "by_edition" ({edition: [[score,
                  students], ...]}), "mean", "full", "zero"}],
   "totals": {"max", "values" (every total, sorted: no names), "mean", "median"},
@@ -16,8 +19,8 @@ report_data() returns {
   "attention": {"no_submission", "other_edition", "nothing_answered",
                 "not_answered", "refused", "not_graded", "waiting",
                 "timed_out", "stopped", "notebook_changed", "late"},
-  "identical": {"groups": [{"function", "students", "code", "lines"}],
-                "left_out": {function: students}},
+  "identical": {"groups": [{"exercise", "function", "students", "code", "lines"}],
+                "left_out": {exercise: students}},
   "changes": the last run's changes (grading/report/changes.py), or None,
 }
 A student of a combined report is named "id (edition)" when they handed in
@@ -93,7 +96,7 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
         "totals": _totals(students),
         "mistakes": _mistakes(students, editions, exercises),
         "attention": _attention(students, stores),
-        "identical": _identical(root, students, editions),
+        "identical": _identical(root, students, editions, exercises),
         "changes": changes,
     }
 
@@ -218,17 +221,24 @@ def _attention(students, stores) -> dict:
     return lists
 
 
-def _identical(root: Path, students, editions) -> dict:
+def _identical(root: Path, students, editions, exercises) -> dict:
     code = {label: record.get("code", {}) for label, _, record, _ in students}
+    names = {exercise["function"]: exercise["name"] for exercise in exercises}
     forced = defaultdict(list)
     for edition in editions:
         for folder in ("release", "source"):
             for path in sorted(Path(root, folder, edition).glob("*.ipynb")):
                 for function, text in solution_code(nbformat.read(path, as_version=4)).items():
                     forced[function].append(text)
+    groups = identical_groups(code, forced)
+    for group in groups:
+        group["exercise"] = names.get(group["function"], group["function"])
+    left_out = {
+        names.get(function, function): count for function, count in common_forms(code, forced).items()
+    }
     return {
-        "groups": identical_groups(code, forced),
-        "left_out": common_forms(code, forced),
+        "groups": groups,
+        "left_out": left_out,
         "common_share": COMMON_SHARE,
     }
 

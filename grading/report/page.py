@@ -24,7 +24,9 @@ def render(data: dict, figures: dict) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return environment.get_template("report.html.j2").render(data=data, figures=figures)
+    # Each exercise by its short name, its grade id in a tooltip.
+    grade_ids = {exercise["name"]: exercise["cell"] for exercise in data["exercises"]}
+    return environment.get_template("report.html.j2").render(data=data, figures=figures, grade_ids=grade_ids)
 
 
 def write_report(data: dict, folder: Path) -> Path:

@@ -36,6 +36,7 @@ from grading.report.changes import causes, changes_block, class_changes, student
 from grading.report.counts import class_counts, headline
 from grading.report.figures import write_figures
 from grading.report.mistakes import TITLES, exercise_sections
+from grading.report.outcomes import outcome, zero_causes
 from grading.report.page import render
 from grading.report.similarity import identical_groups, normalised
 from utils import answers
@@ -289,6 +290,46 @@ def test_a_course_file_kept_under_another_name_is_no_change():
 # ------------------------------------------------------------- the page
 
 
+def test_each_zero_has_one_cause():
+    he = {"cell": "test_initialize_parameters_he", "name": "he", "max": 3.0}
+
+    def result(points, graded=True, mistake=None, *reasons):
+        mistakes = {"he": mistake} if mistake else {}
+        points = {he["cell"]: (points, 3.0)}
+        return StudentResult("s", points=points, graded=graded, mistakes=mistakes, reasons=list(reasons))
+
+    stopped = Reason(Why.TIMED_OUT, "timed out (the cell ran over its budget of 5 s)", "he")
+    results = [
+        result(0.0, True, "fan-out"),
+        result(0.0, True, "hidden-tests"),
+        result(0.0, True, "raises-error", Reason(Why.ERROR, "KeyError: 'W1'", "he")),
+        result(0.0, True, None, stopped),
+        result(0.0, True, "not-answered", Reason(Why.NOT_ANSWERED, "not answered", "he")),
+        result(0.0, False, None, Reason(Why.UNREADABLE, "unreadable Initialization.ipynb (NotJSONError)")),
+        result(0.0),
+        result(3.0),
+        result(1.5, True, "wrong-values"),
+    ]
+    assert zero_causes(results, he) == {
+        "mistake": 2,
+        "error": 2,
+        "not_answered": 1,
+        "not_graded": 1,
+        "other": 1,
+    }
+    assert [outcome(r, he)["why"] for r in results] == [
+        "Fan-out instead of fan-in",
+        "Passes the visible checks, fails the hidden tests",
+        "KeyError: 'W1'",
+        "timed out (the cell ran over its budget of 5 s)",
+        "not answered",
+        "unreadable Initialization.ipynb (NotJSONError)",
+        "lost points, no reason recorded",
+        "correct",
+        "Other values (no known cause)",
+    ]
+
+
 def test_the_headline_counts_who_was_graded_and_how_the_charts_count_the_rest():
     def student(name, graded, *reasons):
         return (name, "initialization", {}, StudentResult(name, graded=graded, reasons=list(reasons)))
@@ -479,6 +520,20 @@ def test_the_planted_copy_stands_out_as_a_hint(graded):
 
 @pytest.mark.slow
 @pytest.mark.sandbox
+def test_the_zeros_say_how_many_are_mistakes(graded):
+    _, _, folder = graded
+    report = report_of(folder)
+    he = next(exercise for exercise in report["exercises"] if exercise["name"] == "he")
+    # fan-out, Xavier's scale twice; infinite-loop; unchanged-release; corrupt-file
+    assert he["zero_causes"] == {"mistake": 3, "error": 1, "not_answered": 1, "not_graded": 1, "other": 0}
+    assert all(sum(exercise["zero_causes"].values()) == exercise["zero"] for exercise in report["exercises"])
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "<th>diagnosed mistake</th><th>error or stopped</th><th>not answered</th>" in page
+    assert "zeros.png" in page
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_the_page_names_each_exercise_by_its_short_name(graded):
     _, _, folder = graded
     report = report_of(folder)
@@ -498,7 +553,7 @@ def test_the_page_names_each_exercise_by_its_short_name(graded):
 def test_no_figure_names_a_student(graded, tmp_path):
     _, _, folder = graded
     report = report_of(folder)
-    assert set(report["figures"]) == {"scores", "totals", "mistakes"}
+    assert set(report["figures"]) == {"scores", "zeros", "totals", "mistakes"}
     figures = write_figures(report, tmp_path)  # drawn again from the same data, to read their texts
     students = set(STUDENTS) | set(PLANTED) | {HOSTILE_FOLDER, ABSENT}
     for name, figure in figures.items():
@@ -528,7 +583,7 @@ def test_the_report_opens_in_a_browser(graded, page, screenshots):
         "Identical answers",
     ]
     images = page.locator("img")
-    assert images.count() == 3
+    assert images.count() == 4
     for index in range(images.count()):
         image = images.nth(index)
         image.scroll_into_view_if_needed()

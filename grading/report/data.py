@@ -12,7 +12,9 @@ report_data() returns {
                  figures name exercises so), "function" (the solution cell's
                  grade id), "max", "section", "scores"
                  ([[score, students], ...]), "by_edition" ({edition: [[score,
-                 students], ...]}), "mean", "full", "zero"}],
+                 students], ...]}), "mean", "full", "zero", "zero_causes"
+                 ({cause: students} of the zeros: outcomes.py)}],
+  "causes": {cause: its name} (outcomes.CAUSES),
   "totals": {"max", "values" (every total, sorted: no names), "mean", "median"},
   "mistakes": [{"id", "title", "exercise", "section", "count", "students",
                 "by_edition"}], most common first,
@@ -38,38 +40,11 @@ from pathlib import Path
 import nbformat
 
 from grading.command.results import StudentResult, exercise_names
-from grading.reasons import Why
 from grading.report.counts import class_counts, headline
 from grading.report.mistakes import NOT_MISTAKES, exercise_sections, title
+from grading.report.outcomes import ATTENTION, CAUSES, zero_causes
 from grading.report.records import now, solution_code
 from grading.report.similarity import COMMON_SHARE, common_forms, identical_groups
-
-# Which list of the report's "attention" part each kind of reason puts a student on.
-ATTENTION = {
-    "refused": {Why.REFUSED, Why.UNREADABLE, Why.MISSING_NOTEBOOK},
-    "not_graded": {
-        Why.COURSE_FAULT,
-        Why.NBGRADER_FAILED,
-        Why.DATABASE_LOCKED,
-        Why.KERNEL_NOT_STARTED,
-        Why.WORKER_DIED,
-        Why.GRADER_FAILED,
-        Why.EARLIER_GRADE,
-    },
-    "timed_out": {Why.TIMED_OUT, Why.NOT_RUN},
-    "stopped": {
-        Why.KERNEL_STOPPED,
-        Why.OUT_OF_MEMORY,
-        Why.EXITED,
-        Why.TOO_MANY_PROCESSES,
-        Why.WRITE_BLOCKED,
-        Why.NETWORK_BLOCKED,
-        Why.SYNTAX_ERROR,
-        Why.ERROR,
-        Why.NO_ANSWERS,
-    },
-    "notebook_changed": {Why.RESTORED_CELL, Why.IGNORED_CELL, Why.EXTRA_NOTEBOOK},
-}
 
 
 def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> dict:
@@ -93,6 +68,7 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
         "counts": counts,
         "headline": headline(counts),
         "exercises": exercises,
+        "causes": CAUSES,
         "totals": _totals(students),
         "mistakes": _mistakes(students, editions, exercises),
         "attention": _attention(students, stores),
@@ -142,6 +118,7 @@ def _exercises(students, editions, sections) -> list[dict]:
                 "zero": scores.get(0.0, 0),
             }
         )
+        exercises[-1]["zero_causes"] = zero_causes([result for *_, result in students], exercises[-1])
     return exercises
 
 

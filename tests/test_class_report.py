@@ -38,7 +38,7 @@ from grading.report.figures import write_figures
 from grading.report.mistakes import TITLES, exercise_sections
 from grading.report.outcomes import outcome, zero_causes
 from grading.report.page import render
-from grading.report.similarity import identical_groups, normalised
+from grading.report.similarity import identical_groups, identical_submissions, normalised
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_xavier_initializer
 from utils.init_checks import check_he_initializer, check_random_initializer
@@ -201,8 +201,44 @@ def test_identical_groups_leave_out_what_the_exercise_forces():
         {"a": {function: normalised(FAN_OUT)}, "b": {function: normalised(FAN_OUT.replace("fan", "x"))}}
     )
     code.update({"lazy-1": {function: stub}, "lazy-2": {function: stub}, "alone": {function: "x = 1"}})
-    groups = identical_groups(code, {function: [stub]})
-    assert [(group["function"], group["students"]) for group in groups] == [(function, ["a", "b"])]
+    scores = {student: {function: (3.0, 3.0)} for student in code}
+    scores.update({student: {function: (0.0, 3.0)} for student in ("a", "b", "lazy-1", "lazy-2", "alone")})
+    groups, left_out = identical_groups(code, scores, {function: [stub]})
+    assert [(group["function"], group["students"], group["points"]) for group in groups] == [
+        (function, ["a", "b"], [0.0, 0.0])
+    ]
+    assert left_out == {function: {"forced": 2, "common": 6}}
+
+
+def test_a_shared_wrong_answer_is_never_left_out_and_a_small_class_keeps_its_groups():
+    function, right, wrong = "f", "return 1", "return 2"
+    # A class of 11: 3 share a right answer, 3 a wrong one, 5 answer alone.
+    code = {f"right-{n}": {function: right} for n in range(3)}
+    code.update({f"wrong-{n}": {function: wrong} for n in range(3)})
+    code.update({f"alone-{n}": {function: f"return {n + 10}"} for n in range(5)})
+    scores = {student: {function: (3.0 if student.startswith("right") else 0.0, 3.0)} for student in code}
+    groups, left_out = identical_groups(code, scores, {})
+    assert [group["students"] for group in groups] == [["wrong-0", "wrong-1", "wrong-2"]]
+    assert left_out == {function: {"forced": 0, "common": 3}}
+    # Half the class with the same wrong answer: still shown, with its score.
+    code.update({f"alone-{n}": {function: wrong} for n in range(5)})
+    groups, _ = identical_groups(code, scores, {})
+    assert [(len(group["students"]), group["points"], group["max"]) for group in groups] == [
+        (8, [0.0, 0.0], 3.0)
+    ]
+    # Two who share a right answer: too few to be the textbook's.
+    groups, _ = identical_groups(
+        {"a": {function: right}, "b": {function: right}},
+        scores | {"a": {function: (3.0, 3.0)}, "b": {function: (3.0, 3.0)}},
+        {},
+    )
+    assert [(group["students"], group["points"]) for group in groups] == [(["a", "b"], [3.0, 3.0])]
+
+
+def test_identical_notebooks_are_grouped_but_not_the_release_handed_in_as_it_was():
+    hashes = {"a": "1", "b": "1", "c": "2", "d": "3", "e": "3", "f": "3", "g": None, "h": None}
+    assert identical_submissions(hashes, answered_nothing={"d", "e"}) == [["a", "b"]]
+    assert identical_submissions(hashes, answered_nothing=set()) == [["d", "e", "f"], ["a", "b"]]
 
 
 # ------------------------------------------------------------ regrades
@@ -381,10 +417,14 @@ def test_the_page_escapes_what_students_control():
                     "students": [hostile, "b"],
                     "code": "x = '</pre><script>alert(1)</script>'",
                     "lines": 1,
+                    "points": [0.0, 0.0],
+                    "max": 3.0,
                 }
             ],
+            "submissions": [{"students": [hostile, "b"], "totals": [0.0, 0.0], "max": 10.0}],
             "left_out": {},
             "common_share": 0.25,
+            "common_minimum": 3,
         },
         "changes": None,
     }
@@ -509,10 +549,17 @@ def test_the_planted_copy_stands_out_as_a_hint(graded):
         group["students"] for group in identical["groups"] if group["function"] == "initialize_parameters_he"
     ]
     assert ["copy-a", "copy-b"] in he_groups
+    copy = next(group for group in identical["groups"] if group["students"] == ["copy-a", "copy-b"])
+    assert (copy["points"], copy["max"]) == ([3.0, 3.0], 3.0)  # a right answer, but two alone share it
+    # Handed in byte for byte the same notebook (the example class's right answers).
+    assert {"correct-variants", "late-by-30-hours"} <= set(identical["submissions"][0]["students"])
+    assert "unchanged-release" not in str(identical["submissions"])
     assert {group["exercise"] for group in identical["groups"]} <= {"zeros", "random", "he"}
     assert all(set(group) & {"copy-a", "copy-b"} in (set(), {"copy-a", "copy-b"}) for group in he_groups)
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert "A hint for a human, not a verdict." in page
+    assert "<th>this answer scored</th>" in page and "2 students: copy-a, copy-b" in page
+    assert re.search(r"</code>: \d+ students left out\n\(\d+ the stub or the reference, \d+ a common", page)
     assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the copied code, escaped
     assert "<script" not in page
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page

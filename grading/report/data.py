@@ -21,8 +21,12 @@ report_data() returns {
   "attention": {"no_submission", "other_edition", "nothing_answered",
                 "not_answered", "refused", "not_graded", "waiting",
                 "timed_out", "stopped", "notebook_changed", "late"},
-  "identical": {"groups": [{"exercise", "function", "students", "code", "lines"}],
-                "left_out": {exercise: students}},
+  "identical": {"groups": [{"exercise", "function", "students", "code", "lines",
+                           "points" ([lowest, highest] of its students), "max"}],
+                "submissions": [{"students", "totals" ([lowest, highest]), "max"}]
+                (notebooks handed in byte for byte the same),
+                "left_out": {exercise: {"forced", "common"}} (students),
+                "common_share", "common_minimum"},
   "changes": the last run's changes (grading/report/changes.py), or None,
 }
 A student of a combined report is named "id (edition)" when they handed in
@@ -44,7 +48,7 @@ from grading.report.counts import class_counts, headline
 from grading.report.mistakes import NOT_MISTAKES, exercise_sections, title
 from grading.report.outcomes import ATTENTION, CAUSES, zero_causes
 from grading.report.records import now, solution_code
-from grading.report.similarity import COMMON_SHARE, common_forms, identical_groups
+from grading.report.similarity import COMMON_MINIMUM, COMMON_SHARE, identical_groups, identical_submissions
 
 
 def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> dict:
@@ -199,24 +203,49 @@ def _attention(students, stores) -> dict:
 
 
 def _identical(root: Path, students, editions, exercises) -> dict:
+    """Identical answers (similarity.py), each exercise by its short name,
+    with the points each group's answer scored."""
     code = {label: record.get("code", {}) for label, _, record, _ in students}
-    names = {exercise["function"]: exercise["name"] for exercise in exercises}
+    scores = {
+        label: {
+            exercise["function"]: result.points.get(exercise["cell"], (0.0, exercise["max"]))
+            for exercise in exercises
+        }
+        for label, _, _, result in students
+    }
     forced = defaultdict(list)
     for edition in editions:
         for folder in ("release", "source"):
             for path in sorted(Path(root, folder, edition).glob("*.ipynb")):
                 for function, text in solution_code(nbformat.read(path, as_version=4)).items():
                     forced[function].append(text)
-    groups = identical_groups(code, forced)
+    names = {exercise["function"]: exercise["name"] for exercise in exercises}
+    groups, left_out = identical_groups(code, scores, forced)
     for group in groups:
         group["exercise"] = names.get(group["function"], group["function"])
-    left_out = {
-        names.get(function, function): count for function, count in common_forms(code, forced).items()
+    results = {label: result for label, _, _, result in students}
+    answered_nothing = {
+        label
+        for label, result in results.items()
+        if result.mistakes
+        and set(result.mistakes.values()) == {"not-answered"}
+        and len(result.mistakes) == len(result.points)
     }
+    hashes = {label: record.get("submission") for label, _, record, _ in students}
+    submissions = [
+        {
+            "students": group,
+            "totals": [min(results[s].total for s in group), max(results[s].total for s in group)],
+            "max": max(results[s].max_score for s in group),
+        }
+        for group in identical_submissions(hashes, answered_nothing)
+    ]
     return {
         "groups": groups,
-        "left_out": left_out,
+        "submissions": submissions,
+        "left_out": {names.get(function, function): counts for function, counts in left_out.items()},
         "common_share": COMMON_SHARE,
+        "common_minimum": COMMON_MINIMUM,
     }
 
 

@@ -426,9 +426,20 @@ def test_the_page_escapes_what_students_control():
             "common_share": 0.25,
             "common_minimum": 3,
         },
+        "table": [
+            {
+                "student": hostile,
+                "edition": "initialization",
+                "exercises": {},
+                **{"written": 0.0, "written_max": 2.0, "waiting": 2.0, "late_penalty": 0.0},
+                **{"total": 0.0, "max": 10.0},
+            }
+        ],
         "changes": None,
     }
     page = render(data, {})
+    # The mistake's students, the refused id and its reason, two groups, a row.
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;") == 6
     assert "<img src=x" not in page and "<script>alert" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -581,6 +592,30 @@ def test_the_zeros_say_how_many_are_mistakes(graded):
 
 @pytest.mark.slow
 @pytest.mark.sandbox
+def test_each_student_has_a_row_with_what_decided_each_exercise(graded):
+    _, _, folder = graded
+    with open(folder / "students.csv", newline="", encoding="utf-8") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    assert sorted(rows) == sorted(STUDENTS + list(PLANTED))
+    assert list(next(iter(rows.values())))[:3] == ["student", "zeros points", "zeros why"]
+    fan_out = rows["he-uses-fan-out"]
+    assert (fan_out["he points"], fan_out["he why"]) == ("0", "Fan-out instead of fan-in")
+    assert (fan_out["zeros points"], fan_out["zeros why"]) == ("2", "correct")
+    assert (fan_out["written given"], fan_out["written waiting"], fan_out["total"]) == ("0", "2", "5")
+    assert rows["corrupt-file"]["he why"] == "unreadable Initialization.ipynb (NotJSONError)"
+    assert rows["infinite-loop"]["he why"].startswith("timed out")
+    assert (rows["late-by-30-hours"]["late penalty"], rows["late-by-30-hours"]["total"]) == ("1.6", "6.4")
+    assert rows["unchanged-release"]["random why"] == "not answered"
+    report = report_of(folder)
+    assert [row["student"] for row in report["table"]] == sorted(rows)
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    start = page.index('<h2 id="students">')
+    section = page[start : page.index("</table>", start)]
+    assert section.count("<tr>") == len(rows) + 1 and "<small>Fan-out instead of fan-in</small>" in section
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_the_page_names_each_exercise_by_its_short_name(graded):
     _, _, folder = graded
     report = report_of(folder)
@@ -684,6 +719,10 @@ def test_both_editions_together_and_apart(editions):
     assert [(row["id"], row["students"]) for row in apart["mistakes"]] == [("fan-out", ["zh-fan-out"])]
     assert together["students"] == report_of(course / "reports" / "initialization")["students"] + 2
     assert (combined / "mistakes.png").is_file()
+    with open(combined / "students.csv", newline="", encoding="utf-8") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    zh = rows["zh-fan-out (initialization_zh)"]
+    assert (zh["edition"], zh["he why"]) == ("initialization_zh", "Fan-out instead of fan-in")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The class report as data: built from the records of one assignment, or of
 both editions of one (grading/report/records.py), and written as
-report.json and mistakes.csv beside the page (grading/report/page.py).
+report.json, mistakes.csv and students.csv beside the page (grading/report/page.py).
 
 report_data() returns {
   "title", "editions" (assignments), "generated", "graded_at",
@@ -27,6 +27,8 @@ report_data() returns {
                 (notebooks handed in byte for byte the same),
                 "left_out": {exercise: {"forced", "common"}} (students),
                 "common_share", "common_minimum"},
+  "table": a row per student (table.py's student_rows: the points of each
+           exercise and what decided them, written, waiting, late penalty, total),
   "changes": the last run's changes (grading/report/changes.py), or None,
 }
 A student of a combined report is named "id (edition)" when they handed in
@@ -49,6 +51,7 @@ from grading.report.mistakes import NOT_MISTAKES, exercise_sections, title
 from grading.report.outcomes import ATTENTION, CAUSES, zero_causes
 from grading.report.records import now, solution_code
 from grading.report.similarity import COMMON_MINIMUM, COMMON_SHARE, identical_groups, identical_submissions
+from grading.report.table import student_rows
 
 
 def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> dict:
@@ -77,6 +80,7 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
         "mistakes": _mistakes(students, editions, exercises),
         "attention": _attention(students, stores),
         "identical": _identical(root, students, editions, exercises),
+        "table": student_rows(students, exercises),
         "changes": changes,
     }
 

@@ -1,6 +1,6 @@
 """The class report's files: index.html (a Jinja template, with autoescape:
 every student id, reason and line of student code is escaped), its PNG
-figures, report.json and mistakes.csv, in one folder."""
+figures, report.json, mistakes.csv and students.csv, in one folder."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from grading.report.data import mistakes_csv
 from grading.report.figures import write_figures
 from grading.report.records import write_atomically
+from grading.report.table import students_csv
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -41,6 +42,7 @@ def write_report(data: dict, folder: Path) -> Path:
         folder / "report.json", json.dumps({**data, "figures": files}, indent=1, ensure_ascii=False) + "\n"
     )
     write_atomically(folder / "mistakes.csv", mistakes_csv(data))
+    write_atomically(folder / "students.csv", students_csv(data))
     page = folder / "index.html"
     write_atomically(page, render(data, figures))
     return page

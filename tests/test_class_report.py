@@ -39,6 +39,7 @@ from grading.report.mistakes import TITLES, exercise_sections
 from grading.report.outcomes import outcome, zero_causes
 from grading.report.page import render
 from grading.report.similarity import identical_groups, identical_submissions, normalised
+from grading.report.times import shown, shown_in
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_xavier_initializer
 from utils.init_checks import check_he_initializer, check_random_initializer
@@ -287,10 +288,10 @@ def test_a_regrade_of_a_fixed_hidden_test_says_so():
 def test_the_causes_of_a_change():
     before = record()
     assert causes(before, record(submission="def", timestamp="2026-12-06 09:00:00 UTC")) == [
-        "a new submission (handed in 2026-12-06 09:00:00 UTC; the one graded before: 2026-12-04 10:00:00 UTC)"
+        "a new submission (handed in 2026-12-06 09:00 UTC; the one graded before: 2026-12-04 10:00 UTC)"
     ]
     assert causes(before, record(duedate="2026-12-06 23:59:00 UTC", extension=172800.0)) == [
-        "the due date changed: 2026-12-04 23:59:00 UTC -> 2026-12-06 23:59:00 UTC (extension: none -> 2 days)"
+        "the due date changed: 2026-12-04 23:59 UTC -> 2026-12-06 23:59 UTC (extension: none -> 2 days)"
     ]
     assert causes(before, record(hand_grades={"observations_he": 1.5})) == [
         "hand grade of observations_he: waiting -> 1.5"
@@ -324,6 +325,49 @@ def test_a_course_file_kept_under_another_name_is_no_change():
 
 
 # ------------------------------------------------------------- the page
+
+
+def test_every_time_is_shown_in_one_format():
+    for stored in ("2026-12-05 10:30:00 UTC", "2026-12-05T10:30:59+00:00", "2026-12-05T11:30:00+01:00"):
+        assert shown(stored) == "2026-12-05 10:30 UTC"
+    assert shown(None) == "never" and shown(None, "at an unknown time") == "at an unknown time"
+    old = "the due date changed: 2026-12-04 23:59:00 UTC -> 2026-12-06T23:59:00+00:00 (extension: 2 days)"
+    assert (
+        shown_in(old)
+        == "the due date changed: 2026-12-04 23:59 UTC -> 2026-12-06 23:59 UTC (extension: 2 days)"
+    )
+    # An earlier run's change, its times in the record's older form, on the page.
+    change = student_change(record(), record(he=3.0, timestamp="2026-12-06T09:00:00+00:00", submission="d"))
+    change["since"] = "2026-12-05T23:46:31+00:00"
+    changes = {"since": "2026-12-05T23:46:32+00:00", "changed": [change], "unchanged": 0, "new": []}
+    assert "(graded before at 2026-12-05 23:46 UTC):" in changes_block(changes)
+    assert (
+        "a new submission (handed in 2026-12-06 09:00 UTC; the one graded before: 2026-12-04 10:00 UTC)"
+        in change["why"]
+    )
+    data = {
+        "title": "initialization",
+        "editions": ["initialization"],
+        "generated": "2026-12-06 00:15:16 UTC",
+        "graded_at": "2026-12-05T23:48:01+00:00",
+        "students": 0,
+        "headline": "0 graded",
+        "exercises": [],
+        "mistakes": [],
+        "attention": {key: [] for key in ATTENTION_KEYS},
+        "identical": {
+            "groups": [],
+            "submissions": [],
+            "left_out": {},
+            "common_share": 0.25,
+            "common_minimum": 3,
+        },
+        "table": [],
+        "changes": changes,
+    }
+    page = render(data, {})
+    times = re.findall(r"\d{4}-\d\d-\d\d[ T][\d:]+(?: UTC|[+-]\d\d:\d\d)?", page)
+    assert times and set(re.sub(r"\d", "0", time) for time in times) == {"0000-00-00 00:00 UTC"}, times
 
 
 def test_each_zero_has_one_cause():
@@ -444,6 +488,11 @@ def test_the_page_escapes_what_students_control():
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
+
+ATTENTION_KEYS = (
+    *("refused", "not_graded", "timed_out", "stopped", "notebook_changed", "not_answered"),
+    *("no_submission", "other_edition", "nothing_answered", "waiting", "late"),
+)
 
 # ------------------------------------------------- a class graded for real
 
@@ -776,7 +825,7 @@ def test_a_regrade_says_what_changed_for_whom_and_why(regraded):
         "random: 0 -> 3 of 3 (was: Uniform draws (np.random.rand) instead of normal ones; now: correct)"
     )
     assert resubmitted["why"] == [
-        "a new submission (handed in 2026-01-02 03:04:05 UTC; the one graded before: at an unknown time)"
+        "a new submission (handed in 2026-01-02 03:04 UTC; the one graded before: at an unknown time)"
     ]
     printed = run.printed[run.printed.index("Changes since the last grading") :]
     assert printed.startswith("Changes since the last grading (3 of 4 graded again):")
@@ -785,6 +834,9 @@ def test_a_regrade_says_what_changed_for_whom_and_why(regraded):
     assert [change["student"] for change in saved["changed"]] == sorted(changes)
     page = (course / "reports" / "initialization" / "index.html").read_text(encoding="utf-8")
     assert "hand grade of observations_he: waiting -&gt; 1" in page
+    times = re.findall(r"\d{4}-\d\d-\d\d[ T][\d:]+(?: UTC|[+-]\d\d:\d\d)?", page)
+    assert times and set(re.sub(r"\d", "0", time) for time in times) == {"0000-00-00 00:00 UTC"}, times
+    assert re.search(r"\(graded before at \d{4}-\d\d-\d\d \d\d:\d\d UTC\):", printed)
 
 
 @pytest.mark.slow

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from grading.command.results import StudentResult, exercise_names
 from grading.report.mistakes import title
+from grading.report.times import shown
+
+UNKNOWN = "at an unknown time"
 
 
 def student_change(before: dict, after: dict) -> dict | None:
@@ -102,13 +105,17 @@ def causes(before: dict, after: dict) -> list[str]:
     why = []
     if before.get("submission") != after.get("submission"):
         why.append(
-            f"a new submission (handed in {after.get('timestamp') or 'at an unknown time'}; "
-            f"the one graded before: {before.get('timestamp') or 'at an unknown time'})"
+            f"a new submission (handed in {shown(after.get('timestamp'), UNKNOWN)}; "
+            f"the one graded before: {shown(before.get('timestamp'), UNKNOWN)})"
         )
     elif before.get("timestamp") != after.get("timestamp"):
-        why.append(f"the time of submission changed: {before.get('timestamp')} -> {after.get('timestamp')}")
+        why.append(
+            f"the time of submission changed: {shown(before.get('timestamp'), 'none')} -> "
+            f"{shown(after.get('timestamp'), 'none')}"
+        )
     if before.get("duedate") != after.get("duedate"):
-        moved = f"the due date changed: {before.get('duedate')} -> {after.get('duedate')}"
+        old_due, new_due = shown(before.get("duedate"), "none"), shown(after.get("duedate"), "none")
+        moved = f"the due date changed: {old_due} -> {new_due}"
         if before.get("extension") != after.get("extension"):
             moved += f" (extension: {_days(before.get('extension'))} -> {_days(after.get('extension'))})"
         why.append(moved)
@@ -181,7 +188,7 @@ def changes_block(changes: dict, printable=str) -> str:
     graded_again = changes["unchanged"] + len(changes["changed"])
     lines = [f"Changes since the last grading ({len(changes['changed'])} of {graded_again} graded again):"]
     for change in changes["changed"]:
-        lines.append(f"  {printable(change['student'])} (graded before at {change['since']}):")
+        lines.append(f"  {printable(change['student'])} (graded before at {shown(change['since'])}):")
         lines += [f"    {printable(line)}" for line in change["changes"]]
         lines += [f"    why: {printable(line)}" for line in change["why"]]
     return "\n".join(lines)

@@ -3,7 +3,8 @@ both editions of one (grading/report/records.py), and written as
 report.json, mistakes.csv and students.csv beside the page (grading/report/page.py).
 
 report_data() returns {
-  "title", "editions" (assignments), "generated", "graded_at",
+  "title", "editions" (assignments), "generated", "graded_at" (times as
+  times.py shows them: "2026-12-05 10:30 UTC"),
   "students" (how many have a record), "counts" (how many were graded,
   refused or not graded, and how the charts count them: counts.py),
   "headline" (the same, as the page's first line),
@@ -52,6 +53,7 @@ from grading.report.outcomes import ATTENTION, CAUSES, zero_causes
 from grading.report.records import now, solution_code
 from grading.report.similarity import COMMON_MINIMUM, COMMON_SHARE, identical_groups, identical_submissions
 from grading.report.table import student_rows
+from grading.report.times import shown
 
 
 def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> dict:
@@ -69,8 +71,8 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
     return {
         "title": " + ".join(editions),
         "editions": editions,
-        "generated": now(),
-        "graded_at": max((store.get("updated") or "" for store in stores), default=""),
+        "generated": shown(now()),
+        "graded_at": max((shown(store.get("updated"), "") for store in stores), default="") or "never",
         "students": len(students),
         "counts": counts,
         "headline": headline(counts),

@@ -13,6 +13,7 @@ from grading.report.data import mistakes_csv
 from grading.report.figures import write_figures
 from grading.report.records import write_atomically
 from grading.report.table import students_csv
+from grading.report.times import shown, shown_in
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -25,6 +26,8 @@ def render(data: dict, figures: dict) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["time"] = shown  # a stored time: "2026-12-05 10:30 UTC"
+    environment.filters["times"] = shown_in  # each time in a text so
     # Each exercise by its short name, its grade id in a tooltip.
     grade_ids = {exercise["name"]: exercise["cell"] for exercise in data["exercises"]}
     return environment.get_template("report.html.j2").render(data=data, figures=figures, grade_ids=grade_ids)

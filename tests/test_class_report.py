@@ -597,6 +597,11 @@ def test_the_report_says_who_needs_attention(graded):
     ]
     waiting = {item["student"] for item in attention["waiting"]}
     assert waiting == set(STUDENTS + list(PLANTED)) - {"unchanged-release", "corrupt-file"}
+    points = sum(item["points"] for item in attention["waiting"])
+    assert report["totals"]["waiting"] == {"points": points, "students": len(waiting)}
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    note = f"{points:g} points of written answers,\n{len(waiting)} students, still wait for hand grading"
+    assert page.index(note) < page.index('<img src="totals.png"')  # said above the totals
     assert [(item["student"], item["penalty"]) for item in attention["late"]] == [("late-by-30-hours", 1.6)]
 
 

@@ -16,7 +16,9 @@ report_data() returns {
                  students], ...]}), "mean", "full", "zero", "zero_causes"
                  ({cause: students} of the zeros: outcomes.py)}],
   "causes": {cause: its name} (outcomes.CAUSES),
-  "totals": {"max", "values" (every total, sorted: no names), "mean", "median"},
+  "totals": {"max", "values" (every total, sorted: no names), "mean", "median",
+             "waiting" ({"points", "students"} of written answers still waiting
+             for hand grading, counted as 0 in the totals)},
   "mistakes": [{"id", "title", "exercise", "section", "count", "students",
                 "by_edition"}], most common first,
   "attention": {"no_submission", "other_edition", "nothing_answered",
@@ -135,9 +137,11 @@ def _exercises(students, editions, sections) -> list[dict]:
 def _totals(students) -> dict:
     values = sorted(result.total for _, _, _, result in students)
     maximum = max((result.max_score for _, _, _, result in students), default=0.0)
+    waiting = [result.pending for _, _, _, result in students if result.pending]
     return {
         "max": maximum,
         "values": values,
+        "waiting": {"points": sum(waiting), "students": len(waiting)},
         "mean": round(statistics.fmean(values), 3) if values else None,
         "median": statistics.median(values) if values else None,
     }

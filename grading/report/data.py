@@ -3,8 +3,8 @@ both editions of one (grading/report/records.py), and written as
 report.json, mistakes.csv and students.csv beside the page (grading/report/page.py).
 
 report_data() returns {
-  "title", "editions" (assignments), "generated", "graded_at" (times as
-  times.py shows them: "2026-12-05 10:30 UTC"),
+  "title", "editions" (assignments), "generated", "graded_at" (as stored;
+  the page shows them as times.py does: "2026-12-05 10:30 UTC"),
   "students" (how many have a record), "counts" (how many were graded,
   refused or not graded, and how the charts count them: counts.py),
   "headline" (the same, as the page's first line),
@@ -73,8 +73,9 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
     return {
         "title": " + ".join(editions),
         "editions": editions,
-        "generated": shown(now()),
-        "graded_at": max((shown(store.get("updated"), "") for store in stores), default="") or "never",
+        "generated": now(),
+        # The latest, whatever form each record wrote it in (the page shows it so: times.py).
+        "graded_at": max((store.get("updated") or "" for store in stores), key=_sortable, default="") or None,
         "students": len(students),
         "counts": counts,
         "headline": headline(counts),
@@ -87,6 +88,10 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
         "table": student_rows(students, exercises),
         "changes": changes,
     }
+
+
+def _sortable(time: str) -> str:
+    return shown(time, "")
 
 
 def _sections(root: Path, editions: list[str]) -> dict[str, str]:

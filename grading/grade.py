@@ -30,7 +30,7 @@ student's points, total, reasons and mistakes, each reason with its kind
 (grading/reasons.py's Why), for scripts that read the results.
 
 Last, it writes the class report (grading/report/: reports/<ASSIGNMENT>/index.html
-with its figures, report.json and mistakes.csv), prints what changed since
+with its figures, report.json, mistakes.csv and students.csv), prints what changed since
 the last grading of each student graded again, and why, and ends with the
 line that names the report.
 

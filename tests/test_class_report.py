@@ -15,6 +15,7 @@ import ast
 import csv
 import datetime
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -30,11 +31,15 @@ from grading.command.results import StudentResult
 from grading.gradebook import open_gradebook
 from grading.plugins import verdicts
 from grading.plugins.verdicts import judge, parse_record
+from grading.reasons import Reason, Why
 from grading.report.changes import causes, changes_block, class_changes, student_change
+from grading.report.counts import class_counts, headline
 from grading.report.figures import write_figures
 from grading.report.mistakes import TITLES, exercise_sections
+from grading.report.outcomes import outcome, zero_causes
 from grading.report.page import render
-from grading.report.similarity import identical_groups, normalised
+from grading.report.similarity import identical_groups, identical_submissions, normalised
+from grading.report.times import shown, shown_in
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_xavier_initializer
 from utils.init_checks import check_he_initializer, check_random_initializer
@@ -197,8 +202,44 @@ def test_identical_groups_leave_out_what_the_exercise_forces():
         {"a": {function: normalised(FAN_OUT)}, "b": {function: normalised(FAN_OUT.replace("fan", "x"))}}
     )
     code.update({"lazy-1": {function: stub}, "lazy-2": {function: stub}, "alone": {function: "x = 1"}})
-    groups = identical_groups(code, {function: [stub]})
-    assert [(group["function"], group["students"]) for group in groups] == [(function, ["a", "b"])]
+    scores = {student: {function: (3.0, 3.0)} for student in code}
+    scores.update({student: {function: (0.0, 3.0)} for student in ("a", "b", "lazy-1", "lazy-2", "alone")})
+    groups, left_out = identical_groups(code, scores, {function: [stub]})
+    assert [(group["function"], group["students"], group["points"]) for group in groups] == [
+        (function, ["a", "b"], [0.0, 0.0])
+    ]
+    assert left_out == {function: {"forced": 2, "common": 6}}
+
+
+def test_a_shared_wrong_answer_is_never_left_out_and_a_small_class_keeps_its_groups():
+    function, right, wrong = "f", "return 1", "return 2"
+    # A class of 11: 3 share a right answer, 3 a wrong one, 5 answer alone.
+    code = {f"right-{n}": {function: right} for n in range(3)}
+    code.update({f"wrong-{n}": {function: wrong} for n in range(3)})
+    code.update({f"alone-{n}": {function: f"return {n + 10}"} for n in range(5)})
+    scores = {student: {function: (3.0 if student.startswith("right") else 0.0, 3.0)} for student in code}
+    groups, left_out = identical_groups(code, scores, {})
+    assert [group["students"] for group in groups] == [["wrong-0", "wrong-1", "wrong-2"]]
+    assert left_out == {function: {"forced": 0, "common": 3}}
+    # Half the class with the same wrong answer: still shown, with its score.
+    code.update({f"alone-{n}": {function: wrong} for n in range(5)})
+    groups, _ = identical_groups(code, scores, {})
+    assert [(len(group["students"]), group["points"], group["max"]) for group in groups] == [
+        (8, [0.0, 0.0], 3.0)
+    ]
+    # Two who share a right answer: too few to be the textbook's.
+    groups, _ = identical_groups(
+        {"a": {function: right}, "b": {function: right}},
+        scores | {"a": {function: (3.0, 3.0)}, "b": {function: (3.0, 3.0)}},
+        {},
+    )
+    assert [(group["students"], group["points"]) for group in groups] == [(["a", "b"], [3.0, 3.0])]
+
+
+def test_identical_notebooks_are_grouped_but_not_the_release_handed_in_as_it_was():
+    hashes = {"a": "1", "b": "1", "c": "2", "d": "3", "e": "3", "f": "3", "g": None, "h": None}
+    assert identical_submissions(hashes, answered_nothing={"d", "e"}) == [["a", "b"]]
+    assert identical_submissions(hashes, answered_nothing=set()) == [["d", "e", "f"], ["a", "b"]]
 
 
 # ------------------------------------------------------------ regrades
@@ -236,7 +277,7 @@ def test_a_regrade_of_a_fixed_hidden_test_says_so():
     after = record(he=3.0, course={"source/initialization/Initialization.ipynb": "2"})
     after["result"]["mistakes"] = {}
     change = student_change(before, after)
-    assert change["changes"][0] == "he: 0 -> 3 of 3 (Fan-out instead of fan-in -> full points)"
+    assert change["changes"][0] == "he: 0 -> 3 of 3 (was: Fan-out instead of fan-in; now: correct)"
     notebook = "source/initialization/Initialization.ipynb"
     assert change["why"] == [f"the course changed since: {notebook} (a hidden test or a check fixed)"]
     assert student_change(before, record()) is None  # the same grade: nothing to say
@@ -247,10 +288,10 @@ def test_a_regrade_of_a_fixed_hidden_test_says_so():
 def test_the_causes_of_a_change():
     before = record()
     assert causes(before, record(submission="def", timestamp="2026-12-06 09:00:00 UTC")) == [
-        "a new submission (handed in 2026-12-06 09:00:00 UTC; the one graded before: 2026-12-04 10:00:00 UTC)"
+        "a new submission (handed in 2026-12-06 09:00 UTC; the one graded before: 2026-12-04 10:00 UTC)"
     ]
     assert causes(before, record(duedate="2026-12-06 23:59:00 UTC", extension=172800.0)) == [
-        "the due date changed: 2026-12-04 23:59:00 UTC -> 2026-12-06 23:59:00 UTC (extension: none -> 2 days)"
+        "the due date changed: 2026-12-04 23:59 UTC -> 2026-12-06 23:59 UTC (extension: none -> 2 days)"
     ]
     assert causes(before, record(hand_grades={"observations_he": 1.5})) == [
         "hand grade of observations_he: waiting -> 1.5"
@@ -265,7 +306,124 @@ def test_the_causes_of_a_change():
     assert changes_block(class_changes({"updated": None, "students": {}}, {"ada": before})) == ""
 
 
+def test_a_course_file_kept_under_another_name_is_no_change():
+    notebook = "source/initialization/Initialization.ipynb"
+    before = record(he=3.0, course={notebook: "1", "init_checks.py": "c1"})
+    renamed = record(he=0.0, course={notebook: "1", "utils/init_checks.py": "c1"})
+    assert not any("the course changed" in line for line in causes(before, renamed))
+    assert "grading itself gave another result" in student_change(before, renamed)["why"][0]
+    fixed = record(course={notebook: "1", "utils/init_checks.py": "c2"})
+    assert causes(before, fixed) == [
+        "the course changed since: utils/init_checks.py (a hidden test or a check fixed)"
+    ]
+    both = record(course={notebook: "2", "utils/init_checks.py": "c1"})
+    assert causes(before, both) == [f"the course changed since: {notebook} (a hidden test or a check fixed)"]
+    gone = record(course={notebook: "1"})
+    assert causes(before, gone) == [
+        "the course changed since: init_checks.py (a hidden test or a check fixed)"
+    ]
+
+
 # ------------------------------------------------------------- the page
+
+
+def test_every_time_is_shown_in_one_format():
+    for stored in ("2026-12-05 10:30:00 UTC", "2026-12-05T10:30:59+00:00", "2026-12-05T11:30:00+01:00"):
+        assert shown(stored) == "2026-12-05 10:30 UTC"
+    assert shown(None) == "never" and shown(None, "at an unknown time") == "at an unknown time"
+    old = "the due date changed: 2026-12-04 23:59:00 UTC -> 2026-12-06T23:59:00+00:00 (extension: 2 days)"
+    assert (
+        shown_in(old)
+        == "the due date changed: 2026-12-04 23:59 UTC -> 2026-12-06 23:59 UTC (extension: 2 days)"
+    )
+    # An earlier run's change, its times in the record's older form, on the page.
+    change = student_change(record(), record(he=3.0, timestamp="2026-12-06T09:00:00+00:00", submission="d"))
+    change["since"] = "2026-12-05T23:46:31+00:00"
+    changes = {"since": "2026-12-05T23:46:32+00:00", "changed": [change], "unchanged": 0, "new": []}
+    assert "(graded before at 2026-12-05 23:46 UTC):" in changes_block(changes)
+    assert (
+        "a new submission (handed in 2026-12-06 09:00 UTC; the one graded before: 2026-12-04 10:00 UTC)"
+        in change["why"]
+    )
+    data = {
+        "title": "initialization",
+        "editions": ["initialization"],
+        "generated": "2026-12-06 00:15:16 UTC",
+        "graded_at": "2026-12-05T23:48:01+00:00",
+        "students": 0,
+        "headline": "0 graded",
+        "exercises": [],
+        "mistakes": [],
+        "attention": {key: [] for key in ATTENTION_KEYS},
+        "identical": {
+            "groups": [],
+            "submissions": [],
+            "left_out": {},
+            "common_share": 0.25,
+            "common_minimum": 3,
+        },
+        "table": [],
+        "changes": changes,
+    }
+    page = render(data, {})
+    times = re.findall(r"\d{4}-\d\d-\d\d[ T][\d:]+(?: UTC|[+-]\d\d:\d\d)?", page)
+    assert times and set(re.sub(r"\d", "0", time) for time in times) == {"0000-00-00 00:00 UTC"}, times
+
+
+def test_each_zero_has_one_cause():
+    he = {"cell": "test_initialize_parameters_he", "name": "he", "max": 3.0}
+
+    def result(points, graded=True, mistake=None, *reasons):
+        mistakes = {"he": mistake} if mistake else {}
+        points = {he["cell"]: (points, 3.0)}
+        return StudentResult("s", points=points, graded=graded, mistakes=mistakes, reasons=list(reasons))
+
+    stopped = Reason(Why.TIMED_OUT, "timed out (the cell ran over its budget of 5 s)", "he")
+    results = [
+        result(0.0, True, "fan-out"),
+        result(0.0, True, "hidden-tests"),
+        result(0.0, True, "raises-error", Reason(Why.ERROR, "KeyError: 'W1'", "he")),
+        result(0.0, True, None, stopped),
+        result(0.0, True, "not-answered", Reason(Why.NOT_ANSWERED, "not answered", "he")),
+        result(0.0, False, None, Reason(Why.UNREADABLE, "unreadable Initialization.ipynb (NotJSONError)")),
+        result(0.0),
+        result(3.0),
+        result(1.5, True, "wrong-values"),
+    ]
+    assert zero_causes(results, he) == {
+        "mistake": 2,
+        "error": 2,
+        "not_answered": 1,
+        "not_graded": 1,
+        "other": 1,
+    }
+    assert [outcome(r, he)["why"] for r in results] == [
+        "Fan-out instead of fan-in",
+        "Passes the visible checks, fails the hidden tests",
+        "KeyError: 'W1'",
+        "timed out (the cell ran over its budget of 5 s)",
+        "not answered",
+        "unreadable Initialization.ipynb (NotJSONError)",
+        "lost points, no reason recorded",
+        "correct",
+        "Other values (no known cause)",
+    ]
+
+
+def test_the_headline_counts_who_was_graded_and_how_the_charts_count_the_rest():
+    def student(name, graded, *reasons):
+        return (name, "initialization", {}, StudentResult(name, graded=graded, reasons=list(reasons)))
+
+    earlier = Reason(Why.EARLIER_GRADE, "the gradebook keeps the grade of an earlier run")
+    students = [student(f"s{n}", True) for n in range(36)] + [student("corrupt", False)]
+    counts = class_counts(students, [{"refusals": []}])
+    assert headline(counts) == "36 graded, 1 refused or not graded (counted as 0 in the charts)"
+    students.append(student("crashed", False, earlier))
+    assert headline(class_counts(students, [{"refusals": [{"student_or_file": "x", "reason": "y"}]}])) == (
+        "36 graded, 2 refused or not graded (1 counted as 0 in the charts; 1 counted with the grade an "
+        "earlier run gave, which the gradebook keeps); 1 more file or folder refused at intake, naming no "
+        "student (in no chart)"
+    )
 
 
 def test_the_page_escapes_what_students_control():
@@ -276,6 +434,7 @@ def test_the_page_escapes_what_students_control():
         "generated": "now",
         "graded_at": "now",
         "students": 1,
+        "headline": "1 graded",
         "exercises": [],
         "totals": {"max": 0, "values": [], "mean": None, "median": None},
         "mistakes": [
@@ -297,22 +456,43 @@ def test_the_page_escapes_what_students_control():
         "identical": {
             "groups": [
                 {
+                    "exercise": "f",
                     "function": "f",
                     "students": [hostile, "b"],
                     "code": "x = '</pre><script>alert(1)</script>'",
                     "lines": 1,
+                    "points": [0.0, 0.0],
+                    "max": 3.0,
                 }
             ],
+            "submissions": [{"students": [hostile, "b"], "totals": [0.0, 0.0], "max": 10.0}],
             "left_out": {},
             "common_share": 0.25,
+            "common_minimum": 3,
         },
+        "table": [
+            {
+                "student": hostile,
+                "edition": "initialization",
+                "exercises": {},
+                **{"written": 0.0, "written_max": 2.0, "waiting": 2.0, "late_penalty": 0.0},
+                **{"total": 0.0, "max": 10.0},
+            }
+        ],
         "changes": None,
     }
     page = render(data, {})
+    # The mistake's students, the refused id and its reason, two groups, a row.
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;") == 6
     assert "<img src=x" not in page and "<script>alert" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
+
+ATTENTION_KEYS = (
+    *("refused", "not_graded", "timed_out", "stopped", "notebook_changed", "not_answered"),
+    *("no_submission", "other_edition", "nothing_answered", "waiting", "late"),
+)
 
 # ------------------------------------------------- a class graded for real
 
@@ -400,7 +580,12 @@ def test_the_report_names_the_known_mistakes_with_counts_and_students(graded):
 @pytest.mark.sandbox
 def test_the_report_says_who_needs_attention(graded):
     _, _, folder = graded
-    attention = report_of(folder)["attention"]
+    report = report_of(folder)
+    assert report["headline"] == (
+        f"{len(STUDENTS) + len(PLANTED) - 1} graded, 1 refused or not graded (counted as 0 in the charts); "
+        "1 more file or folder refused at intake, naming no student (in no chart)"
+    )  # corrupt-file, and the hostile folder
+    attention = report["attention"]
     assert attention["no_submission"] == [ABSENT]
     assert attention["nothing_answered"] == ["unchanged-release"]
     refused = {item["student"]: item["reason"] for item in attention["refused"]}
@@ -412,6 +597,11 @@ def test_the_report_says_who_needs_attention(graded):
     ]
     waiting = {item["student"] for item in attention["waiting"]}
     assert waiting == set(STUDENTS + list(PLANTED)) - {"unchanged-release", "corrupt-file"}
+    points = sum(item["points"] for item in attention["waiting"])
+    assert report["totals"]["waiting"] == {"points": points, "students": len(waiting)}
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    note = f"{points:g} points of written answers,\n{len(waiting)} students, still wait for hand grading"
+    assert page.index(note) < page.index('<img src="totals.png"')  # said above the totals
     assert [(item["student"], item["penalty"]) for item in attention["late"]] == [("late-by-30-hours", 1.6)]
 
 
@@ -424,9 +614,17 @@ def test_the_planted_copy_stands_out_as_a_hint(graded):
         group["students"] for group in identical["groups"] if group["function"] == "initialize_parameters_he"
     ]
     assert ["copy-a", "copy-b"] in he_groups
+    copy = next(group for group in identical["groups"] if group["students"] == ["copy-a", "copy-b"])
+    assert (copy["points"], copy["max"]) == ([3.0, 3.0], 3.0)  # a right answer, but two alone share it
+    # Handed in byte for byte the same notebook (the example class's right answers).
+    assert {"correct-variants", "late-by-30-hours"} <= set(identical["submissions"][0]["students"])
+    assert "unchanged-release" not in str(identical["submissions"])
+    assert {group["exercise"] for group in identical["groups"]} <= {"zeros", "random", "he"}
     assert all(set(group) & {"copy-a", "copy-b"} in (set(), {"copy-a", "copy-b"}) for group in he_groups)
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert "A hint for a human, not a verdict." in page
+    assert "<th>this answer scored</th>" in page and "2 students: copy-a, copy-b" in page
+    assert re.search(r"</code>: \d+ students left out\n\(\d+ the stub or the reference, \d+ a common", page)
     assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the copied code, escaped
     assert "<script" not in page
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -434,10 +632,64 @@ def test_the_planted_copy_stands_out_as_a_hint(graded):
 
 @pytest.mark.slow
 @pytest.mark.sandbox
+def test_the_zeros_say_how_many_are_mistakes(graded):
+    _, _, folder = graded
+    report = report_of(folder)
+    he = next(exercise for exercise in report["exercises"] if exercise["name"] == "he")
+    # fan-out, Xavier's scale twice; infinite-loop; unchanged-release; corrupt-file
+    assert he["zero_causes"] == {"mistake": 3, "error": 1, "not_answered": 1, "not_graded": 1, "other": 0}
+    assert all(sum(exercise["zero_causes"].values()) == exercise["zero"] for exercise in report["exercises"])
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "<th>diagnosed mistake</th><th>error or stopped</th><th>not answered</th>" in page
+    assert "zeros.png" in page
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_each_student_has_a_row_with_what_decided_each_exercise(graded):
+    _, _, folder = graded
+    with open(folder / "students.csv", newline="", encoding="utf-8") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    assert sorted(rows) == sorted(STUDENTS + list(PLANTED))
+    assert list(next(iter(rows.values())))[:3] == ["student", "zeros points", "zeros why"]
+    fan_out = rows["he-uses-fan-out"]
+    assert (fan_out["he points"], fan_out["he why"]) == ("0", "Fan-out instead of fan-in")
+    assert (fan_out["zeros points"], fan_out["zeros why"]) == ("2", "correct")
+    assert (fan_out["written given"], fan_out["written waiting"], fan_out["total"]) == ("0", "2", "5")
+    assert rows["corrupt-file"]["he why"] == "unreadable Initialization.ipynb (NotJSONError)"
+    assert rows["infinite-loop"]["he why"].startswith("timed out")
+    assert (rows["late-by-30-hours"]["late penalty"], rows["late-by-30-hours"]["total"]) == ("1.6", "6.4")
+    assert rows["unchanged-release"]["random why"] == "not answered"
+    report = report_of(folder)
+    assert [row["student"] for row in report["table"]] == sorted(rows)
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    start = page.index('<h2 id="students">')
+    section = page[start : page.index("</table>", start)]
+    assert section.count("<tr>") == len(rows) + 1 and "<small>Fan-out instead of fan-in</small>" in section
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_the_page_names_each_exercise_by_its_short_name(graded):
+    _, _, folder = graded
+    report = report_of(folder)
+    short = {exercise["name"]: exercise["cell"] for exercise in report["exercises"]}
+    assert short == {f"{name}": f"test_initialize_parameters_{name}" for name in ("zeros", "random", "he")}
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    named = re.findall(r'<code title="grade id: ([^"]+)">([^<]+)</code>', page)
+    assert {name for _, name in named} == set(short)  # the tables, the lists
+    assert all(short[name] == cell for cell, name in named)
+    # The full names only in the line that gives each short name's grade id and function.
+    assert page.count("<code>initialize_parameters_") == len(short)
+    assert "<code>he</code> is the test cell <code>test_initialize_parameters_he</code>" in page
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_no_figure_names_a_student(graded, tmp_path):
     _, _, folder = graded
     report = report_of(folder)
-    assert set(report["figures"]) == {"scores", "totals", "mistakes"}
+    assert set(report["figures"]) == {"scores", "zeros", "totals", "mistakes"}
     figures = write_figures(report, tmp_path)  # drawn again from the same data, to read their texts
     students = set(STUDENTS) | set(PLANTED) | {HOSTILE_FOLDER, ABSENT}
     for name, figure in figures.items():
@@ -467,7 +719,7 @@ def test_the_report_opens_in_a_browser(graded, page, screenshots):
         "Identical answers",
     ]
     images = page.locator("img")
-    assert images.count() == 3
+    assert images.count() == 4
     for index in range(images.count()):
         image = images.nth(index)
         image.scroll_into_view_if_needed()
@@ -521,6 +773,10 @@ def test_both_editions_together_and_apart(editions):
     assert [(row["id"], row["students"]) for row in apart["mistakes"]] == [("fan-out", ["zh-fan-out"])]
     assert together["students"] == report_of(course / "reports" / "initialization")["students"] + 2
     assert (combined / "mistakes.png").is_file()
+    with open(combined / "students.csv", newline="", encoding="utf-8") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    zh = rows["zh-fan-out (initialization_zh)"]
+    assert (zh["edition"], zh["he why"]) == ("initialization_zh", "Fan-out instead of fan-in")
 
 
 @pytest.fixture(scope="module")
@@ -571,10 +827,10 @@ def test_a_regrade_says_what_changed_for_whom_and_why(regraded):
     )
     resubmitted = changes["random-uniform-draws"]
     assert resubmitted["changes"][0] == (
-        "random: 0 -> 3 of 3 (Uniform draws (np.random.rand) instead of normal ones -> full points)"
+        "random: 0 -> 3 of 3 (was: Uniform draws (np.random.rand) instead of normal ones; now: correct)"
     )
     assert resubmitted["why"] == [
-        "a new submission (handed in 2026-01-02 03:04:05 UTC; the one graded before: at an unknown time)"
+        "a new submission (handed in 2026-01-02 03:04 UTC; the one graded before: at an unknown time)"
     ]
     printed = run.printed[run.printed.index("Changes since the last grading") :]
     assert printed.startswith("Changes since the last grading (3 of 4 graded again):")
@@ -583,6 +839,9 @@ def test_a_regrade_says_what_changed_for_whom_and_why(regraded):
     assert [change["student"] for change in saved["changed"]] == sorted(changes)
     page = (course / "reports" / "initialization" / "index.html").read_text(encoding="utf-8")
     assert "hand grade of observations_he: waiting -&gt; 1" in page
+    times = re.findall(r"\d{4}-\d\d-\d\d[ T][\d:]+(?: UTC|[+-]\d\d:\d\d)?", page)
+    assert times and set(re.sub(r"\d", "0", time) for time in times) == {"0000-00-00 00:00 UTC"}, times
+    assert re.search(r"\(graded before at \d{4}-\d\d-\d\d \d\d:\d\d UTC\):", printed)
 
 
 @pytest.mark.slow

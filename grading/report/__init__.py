@@ -4,7 +4,9 @@ After each run, the grading command (grading/grade.py) calls
 ``write_class_report``: it keeps a record of each student it graded
 (records.py), works out what changed since the last grading and why
 (changes.py), and writes reports/<assignment>/: index.html with its
-figures, report.json and mistakes.csv (data.py, figures.py, page.py).
+figures, report.json, mistakes.csv and students.csv (data.py, figures.py,
+page.py; what they are made of: counts.py, outcomes.py, table.py,
+similarity.py, times.py).
 ``python -m grading.report initialization initialization_zh`` writes the
 report of both editions together (__main__.py).
 """

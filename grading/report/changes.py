@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from grading.command.results import StudentResult, exercise_names
 from grading.report.mistakes import title
+from grading.report.times import shown
+
+UNKNOWN = "at an unknown time"
 
 
 def student_change(before: dict, after: dict) -> dict | None:
@@ -24,7 +27,8 @@ def student_change(before: dict, after: dict) -> dict | None:
 
     before and after are {"total", "late_penalty", "written", "pending",
     "exercises": {name: score}} (see grade_of); changes are lines such as
-    "he: 0 -> 3 of 3", why the causes found, as lines."""
+    "he: 0 -> 3 of 3 (was: Fan-out instead of fan-in; now: correct)", with
+    what decided the points before and now; why the causes found, as lines."""
     old, new = StudentResult.from_json(before["result"]), StudentResult.from_json(after["result"])
     old_grade, new_grade = grade_of(old), grade_of(new)
     if old_grade == new_grade:
@@ -35,7 +39,7 @@ def student_change(before: dict, after: dict) -> dict | None:
         if was != score:
             changes.append(
                 f"{name}: {_number(was)} -> {_number(score)} of {maximum:g} "
-                f"({verdict(old, name, was, maximum)} -> {verdict(new, name, score, maximum)})"
+                f"(was: {verdict(old, name, was, maximum)}; now: {verdict(new, name, score, maximum)})"
             )
     for key, label in (("written", "given by hand"), ("pending", "waiting for hand grading")):
         if old_grade[key] != new_grade[key]:
@@ -76,12 +80,12 @@ def grade_of(result: StudentResult) -> dict:
 
 
 def verdict(result: StudentResult, exercise: str, score, maximum) -> str:
-    """Why an exercise had its points in one grading: "full points", its
-    mistake's name, or its reasons."""
+    """What decided an exercise's points in one grading: "correct" (full
+    points), its mistake's name, or its reasons."""
     if score is None:
         return "not graded"
     if score >= maximum:
-        return "full points"
+        return "correct"
     reasons = [reason.text for reason in result.reasons if reason.exercise == exercise]
     mistake = result.mistakes.get(exercise)
     named = ([title(mistake)] if mistake else []) + reasons
@@ -101,13 +105,17 @@ def causes(before: dict, after: dict) -> list[str]:
     why = []
     if before.get("submission") != after.get("submission"):
         why.append(
-            f"a new submission (handed in {after.get('timestamp') or 'at an unknown time'}; "
-            f"the one graded before: {before.get('timestamp') or 'at an unknown time'})"
+            f"a new submission (handed in {shown(after.get('timestamp'), UNKNOWN)}; "
+            f"the one graded before: {shown(before.get('timestamp'), UNKNOWN)})"
         )
     elif before.get("timestamp") != after.get("timestamp"):
-        why.append(f"the time of submission changed: {before.get('timestamp')} -> {after.get('timestamp')}")
+        why.append(
+            f"the time of submission changed: {shown(before.get('timestamp'), 'none')} -> "
+            f"{shown(after.get('timestamp'), 'none')}"
+        )
     if before.get("duedate") != after.get("duedate"):
-        moved = f"the due date changed: {before.get('duedate')} -> {after.get('duedate')}"
+        old_due, new_due = shown(before.get("duedate"), "none"), shown(after.get("duedate"), "none")
+        moved = f"the due date changed: {old_due} -> {new_due}"
         if before.get("extension") != after.get("extension"):
             moved += f" (extension: {_days(before.get('extension'))} -> {_days(after.get('extension'))})"
         why.append(moved)
@@ -116,13 +124,30 @@ def causes(before: dict, after: dict) -> list[str]:
         was, now = old_hand.get(cell), new_hand.get(cell)
         if was != now:
             why.append(f"hand grade of {cell}: {_given(was)} -> {_given(now)}")
-    old_files, new_files = before.get("course", {}), after.get("course", {})
-    changed = sorted(
-        name for name in set(old_files) | set(new_files) if old_files.get(name) != new_files.get(name)
-    )
+    changed = changed_course_files(before.get("course", {}), after.get("course", {}))
     if changed:
         why.append(f"the course changed since: {', '.join(changed)} (a hidden test or a check fixed)")
     return why
+
+
+def changed_course_files(old: dict, new: dict) -> list[str]:
+    """The course files ({file: content hash}, records.course_files) whose
+    content changed between two records, compared by content: a file only
+    named otherwise (init_checks.py kept as utils/init_checks.py by a newer
+    grader) is the same file. Each file whose content is not among the other
+    record's, named as the newer record names it (an older name with the
+    same file name, init_checks.py for utils/init_checks.py, is that file)."""
+    old_hashes, new_hashes = set(old.values()), set(new.values())
+    if old_hashes == new_hashes:
+        return []
+    added = {name for name, digest in new.items() if digest not in old_hashes}
+    renamed = {name.rsplit("/", 1)[-1] for name in new}
+    removed = {
+        name
+        for name, digest in old.items()
+        if digest not in new_hashes and name.rsplit("/", 1)[-1] not in renamed
+    }
+    return sorted(added | removed)
 
 
 def _days(seconds) -> str:
@@ -163,7 +188,7 @@ def changes_block(changes: dict, printable=str) -> str:
     graded_again = changes["unchanged"] + len(changes["changed"])
     lines = [f"Changes since the last grading ({len(changes['changed'])} of {graded_again} graded again):"]
     for change in changes["changed"]:
-        lines.append(f"  {printable(change['student'])} (graded before at {change['since']}):")
+        lines.append(f"  {printable(change['student'])} (graded before at {shown(change['since'])}):")
         lines += [f"    {printable(line)}" for line in change["changes"]]
         lines += [f"    why: {printable(line)}" for line in change["why"]]
     return "\n".join(lines)

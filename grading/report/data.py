@@ -1,21 +1,37 @@
 """The class report as data: built from the records of one assignment, or of
 both editions of one (grading/report/records.py), and written as
-report.json and mistakes.csv beside the page (grading/report/page.py).
+report.json, mistakes.csv and students.csv beside the page (grading/report/page.py).
 
 report_data() returns {
-  "title", "editions" (assignments), "generated", "graded_at",
-  "students" (how many have a record),
-  "exercises": [{"cell", "name", "function", "max", "section", "scores"
+  "title", "editions" (assignments), "generated", "graded_at" (as stored;
+  the page shows them as times.py does: "2026-12-05 10:30 UTC"),
+  "students" (how many have a record), "counts" (how many were graded,
+  refused or not graded, and how the charts count them: counts.py),
+  "headline" (the same, as the page's first line),
+  "exercises": [{"cell" (the test cell's grade id), "name" (its short name,
+                 grading/command/results.py's exercise_names: the page and
+                 figures name exercises so), "function" (the solution cell's
+                 grade id), "max", "section", "scores"
                  ([[score, students], ...]), "by_edition" ({edition: [[score,
-                 students], ...]}), "mean", "full", "zero"}],
-  "totals": {"max", "values" (every total, sorted: no names), "mean", "median"},
+                 students], ...]}), "mean", "full", "zero", "zero_causes"
+                 ({cause: students} of the zeros: outcomes.py)}],
+  "causes": {cause: its name} (outcomes.CAUSES),
+  "totals": {"max", "values" (every total, sorted: no names), "mean", "median",
+             "waiting" ({"points", "students"} of written answers still waiting
+             for hand grading, counted as 0 in the totals)},
   "mistakes": [{"id", "title", "exercise", "section", "count", "students",
                 "by_edition"}], most common first,
   "attention": {"no_submission", "other_edition", "nothing_answered",
                 "not_answered", "refused", "not_graded", "waiting",
                 "timed_out", "stopped", "notebook_changed", "late"},
-  "identical": {"groups": [{"function", "students", "code", "lines"}],
-                "left_out": {function: students}},
+  "identical": {"groups": [{"exercise", "function", "students", "code", "lines",
+                           "points" ([lowest, highest] of its students), "max"}],
+                "submissions": [{"students", "totals" ([lowest, highest]), "max"}]
+                (notebooks handed in byte for byte the same),
+                "left_out": {exercise: {"forced", "common"}} (students),
+                "common_share", "common_minimum"},
+  "table": a row per student (table.py's student_rows: the points of each
+           exercise and what decided them, written, waiting, late penalty, total),
   "changes": the last run's changes (grading/report/changes.py), or None,
 }
 A student of a combined report is named "id (edition)" when they handed in
@@ -33,37 +49,13 @@ from pathlib import Path
 import nbformat
 
 from grading.command.results import StudentResult, exercise_names
-from grading.reasons import Why
+from grading.report.counts import class_counts, headline
 from grading.report.mistakes import NOT_MISTAKES, exercise_sections, title
+from grading.report.outcomes import ATTENTION, CAUSES, zero_causes
 from grading.report.records import now, solution_code
-from grading.report.similarity import COMMON_SHARE, common_forms, identical_groups
-
-# Which list of the report's "attention" part each kind of reason puts a student on.
-ATTENTION = {
-    "refused": {Why.REFUSED, Why.UNREADABLE, Why.MISSING_NOTEBOOK},
-    "not_graded": {
-        Why.COURSE_FAULT,
-        Why.NBGRADER_FAILED,
-        Why.DATABASE_LOCKED,
-        Why.KERNEL_NOT_STARTED,
-        Why.WORKER_DIED,
-        Why.GRADER_FAILED,
-        Why.EARLIER_GRADE,
-    },
-    "timed_out": {Why.TIMED_OUT, Why.NOT_RUN},
-    "stopped": {
-        Why.KERNEL_STOPPED,
-        Why.OUT_OF_MEMORY,
-        Why.EXITED,
-        Why.TOO_MANY_PROCESSES,
-        Why.WRITE_BLOCKED,
-        Why.NETWORK_BLOCKED,
-        Why.SYNTAX_ERROR,
-        Why.ERROR,
-        Why.NO_ANSWERS,
-    },
-    "notebook_changed": {Why.RESTORED_CELL, Why.IGNORED_CELL, Why.EXTRA_NOTEBOOK},
-}
+from grading.report.similarity import COMMON_MINIMUM, COMMON_SHARE, identical_groups, identical_submissions
+from grading.report.table import student_rows
+from grading.report.times import shown
 
 
 def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> dict:
@@ -77,19 +69,29 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
             students.append((label, store["assignment"], record, StudentResult.from_json(record["result"])))
     sections = _sections(root, editions)
     exercises = _exercises(students, editions, sections)
+    counts = class_counts(students, stores)
     return {
         "title": " + ".join(editions),
         "editions": editions,
         "generated": now(),
-        "graded_at": max((store.get("updated") or "" for store in stores), default=""),
+        # The latest, whatever form each record wrote it in (the page shows it so: times.py).
+        "graded_at": max((store.get("updated") or "" for store in stores), key=_sortable, default="") or None,
         "students": len(students),
+        "counts": counts,
+        "headline": headline(counts),
         "exercises": exercises,
+        "causes": CAUSES,
         "totals": _totals(students),
         "mistakes": _mistakes(students, editions, exercises),
         "attention": _attention(students, stores),
-        "identical": _identical(root, students, editions),
+        "identical": _identical(root, students, editions, exercises),
+        "table": student_rows(students, exercises),
         "changes": changes,
     }
+
+
+def _sortable(time: str) -> str:
+    return shown(time, "")
 
 
 def _sections(root: Path, editions: list[str]) -> dict[str, str]:
@@ -133,15 +135,18 @@ def _exercises(students, editions, sections) -> list[dict]:
                 "zero": scores.get(0.0, 0),
             }
         )
+        exercises[-1]["zero_causes"] = zero_causes([result for *_, result in students], exercises[-1])
     return exercises
 
 
 def _totals(students) -> dict:
     values = sorted(result.total for _, _, _, result in students)
     maximum = max((result.max_score for _, _, _, result in students), default=0.0)
+    waiting = [result.pending for _, _, _, result in students if result.pending]
     return {
         "max": maximum,
         "values": values,
+        "waiting": {"points": sum(waiting), "students": len(waiting)},
         "mean": round(statistics.fmean(values), 3) if values else None,
         "median": statistics.median(values) if values else None,
     }
@@ -212,18 +217,50 @@ def _attention(students, stores) -> dict:
     return lists
 
 
-def _identical(root: Path, students, editions) -> dict:
+def _identical(root: Path, students, editions, exercises) -> dict:
+    """Identical answers (similarity.py), each exercise by its short name,
+    with the points each group's answer scored."""
     code = {label: record.get("code", {}) for label, _, record, _ in students}
+    scores = {
+        label: {
+            exercise["function"]: result.points.get(exercise["cell"], (0.0, exercise["max"]))
+            for exercise in exercises
+        }
+        for label, _, _, result in students
+    }
     forced = defaultdict(list)
     for edition in editions:
         for folder in ("release", "source"):
             for path in sorted(Path(root, folder, edition).glob("*.ipynb")):
                 for function, text in solution_code(nbformat.read(path, as_version=4)).items():
                     forced[function].append(text)
+    names = {exercise["function"]: exercise["name"] for exercise in exercises}
+    groups, left_out = identical_groups(code, scores, forced)
+    for group in groups:
+        group["exercise"] = names.get(group["function"], group["function"])
+    results = {label: result for label, _, _, result in students}
+    answered_nothing = {
+        label
+        for label, result in results.items()
+        if result.mistakes
+        and set(result.mistakes.values()) == {"not-answered"}
+        and len(result.mistakes) == len(result.points)
+    }
+    hashes = {label: record.get("submission") for label, _, record, _ in students}
+    submissions = [
+        {
+            "students": group,
+            "totals": [min(results[s].total for s in group), max(results[s].total for s in group)],
+            "max": max(results[s].max_score for s in group),
+        }
+        for group in identical_submissions(hashes, answered_nothing)
+    ]
     return {
-        "groups": identical_groups(code, forced),
-        "left_out": common_forms(code, forced),
+        "groups": groups,
+        "submissions": submissions,
+        "left_out": {names.get(function, function): counts for function, counts in left_out.items()},
         "common_share": COMMON_SHARE,
+        "common_minimum": COMMON_MINIMUM,
     }
 
 

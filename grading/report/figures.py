@@ -16,6 +16,14 @@ from matplotlib.figure import Figure
 
 # One colour per edition (matplotlib's default cycle, colour-blind safe enough for two).
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+# One per cause of a 0 (grading/report/outcomes.py's CAUSES), from Okabe and Ito's colour-blind safe set.
+CAUSE_COLOURS = {
+    "mistake": "#0072B2",
+    "error": "#D55E00",
+    "not_answered": "#999999",
+    "not_graded": "#E69F00",
+    "other": "#CC79A7",
+}
 MAX_MISTAKE_ROWS = 20  # the page's table has them all
 
 
@@ -26,6 +34,8 @@ def write_figures(data: dict, folder: Path) -> dict[str, dict]:
     if data["exercises"]:
         figures["scores"] = scores_figure(data)
         figures["totals"] = totals_figure(data)
+    if any(exercise["zero"] for exercise in data["exercises"]):
+        figures["zeros"] = zeros_figure(data)
     if data["mistakes"]:
         figures["mistakes"] = mistakes_figure(data)
     written = {}
@@ -84,6 +94,45 @@ def scores_figure(data: dict) -> tuple[Figure, str]:
     figure.suptitle(f"Scores per exercise: {data['title']}", fontsize=11)
     alt = "Scores per exercise: " + "; ".join(
         f"{exercise['name']}: {exercise['full']} of {data['students']} with full points"
+        for exercise in exercises
+    )
+    return figure, alt
+
+
+def zeros_figure(data: dict) -> tuple[Figure, str]:
+    """A bar per exercise: its students with 0 points, split by why (a
+    diagnosed mistake, an error or a stop, not answered, refused or not graded)."""
+    exercises = data["exercises"]
+    causes = [cause for cause in CAUSE_COLOURS if any(e["zero_causes"].get(cause) for e in exercises)]
+    figure = Figure(figsize=(8.0, 1.3 + 0.45 * len(exercises)), layout="constrained")
+    axes = figure.subplots()
+    names = [exercise["name"] for exercise in exercises]
+    left = [0] * len(exercises)
+    for cause in causes:
+        counts = [exercise["zero_causes"].get(cause, 0) for exercise in exercises]
+        bars = axes.barh(names, counts, left=left, color=CAUSE_COLOURS[cause], label=data["causes"][cause])
+        # Each part's count inside it, where there is one.
+        axes.bar_label(
+            bars,
+            labels=[f"{count:g}" if count else "" for count in counts],
+            label_type="center",
+            fontsize=8,
+            color="white" if cause in ("mistake", "error") else "black",
+        )
+        left = [before + count for before, count in zip(left, counts)]
+    for row, total in enumerate(left):  # each bar's whole count, after it
+        axes.annotate(
+            f"{total:g}", (total, row), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
+        )
+    axes.set_xlim(0, max(left) * 1.1 + 0.5)
+    axes.invert_yaxis()  # the first exercise at the top, as in the table
+    axes.set_xlabel("students with 0 points")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_title(f"Why 0 points: {data['title']}", fontsize=11)
+    figure.legend(loc="outside lower center", ncols=len(causes), fontsize=8, frameon=False)
+    alt = "Why 0 points: " + "; ".join(
+        f"{exercise['name']}: "
+        + ", ".join(f"{exercise['zero_causes'][cause]} {data['causes'][cause]}" for cause in causes)
         for exercise in exercises
     )
     return figure, alt

@@ -1,6 +1,6 @@
 """The class report's files: index.html (a Jinja template, with autoescape:
 every student id, reason and line of student code is escaped), its PNG
-figures, report.json and mistakes.csv, in one folder."""
+figures, report.json, mistakes.csv and students.csv, in one folder."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from grading.report.data import mistakes_csv
 from grading.report.figures import write_figures
 from grading.report.records import write_atomically
+from grading.report.table import students_csv
+from grading.report.times import shown, shown_in
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -24,7 +26,11 @@ def render(data: dict, figures: dict) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return environment.get_template("report.html.j2").render(data=data, figures=figures)
+    environment.filters["time"] = shown  # a stored time: "2026-12-05 10:30 UTC"
+    environment.filters["times"] = shown_in  # each time in a text so
+    # Each exercise by its short name, its grade id in a tooltip.
+    grade_ids = {exercise["name"]: exercise["cell"] for exercise in data["exercises"]}
+    return environment.get_template("report.html.j2").render(data=data, figures=figures, grade_ids=grade_ids)
 
 
 def write_report(data: dict, folder: Path) -> Path:
@@ -39,6 +45,7 @@ def write_report(data: dict, folder: Path) -> Path:
         folder / "report.json", json.dumps({**data, "figures": files}, indent=1, ensure_ascii=False) + "\n"
     )
     write_atomically(folder / "mistakes.csv", mistakes_csv(data))
+    write_atomically(folder / "students.csv", students_csv(data))
     page = folder / "index.html"
     write_atomically(page, render(data, figures))
     return page

@@ -6,9 +6,13 @@ cell assigns (its locals, arguments, loop variables) are renamed in order
 of first use, so that renaming a copied answer's variables or adding
 comments does not hide it. Students whose normalised code is the same form
 a group. What the exercise forces is left out: the release's unanswered
-stub, the reference solution, and any form that more than COMMON_SHARE of
-the students who answered share (the textbook answer, written alike by
-many). A group is a hint for a human to look at, never a verdict.
+stub, the reference solution, and a form that earned full points and that
+many share (at least COMMON_MINIMUM students and COMMON_SHARE of those
+with code for the function: the textbook answer, written alike by many). A
+wrong answer shared is never left out, however many share it: a shared
+misconception is worth a look too. Whole submissions handed in byte for
+byte the same are grouped too. A group is a hint for a human to look at,
+never a verdict.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import ast
 import builtins
 from collections import defaultdict
 
-# A form shared by more than this share of the students who answered the
-# function (and by more than 2) is taken as what the exercise makes
-# everyone write.
+# A form shared by at least this share of the students with code for the
+# function, and by at least COMMON_MINIMUM of them, that scored full points,
+# is taken as the textbook answer the exercise makes many write alike.
 COMMON_SHARE = 0.25
+COMMON_MINIMUM = 3
 
 
 def normalised(source: str) -> str:
@@ -89,47 +94,58 @@ class _Renamer(ast.NodeTransformer):
         return node
 
 
-def identical_groups(
-    code: dict[str, dict[str, str]], forced: dict[str, list[str]], common_share: float = COMMON_SHARE
-) -> list[dict]:
-    """Groups of students whose normalised code of one function is the same.
+def identical_groups(code: dict, scores: dict, forced: dict) -> tuple[list[dict], dict]:
+    """Groups of students whose normalised code of one function is the same,
+    and what was left out.
 
     code: {student: {function (solution grade id): normalised code}};
-    forced: {function: [normalised codes the exercise forces: the stub, the
-    reference solution]}. Returns [{"function", "students" (sorted),
-    "code", "lines"}], the largest answers (most lines) first: a long answer
-    shared is less likely a coincidence than a short one."""
-    by_function: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    scores: {student: {function: (points, max)}}; forced: {function:
+    [normalised codes the exercise forces: the stub, the reference
+    solution]}. Returns (groups, left_out): groups [{"function", "students"
+    (sorted), "code", "lines", "points" ([lowest, highest] of the students),
+    "max"}], the largest answers (most lines) first, since a long answer
+    shared is less likely a coincidence than a short one; left_out
+    {function: {"forced": students with the stub or the reference,
+    "common": students with a common correct form}}."""
+    forms: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for student, functions in code.items():
         for function, text in functions.items():
-            if text and text not in forced.get(function, ()):
-                by_function[function][text].append(student)
-    groups = []
-    for function, forms in by_function.items():
-        answered = sum(len(students) for students in forms.values())
-        common = max(2, common_share * answered)
-        for text, students in forms.items():
-            if 2 <= len(students) <= common:
-                lines = text.count("\n") + 1
+            if text:
+                forms[function][text].append(student)
+    groups, left_out = [], {}
+    for function, shared in forms.items():
+        common = max(COMMON_MINIMUM, COMMON_SHARE * sum(len(students) for students in shared.values()))
+        left_out[function] = {"forced": 0, "common": 0}
+        for text, students in shared.items():
+            points = [scores.get(student, {}).get(function, (0.0, 0.0)) for student in students]
+            maximum = max(top for _, top in points)
+            if text in forced.get(function, ()):
+                left_out[function]["forced"] += len(students)
+            elif len(students) >= common and all(0 < top <= score for score, top in points):
+                left_out[function]["common"] += len(students)
+            elif len(students) >= 2:
+                lowest, highest = min(score for score, _ in points), max(score for score, _ in points)
                 groups.append(
-                    {"function": function, "students": sorted(students), "code": text, "lines": lines}
+                    {
+                        "function": function,
+                        "students": sorted(students),
+                        "code": text,
+                        "lines": text.count("\n") + 1,
+                        "points": [lowest, highest],
+                        "max": maximum,
+                    }
                 )
-    return sorted(groups, key=lambda group: (-group["lines"], group["function"], group["students"]))
+    groups.sort(key=lambda group: (-group["lines"], group["function"], group["students"]))
+    return groups, left_out
 
 
-def common_forms(code: dict[str, dict[str, str]], forced: dict[str, list[str]], common_share=COMMON_SHARE):
-    """{function: number of students whose answer is a form the exercise
-    forces or many share}: what identical_groups leaves out, for the report
-    to say."""
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for functions in code.values():
-        for function, text in functions.items():
-            counts[function][text] += 1
-    left_out = {}
-    for function, forms in counts.items():
-        answered = sum(count for text, count in forms.items() if text not in forced.get(function, ()))
-        common = max(2, common_share * answered)
-        left_out[function] = sum(
-            count for text, count in forms.items() if text in forced.get(function, ()) or count > common
-        )
-    return left_out
+def identical_submissions(hashes: dict[str, str | None], answered_nothing: set[str]) -> list[list[str]]:
+    """Groups of students whose handed-in notebooks are byte for byte the
+    same (records.submission_hash), largest first; those who answered
+    nothing (the release, handed in as it was) left out."""
+    by_hash = defaultdict(list)
+    for student, digest in hashes.items():
+        if digest and student not in answered_nothing:
+            by_hash[digest].append(student)
+    groups = [sorted(students) for students in by_hash.values() if len(students) >= 2]
+    return sorted(groups, key=lambda students: (-len(students), students))

@@ -854,3 +854,14 @@ def test_a_regrade_keeps_the_whole_class_in_the_report(regraded):
     assert ("uniform-draws", "random") not in named  # handed in again, right
     assert named[("fan-out", "he")] == ["he-uses-fan-out"]
     assert report_of(combined)["generated"] != before  # the combined report is written again too
+
+
+def test_code_too_deep_for_pythons_parser_is_compared_as_typed():
+    """`a+a+...` a few thousand times makes ast raise RecursionError: one
+    student's answer is then compared by its lines, never a stop of the
+    report for the class."""
+    from grading.report.similarity import normalised
+
+    deep = "def f(a):\n    return " + "+".join(["a"] * 5000) + "\n"
+    assert normalised(deep) == deep.strip().replace("\n    ", "\n")
+    assert normalised("def f(x):\n    return x  # mine\n") == normalised("def f(y):\n    return y\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import re
 
 from grading.errors import GradingError
 
@@ -48,10 +49,44 @@ check_versions()
 
 # Imported after the check: on another version they may not even exist.
 from IPython.core.inputtransformer2 import TransformerManager  # noqa: E402
+from nbconvert.exporters import HTMLExporter, TemplateExporter  # noqa: E402
+from nbconvert.filters.highlight import Highlight2HTML  # noqa: E402
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter  # noqa: E402
 from nbconvert.writers import FilesWriter  # noqa: E402
 from nbgrader import api as nbgrader_api  # noqa: E402
 from nbgrader.converters import GenerateFeedback  # noqa: E402
 from nbgrader.preprocessors import AssignLatePenalties  # noqa: E402
+
+# An <img> tag without an alt attribute.
+IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)", re.IGNORECASE)
+
+
+def html_page(exporter: HTMLExporter, nb, resources=None, **kw) -> tuple[str, dict]:
+    """nbconvert 7's HTMLExporter.from_notebook_node, its last pass made only
+    when it has work to do.
+
+    That pass parses the whole page with BeautifulSoup (half a second for a
+    feedback page, most of the time a student's page takes) to give every
+    picture without alt text one and the lab template's cells a tabindex.
+    A page of the classic template (the course's feedback page) has no lab
+    cells, and most have no picture: the pass runs only for a page with a
+    picture that lacks alt text (nbconvert's own method then makes the page
+    again, whole). It relies on `_init_resources` and `_nb_metadata`, private."""
+    langinfo = nb.metadata.get("language_info", {})
+    lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+    highlight_code = exporter.filters.get(
+        "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=exporter)
+    )
+    resources = exporter._init_resources(resources)
+    filter_data_type = WidgetsDataTypeFilter(
+        notebook_metadata=exporter._nb_metadata, parent=exporter, resources=resources
+    )
+    exporter.register_filter("highlight_code", highlight_code)
+    exporter.register_filter("filter_data_type", filter_data_type)
+    html, resources = TemplateExporter.from_notebook_node(exporter, nb, resources, **kw)
+    if IMAGE_WITHOUT_ALT.search(html):
+        return HTMLExporter.from_notebook_node(exporter, nb, resources, **kw)
+    return html, resources
 
 
 def late_plugin(policy: AssignLatePenalties):

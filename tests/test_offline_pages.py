@@ -162,3 +162,27 @@ def test_a_formula_that_cannot_be_read_is_shown_as_typed():
     assert "$\\frac{1}{$" in page
     assert "<img src=x" not in page
     assert "$\\text{&lt;img src=x onerror=alert(1)&gt;}$" in page
+
+
+def test_the_page_without_nbconverts_last_pass_shows_the_same(assignment_page):
+    """grading.compat.html_page leaves out nbconvert's BeautifulSoup pass when
+    a page has no picture without alt text: the page shows the same text,
+    and a picture without alt text still gets nbconvert's."""
+    from bs4 import BeautifulSoup
+
+    notebook, page = assignment_page
+    config = course_config(REPO)
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config, root=str(REPO)), config=config)
+    exporter = converter.exporter_class(parent=converter, config=converter.config)
+    exporter.register_preprocessor(CSSHTMLHeaderPreprocessor, enabled=True)
+    copy, scores = graded(nbformat.from_dict(notebook))
+    resources = {"nbgrader": {**scores, "notebook": "Notebook"}}
+    by_nbconvert, _ = HTMLExporter.from_notebook_node(exporter, copy, resources=resources)
+    assert "<img" not in page or "alt=" in page
+    assert (
+        BeautifulSoup(page, "html.parser").get_text() == BeautifulSoup(by_nbconvert, "html.parser").get_text()
+    )
+
+    picture = nbformat.v4.new_markdown_cell('<img src="data:image/png;base64,iVBORw0KGgo=">')
+    with_picture = feedback_page(nbformat.v4.new_notebook(cells=[picture]))
+    assert 'alt="No description has been provided for this image"' in with_picture

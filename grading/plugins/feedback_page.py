@@ -18,6 +18,7 @@ from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import MarkdownWithMath
 
+from grading.compat import html_page
 from grading.plugins.formulas import MathMLRenderer
 from utils.i18n import N_, notebook_language, translation
 
@@ -99,6 +100,10 @@ class FeedbackPage(HTMLExporter):
             **self.lexer_options,
         )
         return MarkdownWithMath(renderer=renderer).render(source)
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        # nbconvert's, without its slow last pass where it has nothing to do.
+        return html_page(self, nb, resources, **kw)
 
     def default_filters(self):
         yield from super().default_filters()

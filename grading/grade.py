@@ -235,10 +235,16 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
         return results
     from grading.command.parallel import grade_on_cluster  # Dask only when asked for
 
-    # Measured before the cluster starts: nothing else runs in this process meanwhile.
-    references = time_the_reference(course, assignment, releases)
     return grade_on_cluster(
-        course, assignment, students, workers, scheduler, progress, full, references, sandbox=sandbox
+        course,
+        assignment,
+        students,
+        workers,
+        scheduler,
+        progress,
+        full,
+        prepare=lambda: time_the_reference(course, assignment, releases),
+        sandbox=sandbox,
     )
 
 

@@ -25,8 +25,10 @@ from __future__ import annotations
 import functools
 import logging
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dask
@@ -99,23 +101,42 @@ def grade_on_cluster(
     scheduler: str | None,
     report: Callable[[StudentResult], None],
     full: bool = False,
-    references: dict | None = None,
+    prepare: Callable[[], dict] = dict,
     sandbox: bool = True,
 ) -> list[StudentResult]:
     """Grade students on Dask; call report(result) as each one finishes.
 
-    references are the reference times the command measured before the
-    cluster started (grading.command.pipeline.time_the_reference), which
-    the workers use instead of measuring again. Returns the StudentResults
-    in the order of `students`.
+    prepare() runs here while the cluster starts, and returns the reference
+    times (grading.command.pipeline.time_the_reference) the workers use
+    instead of measuring again. It changes nothing the starting workers
+    could inherit (this process's environment, working directory and
+    configuration stay as they are: its children get theirs), so they start
+    beside it and the command saves the seconds of one or the other.
+    Returns the StudentResults in the order of `students`.
     """
-    client, cluster = connect(workers, scheduler)
+    with ThreadPoolExecutor(max_workers=1) as starter:
+        connecting = starter.submit(connect, workers, scheduler)
+        try:
+            references = prepare()
+        except BaseException:
+            disconnect(*connecting.result())
+            raise
+    client, cluster = connecting.result()
+    finished = False
     try:
         # Where workers on other machines can see it too: the course folder.
         with tempfile.TemporaryDirectory(prefix=".grading-attempts-", dir=course.root) as attempts:
-            return _run(client, course, assignment, students, report, full, references, sandbox, attempts)
+            results = _run(client, course, assignment, students, report, full, references, sandbox, attempts)
+        finished = True
+        return results
     finally:
-        disconnect(client, cluster)
+        if finished:
+            # Every result is in: the workers stop (half a second) while the
+            # command exports the grades and writes the report. Python waits
+            # for this thread before the process ends.
+            threading.Thread(target=disconnect, args=(client, cluster), name="dask-shutdown").start()
+        else:
+            disconnect(client, cluster)
 
 
 def disconnect(client: Client, cluster: LocalCluster | None) -> None:

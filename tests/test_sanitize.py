@@ -9,7 +9,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.nbgraderformat import MetadataValidator, SchemaTooOldError
 from nbgrader.preprocessors import DeduplicateIds
 
-from grading.plugins.sanitize import DropDuplicateGradeIds
+from grading.command.course import Course
+from grading.plugins.sanitize import DropDuplicateGradeIds, RefuseUnsafeSubmissions
 
 
 def nbgrader_cell(source, grade_id, grade=False, solution=False, locked=False):
@@ -87,3 +88,18 @@ def test_a_notebook_without_duplicates_is_left_as_it_is():
     )
     cleaned, _ = DropDuplicateGradeIds().preprocess(copy.deepcopy(unique), {})
     assert cleaned == unique
+
+
+def test_plain_autograde_refuses_a_folder_with_a_link_and_the_command_checks_it_itself(tmp_path, course):
+    """RefuseUnsafeSubmissions stops plain `nbgrader autograde` on a folder
+    holding a link; the grading command checks the folder itself right
+    before nbgrader reads it, so it turns the plugin off: one check per path."""
+    folder = tmp_path / "ada" / "a1"
+    folder.mkdir(parents=True)
+    notebook = new_notebook()
+    resources = {"metadata": {"path": str(folder)}, "nbgrader": {}}
+    assert RefuseUnsafeSubmissions().preprocess(notebook, resources) == (notebook, resources)
+    (folder / "solution.ipynb").symlink_to(tmp_path)
+    with pytest.raises(RuntimeError, match="refused: solution.ipynb is a symbolic link"):
+        RefuseUnsafeSubmissions().preprocess(notebook, resources)
+    assert Course(course).config.RefuseUnsafeSubmissions.enabled is False

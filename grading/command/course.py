@@ -65,6 +65,11 @@ class Course:
             self.config.SandboxedExecute.skip_experiments = False
         if not sandbox:
             self.config.SandboxKernelManager.enabled = False
+        # The command checks each submission's folder and notebooks right
+        # before nbgrader reads them (pipeline.grade_student); the plugin
+        # that checks them again inside nbgrader is for plain `nbgrader
+        # autograde`, where nothing checks them before.
+        self.config.RefuseUnsafeSubmissions.enabled = False
         # One store of reference runs for every student graded through this
         # Course: each source notebook is run once (grading/plugins/execute.py).
         self.reference_runs = ReferenceRuns()

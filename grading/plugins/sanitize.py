@@ -19,8 +19,9 @@
   link to the instructor's solution, or open a FIFO and wait forever. A
   notebook far larger than its release (thousands of cells, a megabyte of
   markdown) would cost minutes to run and to render. The grading command
-  refuses such a submission before nbgrader sees it. RefuseUnsafeSubmissions
-  stops that student's autograde in plain `nbgrader autograde` too, but only
+  refuses such a submission before nbgrader sees it (and turns this plugin
+  off: one check per path). RefuseUnsafeSubmissions
+  stops that student's autograde in plain `nbgrader autograde`, but only
   after nbgrader has copied the submission into autograded/ (following its
   links: nbgrader offers no hook that can stop it earlier), so grade
   untrusted submissions with the grading command.

@@ -55,10 +55,9 @@ sys.path.insert(0, str(REPO))
 from examples import example_class  # noqa: E402
 from examples.course_copy import copy_course  # noqa: E402
 from examples.grade_examples import write_example_class  # noqa: E402
+from examples.nbgrader_runs import run_nbgrader, scores  # noqa: E402
 from examples.students import fill_in, write_submission  # noqa: E402
 from grading.command.results import StudentResult  # noqa: E402
-from grading.gradebook import scores  # noqa: E402
-from grading.nbgrader_commands import run_nbgrader  # noqa: E402
 
 ASSIGNMENT = example_class.ASSIGNMENT
 NOTEBOOK = example_class.NOTEBOOK

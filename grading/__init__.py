@@ -24,8 +24,6 @@ Beside them, what both use (and the course's scripts and tests):
     reasons.py         why a result carries a reason: its kind (Why) and text
     submissions.py     the checks of a submitted folder and notebook
     configuration.py   nbgrader_config.py as read: the whole, the marker lines
-    nbgrader_commands.py  nbgrader's commands run in a course root, with the PATH
-                       they need (alembic) given to them alone
     gradebook.py       the gradebook created (in a child process) and opened under
                        the course's id; code-cell scores
     roster.py          `python -m grading.roster`: a roster from Canvas's gradebook export

@@ -1,5 +1,6 @@
-"""Reading a course's gradebook: opened under the course's own id, and the
-autograded scores of its code cells."""
+"""A course's gradebook: created (in a child process, with the PATH nbgrader
+needs) and opened under the course's own id, and the autograded scores of
+its code cells."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from nbgrader.coursedir import CourseDirectory
 
 from grading.configuration import course_config
 from grading.errors import GradingError
-from grading.nbgrader_commands import nbgrader_path
+
+
+def nbgrader_path() -> str:
+    """PATH with this interpreter's bin/ first: where nbgrader finds `alembic`."""
+    return str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
 
 # Run in a child process: nbgrader creates a gradebook's tables itself and
 # asks the `alembic` command, found on PATH, for the schema's version.
@@ -66,14 +72,3 @@ def code_cell_scores(submitted_notebook) -> dict:
         for grade in submitted_notebook.grades
         if grade.cell.cell_type == "code"
     }
-
-
-def scores(course_root: str | Path, assignment: str, notebook: str) -> dict:
-    """{student: {test cell: (score, max score)}} of every submission of assignment."""
-    with open_gradebook(course_root) as gradebook:
-        return {
-            submission.student.id: code_cell_scores(
-                gradebook.find_submission_notebook(notebook, assignment, submission.student.id)
-            )
-            for submission in gradebook.assignment_submissions(assignment)
-        }

@@ -16,10 +16,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from examples.course_copy import REPO, copy_course  # noqa: F401 (the tests' copy_course)
+from examples.nbgrader_runs import run_nbgrader
 from grading.command.results import StudentResult, exercise_names
 from grading.configuration import course_config, delimiters
 from grading.gradebook import create_gradebook
-from grading.nbgrader_commands import run_nbgrader
 from grading.report.mistakes import NOT_MISTAKES
 
 # Every assignment (a folder of source/, the Chinese editions <name>_zh

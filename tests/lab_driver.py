@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from grading.nbgrader_commands import nbgrader_path
+from grading.gradebook import nbgrader_path
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 

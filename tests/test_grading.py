@@ -17,11 +17,11 @@ from nbgrader import api as nbgrader_api
 from conftest import REPO, exit_status, known_mistakes, leaked_hidden_tests, page_text, run_grading_command
 from examples import example_class, example_class_deep
 from examples.grade_examples import write_example_class
+from examples.nbgrader_runs import run_nbgrader, scores
 from examples.students import fill_in
 from grading.command.reporting import summary_table
 from grading.command.results import exercise_names
-from grading.gradebook import open_gradebook, scores
-from grading.nbgrader_commands import run_nbgrader
+from grading.gradebook import open_gradebook
 from grading.plugins.experiments import not_rerun_text, tagged_cells
 from grading.plugins.feedback_release import EXCHANGE_FILES
 from grading.reasons import Why

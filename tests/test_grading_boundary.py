@@ -35,10 +35,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from conftest import copy_generated, page_text, run_grading_command
 from examples import example_class
+from examples.nbgrader_runs import scores
 from examples.students import write_submission
 from grading.command.pipeline import nbgrader_failure
 from grading.errors import CourseFault
-from grading.gradebook import scores
 from grading.plugins import execute
 from grading.reasons import Why
 

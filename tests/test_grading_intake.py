@@ -28,11 +28,11 @@ from nbgrader.coursedir import CourseDirectory
 
 from conftest import copy_course, copy_generated, run_grading_command
 from examples import example_class
+from examples.nbgrader_runs import run_nbgrader, scores
 from examples.students import fill_in, write_submission
 from grading.command.course import Course
 from grading.command.intake import collect, submitted_students
-from grading.gradebook import open_gradebook, scores
-from grading.nbgrader_commands import run_nbgrader
+from grading.gradebook import open_gradebook
 from grading.plugins.download_names import (
     LmsFileNames,
     notebook_name,

@@ -25,9 +25,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from conftest import ASSIGNMENTS, copy_generated, run_grading_command, unwritable
 from examples import example_class
+from examples.nbgrader_runs import run_nbgrader, scores
 from examples.students import write_submission
-from grading.gradebook import scores
-from grading.nbgrader_commands import run_nbgrader
 
 # Where the spy looks, and where its secrets are planted.
 PLACES = {"srv": "/srv", "home": "/home", "root": "/root", "opt": "/opt", "mnt": "/mnt", "var": "/var"}

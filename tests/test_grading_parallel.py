@@ -28,8 +28,7 @@ import pytest
 from conftest import COURSE_CONFIG, REPO, copy_course, copy_generated, exit_status, run_grading_command
 from examples import example_class
 from examples.grade_examples import write_example_class
-from grading.gradebook import scores
-from grading.nbgrader_commands import run_nbgrader
+from examples.nbgrader_runs import run_nbgrader, scores
 from grading.reasons import Why
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.dask]

@@ -48,9 +48,8 @@ from conftest import (
     unwritable,
 )
 from examples import example_class
+from examples.nbgrader_runs import run_nbgrader, scores
 from examples.students import write_submission
-from grading.gradebook import scores
-from grading.nbgrader_commands import run_nbgrader
 from grading.plugins.feedback_release import EXCHANGE_FILES
 from grading.reasons import Why
 

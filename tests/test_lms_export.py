@@ -11,8 +11,8 @@ from nbgrader.apps import ExportApp
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
+from examples.nbgrader_runs import run_nbgrader
 from grading import extension
-from grading.nbgrader_commands import run_nbgrader
 from grading.plugins.late import PenaltyPerDayLate
 from grading.plugins.lms import CanvasExport, ExportRefused, GradesCsvExport, MoodleExport
 

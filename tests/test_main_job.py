@@ -17,7 +17,7 @@ import pytest
 
 from conftest import REPO
 from examples.grade_examples import MARKER, scratch_problem
-from grading.gradebook import scores
+from examples.nbgrader_runs import scores
 
 INSTRUCTOR_FILES = ["gradebook.db", "grades.csv", "submitted", "autograded", "feedback", "reports"]
 # Top-level names of the checkout the copy leaves out: git's, the

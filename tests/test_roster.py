@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from conftest import REPO
+from examples.nbgrader_runs import run_nbgrader
 from grading.gradebook import open_gradebook
-from grading.nbgrader_commands import run_nbgrader
 from grading.roster import ROSTER_COLUMNS, RosterError, from_canvas, read_moodle_worksheet, read_roster
 
 # Canvas's "Export Entire Gradebook", as it comes: a byte-order mark, the

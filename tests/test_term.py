@@ -44,10 +44,10 @@ import pytest
 
 from conftest import copy_course, leaked_hidden_tests, page_text, run_grading_command
 from examples import example_class
+from examples.nbgrader_runs import run_nbgrader
 from examples.students import fill_in
 from grading.command.course import Course
 from grading.gradebook import open_gradebook
-from grading.nbgrader_commands import run_nbgrader
 from grading.submissions import EDITION_SUFFIX
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]

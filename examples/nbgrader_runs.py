@@ -1,5 +1,7 @@
-"""nbgrader's own commands, run in a course root as an instructor runs them,
-with the PATH they need given to the child process alone."""
+"""nbgrader's own commands run in a course root as an instructor runs them,
+and the scores they leave in the gradebook: what the tests, the benchmarks
+and the main job compare the grading command with. The grading package
+never runs nbgrader's command line itself."""
 
 from __future__ import annotations
 
@@ -9,11 +11,7 @@ import sys
 from pathlib import Path
 
 from grading.errors import GradingError
-
-
-def nbgrader_path() -> str:
-    """PATH with this interpreter's bin/ first: where nbgrader finds `alembic`."""
-    return str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+from grading.gradebook import code_cell_scores, nbgrader_path, open_gradebook
 
 
 def run_nbgrader(
@@ -38,3 +36,14 @@ def run_nbgrader(
             f"nbgrader {' '.join(args)} failed (exit {process.returncode}):\n{process.stderr[-3000:]}"
         )
     return process
+
+
+def scores(course_root: str | Path, assignment: str, notebook: str) -> dict:
+    """{student: {test cell: (score, max score)}} of every submission of assignment."""
+    with open_gradebook(course_root) as gradebook:
+        return {
+            submission.student.id: code_cell_scores(
+                gradebook.find_submission_notebook(notebook, assignment, submission.student.id)
+            )
+            for submission in gradebook.assignment_submissions(assignment)
+        }

@@ -9,8 +9,8 @@ plugins/   what nbgrader_config.py hands to nbgrader, loaded by every
            download names and the grade exporters. Nothing here imports
            the command.
 command/   the steps of the grading command: the course root, collecting,
-           one student's grading, Dask (and the server its workers are
-           forked from), the results and what is printed.
+           one student's grading, several at once (worker processes forked
+           from one server, or Dask), the results and what is printed.
 grade.py   the command itself, `python -m grading.grade`: it orders the
            steps and turns a GradingError into an exit status.
 report/    the class report the command writes after each run, and what

@@ -76,8 +76,6 @@ from grading.command.worker_server import start_worker_server
 from grading.errors import GradingError
 from grading.extension import ExtensionsError, read_extensions
 from grading.plugins.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
-from grading.report import write_class_report
-from grading.report.changes import changes_block
 from grading.submissions import valid_student_id
 
 
@@ -97,10 +95,10 @@ def grade_class(
 
     Grades the students named in students, else those that submissions
     brought in, else every student in submitted/. workers > 1 grades that
-    many submissions at once on an embedded Dask cluster; scheduler (an
-    address such as tcp://10.0.0.5:8786) uses a running Dask cluster
-    instead. The results are the same either way. full=True also re-runs
-    the ungraded experiments, which changes no score. sandbox=False runs
+    many submissions at once on this machine; scheduler (an address such
+    as tcp://10.0.0.5:8786) grades on a running Dask cluster instead. The
+    results are the same either way. full=True also re-runs the ungraded
+    experiments, which changes no score. sandbox=False runs
     student code without the sandbox (trusted notebooks only). Raises
     GradingError when the class cannot be graded at all, and before anything
     is written when the sandbox cannot start.
@@ -169,6 +167,8 @@ def class_report(course, assignment: str, run: ClassGrading) -> str | None:
     """Write the class report (grading/report/) and note its page and the
     run's changes in run; None, or why it could not be written: the grades
     are given and exported by then, and stand either way."""
+    from grading.report import write_class_report  # matplotlib: imported once the grades are out
+
     try:
         report = write_class_report(course, assignment, run)
     except Exception as error:  # noqa: BLE001 (the report is a view of the grades, never a reason to lose them)
@@ -225,7 +225,6 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
         counter.report(result)
         finished(result)
 
-    # A Dask cluster takes seconds to start: not worth it for one submission.
     if min(workers, len(students)) == 1 and scheduler is None:
         time_the_reference(course, assignment, releases)
         results = []
@@ -233,9 +232,9 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
             results.append(grade_and_give_feedback(course, assignment, student, releases))
             progress(results[-1])
         return results
-    from grading.command.parallel import grade_on_cluster  # Dask only when asked for
+    from grading.command.parallel import grade_in_parallel
 
-    return grade_on_cluster(
+    return grade_in_parallel(
         course,
         assignment,
         students,
@@ -261,6 +260,8 @@ def print_summary(run: ClassGrading, assignment: str, csv_name: str, report_prob
     print(feedback_line(run.results, assignment, csv_name))
     if not run.everything_graded:
         print(NOT_EVERYTHING_GRADED)
+    from grading.report.changes import changes_block
+
     changes = changes_block(run.changes, printable) if run.changes else ""
     if changes:
         print(changes)

@@ -1,8 +1,8 @@
 """Parallel and distributed grading give what one-at-a-time grading gives.
 
 The same students of the example class are graded four times, each in a
-fresh copy of the course: one at a time (--workers 1), on this machine's
-embedded Dask cluster (--workers 2), on a real Dask scheduler with two
+fresh copy of the course: one at a time (--workers 1), by this machine's
+worker processes (--workers 2), on a real Dask scheduler with two
 worker processes started here on loopback (--scheduler), and in parallel
 with the gradebook on a real PostgreSQL server started here. The
 gradebooks, grades files, feedback and summaries must match."""
@@ -404,6 +404,96 @@ def test_a_submission_whose_workers_die_twice_is_reported_not_lost(generated_cou
     with open(root / "grades.csv", newline="") as file:
         rows = [row for row in csv.DictReader(file) if row["assignment"] == example_class.ASSIGNMENT]
     assert [(row["student_id"], float(row["score"])) for row in rows] == [(student, 0.0)]
+
+
+def kill_a_local_worker_while_it_grades(root, only=None, seconds=120):
+    """SIGKILL the worker process of the grading command in root that is
+    running a box (grading/command/parallel.py's WorkerProcess), as the
+    kernel's out-of-memory killer would; return the student it held (the
+    student named only, if given)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        boxes = subprocess.run(["pgrep", "-f", f"bwrap .*{root}/autograded/"], capture_output=True, text=True)
+        for box in boxes.stdout.split():
+            with contextlib.suppress(OSError, ValueError):
+                arguments = pathlib.Path(f"/proc/{box}/cmdline").read_bytes().decode().split("\0")
+                student = arguments[arguments.index("--chdir") + 1].split("/autograded/")[1].split("/")[0]
+                parent = int(pathlib.Path(f"/proc/{box}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                if pathlib.Path(f"/proc/{parent}/comm").read_text().strip() == "bwrap":
+                    continue  # the box's inner process: its outer one is the worker's child
+                if only not in (None, student):
+                    continue
+                os.kill(parent, signal.SIGKILL)
+                return student
+        time.sleep(0.05)
+    raise TimeoutError("no worker started grading")
+
+
+def grade_while_killing_local_workers(root, kills, status=0, only=None):
+    """Grade root with --workers 2, killing `kills` worker processes as they
+    grade; the killed workers' students, and the command's output and --json summary."""
+    summary = pathlib.Path(root) / "summary.json"
+    grading = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grading.grade",
+            example_class.ASSIGNMENT,
+            "--workers",
+            "2",
+            "--json",
+            str(summary),
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        killed = []
+        for _ in range(kills):
+            killed.append(kill_a_local_worker_while_it_grades(root, only))
+            time.sleep(0.5)  # the next kill finds the retry, not the box of the dead worker
+        output, errors = grading.communicate(timeout=900)
+    finally:
+        grading.kill()
+    assert grading.returncode == status, errors[-3000:]
+    return killed, output, json.loads(summary.read_text())
+
+
+def test_a_local_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp_path_factory, one_at_a_time):
+    """A worker process of this machine dies while it grades: the student it
+    held is graded again in a new one, and every student gets what
+    one-at-a-time grading gives."""
+    sequential_root, sequential_run = one_at_a_time
+    root = submitted_copy(
+        tmp_path_factory.mktemp("killed_local_worker"), generated_course, KILL_TEST_STUDENTS
+    )
+    (killed_student,), output, summary = grade_while_killing_local_workers(root, kills=1)
+
+    retried = [row["student"] for row in summary["students"] if row["retried"]]
+    assert retried == [killed_student]
+    assert re.search(rf"\] {killed_student} .*retried: its first worker died", output)
+    expected = scores(sequential_root, example_class.ASSIGNMENT, example_class.NOTEBOOK)
+    assert scores(root, example_class.ASSIGNMENT, example_class.NOTEBOOK) == {
+        student: expected[student] for student in KILL_TEST_STUDENTS
+    }
+    assert results(summary) == results(sequential_run.summary, KILL_TEST_STUDENTS)
+    # The dead worker's sandbox went down with it.
+    left = subprocess.run(["pgrep", "-f", f"bwrap.*{root}/autograded"], capture_output=True, text=True)
+    assert left.stdout == ""
+
+
+def test_a_submission_whose_local_workers_die_twice_is_reported_not_lost(generated_course, tmp_path_factory):
+    student = "infinite-loop"  # runs for minutes: plenty of time to find it twice
+    root = submitted_copy(
+        tmp_path_factory.mktemp("killed_local_twice"), generated_course, [student, "correct-variants"]
+    )
+    killed, _, summary = grade_while_killing_local_workers(root, kills=2, status=2, only=student)
+    assert killed == [student, student]
+    rows = {row["student"]: row for row in summary["students"]}
+    assert [reason["why"] for reason in rows[student]["reasons"]] == [Why.WORKER_DIED.value]
+    assert rows["correct-variants"]["reasons"] == [] and not rows["correct-variants"]["retried"]
 
 
 def test_progress_line_shows_a_bar_and_a_retry(capsys):

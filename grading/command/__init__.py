@@ -6,7 +6,7 @@ student's submission meets them:
     course.py          the course root: configuration, folders, gradebook, exports
     pipeline.py        one student: pre-check, autograde, scores, reasons, feedback
     feedback_writer.py feedback one student at a time, one HTML exporter kept
-    parallel.py        the same on a Dask cluster
+    parallel.py        several students at once, in worker processes or on Dask
     results.py         what grading gave: StudentResult, ClassGrading (--json)
     reporting.py       progress lines and the summary
 """

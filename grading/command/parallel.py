@@ -1,29 +1,33 @@
-"""Grading several submissions at once, on Dask distributed.
+"""Grading several submissions at once: in processes of this machine, or on
+Dask distributed.
 
-Each submission is one Dask task that autogrades it with nbgrader and
-writes its feedback (grading.command.pipeline.grade_and_give_feedback), in a worker
-process with its own sandboxed kernel. By default the tasks run on an
-embedded local cluster, one single-threaded worker process per requested
-worker, each forked from a server that imported the pipeline once
-(grading/command/worker_server.py); with a scheduler address they run on an
-existing Dask cluster.
+On this machine (the default), `workers` worker processes grade one
+submission at a time each. They are forked from a server that imported the
+grading pipeline once (grading/command/worker_server.py), so they start at
+once. A worker that dies (killed, out of memory) takes only the submission
+it held with it: a new worker takes its place and grades that submission
+once more; if that one dies too, the submission is reported as not graded.
 
-Every worker reads and writes the course root by its path, so on a real
-cluster each worker machine needs the course folder at the same path (a
-shared file system), the course environment, bubblewrap, and a gradebook it
-can reach: PostgreSQL (a `db_url` in nbgrader_config.py) when the workers
-are on several machines, since SQLite only works on one.
+With a scheduler address, each submission is one Dask task on an existing
+cluster. Every worker reads and writes the course root by its path, so each
+worker machine needs the course folder at the same path (a shared file
+system), the course environment, bubblewrap, and a gradebook it can reach:
+PostgreSQL (a `db_url` in nbgrader_config.py) when the workers are on
+several machines, since SQLite only works on one. A task whose worker dies
+is run once more on another worker (the README starts the scheduler with
+one allowed failure); if that dies too, the submission is reported as not
+graded.
 
-A task whose worker dies (the machine drops out, the process is killed) is
-run once more on another worker; if that dies too, the submission is
-reported as not graded. Nothing else is retried: a student's own crash is a
-result, not a failure.
+Nothing else is retried: a student's own crash is a result, not a failure.
+Either way grade_on_worker grades one submission.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import logging
+import multiprocessing
+import queue
 import tempfile
 import threading
 import uuid
@@ -31,19 +35,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import dask
-from dask.distributed import Client, LocalCluster, as_completed
-from distributed.scheduler import KilledWorker
-
 from grading.command.course import Course
 from grading.command.pipeline import grade_and_give_feedback, grading_failed, keeping_the_gradebook
 from grading.command.results import StudentResult
 from grading.command.worker_server import start_worker_server
 from grading.reasons import Reason, Why
 
-# A task is lost with its worker; Dask then reruns it elsewhere. One rerun,
-# then KilledWorker: a submission that kills two workers is reported.
+# How often a submission is graded again after the process (here) or the
+# Dask worker grading it died: once, then it is reported.
 ALLOWED_FAILURES = 1
+WORKER_DIED = "not graded: each process it was graded in died"
+STOP_SECONDS = 5  # what a worker process has to end once told to
 
 
 @functools.lru_cache(maxsize=None)
@@ -61,10 +63,10 @@ def grade_on_worker(
     sandbox: bool = True,
     attempts: str | None = None,
 ) -> StudentResult:
-    """The Dask task: grade one submission in this worker process, with the
-    reference times the command measured (else the worker measures them).
-    attempts is a folder where each task marks that it started, so that a
-    rerun (its first worker died) knows it is one."""
+    """Grade one submission in this process, with the reference times the
+    command measured (else this process measures them). attempts is a
+    folder where each Dask task marks that it started, so that a rerun (its
+    first worker died) knows it is one."""
     retried = started_before(attempts, student)
     try:
         course = worker_course(root, full, sandbox)
@@ -80,6 +82,180 @@ def grade_on_worker(
     return result
 
 
+def grade_in_parallel(
+    course: Course,
+    assignment: str,
+    students: list[str],
+    workers: int,
+    scheduler: str | None,
+    report: Callable[[StudentResult], None],
+    full: bool = False,
+    prepare: Callable[[], dict] = dict,
+    sandbox: bool = True,
+) -> list[StudentResult]:
+    """Grade students, workers at a time on this machine or on the Dask
+    cluster at the address scheduler; call report(result) as each one
+    finishes, in this thread.
+
+    prepare() returns the reference times (grading.command.pipeline.time_the_reference)
+    that every submission's grading uses instead of measuring again; it runs
+    while the Dask client connects. Returns the StudentResults in the order
+    of `students`.
+    """
+    if scheduler:
+        grade = grade_on_cluster
+    else:
+        grade = grade_here
+    results = {}
+    for result in grade(course, assignment, students, workers, scheduler, full, prepare, sandbox):
+        if not result.points:  # not graded there: show what the gradebook holds
+            keeping_the_gradebook(course, assignment, result)
+        results[result.student] = result
+        report(result)
+    return [results[student] for student in students]
+
+
+def grade_here(course, assignment, students, workers, scheduler, full, prepare, sandbox):
+    """Each student's StudentResult as it comes, graded by `workers` worker
+    processes of this machine."""
+    start_worker_server()  # if the command has not started it yet
+    task = (str(course.root), assignment, full, prepare(), sandbox)
+    waiting, graded, stopping = queue.SimpleQueue(), queue.SimpleQueue(), threading.Event()
+    for student in students:
+        waiting.put(student)
+    for _ in range(min(workers, len(students))):
+        threading.Thread(
+            target=keep_grading, args=(task, waiting, graded, stopping), name="grading", daemon=True
+        ).start()
+    try:
+        for _ in students:
+            yield graded.get()
+    finally:
+        stopping.set()  # also when the command is interrupted: no new worker starts
+
+
+def keep_grading(task: tuple, waiting: queue.SimpleQueue, graded: queue.SimpleQueue, stopping) -> None:
+    """Grade the students in waiting, one at a time, in one worker process;
+    put each StudentResult in graded. A worker that dies is replaced, and
+    the student it held is graded once more in the new one."""
+    worker = None
+    try:
+        while not stopping.is_set():
+            try:
+                student = waiting.get_nowait()
+            except queue.Empty:
+                return
+            for attempt in range(1 + ALLOWED_FAILURES):
+                worker = worker or WorkerProcess(task)
+                result = worker.grade(student)
+                if result is not None:
+                    result.retried = attempt > 0
+                    break
+                worker.stop()  # it died
+                worker = None
+            else:
+                result = StudentResult(student, reasons=[Reason(Why.WORKER_DIED, WORKER_DIED)], retried=True)
+            graded.put(result)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+class WorkerProcess:
+    """A process forked from the worker server (worker_server.py) that
+    grades one student at a time, by the task (root, assignment, full,
+    references, sandbox) it was started with."""
+
+    def __init__(self, task: tuple):
+        context = multiprocessing.get_context("forkserver")
+        self.connection, worker_end = context.Pipe()
+        # daemon: the command's end ends it (an interrupted command too)
+        self.process = context.Process(target=serve, args=(worker_end, task), daemon=True)
+        self.process.start()
+        worker_end.close()  # only the worker holds it now: its end closes it
+
+    def grade(self, student: str) -> StudentResult | None:
+        """student's StudentResult; None if the worker died first."""
+        try:
+            self.connection.send(student)
+            return self.connection.recv()
+        except (EOFError, OSError):
+            return None
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.send(None)
+        self.connection.close()
+        self.process.join(timeout=STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def serve(connection, task: tuple) -> None:
+    """In a worker process: grade each student sent, until None comes."""
+    root, assignment, full, references, sandbox = task
+    while (student := connection.recv()) is not None:
+        connection.send(grade_on_worker(root, assignment, student, full, references, sandbox))
+
+
+def grade_on_cluster(course, assignment, students, workers, scheduler, full, prepare, sandbox):
+    """Each student's StudentResult as it comes, graded on the Dask cluster
+    whose scheduler is at the address scheduler (workers is the cluster's)."""
+    from dask.distributed import Client  # Dask only when asked for
+
+    with ThreadPoolExecutor(max_workers=1) as starter:
+        connecting = starter.submit(Client, scheduler)
+        try:
+            references = prepare()
+        except BaseException:
+            connecting.result().close()
+            raise
+    client = connecting.result()
+    try:
+        # Where workers on other machines can see it too: the course folder.
+        with tempfile.TemporaryDirectory(prefix=".grading-attempts-", dir=course.root) as attempts:
+            task = (str(course.root), assignment, full, references, sandbox, attempts)
+            yield from grade_tasks(client, course.coursedir.course_id, students, task)
+    finally:
+        # The client disconnects (a second or so) while the command exports
+        # the grades; Python waits for this thread before the process ends.
+        threading.Thread(target=client.close, name="dask-disconnect").start()
+
+
+def grade_tasks(client, course_id: str, students: list[str], task: tuple):
+    """Submit one Dask task for each student; yield their results as they come."""
+    from dask.distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
+    root, assignment, full, references, sandbox, attempts = task
+    run = uuid.uuid4().hex
+    futures = {
+        client.submit(
+            grade_on_worker,
+            root,
+            assignment,
+            student,
+            full,
+            references,
+            sandbox,
+            attempts,
+            key=task_key(course_id, assignment, student, run),
+            pure=False,
+        ): student
+        for student in students
+    }
+    for future in as_completed(futures):
+        student = futures[future]
+        try:
+            yield future.result()
+        except KilledWorker:
+            # As many deaths as the scheduler allows (the README's: two).
+            yield StudentResult(student, reasons=[Reason(Why.WORKER_DIED, WORKER_DIED)], retried=True)
+        except Exception as error:  # the task never ran its own code (it could not be sent, say)
+            yield StudentResult(student, reasons=[grading_failed(error)])
+
+
 def started_before(attempts: str | None, student: str) -> bool:
     """Mark in the folder attempts that grading student has started; True
     when an earlier attempt had (Dask reruns a task whose worker died).
@@ -93,125 +269,9 @@ def started_before(attempts: str | None, student: str) -> bool:
     return False
 
 
-def grade_on_cluster(
-    course: Course,
-    assignment: str,
-    students: list[str],
-    workers: int,
-    scheduler: str | None,
-    report: Callable[[StudentResult], None],
-    full: bool = False,
-    prepare: Callable[[], dict] = dict,
-    sandbox: bool = True,
-) -> list[StudentResult]:
-    """Grade students on Dask; call report(result) as each one finishes.
-
-    prepare() runs here while the cluster starts, and returns the reference
-    times (grading.command.pipeline.time_the_reference) the workers use
-    instead of measuring again. It changes nothing the starting workers
-    could inherit (this process's environment, working directory and
-    configuration stay as they are: its children get theirs), so they start
-    beside it and the command saves the seconds of one or the other.
-    Returns the StudentResults in the order of `students`.
-    """
-    with ThreadPoolExecutor(max_workers=1) as starter:
-        connecting = starter.submit(connect, workers, scheduler)
-        try:
-            references = prepare()
-        except BaseException:
-            disconnect(*connecting.result())
-            raise
-    client, cluster = connecting.result()
-    finished = False
-    try:
-        # Where workers on other machines can see it too: the course folder.
-        with tempfile.TemporaryDirectory(prefix=".grading-attempts-", dir=course.root) as attempts:
-            results = _run(client, course, assignment, students, report, full, references, sandbox, attempts)
-        finished = True
-        return results
-    finally:
-        if finished:
-            # Every result is in: the workers stop (half a second) while the
-            # command exports the grades and writes the report. Python waits
-            # for this thread before the process ends.
-            threading.Thread(target=disconnect, args=(client, cluster), name="dask-shutdown").start()
-        else:
-            disconnect(client, cluster)
-
-
-def disconnect(client: Client, cluster: LocalCluster | None) -> None:
-    client.close()
-    if cluster is not None:
-        cluster.close()
-
-
-def connect(workers: int, scheduler: str | None) -> tuple[Client, LocalCluster | None]:
-    """A client of the scheduler at that address, or of a new local cluster
-    whose worker processes import the grading pipeline as they start."""
-    if scheduler:
-        return Client(scheduler), None
-    settings = {
-        # The scheduler reads this from Dask's configuration as it starts; one
-        # started elsewhere takes it from its own (see the README).
-        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
-        # Workers forked from the server that imported the pipeline (worker_server.py).
-        "distributed.worker.multiprocessing-method": "forkserver",
-    }
-    start_worker_server()  # if the command has not started it yet
-    with dask.config.set(settings):
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            preload=["grading.command.pipeline"],
-            # Dask's own warnings ("Worker process still alive after 4.0 seconds,
-            # killing" as it closes) say nothing an instructor acts on; a worker
-            # that dies is in the summary.
-            silence_logs=logging.ERROR,
-        )
-    return Client(cluster), cluster
-
-
 def task_key(course_id: str, assignment: str, student: str, run: str) -> str:
     """The Dask key of one student's grading. Keys name results on the
     scheduler, which other courses and other runs may share (the README's
     --scheduler): with the course and the run in it, a run never receives
     another's result for the same assignment and student id."""
     return f"grade-{course_id}-{assignment}-{student}-{run}"
-
-
-def _run(client, course, assignment, students, report, full, references, sandbox, attempts):
-    run = uuid.uuid4().hex
-    futures = {
-        client.submit(
-            grade_on_worker,
-            str(course.root),
-            assignment,
-            student,
-            full,
-            references,
-            sandbox,
-            attempts,
-            key=task_key(course.coursedir.course_id, assignment, student, run),
-            pure=False,
-        ): student
-        for student in students
-    }
-    results = {}
-    for future in as_completed(futures):
-        student = futures[future]
-        try:
-            result = future.result()
-        except KilledWorker:
-            # As many deaths as the scheduler allows (twice on the cluster this
-            # module starts; a scheduler started elsewhere has its own setting).
-            died = Reason(Why.WORKER_DIED, "not graded: each worker it ran on died, and Dask gave up on it")
-            result = StudentResult(student, reasons=[died], retried=True)
-        except Exception as error:  # the task never ran its own code (it could not be sent, say)
-            result = StudentResult(student, reasons=[grading_failed(error)])
-        if not result.points:  # not graded here: show what the gradebook holds
-            keeping_the_gradebook(course, assignment, result)
-        results[student] = result
-        report(result)
-    return [results[student] for student in students]

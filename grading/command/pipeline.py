@@ -200,7 +200,9 @@ def read_scores(
                     else:
                         written[1] += cell.max_score
                 continue
-            if not graded:
+            # A grading that ended half-way (its worker died) leaves a
+            # submission with no score in it: no earlier grade to keep.
+            if not graded and has_any_score(notebook):
                 result.reasons.append(
                     Reason(Why.EARLIER_GRADE, "the gradebook keeps the grade of an earlier run")
                 )
@@ -265,6 +267,12 @@ def grade_and_give_feedback(course: Course, assignment: str, student: str, relea
 def grading_failed(error: Exception) -> Reason:
     """The reason for a submission whose grading raised error."""
     return Reason(Why.GRADER_FAILED, f"not graded: {type(error).__name__}: {error}")
+
+
+def has_any_score(notebook) -> bool:
+    """Whether a submitted notebook of the gradebook was ever graded, by
+    autograde or by hand."""
+    return any(grade.auto_score is not None or grade.manual_score is not None for grade in notebook.grades)
 
 
 def keeping_the_gradebook(course: Course, assignment: str, result: StudentResult) -> StudentResult:

@@ -1,16 +1,16 @@
-"""The process the grading command's Dask workers are forked from.
+"""The process that the grading command's worker processes are forked from.
 
-Every worker needs the grading pipeline imported (nbgrader, nbconvert,
-SQLAlchemy, Dask: about 1.3 s of CPU). Started the usual way, each worker
-starts Python and imports it all itself. Dask can start workers with
-multiprocessing's forkserver method instead (grading/command/parallel.py):
-then one server process imports the modules once and each worker is a fork
-of it, ready at once. The command starts that server as soon as it knows
-it will grade on local workers, so that the server imports while the class
-is collected.
+Every submission graded in parallel on this machine is graded in a new
+process (grading/command/parallel.py), which needs the grading pipeline
+imported (nbgrader, nbconvert, SQLAlchemy: about a second of CPU). Started
+the usual way, each would start Python and import it all itself. With
+multiprocessing's forkserver method, one server process imports the
+modules once and each worker is a fork of it, ready at once. The command
+starts that server as soon as it knows it will grade in parallel, so that
+the server imports while the class is collected.
 
 Only multiprocessing is imported here: this module is loaded before the
-command decides to use Dask.
+command knows what it will grade.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.forkserver
 
-# What the server imports for every worker (each worker also loads the
-# pipeline as a Dask preload, which then finds it imported).
-WORKER_MODULES = ["distributed", "grading.command.pipeline"]
+# What the server imports for every worker: the pipeline, and the command
+# itself, which a worker forked from the server runs again as its __main__
+# (as multiprocessing does when the command is `python -m grading.grade`).
+WORKER_MODULES = ["grading.command.pipeline", "grading.grade"]
 
 
 def start_worker_server() -> None:

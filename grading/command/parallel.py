@@ -28,6 +28,7 @@ import contextlib
 import functools
 import multiprocessing
 import queue
+import signal
 import tempfile
 import threading
 import uuid
@@ -107,11 +108,15 @@ def grade_in_parallel(
     else:
         grade = grade_here
     results = {}
-    for result in grade(course, assignment, students, workers, scheduler, full, prepare, sandbox):
-        if not result.points:  # not graded there: show what the gradebook holds
-            keeping_the_gradebook(course, assignment, result)
-        results[result.student] = result
-        report(result)
+    # closing: an error here stops the workers at once, not when collected
+    with contextlib.closing(
+        grade(course, assignment, students, workers, scheduler, full, prepare, sandbox)
+    ) as graded:
+        for result in graded:
+            if not result.points:  # not graded there: show what the gradebook holds
+                keeping_the_gradebook(course, assignment, result)
+            results[result.student] = result
+            report(result)
     return [results[student] for student in students]
 
 
@@ -146,12 +151,18 @@ def keep_grading(task: tuple, waiting: queue.SimpleQueue, graded: queue.SimpleQu
             except queue.Empty:
                 return
             for attempt in range(1 + ALLOWED_FAILURES):
-                worker = worker or WorkerProcess(task)
-                result = worker.grade(student)
+                if stopping.is_set():  # interrupted: no new worker
+                    return
+                try:
+                    worker = worker or WorkerProcess(task)
+                    result = worker.grade(student)
+                except Exception:  # no worker could start (the fork failed), or its answer was unreadable
+                    result = None
                 if result is not None:
                     result.retried = attempt > 0
                     break
-                worker.stop()  # it died
+                if worker is not None:
+                    worker.stop()  # it died
                 worker = None
             else:
                 result = StudentResult(student, reasons=[Reason(Why.WORKER_DIED, WORKER_DIED)], retried=True)
@@ -171,8 +182,13 @@ class WorkerProcess:
         self.connection, worker_end = context.Pipe()
         # daemon: the command's end ends it (an interrupted command too)
         self.process = context.Process(target=serve, args=(worker_end, task), daemon=True)
-        self.process.start()
-        worker_end.close()  # only the worker holds it now: its end closes it
+        try:
+            self.process.start()
+        except BaseException:
+            self.connection.close()
+            raise
+        finally:
+            worker_end.close()  # only the worker holds it now: its end closes it
 
     def grade(self, student: str) -> StudentResult | None:
         """student's StudentResult; None if the worker died first."""
@@ -194,9 +210,15 @@ class WorkerProcess:
 
 def serve(connection, task: tuple) -> None:
     """In a worker process: grade each student sent, until None comes."""
+    # Ctrl-C is the command's to handle: it stops the workers as it ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     root, assignment, full, references, sandbox = task
     while (student := connection.recv()) is not None:
-        connection.send(grade_on_worker(root, assignment, student, full, references, sandbox))
+        try:
+            result = grade_on_worker(root, assignment, student, full, references, sandbox)
+            connection.send(result)
+        except Exception as error:  # a grader bug: the student gets a reason, the worker goes on
+            connection.send(StudentResult(student, reasons=[grading_failed(error)]))
 
 
 def grade_on_cluster(course, assignment, students, workers, scheduler, full, prepare, sandbox):

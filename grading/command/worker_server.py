@@ -1,7 +1,7 @@
 """The process that the grading command's worker processes are forked from.
 
-Every submission graded in parallel on this machine is graded in a new
-process (grading/command/parallel.py), which needs the grading pipeline
+Submissions graded in parallel on this machine are graded by worker
+processes (grading/command/parallel.py), which need the grading pipeline
 imported (nbgrader, nbconvert, SQLAlchemy: about a second of CPU). Started
 the usual way, each would start Python and import it all itself. With
 multiprocessing's forkserver method, one server process imports the

@@ -77,3 +77,36 @@ def test_production_code_and_benchmarks_import_no_test_code():
 def test_every_example_class_has_the_documented_shape():
     for example in (example_class, example_class_deep):
         assert shape_problems(example) == [], example.__name__
+
+
+# From student code to a score, in reading order (docs/maintainers.md): the
+# box that runs the notebook, the one file that comes out, the judge. These
+# modules lean on nothing else of the package but the shared marks and
+# reasons, so the path can be read, and reviewed, on its own.
+SECURITY_PATH = [
+    "grading.submissions",
+    "grading.plugins.sandbox",
+    "grading.plugins.cgroups",
+    "grading.plugins.box",
+    "grading.plugins.box_runner",
+    "grading.plugins.outbox",
+    "grading.plugins.answer_data",
+    "grading.plugins.verdicts",
+]
+SHARED = {"grading.errors", "grading.notes", "grading.reasons"}
+
+
+def test_the_security_critical_path_stands_on_its_own():
+    graph = grading_graph()
+
+    def reached(module, seen):
+        for imported in graph.get(module, ()):
+            if imported in graph and imported not in seen:
+                seen.add(imported)
+                reached(imported, seen)
+        return seen
+
+    for module in SECURITY_PATH:
+        beyond = reached(module, set()) - set(SECURITY_PATH) - SHARED
+        assert not beyond, f"{module} reaches {sorted(beyond)}"
+    assert not reached("grading.plugins.box_runner", set()), "the box's runner imports nothing of the course"

@@ -344,3 +344,15 @@ def test_judging_in_chinese_in_a_thread_changes_nothing_of_the_process(reference
     right = verdicts["right"]
     assert right.passed and "所有可见测试均已通过。" in right.message, right
     assert not verdicts["wrong"].passed and not verdicts["wrong"].message.isascii()
+
+
+def test_judging_leaves_the_graders_random_stream_as_it_was(reference):
+    """The checks seed NumPy's global stream as they replay a student's
+    calls; the grader's own stream goes on as if they had not run."""
+    np.random.seed(12345)
+    expected = np.random.random_sample(3)
+    np.random.seed(12345)
+    record = record_of(check_he_initializer, he)
+    np.random.seed(12345)
+    assert judge(record, reference, checks=CHECKS).passed
+    assert np.array_equal(np.random.random_sample(3), expected)

@@ -22,7 +22,6 @@ in the grader's own process:
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import json
@@ -30,7 +29,6 @@ from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 from nbformat.v4 import new_output
 
 from grading.notes import error_line
@@ -257,17 +255,6 @@ def mistake_of(error: BaseException, kind: str) -> str:
     return VERDICT_MISTAKES[kind]
 
 
-@contextlib.contextmanager
-def numpy_stream_kept():
-    """The checks seed NumPy's global random stream (the assignment is about
-    seeds): the grader's own stream is as it was after them."""
-    state = np.random.get_state()
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
-
-
 def judge(
     record: Record | None, reference: Record, kernel_error: tuple | None = None, *, checks: Sequence[str]
 ) -> Verdict:
@@ -280,7 +267,7 @@ def judge(
     stopped (a NameError when the function was never defined, say)."""
     check = check_named(reference.check, checks)  # a LookupError here is the course's fault
     printed = io.StringIO()
-    with judging_in(reference.language, printed), numpy_stream_kept():
+    with judging_in(reference.language, printed):
         if record is None:
             return no_record_verdict(kernel_error)
         try:

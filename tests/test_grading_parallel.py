@@ -337,27 +337,36 @@ def grade_while_killing_workers(root, cluster_folder, kills, status=0, started_w
     of them as they grade (each in a task started less than started_within
     seconds ago), and check the command's exit status. Returns the killed
     tasks' students, and the command's output and --json summary."""
-    summary = pathlib.Path(cluster_folder) / "summary.json"
     with running_dask_cluster(cluster_folder) as (address, worker_processes):
-        grading = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT),
-                *("--scheduler", address, "--json", str(summary)),
-            ],
-            cwd=root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            killed = [
+        return grade_while(
+            root,
+            ["--scheduler", address],
+            lambda: [
                 kill_a_worker_while_it_grades(address, worker_processes, started_within) for _ in range(kills)
-            ]
-            output, errors = grading.communicate(timeout=900)
-        finally:
-            grading.kill()
+            ],
+            status,
+        )
+
+
+def grade_while(root, options, action, status):
+    """Run the grading command in root with options (and --json) while
+    action() runs here; check its exit status. Returns what action returned,
+    and the command's output and --json summary."""
+    summary = pathlib.Path(root) / "summary.json"
+    grading = subprocess.Popen(
+        [sys.executable, "-m", "grading.grade", example_class.ASSIGNMENT, *options, "--json", str(summary)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        done = action()
+        output, errors = grading.communicate(timeout=900)
+    finally:
+        grading.kill()
     assert grading.returncode == status, errors[-3000:]
-    return killed, output, json.loads(summary.read_text())
+    return done, output, json.loads(summary.read_text())
 
 
 def test_a_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp_path_factory, one_at_a_time):
@@ -432,33 +441,15 @@ def kill_a_local_worker_while_it_grades(root, only=None, seconds=120):
 def grade_while_killing_local_workers(root, kills, status=0, only=None):
     """Grade root with --workers 2, killing `kills` worker processes as they
     grade; the killed workers' students, and the command's output and --json summary."""
-    summary = pathlib.Path(root) / "summary.json"
-    grading = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "grading.grade",
-            example_class.ASSIGNMENT,
-            "--workers",
-            "2",
-            "--json",
-            str(summary),
-        ],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+
+    def kill():
         killed = []
         for _ in range(kills):
             killed.append(kill_a_local_worker_while_it_grades(root, only))
             time.sleep(0.5)  # the next kill finds the retry, not the box of the dead worker
-        output, errors = grading.communicate(timeout=900)
-    finally:
-        grading.kill()
-    assert grading.returncode == status, errors[-3000:]
-    return killed, output, json.loads(summary.read_text())
+        return killed
+
+    return grade_while(root, ["--workers", "2"], kill, status)
 
 
 def test_a_local_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp_path_factory, one_at_a_time):

@@ -76,7 +76,7 @@ from grading.command.worker_server import start_worker_server
 from grading.errors import GradingError
 from grading.extension import ExtensionsError, read_extensions
 from grading.plugins.sandbox import SANDBOX_FIXES, SandboxKernelManager, sandbox_problem
-from grading.submissions import valid_student_id
+from grading.submissions import assignment_name_problem, valid_student_id
 
 
 def grade_class(
@@ -108,6 +108,9 @@ def grade_class(
     every CHECKPOINT_SECONDS at most: a command that is killed loses no grade
     already given, and its files say how far it got.
     """
+    problem = assignment_name_problem(assignment)
+    if problem:  # it names folders that are emptied: checked before anything else
+        raise GradingError(problem)
     course = Course(root, full=full, sandbox=sandbox)
     try:
         read_extensions(course.root)  # read again for each student: a mistake stops nothing half-way
@@ -157,10 +160,23 @@ def grade_class(
         course, assignment, to_grade, releases, workers, scheduler, full, sandbox, checkpoint.add
     )
     course.drop_empty_default_course()
-    course.export_grades(csv_name)
+    run.export_problem = export_grades(course, csv_name)
     report_problem = class_report(course, assignment, run)
     print_summary(run, assignment, csv_name, report_problem)
     return run
+
+
+def export_grades(course, csv_name: str) -> str | None:
+    """Write csv_name; None, or why it could not be written. The grades are
+    in the gradebook either way: the run ends with its summary, not a traceback."""
+    try:
+        course.export_grades(csv_name)
+    except Exception as error:  # noqa: BLE001 (one student's row may fail; every grade stays given)
+        return (
+            f"{csv_name} could not be written ({type(error).__name__}: {error}). Every grade is in "
+            "the gradebook: fix what is named, then export again with `nbgrader export`."
+        )
+    return None
 
 
 def class_report(course, assignment: str, run: ClassGrading) -> str | None:
@@ -257,7 +273,7 @@ def print_summary(run: ClassGrading, assignment: str, csv_name: str, report_prob
     for block in (notes_block(run.notes), refusals_block(run.refusals)):
         if block:
             print(block)
-    print(feedback_line(run.results, assignment, csv_name))
+    print(run.export_problem or feedback_line(run.results, assignment, csv_name))
     if not run.everything_graded:
         print(NOT_EVERYTHING_GRADED)
     from grading.report.changes import changes_block
@@ -354,13 +370,13 @@ def main(argv=None):
         return 1
     if args.json:
         write_json(run.to_json(), Path(args.root) / args.json)
-    return 0 if run.everything_graded else 2
+    return 0 if run.everything_graded and not run.export_problem else 2
 
 
 def write_json(summary: dict, path: Path) -> None:
     """The run's summary as JSON: {"everything_graded", "students", "refusals",
-    "notes", "report", "changes"} (and "unfinished": true while the class is
-    being graded), or
+    "notes", "report", "changes", "export_problem"} (and "unfinished": true
+    while the class is being graded), or
     {"everything_graded": false, "error"} when nothing could be graded.
     Written to another name and renamed: never seen half written."""
     incoming = path.with_name(f".{path.name}.incoming")

@@ -119,7 +119,7 @@ def describe_error(error: CellError) -> Reason | None:
     if ename in ("NotImplementedError", "NotAnswered"):  # NotAnswered: utils/init_checks.py
         return Reason(Why.NOT_ANSWERED, "not answered")
     if ename in ("SyntaxError", "IndentationError", "TabError"):
-        return Reason(Why.SYNTAX_ERROR, f"{ename}: {evalue}")
+        return Reason(Why.SYNTAX_ERROR, f"{ename}: {evalue[:MAX_REASON_TEXT]}")
     if ename == "BlockingIOError" or "Resource temporarily unavailable" in evalue:
         return Reason(Why.TOO_MANY_PROCESSES, "started too many processes (sandbox limit)")
     if "Read-only file system" in evalue or "Permission denied" in evalue:

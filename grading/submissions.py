@@ -72,6 +72,22 @@ def valid_student_id(name: str) -> bool:
     return student_id_problem(name) is None
 
 
+# An assignment's name names a folder in source/, release/, submitted/<student>/
+# and autograded/<student>/, which the grading command empties before it
+# files or grades: one path component, never ".", ".." or option-like.
+ASSIGNMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def assignment_name_problem(name: str) -> str | None:
+    """Why name cannot be an assignment's name, or None when it can."""
+    if ASSIGNMENT_NAME.fullmatch(name):
+        return None
+    return (
+        f"{name!r} is not a valid assignment name (1 to 64 letters, digits and . _ -, "
+        "not starting with . _ or -)"
+    )
+
+
 def is_junk(name: str) -> bool:
     """True for what operating systems and editors leave in a folder (see JUNK_FOLDERS)."""
     return name in JUNK_FOLDERS or name in JUNK_FILES or name.startswith("._")

@@ -246,3 +246,66 @@ def test_a_worker_process_that_cannot_start_costs_a_reason_not_a_hang(monkeypatc
     results = [graded.get(timeout=1), graded.get(timeout=1)]
     assert [(result.student, result.retried) for result in results] == [("ada", True), ("bo", True)]
     assert all([reason.why for reason in result.reasons] == [Why.WORKER_DIED] for result in results)
+
+
+@pytest.mark.parametrize("name", ["..", "../..", ".hidden", "a/b", "-rf", "", "x" * 65])
+def test_an_assignment_name_that_could_name_another_folder_is_refused_first(course, name):
+    """The assignment's name names folders the command empties (submitted/<student>/<assignment>):
+    one that is not a single plain folder name stops the command before anything is touched."""
+    before = sorted(path.relative_to(course) for path in course.rglob("*"))
+    with pytest.raises(GradingError, match="is not a valid assignment name"):
+        grade_class(course, name)
+    assert sorted(path.relative_to(course) for path in course.rglob("*")) == before
+
+
+def test_an_unwritable_grades_file_is_said_in_the_summary(course, monkeypatch, capsys):
+    """Every grade is in the gradebook when the grades file is written: an
+    error there becomes the summary's line about the grades, not a traceback."""
+    from grading.command.results import ClassGrading, StudentResult
+    from grading.grade import export_grades, print_summary
+
+    grading_course = Course(course)
+
+    def broken(csv_name):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(grading_course, "export_grades", broken)
+    problem = export_grades(grading_course, "grades.csv")
+    assert problem.startswith("grades.csv could not be written (OSError: disk full).")
+    assert "nbgrader export" in problem
+    ada = StudentResult("ada", points={"test_zeros": (2.0, 2.0)})
+    run = ClassGrading(results=[ada], export_problem=problem)
+    print_summary(run, "initialization", "grades.csv", "no report")
+    assert problem in capsys.readouterr().out
+    assert run.to_json()["export_problem"] == problem
+
+
+def test_a_process_grades_one_submission_at_a_time(monkeypatch):
+    """A Dask worker started with several threads still grades one
+    submission at a time: nbgrader changes the shared course and the working
+    folder while it grades."""
+    import threading
+    import time
+
+    import grading.command.parallel as parallel
+    from grading.command.results import StudentResult
+
+    running, most = [], []
+
+    def grading(root, assignment, student, *rest):
+        running.append(student)
+        most.append(len(running))
+        time.sleep(0.05)
+        running.remove(student)
+        return StudentResult(student)
+
+    monkeypatch.setattr(parallel, "graded_here", grading)
+    threads = [
+        threading.Thread(target=parallel.grade_on_worker, args=("course", "initialization", name))
+        for name in ("ada", "bo", "cy", "di")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == [1, 1, 1, 1]

@@ -155,7 +155,8 @@ def postgresql_bin():
     if found:
         return found[-1].parent
     initdb = shutil.which("initdb")
-    assert initdb, "PostgreSQL is not installed: run scripts/setup.sh"
+    if not initdb:  # scripts/setup.sh installs it where it may (root, apt)
+        pytest.skip("needs PostgreSQL's server programs (initdb): scripts/setup.sh installs them")
     return pathlib.Path(initdb).parent
 
 

@@ -106,3 +106,14 @@ def test_a_test_that_cannot_find_its_function_blames_the_solution_cell():
     assert lost_point_reasons(notebook, ["test_f", "test_g"]) == [
         ("test_f", Reason(Why.SYNTAX_ERROR, "SyntaxError: invalid syntax"))
     ]
+
+
+@pytest.mark.parametrize("ename", ["SyntaxError", "NameError"])
+def test_a_reason_quotes_at_most_max_reason_text_of_the_students_message(ename):
+    """The summary quotes a student's error message, cut to MAX_REASON_TEXT
+    characters, whatever the error (the README promises 500)."""
+    from grading.reasons import MAX_REASON_TEXT, CellError
+
+    reason = describe_error(CellError(ename, "x" * 10_000))
+    assert MAX_REASON_TEXT == 500
+    assert len(str(reason)) <= len(ename) + 2 + MAX_REASON_TEXT

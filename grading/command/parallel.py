@@ -47,6 +47,7 @@ from grading.reasons import Reason, Why
 ALLOWED_FAILURES = 1
 WORKER_DIED = "not graded: each process it was graded in died"
 STOP_SECONDS = 5  # what a worker process has to end once told to
+ONE_AT_A_TIME = threading.Lock()
 
 
 @functools.lru_cache(maxsize=None)
@@ -69,6 +70,15 @@ def grade_on_worker(
     folder where each Dask task marks that it started, so that a rerun (its
     first worker died) knows it is one."""
     retried = started_before(attempts, student)
+    # One grading at a time in a process, whatever the Dask worker's threads:
+    # nbgrader changes the shared course's student and the working folder
+    # while it grades (the README starts workers with one thread each).
+    with ONE_AT_A_TIME:
+        return graded_here(root, assignment, student, full, references, sandbox, retried)
+
+
+def graded_here(root, assignment, student, full, references, sandbox, retried) -> StudentResult:
+    """grade_on_worker's work, in the course as this process loaded it."""
     try:
         course = worker_course(root, full, sandbox)
     except Exception as error:  # the course cannot be read here: the command says so

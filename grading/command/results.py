@@ -76,6 +76,7 @@ class ClassGrading:
     notes: list[str] = field(default_factory=list)
     report: str | None = None  # the class report's page (grading/report/), once written
     changes: dict | None = None  # what this run changed since the last grading (grading/report/changes.py)
+    export_problem: str | None = None  # why the grades file could not be written, if it could not
 
     @property
     def everything_graded(self) -> bool:
@@ -93,6 +94,7 @@ class ClassGrading:
             "notes": list(self.notes),
             "report": self.report,
             "changes": self.changes,
+            "export_problem": self.export_problem,
         }
 
 

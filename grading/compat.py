@@ -12,6 +12,7 @@ fixed upstream is written up in docs/upstream.md.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import re
@@ -28,6 +29,8 @@ from grading.errors import GradingError
 #   nbconvert's HTMLExporter.markdown2html with the course's renderer;
 # - grading/plugins/feedback_release.py: ReleaseFeedbackToExchange wraps
 #   nbgrader's ExchangeReleaseFeedback.copy_files and reads its src_path;
+# - grading/command/course.py: share_gradebook_engines (below) replaces
+#   nbgrader.api's create_engine, which Gradebook.__init__ calls;
 # - grading/plugins/sandbox.py: SandboxProvisioner is a jupyter_client
 #   kernel provisioner (a public extension point, checked all the same).
 SUPPORTED = {"nbgrader": "0.9.", "ipython": "9.", "nbconvert": "7.", "jupyter_client": "8."}
@@ -111,6 +114,25 @@ def drop_course_without_assignments(gradebook, course_id: str) -> None:
     if not session.query(nbgrader_api.Assignment).filter_by(course_id=course_id).count():
         session.query(nbgrader_api.Course).filter_by(id=course_id).delete()
         session.commit()
+
+
+def share_gradebook_engines() -> None:
+    """Give every nbgrader Gradebook that this process opens one SQLAlchemy
+    engine per database URL.
+
+    nbgrader 0.9's `Gradebook.__init__` calls `nbgrader.api.create_engine`
+    anew each time it is opened, about 14 times for one student's grading,
+    and SQLAlchemy keeps its compiled statements per engine: a third of a
+    worker's CPU for a student went to compiling the same queries again.
+    `Gradebook.close` still disposes of the engine's pooled connections;
+    the compiled statements stay. Called once as the grading command loads
+    its course (grading/command/course.py), before any thread starts; plain
+    nbgrader commands keep nbgrader's own behaviour.
+    """
+    if not getattr(nbgrader_api.create_engine, "shared", False):
+        shared = functools.lru_cache(maxsize=None)(nbgrader_api.create_engine)
+        shared.shared = True
+        nbgrader_api.create_engine = shared
 
 
 class ExporterKeepingFeedback(GenerateFeedback):

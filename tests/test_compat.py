@@ -36,5 +36,25 @@ def test_nothing_else_in_the_package_imports_nbgraders_undocumented_parts():
         if path.name == "compat.py":
             continue
         text = path.read_text(encoding="utf-8")
-        for private in ("init_plugin", "plugin_inst", "TransformerManager", ").delete()", "BaseConverter"):
+        private_names = ("init_plugin", "plugin_inst", "TransformerManager", ").delete()", "BaseConverter")
+        for private in (*private_names, "api.create_engine"):
             assert private not in text, f"{path.relative_to(package)} uses {private}: move it to compat.py"
+
+
+def test_the_grading_command_opens_one_engine_per_gradebook(tmp_path):
+    """Once shared, every nbgrader Gradebook of one database URL has the same
+    SQLAlchemy engine (its compiled statements kept), and still works after
+    another one was closed; another URL has its own."""
+    from nbgrader.api import Gradebook
+
+    compat.share_gradebook_engines()
+    compat.share_gradebook_engines()  # twice changes nothing
+    first, other = (f"sqlite:///{tmp_path / name}" for name in ("first.db", "other.db"))
+    with Gradebook(first) as gradebook:
+        gradebook.add_student("ada")
+        engine = gradebook.engine
+    with Gradebook(first) as gradebook:
+        assert gradebook.engine is engine
+        assert [student.id for student in gradebook.students] == ["ada"]
+    with Gradebook(other) as gradebook:
+        assert gradebook.engine is not engine and gradebook.students == []

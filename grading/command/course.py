@@ -16,7 +16,7 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 
 from grading.command.feedback_writer import FeedbackWriter
-from grading.compat import drop_course_without_assignments
+from grading.compat import drop_course_without_assignments, share_gradebook_engines
 from grading.configuration import course_config
 from grading.errors import GradingError
 from grading.gradebook import create_gradebook
@@ -51,6 +51,7 @@ class Course:
         # once, as the process starts grading: catching warnings around each
         # step would change the filters of every thread for its time.
         warnings.filterwarnings("ignore", category=SAWarning)
+        share_gradebook_engines()  # once per process too: the same queries stay compiled
         self.root = Path(root).resolve()
         if not (self.root / "nbgrader_config.py").exists():
             raise GradingError(

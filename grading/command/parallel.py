@@ -113,10 +113,7 @@ def grade_in_parallel(
     while the Dask client connects. Returns the StudentResults in the order
     of `students`.
     """
-    if scheduler:
-        grade = grade_on_cluster
-    else:
-        grade = grade_here
+    grade = grade_on_cluster if scheduler else grade_here
     results = {}
     # closing: an error here stops the workers at once, not when collected
     with contextlib.closing(

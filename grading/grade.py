@@ -40,8 +40,9 @@ not (named in the summary), 1 when the class could not be graded at all.
 This module is the command: it orders the steps and turns a GradingError
 into an exit status. The steps live in grading/command/: course.py (the
 course root and its gradebook), intake.py (collecting), pipeline.py (one
-student), parallel.py (Dask), results.py (what grading gave) and
-reporting.py (progress and summary).
+student), parallel.py (worker processes here, or a Dask cluster),
+worker_server.py (the process they are forked from), results.py (what
+grading gave) and reporting.py (progress and summary).
 """
 
 from __future__ import annotations

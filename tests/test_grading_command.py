@@ -4,6 +4,7 @@ slow, failures of one student's grading (a full disk, a locked gradebook):
 a reason or a second try for that student, never the end of the run."""
 
 import json
+import os
 import runpy
 import subprocess
 import sys
@@ -11,12 +12,13 @@ import warnings
 
 import pytest
 
-from conftest import copy_generated
+from conftest import REPO, copy_generated
 from examples import example_class
 from examples.grade_examples import write_example_class
 from grading.command.course import Course
 from grading.command.intake import Refusal
 from grading.command.reporting import notes_block, refusals_block
+from grading.command.worker_server import WORKER_MODULES
 from grading.errors import GradingError
 from grading.grade import grade_class, main, notes_about
 
@@ -309,3 +311,38 @@ def test_a_process_grades_one_submission_at_a_time(monkeypatch):
     for thread in threads:
         thread.join()
     assert most == [1, 1, 1, 1]
+
+
+WORKER_SERVER_PROBE = """
+import multiprocessing, sys
+from grading.command.worker_server import WORKER_MODULES, start_worker_server
+
+def imported(queue):
+    queue.put([name for name in WORKER_MODULES if name in sys.modules])
+
+if __name__ == "__main__":
+    start_worker_server()
+    context = multiprocessing.get_context("forkserver")
+    queue = context.Queue()
+    worker = context.Process(target=imported, args=(queue,))
+    worker.start()
+    print(queue.get(timeout=120))
+    worker.join()
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_starts_with_the_pipeline_already_imported(tmp_path):
+    """A worker forked from the server finds the pipeline imported, though
+    the process that asked for it never imported the pipeline itself."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(WORKER_SERVER_PROBE)
+    run = subprocess.run(
+        [sys.executable, str(probe)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == repr(WORKER_MODULES)

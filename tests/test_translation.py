@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 from babel.messages.mofile import read_mo
 
-from conftest import REPO, printed_by_notebook
+from conftest import REPO, decided_by_visible_checks, printed_by_notebook
+from examples import example_class, example_class_deep
+from examples.students import fill_in
 from grading.configuration import delimiters
 from grading.plugins.execute import is_graded_test
 from translation import catalogs, quality
@@ -440,3 +442,68 @@ def test_without_a_chinese_font_figures_fall_back_to_english(monkeypatch, capsys
 def test_an_unknown_language_is_refused_by_name():
     with pytest.raises(ValueError, match="zh_CN.*'fr'"):
         i18n.set_language("fr")
+
+
+# --------------------------------------------------------------------------
+# Every answer of the example classes, checked in both languages
+# --------------------------------------------------------------------------
+
+# The students whose visible checks alone decide their points: plain code,
+# which can run in this process.
+CHECKED_HERE = [
+    (example, student)
+    for example in (example_class, example_class_deep)
+    for student, case in example.STUDENTS.items()
+    if decided_by_visible_checks(student, case)
+]
+
+
+def visible_check_errors(example, assignment, answers):
+    """{visible check's grade_id: (exception name, message), or None when
+    it passed}: assignment's release with answers typed in, its code run
+    here as the grader runs it (experiments left out)."""
+    release = nbformat.read(REPO / "release" / assignment / f"{example.NOTEBOOK}.ipynb", as_version=4)
+    namespace, errors = {}, {}
+    # The Chinese notebook's first cells choose Chinese and its font: English
+    # and the fonts as they were again after it.
+    with matplotlib.rc_context():
+        try:
+            for cell in fill_in(release, answers).cells:
+                if cell.cell_type != "code" or "skip-when-grading" in cell.metadata.get("tags", []):
+                    continue
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                try:
+                    exec(cell.source, namespace)
+                except Exception as error:  # what the student reads under the check
+                    if grade_id not in example.POINTS:
+                        raise
+                    errors[grade_id] = (type(error).__name__, str(error))
+                else:
+                    if grade_id in example.POINTS:
+                        errors[grade_id] = None
+        finally:
+            i18n.set_language("en")
+    return errors
+
+
+@pytest.mark.parametrize(
+    "example, student", CHECKED_HERE, ids=[f"{e.ASSIGNMENT}-{s}" for e, s in CHECKED_HERE]
+)
+def test_every_answer_of_the_example_classes_gets_the_same_verdict_in_chinese(example, student, capsys):
+    """In the Chinese edition the checks fail exactly the exercises they
+    fail in English, which are those that lose points, with the same kind
+    of error and a message in Chinese. So the Chinese class that
+    tests/test_grading.py grades needs only one student for each path
+    through the grader."""
+    case = example.STUDENTS[student]
+    losing = {grade_id for grade_id, points in case["expected"].items() if points < example.POINTS[grade_id]}
+    english = visible_check_errors(example, example.ASSIGNMENT, case["answers"])
+    chinese = visible_check_errors(example, example.ASSIGNMENT + "_zh", case["answers"])
+    capsys.readouterr()  # what the checks printed
+    assert {grade_id for grade_id, error in english.items() if error} == losing
+    assert {grade_id: error and error[0] for grade_id, error in chinese.items()} == {
+        grade_id: error and error[0] for grade_id, error in english.items()
+    }
+    for grade_id in losing:
+        assert CJK.search(chinese[grade_id][1]), (grade_id, chinese[grade_id][1])
+        assert not CJK.search(english[grade_id][1]), (grade_id, english[grade_id][1])

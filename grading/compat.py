@@ -59,6 +59,7 @@ from nbconvert.writers import FilesWriter  # noqa: E402
 from nbgrader import api as nbgrader_api  # noqa: E402
 from nbgrader.converters import GenerateFeedback  # noqa: E402
 from nbgrader.preprocessors import AssignLatePenalties  # noqa: E402
+from nbgrader.utils import capture_log as nbgrader_capture_log  # noqa: E402
 
 # An <img> tag without an alt attribute.
 IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)", re.IGNORECASE)
@@ -98,6 +99,13 @@ def late_plugin(policy: AssignLatePenalties):
     it as `plugin_inst`, neither documented."""
     policy.init_plugin()
     return policy.plugin_inst
+
+
+def run_converter(converter) -> dict:
+    """Run an nbgrader converter as nbgrader's own API runs each one:
+    {"success": bool, "error": its traceback, "log": what it logged}.
+    That is `nbgrader.utils.capture_log`, which is not documented."""
+    return nbgrader_capture_log(converter)
 
 
 def python_source(cell_source: str) -> str:

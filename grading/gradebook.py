@@ -34,8 +34,8 @@ def create_gradebook(db_url: str, course_id: str) -> None:
 
     nbgrader runs `alembic` when it creates a gradebook, and this
     interpreter's bin/ may not be on PATH. The child process that creates it
-    gets that PATH; this process's environment, which threads and Dask
-    workers share, is never changed. An existing gradebook is only looked at.
+    gets that PATH; this process's environment, which threads and worker
+    processes inherit, is never changed. An existing gradebook is only looked at.
     """
     engine = sqlalchemy.create_engine(db_url)
     try:

@@ -1,7 +1,7 @@
 """Feedback for one student at a time, with one HTML exporter kept.
 
-The grading command writes feedback one student at a time (in each Dask
-worker), so each Course keeps one converter and its exporter
+The grading command writes feedback one student at a time (in each worker
+process or Dask worker), so each Course keeps one converter and its exporter
 (grading.compat.ExporterKeepingFeedback) and reuses them. The feedback is
 the same as `nbgrader generate_feedback ASSIGNMENT --student STUDENT`
 gives: the same configuration and preprocessors (HideHiddenTests among
@@ -15,9 +15,8 @@ import shutil
 from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.utils import capture_log
 
-from grading.compat import ExporterKeepingFeedback
+from grading.compat import ExporterKeepingFeedback, run_converter
 from grading.plugins.feedback_release import EXCHANGE_FILES, is_exchange_file
 
 
@@ -51,4 +50,4 @@ class FeedbackWriter:
         """nbgrader's result: {"success": bool, "error": traceback, "log": text}."""
         self.coursedir.assignment_id = assignment
         self.coursedir.student_id = student
-        return capture_log(self.converter)
+        return run_converter(self.converter)

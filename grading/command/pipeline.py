@@ -1,6 +1,6 @@
 """One student's submission, from the submitted notebook to scores, reasons
 and feedback: the work the grading command repeats for each student, one at
-a time or on a Dask worker."""
+a time, in a worker process or on a Dask worker."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
 def time_the_reference(course: Course, assignment: str, releases: dict) -> dict:
     """Run each source notebook of the assignment once, in the sandbox: the
     reference for the cells' time budgets (grading/plugins/execute.py). Returns the
-    measurements, for Dask workers to use instead of measuring again."""
+    measurements, for the workers to use instead of measuring again."""
     runner = SandboxedExecute(config=course.config, log=course.log)
     for notebook in releases:
         resources = {"nbgrader": {"assignment": assignment, "notebook": notebook, "student": "reference"}}

@@ -97,7 +97,7 @@ class ReferenceRuns:
     One store is shared by every SandboxedExecute that is configured with it
     (c.SandboxedExecute.reference_runs), so a source notebook is run once:
     the grading command gives the same store to each student's autograde and
-    hands what it measured to its Dask workers. Without one configured, each
+    hands what it measured to its workers. Without one configured, each
     SandboxedExecute keeps its own (nbgrader_config.py configures one store
     for each nbgrader command).
     """

@@ -288,8 +288,8 @@ def socket_parent() -> str | None:
 
 def remove_stale_socket_folders(parent: str | None) -> None:
     """Delete the socket folders (grading-kernel-<pid>-*) in parent that
-    graders which no longer run left there: one killed with SIGKILL, a Dask
-    worker say, cleans up nothing."""
+    graders which no longer run left there: one killed with SIGKILL, a worker
+    process say, cleans up nothing."""
     for path in glob.glob(os.path.join(parent or tempfile.gettempdir(), "grading-kernel-*-*")):
         pid = os.path.basename(path).split("-")[2]
         if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):

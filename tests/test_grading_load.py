@@ -16,9 +16,15 @@ grades honest students, one of them graded again in full, with every budget
 a quarter of its size).
 """
 
+import contextlib
+import glob
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from test_execute import errors, run_submission, tiny_course  # noqa: F401 (a fixture)
@@ -26,31 +32,66 @@ from test_execute import errors, run_submission, tiny_course  # noqa: F401 (a fi
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 HOGS = 4 * (os.cpu_count() or 1)
-ONE_CPU_SECOND = (
+# The busy cell names its kernel GO as it starts; the hogs, stopped until
+# then, load the machine only while it runs, not while the box and the
+# kernel start.
+GO = "busy-cell-runs"
+HOG = (
+    "import os, signal, time\nos.kill(os.getpid(), signal.SIGSTOP)\n"
+    "end = time.time() + 60\nwhile time.time() < end:\n    pass"
+)
+BUSY_CELL = (
+    f"with open('/proc/self/comm', 'w') as name:\n    name.write({GO!r})\n"
     "import time\nstart = time.process_time()\nwhile time.process_time() - start < 1.0:\n    pass"
 )
 
 
+def descendants(pid: int) -> list[str]:
+    """The processes that pid started, and theirs (Linux's /proc/PID/task/TID/children)."""
+    found, waiting = [], [str(pid)]
+    while waiting:
+        for children in glob.glob(f"/proc/{waiting.pop()}/task/*/children"):
+            with contextlib.suppress(OSError):
+                found += Path(children).read_text().split()
+                waiting += Path(children).read_text().split()
+    return found
+
+
+def process_field(pid: str, name: str) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/{name}").read_text().strip()
+    return ""
+
+
 @pytest.fixture
 def busy_machine():
-    hogs = [
-        subprocess.Popen(
-            [sys.executable, "-c", "import time\nend = time.time() + 300\nwhile time.time() < end: pass"],
-            start_new_session=True,
-        )
-        for _ in range(HOGS)
-    ]
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG], start_new_session=True) for _ in range(HOGS)]
+    while not all(process_field(str(hog.pid), "stat").split(") ")[-1].startswith("T") for hog in hogs):
+        time.sleep(0.01)  # each hog has stopped itself
+    started, done = threading.Event(), threading.Event()
+
+    def start_hogs_with_the_cell():
+        while not done.wait(0.02):
+            if any(process_field(pid, "comm") == GO for pid in descendants(os.getpid())):
+                for hog in hogs:
+                    hog.send_signal(signal.SIGCONT)
+                started.set()
+                return
+
+    watcher = threading.Thread(target=start_hogs_with_the_cell, daemon=True)
+    watcher.start()
     yield
+    done.set()
+    watcher.join()
     for hog in hogs:
         hog.kill()
         hog.wait()
+    assert started.is_set(), "the busy cell never ran"
 
 
 def run_beside_hogs(course, **settings):
     """The busy cell's error name (None if it ran to its end) and its wall seconds."""
-    notebook, seconds = run_submission(
-        course, "def f(n):\n    return n * 2", added=[ONE_CPU_SECOND], **settings
-    )
+    notebook, seconds = run_submission(course, "def f(n):\n    return n * 2", added=[BUSY_CELL], **settings)
     return errors(notebook).get("added-0"), seconds
 
 

@@ -6,7 +6,9 @@ CPU (grading/plugins/box_runner.py). Here a cell that needs one second of
 CPU, with a budget of two, runs beside CPU hogs on every core (four per
 core, each in a session of its own as other users' work is: Linux's
 autogroup scheduling would otherwise give them one share between them), so
-that it takes several seconds of wall time.
+that it takes several seconds of wall time. The hogs wait, stopped, until
+the cell starts (it names its kernel process for them): they load the
+machine while it runs, not while the box and the kernel start.
 
 The negative control runs it again beside the same hogs with the wall clock
 as the only measure (max_slowdown = 1: a cell stops once its wall time
@@ -32,9 +34,7 @@ from test_execute import errors, run_submission, tiny_course  # noqa: F401 (a fi
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 HOGS = 4 * (os.cpu_count() or 1)
-# The busy cell names its kernel GO as it starts; the hogs, stopped until
-# then, load the machine only while it runs, not while the box and the
-# kernel start.
+# The name the busy cell gives its kernel process as it starts.
 GO = "busy-cell-runs"
 HOG = (
     "import os, signal, time\nos.kill(os.getpid(), signal.SIGSTOP)\n"

@@ -14,6 +14,7 @@ student's earlier submission stays as it was.
 """
 
 import os
+import shutil
 import socket
 import sqlite3
 import stat
@@ -198,11 +199,14 @@ def test_without_a_working_sandbox_nothing_is_graded(zip_course, tmp_path):
 
 
 @pytest.fixture
-def course(tmp_path):
-    """A scratch course root, with its committed release."""
+def course(tmp_path, empty_gradebook):
+    """A scratch course root, with its committed release and a copy of the
+    empty gradebook (nbgrader would take seconds to create one)."""
     root = tmp_path / "course"
     root.mkdir()
-    return copy_course(root)
+    copy_course(root)
+    shutil.copyfile(empty_gradebook, root / "gradebook.db")
+    return root
 
 
 def submitted_notebook(course, student):

@@ -151,10 +151,12 @@ def known_mistakes(example, students=None) -> dict:
 
 @dataclass
 class GradingRun:
-    """One run of the grading command: what it printed, and its --json summary."""
+    """One run of the grading command: what it printed, its --json summary,
+    and what it wrote on stderr."""
 
     printed: str
     summary: dict
+    stderr: str = ""
 
     @property
     def students(self) -> list[str]:
@@ -182,7 +184,7 @@ def run_grading_command(course, *arguments, status=0) -> GradingRun:
             timeout=3600,
         )
         assert process.returncode == status, process.stderr[-3000:] + process.stdout[-3000:]
-        return GradingRun(process.stdout, json.loads(summary.read_text(encoding="utf-8")))
+        return GradingRun(process.stdout, json.loads(summary.read_text(encoding="utf-8")), process.stderr)
 
 
 @pytest.fixture(scope="session")

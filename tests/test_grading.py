@@ -115,6 +115,13 @@ def test_every_student_gets_the_expected_score_per_exercise(graded_class):
     assert not wrong
 
 
+def test_the_command_writes_no_warning_or_traceback(graded_class):
+    """What the instructor sees on stderr while a class is graded by worker
+    processes: nothing of Python's own (a worker's warning, a traceback)."""
+    _, _, run = graded_class
+    assert not re.search(r"Warning|Traceback|Error:", run.stderr), run.stderr[-3000:]
+
+
 def test_the_gradebook_holds_only_this_course(graded_class):
     course, _, _ = graded_class
     with open_gradebook(course) as gradebook:  # opened with the configured course id

@@ -257,8 +257,8 @@ def feedback(root):
     return pages
 
 
-# The embedded cluster of `--workers 2` is graded here with a PostgreSQL
-# gradebook, and with SQLite by tests/test_grading.py (the whole class, each
+# The worker processes of `--workers 2` grade here with a PostgreSQL
+# gradebook, and with SQLite in tests/test_grading.py (the whole class, each
 # student's expected points).
 @pytest.mark.parametrize(
     "other", ["on_dask_cluster", pytest.param("on_postgresql", marks=pytest.mark.postgresql)]

@@ -25,6 +25,12 @@ class StudentCase(TypedDict):
     # finds there (grading/report/mistakes.py), for each exercise they lose
     # through a wrong answer or an error their function raised
     mistakes: NotRequired[dict[str, str]]
+    # their answer rewrites what the visible checks rely on (numpy, print), so
+    # that a wrong answer passes those checks where it runs
+    cheats: NotRequired[bool]
+    # their answer reads what an ungraded experiment made, so it needs the
+    # experiments run first
+    needs_experiments: NotRequired[bool]
 
 
 # The names every example class module defines, and their types.

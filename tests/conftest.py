@@ -121,16 +121,11 @@ def exit_status(example, students=None):
     return 2 if any(case.get("unreadable") for case in cases.values()) else 0
 
 
-def decided_by_visible_checks(student: str, case: dict) -> bool:
+def decided_by_visible_checks(case: dict) -> bool:
     """Whether an example student's points are what the visible checks say
     of plain answers: nothing the sandbox stops, no tampered file, no late
-    penalty, no cheat (the students named patches-* rewrite numpy or print),
-    and no answer reading an experiment's output (he-reads-earlier-predictions)."""
-    return (
-        not {"reason", "tamper", "late_penalty"} & set(case)
-        and "patch" not in student
-        and student != "he-reads-earlier-predictions"
-    )
+    penalty, no cheat, no answer that needs the experiments run first."""
+    return not {"reason", "tamper", "late_penalty", "cheats", "needs_experiments"} & set(case)
 
 
 def known_mistakes(example, students=None) -> dict:

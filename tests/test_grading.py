@@ -65,7 +65,7 @@ def in_chinese(example):
         if any(reason in case.get("reason", "") for reason in SANDBOX_REASONS):
             continue
         losing = frozenset(cell for cell, points in case["expected"].items() if points < example.POINTS[cell])
-        if decided_by_visible_checks(student, case):
+        if decided_by_visible_checks(case):
             if losing in losing_seen and student not in example.FEEDBACK_SHOWS_ZH:
                 continue
             losing_seen.add(losing)

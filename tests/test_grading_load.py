@@ -6,9 +6,9 @@ CPU (grading/plugins/box_runner.py). Here a cell that needs one second of
 CPU, with a budget of two, runs beside CPU hogs on every core (four per
 core, each in a session of its own as other users' work is: Linux's
 autogroup scheduling would otherwise give them one share between them), so
-that it takes several seconds of wall time. The hogs wait, stopped, until
-the cell starts (it names its kernel process for them): they load the
-machine while it runs, not while the box and the kernel start.
+that it takes several seconds of wall time. The hogs wait, idle, until the
+cell starts (it names its kernel process for them): they load the machine
+while it runs, not while the box and the kernel start.
 
 The negative control runs it again beside the same hogs with the wall clock
 as the only measure (max_slowdown = 1: a cell stops once its wall time
@@ -21,11 +21,9 @@ a quarter of its size).
 import contextlib
 import glob
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -36,8 +34,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 HOGS = 4 * (os.cpu_count() or 1)
 # The name the busy cell gives its kernel process as it starts.
 GO = "busy-cell-runs"
+# A hog waits for a byte on its stdin (at most 5 minutes; it ends at once if
+# the test process is gone), then keeps a CPU busy for a minute at most.
 HOG = (
-    "import os, signal, time\nos.kill(os.getpid(), signal.SIGSTOP)\n"
+    "import select, sys, time\n"
+    "if not select.select([sys.stdin], [], [], 300)[0] or not sys.stdin.read(1):\n    sys.exit()\n"
     "end = time.time() + 60\nwhile time.time() < end:\n    pass"
 )
 BUSY_CELL = (
@@ -52,40 +53,47 @@ def descendants(pid: int) -> list[str]:
     while waiting:
         for children in glob.glob(f"/proc/{waiting.pop()}/task/*/children"):
             with contextlib.suppress(OSError):
-                found += Path(children).read_text().split()
-                waiting += Path(children).read_text().split()
+                pids = Path(children).read_text().split()
+                found += pids
+                waiting += pids
     return found
 
 
-def process_field(pid: str, name: str) -> str:
+def process_name(pid: str) -> str:
     with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/{name}").read_text().strip()
+        return Path(f"/proc/{pid}/comm").read_text().strip()
     return ""
 
 
 @pytest.fixture
 def busy_machine():
-    hogs = [subprocess.Popen([sys.executable, "-c", HOG], start_new_session=True) for _ in range(HOGS)]
-    while not all(process_field(str(hog.pid), "stat").split(") ")[-1].startswith("T") for hog in hogs):
-        time.sleep(0.01)  # each hog has stopped itself
     started, done = threading.Event(), threading.Event()
+    hogs = []
 
     def start_hogs_with_the_cell():
         while not done.wait(0.02):
-            if any(process_field(pid, "comm") == GO for pid in descendants(os.getpid())):
+            if any(process_name(pid) == GO for pid in descendants(os.getpid())):
                 for hog in hogs:
-                    hog.send_signal(signal.SIGCONT)
+                    hog.stdin.write(b"!")
+                    hog.stdin.flush()
                 started.set()
                 return
 
     watcher = threading.Thread(target=start_hogs_with_the_cell, daemon=True)
-    watcher.start()
-    yield
-    done.set()
-    watcher.join()
-    for hog in hogs:
-        hog.kill()
-        hog.wait()
+    try:
+        for _ in range(HOGS):
+            hogs.append(
+                subprocess.Popen([sys.executable, "-c", HOG], stdin=subprocess.PIPE, start_new_session=True)
+            )
+        watcher.start()
+        yield
+    finally:
+        done.set()
+        if watcher.is_alive():
+            watcher.join()
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
     assert started.is_set(), "the busy cell never ran"
 
 

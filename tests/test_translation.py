@@ -454,18 +454,19 @@ CHECKED_HERE = [
     (example, student)
     for example in (example_class, example_class_deep)
     for student, case in example.STUDENTS.items()
-    if decided_by_visible_checks(student, case)
+    if decided_by_visible_checks(case)
 ]
 
 
 def visible_check_errors(example, assignment, answers):
-    """{visible check's grade_id: (exception name, message), or None when
-    it passed}: assignment's release with answers typed in, its code run
-    here as the grader runs it (experiments left out)."""
+    """{visible check's grade_id: (exception name, mistake id, message), or
+    None when it passed}: assignment's release with answers typed in, its
+    code run here as the grader runs it (experiments left out)."""
     release = nbformat.read(REPO / "release" / assignment / f"{example.NOTEBOOK}.ipynb", as_version=4)
     namespace, errors = {}, {}
-    # The Chinese notebook's first cells choose Chinese and its font: English
-    # and the fonts as they were again after it.
+    # The Chinese notebook's first cells choose Chinese and its font, and the
+    # answers seed numpy: each is as it was again afterwards.
+    random_state = np.random.get_state()
     with matplotlib.rc_context():
         try:
             for cell in fill_in(release, answers).cells:
@@ -477,12 +478,13 @@ def visible_check_errors(example, assignment, answers):
                 except Exception as error:  # what the student reads under the check
                     if grade_id not in example.POINTS:
                         raise
-                    errors[grade_id] = (type(error).__name__, str(error))
+                    errors[grade_id] = (type(error).__name__, getattr(error, "mistake", None), str(error))
                 else:
                     if grade_id in example.POINTS:
                         errors[grade_id] = None
         finally:
             i18n.set_language("en")
+            np.random.set_state(random_state)
     return errors
 
 
@@ -491,19 +493,21 @@ def visible_check_errors(example, assignment, answers):
 )
 def test_every_answer_of_the_example_classes_gets_the_same_verdict_in_chinese(example, student, capsys):
     """In the Chinese edition the checks fail exactly the exercises they
-    fail in English, which are those that lose points, with the same kind
-    of error and a message in Chinese. So the Chinese class that
-    tests/test_grading.py grades needs only one student for each path
-    through the grader."""
+    fail in English, which are those that lose points, with the same error
+    and mistake id (those the class report counts) and a message in
+    Chinese. So the Chinese class that tests/test_grading.py grades needs
+    only one student for each path through the grader."""
     case = example.STUDENTS[student]
     losing = {grade_id for grade_id, points in case["expected"].items() if points < example.POINTS[grade_id]}
     english = visible_check_errors(example, example.ASSIGNMENT, case["answers"])
     chinese = visible_check_errors(example, example.ASSIGNMENT + "_zh", case["answers"])
     capsys.readouterr()  # what the checks printed
-    assert {grade_id for grade_id, error in english.items() if error} == losing
-    assert {grade_id: error and error[0] for grade_id, error in chinese.items()} == {
-        grade_id: error and error[0] for grade_id, error in english.items()
+    assert {grade_id: error[1] for grade_id, error in english.items() if error} == {
+        grade_id: case["mistakes"][grade_id] for grade_id in losing
+    }
+    assert {grade_id: error and error[:2] for grade_id, error in chinese.items()} == {
+        grade_id: error and error[:2] for grade_id, error in english.items()
     }
     for grade_id in losing:
-        assert CJK.search(chinese[grade_id][1]), (grade_id, chinese[grade_id][1])
-        assert not CJK.search(english[grade_id][1]), (grade_id, english[grade_id][1])
+        assert CJK.search(chinese[grade_id][2]), (grade_id, chinese[grade_id][2])
+        assert not CJK.search(english[grade_id][2]), (grade_id, english[grade_id][2])

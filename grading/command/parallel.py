@@ -109,9 +109,9 @@ def grade_in_parallel(
     finishes, in this thread.
 
     prepare() returns the reference times (grading.command.pipeline.time_the_reference)
-    that every submission's grading uses instead of measuring again; it runs
-    while the Dask client connects. Returns the StudentResults in the order
-    of `students`.
+    that every submission's grading uses instead of measuring again: on a
+    cluster it runs while the Dask client connects, here before the workers
+    start. Returns the StudentResults in the order of `students`.
     """
     grade = grade_on_cluster if scheduler else grade_here
     results = {}

@@ -351,13 +351,34 @@ def test_a_message_the_runner_cannot_read_is_skipped(tiny_course):
 def test_a_kernel_that_never_starts_is_the_courses_fault(tiny_course):
     """No student code runs before the kernel has started, so a kernel that
     never starts is not the student's zero: that student's grading stops
-    with CourseFault and the gradebook keeps what it had. Here a file of the
-    submission shadows the module the kernel starts from (`python -m
-    ipykernel_launcher` looks in the working folder first)."""
-    shadow = tiny_course / "autograded" / "s" / "a" / "ipykernel_launcher.py"
-    shadow.write_text("raise SystemExit('shadowed')\n")
+    with CourseFault and the gradebook keeps what it had. Here the kernel
+    configured does not exist."""
     with pytest.raises(CourseFault, match="the kernel did not start in the sandbox"):
-        run_submission(tiny_course, "def f(n):\n    return n * 2", startup_timeout=5)
+        run_submission(
+            tiny_course, "def f(n):\n    return n * 2", kernel_name="no-such-kernel", startup_timeout=5
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_files_of_the_submission_cannot_stop_the_kernel_from_starting(tiny_course):
+    """The kernel starts from its own installation, the submission's folder
+    not yet on its path: a file named as a module it starts from is never
+    imported. (Were it, a student could stop every grading of their work
+    before it began, and keep an earlier grade.)"""
+    folder = tiny_course / "autograded" / "s" / "a"
+    for name in (
+        "ipykernel_launcher",
+        "ipykernel",
+        "IPython",
+        "jupyter_client",
+        "traitlets",
+        "zmq",
+        "tornado",
+    ):
+        (folder / f"{name}.py").write_text("raise SystemExit('shadowed')\n")
+    notebook, _ = run_submission(tiny_course, "def f(n):\n    return n * 2", startup_timeout=5)
+    assert errors(notebook) == {}
 
 
 def test_the_box_and_the_hand_in_helper_name_answers_alike():

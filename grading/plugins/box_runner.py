@@ -62,6 +62,7 @@ from queue import Empty
 
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 ANSWER_TYPE = "application/vnd.initialization-course.answers+json"
@@ -218,6 +219,35 @@ class CellOutputs:
         return [*self.kept, {"output_type": "stream", "name": "stdout", "text": note}]
 
 
+# ipykernel_launcher's own lines, with debugpy made impossible to import
+# first (a None in sys.modules is an ImportError, by the import system's rules).
+LAUNCH_WITHOUT_DEBUGGER = (
+    "import sys\n"
+    "sys.modules['debugpy'] = None\n"
+    "if sys.path[0] == '':\n"
+    "    del sys.path[0]\n"
+    "from ipykernel.kernelapp import launch_new_instance\n"
+    "launch_new_instance()\n"
+)
+
+
+class SpecsWithoutDebugger(KernelSpecManager):
+    """The installed kernel specs, an ipykernel one started from its own
+    installation and without its debugger.
+
+    `python -m ipykernel_launcher` would look for the launcher in the
+    working folder first, the submission's: a file named so there would
+    stop every grading of that student before it began. And ipykernel
+    imports debugpy as it starts (a quarter of its start-up CPU, for every
+    student) to serve debug requests that no grading sends."""
+
+    def get_kernel_spec(self, kernel_name):
+        spec = super().get_kernel_spec(kernel_name)
+        if spec.argv[1:3] == ["-m", "ipykernel_launcher"]:
+            spec.argv = [spec.argv[0], "-c", LAUNCH_WITHOUT_DEBUGGER, *spec.argv[3:]]
+        return spec
+
+
 class WelcomedKernelClient(AsyncKernelClient):
     """jupyter_client's kernel client, ready once the kernel has welcomed its
     IOPub subscription (ipykernel 7 sends `iopub_welcome`, JEP 65) and
@@ -262,6 +292,7 @@ class BoxRunner:
         self.written = 0  # bytes of the report so far
         self.km = AsyncKernelManager(
             kernel_name=job.get("kernel_name", "python3"),
+            kernel_spec_manager=SpecsWithoutDebugger(),
             client_factory=WelcomedKernelClient,
             ip="127.0.0.1",  # else jupyter_client lists the machine's interfaces to find it
         )

@@ -264,12 +264,12 @@ class SandboxedExecute(Execute):
         ]
         report = self.run_box(nb, budgets, to_run, self.workdir(resources)) if to_run else BoxReport()
         if to_run and not report.started:
-            # No student code runs before the kernel has started: the sandbox
-            # or the machine failed (or a file of the submission is named like
-            # a module Python imports as it starts, such as random.py).
+            # No student code runs before the kernel has started (the kernel
+            # imports nothing from the submission's folder as it starts:
+            # box_runner.SpecsWithoutDebugger): the sandbox or the machine failed.
             raise CourseFault(
                 "the kernel did not start in the sandbox: grade this student again, and if it "
-                "fails again, look for a file of the submission named like a Python module"
+                "fails again, check the sandbox on this machine (docs/sandbox.md)"
             )
         self.cell_seconds, self.answer_records = {}, {}
         for index, cell in enumerate(nb.cells):

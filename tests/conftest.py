@@ -1,5 +1,7 @@
 """Shared fixtures: paths, and a scratch copy of the course for nbgrader."""
 
+import contextlib
+import glob
 import html
 import json
 import os
@@ -119,6 +121,18 @@ def exit_status(example, students=None):
     students of it): 2 when a file cannot be read, so is not graded; else 0."""
     cases = {name: case for name, case in example.STUDENTS.items() if students is None or name in students}
     return 2 if any(case.get("unreadable") for case in cases.values()) else 0
+
+
+def descendants(pid: int) -> list[str]:
+    """The processes that pid started, and theirs (Linux's /proc/PID/task/TID/children)."""
+    found, waiting = [], [str(pid)]
+    while waiting:
+        for children in glob.glob(f"/proc/{waiting.pop()}/task/*/children"):
+            with contextlib.suppress(OSError):
+                pids = Path(children).read_text().split()
+                found += pids
+                waiting += pids
+    return found
 
 
 def decided_by_visible_checks(case: dict) -> bool:

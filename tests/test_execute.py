@@ -3,9 +3,13 @@ leaves out, the budget of each cell, and where a stuck notebook stops. The
 rules on small notebooks first, then real sandboxed kernels on a tiny
 course."""
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -13,7 +17,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from conftest import COURSE_CONFIG, REPO
+from conftest import COURSE_CONFIG, REPO, descendants
 from grading.errors import CourseFault
 from grading.plugins import box_runner
 from grading.plugins.budgets import CellBudgets
@@ -517,3 +521,56 @@ def test_the_graders_memory_does_not_depend_on_what_a_kernel_sends():
     # nbclient stops reading a few seconds after the cell's reply, so under
     # load it keeps less than all 400 MB: well over 100 MB all the same.
     assert peak_memory_mb("plain", FLOOD) > flooded + 100
+
+
+# Run in a fresh process: the unboxed runner (no sandbox: trusted notebooks)
+# started on one cell that sleeps; the test kills this process mid-cell.
+UNBOXED_SLEEPER = """
+import json, logging, sys
+from grading.plugins.box import run_in_box
+job = {
+    "sources": {"0": "import time\\ntime.sleep(120)"}, "run": [0], "budgets": {"0": 300},
+    "notebook_seconds": None, "stuck_allowance": 300, "max_slowdown": 5, "interrupt_grace": 1,
+    "max_output_bytes": 10000, "max_report_bytes": 100000, "max_message_bytes": 10**7,
+    "kernel_name": "python3", "startup_timeout": 60, "notes": {"cell_cut": "{limit}", "notebook_cut": ""},
+}
+run_in_box(job, sys.argv[1], None, 300, 100000, logging.getLogger())
+"""
+
+
+def running(pid: str) -> bool:
+    """Whether pid is a process that has not ended (a zombie has)."""
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
+@pytest.mark.slow
+def test_a_killed_grader_takes_its_unboxed_runner_and_kernel_with_it(tmp_path):
+    """Without the sandbox nothing kills a box's processes but their parent:
+    the runner and its kernel end when the grader that started them is
+    killed mid-cell (as a worker process may be), not two minutes later."""
+    grader = subprocess.Popen(
+        [sys.executable, "-c", UNBOXED_SLEEPER, str(tmp_path)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        start_new_session=True,
+    )
+    started = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(started := descendants(grader.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the runner, then its kernel
+        assert len(started) >= 2, "the runner did not start its kernel"
+        time.sleep(1.0)  # the kernel is in the cell
+        grader.kill()
+        grader.wait()
+        deadline = time.monotonic() + 10
+        while any(running(pid) for pid in started) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in started if running(pid)], "left running after the grader was killed"
+    finally:
+        for pid in started:
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
+        grader.kill()

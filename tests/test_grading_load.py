@@ -19,7 +19,6 @@ a quarter of its size).
 """
 
 import contextlib
-import glob
 import os
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from pathlib import Path
 
 import pytest
 from test_execute import errors, run_submission, tiny_course  # noqa: F401 (a fixture)
+
+from conftest import descendants
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
@@ -45,18 +46,6 @@ BUSY_CELL = (
     f"with open('/proc/self/comm', 'w') as name:\n    name.write({GO!r})\n"
     "import time\nstart = time.process_time()\nwhile time.process_time() - start < 1.0:\n    pass"
 )
-
-
-def descendants(pid: int) -> list[str]:
-    """The processes that pid started, and theirs (Linux's /proc/PID/task/TID/children)."""
-    found, waiting = [], [str(pid)]
-    while waiting:
-        for children in glob.glob(f"/proc/{waiting.pop()}/task/*/children"):
-            with contextlib.suppress(OSError):
-                pids = Path(children).read_text().split()
-                found += pids
-                waiting += pids
-    return found
 
 
 def process_name(pid: str) -> str:

@@ -220,9 +220,12 @@ class CellOutputs:
 
 
 # ipykernel_launcher's own lines, with debugpy made impossible to import
-# first (a None in sys.modules is an ImportError, by the import system's rules).
+# first (a None in sys.modules is an ImportError, by the import system's
+# rules), and the kernel ended with SIGKILL when the runner ends, as the
+# runner is when the grader ends (die_with_parent).
 LAUNCH_WITHOUT_DEBUGGER = (
-    "import sys\n"
+    "import ctypes, sys\n"
+    "ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)\n"
     "sys.modules['debugpy'] = None\n"
     "if sys.path[0] == '':\n"
     "    del sys.path[0]\n"
@@ -450,7 +453,18 @@ def not_dumpable() -> None:
         pass
 
 
+def die_with_parent() -> None:
+    """End this runner, with SIGKILL, when the grader that started it ends
+    (a worker killed mid-task). In the sandbox the box ends it anyway;
+    without one (trusted notebooks) nothing else would."""
+    try:
+        ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
+    die_with_parent()
     job = json.load(sys.stdin)
     sys.stdin.close()
     not_dumpable()

@@ -114,6 +114,9 @@ def grade_class(
     if problem:  # it names folders that are emptied: checked before anything else
         raise GradingError(problem)
     course = Course(root, full=full, sandbox=sandbox)
+    problem = course.unknown_assignment_problem(assignment)
+    if problem:  # checked before a download is filed under that name
+        raise GradingError(problem)
     try:
         read_extensions(course.root)  # read again for each student: a mistake stops nothing half-way
     except ExtensionsError as error:

@@ -833,7 +833,9 @@ def test_a_regrade_says_what_changed_for_whom_and_why(regraded):
         "a new submission (handed in 2026-01-02 03:04 UTC; the one graded before: at an unknown time)"
     ]
     printed = run.printed[run.printed.index("Changes since the last grading") :]
-    assert printed.startswith("Changes since the last grading (3 of 4 graded again):")
+    assert printed.startswith(
+        "Changes since the last grading: 3 of the 4 students graded again got a different result:"
+    )
     assert "correct-variants" not in printed
     saved = json.loads((course / "reports" / "initialization" / "changes.json").read_text(encoding="utf-8"))
     assert [change["student"] for change in saved["changed"]] == sorted(changes)

@@ -260,6 +260,23 @@ def test_an_assignment_name_that_could_name_another_folder_is_refused_first(cour
     assert sorted(path.relative_to(course) for path in course.rglob("*")) == before
 
 
+def test_a_misspelt_assignment_is_refused_naming_the_courses_assignments(course, tmp_path):
+    """A name that is neither in source/ nor in the gradebook is a typo: the
+    command says which assignments there are, before it files any download
+    under that name."""
+    download = tmp_path / "download"
+    download.mkdir()
+    (download / "smithjane_1234_5678_Initialization.ipynb").write_text("{}")
+    before = sorted(path.relative_to(course) for path in course.rglob("*"))
+    with pytest.raises(GradingError) as refused:
+        grade_class(course, "initialisation", download)
+    assert str(refused.value) == (
+        "this course has no assignment 'initialisation': its source/ holds "
+        "initialization, initialization_deep, initialization_deep_zh, initialization_zh"
+    )
+    assert sorted(path.relative_to(course) for path in course.rglob("*")) == before
+
+
 def test_an_unwritable_grades_file_is_said_in_the_summary(course, monkeypatch, capsys):
     """Every grade is in the gradebook when the grades file is written: an
     error there becomes the summary's line about the grades, not a traceback."""

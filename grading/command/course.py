@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.apps.exportapp import ExportApp
 from nbgrader.apps.zipcollectapp import ZipCollectApp
@@ -98,6 +98,26 @@ class Course:
 
     def submitted_root(self) -> Path:
         return self.root / self.coursedir.submitted_directory
+
+    def source_assignments(self) -> list[str]:
+        """The assignments in the course's source/ folder (as configured)."""
+        folder = self.root / self.coursedir.source_directory
+        return sorted(path.name for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
+
+    def unknown_assignment_problem(self, assignment: str) -> str | None:
+        """Why assignment cannot be graded here, when it is neither in
+        source/ nor in the gradebook (a misspelt name); else None."""
+        if assignment in self.source_assignments():
+            return None
+        with self.gradebook() as gradebook:
+            try:
+                if gradebook.find_assignment(assignment).notebooks:
+                    return None
+            except MissingEntry:
+                pass
+        known = ", ".join(self.source_assignments()) or "nothing"
+        source = self.coursedir.source_directory
+        return f"this course has no assignment {assignment!r}: its {source}/ holds {known}"
 
     def archive_folder(self, assignment: str) -> Path:
         """Where `nbgrader zip_collect` looks for downloaded files and zips."""

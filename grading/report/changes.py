@@ -186,7 +186,11 @@ def changes_block(changes: dict, printable=str) -> str:
         graded_again = changes["unchanged"]
         return f"Changes since the last grading: none ({graded_again} graded again, every grade as it was)."
     graded_again = changes["unchanged"] + len(changes["changed"])
-    lines = [f"Changes since the last grading ({len(changes['changed'])} of {graded_again} graded again):"]
+    changed = len(changes["changed"])
+    lines = [
+        f"Changes since the last grading: {changed} of the {graded_again} students "
+        "graded again got a different result:"
+    ]
     for change in changes["changed"]:
         lines.append(f"  {printable(change['student'])} (graded before at {shown(change['since'])}):")
         lines += [f"    {printable(line)}" for line in change["changes"]]

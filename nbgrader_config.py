@@ -146,6 +146,10 @@ c.PenaltyPerDayLate.percent_per_day = 10
 # grading is pending. For the LMS: --exporter=grading.plugins.lms.CanvasExport or
 # grading.plugins.lms.MoodleExport (grading/plugins/lms.py).
 c.ExportApp.plugin_class = "grading.plugins.lms.GradesCsvExport"
+# Canvas's import matches a column to an assignment by "Title (id)", the id
+# being the number in the assignment's address; without one it offers to
+# create a new assignment:
+# c.CanvasExport.canvas_columns = {"initialization": "Initialization (4012)"}
 
 # Submissions downloaded from a learning platform (a zip or a folder) are
 # collected by `nbgrader zip_collect` with the course's collector, which reads

@@ -148,6 +148,28 @@ def test_canvas_columns_carry_the_canvas_title_and_id(gradebook, tmp_path):
     assert rows[0][5:] == ["Initialization (4012)"]
 
 
+def test_canvas_export_warns_of_rows_and_columns_canvas_cannot_match(gradebook, tmp_path, capfd):
+    """Canvas matches a row by its user id or login (email), and a column by
+    "Title (id)": the export names the students with neither and the
+    assignments with no title, as the Moodle export names those without an email."""
+    _, gb = gradebook
+    app = export_app(tmp_path)  # nbgrader's command, whose log the warnings go to
+    exported(CanvasExport, gb, tmp_path / "canvas.csv", assignment=["initialization"], parent=app)
+    printed = capfd.readouterr().err
+    assert "No Canvas user id or email in the roster for carol:" in printed  # dave has no row
+    assert "No Canvas title for initialization" in printed
+    titles = {"initialization": "Initialization (4012)"}
+    exported(
+        CanvasExport,
+        gb,
+        tmp_path / "canvas.csv",
+        canvas_columns=titles,
+        assignment=["initialization"],
+        parent=app,
+    )
+    assert "No Canvas title" not in capfd.readouterr().err
+
+
 @pytest.mark.slow
 def test_canvas_file_by_the_nbgrader_command(gradebook, tmp_path, monkeypatch):
     url, _ = gradebook

@@ -191,7 +191,12 @@ class _ColumnExport(_FilteredExport):
                 f"are not written) or =include (written as they are now)"
             )
         if waiting:
-            self.log.warning("%s waiting for hand grading: %s", self.pending, ", ".join(waiting))
+            self.log.warning(
+                "Written answers still wait for hand grading (--%s.pending=%s): %s",
+                type(self).__name__,
+                self.pending,
+                ", ".join(waiting),
+            )
         left_out = self.pending == "leave-out"
         return {key: score for key, (score, waits) in scores.items() if not (waits and left_out)}
 
@@ -258,7 +263,25 @@ class CanvasExport(_ColumnExport):
         "its id (the number in its address).",
     ).tag(config=True)
 
+    def export(self, gradebook: Gradebook) -> None:
+        self.unmatched = []  # the students of rows Canvas cannot match (identity)
+        super().export(gradebook)
+        if self.unmatched:
+            self.log.warning(
+                "No Canvas user id or email in the roster for %s: Canvas's import cannot match their rows; "
+                "import a roster with their ids (lms_user_id) or emails",
+                ", ".join(self.unmatched),
+            )
+
     def head(self, columns: dict) -> list[list]:
+        untitled = [name for name in columns if name not in self.canvas_columns]
+        if untitled:
+            self.log.warning(
+                "No Canvas title for %s: Canvas's import will offer to create a new assignment; set "
+                "c.CanvasExport.canvas_columns = {'%s': 'Its title (its id)'} to fill the existing one",
+                ", ".join(untitled),
+                untitled[0],
+            )
         blanks = [""] * (len(self.ID_COLUMNS) - 1)
         return [
             self.ID_COLUMNS + [self.canvas_columns.get(name, name) for name in columns],
@@ -266,6 +289,8 @@ class CanvasExport(_ColumnExport):
         ]
 
     def identity(self, student) -> list:
+        if not student.lms_user_id and not student.email:
+            self.unmatched.append(student.id)
         name = ", ".join(part for part in (student.last_name, student.first_name) if part)
         return [name or student.id, _cell(student.lms_user_id), "", _cell(student.email), ""]
 

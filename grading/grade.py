@@ -158,6 +158,8 @@ def grade_class(
         to_grade = [student for student in to_grade if student in wanted]
     if not to_grade:
         print(refusals_block(run.refusals), file=sys.stderr)
+        if submissions is not None and not students:
+            raise GradingError(f"nothing in {submissions} was filed as a submission of {assignment}")
         raise GradingError(f"no submissions of {assignment} to grade in {course.submitted_root()}")
     print(f"Grading {assignment}: {plural(len(to_grade), 'submission')}", flush=True)
     checkpoint = Checkpoint(course, assignment, run, csv_name, json_path)

@@ -277,6 +277,21 @@ def test_a_misspelt_assignment_is_refused_naming_the_courses_assignments(course,
     assert sorted(path.relative_to(course) for path in course.rglob("*")) == before
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_a_download_with_nothing_to_file_says_so(generated_course, tmp_path, capsys):
+    """A download whose only file names a Canvas user the roster lacks: the
+    error is about the download, not about the submissions already filed."""
+    root = copy_generated(generated_course, tmp_path / "course")
+    download = tmp_path / "download"
+    download.mkdir()
+    (download / "turingalan_9999_88890_Initialization.ipynb").write_text("{}")
+    with pytest.raises(GradingError) as refused:
+        grade_class(root, "initialization", download)
+    assert str(refused.value) == f"nothing in {download} was filed as a submission of initialization"
+    assert "turingalan_9999_88890_Initialization.ipynb" in capsys.readouterr().err
+
+
 def test_an_unwritable_grades_file_is_said_in_the_summary(course, monkeypatch, capsys):
     """Every grade is in the gradebook when the grades file is written: an
     error there becomes the summary's line about the grades, not a traceback."""

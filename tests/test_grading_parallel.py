@@ -493,7 +493,9 @@ def test_progress_line_shows_a_bar_and_a_retry(capsys):
     from grading.command.results import StudentResult
 
     progress = Progress(4, name_width=len("a-longer-name"))
-    progress.report(StudentResult("ann", points={"he": (3, 3), "zeros": (0, 2)}, seconds=6.04, retried=True))
+    progress.report(
+        StudentResult("ann", points={"he": (3, 3), "zeros": (0, 2)}, seconds=6.04, graded=True, retried=True)
+    )
     line = capsys.readouterr().out.rstrip("\n")
     assert re.fullmatch(
         r"\[1/4\] \[#{5}-{15}\] ann {10} {5}3/5  \(6\.0 s; retried: "

@@ -44,8 +44,26 @@ def test_the_time_left_leaves_out_what_happens_once_before_the_first_result(monk
     monkeypatch.setattr(reporting.time, "monotonic", lambda: next(clock))
     progress = reporting.Progress(79, name_width=3, workers=2)
     for _ in range(3):
-        progress.report(StudentResult("ana", points={"test_he": (3.0, 3.0)}, seconds=20.0))
+        progress.report(StudentResult("ana", points={"test_he": (3.0, 3.0)}, seconds=20.0, graded=True))
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("about 13 min left)")  # 20 s x 78 / 2 workers = 780 s
     assert lines[1].endswith("about 26 min left)")  # 20 s for one result, 77 to go
     assert lines[2].endswith("about 19 min left)")  # 30 s for two, 76 to go
+
+
+def test_a_submission_that_was_not_graded_gives_no_estimate(monkeypatch, capsys):
+    """An unreadable file, reported first, took no grading time: the line
+    says the time left is not known yet, and the estimates start from the
+    first graded submission."""
+    from grading.command import reporting
+
+    clock = iter([1.0, 21.0, 31.0])
+    monkeypatch.setattr(reporting.time, "monotonic", lambda: next(clock))
+    progress = reporting.Progress(10, name_width=3, workers=1)
+    progress.report(StudentResult("bad", seconds=0.01))
+    progress.report(StudentResult("ana", points={"test_he": (3.0, 3.0)}, seconds=20.0, graded=True))
+    progress.report(StudentResult("bo", points={"test_he": (3.0, 3.0)}, seconds=10.0, graded=True))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("not yet known how long is left)")
+    assert lines[1].endswith("about 3 min left)")  # 20 s x 8 to go: 160 s
+    assert lines[2].endswith("about 70 s left)")  # 10 s for one since the first, 7 to go

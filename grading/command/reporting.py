@@ -95,20 +95,26 @@ class Progress:
         self.total, self.done = total, 0
         self.name_width = name_width  # the longest student name, to align the scores
         self.workers = max(1, workers)  # submissions graded at the same time
-        self.first_done_at: float | None = None
+        self.first_done_at: float | None = None  # the first graded result's time
+        self.done_at_first = 0  # and how many were done then
 
-    def time_left(self, result: StudentResult) -> float:
-        """Seconds until the last submission is graded, as far as one can tell.
+    def time_left(self, result: StudentResult) -> float | None:
+        """Seconds until the last submission is graded, as far as one can
+        tell (None: not yet).
 
-        Until the first result, the clock also counted the reference run and
-        the workers' start, which happen once: the first estimate is that
-        student's own time, shared among the workers. From then on, the pace
-        of the results since the first."""
+        Until the first graded result, the clock also counted the reference
+        run and the workers' start, which happen once: the first estimate is
+        that student's own time, shared among the workers. From then on, the
+        pace of the results since the first. A submission that was not
+        graded (an unreadable file) took no grading time: it tells nothing
+        of the pace before the first graded one."""
         now, remaining = time.monotonic(), self.total - self.done
         if self.first_done_at is None:
-            self.first_done_at = now
+            if not result.graded:
+                return None
+            self.first_done_at, self.done_at_first = now, self.done
             return result.seconds * remaining / self.workers
-        return (now - self.first_done_at) / (self.done - 1) * remaining
+        return (now - self.first_done_at) / (self.done - self.done_at_first) * remaining
 
     def report(self, result: StudentResult) -> None:
         self.done += 1
@@ -117,10 +123,11 @@ class Progress:
         filled = self.BAR_WIDTH * self.done // self.total
         bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
         retried = "; retried: its first worker died" if result.retried else ""
+        estimate = "not yet known how long is left" if left is None else f"about {format_duration(left)} left"
         print(
             f"[{self.done:>{len(str(self.total))}}/{self.total}] [{bar}] "
             f"{result.student:<{self.name_width}} {result.total:>5g}/{maximum:g}  "
-            f"({result.seconds:.1f} s{retried}; about {format_duration(left)} left)",
+            f"({result.seconds:.1f} s{retried}; {estimate})",
             flush=True,
         )
 

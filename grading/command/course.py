@@ -104,17 +104,19 @@ class Course:
         folder = self.root / self.coursedir.source_directory
         return sorted(path.name for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
 
+    def has_generated(self, assignment: str) -> bool:
+        """Whether the gradebook holds the assignment's notebooks (generated)."""
+        with self.gradebook() as gradebook:
+            try:
+                return bool(gradebook.find_assignment(assignment).notebooks)
+            except MissingEntry:
+                return False
+
     def unknown_assignment_problem(self, assignment: str) -> str | None:
         """Why assignment cannot be graded here, when it is neither in
         source/ nor in the gradebook (a misspelt name); else None."""
-        if assignment in self.source_assignments():
+        if assignment in self.source_assignments() or self.has_generated(assignment):
             return None
-        with self.gradebook() as gradebook:
-            try:
-                if gradebook.find_assignment(assignment).notebooks:
-                    return None
-            except MissingEntry:
-                pass
         known = ", ".join(self.source_assignments()) or "nothing"
         source = self.coursedir.source_directory
         return f"this course has no assignment {assignment!r}: its {source}/ holds {known}"

@@ -37,12 +37,8 @@ def set_due_date(course: Course, assignment: str) -> None:
 
 def ensure_assignment_in_gradebook(course: Course, assignment: str) -> None:
     """Autograde needs the assignment's cells in the gradebook: generate it if missing."""
-    with course.gradebook() as gradebook:
-        try:
-            if gradebook.find_assignment(assignment).notebooks:
-                return
-        except MissingEntry:
-            pass
+    if course.has_generated(assignment):
+        return
     print(f"{assignment} is not in the gradebook yet: generating it from source/", flush=True)
     result = course.api.generate_assignment(assignment, force=True, create=True)
     if not result["success"]:

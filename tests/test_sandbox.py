@@ -17,6 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import COURSE_CONFIG, output_text
 from grading.plugins.sandbox import (
+    THREAD_COUNTS,
     SandboxError,
     SandboxKernelManager,
     SandboxProvisioner,
@@ -351,6 +352,16 @@ def test_the_kernel_environment_is_built_from_scratch(monkeypatch):
     assert environment["MPLBACKEND"] == "Agg"
     assert environment["PATH"].startswith("/opt/venv/bin:")
     assert environment["HOME"] == "/tmp"
+
+
+def test_a_kernel_gets_one_blas_thread_unless_the_grader_says_otherwise(monkeypatch):
+    """Kernels run side by side, one per worker: threads beyond one only
+    wait for each other. An instructor may still set a count."""
+    for name in THREAD_COUNTS:
+        monkeypatch.delenv(name, raising=False)
+    assert {kernel_environment("/tmp/k", [], THREAD_COUNTS)[name] for name in THREAD_COUNTS} == {"1"}
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    assert kernel_environment("/tmp/k", [], THREAD_COUNTS)["OPENBLAS_NUM_THREADS"] == "4"
 
 
 def test_the_sandbox_is_a_registered_kernel_provisioner():

@@ -51,14 +51,24 @@ class Why(enum.Enum):
     EARLIER_GRADE = "earlier-grade"  # not graded in this run: the gradebook's grade stands
 
 
+# The longest text a reason keeps, whole in the JSON summary; the printed
+# table shortens it (grading/command/reporting.py).
+MAX_REASON_TEXT = 500
+
+
 @dataclass(frozen=True)
 class Reason:
     """One reason in a student's result: its kind, the text the summary
-    prints, and the exercise it concerns (None for the whole submission)."""
+    prints (at most MAX_REASON_TEXT characters, whatever error it quotes),
+    and the exercise it concerns (None for the whole submission)."""
 
     why: Why
     text: str
     exercise: str | None = None
+
+    def __post_init__(self):
+        if len(self.text) > MAX_REASON_TEXT:  # an error message may be as long as a student makes it
+            object.__setattr__(self, "text", self.text[: MAX_REASON_TEXT - 3] + "...")
 
     def __str__(self) -> str:
         return f"{self.exercise}: {self.text}" if self.exercise else self.text
@@ -73,10 +83,6 @@ class Reason:
     def from_json(cls, data: dict) -> Reason:
         return cls(Why(data["why"]), data["text"], data.get("exercise"))
 
-
-# How much of an error's message a reason keeps, whole in the JSON summary;
-# the printed table shortens it (grading/command/reporting.py).
-MAX_REASON_TEXT = 500
 
 # Errors that mean "the answer is wrong", as opposed to "the code broke".
 WRONG_ANSWER = {"AssertionError"}
@@ -119,7 +125,7 @@ def describe_error(error: CellError) -> Reason | None:
     if ename in ("NotImplementedError", "NotAnswered"):  # NotAnswered: utils/init_checks.py
         return Reason(Why.NOT_ANSWERED, "not answered")
     if ename in ("SyntaxError", "IndentationError", "TabError"):
-        return Reason(Why.SYNTAX_ERROR, f"{ename}: {evalue[:MAX_REASON_TEXT]}")
+        return Reason(Why.SYNTAX_ERROR, f"{ename}: {evalue}")
     if ename == "BlockingIOError" or "Resource temporarily unavailable" in evalue:
         return Reason(Why.TOO_MANY_PROCESSES, "started too many processes (sandbox limit)")
     if "Read-only file system" in evalue or "Permission denied" in evalue:
@@ -130,7 +136,7 @@ def describe_error(error: CellError) -> Reason | None:
         or "name resolution" in evalue
     ):
         return Reason(Why.NETWORK_BLOCKED, "tried to use the network (blocked)")
-    return Reason(Why.ERROR, f"{ename}: {note[:MAX_REASON_TEXT]}")
+    return Reason(Why.ERROR, f"{ename}: {note}")
 
 
 def first_error(cell) -> CellError | None:

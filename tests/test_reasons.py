@@ -116,4 +116,15 @@ def test_a_reason_quotes_at_most_max_reason_text_of_the_students_message(ename):
 
     reason = describe_error(CellError(ename, "x" * 10_000))
     assert MAX_REASON_TEXT == 500
-    assert len(str(reason)) <= len(ename) + 2 + MAX_REASON_TEXT
+    assert len(reason.text) == MAX_REASON_TEXT and reason.text.endswith("...")
+
+
+def test_a_reason_from_the_grader_is_cut_too():
+    """Reasons the grader writes itself quote an exception or nbgrader's log,
+    which a submission can make as long as it likes: cut the same way."""
+    from grading.command.pipeline import grading_failed
+    from grading.reasons import MAX_REASON_TEXT
+
+    reason = grading_failed(ValueError("y" * 10_000))
+    assert len(reason.text) == MAX_REASON_TEXT and reason.text.startswith("not graded: ValueError: yyy")
+    assert Reason.from_json(reason.to_json()) == reason

@@ -166,7 +166,9 @@ def grade_class(
     run.results = grade_students(
         course, assignment, to_grade, releases, workers, scheduler, full, sandbox, checkpoint.add
     )
-    course.drop_empty_default_course()
+    tidy_problem = course.drop_empty_default_course()
+    if tidy_problem:
+        print(tidy_problem, file=sys.stderr)
     run.export_problem = export_grades(course, csv_name)
     report_problem = class_report(course, assignment, run)
     print_summary(run, assignment, csv_name, report_problem)

@@ -378,3 +378,23 @@ def test_a_worker_starts_with_the_pipeline_already_imported(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == repr(WORKER_MODULES)
+
+
+def test_a_locked_gradebook_after_grading_ends_no_run(course):
+    """The tidy-up after the class is graded (nbgrader's empty default_course
+    row) meets a gradebook another process has locked: it says why the row
+    stays, and the run goes on to the export and the summary."""
+    import sqlite3
+
+    grading_course = Course(course)
+    database = course / "gradebook.db"
+    grading_course.coursedir.db_url = f"sqlite:///{database}?timeout=0.2"
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # no reader nor writer gets in
+    try:
+        problem = grading_course.drop_empty_default_course()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "database is locked" in problem
+    assert grading_course.drop_empty_default_course() is None  # once the lock is gone

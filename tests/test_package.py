@@ -195,6 +195,7 @@ KERNEL = """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_client.provisioning import KernelProvisionerFactory
+    from jupyter_client.utils import run_sync
     from nbclient import NotebookClient
     from nbformat.v4 import new_code_cell, new_notebook
 
@@ -217,6 +218,7 @@ KERNEL = """
             for cell in notebook.cells
         ],
     }))
+    run_sync(manager.shutdown_kernel)(now=True)  # nbclient leaves the kernel of a manager it was given
 """
 
 

@@ -386,6 +386,7 @@ def test_the_provisioner_works_under_any_kernel_manager(tmp_path):
     that limit (the provisioner holds its limits itself)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.utils import run_sync
 
     from grading.plugins.sandbox import PROVISIONER_NAME
 
@@ -411,4 +412,8 @@ def test_the_provisioner_works_under_any_kernel_manager(tmp_path):
         kernel_name="sandboxed", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)])
     )
     NotebookClient(notebook, km=manager, timeout=60, resources={"metadata": {"path": str(workdir)}}).execute()
+    # nbclient leaves running a kernel whose manager it was given: its owner
+    # shuts it down, and the provisioner removes the kernel's cgroup.
+    run_sync(manager.shutdown_kernel)(now=True)
     assert output_text(notebook.cells[0].outputs) == "700"
+    assert manager.provisioner is None or manager.provisioner.cgroup is None

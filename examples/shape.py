@@ -28,8 +28,8 @@ class StudentCase(TypedDict):
     # their answer rewrites what the visible checks rely on (numpy, print), so
     # that a wrong answer passes those checks where it runs
     cheats: NotRequired[bool]
-    # their answer reads what an ungraded experiment made, so it needs the
-    # experiments run first
+    # their work needs the ungraded experiments run: an answer reads what an
+    # experiment made, or an experiment was edited
     needs_experiments: NotRequired[bool]
 
 

@@ -55,14 +55,17 @@ def in_chinese(example):
     """The same answers handed in to the Chinese edition of the assignment,
     by one student for each path through the grader: every score, penalty
     and reason must be the same as in English. Left out: the students whose
-    grade the sandbox decides (it does not depend on the language), and
-    those whose points the visible checks alone decide when another such
+    grade the sandbox decides (it does not depend on the language); those
+    whose work needs the experiments run (which cells are experiments, and
+    their code, are the same in both editions: tests/test_translation.py);
+    and those whose points the visible checks alone decide when another such
     student loses the same exercises (tests/test_translation.py runs every
     one of those checks in Chinese) and the feedback test does not read them."""
     names = {name: getattr(example, name) for name in dir(example) if name.isupper()}
     students, losing_seen = {}, set()
     for student, case in example.STUDENTS.items():
-        if any(reason in case.get("reason", "") for reason in SANDBOX_REASONS):
+        sandboxed = any(reason in case.get("reason", "") for reason in SANDBOX_REASONS)
+        if sandboxed or case.get("needs_experiments"):
             continue
         losing = frozenset(cell for cell, points in case["expected"].items() if points < example.POINTS[cell])
         if decided_by_visible_checks(case):
@@ -367,16 +370,15 @@ def graded_again(course, destination, example, config_line=None, *options, stude
 
 # Graded again in full (experiments re-run) and on a slower machine: a few
 # students that stand for the class, since each such run costs minutes for
-# the whole of it. In full: the students whose work meets the experiments,
-# honest (an answer that reads what an experiment made, an edited
-# experiment) or not (a test cell tagged to be skipped, which loses points).
-# On a slower machine: honest answers, and the slowest honest path (graded
-# in full because it needs an experiment's result).
+# the whole of it. In full: students whose fast grading left the experiments
+# out, honest (a correct answer) or not (a test cell tagged to be skipped,
+# which loses points); those whose work needs the experiments are graded in
+# full either way. On a slower machine: honest answers, and the slowest
+# honest path (graded in full because it needs an experiment's result).
 REPRESENTATIVE = {
     "initialization": {
         "full": [
-            "he-reads-earlier-predictions",
-            "edits-an-experiment",
+            "correct-variants",
             "tags-test-cell-to-skip",
         ],
         "slow machine": [
@@ -389,8 +391,8 @@ REPRESENTATIVE = {
     },
     "initialization_deep": {
         # Graded in full only through `initialization`: the path is the same,
-        # and the deep notebook's experiments (the reference's, then each
-        # student's) cost the suite about 90 s of its 10 minutes.
+        # and the deep notebook's experiments are the course's costliest (its
+        # whole class graded in full: 150 s on 2 cores).
         "full": [],
         "slow machine": ["correct-variants", "correct-textbook"],
     },

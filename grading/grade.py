@@ -131,7 +131,7 @@ def grade_class(
         start_worker_server()  # it imports for the workers while the class is collected
     with course.gradebook():
         pass  # created now if missing: nbgrader's plugins, collecting too, open it themselves
-    run = ClassGrading()
+    run = ClassGrading(assignment=assignment)
     wanted = students
     if submissions is not None:
         collected = collect(course, assignment, submissions)
@@ -232,7 +232,9 @@ class Checkpoint:
         try:
             self.course.export_grades(self.csv_name)
             if self.json_path is not None:
-                unfinished = ClassGrading(list(self.finished), self.run.refusals, self.run.notes)
+                unfinished = ClassGrading(
+                    list(self.finished), self.run.refusals, self.run.notes, assignment=self.run.assignment
+                )
                 write_json(
                     {**unfinished.to_json(), "everything_graded": False, "unfinished": True}, self.json_path
                 )
@@ -375,7 +377,8 @@ def main(argv=None):
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         if args.json:  # no summary of an earlier run may stay behind as if it were this one's
-            write_json({"everything_graded": False, "error": str(error)}, Path(args.root) / args.json)
+            failed = {"assignment": args.assignment, "everything_graded": False, "error": str(error)}
+            write_json(failed, Path(args.root) / args.json)
         return 1
     if args.json:
         write_json(run.to_json(), Path(args.root) / args.json)

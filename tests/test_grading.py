@@ -154,6 +154,7 @@ def test_the_printed_summary_shows_the_results(graded_class):
     _, example, run = graded_class
     results = [run.result(student) for student in run.students]
     assert summary_table(results) in run.printed
+    assert run.summary["assignment"] == example.ASSIGNMENT
     count = len(example.STUDENTS)
     progress = re.findall(rf"^\[\s*(\d+)/{count}\] \[[#-]+\] (\S+)", run.printed, re.MULTILINE)
     assert [int(number) for number, _ in progress] == list(range(1, count + 1))

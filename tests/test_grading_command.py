@@ -36,7 +36,11 @@ def test_the_command_line_turns_the_error_into_an_exit_status(tmp_path, capsys, 
     error = capsys.readouterr().err
     assert error.startswith("error: ")
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary == {"everything_graded": False, "error": error.removeprefix("error: ").strip()}
+    assert summary == {
+        "assignment": "initialization",
+        "everything_graded": False,
+        "error": error.removeprefix("error: ").strip(),
+    }
     # `python -m grading.grade ...`, run in this process: the module as __main__.
     monkeypatch.setattr(sys, "argv", ["grading.grade", "initialization", "--root", str(tmp_path)])
     with warnings.catch_warnings(), pytest.raises(SystemExit) as exited:

@@ -77,6 +77,7 @@ class ClassGrading:
     report: str | None = None  # the class report's page (grading/report/), once written
     changes: dict | None = None  # what this run changed since the last grading (grading/report/changes.py)
     export_problem: str | None = None  # why the grades file could not be written, if it could not
+    assignment: str = ""  # the assignment graded
 
     @property
     def everything_graded(self) -> bool:
@@ -85,6 +86,7 @@ class ClassGrading:
 
     def to_json(self) -> dict:
         return {
+            "assignment": self.assignment,
             "everything_graded": self.everything_graded,
             "students": [result.to_json() for result in self.results],
             "refusals": [

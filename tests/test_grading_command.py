@@ -3,9 +3,11 @@ command line prints it and exits with status 1 (no kernel is started). And,
 slow, failures of one student's grading (a full disk, a locked gradebook):
 a reason or a second try for that student, never the end of the run."""
 
+import contextlib
 import json
 import os
 import runpy
+import sqlite3
 import subprocess
 import sys
 import warnings
@@ -176,29 +178,35 @@ def test_a_student_run_shows_only_the_notes_about_that_student():
     assert notes_about(notes, ["ddee", "jdoe"]) == [notes[0], notes[2]]
 
 
+@contextlib.contextmanager
+def gradebook_locked(grading_course):
+    """The course's SQLite gradebook locked by another connection (no reader
+    nor writer gets in), grading_course told to wait 0.2 s for a lock."""
+    database = grading_course.root / "gradebook.db"
+    grading_course.coursedir.db_url = f"sqlite:///{database}?timeout=0.2"
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 def test_a_gradebook_that_cannot_be_read_costs_one_student_not_the_class(course):
     """The serial path's error handler reads the gradebook again: when that
     read fails too (SQLite's write lock held by another process past the
     timeout), the student gets a reason and no scores, and the summary of
     the class is still printed."""
-    import sqlite3
-
     from grading.command.pipeline import grade_and_give_feedback
     from grading.command.reporting import summary_table
     from grading.command.results import StudentResult
     from grading.reasons import Why
 
     grading_course = Course(course)
-    database = course / "gradebook.db"
-    grading_course.coursedir.db_url = f"sqlite:///{database}?timeout=0.2"
-    holder = sqlite3.connect(database, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")  # no reader nor writer gets in
-    try:
-        releases = grading_course.release_notebooks("initialization")
+    releases = grading_course.release_notebooks("initialization")
+    with gradebook_locked(grading_course):
         result = grade_and_give_feedback(grading_course, "initialization", "nobody", releases)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert result.points == {} and not result.graded
     assert result.has(Why.GRADER_FAILED), result.reasons
     assert "database is locked" in " ".join(map(str, result.reasons))
@@ -388,17 +396,8 @@ def test_a_locked_gradebook_after_grading_ends_no_run(course):
     """The tidy-up after the class is graded (nbgrader's empty default_course
     row) meets a gradebook another process has locked: it says why the row
     stays, and the run goes on to the export and the summary."""
-    import sqlite3
-
     grading_course = Course(course)
-    database = course / "gradebook.db"
-    grading_course.coursedir.db_url = f"sqlite:///{database}?timeout=0.2"
-    holder = sqlite3.connect(database, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")  # no reader nor writer gets in
-    try:
+    with gradebook_locked(grading_course):
         problem = grading_course.drop_empty_default_course()
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert "database is locked" in problem
     assert grading_course.drop_empty_default_course() is None  # once the lock is gone

@@ -53,14 +53,19 @@ def create_gradebook(db_url: str, course_id: str) -> None:
         raise GradingError(f"nbgrader could not create the gradebook {db_url}:\n{created.stderr[-2000:]}")
 
 
+def course_gradebook(coursedir: CourseDirectory, db_url: str | None = None) -> Gradebook:
+    """The gradebook at db_url (by default the course directory's), opened
+    for the course's own id: a Gradebook opened without one adds a course
+    named "default_course" to the database."""
+    return Gradebook(db_url or coursedir.db_url, course_id=coursedir.course_id)
+
+
 def open_gradebook(course_root: str | Path) -> Gradebook:
-    """The course's gradebook (created if missing), opened for the course's
-    own id: a Gradebook opened without one adds a course named
-    "default_course" to the database."""
+    """The course's gradebook, created if missing (course_gradebook)."""
     coursedir = CourseDirectory(config=course_config(course_root))
     coursedir.root = str(Path(course_root).resolve())
     create_gradebook(coursedir.db_url, coursedir.course_id)
-    return Gradebook(coursedir.db_url, course_id=coursedir.course_id)
+    return course_gradebook(coursedir)
 
 
 def code_cell_scores(submitted_notebook) -> dict:

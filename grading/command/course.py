@@ -19,7 +19,7 @@ from grading.command.feedback_writer import FeedbackWriter
 from grading.compat import drop_course_without_assignments, share_gradebook_engines
 from grading.configuration import course_config
 from grading.errors import GradingError
-from grading.gradebook import create_gradebook
+from grading.gradebook import course_gradebook, create_gradebook
 from grading.plugins.companions import companion_paths
 from grading.plugins.due_dates import Grading
 from grading.plugins.execute import ReferenceRuns
@@ -127,9 +127,8 @@ class Course:
         return self.root / collector.downloaded_directory / assignment / collector.archive_directory
 
     def gradebook(self) -> Gradebook:
-        """The course's gradebook (Course() created it if missing). With the
-        course's id: without one, nbgrader adds a "default_course"."""
-        return Gradebook(self.coursedir.db_url, course_id=self.coursedir.course_id)
+        """The course's gradebook (Course() created it if missing), opened for the course's id."""
+        return course_gradebook(self.coursedir)
 
     def add_default_course(self) -> None:
         """Add nbgrader's "default_course" row now, once. nbgrader 0.9.6's

@@ -40,6 +40,7 @@ from nbgrader.api import Gradebook
 from nbgrader.plugins import FileNameCollectorPlugin
 from traitlets import Dict, Unicode
 
+from grading.gradebook import course_gradebook
 from grading.roster import Participant, RosterError, read_moodle_worksheet
 from grading.submissions import english_assignment
 
@@ -352,7 +353,7 @@ class LmsFileNames(FileNameCollectorPlugin):
         coursedir = getattr(self.parent, "coursedir", None)
         if coursedir is None:
             return {}
-        with Gradebook(coursedir.db_url, course_id=coursedir.course_id) as gradebook:
+        with course_gradebook(coursedir) as gradebook:
             return read(gradebook)
 
     def release_names(self) -> list[str]:

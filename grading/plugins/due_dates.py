@@ -15,6 +15,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Dict
 from traitlets.config import Configurable
 
+from grading.gradebook import course_gradebook
+
 
 class Grading(Configurable):
     """Course settings of the grading command, read from nbgrader_config.py."""
@@ -41,9 +43,7 @@ class WriteDueDate(NbGraderPreprocessor):
         assignment = resources["nbgrader"]["assignment"]
         settings = Grading(parent=self)
         if assignment in settings.due_dates and not self.config.GenerateAssignment.get("no_database", False):
-            # The course's own id: a Gradebook opened without one adds a
-            # course named "default_course" to the database.
-            course_id = CourseDirectory(parent=self).course_id
-            with Gradebook(resources["nbgrader"]["db_url"], course_id=course_id) as gradebook:
+            coursedir = CourseDirectory(parent=self)
+            with course_gradebook(coursedir, resources["nbgrader"]["db_url"]) as gradebook:
                 write_due_date(gradebook, settings, assignment)
         return nb, resources

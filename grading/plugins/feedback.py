@@ -23,21 +23,15 @@ written after hand grading shows the late penalty of the final score.
 """
 
 from nbgrader import utils
-from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from grading.errors import JUDGED, KERNEL_STOPPED, NOT_RUN, SKIPPED, TIMED_OUT, marked
+from grading.gradebook import course_gradebook
 from grading.notes import OUTPUT_WITHHELD, error_line, stream_note
 from grading.plugins.late import settle_late_penalties
 from grading.plugins.quiet_config import display_data_priority
 from utils.i18n import notebook_language
-
-
-def course_gradebook(preprocessor, db_url: str) -> Gradebook:
-    """The gradebook opened with the course's own id: a Gradebook opened
-    without one adds a course named "default_course" to the database."""
-    return Gradebook(db_url, course_id=CourseDirectory(parent=preprocessor).course_id)
 
 
 class SettleLatePenalties(NbGraderPreprocessor):
@@ -48,7 +42,7 @@ class SettleLatePenalties(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        with course_gradebook(self, info["db_url"]) as gradebook:
+        with course_gradebook(CourseDirectory(parent=self), info["db_url"]) as gradebook:
             settle_late_penalties(gradebook, self.config, info["assignment"], info["student"])
         return nb, resources
 
@@ -63,7 +57,7 @@ class ShowWaitingHandGrades(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        with course_gradebook(self, info["db_url"]) as gradebook:
+        with course_gradebook(CourseDirectory(parent=self), info["db_url"]) as gradebook:
             for cell in nb.cells:
                 grade = cell.metadata.get("nbgrader", {})
                 if not grade.get("grade"):

@@ -88,8 +88,10 @@ class Course:
 
     def folder(self, step: str, student: str, assignment: str) -> Path:
         """nbgrader's folder of one student's assignment at a step:
-        "submitted", "autograded" or "feedback" (as named in the configuration)."""
+        "submitted", "autograded" or "feedback" (as named in the configuration);
+        "release", the assignment's release folder, takes student "."."""
         name = {
+            "release": self.coursedir.release_directory,
             "submitted": self.coursedir.submitted_directory,
             "autograded": self.coursedir.autograded_directory,
             "feedback": self.coursedir.feedback_directory,
@@ -185,12 +187,12 @@ class Course:
 
     def release_notebooks(self, assignment: str) -> dict:
         """{notebook name: release notebook} of the assignment."""
-        folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment))
+        folder = self.folder("release", ".", assignment)
         return {path.stem: nbformat.read(path, as_version=4) for path in sorted(folder.glob("*.ipynb"))}
 
     def companion_notebooks(self, assignment: str) -> list[str]:
         """The ungraded notebooks handed out with the assignment, below the
         top of its release folder ("companion/DataAndHelpersTour.ipynb"):
         their paths relative to that folder, sorted."""
-        folder = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment))
+        folder = self.folder("release", ".", assignment)
         return [path.as_posix() for path in companion_paths(folder)]

@@ -32,7 +32,7 @@ from examples import example_class
 from examples.nbgrader_runs import run_nbgrader, scores
 from examples.students import fill_in, write_submission
 from grading.command.course import Course
-from grading.command.intake import collect, submitted_students
+from grading.command.intake import collect, put_in_place, submitted_students
 from grading.gradebook import open_gradebook
 from grading.plugins.download_names import (
     LmsFileNames,
@@ -235,6 +235,23 @@ def refused(collected):
     for refusal in getattr(collected, "refusals", collected):
         reasons.setdefault(refusal.student_or_file, []).append(refusal.reason)
     return {name: "\n".join(lines) for name, lines in reasons.items()}
+
+
+def test_a_new_submission_folder_replaces_the_old_only_once_complete(tmp_path):
+    """The new folder is swapped in whole; when the move fails (here the new
+    folder is gone), the earlier submission is back in place, whole."""
+    destination = tmp_path / "submitted" / "ada" / "initialization"
+    destination.mkdir(parents=True)
+    (destination / "Initialization.ipynb").write_text("earlier")
+    new = tmp_path / "submitted" / ".incoming-1"
+    new.mkdir()
+    (new / "Initialization.ipynb").write_text("later")
+    put_in_place(new, destination)
+    assert (destination / "Initialization.ipynb").read_text() == "later"
+    assert sorted(path.name for path in (tmp_path / "submitted").iterdir()) == ["ada"]
+    with pytest.raises(FileNotFoundError):
+        put_in_place(tmp_path / "submitted" / ".incoming-2", destination)
+    assert (destination / "Initialization.ipynb").read_text() == "later"
 
 
 def test_valid_student_ids():

@@ -242,10 +242,7 @@ def copy_submission(course: Course, assignment: str, student: str, source: Path)
             target = incoming / entry.path
             target.parent.mkdir(parents=True, exist_ok=True)
             copy_capped(partial(os.read, entry.fd), target, str(entry.path))
-        if destination.exists():
-            shutil.rmtree(destination)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        incoming.rename(destination)
+        put_in_place(incoming, destination)
     except RefusedError as refusal:
         return str(refusal)
     except OSError as error:
@@ -624,9 +621,23 @@ def file_submission(course: Course, assignment: str, student: str, files: list[D
         times = [download.timestamp for download in files if download.timestamp is not None]
         if times:
             (new / "timestamp.txt").write_text(max(times).isoformat(" "), encoding="utf-8")
-        if destination.exists():
-            destination.rename(Path(folder) / "old")  # deleted with the temporary folder
+        put_in_place(new, destination)
+
+
+def put_in_place(new: Path, destination: Path) -> None:
+    """Move the folder new (on destination's file system) to destination,
+    replacing the folder there; if the move fails, the earlier one stays."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    old = new.with_name(new.name + ".old")
+    if destination.exists():
+        destination.rename(old)
+    try:
         new.rename(destination)
+    except OSError:
+        if old.exists():
+            old.rename(destination)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # In a student's folder in submitted/: the fingerprint of the files last

@@ -386,10 +386,10 @@ def main(argv=None):
 
 
 def write_json(summary: dict, path: Path) -> None:
-    """The run's summary as JSON: {"everything_graded", "students", "refusals",
-    "notes", "report", "changes", "export_problem"} (and "unfinished": true
-    while the class is being graded), or
-    {"everything_graded": false, "error"} when nothing could be graded.
+    """The run's summary as JSON: {"assignment", "everything_graded",
+    "students", "refusals", "notes", "report", "changes", "export_problem"}
+    (and "unfinished": true while the class is being graded), or
+    {"assignment", "everything_graded": false, "error"} when nothing could be graded.
     Written to another name and renamed: never seen half written."""
     incoming = path.with_name(f".{path.name}.incoming")
     incoming.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -56,17 +56,22 @@ def in_chinese(example):
     by one student for each path through the grader: every score, penalty
     and reason must be the same as in English. Left out: the students whose
     grade the sandbox decides (it does not depend on the language); those
-    whose work needs the experiments run (which cells are experiments, and
-    their code, are the same in both editions: tests/test_translation.py);
-    and those whose points the visible checks alone decide when another such
-    student loses the same exercises (tests/test_translation.py runs every
-    one of those checks in Chinese) and the feedback test does not read them."""
+    whose work needs the experiments run, but the first (which cells are
+    experiments, and their code, are the same in both editions:
+    tests/test_translation.py; one student still runs the Chinese
+    experiments, plots included, in the sandbox); and those whose points
+    the visible checks alone decide when another such student loses the same
+    exercises (tests/test_translation.py runs every one of those checks in
+    Chinese) and the feedback test does not read them."""
     names = {name: getattr(example, name) for name in dir(example) if name.isupper()}
-    students, losing_seen = {}, set()
+    students, losing_seen, experiments_seen = {}, set(), False
     for student, case in example.STUDENTS.items():
-        sandboxed = any(reason in case.get("reason", "") for reason in SANDBOX_REASONS)
-        if sandboxed or case.get("needs_experiments"):
+        if any(reason in case.get("reason", "") for reason in SANDBOX_REASONS):
             continue
+        if case.get("needs_experiments"):
+            if experiments_seen:
+                continue
+            experiments_seen = True
         losing = frozenset(cell for cell, points in case["expected"].items() if points < example.POINTS[cell])
         if decided_by_visible_checks(case):
             if losing in losing_seen and student not in example.FEEDBACK_SHOWS_ZH:

@@ -249,6 +249,7 @@ def test_a_new_submission_folder_replaces_the_old_only_once_complete(tmp_path):
     put_in_place(new, destination)
     assert (destination / "Initialization.ipynb").read_text() == "later"
     assert sorted(path.name for path in (tmp_path / "submitted").iterdir()) == ["ada"]
+    assert [path.name for path in destination.parent.iterdir()] == ["initialization"]
     with pytest.raises(FileNotFoundError):
         put_in_place(tmp_path / "submitted" / ".incoming-2", destination)
     assert (destination / "Initialization.ipynb").read_text() == "later"

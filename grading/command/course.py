@@ -146,7 +146,8 @@ class Course:
         autograde preprocessors (SaveAutoGrades, OverwriteCells, GetGrades, ...)
         open the gradebook without a course id. Every assignment stays with
         the configured course; a course really named default_course stays.
-        Returns None, or why the row stays (a gradebook locked too long)."""
+        Returns None, or why the row stays (the gradebook could not be
+        written: locked by another process past the timeout, say)."""
         unused = "default_course"
         if self.coursedir.course_id == unused:
             return None
@@ -154,7 +155,8 @@ class Course:
             with self.gradebook() as gradebook:
                 drop_course_without_assignments(gradebook, unused)
         except Exception as error:  # noqa: BLE001 (a tidy-up once every grade is given: never the end of a run)
-            return f"nbgrader's empty {unused} row stays in the gradebook for now ({error})"
+            first_line = (str(error).splitlines() or [type(error).__name__])[0]
+            return f"nbgrader's empty {unused} row stays in the gradebook for now ({first_line})"
         return None
 
     def export_grades(self, csv_name: str) -> None:

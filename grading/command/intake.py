@@ -626,9 +626,11 @@ def file_submission(course: Course, assignment: str, student: str, files: list[D
 
 def put_in_place(new: Path, destination: Path) -> None:
     """Move the folder new (on destination's file system) to destination,
-    replacing the folder there; if the move fails, the earlier one stays."""
+    replacing the folder there. The earlier folder waits beside it, hidden,
+    until new is in place, and comes back if the move fails."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    old = new.with_name(new.name + ".old")
+    old = destination.with_name(f".{destination.name}.old")
+    shutil.rmtree(old, ignore_errors=True)  # left by a run killed between the two renames
     if destination.exists():
         destination.rename(old)
     try:

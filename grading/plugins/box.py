@@ -28,7 +28,7 @@ import tempfile
 import threading
 
 from grading.plugins.outbox import BoxReport, read_report
-from grading.plugins.sandbox import SandboxProvisioner
+from grading.plugins.sandbox import THREAD_COUNTS, SandboxProvisioner
 
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "box_runner.py")
 RUNNER_IN_BOX = "/grading-box/box_runner.py"  # where the box shows it, read-only
@@ -48,7 +48,8 @@ def run_in_box(
     without a sandbox (trusted notebooks only)."""
     if provisioner is None:
         folder = tempfile.mkdtemp(prefix="grading-unboxed-")
-        command, env = [sys.executable, RUNNER], dict(os.environ)
+        # The grader's environment, with the sandbox's one-thread default.
+        command, env = [sys.executable, RUNNER], {**dict.fromkeys(THREAD_COUNTS, "1"), **os.environ}
     else:
         command, env = provisioner.box_command(
             [sys.executable, "-I", RUNNER_IN_BOX], workdir, extra_files={RUNNER_IN_BOX: RUNNER}

@@ -117,11 +117,11 @@ class Course:
     def unknown_assignment_problem(self, assignment: str) -> str | None:
         """Why assignment cannot be graded here, when it is neither in
         source/ nor in the gradebook (a misspelt name); else None."""
-        if assignment in self.source_assignments() or self.has_generated(assignment):
+        known = self.source_assignments()
+        if assignment in known or self.has_generated(assignment):
             return None
-        known = ", ".join(self.source_assignments()) or "nothing"
-        source = self.coursedir.source_directory
-        return f"this course has no assignment {assignment!r}: its {source}/ holds {known}"
+        source, holds = self.coursedir.source_directory, ", ".join(known) or "nothing"
+        return f"this course has no assignment {assignment!r}: its {source}/ holds {holds}"
 
     def archive_folder(self, assignment: str) -> Path:
         """Where `nbgrader zip_collect` looks for downloaded files and zips."""

@@ -219,13 +219,17 @@ class CellOutputs:
         return [*self.kept, {"output_type": "stream", "name": "stdout", "text": note}]
 
 
+# prctl(2) options: the signal a process gets when its parent ends, and
+# whether it may be debugged or dumped.
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, SIGKILL = 1, 4, 9
+
 # ipykernel_launcher's own lines, with debugpy made impossible to import
 # first (a None in sys.modules is an ImportError, by the import system's
 # rules), and the kernel ended with SIGKILL when the runner ends, as the
 # runner is when the grader ends (die_with_parent).
 LAUNCH_WITHOUT_DEBUGGER = (
     "import ctypes, sys\n"
-    "ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)\n"
+    f"ctypes.CDLL(None).prctl({PR_SET_PDEATHSIG}, {SIGKILL}, 0, 0, 0)\n"
     "sys.modules['debugpy'] = None\n"
     "if sys.path[0] == '':\n"
     "    del sys.path[0]\n"
@@ -448,7 +452,7 @@ def not_dumpable() -> None:
     """Keep processes of the same user (the kernel) from reading this one's
     memory: the job holds the hidden tests of cells not yet run."""
     try:
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 
@@ -458,7 +462,7 @@ def die_with_parent() -> None:
     (a worker killed mid-task). In the sandbox the box ends it anyway;
     without one (trusted notebooks) nothing else would."""
     try:
-        ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 

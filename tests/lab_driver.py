@@ -285,6 +285,15 @@ class NotebookPage:
     def run_all(self):
         self.menu("Run", "Run All Cells")
 
+    def run_cell(self, index):
+        """Select a cell (a click on its prompt) and run it with Ctrl+Enter;
+        returns once it has run."""
+        cell = self.cell(index)
+        cell.scroll_into_view_if_needed()
+        cell.locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Control+Enter")
+        self.wait_until_ran(index)
+
     def wait_until_ran(self, index, timeout=180_000):
         """Wait until cell index has run (its prompt shows an execution count)."""
         from playwright.sync_api import expect

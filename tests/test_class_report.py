@@ -534,6 +534,10 @@ ABSENT = "absent-student"  # on the roster, never handed in
 def graded(generated_course, tmp_path_factory):
     """The small class graded once; (course, the run, a copy of its report folder as written then)."""
     course = copy_generated(generated_course, tmp_path_factory.mktemp("course"))
+    # infinite-loop is stopped at a 2 s budget, not the course's 5 s floor:
+    # the report needs one student stopped for time, not those 3 s of a core.
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write("\nc.SandboxedExecute.budget_floor = 2\n")
     write_example_class(course, example_class, STUDENTS)
     for student, answer in PLANTED.items():
         answers = {**example_class.CORRECT, "initialize_parameters_he": answer}

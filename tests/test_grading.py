@@ -376,17 +376,15 @@ def graded_again(course, destination, example, config_line=None, *options, stude
 
 # Graded again in full (experiments re-run) and on a slower machine: a few
 # students that stand for the class, since each such run costs minutes for
-# the whole of it. In full: students whose fast grading left the experiments
-# out, honest (a correct answer) or not (a test cell tagged to be skipped,
-# which loses points); those whose work needs the experiments are graded in
-# full either way. On a slower machine: honest answers, and the slowest
-# honest path (graded in full because it needs an experiment's result).
+# the whole of it. In full: a student whose fast grading left the
+# experiments out, with both correct answers (zeros, random) and a test cell
+# tagged to be skipped (he, which loses its points); those whose work needs
+# the experiments are graded in full either way. On a slower machine: honest
+# answers, and the slowest honest path (graded in full because it needs an
+# experiment's result).
 REPRESENTATIVE = {
     "initialization": {
-        "full": [
-            "correct-variants",
-            "tags-test-cell-to-skip",
-        ],
+        "full": ["tags-test-cell-to-skip"],
         "slow machine": [
             "correct-variants",
             "correct-textbook",

@@ -167,9 +167,10 @@ ATTACKS = {
         "expected": example_class.NO_HE,
     },
     # Not an attack: stuck in the first exercise, whose cell the grader
-    # stops; the exercises after it still count.
+    # stops; the exercises after it still count. It sleeps: a cell's time
+    # counts all the same, and the core stays free for the tests beside it.
     "stuck-in-zeros": {
-        "answers": example_class.correct_but(zeros="while True:\n    pass"),
+        "answers": example_class.correct_but(zeros="import time\nwhile True:\n    time.sleep(1)"),
         "expected": example_class.NO_ZEROS,
     },
     "impersonates-the-grader": {

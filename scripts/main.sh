@@ -25,11 +25,14 @@ export MPLBACKEND=Agg
 # (only what changed), so that release/ is never missing while it is rebuilt.
 generation=$(mktemp -d)
 trap 'rm -rf "$generation"' EXIT
-for folder in source/*/; do   # every assignment, the Chinese editions included
+# One command for every assignment of source/, the Chinese editions
+# included: nbgrader matches "*" against the assignment folders, and pays
+# its start-up once (4 s for the four, against 9 s one by one).
+nbgrader generate_assignment "*" --force --log-level=WARN \
+    --CourseDirectory.db_url="sqlite:///$generation/gradebook.db" \
+    --CourseDirectory.release_directory="$generation/release"
+for folder in source/*/; do
     assignment=$(basename "$folder")
-    nbgrader generate_assignment "$assignment" --force --log-level=WARN \
-        --CourseDirectory.db_url="sqlite:///$generation/gradebook.db" \
-        --CourseDirectory.release_directory="$generation/release"
     python scripts/update_release.py "$generation/release/$assignment" "release/$assignment"
 done
 python -m examples.grade_examples --into "${EXAMPLE_COURSE:-$PWD/example-course}" \

@@ -56,9 +56,10 @@ def graded_course(generated_course, tmp_path_factory):
     return root
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def lab(graded_course, tmp_path_factory):
-    """JupyterLab started in the course root, as an instructor starts it (one per test)."""
+    """JupyterLab started in the course root, as an instructor starts it
+    (once for the module: the tests share the graded course anyway)."""
     home = tmp_path_factory.mktemp("instructor")
     # Where an instructor configures the exchange (here an empty one, made
     # as nbgrader's documentation says, so that formgrader's release and
@@ -69,7 +70,7 @@ def lab(graded_course, tmp_path_factory):
     (home / "config" / "nbgrader_config.py").write_text(f"c.Exchange.root = {str(home / 'exchange')!r}\n")
     with JupyterLab(graded_course, home=home) as server:
         yield server
-    print(f"JupyterLab's log: {server.log_path}")  # shown when the test failed
+    print(f"JupyterLab's log: {server.log_path}")  # shown when a test failed
 
 
 def total(course, assignment, student):

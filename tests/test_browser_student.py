@@ -51,13 +51,15 @@ def he_check_message(answers):
     return str(failure.value)
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """JupyterLab over a folder of the student's, started for this test alone."""
-    (tmp_path / "work").mkdir()
-    with JupyterLab(tmp_path / "work", home=tmp_path / "home") as server:
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab over a folder of the student's, started once for the
+    module (each test opens a release of its own in a folder of its own)."""
+    folder = tmp_path_factory.mktemp("student")
+    (folder / "work").mkdir()
+    with JupyterLab(folder / "work", home=folder / "home") as server:
         yield server
-    print(f"JupyterLab's log: {server.log_path}")  # shown when the test failed
+    print(f"JupyterLab's log: {server.log_path}")  # shown when a test failed
 
 
 def open_fresh_release(lab, page, folder):

@@ -8,7 +8,9 @@ core, each in a session of its own as other users' work is: Linux's
 autogroup scheduling would otherwise give them one share between them), so
 that it takes several seconds of wall time. The hogs wait, idle, until the
 cell starts (it names its kernel process for them): they load the machine
-while it runs, not while the box and the kernel start.
+while it runs, not while the box and the kernel start. The wall-clock cap
+(max_slowdown) is raised for that run: the tests running beside this one
+load the machine too, and only the budget is under test.
 
 The negative control runs it again beside the same hogs with the wall clock
 as the only measure (max_slowdown = 1: a cell stops once its wall time
@@ -93,7 +95,10 @@ def run_beside_hogs(course, **settings):
 
 
 def test_an_honest_cell_keeps_its_budget_on_a_busy_machine(tiny_course, busy_machine):  # noqa: F811
-    error, seconds = run_beside_hogs(tiny_course, timeout=2)
+    # The wall-clock cap (max_slowdown times the budget, 4 by default) is a
+    # safety net of its own: the hogs and the tests running beside this one
+    # may slow the cell more than that, and this test is about the budget.
+    error, seconds = run_beside_hogs(tiny_course, timeout=2, max_slowdown=20.0)
     assert error is None, f"the busy cell was stopped after {seconds:.1f} s in all"
 
 

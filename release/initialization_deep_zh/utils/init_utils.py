@@ -19,6 +19,8 @@ He costs to about 1e-16, and the zero-initialized cost at exactly ln 2 at
 every iteration, on any numpy (see backward_propagation for why).
 """
 
+import functools
+
 import numpy as np
 
 from .i18n import N_, figure_text, tr
@@ -55,6 +57,7 @@ def _require_row_vector(name, array, m):
     _require_shape(name, array, (1, m), tr("one column per example"))
 
 
+@functools.lru_cache(maxsize=64)  # asked three times an iteration while training
 def _layer_keys(num_layers):
     """The names ("W1", "b1"), ..., ("WL", "bL") of a network's parameters."""
     return tuple((f"W{l}", f"b{l}") for l in range(1, num_layers + 1))

@@ -26,6 +26,7 @@ Beside them, what both use (and the course's scripts and tests):
     configuration.py   nbgrader_config.py as read: the whole, the marker lines
     gradebook.py       the gradebook created (in a child process) and opened under
                        the course's id; code-cell scores
+    atomic.py          a file written in one rename, never seen half written
     roster.py          `python -m grading.roster`: a roster from Canvas's gradebook export
     extension.py       `python -m grading.extension`: more time for one student
 

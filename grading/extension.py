@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import sys
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from grading.atomic import write_atomically
 from grading.gradebook import open_gradebook
 from grading.submissions import EDITION_SUFFIX, english_assignment
 
@@ -70,11 +72,12 @@ def read_extensions(root) -> dict[tuple[str, str], tuple[float, float]]:
 
 
 def write_extensions(root, extensions: dict[tuple[str, str], tuple[float, float]]) -> None:
-    with open(Path(root) / EXTENSIONS_FILE, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for (assignment, student), (days, hours) in sorted(extensions.items()):
-            writer.writerow([assignment, student, f"{days:g}", f"{hours:g}"])
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for (assignment, student), (days, hours) in sorted(extensions.items()):
+        writer.writerow([assignment, student, f"{days:g}", f"{hours:g}"])
+    write_atomically(Path(root) / EXTENSIONS_FILE, text.getvalue())
 
 
 def grant(

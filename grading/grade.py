@@ -55,6 +55,7 @@ import sys
 import time
 from pathlib import Path
 
+from grading.atomic import write_atomically
 from grading.command.course import Course
 from grading.command.intake import collect, submitted_students
 from grading.command.pipeline import (
@@ -137,10 +138,6 @@ def grade_class(
         collected = collect(course, assignment, submissions)
         run.refusals, run.notes = collected.refusals, notes_about(collected.notes, students)
         wanted = students or collected.students
-    ensure_assignment_in_gradebook(course, assignment)
-    set_due_date(course, assignment)
-    course.add_default_course()
-    releases = course.release_notebooks(assignment)
     to_grade, unfit = submitted_students(course, assignment)
     # A student whose folder holds a link or a special file is listed with
     # 0 points (or an earlier grade) and the reason (grading/command/pipeline.py);
@@ -161,6 +158,12 @@ def grade_class(
         if submissions is not None and not students:
             raise GradingError(f"nothing in {submissions} was filed as a submission of {assignment}")
         raise GradingError(f"no submissions of {assignment} to grade in {course.submitted_root()}")
+    # Written once there is someone to grade: a command that grades no one
+    # adds no assignment, due date or row to the gradebook.
+    ensure_assignment_in_gradebook(course, assignment)
+    set_due_date(course, assignment)
+    course.add_default_course()
+    releases = course.release_notebooks(assignment)
     print(f"Grading {assignment}: {plural(len(to_grade), 'submission')}", flush=True)
     checkpoint = Checkpoint(course, assignment, run, csv_name, json_path)
     run.results = grade_students(
@@ -391,9 +394,7 @@ def write_json(summary: dict, path: Path) -> None:
     (and "unfinished": true while the class is being graded), or
     {"assignment", "everything_graded": false, "error"} when nothing could be graded.
     Written to another name and renamed: never seen half written."""
-    incoming = path.with_name(f".{path.name}.incoming")
-    incoming.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(incoming, path)
+    write_atomically(path, json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

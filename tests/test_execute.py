@@ -467,6 +467,14 @@ def test_a_fenced_answer_shows_its_tags_as_typed_and_runs_none():
     assert "&lt;img src=x onerror=f()&gt;" in page
 
 
+def test_a_raw_cell_with_a_fence_is_escaped_all_the_same():
+    """Only markdown keeps code as typed: a raw cell's text is escaped
+    whole, a fence in it included."""
+    raw = "~~~\n<script>alert(1)</script>\n~~~"
+    assert "<script" not in inert_markup(raw, markdown=False)
+    assert inert_markup(raw, markdown=False) == "~~~\n&lt;script>alert(1)&lt;/script>\n~~~"
+
+
 def test_links_to_the_web_mail_the_page_and_attachments_stay_links():
     answer = (
         "See [the paper](https://arxiv.org/abs/1502.01852), [mail](mailto:a@b.org), "

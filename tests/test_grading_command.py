@@ -16,9 +16,12 @@ import pytest
 
 from conftest import REPO, copy_generated
 from examples import example_class
+from examples.course_copy import copy_course
 from examples.grade_examples import write_example_class
+from grading.atomic import write_atomically
 from grading.command.course import Course
 from grading.command.intake import Refusal
+from grading.command.parallel import worker_course
 from grading.command.reporting import notes_block, refusals_block
 from grading.command.worker_server import WORKER_MODULES
 from grading.errors import GradingError
@@ -373,6 +376,34 @@ if __name__ == "__main__":
     print(queue.get(timeout=120))
     worker.join()
 """
+
+
+def test_a_file_the_command_rewrites_is_replaced_in_one_rename(tmp_path, monkeypatch):
+    """grades.csv, the summary, the report's files and extensions.csv are
+    written beside their place and renamed over it: a command killed
+    mid-write leaves the earlier file whole."""
+    path = tmp_path / "grades.csv"
+    path.write_text("the earlier grades\n")
+    renames = []
+    rename = os.replace
+    monkeypatch.setattr(os, "replace", lambda source, target: renames.append((source, target)))
+    write_atomically(path, "the new grades\n")
+    assert path.read_text() == "the earlier grades\n"  # killed before the rename: still whole
+    assert renames == [(tmp_path / ".grades.csv.incoming", path)]
+    rename(*renames[0])
+    assert path.read_text() == "the new grades\n"
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["grades.csv"]
+
+
+def test_a_worker_loads_the_course_again_once_its_configuration_changes(tmp_path):
+    """A Dask worker outlives the command that used it: the next command's
+    tasks see the configuration as it is then (a new due date, say)."""
+    root = str(copy_course(tmp_path))
+    first = worker_course(root, False)
+    assert worker_course(root, False) is first
+    with open(os.path.join(root, "nbgrader_config.py"), "a") as config:
+        config.write("\nc.Grading.due_dates = {}\n")
+    assert worker_course(root, False) is not first
 
 
 @pytest.mark.slow

@@ -684,6 +684,28 @@ def test_canvas_and_moodle_names_are_matched_through_the_roster(course, tmp_path
 
 
 @pytest.mark.slow
+def test_a_folder_named_as_the_assignment_in_a_moodle_download_costs_only_its_student(course, tmp_path):
+    """A Moodle download unpacked into a folder, where one student handed in
+    a folder named as the assignment: the download is still read as a
+    download, not as nbgrader's <student>/<assignment>/ layout, so the
+    other student is filed."""
+    import_roster(course)
+    honest = notebook_text(course, example_class.CORRECT)
+    download = tmp_path / "moodle-download"
+    for path in (
+        f"John Doe_6661_assignsubmission_file_/{ASSIGNMENT}/{RELEASE_NAME}",
+        f"Jane Roe_6662_assignsubmission_file_/{RELEASE_NAME}",
+    ):
+        (download / path).parent.mkdir(parents=True, exist_ok=True)
+        (download / path).write_text(honest)
+
+    collected = collect(Course(course), ASSIGNMENT, download)
+
+    assert "jroe" in collected.students
+    assert submitted_notebook(course, "jroe").read_text() == honest
+
+
+@pytest.mark.slow
 def test_moodle_names_are_matched_through_the_assignments_grading_worksheet(course, tmp_path):
     """Moodle numbers the participants of each assignment anew: with the
     assignment's worksheet configured, its numbers count, not the roster's

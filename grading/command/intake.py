@@ -51,7 +51,7 @@ from nbgrader.utils import parse_utc
 
 from grading.command.course import Course
 from grading.errors import GradingError
-from grading.plugins.download_names import DownloadName, read_download_name
+from grading.plugins.download_names import MOODLE_FOLDER, DownloadName, read_download_name
 from grading.submissions import (
     MAX_FILE_BYTES,
     MAX_SUBMISSION_BYTES,
@@ -147,7 +147,14 @@ def layout_students(folder: Path, assignment: str) -> list[str]:
 
 
 def is_nbgrader_layout(folder: Path, assignment: str) -> bool:
-    """True when folder holds <student>/<assignment>/ subfolders."""
+    """True when folder holds <student>/<assignment>/ subfolders and is not a
+    Moodle download: a student may hand in a folder named <assignment>
+    inside their `<name>_<id>_assignsubmission_file_` folder, and that must
+    not make the whole download read as nbgrader's layout (every other
+    student would be left out)."""
+    with os.scandir(folder) as entries:
+        if any(MOODLE_FOLDER.fullmatch(entry.name) for entry in entries):
+            return False
     return bool(layout_students(folder, assignment))
 
 

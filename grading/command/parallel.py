@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing
+import os
 import queue
 import signal
 import tempfile
@@ -50,9 +51,23 @@ STOP_SECONDS = 5  # what a worker process has to end once told to
 ONE_AT_A_TIME = threading.Lock()
 
 
-@functools.lru_cache(maxsize=None)
 def worker_course(root: str, full: bool, sandbox: bool = True) -> Course:
-    """The course as a worker process sees it, loaded once per process."""
+    """The course as a worker process sees it: loaded once per process, and
+    again once its nbgrader_config.py has changed (a Dask worker outlives
+    the command, and the instructor may change a due date in between)."""
+    return loaded_course(root, full, sandbox, configuration_stamp(root))
+
+
+def configuration_stamp(root: str) -> tuple[int, int] | None:
+    """(modification time, size) of the course's nbgrader_config.py, or None."""
+    with contextlib.suppress(OSError):
+        info = os.stat(os.path.join(root, "nbgrader_config.py"))
+        return info.st_mtime_ns, info.st_size
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def loaded_course(root: str, full: bool, sandbox: bool, stamp: tuple[int, int] | None) -> Course:
     return Course(root, full=full, sandbox=sandbox)
 
 

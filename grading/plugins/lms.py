@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
+from grading.atomic import write_atomically
 from grading.plugins.late import late_policy_plugin, submission_penalty
 from grading.submissions import english_assignment
 
@@ -113,8 +115,10 @@ class _FilteredExport(ExportPlugin):
     def write(self, rows: list[list]) -> None:
         dest = self.destination()
         self.log.info("Exporting grades to %s", dest)
-        with open(dest, "w", newline="", encoding="utf-8") as file:
-            csv.writer(file).writerows(rows)
+        text = io.StringIO(newline="")
+        csv.writer(text).writerows(rows)
+        # The grading command rewrites grades.csv as it goes: never half written.
+        write_atomically(dest, text.getvalue())
 
 
 class ExportRefused(SystemExit):

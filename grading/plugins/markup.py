@@ -43,7 +43,7 @@ def inert_markup(text: str, markdown: bool = True) -> str:
     """A markdown (or, markdown=False, raw) cell's text with no HTML tag and
     no harmful link."""
     escaped = TAG_START.sub("&lt;", text)
-    if markdown and escaped != text and "`" in text or "~~~" in text:
+    if markdown and escaped != text and ("`" in text or "~~~" in text):
         # Code shows `&lt;` as typed: keep code as written when the page
         # then holds nothing but markdown's own markup (else escape it all).
         kept = escape_outside_code(text)

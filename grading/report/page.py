@@ -9,9 +9,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from grading.atomic import write_atomically
 from grading.report.data import mistakes_csv
 from grading.report.figures import write_figures
-from grading.report.records import write_atomically
 from grading.report.table import students_csv
 from grading.report.times import shown, shown_in
 

@@ -25,12 +25,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import MissingEntry
 
+from grading.atomic import write_atomically
 from grading.report.similarity import normalised
 from grading.submissions import EDITION_SUFFIX, english_assignment
 
@@ -84,15 +84,6 @@ def save_changes(root: Path, assignment: str, changes: dict) -> None:
 def load_changes(root: Path, assignment: str) -> dict | None:
     path = report_folder(root, assignment) / CHANGES
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def write_atomically(path: Path, text: str | bytes) -> None:
-    incoming = path.with_name(f".{path.name}.incoming")
-    if isinstance(text, bytes):
-        incoming.write_bytes(text)
-    else:
-        incoming.write_text(text, encoding="utf-8")
-    os.replace(incoming, path)
 
 
 def merge_run(store: dict, records: dict, refusals: list, roster: list, other_edition: list) -> dict:

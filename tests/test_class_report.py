@@ -14,6 +14,7 @@ reports are checked where they are graded, in tests/test_grading.py.)
 import ast
 import csv
 import datetime
+import hashlib
 import json
 import re
 import shutil
@@ -32,6 +33,7 @@ from grading.gradebook import open_gradebook
 from grading.plugins import verdicts
 from grading.plugins.verdicts import judge, parse_record
 from grading.reasons import Reason, Why
+from grading.report import records
 from grading.report.changes import causes, changes_block, class_changes, student_change
 from grading.report.counts import class_counts, headline
 from grading.report.figures import write_figures
@@ -176,6 +178,19 @@ def initialize_parameters_he(layers_dims):
         parameters[f"b{l}"] = np.zeros((layers_dims[l], 1))
     return parameters
 """
+
+
+def test_a_submission_is_hashed_in_chunks_to_the_hash_earlier_runs_stored(tmp_path, monkeypatch):
+    """Read a chunk at a time (a huge refused file is never held whole), and
+    the same hash as a whole read gives: a report's earlier records still
+    match, and no student shows as handed in again."""
+    notebook = b'{"cells": []}' * 1000
+    (tmp_path / "Initialization.ipynb").write_bytes(notebook)
+    (tmp_path / "notes.txt").write_text("not a notebook")
+    monkeypatch.setattr(records, "HASH_CHUNK", 100)
+    whole = hashlib.sha256(b"Initialization.ipynb\0" + notebook).hexdigest()[:16]
+    assert records.submission_hash(tmp_path) == whole
+    assert records.submission_hash(tmp_path / "missing") is None
 
 
 def test_normalised_code_ignores_comments_docstrings_layout_and_own_names():

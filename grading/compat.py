@@ -32,8 +32,20 @@ from grading.errors import GradingError
 # - grading/command/course.py: share_gradebook_engines (below) replaces
 #   nbgrader.api's create_engine, which Gradebook.__init__ calls;
 # - grading/plugins/sandbox.py: SandboxProvisioner is a jupyter_client
-#   kernel provisioner (a public extension point, checked all the same).
-SUPPORTED = {"nbgrader": "0.9.", "ipython": "9.", "nbconvert": "7.", "jupyter_client": "8."}
+#   kernel provisioner (a public extension point, checked all the same);
+# - grading/plugins/box_runner.py (which imports nothing of the course, so
+#   is checked here, in the same environment): the kernel starts with
+#   ipykernel_launcher's own lines, and is ready once ipykernel 7 has sent
+#   its iopub_welcome.
+# nbconvert's series is a minor release: markdown2html and html_page below
+# are its 7.17 code.
+SUPPORTED = {
+    "nbgrader": "0.9.",
+    "ipython": "9.",
+    "nbconvert": "7.17.",
+    "jupyter_client": "8.",
+    "ipykernel": "7.",
+}
 
 
 def check_versions(supported: dict[str, str] = SUPPORTED) -> None:

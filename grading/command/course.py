@@ -89,8 +89,10 @@ class Course:
     def folder(self, step: str, student: str, assignment: str) -> Path:
         """nbgrader's folder of one student's assignment at a step:
         "submitted", "autograded" or "feedback" (as named in the configuration);
-        "release", the assignment's release folder, takes student "."."""
+        "source" and "release", the assignment's instructor and student
+        versions, take student "."."""
         name = {
+            "source": self.coursedir.source_directory,
             "release": self.coursedir.release_directory,
             "submitted": self.coursedir.submitted_directory,
             "autograded": self.coursedir.autograded_directory,

@@ -62,19 +62,20 @@ def write_class_report(course, assignment: str, run) -> ClassReport:
     store = merge_run(store, records, refusals, roster, other_edition)
     save_store(course.root, store)
     save_changes(course.root, assignment, changes)
-    page = write_report(report_data(course.root, [store], changes), report_folder(course.root, assignment))
+    page = write_report(report_data(course, [store], changes), report_folder(course.root, assignment))
     combined = [
-        write_combined(course.root, folder.name.split("+"))
+        write_combined(course, folder.name.split("+"))
         for folder in sorted((course.root / REPORTS).glob("*+*"))
         if assignment in folder.name.split("+")
     ]
     return ClassReport(page, changes, combined)
 
 
-def write_combined(root: Path, assignments: list[str]) -> Path:
+def write_combined(course, assignments: list[str]) -> Path:
     """The report of several assignments' records together (the two editions
     of one), in reports/<a>+<b>/, or of one assignment again, with the last
     run's changes; its page's path."""
-    stores = [load_store(root, assignment) for assignment in assignments]
-    changes = load_changes(root, assignments[0]) if len(assignments) == 1 else None
-    return write_report(report_data(root, stores, changes), report_folder(root, "+".join(assignments)))
+    stores = [load_store(course.root, assignment) for assignment in assignments]
+    changes = load_changes(course.root, assignments[0]) if len(assignments) == 1 else None
+    folder = report_folder(course.root, "+".join(assignments))
+    return write_report(report_data(course, stores, changes), folder)

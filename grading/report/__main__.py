@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from grading.command.course import Course
 from grading.report import write_combined
 from grading.report.records import STORE, report_folder
 
@@ -35,7 +36,7 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 1
-    page = write_combined(root, args.assignments)
+    page = write_combined(Course(root), args.assignments)
     print(f"Class report: {page}")
     return 0
 

@@ -44,7 +44,6 @@ import csv
 import io
 import statistics
 from collections import defaultdict
-from pathlib import Path
 
 import nbformat
 
@@ -58,8 +57,10 @@ from grading.report.table import student_rows
 from grading.report.times import shown
 
 
-def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> dict:
-    """The report of the stores' assignments (one, or the editions of one), together."""
+def report_data(course, stores: list[dict], changes: dict | None = None) -> dict:
+    """The report of the stores' assignments (one, or the editions of one),
+    together; the course (grading/command/course.py's Course) names the
+    folders of their source and release notebooks."""
     editions = [store["assignment"] for store in stores]
     first = editions[0]
     students = []  # (label, edition, record, StudentResult)
@@ -67,7 +68,7 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
         for student, record in store["students"].items():
             label = student if store["assignment"] == first else f"{student} ({store['assignment']})"
             students.append((label, store["assignment"], record, StudentResult.from_json(record["result"])))
-    sections = _sections(root, editions)
+    sections = _sections(course, editions)
     exercises = _exercises(students, editions, sections)
     counts = class_counts(students, stores)
     return {
@@ -84,7 +85,7 @@ def report_data(root: Path, stores: list[dict], changes: dict | None = None) -> 
         "totals": _totals(students),
         "mistakes": _mistakes(students, editions, exercises),
         "attention": _attention(students, stores),
-        "identical": _identical(root, students, editions, exercises),
+        "identical": _identical(course, students, editions, exercises),
         "table": student_rows(students, exercises),
         "changes": changes,
     }
@@ -94,11 +95,11 @@ def _sortable(time: str) -> str:
     return shown(time, "")
 
 
-def _sections(root: Path, editions: list[str]) -> dict[str, str]:
+def _sections(course, editions: list[str]) -> dict[str, str]:
     """{test cell: its section, the editions' headings joined by " / " where they differ}."""
     headings = defaultdict(list)
     for edition in editions:
-        for path in sorted(Path(root, "source", edition).glob("*.ipynb")):
+        for path in sorted(course.folder("source", ".", edition).glob("*.ipynb")):
             for cell, heading in exercise_sections(path).items():
                 if heading not in headings[cell]:
                     headings[cell].append(heading)
@@ -217,7 +218,7 @@ def _attention(students, stores) -> dict:
     return lists
 
 
-def _identical(root: Path, students, editions, exercises) -> dict:
+def _identical(course, students, editions, exercises) -> dict:
     """Identical answers (similarity.py), each exercise by its short name,
     with the points each group's answer scored."""
     code = {label: record.get("code", {}) for label, _, record, _ in students}
@@ -231,7 +232,7 @@ def _identical(root: Path, students, editions, exercises) -> dict:
     forced = defaultdict(list)
     for edition in editions:
         for folder in ("release", "source"):
-            for path in sorted(Path(root, folder, edition).glob("*.ipynb")):
+            for path in sorted(course.folder(folder, ".", edition).glob("*.ipynb")):
                 for function, text in solution_code(nbformat.read(path, as_version=4)).items():
                     forced[function].append(text)
     names = {exercise["function"]: exercise["name"] for exercise in exercises}

@@ -192,7 +192,7 @@ def course_files(course, assignment: str) -> dict[str, str]:
     the instructor's notebooks of the assignment (its hidden tests and
     reference solution) and the modules of its visible checks, in the course
     root (utils/init_checks.py for utils.init_checks)."""
-    files = sorted(Path(course.root, "source", assignment).glob("*.ipynb"))
+    files = sorted(course.folder("source", ".", assignment).glob("*.ipynb"))
     for module in course.config.SandboxedExecute.check_modules.get(assignment, []):
         files.append(course.root / (module.replace(".", "/") + ".py"))
     return {

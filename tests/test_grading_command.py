@@ -20,7 +20,7 @@ from examples.course_copy import copy_course
 from examples.grade_examples import write_example_class
 from grading.atomic import write_atomically
 from grading.command.course import Course
-from grading.command.intake import Refusal
+from grading.command.intake import Refusal, submitted_students
 from grading.command.parallel import worker_course
 from grading.command.reporting import notes_block, refusals_block
 from grading.command.worker_server import WORKER_MODULES
@@ -61,15 +61,17 @@ def test_folders_are_where_the_configuration_puts_them(tmp_path):
         "c = get_config()\n"
         "c.CourseDirectory.submitted_directory = 'handed_in'\n"
         "c.CourseDirectory.autograded_directory = 'marked'\n"
+        "c.CourseDirectory.source_directory = 'instructor'\n"
         "c.ZipCollectApp.downloaded_directory = 'from_lms'\n"
         "c.ZipCollectApp.archive_directory = 'zips'\n"
     )
     course = Course(tmp_path)
     assert course.folder("submitted", "ada", "a1") == tmp_path / "handed_in" / "ada" / "a1"
     assert course.folder("autograded", "ada", "a1") == tmp_path / "marked" / "ada" / "a1"
+    assert course.folder("source", ".", "a1") == tmp_path / "instructor" / "a1"
     assert course.archive_folder("a1") == tmp_path / "from_lms" / "a1" / "zips"
     (tmp_path / "handed_in" / "ada" / "a1").mkdir(parents=True)
-    assert course.submitted("a1") == ["ada"]
+    assert submitted_students(course, "a1") == (["ada"], [])
 
 
 @pytest.mark.slow

@@ -182,13 +182,6 @@ class Course:
             except ExportRefused:
                 pass  # an LMS exporter configured as the course's: it has logged why, and grading goes on
 
-    def submitted(self, assignment: str) -> list[str]:
-        """Students with a submission folder for assignment, sorted."""
-        folder = self.submitted_root()
-        if not folder.is_dir():
-            return []
-        return sorted(path.name for path in folder.iterdir() if (path / assignment).is_dir())
-
     def release_notebooks(self, assignment: str) -> dict:
         """{notebook name: release notebook} of the assignment."""
         folder = self.folder("release", ".", assignment)

@@ -161,9 +161,10 @@ def is_nbgrader_layout(folder: Path, assignment: str) -> bool:
 def submitted_students(course: Course, assignment: str) -> tuple[list[str], list[Refusal]]:
     """(students, refusals) of the course's submitted/<student>/<assignment>/ folders.
 
-    The students, sorted, are those Course.submitted lists whose id is
-    valid; the others are refused: "*" or ".." must never name a path. What
-    each folder holds is checked right before nbgrader reads it
+    The students, sorted, are the entries holding an <assignment> entry
+    (layout_students) whose id is valid; the others are refused: "*" or
+    ".." must never name a path. What each folder holds is checked right
+    before nbgrader reads it
     (grading/command/pipeline.py: check_submission_folder; the course's
     RefuseUnsafeSubmissions repeats it for plain `nbgrader autograde`).
     """

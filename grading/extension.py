@@ -31,7 +31,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from grading.atomic import write_atomically
 from grading.gradebook import open_gradebook
-from grading.submissions import EDITION_SUFFIX, english_assignment
+from grading.submissions import editions
 
 EXTENSIONS_FILE = "extensions.csv"  # in the course root; personal data, ignored by git
 COLUMNS = ["assignment", "student", "days", "hours"]
@@ -39,12 +39,6 @@ COLUMNS = ["assignment", "student", "days", "hours"]
 
 class ExtensionsError(Exception):
     """extensions.csv cannot be read, or an extension cannot be granted: what is wrong."""
-
-
-def editions(assignment: str) -> tuple[str, str]:
-    """(the English assignment, its Chinese edition) of either of them."""
-    english = english_assignment(assignment)
-    return english, english + EDITION_SUFFIX
 
 
 def read_extensions(root) -> dict[tuple[str, str], tuple[float, float]]:

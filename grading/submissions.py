@@ -346,6 +346,18 @@ def english_assignment(assignment: str) -> str:
     return assignment.removesuffix(EDITION_SUFFIX)
 
 
+def editions(assignment: str) -> tuple[str, str]:
+    """(the English assignment, its Chinese edition) of either of them."""
+    english = english_assignment(assignment)
+    return english, english + EDITION_SUFFIX
+
+
+def other_edition(assignment: str) -> str:
+    """The assignment's other edition: initialization_zh for initialization, and back."""
+    english, chinese = editions(assignment)
+    return chinese if assignment == english else english
+
+
 def edition_problem(submitted, release, assignment: str) -> str | None:
     """Why a notebook of the other edition (English, Chinese) cannot be graded
     as this assignment's, or None: its cells and checks are the other

@@ -32,7 +32,7 @@ from nbgrader.api import MissingEntry
 
 from grading.atomic import write_atomically
 from grading.report.similarity import normalised
-from grading.submissions import EDITION_SUFFIX, english_assignment
+from grading.submissions import other_edition
 
 REPORTS = "reports"  # the folder of the class reports, in the course root
 STORE = "students.json"
@@ -206,10 +206,9 @@ def roster_and_other_edition(gradebook, assignment: str) -> tuple[list, list]:
     """(every student in the gradebook, those who handed in the assignment's
     other edition: initialization_zh for initialization and back)."""
     roster = [student.id for student in gradebook.students]
-    english = english_assignment(assignment)
-    other = english if assignment != english else english + EDITION_SUFFIX
     try:
-        others = [submission.student.id for submission in gradebook.assignment_submissions(other)]
+        submissions = gradebook.assignment_submissions(other_edition(assignment))
+        others = [submission.student.id for submission in submissions]
     except MissingEntry:
         others = []
     return roster, others

@@ -34,9 +34,10 @@ from grading.errors import GradingError
 # - grading/plugins/sandbox.py: SandboxProvisioner is a jupyter_client
 #   kernel provisioner (a public extension point, checked all the same);
 # - grading/plugins/box_runner.py (which imports nothing of the course, so
-#   is checked here, in the same environment): the kernel starts with
+#   is checked here, assuming the kernel is this environment's ipykernel, as
+#   the course's kernel spec has it): the kernel starts with
 #   ipykernel_launcher's own lines, and is ready once ipykernel 7 has sent
-#   its iopub_welcome.
+#   its iopub_welcome (another kernel is checked as jupyter_client checks it).
 # nbconvert's series is a minor release: markdown2html and html_page below
 # are its 7.17 code.
 SUPPORTED = {

@@ -391,9 +391,9 @@ def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
     too_large = size_problem(submitted, release)
     if too_large:
         return [Reason(Why.REFUSED, f"refused: {path.name} is too large to grade ({too_large})")], False
-    other_edition = edition_problem(submitted, release, assignment=path.parent.name)
-    if other_edition:
-        return [Reason(Why.REFUSED, f"refused: {path.name} {other_edition}")], False
+    wrong_edition = edition_problem(submitted, release, assignment=path.parent.name)
+    if wrong_edition:
+        return [Reason(Why.REFUSED, f"refused: {path.name} {wrong_edition}")], False
     submitted_cells = {}
     for cell in submitted.cells:
         info = cell.get("metadata", {}).get("nbgrader")

@@ -26,6 +26,7 @@ from grading.command.reporting import notes_block, refusals_block
 from grading.command.worker_server import WORKER_MODULES
 from grading.errors import GradingError
 from grading.grade import grade_class, main, notes_about
+from grading.gradebook import open_gradebook
 
 
 def test_a_folder_without_configuration_is_refused_by_the_library(tmp_path):
@@ -309,6 +310,18 @@ def test_a_download_with_nothing_to_file_says_so(generated_course, tmp_path, cap
     assert "turingalan_9999_88890_Initialization.ipynb" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_a_command_that_grades_no_one_writes_no_assignment_to_the_gradebook(tmp_path):
+    """Exit status 1 (nothing graded): the assignment is not generated into
+    the gradebook, and no due date is written, for a command that found no
+    one to grade (a typo in --root, say)."""
+    root = copy_course(tmp_path)
+    with pytest.raises(GradingError, match="no submissions of initialization to grade"):
+        grade_class(root, "initialization")
+    with open_gradebook(root) as gradebook:
+        assert gradebook.assignments == []
+
+
 def test_an_unwritable_grades_file_is_said_in_the_summary(course, monkeypatch, capsys):
     """Every grade is in the gradebook when the grades file is written: an
     error there becomes the summary's line about the grades, not a traceback."""
@@ -382,19 +395,31 @@ if __name__ == "__main__":
 
 def test_a_file_the_command_rewrites_is_replaced_in_one_rename(tmp_path, monkeypatch):
     """grades.csv, the summary, the report's files and extensions.csv are
-    written beside their place and renamed over it: a command killed
-    mid-write leaves the earlier file whole."""
+    written beside their place and renamed over it: a write that fails
+    before the rename leaves the earlier file whole and nothing beside it.
+    The new file keeps the old one's permissions, and a link's target is
+    the file rewritten."""
     path = tmp_path / "grades.csv"
     path.write_text("the earlier grades\n")
-    renames = []
-    rename = os.replace
-    monkeypatch.setattr(os, "replace", lambda source, target: renames.append((source, target)))
-    write_atomically(path, "the new grades\n")
-    assert path.read_text() == "the earlier grades\n"  # killed before the rename: still whole
-    assert renames == [(tmp_path / ".grades.csv.incoming", path)]
-    rename(*renames[0])
-    assert path.read_text() == "the new grades\n"
+    path.chmod(0o600)  # made private by the instructor
+
+    def cut_short(source, target):
+        raise OSError("killed mid-write")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "replace", cut_short)
+        with pytest.raises(OSError, match="killed"):
+            write_atomically(path, "the new grades\n")
+    assert path.read_text() == "the earlier grades\n"
     assert sorted(item.name for item in tmp_path.iterdir()) == ["grades.csv"]
+
+    write_atomically(path, "the new grades\n")
+    assert path.read_text() == "the new grades\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+    link = tmp_path / "grades-link.csv"
+    link.symlink_to(path)
+    write_atomically(link, "through the link\n")
+    assert link.is_symlink() and path.read_text() == "through the link\n"
 
 
 def test_a_worker_loads_the_course_again_once_its_configuration_changes(tmp_path):

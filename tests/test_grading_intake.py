@@ -684,11 +684,12 @@ def test_canvas_and_moodle_names_are_matched_through_the_roster(course, tmp_path
 
 
 @pytest.mark.slow
-def test_a_folder_named_as_the_assignment_in_a_moodle_download_costs_only_its_student(course, tmp_path):
+def test_a_folder_named_as_the_assignment_in_a_moodle_download_is_read_as_a_download(course, tmp_path):
     """A Moodle download unpacked into a folder, where one student handed in
     a folder named as the assignment: the download is still read as a
-    download, not as nbgrader's <student>/<assignment>/ layout, so the
-    other student is filed."""
+    download, not as nbgrader's <student>/<assignment>/ layout (which would
+    have left the other student out). Both are filed; the notebook in
+    John's own folder is his, as anything inside a Moodle student folder is."""
     import_roster(course)
     honest = notebook_text(course, example_class.CORRECT)
     download = tmp_path / "moodle-download"
@@ -701,8 +702,9 @@ def test_a_folder_named_as_the_assignment_in_a_moodle_download_costs_only_its_st
 
     collected = collect(Course(course), ASSIGNMENT, download)
 
-    assert "jroe" in collected.students
-    assert submitted_notebook(course, "jroe").read_text() == honest
+    assert collected.students == ["jdoe", "jroe"] and collected.refusals == []
+    for student in collected.students:
+        assert submitted_notebook(course, student).read_text() == honest
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""A busy grading server costs no honest student a point.
+"""A busy grading server costs no honest student a point (until it slows a
+cell past max_slowdown times its budget in wall time: README, Time limits).
 
 A cell's budget counts the seconds its kernel would have taken on an idle
 machine: the box subtracts the time the kernel's main thread waited for a

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -86,7 +87,7 @@ def load_changes(root: Path, assignment: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def merge_run(store: dict, records: dict, refusals: list, roster: list, other_edition: list) -> dict:
+def merge_run(store: dict, records: dict, refusals: list, roster: list, in_other_edition: list) -> dict:
     """The store with this run's records (replacing those students'), its
     refusals (replacing those of the same student or file; a student graded
     now is no longer refused) and the gradebook's roster as it is now."""
@@ -103,7 +104,7 @@ def merge_run(store: dict, records: dict, refusals: list, roster: list, other_ed
         "students": dict(sorted(students.items())),
         "refusals": sorted(kept.values(), key=lambda refusal: refusal["student_or_file"]),
         "roster": sorted(roster),
-        "other_edition": sorted(other_edition),
+        "other_edition": sorted(in_other_edition),
     }
 
 
@@ -195,11 +196,16 @@ def course_files(course, assignment: str) -> dict[str, str]:
     files = sorted(course.folder("source", ".", assignment).glob("*.ipynb"))
     for module in course.config.SandboxedExecute.check_modules.get(assignment, []):
         files.append(course.root / (module.replace(".", "/") + ".py"))
+    # Named relative to the root (a source folder configured elsewhere starts with "../").
     return {
-        path.relative_to(course.root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        Path(os.path.relpath(path, course.root)).as_posix(): short_hash(path.read_bytes())
         for path in files
         if path.is_file()
     }
+
+
+def short_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def roster_and_other_edition(gradebook, assignment: str) -> tuple[list, list]:

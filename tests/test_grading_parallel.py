@@ -287,17 +287,11 @@ def test_progress_counts_and_estimates_time_left(on_dask_cluster):
 KILL_TEST_STUDENTS = ["correct-variants", "he-uses-fan-out", "calls-os-exit", "unchanged-release"]
 
 
-def executing_tasks(client, started_within=math.inf):
-    """{worker name: (address, keys of the tasks it is running right now and
-    started less than started_within seconds ago)}."""
+def executing_tasks(client):
+    """{worker name: (address, keys of the tasks it is running right now)}."""
 
     def running_tasks(dask_worker):
-        now = time.time()
-        return [
-            str(task.key)
-            for task in dask_worker.state.executing
-            if now - (task.start_time or now) < started_within
-        ]
+        return [str(task.key) for task in dask_worker.state.executing]
 
     # A worker killed a moment ago may still be listed: skip what fails.
     running = client.run(running_tasks, on_error="ignore")
@@ -309,19 +303,33 @@ def scheduler_workers(client):
     return client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.workers))
 
 
-def kill_a_worker_while_it_grades(address, worker_processes, started_within=math.inf, seconds=300):
+def grading_began(root, student) -> float | None:
+    """When the task grading student began its own work (the time of its mark
+    in the command's attempts folder, grading/command/parallel.py's
+    started_before), or None. A worker killed before that, while it still
+    unpacks the task, has graded nothing, and the rerun cannot know it is one."""
+    for mark in pathlib.Path(root).glob(f".grading-attempts-*/{student}"):
+        with contextlib.suppress(OSError):
+            return mark.stat().st_mtime
+    return None
+
+
+def kill_a_worker_while_it_grades(root, address, worker_processes, started_within=math.inf, seconds=300):
     """SIGKILL the process group (nanny, worker, sandboxes) of the first worker
-    seen running a grading task that started less than started_within
-    seconds ago (so that it is still running when the kill comes), as if its
+    seen running a grading task that began grading less than started_within
+    seconds ago (so that it is still grading when the kill comes), as if its
     machine dropped out; return that task's student."""
     from dask.distributed import Client
 
     with Client(address, timeout=60) as client:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            for name, (address, keys) in executing_tasks(client, started_within).items():
+            for name, (address, keys) in executing_tasks(client).items():
                 if worker_processes[name].poll() is not None:
                     continue  # killed already
+                began = grading_began(root, student_of_key(keys[0]))
+                if began is None or time.time() - began >= started_within:
+                    continue
                 os.killpg(worker_processes[name].pid, signal.SIGKILL)
                 worker_processes[name].wait(timeout=30)
                 # Until the scheduler has noticed, asking the dead worker
@@ -335,15 +343,16 @@ def kill_a_worker_while_it_grades(address, worker_processes, started_within=math
 
 def grade_while_killing_workers(root, cluster_folder, kills, status=0, started_within=math.inf):
     """Grade root on a fresh loopback cluster of two workers, killing `kills`
-    of them as they grade (each in a task started less than started_within
-    seconds ago), and check the command's exit status. Returns the killed
+    of them as they grade (each in a task that began grading less than
+    started_within seconds ago), and check the command's exit status. Returns the killed
     tasks' students, and the command's output and --json summary."""
     with running_dask_cluster(cluster_folder) as (address, worker_processes):
         return grade_while(
             root,
             ["--scheduler", address],
             lambda: [
-                kill_a_worker_while_it_grades(address, worker_processes, started_within) for _ in range(kills)
+                kill_a_worker_while_it_grades(root, address, worker_processes, started_within)
+                for _ in range(kills)
             ],
             status,
         )

@@ -380,18 +380,13 @@ def graded_again(course, destination, example, config_line=None, *options, stude
 # experiments out, with both correct answers (zeros, random) and a test cell
 # tagged to be skipped (he, which loses its points); those whose work needs
 # the experiments are graded in full either way. On a slower machine: honest
-# answers, and the slowest honest path (graded in full because it needs an
-# experiment's result).
+# answers written as the textbook and as its variants (other honest answers
+# cost the same few milliseconds), and the slowest honest path (graded in
+# full because it needs an experiment's result).
 REPRESENTATIVE = {
     "initialization": {
         "full": ["tags-test-cell-to-skip"],
-        "slow machine": [
-            "correct-variants",
-            "correct-textbook",
-            "correct-sqrt-split",
-            "correct-normal-scale",
-            "he-reads-earlier-predictions",
-        ],
+        "slow machine": ["correct-variants", "correct-textbook", "he-reads-earlier-predictions"],
     },
     "initialization_deep": {
         # Graded in full only through `initialization`: the path is the same,

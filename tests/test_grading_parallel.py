@@ -283,11 +283,17 @@ def test_progress_counts_and_estimates_time_left(on_dask_cluster):
 KILL_TEST_STUDENTS = ["correct-variants", "he-uses-fan-out", "calls-os-exit", "unchanged-release"]
 
 
-def executing_tasks(client):
-    """{worker name: (address, keys of the tasks it is running right now)}."""
+def executing_tasks(client, started_within=math.inf):
+    """{worker name: (address, keys of the tasks it is running right now and
+    started less than started_within seconds ago)}."""
 
     def running_tasks(dask_worker):
-        return [str(task.key) for task in dask_worker.state.executing]
+        now = time.time()
+        return [
+            str(task.key)
+            for task in dask_worker.state.executing
+            if now - (task.start_time or now) < started_within
+        ]
 
     # A worker killed a moment ago may still be listed: skip what fails.
     running = client.run(running_tasks, on_error="ignore")
@@ -299,33 +305,19 @@ def scheduler_workers(client):
     return client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.workers))
 
 
-def grading_began(root, student) -> float | None:
-    """When the task grading student began its own work (the time of its mark
-    in the command's attempts folder, grading/command/parallel.py's
-    started_before), or None. A worker killed before that, while it still
-    unpacks the task, has graded nothing, and the rerun cannot know it is one."""
-    for mark in pathlib.Path(root).glob(f".grading-attempts-*/{student}"):
-        with contextlib.suppress(OSError):
-            return mark.stat().st_mtime
-    return None
-
-
-def kill_a_worker_while_it_grades(root, address, worker_processes, started_within=math.inf, seconds=300):
+def kill_a_worker_while_it_grades(address, worker_processes, started_within=math.inf, seconds=300):
     """SIGKILL the process group (nanny, worker, sandboxes) of the first worker
-    seen running a grading task that began grading less than started_within
-    seconds ago (so that it is still grading when the kill comes), as if its
+    seen running a grading task that started less than started_within
+    seconds ago (so that it is still running when the kill comes), as if its
     machine dropped out; return that task's student."""
     from dask.distributed import Client
 
     with Client(address, timeout=60) as client:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            for name, (address, keys) in executing_tasks(client).items():
+            for name, (address, keys) in executing_tasks(client, started_within).items():
                 if worker_processes[name].poll() is not None:
                     continue  # killed already
-                began = grading_began(root, student_of_key(keys[0]))
-                if began is None or time.time() - began >= started_within:
-                    continue
                 os.killpg(worker_processes[name].pid, signal.SIGKILL)
                 worker_processes[name].wait(timeout=30)
                 # Until the scheduler has noticed, asking the dead worker
@@ -339,16 +331,15 @@ def kill_a_worker_while_it_grades(root, address, worker_processes, started_withi
 
 def grade_while_killing_workers(root, cluster_folder, kills, status=0, started_within=math.inf):
     """Grade root on a fresh loopback cluster of two workers, killing `kills`
-    of them as they grade (each in a task that began grading less than
-    started_within seconds ago), and check the command's exit status. Returns the killed
+    of them as they grade (each in a task started less than started_within
+    seconds ago), and check the command's exit status. Returns the killed
     tasks' students, and the command's output and --json summary."""
     with running_dask_cluster(cluster_folder) as (address, worker_processes):
         return grade_while(
             root,
             ["--scheduler", address],
             lambda: [
-                kill_a_worker_while_it_grades(root, address, worker_processes, started_within)
-                for _ in range(kills)
+                kill_a_worker_while_it_grades(address, worker_processes, started_within) for _ in range(kills)
             ],
             status,
         )
@@ -405,9 +396,20 @@ def test_a_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp_path_
     assert left.stdout == ""
 
 
+def with_long_budgets(root):
+    """root, its budgets made 60 times longer: infinite-loop's first stuck
+    cell then runs for 5 minutes, not 5 s, so that a test has all the time it
+    needs to find it running twice, even on a loaded machine."""
+    with open(root / "nbgrader_config.py", "a") as config:
+        config.write("\nc.SandboxedExecute.budget_scale = 60\n")
+    return root
+
+
 def test_a_submission_whose_workers_die_twice_is_reported_not_lost(generated_course, tmp_path_factory):
-    student = "infinite-loop"  # runs for minutes: plenty of time to find it twice
-    root = submitted_copy(tmp_path_factory.mktemp("killed_twice"), generated_course, [student])
+    student = "infinite-loop"
+    root = with_long_budgets(
+        submitted_copy(tmp_path_factory.mktemp("killed_twice"), generated_course, [student])
+    )
     # Its first worker dies, then the one it was retried on.
     killed, _, summary = grade_while_killing_workers(
         root, tmp_path_factory.mktemp("killed_twice_dask"), kills=2, status=2
@@ -482,9 +484,11 @@ def test_a_local_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp
 
 
 def test_a_submission_whose_local_workers_die_twice_is_reported_not_lost(generated_course, tmp_path_factory):
-    student = "infinite-loop"  # runs for minutes: plenty of time to find it twice
-    root = submitted_copy(
-        tmp_path_factory.mktemp("killed_local_twice"), generated_course, [student, "correct-variants"]
+    student = "infinite-loop"
+    root = with_long_budgets(
+        submitted_copy(
+            tmp_path_factory.mktemp("killed_local_twice"), generated_course, [student, "correct-variants"]
+        )
     )
     killed, _, summary = grade_while_killing_local_workers(root, kills=2, status=2, only=student)
     assert killed == [student, student]

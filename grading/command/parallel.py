@@ -16,7 +16,8 @@ PostgreSQL (a `db_url` in nbgrader_config.py) when the workers are on
 several machines, since SQLite only works on one. A task whose worker dies
 is run once more on another worker (the README starts the scheduler with
 one allowed failure); if that dies too, the submission is reported as not
-graded.
+graded. Whether a result came from such a rerun, the scheduler says: it
+counts the deaths of the workers a task was given to.
 
 Nothing else is retried: a student's own crash is a result, not a failure.
 Either way grade_on_worker grades one submission.
@@ -30,12 +31,10 @@ import multiprocessing
 import os
 import queue
 import signal
-import tempfile
 import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from grading.command.course import Course
 from grading.command.pipeline import grade_and_give_feedback, grading_failed, keeping_the_gradebook
@@ -78,33 +77,28 @@ def grade_on_worker(
     full: bool = False,
     references: dict | None = None,
     sandbox: bool = True,
-    attempts: str | None = None,
 ) -> StudentResult:
     """Grade one submission in this process, with the reference times the
-    command measured (else this process measures them). attempts is a
-    folder where each Dask task marks that it started, so that a rerun (its
-    first worker died) knows it is one."""
-    retried = started_before(attempts, student)
+    command measured (else this process measures them)."""
     # One grading at a time in a process, whatever the Dask worker's threads:
     # nbgrader changes the shared course's student and the working folder
     # while it grades (the README starts workers with one thread each).
     with ONE_AT_A_TIME:
-        return graded_here(root, assignment, student, full, references, sandbox, retried)
+        return graded_here(root, assignment, student, full, references, sandbox)
 
 
-def graded_here(root, assignment, student, full, references, sandbox, retried) -> StudentResult:
+def graded_here(root, assignment, student, full, references, sandbox) -> StudentResult:
     """grade_on_worker's work, in the course as this process loaded it."""
     try:
         course = worker_course(root, full, sandbox)
     except Exception as error:  # the course cannot be read here: the command says so
-        return StudentResult(student, reasons=[grading_failed(error)], retried=retried)
+        return StudentResult(student, reasons=[grading_failed(error)])
     course.reference_runs.measured.update(references or {})
     releases = course.release_notebooks(assignment)
     result = grade_and_give_feedback(course, assignment, student, releases)
     if result.has(Why.DATABASE_LOCKED):
         # Another worker held SQLite's write lock past the timeout: grade again.
         result = grade_and_give_feedback(course, assignment, student, releases)
-    result.retried = retried  # also when the rerun failed
     return result
 
 
@@ -257,10 +251,8 @@ def grade_on_cluster(course, assignment, students, workers, scheduler, full, pre
             raise
     client = connecting.result()
     try:
-        # Where workers on other machines can see it too: the course folder.
-        with tempfile.TemporaryDirectory(prefix=".grading-attempts-", dir=course.root) as attempts:
-            task = (str(course.root), assignment, full, references, sandbox, attempts)
-            yield from grade_tasks(client, course.coursedir.course_id, students, task)
+        task = (str(course.root), assignment, full, references, sandbox)
+        yield from grade_tasks(client, course.coursedir.course_id, students, task)
     finally:
         # The client disconnects (a second or so) while the command exports
         # the grades; Python waits for this thread before the process ends.
@@ -272,7 +264,7 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
     from dask.distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    root, assignment, full, references, sandbox, attempts = task
+    root, assignment, full, references, sandbox = task
     run = uuid.uuid4().hex
     futures = {
         client.submit(
@@ -283,7 +275,6 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
             full,
             references,
             sandbox,
-            attempts,
             key=task_key(course_id, assignment, student, run),
             pure=False,
         ): student
@@ -292,7 +283,9 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
     for future in as_completed(futures):
         student = futures[future]
         try:
-            yield future.result()
+            result = future.result()
+            result.retried = worker_deaths(client, future.key) > 0
+            yield result
         except KilledWorker:
             # As many deaths as the scheduler allows (the README's: two).
             yield StudentResult(student, reasons=[Reason(Why.WORKER_DIED, WORKER_DIED)], retried=True)
@@ -300,17 +293,20 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
             yield StudentResult(student, reasons=[grading_failed(error)])
 
 
-def started_before(attempts: str | None, student: str) -> bool:
-    """Mark in the folder attempts that grading student has started; True
-    when an earlier attempt had (Dask reruns a task whose worker died).
-    Student ids are letters, digits and .@+- (grading/submissions.py): file names."""
-    if attempts is None:
-        return False
+def worker_deaths(client, key: str) -> int:
+    """How many workers died while the scheduler had given them the task key
+    (Dask's count of its "suspicious" deaths: each one is a rerun), or 0
+    when the scheduler cannot say; the task must still be held."""
     try:
-        (Path(attempts) / student).touch(exist_ok=False)
-    except FileExistsError:
-        return True
-    return False
+        return client.run_on_scheduler(suspicious_count, key)
+    except Exception:  # a scheduler that refuses to run functions: the grade stands, unflagged
+        return 0
+
+
+def suspicious_count(key: str, dask_scheduler=None) -> int:
+    """Run on the scheduler: the task's TaskState.suspicious."""
+    task = dask_scheduler.tasks.get(key)
+    return task.suspicious if task is not None else 0
 
 
 def task_key(course_id: str, assignment: str, student: str, run: str) -> str:

@@ -63,8 +63,8 @@ fi
 stamp=.venv/.installed-requirements
 wanted=$(cat requirements.txt requirements/*.txt constraints.txt pyproject.toml | sha256sum)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    # Python 3.11's own pip installs these pins (every package is pinned in
-    # constraints.txt, so a newer pip would resolve the same set).
+    # A pip that knows --python (22.3 and later; tests/test_package.py uses it).
+    .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet --no-compile -r requirements.txt -c constraints.txt
     # The grading sandbox's kernel provisioner, registered with jupyter_client
     # through the entry point in pyproject.toml (the code stays in grading/).
@@ -72,9 +72,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     # Byte-compile once, on every core: pip compiles one file at a time (19 s
     # of a 48 s install here, against 11 s this way), and a sandboxed kernel
     # cannot write the cache itself, since it sees the environment read-only.
-    # A few packages ship files for other Pythons that do not compile: ignored.
     site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
-    .venv/bin/python -m compileall -q -j 0 "$site" >/dev/null 2>&1 || true
-    echo "$wanted" > "$stamp"
+    if .venv/bin/python -m compileall -q -j 0 "$site"; then
+        echo "$wanted" > "$stamp"
+    else  # the next setup tries again
+        echo "Some modules of the environment could not be byte-compiled (above): kernels compile them as they start." >&2
+    fi
 fi
 .venv/bin/python -c "import sys; print('Course environment ready:', sys.prefix)"

@@ -17,7 +17,10 @@ several machines, since SQLite only works on one. A task whose worker dies
 is run once more on another worker (the README starts the scheduler with
 one allowed failure); if that dies too, the submission is reported as not
 graded. Whether a result came from such a rerun, the scheduler says: it
-counts the deaths of the workers a task was given to.
+counts the deaths of the workers a task was given to (a worker may hold the
+next task of its queue too, which is then given to another worker as well).
+A worker retired on purpose (`retire_workers`, a cluster scaling down)
+hands its tasks back without a death, so their reruns are not flagged.
 
 Nothing else is retried: a student's own crash is a result, not a failure.
 Either way grade_on_worker grades one submission.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import multiprocessing
 import os
 import queue
@@ -280,33 +284,46 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
         ): student
         for student in students
     }
+    told_unknown = False  # whether the instructor was told that reruns go unflagged
     for future in as_completed(futures):
-        student = futures[future]
+        student = futures.pop(future)
         try:
             result = future.result()
-            result.retried = worker_deaths(client, future.key) > 0
+            deaths = worker_deaths(client, future.key)
+            if deaths is None and not told_unknown:
+                logging.getLogger(__name__).warning(
+                    "The Dask scheduler cannot say which students were graded again after a worker died: "
+                    "the summary flags none as retried."
+                )
+                told_unknown = True
+            result.retried = bool(deaths)
             yield result
         except KilledWorker:
             # As many deaths as the scheduler allows (the README's: two).
             yield StudentResult(student, reasons=[Reason(Why.WORKER_DIED, WORKER_DIED)], retried=True)
         except Exception as error:  # the task never ran its own code (it could not be sent, say)
             yield StudentResult(student, reasons=[grading_failed(error)])
+        finally:
+            # Let the scheduler forget the result: a worker that dies later
+            # holding it would otherwise make it grade the student again.
+            future.release()
 
 
-def worker_deaths(client, key: str) -> int:
+def worker_deaths(client, key: str) -> int | None:
     """How many workers died while the scheduler had given them the task key
-    (Dask's count of its "suspicious" deaths: each one is a rerun), or 0
-    when the scheduler cannot say; the task must still be held."""
+    (Dask's count of the task's "suspicious" deaths), or None when the
+    scheduler cannot say. The task's future must still be held."""
+
+    # Defined here so that it is sent by value: the scheduler need not be
+    # able to import the grading package (the README starts a bare one).
+    def suspicious_count(dask_scheduler):
+        task = dask_scheduler.tasks.get(key)
+        return task.suspicious if task is not None else 0
+
     try:
-        return client.run_on_scheduler(suspicious_count, key)
-    except Exception:  # a scheduler that refuses to run functions: the grade stands, unflagged
-        return 0
-
-
-def suspicious_count(key: str, dask_scheduler=None) -> int:
-    """Run on the scheduler: the task's TaskState.suspicious."""
-    task = dask_scheduler.tasks.get(key)
-    return task.suspicious if task is not None else 0
+        return client.run_on_scheduler(suspicious_count)
+    except Exception:  # the grade stands, unflagged (grade_tasks says so once)
+        return None
 
 
 def task_key(course_id: str, assignment: str, student: str, run: str) -> str:

@@ -122,7 +122,7 @@ class Progress:
         maximum = result.max_score
         filled = self.BAR_WIDTH * self.done // self.total
         bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
-        retried = "; retried: its first worker died" if result.retried else ""
+        retried = "; retried: a worker it was given to died" if result.retried else ""
         estimate = "not yet known how long is left" if left is None else f"about {format_duration(left)} left"
         print(
             f"[{self.done:>{len(str(self.total))}}/{self.total}] [{bar}] "

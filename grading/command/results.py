@@ -30,7 +30,7 @@ class StudentResult:
     graded: bool = False  # whether nbgrader autograded this submission in this run
     feedback: bool = False  # whether its feedback file was written
     no_feedback: str | None = None  # why not, when it was not
-    retried: bool = False  # graded again because its first worker died
+    retried: bool = False  # given to another worker because a worker it was given to died
     # exercise (short name) -> id of the mistake its visible check diagnosed
     # (grading/plugins/verdicts.py), for each exercise judged wrong in this run
     mistakes: dict = field(default_factory=dict)

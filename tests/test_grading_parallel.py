@@ -421,8 +421,7 @@ def test_a_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp_path_
         page: text for page, text in expected_feedback.items() if page.parts[1] in KILL_TEST_STUDENTS
     }
     # The dead worker's sandbox went down with it.
-    left = subprocess.run(["pgrep", "-f", f"bwrap.*{root}/autograded"], capture_output=True, text=True)
-    assert left.stdout == ""
+    assert boxes_left(root) == ""
 
 
 def with_long_budgets(root):
@@ -508,8 +507,18 @@ def test_a_local_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp
     }
     assert results(summary) == results(sequential_run.summary, KILL_TEST_STUDENTS)
     # The dead worker's sandbox went down with it.
-    left = subprocess.run(["pgrep", "-f", f"bwrap.*{root}/autograded"], capture_output=True, text=True)
-    assert left.stdout == ""
+    assert boxes_left(root) == ""
+
+
+def boxes_left(root, seconds=5) -> str:
+    """The process ids of the boxes still running a student of root once
+    they have had seconds to end ("" when none)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = subprocess.run(["pgrep", "-f", f"bwrap.*{root}/autograded"], capture_output=True, text=True)
+        if not left.stdout or time.monotonic() > deadline:
+            return left.stdout
+        time.sleep(0.1)
 
 
 def test_a_submission_whose_local_workers_die_twice_is_reported_not_lost(generated_course, tmp_path_factory):
@@ -524,6 +533,9 @@ def test_a_submission_whose_local_workers_die_twice_is_reported_not_lost(generat
     rows = {row["student"]: row for row in summary["students"]}
     assert [reason["why"] for reason in rows[student]["reasons"]] == [Why.WORKER_DIED.value]
     assert rows["correct-variants"]["reasons"] == [] and not rows["correct-variants"]["retried"]
+    # Each worker was killed as its box started, and the box ended with it
+    # all the same: the student's endless loop runs no more.
+    assert boxes_left(root) == ""
 
 
 def test_progress_line_shows_a_bar_and_a_retry(capsys):

@@ -68,10 +68,11 @@ def run_in_box(
             env=env,
             start_new_session=True,
         )
+        # In a thread: a job larger than the pipe waits for the runner to
+        # read it, and the deadline counts from the start all the same.
+        handing_over = threading.Thread(target=hand_over, args=(process, job), daemon=True)
+        handing_over.start()
         try:
-            # In a thread: a job larger than the pipe waits for the runner to
-            # read it, and the deadline counts from the start all the same.
-            threading.Thread(target=hand_over, args=(process, json.dumps(job).encode()), daemon=True).start()
             if not ended_within(process, deadline):
                 log.warning("the box ran past its deadline of %.0f s: stopped", deadline)
         finally:
@@ -80,6 +81,12 @@ def run_in_box(
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)  # the runner and what it started
             process.wait()
+            handing_over.join()
+            # Only now: the runner ends the box as soon as this pipe closes
+            # (box_runner.end_with_the_grader), so that a grader killed
+            # mid-box leaves no student code running.
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
         return read_report(results, max_bytes, job["max_output_bytes"], job["notes"]["cell_cut"])
     finally:
         if provisioner is None:
@@ -88,14 +95,13 @@ def run_in_box(
             provisioner.discard()
 
 
-def hand_over(process: subprocess.Popen, job: bytes) -> None:
-    """Write the job to the runner, which reads it whole before anything
-    else; a runner that ended first (the box could not start, or it was
-    killed at its deadline) reads nothing."""
+def hand_over(process: subprocess.Popen, job: dict) -> None:
+    """Write the job to the runner, as the one line it reads before anything
+    else (JSON escapes every newline in a string); a runner that ended first
+    (the box could not start, or it was killed at its deadline) reads nothing."""
     with contextlib.suppress(BrokenPipeError):
-        process.stdin.write(job)
-    with contextlib.suppress(BrokenPipeError):
-        process.stdin.close()
+        process.stdin.write(json.dumps(job).encode() + b"\n")
+        process.stdin.flush()
 
 
 def ended_within(process: subprocess.Popen, seconds: float) -> bool:

@@ -4,9 +4,11 @@ imports nothing of the course, and the grader trusts nothing it writes.
 
     python box_runner.py RESULTS < job.json
 
-The job, JSON on standard input read whole before the kernel starts, is
-made by grading/plugins/execute.py (run_box), with "cwd" added by
-grading/plugins/box.py:
+The job, one line of JSON on standard input read before the kernel starts,
+is made by grading/plugins/execute.py (run_box), with "cwd" added by
+grading/plugins/box.py. The grader then keeps standard input open until
+the box has ended: when it closes first, the grader is gone, and the runner
+ends, taking the box down with it (end_with_the_grader).
 
     sources            {cell index: source} of the cells to run
     run                those indices, in the order to run them
@@ -56,7 +58,9 @@ import asyncio
 import ctypes
 import json
 import math
+import os
 import sys
+import threading
 import time
 from queue import Empty
 
@@ -467,10 +471,24 @@ def die_with_parent() -> None:
         pass
 
 
+def end_with_the_grader(lifeline) -> None:
+    """End this runner at once when lifeline, the grader's pipe, reaches its
+    end while the box still runs: the grader was killed. (The runner is the
+    child of the box's first process, so then the whole box ends. bubblewrap's
+    --die-with-parent and die_with_parent miss a grader killed while the box
+    was still starting.)"""
+
+    def watch():
+        lifeline.read()  # returns at the end of the pipe
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
+
+
 def main() -> None:
     die_with_parent()
-    job = json.load(sys.stdin)
-    sys.stdin.close()
+    job = json.loads(sys.stdin.readline())
+    end_with_the_grader(sys.stdin)
     not_dumpable()
     with open(sys.argv[1], "w") as results:
         asyncio.run(BoxRunner(job, results).run())

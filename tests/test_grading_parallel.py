@@ -589,7 +589,7 @@ def test_the_scheduler_tells_how_often_a_task_lost_its_worker():
 
     from grading.command.parallel import worker_deaths
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with Client(cluster) as client:
             future = client.submit(sum, [1, 2], key="a-task")
             assert future.result() == 3

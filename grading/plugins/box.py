@@ -68,11 +68,13 @@ def run_in_box(
             env=env,
             start_new_session=True,
         )
-        # In a thread: a job larger than the pipe waits for the runner to
-        # read it, and the deadline counts from the start all the same.
-        handing_over = threading.Thread(target=hand_over, args=(process, job), daemon=True)
-        handing_over.start()
+        handing_over = None
         try:
+            # In a thread: a job larger than the pipe waits for the runner to
+            # read it, and the deadline counts from the start all the same.
+            line = json.dumps(job).encode() + b"\n"  # JSON escapes every newline in a string
+            handing_over = threading.Thread(target=hand_over, args=(process, line), daemon=True)
+            handing_over.start()
             if not ended_within(process, deadline):
                 log.warning("the box ran past its deadline of %.0f s: stopped", deadline)
         finally:
@@ -81,7 +83,8 @@ def run_in_box(
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)  # the runner and what it started
             process.wait()
-            handing_over.join()
+            if handing_over is not None:
+                handing_over.join()
             # Only now: the runner ends the box as soon as this pipe closes
             # (box_runner.end_with_the_grader), so that a grader killed
             # mid-box leaves no student code running.
@@ -95,12 +98,12 @@ def run_in_box(
             provisioner.discard()
 
 
-def hand_over(process: subprocess.Popen, job: dict) -> None:
-    """Write the job to the runner, as the one line it reads before anything
-    else (JSON escapes every newline in a string); a runner that ended first
-    (the box could not start, or it was killed at its deadline) reads nothing."""
+def hand_over(process: subprocess.Popen, line: bytes) -> None:
+    """Write the job's line to the runner, which reads it before anything
+    else; a runner that ended first (the box could not start, or it was
+    killed at its deadline) reads nothing."""
     with contextlib.suppress(BrokenPipeError):
-        process.stdin.write(json.dumps(job).encode() + b"\n")
+        process.stdin.write(line)
         process.stdin.flush()
 
 

@@ -2,7 +2,7 @@
 to one file. This script runs in the box, beside the student's kernel; it
 imports nothing of the course, and the grader trusts nothing it writes.
 
-    python box_runner.py RESULTS < job.json
+    (cat job.json; sleep infinity) | python box_runner.py RESULTS
 
 The job, one line of JSON on standard input read before the kernel starts,
 is made by grading/plugins/execute.py (run_box), with "cwd" added by
@@ -492,6 +492,9 @@ def main() -> None:
     not_dumpable()
     with open(sys.argv[1], "w") as results:
         asyncio.run(BoxRunner(job, results).run())
+    # Done, RESULTS closed. Ending here skips the interpreter's shutdown,
+    # which on some Pythons waits for the lifeline thread's hold on stdin.
+    os._exit(0)
 
 
 if __name__ == "__main__":

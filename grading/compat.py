@@ -16,6 +16,9 @@ import functools
 import importlib.metadata
 import os
 import re
+import warnings
+
+from sqlalchemy.exc import SAWarning
 
 from grading.errors import GradingError
 
@@ -154,6 +157,22 @@ def share_gradebook_engines() -> None:
         shared = functools.lru_cache(maxsize=None)(nbgrader_api.create_engine)
         shared.shared = True
         nbgrader_api.create_engine = shared
+
+
+def quiet_nbgrader_session_warnings() -> None:
+    """Ignore the one SQLAlchemy warning nbgrader 0.9's gradebook raises
+    about its own session handling ("Object of type <SubmittedAssignment>
+    not in session, add operation along ... will not proceed", from
+    nbgrader/api.py when a submission is graded again after a failed
+    attempt). It says nothing about the submissions. Any other warning,
+    SQLAlchemy's included, stays as Python shows it. A filter, not a
+    catch_warnings block around each step: that would change the filters
+    of every thread for its time. Called once as the grading command loads
+    its course, before any thread starts.
+    """
+    warnings.filterwarnings(
+        "ignore", message=r"Object of type <\w+> not in session", category=SAWarning, module=r"nbgrader\.api"
+    )
 
 
 class ExporterKeepingFeedback(GenerateFeedback):

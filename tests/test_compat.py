@@ -2,8 +2,10 @@
 undocumented parts, for the versions it was checked against."""
 
 import importlib.metadata
+import warnings
 
 import pytest
+from sqlalchemy.exc import SAWarning
 
 from grading import compat
 from grading.errors import GradingError
@@ -20,6 +22,21 @@ def test_another_version_stops_grading_with_what_to_check():
         GradingError, match=r"written for nbgrader 0\.1\.x and found 0\.9\.\d+: check each function"
     ):
         compat.check_versions({"nbgrader": "0.1."})
+
+
+def test_only_nbgraders_session_warning_is_ignored():
+    """The filter hides nbgrader 0.9's known gradebook warning, and no other."""
+    session = "Object of type <SubmittedAssignment> not in session, add operation along 'x' will not proceed"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compat.quiet_nbgrader_session_warnings()
+        warnings.warn_explicit(session, SAWarning, "nbgrader/api.py", 2229, module="nbgrader.api")
+        warnings.warn_explicit(session, SAWarning, "course.py", 1, module="grading.course")
+        warnings.warn_explicit("Another warning", SAWarning, "nbgrader/api.py", 149, module="nbgrader.api")
+    assert [(str(w.message), w.filename) for w in caught] == [
+        (session, "course.py"),
+        ("Another warning", "nbgrader/api.py"),
+    ]
 
 
 def test_magics_and_shell_lines_become_python():

@@ -4,7 +4,6 @@ once), folders, gradebook, exports, and nbgrader's API in this process."""
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 
 import nbformat
@@ -13,10 +12,13 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.apps.exportapp import ExportApp
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
-from sqlalchemy.exc import SAWarning
 
 from grading.command.feedback_writer import FeedbackWriter
-from grading.compat import drop_course_without_assignments, share_gradebook_engines
+from grading.compat import (
+    drop_course_without_assignments,
+    quiet_nbgrader_session_warnings,
+    share_gradebook_engines,
+)
 from grading.configuration import course_config
 from grading.errors import GradingError
 from grading.gradebook import course_gradebook, create_gradebook
@@ -46,12 +48,9 @@ class Course:
     """
 
     def __init__(self, root: str | Path, full: bool = False, sandbox: bool = True):
-        # nbgrader 0.9.6 makes SQLAlchemy 2 warn about its own session
-        # handling; the warnings say nothing about the submissions. Filtered
-        # once, as the process starts grading: catching warnings around each
-        # step would change the filters of every thread for its time.
-        warnings.filterwarnings("ignore", category=SAWarning)
-        share_gradebook_engines()  # once per process too: the same queries stay compiled
+        # Once per process, before any thread starts (grading/compat.py).
+        quiet_nbgrader_session_warnings()
+        share_gradebook_engines()  # the same queries stay compiled
         self.root = Path(root).resolve()
         if not (self.root / "nbgrader_config.py").exists():
             raise GradingError(

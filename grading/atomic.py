@@ -11,6 +11,7 @@ stays private), and a link is followed, so that its target is rewritten.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import stat
@@ -46,3 +47,8 @@ def write_atomically(path: Path | str, text: str | bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(incoming)
         raise
+
+
+def write_json(path: Path | str, data) -> None:
+    """Write data as readable JSON (indented, non-ASCII as it is) in one rename."""
+    write_atomically(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")

@@ -49,13 +49,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from grading.atomic import write_atomically
+from grading.atomic import write_json
 from grading.command.course import Course
 from grading.command.intake import collect, submitted_students
 from grading.command.pipeline import (
@@ -239,7 +238,7 @@ class Checkpoint:
                     list(self.finished), self.run.refusals, self.run.notes, assignment=self.run.assignment
                 )
                 write_json(
-                    {**unfinished.to_json(), "everything_graded": False, "unfinished": True}, self.json_path
+                    self.json_path, {**unfinished.to_json(), "everything_graded": False, "unfinished": True}
                 )
         except Exception as error:  # noqa: BLE001 (the final export says what is wrong; grading goes on)
             print(f"could not write the grades so far ({type(error).__name__}: {error})", file=sys.stderr)
@@ -381,20 +380,11 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         if args.json:  # no summary of an earlier run may stay behind as if it were this one's
             failed = {"assignment": args.assignment, "everything_graded": False, "error": str(error)}
-            write_json(failed, Path(args.root) / args.json)
+            write_json(Path(args.root) / args.json, failed)
         return 1
     if args.json:
-        write_json(run.to_json(), Path(args.root) / args.json)
+        write_json(Path(args.root) / args.json, run.to_json())
     return 0 if run.everything_graded and not run.export_problem else 2
-
-
-def write_json(summary: dict, path: Path) -> None:
-    """The run's summary as JSON: {"assignment", "everything_graded",
-    "students", "refusals", "notes", "report", "changes", "export_problem"}
-    (and "unfinished": true while the class is being graded), or
-    {"assignment", "everything_graded": false, "error"} when nothing could be graded.
-    Written to another name and renamed: never seen half written."""
-    write_atomically(path, json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

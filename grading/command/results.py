@@ -85,6 +85,9 @@ class ClassGrading:
         return not self.refusals and all(result.graded for result in self.results)
 
     def to_json(self) -> dict:
+        """The command's --json summary. While the class is graded it is
+        written with "unfinished": true; a command that could grade no one
+        writes {"assignment", "everything_graded": false, "error"} instead."""
         return {
             "assignment": self.assignment,
             "everything_graded": self.everything_graded,

@@ -4,12 +4,11 @@ figures, report.json, mistakes.csv and students.csv, in one folder."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from grading.atomic import write_atomically
+from grading.atomic import write_atomically, write_json
 from grading.report.data import mistakes_csv
 from grading.report.figures import write_figures
 from grading.report.table import students_csv
@@ -41,9 +40,7 @@ def write_report(data: dict, folder: Path) -> Path:
         if stale.stem not in figures:
             stale.unlink()
     files = {name: figure["file"] for name, figure in figures.items()}
-    write_atomically(
-        folder / "report.json", json.dumps({**data, "figures": files}, indent=1, ensure_ascii=False) + "\n"
-    )
+    write_json(folder / "report.json", {**data, "figures": files})
     write_atomically(folder / "mistakes.csv", mistakes_csv(data))
     write_atomically(folder / "students.csv", students_csv(data))
     page = folder / "index.html"

@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import MissingEntry
 
-from grading.atomic import write_atomically
+from grading.atomic import write_json
 from grading.report.similarity import normalised
 from grading.submissions import other_edition
 
@@ -70,14 +70,14 @@ def save_store(root: Path, store: dict) -> None:
     """Write the store, under another name first: never seen half written."""
     folder = report_folder(root, store["assignment"])
     folder.mkdir(parents=True, exist_ok=True)
-    write_atomically(folder / STORE, json.dumps(store, indent=1, ensure_ascii=False) + "\n")
+    write_json(folder / STORE, store)
 
 
 def save_changes(root: Path, assignment: str, changes: dict) -> None:
     """Write the run's changes as the last ones, and add them to the history."""
     folder = report_folder(root, assignment)
     record = {"at": now(), **changes}
-    write_atomically(folder / CHANGES, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    write_json(folder / CHANGES, record)
     with open(folder / HISTORY, "a", encoding="utf-8") as history:
         history.write(json.dumps(record, ensure_ascii=False) + "\n")
 

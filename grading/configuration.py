@@ -15,6 +15,22 @@ def course_config(course_root: str | Path):
     return PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
 
 
+def assignment_notebook(config, resources, folder: str) -> Path | None:
+    """The notebook nbgrader is converting, in the course folder named by
+    folder ("source_directory" or "release_directory"): its path there, or
+    None when it has none there or nbgrader is not converting one."""
+    # Imported here: the course's tools (translation, examples) use this module without nbgrader.
+    from nbgrader.coursedir import CourseDirectory
+
+    info = (resources or {}).get("nbgrader", {})
+    if "assignment" not in info:
+        return None
+    coursedir = CourseDirectory(config=config)
+    path = Path(coursedir.format_path(getattr(coursedir, folder), ".", info["assignment"]))
+    path = path / f"{info['notebook']}.ipynb"
+    return path if path.is_file() else None
+
+
 def delimiters(course_root: str | Path) -> dict:
     """The marker lines of solutions and hidden tests, as nbgrader_config.py
     sets them: {"solution": (begin, end), "hidden tests": (begin, end)}."""

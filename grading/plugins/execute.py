@@ -46,11 +46,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Float, Instance, Integer, List, Unicode
 
 from grading import notes
+from grading.configuration import assignment_notebook
 from grading.errors import (
     CELL_TIMEOUT,
     JUDGED,
@@ -407,13 +407,7 @@ class SandboxedExecute(Execute):
 
     def source_path(self, resources) -> Path | None:
         """The instructor's source notebook of the one being graded, if there is one."""
-        info = (resources or {}).get("nbgrader", {})
-        if "assignment" not in info:
-            return None  # not run by nbgrader's autograde
-        coursedir = CourseDirectory(config=self.config)
-        folder = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
-        path = Path(folder) / f"{info['notebook']}.ipynb"
-        return path if path.is_file() else None
+        return assignment_notebook(self.config, resources, "source_directory")
 
     def cell_budgets(self) -> CellBudgets:
         measured = self.reference.seconds if self.reference and self.budget_from_reference else {}

@@ -34,9 +34,9 @@ import nbformat
 from nbformat.v4.nbbase import random_cell_id
 from nbgrader import utils
 from nbgrader.api import GradeCell, MissingEntry, TaskCell
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
+from grading.configuration import assignment_notebook
 from grading.submissions import check_submission_folder, size_problem
 
 
@@ -57,13 +57,8 @@ class RefuseUnsafeSubmissions(NbGraderPreprocessor):
 
 def release_notebook(config, resources):
     """The release of the notebook being graded (None when there is none)."""
-    info = resources.get("nbgrader", {})
-    if "assignment" not in info:
-        return None
-    coursedir = CourseDirectory(config=config)
-    folder = coursedir.format_path(coursedir.release_directory, ".", info["assignment"])
-    path = Path(folder) / f"{info['notebook']}.ipynb"
-    return nbformat.read(path, as_version=4) if path.is_file() else None
+    path = assignment_notebook(config, resources, "release_directory")
+    return None if path is None else nbformat.read(path, as_version=4)
 
 
 class KeepTrustedMetadata(NbGraderPreprocessor):

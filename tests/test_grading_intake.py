@@ -630,6 +630,18 @@ def test_a_student_who_cannot_be_filed_costs_only_that_student(course, tmp_path)
     assert submitted_notebook(course, "erin").exists()
 
 
+def test_a_file_nested_too_deeply_to_read_costs_only_that_student(course, tmp_path):
+    """Python's JSON reader cannot follow 200,000 open brackets: the class is
+    collected all the same, and that notebook is refused when it is graded."""
+    files = {f"{student}_{RELEASE_NAME}": example_class.CORRECT for student in ["alice", "erin"]}
+    files[f"dave_{RELEASE_NAME}"] = "[" * 200_000
+
+    collected = collect(Course(course), ASSIGNMENT, make_zip(course, tmp_path / "d.zip", files))
+
+    assert sorted(collected.students) == ["alice", "dave", "erin"] and not collected.refusals
+    assert submitted_notebook(course, "erin").exists()
+
+
 # ------------------------------------------- Canvas's and Moodle's downloads
 
 ROSTER = """id,first_name,last_name,email,lms_user_id

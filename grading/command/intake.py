@@ -497,8 +497,8 @@ def refuse_other_editions(course: Course, assignment: str, downloads: list[Downl
             continue
         try:
             submitted = json.loads(download.staged.read_bytes())  # at most MAX_FILE_BYTES
-        except ValueError:
-            continue  # not JSON: refused when it is graded, with the reason
+        except (ValueError, RecursionError):
+            continue  # not JSON, or nested too deeply to read: refused when it is graded, with the reason
         if isinstance(submitted, dict) and (problem := edition_problem(submitted, release, assignment)):
             download.problem = f"{download.origin} {problem}"
 

@@ -32,3 +32,28 @@ Beside them, what both use (and the course's scripts and tests):
 
 The modules import one another without a cycle (tests/test_layout.py).
 """
+
+import importlib.util
+from pathlib import Path
+
+
+def _check_the_helpers_are_beside_this_package() -> None:
+    """The grader judges with the course's helpers, the top-level package
+    utils (the visible checks, the replay of hidden calls): they must be the
+    copy beside this package, the course root's or the installed one. A
+    folder named utils/ that comes first on sys.path (the current folder,
+    when the command is started in a student's folder) would otherwise decide
+    the scores."""
+    spec = importlib.util.find_spec("utils")
+    found = None
+    if spec is not None and spec.submodule_search_locations:
+        found = Path(next(iter(spec.submodule_search_locations))).resolve()
+    expected = Path(__file__).resolve().parent.parent / "utils"
+    if found != expected:
+        raise ImportError(
+            f"the grader imports the course's helpers from {expected}, but 'utils' is found at {found}: "
+            "start it from the course root (or any folder without a utils/ of its own)"
+        )
+
+
+_check_the_helpers_are_beside_this_package()

@@ -3,6 +3,8 @@ examples or the tests, its modules import each other without a cycle, and the
 benchmarks need nothing of the test suite."""
 
 import ast
+import subprocess
+import sys
 
 from conftest import REPO
 from examples import example_class, example_class_deep
@@ -110,3 +112,19 @@ def test_the_security_critical_path_stands_on_its_own():
         beyond = reached(module, set()) - set(SECURITY_PATH) - SHARED
         assert not beyond, f"{module} reaches {sorted(beyond)}"
     assert not reached("grading.plugins.box_runner", set()), "the box's runner imports nothing of the course"
+
+
+def test_the_grader_refuses_helpers_from_another_folder(tmp_path):
+    """Started in a folder with a utils/ of its own (a student's folder), the
+    grader stops at once instead of judging with those helpers."""
+    (tmp_path / "utils").mkdir()
+    (tmp_path / "utils" / "__init__.py").write_text("")
+    started = subprocess.run(
+        [sys.executable, "-c", "import grading.grade"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert started.returncode == 1
+    found = tmp_path.resolve() / "utils"
+    assert f"'utils' is found at {found}: start it from the course root" in started.stderr
+    (tmp_path / "elsewhere").mkdir()
+    elsewhere = subprocess.run([sys.executable, "-c", "import grading.grade"], cwd=tmp_path / "elsewhere")
+    assert elsewhere.returncode == 0

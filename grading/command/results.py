@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 
+from grading.plugins.late import after_penalty
 from grading.reasons import Reason, Why
 
 
@@ -39,7 +40,7 @@ class StudentResult:
     def total(self) -> float:
         """The final score so far: autograded and hand-graded points less the late penalty."""
         score = sum(score for score, _ in self.points.values()) + self.written[0]
-        return max(0.0, round(score - self.late_penalty, 6))
+        return after_penalty(score, self.late_penalty)
 
     @property
     def max_score(self) -> float:

@@ -49,6 +49,14 @@ class LatePolicy(AssignLatePenalties):
     display_data_priority = display_data_priority()
 
 
+def after_penalty(score: float, penalty: float) -> float:
+    """The final score: score less the late penalty, at least 0, as
+    nbgrader's CsvExportPlugin computes it, rounded to 6 decimals (so that
+    3 less 2.1 is 0.9, not 0.8999999999999999). The summary, the grades file
+    and the LMS exports all take it from here."""
+    return max(0.0, round(score - penalty, 6))
+
+
 def notebook_penalty(plugin, submission, notebook) -> float | None:
     """The late penalty of one submitted notebook from its score now, as
     nbgrader's AssignLatePenalties asks the plugin for it (None when on time)."""

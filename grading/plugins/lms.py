@@ -41,13 +41,8 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
 from grading.atomic import write_atomically
-from grading.plugins.late import late_policy_plugin, submission_penalty
+from grading.plugins.late import after_penalty, late_policy_plugin, submission_penalty
 from grading.submissions import english_assignment
-
-
-def final_score(submission, penalty: float) -> float:
-    """nbgrader's CsvExportPlugin's `score`: the score less the late penalty, at least 0."""
-    return max(0.0, submission.score - penalty)
 
 
 def column_name(assignment: str) -> str:
@@ -167,7 +162,7 @@ class _ColumnExport(_FilteredExport):
             for submission in gradebook.assignment_submissions(assignment.name):
                 key = (submission.student.id, name)
                 score = (
-                    final_score(submission, self.penalty(submission)),
+                    after_penalty(submission.score, self.penalty(submission)),
                     bool(submission.needs_manual_grade),
                 )
                 if key not in scores or score[0] > scores[key][0]:
@@ -379,7 +374,8 @@ class GradesCsvExport(_FilteredExport):
             pending = False
         else:
             penalty = self.penalty(submission)
-            score = [submission.timestamp, submission.score, penalty, final_score(submission, penalty)]
+            final = after_penalty(submission.score, penalty)
+            score = [submission.timestamp, submission.score, penalty, final]
             pending = bool(submission.needs_manual_grade)
         values = [assignment.name, assignment.duedate, score[0], student_id, *names, *score[1:]]
         return [_cell(value) for value in values + [assignment.max_score, pending]]

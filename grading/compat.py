@@ -32,6 +32,12 @@ from grading.errors import GradingError
 #   nbconvert's HTMLExporter.markdown2html with the course's renderer;
 # - grading/plugins/feedback_release.py: ReleaseFeedbackToExchange wraps
 #   nbgrader's ExchangeReleaseFeedback.copy_files and reads its src_path;
+# - grading/command/feedback_writer.py: FeedbackPagesConverter overrides
+#   GenerateFeedback.init_assignment (nbgrader's BaseConverter calls it to
+#   copy the autograded folder before converting);
+# - grading/plugins/markup.py and formulas.py: the renderers derive from
+#   nbconvert's IPythonRenderer and MarkdownWithMath (markdown_mistune), the
+#   classes nbconvert's own markdown2html uses;
 # - grading/command/course.py: share_gradebook_engines (below) replaces
 #   nbgrader.api's create_engine, which Gradebook.__init__ calls;
 # - grading/plugins/sandbox.py: SandboxProvisioner is a jupyter_client

@@ -242,6 +242,34 @@ def gradebook_url(empty_gradebook, tmp_path):
     return f"sqlite:///{path}"
 
 
+def failed_nbgrader_step(gradebook_url, folder, error: Exception) -> dict:
+    """The outcome ({"success", "error", "log"}) of a real nbgrader converter
+    (generate_assignment, run as the grading command runs each step) that
+    fails because a preprocessor raised error: the log and traceback text
+    are nbgrader's own, for the tests of the code that reads them."""
+    from nbformat.v4 import new_notebook
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import NbGraderPreprocessor
+    from traitlets.config import Config
+
+    from grading.compat import run_converter
+
+    class Failing(NbGraderPreprocessor):
+        def preprocess(self, nb, resources):
+            raise error
+
+    (folder / "source" / "a1").mkdir(parents=True)
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), folder / "source" / "a1" / "Notebook.ipynb")
+    config = Config()
+    config.CourseDirectory.root = str(folder)
+    config.CourseDirectory.db_url = gradebook_url
+    config.GenerateAssignment.preprocessors = [Failing]
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = "a1"
+    return run_converter(GenerateAssignment(coursedir=coursedir, config=config))
+
+
 # ------------------------------------------------------------ browser tests
 
 

@@ -33,7 +33,7 @@ from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from conftest import copy_generated, page_text, run_grading_command
+from conftest import copy_generated, failed_nbgrader_step, page_text, run_grading_command
 from examples import example_class
 from examples.nbgrader_runs import scores
 from examples.students import write_submission
@@ -383,7 +383,7 @@ def test_checks_that_cannot_be_replayed_stop_grading_before_any_zero(boundary, c
     assert scores(broken, ASSIGNMENT, NOTEBOOK)["aa-honest"] == boundary["scores"]["aa-honest"]
 
 
-def test_a_judge_that_fails_on_one_student_is_the_courses_fault(monkeypatch):
+def test_a_judge_that_fails_on_one_student_is_the_courses_fault(monkeypatch, gradebook_url, tmp_path):
     """Should the judge itself raise on a student's answers (a bug of the
     grader), that student's grading stops as the course's fault, so that
     the gradebook keeps the grade, and the summary says so."""
@@ -400,9 +400,9 @@ def test_a_judge_that_fails_on_one_student_is_the_courses_fault(monkeypatch):
     )
     with pytest.raises(CourseFault) as fault:
         runner.settle_test_cell(cell, stopped=False)
-    # How the grading command names it, from the log nbgrader keeps.
-    log = f"[ERROR] grading.errors.CourseFault: {fault.value}\n"
-    assert nbgrader_failure({"success": False, "log": log, "error": ""}).why is Why.COURSE_FAULT
+    # How the grading command names it, from the log a real nbgrader step keeps.
+    reason = nbgrader_failure(failed_nbgrader_step(gradebook_url, tmp_path, fault.value))
+    assert reason.why is Why.COURSE_FAULT and "a bug of the grader" in reason.text
 
 
 def test_a_killed_command_loses_no_grade_it_gave(generated_course, tmp_path):

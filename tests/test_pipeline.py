@@ -1,30 +1,39 @@
 """One student's submission through the grading pipeline (grading/command/pipeline.py)."""
 
+import sqlite3
+
 import nbformat
 import pytest
+import sqlalchemy.exc
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from conftest import failed_nbgrader_step
 from grading.command.course import Course
-from grading.command.pipeline import keep_reviewed, nbgrader_error, reviewed_hand_grades
+from grading.command.pipeline import keep_reviewed, nbgrader_error, nbgrader_failure, reviewed_hand_grades
+from grading.reasons import Why
 
 
-def test_a_failed_nbgrader_step_is_reported_by_its_cause():
-    """nbgrader's exception says only "see the above traceback": the reason
-    names the exception in nbgrader's log instead."""
-    log = (
-        "[INFO] Converting notebook Initialization.ipynb\n"
-        "[ERROR] Traceback (most recent call last):\n"
-        '  File "base.py", line 3, in convert\n'
-        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked\n"
-        "[ERROR] Please see the the above traceback for details on the specific errors on the above failures."
-    )
-    error = "Traceback ...\nnbgrader.converters.base.NbGraderException: Please see the the above traceback"
+def test_a_failed_nbgrader_step_is_reported_by_its_cause(gradebook_url, tmp_path):
+    """nbgrader's exception does not name the cause: the reason names the
+    exception in nbgrader's log instead (a real nbgrader step that met a
+    locked gradebook)."""
+    locked = sqlalchemy.exc.OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked"))
+    outcome = failed_nbgrader_step(gradebook_url, tmp_path, locked)
+    assert not outcome["success"]
+    last_line = outcome["error"].splitlines()[-1]
+    # nbgrader's own words blame an old database ("run `nbgrader db upgrade`").
+    assert last_line.startswith("nbgrader.converters.base.NbGraderException: There was an error accessing")
     cause = "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked"
-    assert nbgrader_error({"success": False, "log": log, "error": error}) == cause
-    assert nbgrader_error({"success": False, "log": "[ERROR] ValueError: bad cell", "error": error}) == (
-        "ValueError: bad cell"
-    )
-    assert nbgrader_error({"success": False, "error": error}) == error.splitlines()[-1]
+    assert nbgrader_error(outcome) == cause
+    assert nbgrader_failure(outcome).why is Why.DATABASE_LOCKED
+    # Without the log, the traceback of nbgrader's exception names the cause too.
+    assert nbgrader_error({**outcome, "log": ""}) == cause
+
+
+def test_another_error_of_an_nbgrader_step_is_named_too(gradebook_url, tmp_path):
+    outcome = failed_nbgrader_step(gradebook_url, tmp_path, ValueError("bad cell"))
+    assert nbgrader_error(outcome) == "ValueError: bad cell"
+    assert nbgrader_failure(outcome).why is Why.NBGRADER_FAILED
 
 
 # ------------------------------------------------- hand grades kept reviewed

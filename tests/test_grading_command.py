@@ -18,7 +18,6 @@ from conftest import REPO, copy_generated
 from examples import example_class
 from examples.course_copy import copy_course
 from examples.grade_examples import write_example_class
-from grading.atomic import write_atomically
 from grading.command.course import Course
 from grading.command.intake import Refusal, submitted_students
 from grading.command.parallel import worker_course
@@ -387,35 +386,6 @@ if __name__ == "__main__":
     print(queue.get(timeout=120))
     worker.join()
 """
-
-
-def test_a_file_the_command_rewrites_is_replaced_in_one_rename(tmp_path, monkeypatch):
-    """grades.csv, the summary, the report's files and extensions.csv are
-    written beside their place and renamed over it: a write that fails
-    before the rename leaves the earlier file whole and nothing beside it.
-    The new file keeps the old one's permissions, and a link's target is
-    the file rewritten."""
-    path = tmp_path / "grades.csv"
-    path.write_text("the earlier grades\n")
-    path.chmod(0o600)  # made private by the instructor
-
-    def cut_short(source, target):
-        raise OSError("killed mid-write")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(os, "replace", cut_short)
-        with pytest.raises(OSError, match="killed"):
-            write_atomically(path, "the new grades\n")
-    assert path.read_text() == "the earlier grades\n"
-    assert sorted(item.name for item in tmp_path.iterdir()) == ["grades.csv"]
-
-    write_atomically(path, "the new grades\n")
-    assert path.read_text() == "the new grades\n"
-    assert path.stat().st_mode & 0o777 == 0o600
-    link = tmp_path / "grades-link.csv"
-    link.symlink_to(path)
-    write_atomically(link, "through the link\n")
-    assert link.is_symlink() and path.read_text() == "through the link\n"
 
 
 def test_a_worker_loads_the_course_again_once_its_configuration_changes(tmp_path):

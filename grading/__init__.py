@@ -52,7 +52,8 @@ def _check_the_helpers_are_beside_this_package() -> None:
     if found != expected:
         raise ImportError(
             f"the grader imports the course's helpers from {expected}, but 'utils' is found at {found}: "
-            "start it from the course root (or any folder without a utils/ of its own)"
+            "start it from the course root, not from an assignment's or a student's folder "
+            "(nor any folder with a utils/ of its own)"
         )
 
 

@@ -35,9 +35,10 @@ from grading.errors import GradingError
 # - grading/command/feedback_writer.py: FeedbackPagesConverter overrides
 #   GenerateFeedback.init_assignment (nbgrader's BaseConverter calls it to
 #   copy the autograded folder before converting);
-# - grading/plugins/markup.py and formulas.py: the renderers derive from
-#   nbconvert's IPythonRenderer and MarkdownWithMath (markdown_mistune), the
-#   classes nbconvert's own markdown2html uses;
+# - grading/plugins/markup.py renders with nbconvert's IPythonRenderer and
+#   MarkdownWithMath (markdown_mistune), the classes nbconvert's own
+#   markdown2html uses, and formulas.py's MathMLRenderer derives from
+#   IPythonRenderer;
 # - grading/command/course.py: share_gradebook_engines (below) replaces
 #   nbgrader.api's create_engine, which Gradebook.__init__ calls;
 # - grading/plugins/sandbox.py: SandboxProvisioner is a jupyter_client
@@ -169,8 +170,8 @@ def quiet_nbgrader_session_warnings() -> None:
     """Ignore the one SQLAlchemy warning nbgrader 0.9's gradebook raises
     about its own session handling ("Object of type <SubmittedAssignment>
     not in session, add operation along ... will not proceed", from
-    nbgrader/api.py when a submission is graded again after a failed
-    attempt). It says nothing about the submissions. Any other warning,
+    nbgrader/api.py, on each Gradebook.add_submission). It says nothing
+    about the submissions. Any other warning,
     SQLAlchemy's included, stays as Python shows it. A filter, not a
     catch_warnings block around each step: that would change the filters
     of every thread for its time. Called once as the grading command loads

@@ -631,8 +631,8 @@ def test_a_student_who_cannot_be_filed_costs_only_that_student(course, tmp_path)
 
 
 def test_a_file_nested_too_deeply_to_read_costs_only_that_student(course, tmp_path):
-    """Python's JSON reader cannot follow 200,000 open brackets: the class is
-    collected all the same, and that notebook is refused when it is graded."""
+    """Python's JSON reader cannot follow 200,000 open brackets: the edition
+    check skips such a file, and the class is collected all the same."""
     files = {f"{student}_{RELEASE_NAME}": example_class.CORRECT for student in ["alice", "erin"]}
     files[f"dave_{RELEASE_NAME}"] = "[" * 200_000
 

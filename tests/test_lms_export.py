@@ -17,7 +17,7 @@ from grading.plugins.late import PenaltyPerDayLate
 from grading.plugins.lms import CanvasExport, ExportRefused, GradesCsvExport, MoodleExport
 
 # nbgrader's own add_submission makes SQLAlchemy warn about its session; not ours.
-pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:Object of type:sqlalchemy.exc.SAWarning:nbgrader.api")
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_ID = "lms-test"
@@ -122,6 +122,22 @@ CANVAS = [
 def test_canvas_file(gradebook, tmp_path):
     _, gb = gradebook
     assert exported(CanvasExport, gb, tmp_path / "canvas.csv", assignment=["initialization"]) == CANVAS
+
+
+def test_the_exports_write_the_final_score_as_the_summary_rounds_it(gradebook, tmp_path):
+    """3 points handed in 7 started days late: 3 less 2.1 is 0.9 in every
+    file (grading/plugins/late.py's after_penalty), as in the command's
+    summary, not Python's 0.8999999999999999."""
+    _, gb = gradebook
+    gb.find_submission("initialization_deep", "alice").timestamp = datetime(2026, 12, 11, 12, 0)
+    gb.find_grade("deep", "Notebook", "initialization_deep", "alice").auto_score = 3.0
+    gb.db.commit()
+    canvas = exported(CanvasExport, gb, tmp_path / "canvas.csv", assignment=["initialization_deep"])
+    assert canvas[2][0] == "Archer, Alice" and canvas[2][-1] == "0.9"
+    rows = exported(GradesCsvExport, gb, tmp_path / "grades.csv", assignment=["initialization_deep"])
+    header, alice = rows[0], next(row for row in rows if "alice" in row)
+    assert alice[header.index("late_submission_penalty")] == "2.1"
+    assert alice[header.index("score")] == "0.9"
 
 
 def test_an_lms_file_gives_0_to_a_refused_hand_in(gradebook, tmp_path, capfd):

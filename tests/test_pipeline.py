@@ -40,7 +40,7 @@ def test_another_error_of_an_nbgrader_step_is_named_too(gradebook_url, tmp_path)
 
 ASSIGNMENT, NOTEBOOK = "a1", "Notebook"
 # nbgrader's own add_submission makes SQLAlchemy warn about its session; not ours.
-SESSION_WARNINGS = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+SESSION_WARNINGS = pytest.mark.filterwarnings("ignore:Object of type:sqlalchemy.exc.SAWarning:nbgrader.api")
 # The notebook's graded cells: written answers graded by hand and a test.
 CELLS = {
     "why": ("markdown", 2.0),

@@ -32,7 +32,11 @@ def test_a_run_replaces_only_the_records_of_the_students_it_graded(tmp_path):
     store = merge_run(
         load_store(tmp_path, "initialization"),
         {"bo": {"total": 5}, "ada": {"total": 10}},
-        [refusal("cy", "a link in the folder"), refusal("notes.txt", "not a notebook")],
+        [
+            refusal("cy", "a link in the folder"),
+            refusal("notes.txt", "not a notebook"),
+            refusal("eve", "a link"),
+        ],
         roster=["cy", "bo", "ada"],
         in_other_edition=[],
     )
@@ -49,8 +53,10 @@ def test_a_run_replaces_only_the_records_of_the_students_it_graded(tmp_path):
 
     assert again["students"] == {"ada": {"total": 10}, "bo": {"total": 8}, "cy": {"total": 7}}
     assert list(again["students"]) == ["ada", "bo", "cy"]  # sorted, as the page lists them
-    # cy is graded now, so no longer refused; the file's refusal is this run's.
+    # cy is graded now, so no longer refused; the file's refusal is this
+    # run's; eve's, whom this run did not see, stays.
     assert again["refusals"] == [
+        refusal("eve", "a link"),
         refusal("notes.txt", "still not a notebook"),
         refusal("x.zip", "a zip in the zip"),
     ]

@@ -6,9 +6,10 @@
 
 Each honours nbgrader's --assignment and --student filters, and writes with
 the csv module, so a name with a comma or a quote stays one cell. A score is
-the final score, as nbgrader's own CSV exporter computes it: the
-submission's score (autograded and hand-graded) less its late penalty, never
-below 0, with the late penalty of the scores as they are now
+the final score, as nbgrader's own CSV exporter computes it, rounded to 6
+decimals as the grading command's summary is (grading/plugins/late.py:
+after_penalty): the submission's score (autograded and hand-graded) less
+its late penalty, never below 0, with the late penalty of the scores as they are now
 (grading/plugins/late.py: submission_penalty), so hand grades entered in
 formgrader after autograding count, whatever the order of the steps. An
 exporter only reads the gradebook; it never writes to it.

@@ -195,9 +195,8 @@ STUCK_FUNCTION = "def f(n):\n    import time\n    while True:\n        time.slee
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_a_stuck_cell_costs_its_budget_and_later_cells_still_run(tiny_course):
-    notebook, seconds = run_submission(tiny_course, STUCK, budget_floor=2.0)
+    notebook, _ = run_submission(tiny_course, STUCK, budget_floor=2.0)
     assert errors(notebook) == {"solution": "CellTimeoutError", "test": "NameError"}
-    assert seconds < 15
     reasons = lost_point_reasons(notebook, ["test"])
     assert reasons == [("test", Reason(Why.TIMED_OUT, "timed out (the cell ran over its budget of 2 s)"))]
 
@@ -264,17 +263,14 @@ def test_a_chinese_notebook_gets_the_graders_notes_in_chinese(tiny_course):
 def test_a_test_cell_is_budgeted_by_its_grade_id(tiny_course):
     """The student's file decides a cell's id, not its grade id: a test cell
     whose id was changed keeps the reference's budget (the floor here), not `timeout`."""
-    config_timeout = 20
-    start = time.monotonic()
     notebook, _ = run_submission(
-        tiny_course,
-        STUCK_FUNCTION,
-        budget_floor=2.0,
-        timeout=config_timeout,
-        renamed_test=True,
+        tiny_course, STUCK_FUNCTION, budget_floor=2.0, timeout=300, renamed_test=True
     )
     assert errors(notebook) == {"renamed-by-the-student": "CellTimeoutError"}
-    assert time.monotonic() - start < config_timeout
+    # The grader's note names the budget the cell was cut at (no wall clock:
+    # a loaded machine takes longer to start the boxes, not to cut the cell).
+    note = notebook.cells[3].outputs[-1]  # after the kernel's KeyboardInterrupt
+    assert note.traceback[-1].endswith("budget of 2 s"), note.traceback[-1]
 
 
 @pytest.mark.slow
@@ -387,7 +383,7 @@ def test_files_of_the_submission_cannot_stop_the_kernel_from_starting(tiny_cours
         "tornado",
     ):
         (folder / f"{name}.py").write_text("raise SystemExit('shadowed')\n")
-    notebook, _ = run_submission(tiny_course, "def f(n):\n    return n * 2", startup_timeout=5)
+    notebook, _ = run_submission(tiny_course, "def f(n):\n    return n * 2")
     assert errors(notebook) == {}
 
 
@@ -416,8 +412,10 @@ FLOOD = (
 # Run in a fresh process: the peak memory (MiB) of grading one notebook,
 # its code cells given on the command line, by SandboxedExecute or (with
 # "plain") by plain nbclient, as a grader that reads the kernel would.
+# Linux's peak (VmHWM) is first reset to the memory in use, so that a peak
+# of the imports (as in a fresh clone's first run) cannot hide the one measured.
 PEAK_MEMORY = """
-import resource, sys, tempfile, pathlib
+import sys, tempfile, pathlib
 sys.path[:0] = ["tests", "."]
 import nbformat
 from nbclient import NotebookClient
@@ -426,7 +424,11 @@ course = pathlib.Path(tempfile.mkdtemp())
 (course / "source" / "a").mkdir(parents=True)
 nbformat.write(COURSE_SOURCE, course / "source" / "a" / "nb.ipynb")
 (course / "autograded" / "s" / "a").mkdir(parents=True)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def status_kib(field):
+    [line] = [line for line in open("/proc/self/status") if line.startswith(field + ":")]
+    return int(line.split()[1])
+pathlib.Path("/proc/self/clear_refs").write_text("5")  # the peak is now the memory in use
+before = status_kib("VmHWM")
 if sys.argv[1] == "plain":
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(sys.argv[2])])
     # Wait for every output, however loaded the machine: by default nbclient
@@ -436,7 +438,7 @@ if sys.argv[1] == "plain":
     ).execute()
 else:
     run_submission(course, "def f(n):\\n    return n * 2", added=[sys.argv[2]])
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+print((status_kib("VmHWM") - before) // 1024)
 """
 
 
@@ -470,7 +472,8 @@ UNBOXED_SLEEPER = """
 import json, logging, sys
 from grading.plugins.box import run_in_box
 job = {
-    "sources": {"0": "import time\\ntime.sleep(120)"}, "run": [0], "budgets": {"0": 300},
+    "sources": {"0": "import pathlib, time\\npathlib.Path('in-cell').touch()\\ntime.sleep(120)"},
+    "run": [0], "budgets": {"0": 300},
     "notebook_seconds": None, "stuck_allowance": 300, "max_slowdown": 5, "interrupt_grace": 1,
     "max_output_bytes": 10000, "max_report_bytes": 100000, "max_message_bytes": 10**7,
     "kernel_name": "python3", "startup_timeout": 60, "notes": {"cell_cut": "{limit}", "notebook_cut": ""},
@@ -503,7 +506,9 @@ def test_a_killed_grader_takes_its_unboxed_runner_and_kernel_with_it(tmp_path):
         while len(started := descendants(grader.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)  # the runner, then its kernel
         assert len(started) >= 2, "the runner did not start its kernel"
-        time.sleep(1.0)  # the kernel is in the cell
+        while not (tmp_path / "in-cell").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # until the kernel is in the cell
+        assert (tmp_path / "in-cell").exists(), "the kernel did not run the cell"
         grader.kill()
         grader.wait()
         deadline = time.monotonic() + 10

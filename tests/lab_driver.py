@@ -126,7 +126,7 @@ class JupyterLab:
                 command, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         try:
-            self._wait_until_up(timeout=60)
+            self._wait_until_up(timeout=180)  # a loaded machine
         except BaseException:
             self.stop()
             raise
@@ -202,7 +202,7 @@ MATHJAX_OUTPUT = """() => new Promise(resolve => MathJax.Hub.Queue(() => resolve
 )))"""
 
 
-def mathjax_typeset(page, timeout=30_000):
+def mathjax_typeset(page, timeout=120_000):
     """[{width, height}] of each formula MathJax has typeset on the page, once it is done."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -210,7 +210,7 @@ def mathjax_typeset(page, timeout=30_000):
         page.wait_for_function("() => window.MathJax && MathJax.isReady", timeout=timeout)
     except PlaywrightTimeout:
         raise AssertionError(
-            "MathJax did not start on the page: the Jupyter server serves it when"
+            f"MathJax did not start on the page in {timeout // 1000} s: the Jupyter server serves it when"
             " jupyter-server-mathjax (requirements/instructor.txt) is installed"
         ) from None
     return page.evaluate(MATHJAX_OUTPUT)

@@ -85,7 +85,7 @@ def assignment_row(page, assignment):
     return page.locator("table.dataTable tbody tr").filter(has=name)
 
 
-def wait_for_total(course, assignment, student, expected, timeout=15):
+def wait_for_total(course, assignment, student, expected, timeout=60):
     """Wait until the gradebook holds this total (formgrader saves a score in
     the background after the field loses focus); return the last one read."""
     deadline = time.monotonic() + timeout
@@ -163,7 +163,9 @@ def test_hand_grades_change_the_total_and_feedback_hides_hidden_tests(graded_cou
     # and none of the hidden tests.
     page.goto(lab.url("formgrader"))
     assignment_row(page, assignment).locator("td.generate-feedback a").click()
-    page.locator(".modal").get_by_text(f"Successfully generated feedback of '{assignment}'").wait_for()
+    page.locator(".modal").get_by_text(f"Successfully generated feedback of '{assignment}'").wait_for(
+        timeout=180_000
+    )
     feedback = course / "feedback" / STUDENT / assignment / f"{notebook}.html"
     page.goto(feedback.as_uri(), wait_until="domcontentloaded")
     screenshots.take(page, "feedback")

@@ -57,6 +57,12 @@ def lab(tmp_path_factory):
     module (each test opens a release of its own in a folder of its own)."""
     folder = tmp_path_factory.mktemp("student")
     (folder / "work").mkdir()
+    # Validate runs each cell under nbgrader's 30 s limit: ample for these
+    # notebooks, not on a CI machine that other tests load heavily.
+    (folder / "home" / "config").mkdir(parents=True)
+    (folder / "home" / "config" / "nbgrader_config.py").write_text(
+        "c.Execute.timeout = 300\nc.Execute.iopub_timeout = 60\n"
+    )
     with JupyterLab(folder / "work", home=folder / "home") as server:
         yield server
     print(f"JupyterLab's log: {server.log_path}")  # shown when a test failed

@@ -164,6 +164,7 @@ def client_for(sources, workdir, config):
     return NotebookClient(
         notebook,
         timeout=60,
+        iopub_timeout=60,  # the outputs are small, but the machine may be loaded
         allow_errors=True,
         shutdown_kernel="immediate",  # as grading/plugins/execute.py stops them
         config=config,

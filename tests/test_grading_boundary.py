@@ -339,8 +339,15 @@ def read_by_plain_nbclient(tmp_path_factory):
         cells = [new_code_cell(attack[part]) for part in ("first", "last") if part in attack]
         notebook = nbformat.v4.new_notebook(cells=cells)
         folder = tmp_path_factory.mktemp("plain-nbclient")
+        # Every output, however loaded the machine (nbclient's default stops
+        # reading 4 s after the cell's reply).
         client = NotebookClient(
-            notebook, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}}
+            notebook,
+            kernel_name="python3",
+            allow_errors=True,
+            iopub_timeout=600,
+            raise_on_iopub_timeout=True,
+            resources={"metadata": {"path": str(folder)}},
         )
         client.execute()
         kept[student] = json.dumps(notebook)

@@ -14,7 +14,6 @@ import contextlib
 import csv
 import html
 import json
-import math
 import os
 import pathlib
 import pwd
@@ -28,7 +27,15 @@ import time
 
 import pytest
 
-from conftest import COURSE_CONFIG, REPO, copy_course, copy_generated, exit_status, run_grading_command
+from conftest import (
+    COURSE_CONFIG,
+    REPO,
+    copy_course,
+    copy_generated,
+    descendants,
+    exit_status,
+    run_grading_command,
+)
 from examples import example_class
 from examples.grade_examples import write_example_class
 from examples.nbgrader_runs import run_nbgrader, scores
@@ -296,17 +303,11 @@ def test_progress_counts_and_estimates_time_left(on_dask_cluster):
 KILL_TEST_STUDENTS = ["correct-variants", "he-uses-fan-out", "calls-os-exit", "unchanged-release"]
 
 
-def executing_tasks(client, started_within=math.inf):
-    """{worker name: (address, keys of the tasks it is running right now and
-    started less than started_within seconds ago)}."""
+def executing_tasks(client):
+    """{worker name: (address, keys of the tasks it is running right now)}."""
 
     def running_tasks(dask_worker):
-        now = time.time()
-        return [
-            str(task.key)
-            for task in dask_worker.state.executing
-            if now - (task.start_time or now) < started_within
-        ]
+        return [str(task.key) for task in dask_worker.state.executing]
 
     # A worker killed a moment ago may still be listed: skip what fails.
     running = client.run(running_tasks, on_error="ignore")
@@ -329,20 +330,32 @@ def processing_on(client, address) -> set[str]:
     return {student_of_key(key) for key in client.run_on_scheduler(given)}
 
 
-def kill_a_worker_while_it_grades(address, worker_processes, started_within=math.inf, seconds=300):
+def runs_a_box(pid: int) -> bool:
+    """Whether a process that pid started is a sandbox (bubblewrap)."""
+    for child in descendants(pid):
+        with contextlib.suppress(OSError):
+            if pathlib.Path(f"/proc/{child}/comm").read_text().strip() == "bwrap":
+                return True
+    return False
+
+
+def kill_a_worker_while_it_grades(address, worker_processes, in_a_box=False, seconds=300):
     """SIGKILL the process group (nanny, worker, sandboxes) of the first worker
-    seen running a grading task that started less than started_within
-    seconds ago (so that it is still running when the kill comes), as if its
-    machine dropped out. Returns that task's student and the students of
-    every task the scheduler had given that worker until it saw it die."""
+    seen running a grading task (with in_a_box, only while the task's
+    sandbox runs: a task sends its result only after its box has ended, so
+    the kill surely comes mid-task), as if its machine dropped out. Returns
+    that task's student and the students of every task the scheduler had
+    given that worker until it saw it die."""
     from dask.distributed import Client
 
     with Client(address, timeout=60) as client:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            for name, (address, keys) in executing_tasks(client, started_within).items():
+            for name, (address, keys) in executing_tasks(client).items():
                 if worker_processes[name].poll() is not None:
                     continue  # killed already
+                if in_a_box and not runs_a_box(worker_processes[name].pid):
+                    continue
                 given = processing_on(client, address)
                 os.killpg(worker_processes[name].pid, signal.SIGKILL)
                 worker_processes[name].wait(timeout=30)
@@ -356,17 +369,17 @@ def kill_a_worker_while_it_grades(address, worker_processes, started_within=math
     raise TimeoutError("no worker started grading")
 
 
-def grade_while_killing_workers(root, cluster_folder, kills, status=0, started_within=math.inf):
+def grade_while_killing_workers(root, cluster_folder, kills, status=0, in_a_box=False):
     """Grade root on a fresh loopback cluster of two workers, killing `kills`
-    of them as they grade (each in a task started less than started_within
-    seconds ago), and check the command's exit status. Returns the killed
-    tasks' students, and the command's output and --json summary."""
+    of them as they grade (with in_a_box, while a sandbox of theirs runs),
+    and check the command's exit status. Returns the killed tasks'
+    students, and the command's output and --json summary."""
     with running_dask_cluster(cluster_folder) as (address, worker_processes):
         return grade_while(
             root,
             ["--scheduler", address],
             lambda: [
-                kill_a_worker_while_it_grades(address, worker_processes, started_within) for _ in range(kills)
+                kill_a_worker_while_it_grades(address, worker_processes, in_a_box) for _ in range(kills)
             ],
             status,
         )
@@ -398,9 +411,9 @@ def test_a_worker_killed_mid_task_costs_only_a_retry(generated_course, tmp_path_
     # Beside the other copies, so that feedback() sees the same paths.
     root = submitted_copy(tmp_path_factory.mktemp("killed_worker"), generated_course, KILL_TEST_STUDENTS)
     # A student is graded in about a second: the kill must come while the
-    # task is young, or it may come after the worker has sent its result.
+    # task's box runs, or it may come after the worker has sent its result.
     ((killed_student, given),), output, summary = grade_while_killing_workers(
-        root, tmp_path_factory.mktemp("killed_worker_dask"), kills=1, started_within=0.4
+        root, tmp_path_factory.mktemp("killed_worker_dask"), kills=1, in_a_box=True
     )
 
     # The submission the dead worker held was graded again, said so, and every

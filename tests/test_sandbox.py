@@ -125,6 +125,7 @@ def probed(tmp_path_factory):
     client = NotebookClient(
         notebook,
         timeout=60,
+        iopub_timeout=60,  # the outputs are small, but the machine may be loaded
         allow_errors=True,
         config=COURSE_CONFIG,
         kernel_manager_class=SandboxKernelManager,

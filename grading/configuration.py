@@ -31,6 +31,19 @@ def assignment_notebook(config, resources, folder: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def autograded_folder(config, resources) -> Path | None:
+    """nbgrader's autograded folder of the submission being converted
+    (resolved), or None when nbgrader names no student and assignment."""
+    from nbgrader.coursedir import CourseDirectory
+
+    info = (resources or {}).get("nbgrader", {})
+    if not info.get("student") or not info.get("assignment"):
+        return None
+    coursedir = CourseDirectory(config=config)
+    folder = coursedir.format_path(coursedir.autograded_directory, info["student"], info["assignment"])
+    return Path(folder).resolve()
+
+
 def delimiters(course_root: str | Path) -> dict:
     """The marker lines of solutions and hidden tests, as nbgrader_config.py
     sets them: {"solution": (begin, end), "hidden tests": (begin, end)}."""

@@ -134,9 +134,10 @@ def tiny_course(tmp_path):
     return tmp_path
 
 
-def run_submission(course, solution, added=(), renamed_test=False, **settings):
+def run_submission(course, solution, added=(), renamed_test=False, folder=None, **settings):
     """Autograde's execute step on a copy of the source whose solution cell
-    holds `solution`, with the `added` cells at the end; returns (notebook, seconds)."""
+    holds `solution`, with the `added` cells at the end, in folder (by
+    default nbgrader's autograded/s/a); returns (notebook, seconds)."""
     config = Config()
     config.CourseDirectory.root = str(course)
     config.SandboxedExecute.timeout = 30
@@ -151,7 +152,7 @@ def run_submission(course, solution, added=(), renamed_test=False, **settings):
     if renamed_test:
         notebook.cells[3].id = "renamed-by-the-student"
     resources = {
-        "metadata": {"path": str(course / "autograded" / "s" / "a")},
+        "metadata": {"path": str(folder or course / "autograded" / "s" / "a")},
         "nbgrader": {"assignment": "a", "notebook": "nb", "student": "s"},
     }
     start = time.monotonic()
@@ -182,6 +183,19 @@ def test_code_that_needs_the_experiment_is_graded_in_full(tiny_course):
     notebook, _ = run_submission(tiny_course, "def f(n):\n    return n * len(history) - n")
     assert errors(notebook) == {}  # as in a full run: history was defined
     assert notebook.cells[1].outputs == []  # the training ran (it prints nothing)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_only_the_autograded_folder_is_emptied_for_a_full_run(tiny_course):
+    """A full run deletes and restores the submission's folder: given any
+    other folder, grading stops as the course's fault and deletes nothing."""
+    elsewhere = tiny_course / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("kept")
+    with pytest.raises(CourseFault, match="is not nbgrader's autograded folder"):
+        run_submission(tiny_course, "def f(n):\n    return n * len(history) - n", folder=elsewhere)
+    assert (elsewhere / "keep.txt").read_text() == "kept"
 
 
 # A cell that never ends. A cell's time counts whether the kernel computes

@@ -50,7 +50,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Float, Instance, Integer, List, Unicode
 
 from grading import notes
-from grading.configuration import assignment_notebook
+from grading.configuration import assignment_notebook, autograded_folder
 from grading.errors import (
     CELL_TIMEOUT,
     JUDGED,
@@ -180,6 +180,9 @@ class SandboxedExecute(Execute):
     is_reference = Bool(
         False, help="This run is the reference solution's: it is timed and its answers recorded."
     )
+    scratch_copy = Unicode(
+        "", help="The copy of the assignment's folder a reference run works in (made by measure)."
+    )
     reference_runs = Instance(
         ReferenceRuns,
         args=(),
@@ -227,6 +230,12 @@ class SandboxedExecute(Execute):
         untouched = copy.deepcopy(nb)
         with tempfile.TemporaryDirectory(prefix="grading-before-") as kept:
             workdir = self.workdir(resources)
+            if workdir != self.emptiable_folder(resources):
+                # The full run deletes and restores this folder: never another.
+                raise CourseFault(
+                    f"{workdir} is not nbgrader's autograded folder of this submission: "
+                    "it is not emptied to run the notebook again"
+                )
             before = Path(kept) / "files"
             shutil.copytree(workdir, before, symlinks=True)
             nb, resources = self.run(nb, resources, skipped)
@@ -252,6 +261,13 @@ class SandboxedExecute(Execute):
         if not path:
             raise CourseFault("nbgrader gave no folder for the notebook (resources['metadata']['path'])")
         return Path(path).resolve()
+
+    def emptiable_folder(self, resources) -> Path | None:
+        """The one folder a run may empty to run its notebook again: the
+        reference's own copy, or nbgrader's autograded folder of the submission."""
+        if self.is_reference:
+            return Path(self.scratch_copy).resolve() if self.scratch_copy else None
+        return autograded_folder(self.config, resources)
 
     def run(self, nb, resources, skipped: set[int]):
         """Execute nb in a box, leaving out the cells at `skipped`; set each
@@ -459,6 +475,7 @@ class SandboxedExecute(Execute):
         )
         with tempfile.TemporaryDirectory(prefix="grading-reference-") as folder:
             workdir = Path(folder) / source.parent.name
+            runner.scratch_copy = str(workdir)
             # The assignment's files, links followed: the sandbox shows only this folder.
             shutil.copytree(source.parent, workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             notebook = nbformat.read(source, as_version=4)

@@ -576,8 +576,7 @@ class SandboxProvisioner(LocalProvisioner):
         manager = self.parent  # its connection settings are set here
         # The kernel has no network, so it listens on Unix sockets in a folder
         # of its own, next to its connection file.
-        remove_stale_socket_folders(socket_parent())
-        self.socket_dir = tempfile.mkdtemp(prefix=f"grading-kernel-{os.getpid()}-", dir=socket_parent())
+        self._make_box_folder()
         manager.transport = "ipc"
         manager.ip = os.path.join(self.socket_dir, "kernel")
         manager.connection_file = os.path.join(self.socket_dir, "connection.json")
@@ -588,13 +587,7 @@ class SandboxProvisioner(LocalProvisioner):
             self.kernel_spec.interrupt_mode = "message"
             kernel_cmd = kwargs["cmd"]
             workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
-            programs = [os.path.dirname(kernel_cmd[0])] if os.path.isabs(kernel_cmd[0]) else []
-            programs += [os.path.join(sys.prefix, "bin")]
-            # bubblewrap itself starts from the clean environment too: in a user
-            # namespace the kernel could read its parent's /proc/1/environ.
-            kwargs["env"] = kernel_environment(
-                self.socket_dir, dict.fromkeys(programs), self.passed_environment
-            )
+            kwargs["env"] = self._environment(kernel_cmd)
             kwargs["cmd"] = self._sandboxed(kernel_cmd, workdir, python_folders(kernel_cmd))
         except BaseException:
             self._discard()  # jupyter_client calls no cleanup for a launch that never was
@@ -618,17 +611,28 @@ class SandboxProvisioner(LocalProvisioner):
         sandbox a kernel gets, in workdir, with extra_files ({path in the
         box: file}) shown read-only. The box's folder (socket_dir, writable by it)
         holds what it writes; call discard() once it has ended."""
-        remove_stale_socket_folders(socket_parent())
-        self.socket_dir = tempfile.mkdtemp(prefix=f"grading-kernel-{os.getpid()}-", dir=socket_parent())
+        self._make_box_folder()
         try:
             workdir = os.path.abspath(workdir)
-            programs = [os.path.dirname(command[0])] if os.path.isabs(command[0]) else []
-            programs += [os.path.join(sys.prefix, "bin")]
-            env = kernel_environment(self.socket_dir, dict.fromkeys(programs), self.passed_environment)
-            return self._sandboxed(command, workdir, python_folders(command), extra_files), env
+            sandboxed = self._sandboxed(command, workdir, python_folders(command), extra_files)
+            return sandboxed, self._environment(command)
         except BaseException:
             self._discard()
             raise
+
+    def _make_box_folder(self) -> None:
+        """A new folder for the box's sockets and files (socket_dir), first
+        deleting those that graders no longer running left behind."""
+        remove_stale_socket_folders(socket_parent())
+        self.socket_dir = tempfile.mkdtemp(prefix=f"grading-kernel-{os.getpid()}-", dir=socket_parent())
+
+    def _environment(self, command: list[str]) -> dict:
+        """The box's whole environment, command's folder first on its PATH.
+        bubblewrap itself starts from it too: in a user namespace the kernel
+        could read its parent's /proc/1/environ."""
+        programs = [os.path.dirname(command[0])] if os.path.isabs(command[0]) else []
+        programs += [os.path.join(sys.prefix, "bin")]
+        return kernel_environment(self.socket_dir, dict.fromkeys(programs), self.passed_environment)
 
     def discard_processes(self) -> None:
         """Kill every process left in the box's cgroup, keeping its folder."""

@@ -21,9 +21,13 @@ from pathlib import Path
 def write_atomically(path: Path | str, text: str | bytes) -> None:
     """Write text (a str as UTF-8, or bytes as they are) to path in one rename.
 
+    A lone surrogate (how Python keeps a file name's bytes that are not
+    UTF-8) is written as its escape, \\udcff: a student's file name never
+    stops a summary or a report from being written.
+
     A path that is not a regular file (a terminal, a pipe: `--to /dev/stdout`)
     is written in place: there is nothing to rename over it."""
-    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "backslashreplace")
     target = Path(os.path.realpath(path))
     try:
         info = os.stat(target)

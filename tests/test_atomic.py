@@ -44,3 +44,12 @@ def test_json_is_written_readable_in_one_rename(tmp_path):
     assert text.endswith("\n") and "José" in text  # as typed, not \u00e9
     assert json.loads(text) == {"student": "José", "points": [1.5, 3]}
     assert sorted(item.name for item in tmp_path.iterdir()) == ["summary.json"]
+
+
+def test_a_file_name_that_is_not_utf8_is_written_escaped(tmp_path):
+    """Python keeps a name's bytes that are not UTF-8 as lone surrogates, which
+    UTF-8 cannot encode: they are written as their escapes, not an error."""
+    path = tmp_path / "summary.json"
+    name = os.fsdecode(b"dave_\xff.ipynb")
+    write_json(path, {"refused": name})
+    assert path.read_text(encoding="utf-8") == '{\n "refused": "dave_\\udcff.ipynb"\n}\n'

@@ -31,8 +31,10 @@ from conftest import copy_course, copy_generated, run_grading_command
 from examples import example_class
 from examples.nbgrader_runs import run_nbgrader, scores
 from examples.students import fill_in, write_submission
+from grading.atomic import write_json
 from grading.command.course import Course
 from grading.command.intake import collect, put_in_place, submitted_students
+from grading.errors import GradingError
 from grading.gradebook import open_gradebook
 from grading.plugins.download_names import (
     LmsFileNames,
@@ -884,3 +886,30 @@ def test_a_timestamp_nbgrader_would_misread_is_named(tmp_path, written, problem)
     (tmp_path / "timestamp.txt").write_text(written)
     found = timestamp_problem(tmp_path)
     assert found is None if problem is None else problem in found
+
+
+def test_a_file_name_that_is_not_utf8_costs_only_that_file(course, tmp_path):
+    """Linux allows any bytes in a file name: one that is not UTF-8 is
+    refused with its bytes escaped, and the others are collected; the
+    refusal can be written to a summary."""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    honest = notebook_text(course, example_class.CORRECT)
+    (downloads / f"alice_{RELEASE_NAME}").write_text(honest)
+    (downloads / os.fsdecode(b"dave_\xff_" + RELEASE_NAME.encode())).write_text(honest)
+
+    collected = collect(Course(course), ASSIGNMENT, downloads)
+
+    assert collected.students == ["alice"]
+    assert refused(collected) == {"downloads": f"dave_\\xff_{RELEASE_NAME}: its name is not UTF-8 text"}
+    write_json(tmp_path / "summary.json", [str(refusal) for refusal in collected.refusals])
+
+
+def test_a_zip_whose_names_are_not_utf8_is_named_not_a_traceback(course, tmp_path):
+    """A zip that flags a member's name as UTF-8 when it is not cannot be
+    read by Python's zipfile at all: the command says so."""
+    path = make_zip(course, tmp_path / "d.zip", {f"alicé_{RELEASE_NAME}": example_class.CORRECT})
+    data = path.read_bytes().replace("alicé_".encode(), b"alic\xff\xfe_")  # still flagged UTF-8
+    path.write_bytes(data)
+    with pytest.raises(GradingError, match="cannot be read as a zip file"):
+        collect(Course(course), ASSIGNMENT, path)

@@ -349,7 +349,12 @@ def zip_downloads(source: Path, staging: Staging) -> Iterator[Download]:
     MAX_FILE_BYTES are refused, never extracted. Each keeps only its base
     name, so no member can be written outside the archive folder.
     """
-    with zipfile.ZipFile(source) as archive:
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, UnicodeDecodeError, OSError) as error:  # a name flagged UTF-8 that is not
+        problem = f"{type(error).__name__}: {error}"
+        raise GradingError(f"{source} cannot be read as a zip file ({problem})") from None
+    with archive:
         for info in archive.infolist():
             name = member_name(info)
             parts = [part for part in name.replace("\\", "/").split("/") if part]
@@ -401,12 +406,25 @@ def folder_downloads(source: Path, staging: Staging) -> Iterator[Download]:
                 yield Download(source.name, source.name, problem=too_many_files())
                 return
             download = Download(str(entry.path), entry.path.name, problem=entry.problem)
+            if not is_utf8(download.origin):  # Linux allows any bytes in a name
+                shown = os.fsencode(download.origin).decode("utf-8", "backslashreplace")
+                download.problem = f"{shown}: its name is not UTF-8 text"
             if not download.problem:
                 if kind := archive_kind_by_name(download.name):
                     download.problem = archive_problem(download.origin, kind)
                 else:
                     staging.add(download, partial(os.read, entry.fd))
             yield download
+
+
+def is_utf8(name: str) -> bool:
+    """Whether a name read from the file system was valid UTF-8 (Python
+    keeps other bytes as lone surrogates, which no text file can hold)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def too_many_files() -> str:
@@ -432,6 +450,8 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
     # zip_collect matches the path of each file it extracted.
     extracted = course.archive_folder(assignment).parent / app.extracted_directory
     for download in downloads:
+        if not is_utf8(download.origin):
+            continue  # refused: a name that is not text names no student
         # Read once: the plugin names the student from it, and Canvas's
         # "late" and Moodle's folders are taken from it below.
         download.parsed = read_download_name(download.origin)

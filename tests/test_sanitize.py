@@ -5,12 +5,13 @@ import copy
 import logging
 
 import pytest
+from nbformat import from_dict
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.nbgraderformat import MetadataValidator, SchemaTooOldError
 from nbgrader.preprocessors import DeduplicateIds
 
 from grading.command.course import Course
-from grading.plugins.sanitize import DropDuplicateGradeIds, RefuseUnsafeSubmissions
+from grading.plugins.sanitize import DropDuplicateGradeIds, KeepTrustedMetadata, RefuseUnsafeSubmissions
 
 
 def nbgrader_cell(source, grade_id, grade=False, solution=False, locked=False):
@@ -103,3 +104,21 @@ def test_plain_autograde_refuses_a_folder_with_a_link_and_the_command_checks_it_
     with pytest.raises(RuntimeError, match="refused: solution.ipynb is a symbolic link"):
         RefuseUnsafeSubmissions().preprocess(notebook, resources)
     assert Course(course).config.RefuseUnsafeSubmissions.enabled is False
+
+
+def test_malformed_nbgrader_metadata_makes_an_ordinary_cell_not_a_crash():
+    """nbformat accepts any metadata; nbgrader's own code raises on these
+    (AttributeError, KeyError, TypeError) and would stop the student's grading."""
+    tampered = [
+        {"nbgrader": "x"},
+        {"nbgrader": {"grade": True, "solution": False, "locked": True, "points": 1}},  # no grade_id
+        {"nbgrader": {"grade": True, "grade_id": ["a"], "points": 1}},
+    ]
+    honest = nbgrader_cell("check(f)", "test_f", grade=True, locked=True)
+    honest.metadata["tags"] = ["experiment"]
+    cells = [from_dict({**new_code_cell("x"), "metadata": metadata}) for metadata in tampered]
+    notebook = new_notebook(cells=[*cells, honest])
+    kept, _ = KeepTrustedMetadata().preprocess(notebook, {})
+    cleaned, _ = DropDuplicateGradeIds().preprocess(kept, {})
+    assert [cell.metadata for cell in cleaned.cells[:-1]] == [{}] * len(tampered)
+    assert cleaned.cells[-1].metadata == honest.metadata

@@ -71,6 +71,11 @@ class KeepTrustedMetadata(NbGraderPreprocessor):
     notebook's widget state, say, makes nbconvert's HTML load a widget
     manager from the internet into formgrader and the feedback. The
     grader's own marks (grading/errors.py) are never a submission's.
+
+    nbgrader metadata that is not a dict with a text grade_id is dropped:
+    nbgrader's own code would raise on it and stop the student's grading (a
+    tampered cell is graded as an ordinary one, and OverwriteCells puts back
+    the cell it replaced).
     """
 
     CELL_KEYS = ("nbgrader", "tags")
@@ -80,7 +85,11 @@ class KeepTrustedMetadata(NbGraderPreprocessor):
         release = release_notebook(self.config, resources)
         nb.metadata = copy.deepcopy(release.metadata) if release is not None else {}
         for cell in nb.cells:
-            cell.metadata = {key: value for key, value in cell.metadata.items() if key in self.CELL_KEYS}
+            cell.metadata = {
+                key: value
+                for key, value in cell.metadata.items()
+                if key in self.CELL_KEYS and well_formed(key, value)
+            }
             if "attachments" in cell:
                 cell.attachments = {
                     name: bundle
@@ -88,6 +97,12 @@ class KeepTrustedMetadata(NbGraderPreprocessor):
                     if isinstance(bundle, dict) and bundle and set(bundle) <= set(self.PICTURES)
                 }
         return nb, resources
+
+
+def well_formed(key: str, value) -> bool:
+    """Whether a cell's metadata value is of the shape nbgrader reads (nbformat
+    checks the tags; nbgrader metadata has no schema there)."""
+    return key != "nbgrader" or (isinstance(value, dict) and isinstance(value.get("grade_id"), str))
 
 
 class DropDuplicateGradeIds(DeduplicateIds):

@@ -352,3 +352,22 @@ def test_an_export_only_reads_the_gradebook(gradebook, tmp_path):
     assert database.read_bytes() == before
     notebook = gb.find_submission_notebook("Notebook", "initialization_deep", "alice")
     assert notebook.late_submission_penalty == 1.5
+
+
+def test_names_that_a_spreadsheet_would_run_are_written_as_text(gradebook, tmp_path):
+    """A display name a student chose can start as a formula: the exports
+    write it with a leading apostrophe, which spreadsheets show as text. A
+    folder in submitted/ named as no valid student gets no row."""
+    _, gb = gradebook
+    alice = gb.find_student("alice")
+    alice.first_name, alice.last_name = '=HYPERLINK("http://x.example")', "@SUM(1)"
+    gb.db.commit()
+    canvas = exported(CanvasExport, gb, tmp_path / "canvas.csv", assignment=["initialization"])
+    assert canvas[2][:2] == ['\'@SUM(1), =HYPERLINK("http://x.example")', "1001"]
+    moodle = exported(MoodleExport, gb, tmp_path / "moodle.csv", assignment=["initialization"])
+    assert moodle[1][:4] == ["alice@example.org", "alice", '\'=HYPERLINK("http://x.example")', "'@SUM(1)"]
+    for folder in ("-rf", "=cmd"):
+        (tmp_path / "submitted" / folder / "initialization").mkdir(parents=True)
+    grades = exported(GradesCsvExport, gb, tmp_path / "grades.csv", parent=export_app(tmp_path))
+    assert grades[1][3:6] == ["alice", "'@SUM(1)", '\'=HYPERLINK("http://x.example")']
+    assert [row[3] for row in grades[1:]] == ["alice", "carol", "alice", "bob", "carol"]

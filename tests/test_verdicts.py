@@ -100,6 +100,21 @@ def test_a_record_missing_visible_answers_is_refused(reference):
     assert judge(cut, reference, checks=CHECKS).error_name == "MissingAnswer"
 
 
+def test_an_error_class_named_as_a_formula_is_named_error(reference):
+    """type() lets a student name a class anything, "=HYPERLINK(...)" too:
+    the reason names it Error, so no spreadsheet formula reaches the reports."""
+    formula = type('=HYPERLINK("http://x.example")', (Exception,), {})
+
+    def raises_on_hidden_calls(dims):
+        if str(dims) in ("[2, 4, 1]", "[3, 1, 2]", "[4, 3, 5, 2]"):
+            return he(dims)
+        raise formula("no")
+
+    verdict = judge(record_of(check_he_initializer, raises_on_hidden_calls), reference, checks=CHECKS)
+    assert (verdict.passed, verdict.error_name) == (False, "Error")
+    assert verdict.message.startswith("Hidden test: your function raised Error")
+
+
 def test_the_reference_names_the_check_not_the_student(reference):
     """A record that names a lenient check is judged by the reference's check."""
     data = answers.answer_record(check_he_initializer, lambda dims: he(dims, 1.0), LAYER_LISTS)

@@ -42,8 +42,9 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
 from grading.atomic import write_atomically
+from grading.csv_text import inert
 from grading.plugins.late import after_penalty, late_policy_plugin, submission_penalty
-from grading.submissions import english_assignment
+from grading.submissions import english_assignment, valid_student_id
 
 
 def column_name(assignment: str) -> str:
@@ -90,7 +91,8 @@ class _FilteredExport(ExportPlugin):
         """The students (the --student filter kept) with a folder
         submitted/<student>/<assignment> but no submission in the gradebook:
         files the grading command refused or could not read, which it
-        grades 0. Read from the course directory of the nbgrader app that
+        grades 0 (a folder named as no valid student id is left out, as the
+        command leaves it). Read from the course directory of the nbgrader app that
         runs the export ([] without one)."""
         coursedir = getattr(self.parent, "coursedir", None)
         if coursedir is None:
@@ -104,6 +106,7 @@ class _FilteredExport(ExportPlugin):
             folder.name
             for folder in root.iterdir()
             if (folder / assignment).is_dir()
+            and valid_student_id(folder.name)
             and folder.name not in graded
             and (not ids or folder.name in ids)
         )
@@ -292,7 +295,7 @@ class CanvasExport(_ColumnExport):
         if not student.lms_user_id and not student.email:
             self.unmatched.append(student.id)
         name = ", ".join(part for part in (student.last_name, student.first_name) if part)
-        return [name or student.id, _cell(student.lms_user_id), "", _cell(student.email), ""]
+        return [inert(name) or student.id, _cell(student.lms_user_id), "", _cell(student.email), ""]
 
 
 class MoodleExport(_ColumnExport):
@@ -322,7 +325,7 @@ class MoodleExport(_ColumnExport):
         return [["Email address", "ID number", "First name", "Last name", *columns]]
 
     def identity(self, student) -> list:
-        return [_cell(student.email), student.id, _cell(student.first_name), _cell(student.last_name)]
+        return [_cell(student.email), student.id, inert(student.first_name), inert(student.last_name)]
 
 
 class GradesCsvExport(_FilteredExport):
@@ -367,7 +370,7 @@ class GradesCsvExport(_FilteredExport):
     def row(self, gradebook: Gradebook, assignment, student_id: str, submission) -> list:
         try:
             student = gradebook.find_student(student_id)
-            names = [student.last_name, student.first_name, student.email]
+            names = [inert(student.last_name), inert(student.first_name), student.email]
         except MissingEntry:
             names = [None, None, None]
         if submission is None:

@@ -143,9 +143,11 @@ def _list(value) -> list:
 
 
 def _name(value) -> str:
+    """A class's name as the box reported it; a name Python could not have
+    given a class (type() allows any text) reads as "Error"."""
     if not isinstance(value, str):
         raise Unreadable("a name is not a string")
-    return value[:80]
+    return value[:80] if value[:80].isidentifier() else "Error"
 
 
 # ------------------------------------------------------------- replaying

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
+from grading.csv_text import inert
 from grading.report.outcomes import outcome
 
 
@@ -51,7 +52,7 @@ def students_csv(data: dict) -> str:
         cells = [(row["exercises"][name]["points"], row["exercises"][name]["why"]) for name in names]
         writer.writerow(
             [row["student"], *([row["edition"]] if combined else [])]
-            + [value for points, why in cells for value in (f"{points:g}", why)]
+            + [value for points, why in cells for value in (f"{points:g}", inert(why))]
             + [f"{row[key]:g}" for key in ("written", "waiting", "late_penalty", "total", "max")]
         )
     return out.getvalue()

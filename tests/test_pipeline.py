@@ -1,6 +1,8 @@
 """One student's submission through the grading pipeline (grading/command/pipeline.py)."""
 
+import shutil
 import sqlite3
+from datetime import datetime
 
 import nbformat
 import pytest
@@ -9,8 +11,14 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import failed_nbgrader_step
 from grading.command.course import Course
-from grading.command.pipeline import keep_reviewed, nbgrader_error, nbgrader_failure, reviewed_hand_grades
-from grading.reasons import Why
+from grading.command.pipeline import (
+    autograde_keeping_the_earlier_grade,
+    keep_reviewed,
+    nbgrader_error,
+    nbgrader_failure,
+    reviewed_hand_grades,
+)
+from grading.reasons import Reason, Why
 
 
 def test_a_failed_nbgrader_step_is_reported_by_its_cause(gradebook_url, tmp_path):
@@ -143,3 +151,86 @@ def test_a_hand_grade_whose_answer_was_never_read_waits_for_review(hand_graded):
     keep_reviewed(course, ASSIGNMENT, "alice", reviewed)
     keep_reviewed(course, ASSIGNMENT, "alice", {})  # a first run: nothing to keep
     assert waiting(course) == {"why": (1.5, True), "how": (2.0, True), "what": (None, True)}
+
+
+ON_TIME, LATE = datetime(2026, 12, 4, 12, 0), datetime(2026, 12, 9, 12, 0)
+
+
+def handed_in_on_time(course):
+    with course.gradebook() as gradebook:
+        gradebook.update_or_create_submission(ASSIGNMENT, "alice", timestamp=ON_TIME)
+
+
+def graded_state(course):
+    """(alice's submission time in the gradebook, her autograded answers, the
+    names in her autograded/ folder)."""
+    with course.gradebook() as gradebook:
+        timestamp = gradebook.find_submission(ASSIGNMENT, "alice").timestamp
+    folder = course.folder("autograded", "alice", ASSIGNMENT)
+    path = folder / f"{NOTEBOOK}.ipynb"
+    answers = {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in (nbformat.read(path, as_version=4).cells if path.is_file() else [])
+        if cell.cell_type == "markdown"
+    }
+    return timestamp, answers, sorted(item.name for item in folder.parent.iterdir())
+
+
+def failed_rerun(course, assignment, student):
+    """What nbgrader's autograde leaves of a resubmission whose grading fails
+    half-way: the new time in the gradebook, and the autograded folder
+    deleted (its failed output removed)."""
+    with course.gradebook() as gradebook:
+        gradebook.update_or_create_submission(assignment, student, timestamp=LATE)
+    shutil.rmtree(course.folder("autograded", student, assignment), ignore_errors=True)
+    return Reason(Why.COURSE_FAULT, "not graded: the reference solution could not be run")
+
+
+@SESSION_WARNINGS
+def test_a_failed_rerun_leaves_the_earlier_grade_whole(hand_graded):
+    """Its time (no late penalty it never earned) and its graded notebook."""
+    course = hand_graded
+    handed_in_on_time(course)
+    failure = autograde_keeping_the_earlier_grade(course, ASSIGNMENT, "alice", run=failed_rerun)
+    assert failure.why is Why.COURSE_FAULT
+    assert graded_state(course) == (ON_TIME, ANSWERS, [ASSIGNMENT])
+
+    def raises(*_):
+        failed_rerun(course, ASSIGNMENT, "alice")
+        raise RuntimeError("a bug of the grader")
+
+    with pytest.raises(RuntimeError):
+        autograde_keeping_the_earlier_grade(course, ASSIGNMENT, "alice", run=raises)
+    assert graded_state(course) == (ON_TIME, ANSWERS, [ASSIGNMENT])
+
+
+@SESSION_WARNINGS
+def test_a_rerun_that_succeeds_keeps_only_its_own_grade(hand_graded):
+    course = hand_graded
+    handed_in_on_time(course)
+    new_answers = {**ANSWERS, "why": "A resubmission."}
+
+    def rerun(course, assignment, student):
+        failed_rerun(course, assignment, student)
+        write_autograded(course, new_answers)
+
+    assert autograde_keeping_the_earlier_grade(course, ASSIGNMENT, "alice", run=rerun) is None
+    assert graded_state(course) == (LATE, new_answers, [ASSIGNMENT])
+
+
+@SESSION_WARNINGS
+def test_the_earlier_grade_left_aside_by_a_killed_run_comes_back_first(hand_graded):
+    course = hand_graded
+    folder = course.folder("autograded", "alice", ASSIGNMENT)
+    folder.rename(folder.with_name(f".{ASSIGNMENT}.earlier"))  # a run killed mid-grading
+    write_autograded(course, {"why": "half of a killed run's output"})
+    seen = []
+
+    def rerun(course, assignment, student):
+        seen.append(graded_state(course)[2])
+        failed_rerun(course, assignment, student)
+        return Reason(Why.KERNEL_NOT_STARTED, "the kernel did not start")
+
+    autograde_keeping_the_earlier_grade(course, ASSIGNMENT, "alice", run=rerun)
+    assert seen == [[f".{ASSIGNMENT}.earlier"]] * 2  # tried twice, the earlier grade aside
+    assert graded_state(course)[1:] == (ANSWERS, [ASSIGNMENT])

@@ -5,7 +5,9 @@ a time, in a worker process or on a Dask worker."""
 from __future__ import annotations
 
 import re
+import shutil
 import time
+from datetime import datetime
 
 import nbformat
 from nbgrader.api import MissingEntry
@@ -95,12 +97,7 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
             readable = readable and ok
     if readable:
         reviewed = reviewed_hand_grades(course, assignment, student)
-        failure = autograde(course, assignment, student)
-        if failure is not None and failure.why is Why.KERNEL_NOT_STARTED:
-            # Not the student's doing: a kernel that could not start (where
-            # cgroups cannot be used, another kernel graded at the same time
-            # may hold the processes it needs, see README) gets one more try.
-            failure = autograde(course, assignment, student)
+        failure = autograde_keeping_the_earlier_grade(course, assignment, student)
         if failure is None:
             result.graded = True
             keep_reviewed(course, assignment, student, reviewed)
@@ -109,7 +106,7 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     else:
         with course.gradebook() as gradebook:
             gradebook.update_or_create_student(student)
-    read_scores(course, assignment, student, releases, result, graded=readable)
+    read_scores(course, assignment, student, releases, result, graded=result.graded)
     result.seconds = time.monotonic() - start
     return result
 
@@ -119,6 +116,58 @@ def autograde(course: Course, assignment: str, student: str) -> Reason | None:
     else the reason it failed."""
     outcome = course.api.autograde(assignment, student, force=True, create=True)
     return None if outcome["success"] else nbgrader_failure(outcome)
+
+
+def autograde_keeping_the_earlier_grade(
+    course: Course, assignment: str, student: str, run=autograde
+) -> Reason | None:
+    """run() the autograde (twice when the kernel did not start); should it
+    fail, put back the earlier grade whole: None when it succeeded, else
+    the reason it failed.
+
+    nbgrader's autograde records the new submission's time in the gradebook
+    and deletes the autograded folder before it grades: a run that then
+    fails would leave the earlier scores with the new time (a late penalty
+    they never earned) and no graded notebook for formgrader or the
+    feedback. The folder waits beside it, hidden, until the run is done.
+    """
+    folder = course.folder("autograded", student, assignment)
+    earlier = folder.with_name(f".{folder.name}.earlier")
+    if earlier.is_dir():  # a run killed before it was done: its folder is not a grade
+        shutil.rmtree(folder, ignore_errors=True)
+        earlier.rename(folder)
+    graded_before, earlier_time = submission_time(course, assignment, student)
+    if folder.is_dir() and not folder.is_symlink():
+        folder.rename(earlier)
+    succeeded = False
+    try:
+        failure = run(course, assignment, student)
+        if failure is not None and failure.why is Why.KERNEL_NOT_STARTED:
+            # Not the student's doing: a kernel that could not start (where
+            # cgroups cannot be used, another kernel graded at the same time
+            # may hold the processes it needs, see README) gets one more try.
+            failure = run(course, assignment, student)
+        succeeded = failure is None
+        return failure
+    finally:
+        if succeeded:
+            shutil.rmtree(earlier, ignore_errors=True)
+        else:
+            if earlier.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+                earlier.rename(folder)
+            if graded_before:
+                with course.gradebook() as gradebook:
+                    gradebook.update_or_create_submission(assignment, student, timestamp=earlier_time)
+
+
+def submission_time(course: Course, assignment: str, student: str) -> tuple[bool, datetime | None]:
+    """(whether the gradebook has the student's submission, its time)."""
+    with course.gradebook() as gradebook:
+        try:
+            return True, gradebook.find_submission(assignment, student).timestamp
+        except MissingEntry:
+            return False, None
 
 
 def reviewed_hand_grades(course: Course, assignment: str, student: str) -> dict:

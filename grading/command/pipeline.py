@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 import nbformat
@@ -119,11 +120,11 @@ def autograde(course: Course, assignment: str, student: str) -> Reason | None:
 
 
 def autograde_keeping_the_earlier_grade(
-    course: Course, assignment: str, student: str, run=autograde
+    course: Course, assignment: str, student: str, run: Callable | None = None
 ) -> Reason | None:
-    """run() the autograde (twice when the kernel did not start); should it
-    fail, put back the earlier grade whole: None when it succeeded, else
-    the reason it failed.
+    """Autograde (run, by default autograde(); twice when the kernel did not
+    start); should it fail, put back the earlier grade whole: None when it
+    succeeded, else the reason it failed.
 
     nbgrader's autograde records the new submission's time in the gradebook
     and deletes the autograded folder before it grades: a run that then
@@ -139,6 +140,7 @@ def autograde_keeping_the_earlier_grade(
     graded_before, earlier_time = submission_time(course, assignment, student)
     if folder.is_dir() and not folder.is_symlink():
         folder.rename(earlier)
+    run = run or autograde
     succeeded = False
     try:
         failure = run(course, assignment, student)

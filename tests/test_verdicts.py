@@ -11,7 +11,7 @@ from nbformat.v4 import new_code_cell, new_output
 
 from conftest import CHECKS
 from grading.plugins import answer_data
-from grading.plugins.verdicts import Replay, judge, parse_record, read_record, verdict_outputs
+from grading.plugins.verdicts import Replay, check_named, judge, parse_record, read_record, verdict_outputs
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_initializer_by_method
 from utils.init_checks import check_he_initializer
@@ -371,3 +371,17 @@ def test_judging_leaves_the_graders_random_stream_as_it_was(reference):
     np.random.seed(12345)
     assert judge(record, reference, checks=CHECKS).passed
     assert np.array_equal(np.random.random_sample(3), expected)
+
+
+def test_a_check_module_changed_since_it_was_imported_stops_judging(tmp_path, monkeypatch):
+    """A Dask worker outlives the command: once the instructor fixes a check,
+    it must not judge with the old one (the course's fault, so the grades
+    stand until the workers restart)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = tmp_path / "changing_checks.py"
+    module.write_text("def check_f(f):\n    pass\n")
+    assert check_named("check_f", ["changing_checks"])
+    module.write_text("def check_f(f):\n    assert f(1) == 2\n")
+    with pytest.raises(RuntimeError, match="changing_checks.py has changed since this process imported it"):
+        check_named("check_f", ["changing_checks"])
+    monkeypatch.delitem(sys.modules, "changing_checks")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -224,11 +225,33 @@ def error_class(name: str, bases=()) -> type:
     return type(name if name.isidentifier() else "Error", (base,), {})
 
 
+# Each check module's file as this process first used it: (modification time,
+# size). A Dask worker outlives the command; it must not go on judging with
+# checks the instructor has since fixed.
+_check_files: dict[str, tuple[int, int]] = {}
+
+
+def check_module(module_name: str):
+    """The module of checks, imported; raises RuntimeError (the course's fault:
+    the grades stand) when its file has changed since this process imported it."""
+    module = importlib.import_module(module_name)
+    path = getattr(module, "__file__", None)
+    if path:
+        info = os.stat(path)
+        first = _check_files.setdefault(module_name, (info.st_mtime_ns, info.st_size))
+        if first != (info.st_mtime_ns, info.st_size):
+            raise RuntimeError(
+                f"{path} has changed since this process imported it: restart the Dask workers "
+                "(dask worker ...), then grade again"
+            )
+    return module
+
+
 def check_named(name: str, modules: Sequence[str]):
     """The visible check called name in one of the modules (their import
     names, such as "utils.init_checks": the assignment's check_modules)."""
     for module_name in modules:
-        check = getattr(importlib.import_module(module_name), name, None)
+        check = getattr(check_module(module_name), name, None)
         if name.startswith("check_") and callable(check):
             return check
     raise LookupError(f"no visible check named {name!r} in {', '.join(modules) or 'no module'}")

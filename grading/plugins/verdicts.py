@@ -241,8 +241,8 @@ def check_module(module_name: str):
         first = _check_files.setdefault(module_name, (info.st_mtime_ns, info.st_size))
         if first != (info.st_mtime_ns, info.st_size):
             raise RuntimeError(
-                f"{path} has changed since this process imported it: restart the Dask workers "
-                "(dask worker ...), then grade again"
+                f"{path} has changed since this process imported it: grade again "
+                "(after restarting the Dask workers, which outlive the command)"
             )
     return module
 

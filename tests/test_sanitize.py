@@ -4,11 +4,13 @@
 import copy
 import logging
 
+import nbformat
 import pytest
 from nbformat import from_dict
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.nbgraderformat import MetadataValidator, SchemaTooOldError
 from nbgrader.preprocessors import DeduplicateIds
+from traitlets.config import Config
 
 from grading.command.course import Course
 from grading.plugins.sanitize import DropDuplicateGradeIds, KeepTrustedMetadata, RefuseUnsafeSubmissions
@@ -104,6 +106,27 @@ def test_plain_autograde_refuses_a_folder_with_a_link_and_the_command_checks_it_
     with pytest.raises(RuntimeError, match="refused: solution.ipynb is a symbolic link"):
         RefuseUnsafeSubmissions().preprocess(notebook, resources)
     assert Course(course).config.RefuseUnsafeSubmissions.enabled is False
+
+
+def test_plain_autograde_refuses_what_the_command_refuses(tmp_path):
+    """A timestamp.txt nbgrader would misread, and a notebook of the other
+    edition, stop plain `nbgrader autograde` too (the command's reasons)."""
+    folder = tmp_path / "submitted" / "ada" / "a1"
+    folder.mkdir(parents=True)
+    (tmp_path / "release" / "a1").mkdir(parents=True)
+    nbformat.write(new_notebook(), tmp_path / "release" / "a1" / "nb.ipynb")
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    check = RefuseUnsafeSubmissions(config=config)
+    resources = {"metadata": {"path": str(folder)}, "nbgrader": {"assignment": "a1", "notebook": "nb"}}
+    assert check.preprocess(new_notebook(), resources)
+    (folder / "timestamp.txt").write_text("2026-12-05 10:00:00 +0100")
+    with pytest.raises(RuntimeError, match="numeric time zone nbgrader misreads"):
+        check.preprocess(new_notebook(), resources)
+    (folder / "timestamp.txt").unlink()
+    chinese = new_notebook(metadata={"course": {"language": "zh_CN"}})
+    with pytest.raises(RuntimeError, match="refused: is the notebook of the other edition, a1_zh"):
+        check.preprocess(chinese, resources)
 
 
 def test_malformed_nbgrader_metadata_makes_an_ordinary_cell_not_a_crash():

@@ -18,7 +18,9 @@
 - A submission that holds a link or a special file: nbgrader would follow a
   link to the instructor's solution, or open a FIFO and wait forever. A
   notebook far larger than its release (thousands of cells, a megabyte of
-  markdown) would cost minutes to run and to render. The grading command
+  markdown) would cost minutes to run and to render; a timestamp.txt that
+  nbgrader misreads would cost a wrong late penalty; a notebook of the
+  other edition would be graded with every cell changed. The grading command
   refuses such a submission before nbgrader sees it (and turns this plugin
   off: one check per path). RefuseUnsafeSubmissions
   stops that student's autograde in plain `nbgrader autograde`, but only
@@ -37,19 +39,24 @@ from nbgrader.api import GradeCell, MissingEntry, TaskCell
 from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
 from grading.configuration import assignment_notebook
-from grading.submissions import check_submission_folder, size_problem
+from grading.submissions import check_submission_folder, edition_problem, size_problem, timestamp_problem
 
 
 class RefuseUnsafeSubmissions(NbGraderPreprocessor):
-    """Stop grading a submission whose folder check_submission_folder
-    refuses, or whose notebook is too large next to its release (size_problem)."""
+    """Stop grading a submission as the grading command refuses it: its
+    folder (check_submission_folder), a timestamp.txt nbgrader misreads
+    (timestamp_problem), a notebook too large next to its release
+    (size_problem) or of the other edition (edition_problem)."""
 
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path")
-        reason = check_submission_folder(Path(folder)) if folder else None
+        reason = None
+        if folder:
+            reason = check_submission_folder(Path(folder)) or timestamp_problem(Path(folder))
         release = release_notebook(self.config, resources)
         if reason is None and release is not None:
-            reason = size_problem(nb, release)
+            assignment = resources.get("nbgrader", {}).get("assignment", "")
+            reason = size_problem(nb, release) or edition_problem(nb, release, assignment)
         if reason:
             raise RuntimeError(f"refused: {reason}")
         return nb, resources

@@ -11,6 +11,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import failed_nbgrader_step
 from grading.command.course import Course
+from grading.command.earlier_grade import EarlierGrade
 from grading.command.pipeline import (
     autograde_keeping_the_earlier_grade,
     keep_reviewed,
@@ -219,18 +220,31 @@ def test_a_rerun_that_succeeds_keeps_only_its_own_grade(hand_graded):
 
 
 @SESSION_WARNINGS
-def test_the_earlier_grade_left_aside_by_a_killed_run_comes_back_first(hand_graded):
+def test_the_earlier_grade_set_aside_by_a_killed_run_comes_back_before_the_next(hand_graded):
+    """A run killed after nbgrader recorded the new time and began the new
+    folder: the next grading of the student (or the command, reporting a
+    student whose workers died) puts the earlier time and folder back first."""
     course = hand_graded
-    folder = course.folder("autograded", "alice", ASSIGNMENT)
-    folder.rename(folder.with_name(f".{ASSIGNMENT}.earlier"))  # a run killed mid-grading
+    handed_in_on_time(course)
+    EarlierGrade(course, ASSIGNMENT, "alice").set_aside()
+    failed_rerun(course, ASSIGNMENT, "alice")
     write_autograded(course, {"why": "half of a killed run's output"})
-    seen = []
+    # killed here
 
-    def rerun(course, assignment, student):
-        seen.append(graded_state(course)[2])
-        failed_rerun(course, assignment, student)
-        return Reason(Why.KERNEL_NOT_STARTED, "the kernel did not start")
+    EarlierGrade(course, ASSIGNMENT, "alice").put_back_if_interrupted()
+    assert graded_state(course) == (ON_TIME, ANSWERS, [ASSIGNMENT])
+    EarlierGrade(course, ASSIGNMENT, "alice").put_back_if_interrupted()  # nothing left to do
+    assert graded_state(course) == (ON_TIME, ANSWERS, [ASSIGNMENT])
 
-    autograde_keeping_the_earlier_grade(course, ASSIGNMENT, "alice", run=rerun)
-    assert seen == [[f".{ASSIGNMENT}.earlier"]] * 2  # tried twice, the earlier grade aside
-    assert graded_state(course)[1:] == (ANSWERS, [ASSIGNMENT])
+
+@SESSION_WARNINGS
+def test_a_grade_kept_after_its_run_succeeded_is_never_put_back(hand_graded):
+    """Killed after success but before the old folder was deleted: the old
+    folder goes, the new grade stays."""
+    course = hand_graded
+    earlier = EarlierGrade(course, ASSIGNMENT, "alice")
+    earlier.set_aside()
+    write_autograded(course, {"why": "the new grade"})
+    earlier.marker.unlink()  # killed right after the success's first step
+    EarlierGrade(course, ASSIGNMENT, "alice").put_back_if_interrupted()
+    assert graded_state(course)[1:] == ({"why": "the new grade"}, [ASSIGNMENT])

@@ -125,7 +125,7 @@ def test_plain_autograde_refuses_what_the_command_refuses(tmp_path):
         check.preprocess(new_notebook(), resources)
     (folder / "timestamp.txt").unlink()
     chinese = new_notebook(metadata={"course": {"language": "zh_CN"}})
-    with pytest.raises(RuntimeError, match="refused: is the notebook of the other edition, a1_zh"):
+    with pytest.raises(RuntimeError, match="refused: nb.ipynb is the notebook of the other edition, a1_zh"):
         check.preprocess(chinese, resources)
 
 

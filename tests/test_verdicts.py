@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from conftest import CHECKS
-from grading.plugins import answer_data
+from grading.plugins import answer_data, verdicts
 from grading.plugins.verdicts import Replay, check_named, judge, parse_record, read_record, verdict_outputs
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_initializer_by_method
@@ -377,6 +377,7 @@ def test_a_check_module_changed_since_it_was_imported_stops_judging(tmp_path, mo
     """A Dask worker outlives the command: once the instructor fixes a check,
     it must not judge with the old one (the course's fault, so the grades
     stand until the workers restart)."""
+    monkeypatch.setattr(verdicts, "_check_files", {})
     monkeypatch.syspath_prepend(str(tmp_path))
     module = tmp_path / "changing_checks.py"
     module.write_text("def check_f(f):\n    pass\n")
@@ -385,3 +386,14 @@ def test_a_check_module_changed_since_it_was_imported_stops_judging(tmp_path, mo
     with pytest.raises(RuntimeError, match="changing_checks.py has changed since this process imported it"):
         check_named("check_f", ["changing_checks"])
     monkeypatch.delitem(sys.modules, "changing_checks")
+
+
+def test_a_changed_helper_of_the_checks_stops_judging_too(monkeypatch):
+    """utils.deep_checks uses helpers of utils.init_checks: a change there
+    counts as a change of the checks."""
+    monkeypatch.setattr(verdicts, "_check_files", {})
+    assert check_named("check_initializer_by_method", ["utils.deep_checks"])
+    assert "utils.init_checks" in verdicts._check_files
+    verdicts._check_files["utils.init_checks"] = (0, 0)  # as if the file were edited since
+    with pytest.raises(RuntimeError, match="init_checks.py has changed"):
+        check_named("check_initializer_by_method", ["utils.deep_checks"])

@@ -5,15 +5,14 @@ a time, in a worker process or on a Dask worker."""
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 import nbformat
 from nbgrader.api import MissingEntry
 
 from grading.command.course import Course
+from grading.command.earlier_grade import EarlierGrade
 from grading.command.results import StudentResult, exercise_names
 from grading.errors import CourseFault, GradingError
 from grading.extension import give_recorded_extension
@@ -97,6 +96,8 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
             result.reasons += notes
             readable = readable and ok
     if readable:
+        # A run of this student killed mid-grading left its earlier grade aside.
+        EarlierGrade(course, assignment, student).put_back_if_interrupted()
         reviewed = reviewed_hand_grades(course, assignment, student)
         failure = autograde_keeping_the_earlier_grade(course, assignment, student)
         if failure is None:
@@ -123,23 +124,11 @@ def autograde_keeping_the_earlier_grade(
     course: Course, assignment: str, student: str, run: Callable | None = None
 ) -> Reason | None:
     """Autograde (run, by default autograde(); twice when the kernel did not
-    start); should it fail, put back the earlier grade whole: None when it
-    succeeded, else the reason it failed.
-
-    nbgrader's autograde records the new submission's time in the gradebook
-    and deletes the autograded folder before it grades: a run that then
-    fails would leave the earlier scores with the new time (a late penalty
-    they never earned) and no graded notebook for formgrader or the
-    feedback. The folder waits beside it, hidden, until the run is done.
-    """
-    folder = course.folder("autograded", student, assignment)
-    earlier = folder.with_name(f".{folder.name}.earlier")
-    if earlier.is_dir():  # a run killed before it was done: its folder is not a grade
-        shutil.rmtree(folder, ignore_errors=True)
-        earlier.rename(folder)
-    graded_before, earlier_time = submission_time(course, assignment, student)
-    if folder.is_dir() and not folder.is_symlink():
-        folder.rename(earlier)
+    start), the earlier grade kept aside until it succeeds and put back if
+    it fails (grading/command/earlier_grade.py): None when it succeeded,
+    else the reason it failed."""
+    earlier = EarlierGrade(course, assignment, student)
+    earlier.set_aside()
     run = run or autograde
     succeeded = False
     try:
@@ -153,23 +142,12 @@ def autograde_keeping_the_earlier_grade(
         return failure
     finally:
         if succeeded:
-            shutil.rmtree(earlier, ignore_errors=True)
+            earlier.keep_new()
         else:
-            if earlier.is_dir():
-                shutil.rmtree(folder, ignore_errors=True)
-                earlier.rename(folder)
-            if graded_before:
-                with course.gradebook() as gradebook:
-                    gradebook.update_or_create_submission(assignment, student, timestamp=earlier_time)
-
-
-def submission_time(course: Course, assignment: str, student: str) -> tuple[bool, datetime | None]:
-    """(whether the gradebook has the student's submission, its time)."""
-    with course.gradebook() as gradebook:
-        try:
-            return True, gradebook.find_submission(assignment, student).timestamp
-        except MissingEntry:
-            return False, None
+            try:
+                earlier.put_back()
+            except Exception:  # its marker stays: the next grading of the student puts it back
+                course.log.exception("the earlier grade of %s could not be put back yet", student)
 
 
 def reviewed_hand_grades(course: Course, assignment: str, student: str) -> dict:
@@ -328,6 +306,7 @@ def keeping_the_gradebook(course: Course, assignment: str, result: StudentResult
     When the gradebook itself cannot be read (locked past its timeout, or
     broken), the result says so and has no scores: the class goes on."""
     try:
+        EarlierGrade(course, assignment, result.student).put_back_if_interrupted()
         with course.gradebook() as gradebook:
             gradebook.update_or_create_student(result.student)
         read_scores(

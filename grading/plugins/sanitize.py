@@ -46,7 +46,11 @@ class RefuseUnsafeSubmissions(NbGraderPreprocessor):
     """Stop grading a submission as the grading command refuses it: its
     folder (check_submission_folder), a timestamp.txt nbgrader misreads
     (timestamp_problem), a notebook too large next to its release
-    (size_problem) or of the other edition (edition_problem)."""
+    (size_problem) or of the other edition (edition_problem).
+
+    nbgrader has by then recorded the submission's time in the gradebook
+    (before any preprocessor runs): after fixing a refused timestamp.txt,
+    grade the student again."""
 
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path")
@@ -56,7 +60,9 @@ class RefuseUnsafeSubmissions(NbGraderPreprocessor):
         release = release_notebook(self.config, resources)
         if reason is None and release is not None:
             assignment = resources.get("nbgrader", {}).get("assignment", "")
-            reason = size_problem(nb, release) or edition_problem(nb, release, assignment)
+            problem = edition_problem(nb, release, assignment)
+            notebook = resources.get("nbgrader", {}).get("notebook", "the notebook")
+            reason = size_problem(nb, release) or (problem and f"{notebook}.ipynb {problem}")
         if reason:
             raise RuntimeError(f"refused: {reason}")
         return nb, resources

@@ -26,6 +26,7 @@ import importlib
 import io
 import json
 import os
+import sys
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -225,21 +226,25 @@ def error_class(name: str, bases=()) -> type:
     return type(name if name.isidentifier() else "Error", (base,), {})
 
 
-# Each check module's file as this process first used it: (modification time,
-# size). A Dask worker outlives the command; it must not go on judging with
-# checks the instructor has since fixed.
+# The file of each module of the checks as this process first judged with
+# it: (modification time, size). A Dask worker outlives the command; it must
+# not go on judging with checks the instructor has since fixed.
 _check_files: dict[str, tuple[int, int]] = {}
 
 
 def check_module(module_name: str):
-    """The module of checks, imported; raises RuntimeError (the course's fault:
-    the grades stand) when its file has changed since this process imported it."""
+    """The module of checks, imported; raises RuntimeError (the course's
+    fault: the grades stand) when its file, or the file of a course helper
+    it imported (utils.*), has changed since this process first judged with it."""
     module = importlib.import_module(module_name)
-    path = getattr(module, "__file__", None)
-    if path:
+    helpers = [name for name in sys.modules if name.split(".")[0] == module_name.split(".")[0]]
+    for name in sorted({module_name, *helpers}):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if not path:
+            continue
         info = os.stat(path)
-        first = _check_files.setdefault(module_name, (info.st_mtime_ns, info.st_size))
-        if first != (info.st_mtime_ns, info.st_size):
+        stamp = (info.st_mtime_ns, info.st_size)
+        if _check_files.setdefault(name, stamp) != stamp:
             raise RuntimeError(
                 f"{path} has changed since this process imported it: grade again "
                 "(after restarting the Dask workers, which outlive the command)"

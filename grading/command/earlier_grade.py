@@ -1,0 +1,78 @@
+"""A student's earlier grade, kept whole while nbgrader grades them again.
+
+nbgrader's autograde records the new submission's time in the gradebook and
+deletes the student's autograded folder before it grades. A run that then
+fails (the course's fault, a kernel that never started, a locked gradebook)
+or is killed would leave the earlier scores with the new time (a late
+penalty they never earned) and no graded notebook for formgrader or the
+feedback.
+
+So before autograde runs, the gradebook's time is written down in a marker
+file and the folder is moved aside, both hidden beside it in
+autograded/<student>/. On success the marker goes first (from then on the
+new grade is the one that counts), then the old folder. On failure, or
+before the next grading of a student whose run was killed (its marker is
+still there), the time and the folder come back. The command grades each
+student in one task at a time, so no two runs share these files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+
+from nbgrader.api import MissingEntry
+
+from grading.atomic import write_json
+from grading.command.course import Course
+
+
+class EarlierGrade:
+    """The earlier grade of one student's assignment: its time in the
+    gradebook and its folder autograded/<student>/<assignment>/."""
+
+    def __init__(self, course: Course, assignment: str, student: str):
+        self.course, self.assignment, self.student = course, assignment, student
+        self.folder = course.folder("autograded", student, assignment)
+        self.aside = self.folder.with_name(f".{self.folder.name}.earlier")
+        self.marker = self.folder.with_name(f".{self.folder.name}.earlier.json")
+
+    def put_back_if_interrupted(self) -> None:
+        """After a run killed mid-grading (its marker left), the earlier grade
+        comes back; else what a finished run left aside is deleted."""
+        if self.marker.is_file():
+            self.put_back()
+        else:
+            shutil.rmtree(self.aside, ignore_errors=True)
+
+    def set_aside(self) -> None:
+        """Write down the gradebook's time, then move the folder aside."""
+        with self.course.gradebook() as gradebook:
+            try:
+                time = gradebook.find_submission(self.assignment, self.student).timestamp
+                record = {"graded": True, "time": time.isoformat() if time else None}
+            except MissingEntry:
+                record = {"graded": False, "time": None}
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        write_json(self.marker, record)
+        if self.folder.is_dir() and not self.folder.is_symlink():
+            self.folder.rename(self.aside)
+
+    def keep_new(self) -> None:
+        """The new grade counts: forget the earlier one."""
+        self.marker.unlink(missing_ok=True)
+        shutil.rmtree(self.aside, ignore_errors=True)
+
+    def put_back(self) -> None:
+        """The earlier time and folder back in place; the marker goes last,
+        so that a put-back that fails half-way is done again next time."""
+        record = json.loads(self.marker.read_text(encoding="utf-8"))
+        if record["graded"]:
+            time = datetime.fromisoformat(record["time"]) if record["time"] else None
+            with self.course.gradebook() as gradebook:
+                gradebook.update_or_create_submission(self.assignment, self.student, timestamp=time)
+        if self.aside.is_dir():
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.aside.rename(self.folder)
+        self.marker.unlink()

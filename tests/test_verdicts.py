@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 
-from conftest import CHECKS
+from conftest import CHECKS, COURSE_CONFIG
+from grading.errors import CourseFault
 from grading.plugins import answer_data, verdicts
+from grading.plugins.execute import SandboxedExecute
 from grading.plugins.verdicts import Replay, check_named, judge, parse_record, read_record, verdict_outputs
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_initializer_by_method
@@ -397,3 +399,13 @@ def test_a_changed_helper_of_the_checks_stops_judging_too(monkeypatch):
     verdicts._check_files["utils.init_checks"] = (0, 0)  # as if the file were edited since
     with pytest.raises(RuntimeError, match="init_checks.py has changed"):
         check_named("check_initializer_by_method", ["utils.deep_checks"])
+
+
+def test_a_reference_whose_hidden_answers_cannot_be_compared_is_the_courses_fault(reference):
+    """An answer over answers.MAX_ITEMS values is only named in the record,
+    and equals nothing: a reference with one would fail every student, so
+    the grader refuses it before any student is judged."""
+    too_large = record_of(check_he_initializer, he, hidden_calls=[([200, 100],)])
+    with pytest.raises(CourseFault, match="hidden answers in test_he are too large"):
+        SandboxedExecute(config=COURSE_CONFIG).check_the_judge({"test_he": too_large}, "initialization")
+    SandboxedExecute(config=COURSE_CONFIG).check_the_judge({"test_he": reference}, "initialization")

@@ -128,11 +128,28 @@ def _text(value):
     return value[:MAX_TEXT]
 
 
+class StandIn:
+    """The base of stand_in's classes."""
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
 def stand_in(type_name):
     """An object whose type is called type_name and that does nothing else:
     what a check sees in place of a value the record only names."""
     name = type_name if type_name.isidentifier() else "object"
-    return type(name, (), {"__repr__": lambda self: f"<{name}>"})()
+    return type(name, (StandIn,), {})()
+
+
+def holds_stand_in(value) -> bool:
+    """Whether a decoded value is, or holds, a value the record only names
+    (which equals nothing: each decoding makes a new class)."""
+    if isinstance(value, StandIn):
+        return True
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, (list, tuple)) and any(map(holds_stand_in, value))
 
 
 # --------------------------------------------------------------------------

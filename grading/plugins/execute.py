@@ -65,6 +65,7 @@ from grading.errors import (
     strip_marks,
 )
 from grading.notes import error_output
+from grading.plugins.answer_data import holds_stand_in
 from grading.plugins.box import run_in_box
 from grading.plugins.budgets import CellBudgets, cell_key
 from grading.plugins.experiments import (
@@ -494,10 +495,19 @@ class SandboxedExecute(Execute):
     def check_the_judge(self, records: dict, assignment: str) -> None:
         """Raise CourseFault unless the reference's own answers pass the
         judge: a check that cannot be replayed (it broke the replay
-        contract of utils/answers.py, or its module is not the assignment's)
-        would otherwise give every student a 0."""
+        contract of utils/answers.py, or its module is not the assignment's),
+        or a hidden answer the record only names (over answers.MAX_ITEMS
+        values, say), would otherwise give every student a 0."""
         checks = self.check_modules.get(assignment, [])
         for grade_id, record in records.items():
+            if any(
+                holds_stand_in([call.get("returned"), call["args_after"]]) for call in record.hidden_calls
+            ):
+                # Such an answer equals nothing: every student would fail the call.
+                raise CourseFault(
+                    f"the reference solution's hidden answers in {grade_id} are too large or not "
+                    "plain data, so no student's can match them: give the hidden calls smaller inputs"
+                )
             verdict = judge(record, record, checks=checks)
             if not verdict.passed:
                 raise CourseFault(

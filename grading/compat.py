@@ -137,6 +137,13 @@ def python_source(cell_source: str) -> str:
     return TransformerManager().transform_cell(cell_source)
 
 
+def save_changes(gradebook) -> None:
+    """Commit what was changed on the gradebook's objects (a grade's
+    needs_manual_grade, a notebook's late penalty). nbgrader's Gradebook has
+    no method for it: its own code commits its session, `db`."""
+    gradebook.db.commit()
+
+
 def drop_course_without_assignments(gradebook, course_id: str) -> None:
     """Delete the course course_id from nbgrader's gradebook if no assignment
     belongs to it. nbgrader's Gradebook has no method for either: this

@@ -18,7 +18,7 @@ from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import AssignLatePenalties
 from traitlets import Float
 
-from grading.compat import late_plugin
+from grading.compat import late_plugin, save_changes
 from grading.plugins.quiet_config import display_data_priority
 
 
@@ -96,7 +96,7 @@ def settle_late_penalties(
             penalty = notebook_penalty(plugin, submission, notebook)
             if notebook.late_submission_penalty != penalty:
                 notebook.late_submission_penalty = penalty
-    gradebook.db.commit()
+    save_changes(gradebook)
 
 
 def late_policy_plugin(config):

@@ -20,11 +20,12 @@ if COURSE_ROOT not in sys.path:
 from grading.plugins.answer_stubs import ClearSolutionsInLanguage  # noqa: E402
 from grading.plugins.companions import HandOutCompanions  # noqa: E402
 from grading.plugins.due_dates import WriteDueDate  # noqa: E402
-from grading.plugins.execute import ReferenceRuns, SandboxedExecute  # noqa: E402
+from grading.plugins.execute import SandboxedExecute  # noqa: E402
 from grading.plugins.feedback import HideHiddenTests, SettleLatePenalties, ShowWaitingHandGrades  # noqa: E402
 from grading.plugins.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackPage  # noqa: E402
 from grading.plugins.feedback_release import KeepOnlyFeedbackPages  # noqa: E402
 from grading.plugins.late import PenaltyPerDayLate  # noqa: E402
+from grading.plugins.references import REFERENCE_RUNS, ReferenceRuns  # noqa: E402
 from grading.plugins.sanitize import (  # noqa: E402
     DropDuplicateGradeIds,
     KeepTrustedMetadata,
@@ -88,8 +89,10 @@ c.Autograde.autograde_preprocessors = [
 c.SandboxedExecute.skip_experiments = True
 # The reference solution runs once for every notebook an nbgrader command
 # grades: all the preprocessors it makes share this store (the grading
-# command gives them its own, which it hands to its Dask workers).
-c.SandboxedExecute.reference_runs = ReferenceRuns()
+# command gives them its own, which it hands to its Dask workers). The store
+# keeps each run in .reference-runs/ too, for the next command on this
+# machine, until the assignment, the grading code or the environment changes.
+c.SandboxedExecute.reference_runs = ReferenceRuns(folder=os.path.join(COURSE_ROOT, REFERENCE_RUNS))
 # Each assignment's visible checks, which the grader replays on the answers
 # a test cell hands in (utils/answers.py): the modules that define them.
 CHECKS = {"initialization": ["utils.init_checks"], "initialization_deep": ["utils.deep_checks"]}

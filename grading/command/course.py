@@ -24,8 +24,8 @@ from grading.errors import GradingError
 from grading.gradebook import course_gradebook, create_gradebook
 from grading.plugins.companions import companion_paths
 from grading.plugins.due_dates import Grading
-from grading.plugins.execute import ReferenceRuns
 from grading.plugins.lms import ExportRefused, GradesCsvExport
+from grading.plugins.references import REFERENCE_RUNS, ReferenceRuns
 
 
 def quiet_logger() -> logging.Logger:
@@ -71,8 +71,9 @@ class Course:
         # autograde`, where nothing checks them before.
         self.config.RefuseUnsafeSubmissions.enabled = False
         # One store of reference runs for every student graded through this
-        # Course: each source notebook is run once (grading/plugins/execute.py).
-        self.reference_runs = ReferenceRuns()
+        # Course: each source notebook is run once, and kept on disk for the
+        # next command (grading/plugins/references.py).
+        self.reference_runs = ReferenceRuns(folder=self.root / REFERENCE_RUNS)
         self.config.SandboxedExecute.reference_runs = self.reference_runs
         self.log = quiet_logger()
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config, log=self.log)

@@ -40,9 +40,8 @@ import copy
 import math
 import shutil
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -78,49 +77,10 @@ from grading.plugins.experiments import (
 )
 from grading.plugins.markup import inert_markup
 from grading.plugins.outbox import BoxReport
+from grading.plugins.references import Reference, ReferenceRuns, fingerprint
 from grading.plugins.sandbox import SandboxKernelManager, SandboxProvisioner
-from grading.plugins.verdicts import Record, judge, read_record, verdict_outputs
+from grading.plugins.verdicts import Record, displayed_record, judge, read_record, verdict_outputs
 from utils.i18n import ENGLISH, notebook_language
-
-
-@dataclass(frozen=True)
-class Reference:
-    """What the reference solution (the source notebook) did when run."""
-
-    seconds: dict[str, float] = field(default_factory=dict)  # cell key -> seconds it took
-    answers: dict[str, Record] = field(default_factory=dict)  # grade id -> its answer record
-
-
-class ReferenceRuns:
-    """The Reference of each source notebook run so far:
-    {(path, modified, options): Reference}.
-
-    One store is shared by every SandboxedExecute that is configured with it
-    (c.SandboxedExecute.reference_runs), so a source notebook is run once:
-    the grading command gives the same store to each student's autograde and
-    hands what it measured to its workers. Without one configured, each
-    SandboxedExecute keeps its own (nbgrader_config.py configures one store
-    for each nbgrader command).
-    """
-
-    def __init__(self, measured: dict | None = None):
-        self.measured = dict(measured or {})
-        # Whoever shares the store in threads (a server that autogrades in
-        # several) has one measure a notebook while the others wait for its
-        # result: never a second run, never a half-written store.
-        self.lock = threading.Lock()
-
-    def get(self, key, measure):
-        """The Reference stored under key, measured (measure()) if missing."""
-        with self.lock:
-            if key not in self.measured:
-                self.measured[key] = measure()
-            return self.measured[key]
-
-    def __deepcopy__(self, memo):
-        # traitlets deep-copies a configured value into each instance: the
-        # store must stay one object to be shared.
-        return self
 
 
 class SandboxedExecute(Execute):
@@ -203,6 +163,7 @@ class SandboxedExecute(Execute):
         super().__init__(*args, **kwargs)
         self.cell_seconds: dict[str, float] = {}  # cell key -> seconds, of the last run
         self.answer_records: dict[str, Record] = {}  # grade id -> record, of the last run
+        self.displayed_records: dict[str, dict] = {}  # grade id -> the record as displayed (a reference's)
         self.reference: Reference | None = None  # of the notebook being graded
         self.language = ENGLISH  # of the notebook being graded, as its source says
         self.graded_ids: set[str] | None = None  # the source's graded test cells (None: no source)
@@ -288,7 +249,7 @@ class SandboxedExecute(Execute):
                 "the kernel did not start in the sandbox: grade this student again, and if it "
                 "fails again, check the sandbox on this machine (docs/sandbox.md)"
             )
-        self.cell_seconds, self.answer_records = {}, {}
+        self.cell_seconds, self.answer_records, self.displayed_records = {}, {}, {}
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 cell.source = inert_markup(cell.source, markdown=cell.cell_type == "markdown")
@@ -383,6 +344,7 @@ class SandboxedExecute(Execute):
             record = read_record(cell)
             if record is not None:
                 self.answer_records[grade_id] = record
+                self.displayed_records[grade_id] = displayed_record(cell)
             return
         if stopped:
             cell.outputs = [output for output in cell.outputs if output.output_type == "error"][-1:]
@@ -456,7 +418,8 @@ class SandboxedExecute(Execute):
         skip = self.skip_experiments and not full
         key = (str(source), source.stat().st_mtime_ns, skip, self.skip_tag)
         try:
-            return self.reference_runs.get(key, lambda: self.measure(source, resources, skip))
+            on_disk = self.fingerprint(source, skip) if self.reference_runs.folder else ""
+            return self.reference_runs.get(key, lambda: self.measure(source, resources, skip), on_disk)
         except Exception as error:  # reported, and the student's grading fails
             self.log.warning("could not run the reference solution %s (%s)", source, error)
             return None
@@ -490,7 +453,23 @@ class SandboxedExecute(Execute):
             self.log.warning("the reference's test cells %s hand in no answers", missing)
         if self.judge_answers:
             self.check_the_judge(runner.answer_records, resources["nbgrader"]["assignment"])
-        return Reference(seconds=runner.cell_seconds, answers=runner.answer_records)
+        return Reference(runner.cell_seconds, runner.answer_records, runner.displayed_records)
+
+    def fingerprint(self, source: Path, skip_experiments: bool) -> str:
+        """The name under which a reference store keeps this run on disk
+        (grading/plugins/references.py): what it depends on, digested."""
+        options = {
+            "skip_experiments": skip_experiments,
+            "skip_tag": self.skip_tag,
+            "judge_answers": self.judge_answers,
+            "check_modules": self.check_modules,
+            "kernel_name": self.kernel_name,
+        }
+        sandbox = {
+            section: {name: repr(value) for name, value in sorted(self.config.get(section, {}).items())}
+            for section in ("SandboxProvisioner", "SandboxKernelManager")
+        }
+        return fingerprint(source, options, sandbox)
 
     def check_the_judge(self, records: dict, assignment: str) -> None:
         """Raise CourseFault unless the reference's own answers pass the

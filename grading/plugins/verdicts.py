@@ -75,18 +75,25 @@ class Verdict:
 # ------------------------------------------------------------ the record
 
 
-def read_record(cell) -> Record | None:
-    """The last answer record among cell's outputs, decoded; None if there is
-    none or it is not plain data of the record's form."""
+def displayed_record(cell):
+    """The last answer record among cell's outputs, as displayed (JSON
+    data, not checked); None if there is none."""
     records = [
         output["data"][answers.MIME_TYPE]
         for output in cell.get("outputs", [])
         if output.get("output_type") == "display_data" and answers.MIME_TYPE in output.get("data", {})
     ]
-    if not records:
+    return records[-1] if records else None
+
+
+def read_record(cell) -> Record | None:
+    """The last answer record among cell's outputs, decoded; None if there is
+    none or it is not plain data of the record's form."""
+    displayed = displayed_record(cell)
+    if displayed is None:
         return None
     try:
-        return parse_record(records[-1])
+        return parse_record(displayed)
     except Exception:  # noqa: BLE001 (whatever a kernel sends that is not a record, is none)
         return None
 

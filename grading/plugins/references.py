@@ -1,0 +1,158 @@
+"""The reference solution's runs: what the source notebook did when run as a
+submission runs (the seconds each cell took, the answers each graded test
+cell handed in), kept so that each source notebook runs once.
+
+A store (ReferenceRuns) keeps them in memory for one command. Given a
+folder, it also keeps each on disk, under a fingerprint of everything the
+run depends on: the assignment's files, the grading package and the
+course's helpers, the Python environment, the machine and the sandbox's
+settings. The next command on this machine reads it back instead of running
+the reference again (about 2 s a command, and as long as the notebook's
+experiments for a run in full); a change to any of those runs it again.
+The folder is the instructor's (the course root's .reference-runs/): no
+student's code runs where it can write there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grading
+import utils
+from grading.atomic import write_json
+from grading.plugins.verdicts import Record, parse_record
+
+FORMAT = 1  # of the files on disk: a new format never reads an old file
+REFERENCE_RUNS = ".reference-runs"  # the course root's folder of them
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the reference solution (the source notebook) did when run."""
+
+    seconds: dict[str, float] = field(default_factory=dict)  # cell key -> seconds it took
+    answers: dict[str, Record] = field(default_factory=dict)  # grade id -> its answer record
+    # grade id -> the record as the kernel displayed it (JSON data): what the disk keeps
+    displayed: dict[str, dict] = field(default_factory=dict)
+
+
+class ReferenceRuns:
+    """The Reference of each source notebook run so far:
+    {(path, modified, options): Reference}, and on disk under folder if given.
+
+    One store is shared by every SandboxedExecute that is configured with it
+    (c.SandboxedExecute.reference_runs), so a source notebook is run once:
+    the grading command gives the same store to each student's autograde and
+    hands what it measured to its workers. Without one configured, each
+    SandboxedExecute keeps its own (nbgrader_config.py configures one store
+    for each nbgrader command).
+    """
+
+    def __init__(self, measured: dict | None = None, folder: Path | str | None = None):
+        self.measured = dict(measured or {})
+        self.folder = Path(folder) if folder else None
+        # Whoever shares the store in threads (a server that autogrades in
+        # several) has one measure a notebook while the others wait for its
+        # result: never a second run, never a half-written store.
+        self.lock = threading.Lock()
+
+    def get(self, key, measure, fingerprint: str = ""):
+        """The Reference stored under key: from memory, else from the disk
+        file of fingerprint (when the store has a folder), else measured
+        (measure()) and kept in both."""
+        with self.lock:
+            if key not in self.measured:
+                path = self.folder / f"{fingerprint}.json" if self.folder and fingerprint else None
+                reference = read_reference(path) if path else None
+                if reference is None:
+                    reference = measure()
+                    if path:
+                        save_reference(path, reference)
+                self.measured[key] = reference
+            return self.measured[key]
+
+    def __deepcopy__(self, memo):
+        # traitlets deep-copies a configured value into each instance: the
+        # store must stay one object to be shared.
+        return self
+
+
+def read_reference(path: Path) -> Reference | None:
+    """The Reference saved at path, or None if there is none or it cannot be read."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            return None
+        displayed = data["records"]
+        return Reference(
+            seconds={str(key): float(value) for key, value in data["seconds"].items()},
+            answers={grade_id: parse_record(record) for grade_id, record in displayed.items()},
+            displayed=displayed,
+        )
+    except FileNotFoundError:
+        return None
+    except Exception as error:  # noqa: BLE001 (a damaged file is measured again)
+        logging.getLogger(__name__).warning("ignoring the reference run saved at %s (%r)", path, error)
+        return None
+
+
+def save_reference(path: Path, reference: Reference) -> None:
+    """Write reference to path, and delete the files it replaces (those of
+    the same notebook and mode under an older fingerprint)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for older in path.parent.glob(path.stem.rsplit("-", 1)[0] + "-*.json"):
+        older.unlink(missing_ok=True)
+    write_json(path, {"format": FORMAT, "seconds": reference.seconds, "records": reference.displayed})
+
+
+def fingerprint(source: Path, options: dict, sandbox_settings: dict) -> str:
+    """A digest of everything a run of the source notebook depends on: the
+    files of its assignment folder (as the run copies them, links followed),
+    options (which cells run, which checks judge), the grading package and
+    the course's helpers, the Python environment, this machine, and the
+    sandbox's settings."""
+    digest = hashlib.sha256(json.dumps([FORMAT, options, sandbox_settings], sort_keys=True).encode())
+    for folder in (source.parent, Path(grading.__file__).parent, Path(utils.__file__).parent):
+        _add_files(digest, folder)
+    _add_text(digest, sys.version, sys.prefix, *sorted(_installed()), *_machine())
+    mode = "fast" if options.get("skip_experiments") else "full"
+    return f"{source.parent.name}-{source.stem}-{mode}-{digest.hexdigest()[:32]}"
+
+
+def _add_files(digest, folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not {"__pycache__", ".ipynb_checkpoints"} & set(path.parts):
+            _add_text(digest, str(path.relative_to(folder)))
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def _add_text(digest, *texts: str) -> None:
+    for text in texts:
+        digest.update(text.encode("utf-8", "backslashreplace") + b"\0")
+
+
+def _installed() -> set[str]:
+    return {
+        f"{distribution.metadata['Name']}=={distribution.version}"
+        for distribution in importlib.metadata.distributions()
+    }
+
+
+def _machine() -> list[str]:
+    """What the seconds a run takes depend on: this machine's name, processor and cores."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            model = next((line for line in cpuinfo if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return [platform.node(), platform.machine(), model.strip(), str(os.cpu_count())]

@@ -1,0 +1,90 @@
+"""The store of reference runs (grading/plugins/references.py): a run kept on
+disk is read back by the next command, and run again when anything it
+depends on has changed."""
+
+import json
+
+import pytest
+
+from grading.plugins.references import Reference, ReferenceRuns, fingerprint, read_reference
+from grading.plugins.verdicts import parse_record
+from utils import answers
+
+RECORD = {"format": answers.FORMAT, "check": "check_f", "language": "en", "calls": []}
+
+
+def measured_once():
+    """A measure() that counts its calls."""
+    calls = []
+
+    def measure():
+        calls.append(1)
+        return Reference({"cell": 1.5}, {"test_f": parse_record(RECORD)}, {"test_f": RECORD})
+
+    return measure, calls
+
+
+@pytest.fixture
+def source(tmp_path):
+    folder = tmp_path / "source" / "initialization"
+    folder.mkdir(parents=True)
+    (folder / "Initialization.ipynb").write_text("{}")
+    (folder / "data.csv").write_text("1,2\n")
+    return folder / "Initialization.ipynb"
+
+
+def test_a_run_kept_on_disk_is_read_back_by_the_next_store(tmp_path, source):
+    name = fingerprint(source, {"skip_experiments": True}, {})
+    measure, calls = measured_once()
+    first = ReferenceRuns(folder=tmp_path / "runs").get("key", measure, name)
+    second = ReferenceRuns(folder=tmp_path / "runs").get("key", measure, name)
+    assert len(calls) == 1
+    assert second.seconds == first.seconds == {"cell": 1.5}
+    assert second.answers == first.answers
+    # Without a folder, nothing is kept between stores.
+    ReferenceRuns().get("key", measure, name)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["a file of the assignment", "a new file", "the mode", "the sandbox's settings"],
+)
+def test_anything_the_run_depends_on_changes_the_fingerprint(source, change):
+    options, sandbox = {"skip_experiments": True}, {"SandboxProvisioner": {"memory_mb": "2048"}}
+    before = fingerprint(source, options, sandbox)
+    if change == "a file of the assignment":
+        (source.parent / "data.csv").write_text("1,3\n")
+    elif change == "a new file":
+        (source.parent / "helper.py").write_text("")
+    elif change == "the mode":
+        options = {"skip_experiments": False}
+    else:
+        sandbox = {"SandboxProvisioner": {"memory_mb": "4096"}}
+    assert fingerprint(source, options, sandbox) != before
+    assert fingerprint(source, options, sandbox) == fingerprint(source, options, sandbox)
+
+
+def test_a_newer_run_replaces_the_older_file_of_its_notebook_and_mode(tmp_path, source):
+    runs = tmp_path / "runs"
+    fast, full = (fingerprint(source, {"skip_experiments": skip}, {}) for skip in (True, False))
+    ReferenceRuns(folder=runs).get("fast", measured_once()[0], fast)
+    ReferenceRuns(folder=runs).get("full", measured_once()[0], full)
+    (source.parent / "data.csv").write_text("changed\n")
+    newer = fingerprint(source, {"skip_experiments": True}, {})
+    ReferenceRuns(folder=runs).get("fast", measured_once()[0], newer)
+    assert sorted(path.stem for path in runs.iterdir()) == sorted([newer, full])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["not json", json.dumps({"format": 0, "seconds": {}, "records": {}}), json.dumps({"format": 1})],
+)
+def test_a_damaged_file_is_measured_again(tmp_path, source, damage):
+    name = fingerprint(source, {"skip_experiments": True}, {})
+    (tmp_path / f"{name}.json").write_text(damage)
+    assert read_reference(tmp_path / f"{name}.json") is None
+    measure, calls = measured_once()
+    assert ReferenceRuns(folder=tmp_path).get("key", measure, name).seconds == {"cell": 1.5}
+    assert calls == [1]
+    assert read_reference(tmp_path / f"{name}.json").seconds == {"cell": 1.5}

@@ -29,6 +29,7 @@ from grading.plugins.experiments import (
     tagged_cells,
     undefined_names,
 )
+from grading.plugins.references import REFERENCE_RUNS, ReferenceRuns
 from grading.reasons import Reason, Why, lost_point_reasons
 from utils import answers
 
@@ -196,6 +197,26 @@ def test_only_the_autograded_folder_is_emptied_for_a_full_run(tiny_course):
     with pytest.raises(CourseFault, match="is not nbgrader's autograded folder"):
         run_submission(tiny_course, "def f(n):\n    return n * len(history) - n", folder=elsewhere)
     assert (elsewhere / "keep.txt").read_text() == "kept"
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_the_next_command_reads_the_reference_run_back_from_disk(tiny_course):
+    """Two commands (two stores) with the course's folder of reference runs:
+    the second reads the first's run, to the digit, instead of running the
+    source again; a changed source is run again."""
+    folder = tiny_course / REFERENCE_RUNS
+    first, second, after_a_change = (ReferenceRuns(folder=folder) for _ in range(3))
+    run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=first)
+    run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=second)
+    (measured,), (read_back,) = first.measured.values(), second.measured.values()
+    assert measured.seconds and read_back.seconds == measured.seconds
+    assert len(list(folder.iterdir())) == 1
+    (tiny_course / "source" / "a" / "data.txt").write_text("a file of the assignment, added")
+    run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=after_a_change)
+    (measured_again,) = after_a_change.measured.values()
+    assert measured_again.seconds != measured.seconds
+    assert len(list(folder.iterdir())) == 1  # the older run's file is replaced
 
 
 # A cell that never ends. A cell's time counts whether the kernel computes

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from grading.errors import CourseFault
 from grading.plugins.references import Reference, ReferenceRuns, fingerprint, read_reference
 from grading.plugins.verdicts import parse_record
 from utils import answers
@@ -88,3 +89,18 @@ def test_a_damaged_file_is_measured_again(tmp_path, source, damage):
     assert ReferenceRuns(folder=tmp_path).get("key", measure, name).seconds == {"cell": 1.5}
     assert calls == [1]
     assert read_reference(tmp_path / f"{name}.json").seconds == {"cell": 1.5}
+
+
+def test_a_kept_run_the_judge_refuses_stops_grading(tmp_path, source):
+    """check(reference) replays the checks on what the disk kept: if they
+    now refuse it, the store raises rather than judge with it."""
+    name = fingerprint(source, {"skip_experiments": True}, {})
+    ReferenceRuns(folder=tmp_path).get("key", measured_once()[0], name)
+
+    def refuse(reference):
+        raise CourseFault("the reference solution fails its own test test_f")
+
+    measure, calls = measured_once()
+    with pytest.raises(CourseFault, match="fails its own test"):
+        ReferenceRuns(folder=tmp_path).get("key", measure, name, refuse)
+    assert calls == []

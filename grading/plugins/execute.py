@@ -419,7 +419,13 @@ class SandboxedExecute(Execute):
         key = (str(source), source.stat().st_mtime_ns, skip, self.skip_tag)
         try:
             on_disk = self.fingerprint(source, skip) if self.reference_runs.folder else ""
-            return self.reference_runs.get(key, lambda: self.measure(source, resources, skip), on_disk)
+
+            def check(kept: Reference) -> None:
+                # Checks may live outside the fingerprinted code: replay them on what the disk kept.
+                if self.judge_answers:
+                    self.check_the_judge(kept.answers, resources["nbgrader"]["assignment"])
+
+            return self.reference_runs.get(key, lambda: self.measure(source, resources, skip), on_disk, check)
         except Exception as error:  # reported, and the student's grading fails
             self.log.warning("could not run the reference solution %s (%s)", source, error)
             return None

@@ -65,14 +65,17 @@ class ReferenceRuns:
         # result: never a second run, never a half-written store.
         self.lock = threading.Lock()
 
-    def get(self, key, measure, fingerprint: str = ""):
+    def get(self, key, measure, fingerprint: str = "", check=None):
         """The Reference stored under key: from memory, else from the disk
-        file of fingerprint (when the store has a folder), else measured
-        (measure()) and kept in both."""
+        file of fingerprint (when the store has a folder; check(reference)
+        raises if the judge cannot use it), else measured (measure()) and
+        kept in both."""
         with self.lock:
             if key not in self.measured:
                 path = self.folder / f"{fingerprint}.json" if self.folder and fingerprint else None
                 reference = read_reference(path) if path else None
+                if reference is not None and check is not None:
+                    check(reference)
                 if reference is None:
                     reference = measure()
                     if path:

@@ -37,13 +37,13 @@ def source(tmp_path):
 def test_a_run_kept_on_disk_is_read_back_by_the_next_store(tmp_path, source):
     name = fingerprint(source, {"skip_experiments": True}, {})
     measure, calls = measured_once()
-    first = ReferenceRuns(folder=tmp_path / "runs").get("key", measure, name)
-    second = ReferenceRuns(folder=tmp_path / "runs").get("key", measure, name)
+    first = ReferenceRuns(folder=tmp_path / "runs").get("key", measure, lambda: name)
+    second = ReferenceRuns(folder=tmp_path / "runs").get("key", measure, lambda: name)
     assert len(calls) == 1
     assert second.seconds == first.seconds == {"cell": 1.5}
     assert second.answers == first.answers
     # Without a folder, nothing is kept between stores.
-    ReferenceRuns().get("key", measure, name)
+    ReferenceRuns().get("key", measure, lambda: name)
     assert len(calls) == 2
 
 
@@ -69,11 +69,11 @@ def test_anything_the_run_depends_on_changes_the_fingerprint(source, change):
 def test_a_newer_run_replaces_the_older_file_of_its_notebook_and_mode(tmp_path, source):
     runs = tmp_path / "runs"
     fast, full = (fingerprint(source, {"skip_experiments": skip}, {}) for skip in (True, False))
-    ReferenceRuns(folder=runs).get("fast", measured_once()[0], fast)
-    ReferenceRuns(folder=runs).get("full", measured_once()[0], full)
+    ReferenceRuns(folder=runs).get("fast", measured_once()[0], lambda: fast)
+    ReferenceRuns(folder=runs).get("full", measured_once()[0], lambda: full)
     (source.parent / "data.csv").write_text("changed\n")
     newer = fingerprint(source, {"skip_experiments": True}, {})
-    ReferenceRuns(folder=runs).get("fast", measured_once()[0], newer)
+    ReferenceRuns(folder=runs).get("fast", measured_once()[0], lambda: newer)
     assert sorted(path.stem for path in runs.iterdir()) == sorted([newer, full])
 
 
@@ -86,7 +86,7 @@ def test_a_damaged_file_is_measured_again(tmp_path, source, damage):
     (tmp_path / f"{name}.json").write_text(damage)
     assert read_reference(tmp_path / f"{name}.json") is None
     measure, calls = measured_once()
-    assert ReferenceRuns(folder=tmp_path).get("key", measure, name).seconds == {"cell": 1.5}
+    assert ReferenceRuns(folder=tmp_path).get("key", measure, lambda: name).seconds == {"cell": 1.5}
     assert calls == [1]
     assert read_reference(tmp_path / f"{name}.json").seconds == {"cell": 1.5}
 
@@ -95,12 +95,12 @@ def test_a_kept_run_the_judge_refuses_stops_grading(tmp_path, source):
     """check(reference) replays the checks on what the disk kept: if they
     now refuse it, the store raises rather than judge with it."""
     name = fingerprint(source, {"skip_experiments": True}, {})
-    ReferenceRuns(folder=tmp_path).get("key", measured_once()[0], name)
+    ReferenceRuns(folder=tmp_path).get("key", measured_once()[0], lambda: name)
 
     def refuse(reference):
         raise CourseFault("the reference solution fails its own test test_f")
 
     measure, calls = measured_once()
     with pytest.raises(CourseFault, match="fails its own test"):
-        ReferenceRuns(folder=tmp_path).get("key", measure, name, refuse)
+        ReferenceRuns(folder=tmp_path).get("key", measure, lambda: name, refuse)
     assert calls == []

@@ -418,14 +418,19 @@ class SandboxedExecute(Execute):
         skip = self.skip_experiments and not full
         key = (str(source), source.stat().st_mtime_ns, skip, self.skip_tag)
         try:
-            on_disk = self.fingerprint(source, skip) if self.reference_runs.folder else ""
 
             def check(kept: Reference) -> None:
                 # Checks may live outside the fingerprinted code: replay them on what the disk kept.
                 if self.judge_answers:
                     self.check_the_judge(kept.answers, resources["nbgrader"]["assignment"])
 
-            return self.reference_runs.get(key, lambda: self.measure(source, resources, skip), on_disk, check)
+            return self.reference_runs.get(
+                key,
+                lambda: self.measure(source, resources, skip),
+                lambda: self.fingerprint(source, skip),
+                check,
+                self.log,
+            )
         except Exception as error:  # reported, and the student's grading fails
             self.log.warning("could not run the reference solution %s (%s)", source, error)
             return None

@@ -15,6 +15,7 @@ student's code runs where it can write there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -65,17 +66,20 @@ class ReferenceRuns:
         # result: never a second run, never a half-written store.
         self.lock = threading.Lock()
 
-    def get(self, key, measure, fingerprint: str = "", check=None):
-        """The Reference stored under key: from memory, else from the disk
-        file of fingerprint (when the store has a folder; check(reference)
-        raises if the judge cannot use it), else measured (measure()) and
+    def get(self, key, measure, name=None, check=None, log=None):
+        """The Reference stored under key: from memory, else (when the store
+        has a folder) from the disk file name() names, which check(reference)
+        raises on if the judge cannot use it, else measured (measure()) and
         kept in both."""
         with self.lock:
             if key not in self.measured:
-                path = self.folder / f"{fingerprint}.json" if self.folder and fingerprint else None
+                path = self.folder / f"{name()}.json" if self.folder and name else None
                 reference = read_reference(path) if path else None
-                if reference is not None and check is not None:
-                    check(reference)
+                if reference is not None:
+                    if check is not None:
+                        check(reference)
+                    if log is not None:
+                        log.info("read the reference run kept in %s", path)
                 if reference is None:
                     reference = measure()
                     if path:
@@ -143,11 +147,12 @@ def _add_text(digest, *texts: str) -> None:
         digest.update(text.encode("utf-8", "backslashreplace") + b"\0")
 
 
-def _installed() -> set[str]:
-    return {
+@functools.cache
+def _installed() -> frozenset[str]:
+    return frozenset(
         f"{distribution.metadata['Name']}=={distribution.version}"
         for distribution in importlib.metadata.distributions()
-    }
+    )
 
 
 def _machine() -> list[str]:

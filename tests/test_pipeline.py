@@ -2,6 +2,8 @@
 
 import shutil
 import sqlite3
+import threading
+import time
 from datetime import datetime
 
 import nbformat
@@ -248,3 +250,36 @@ def test_a_grade_kept_after_its_run_succeeded_is_never_put_back(hand_graded):
     earlier.marker.unlink()  # killed right after the success's first step
     EarlierGrade(course, ASSIGNMENT, "alice").put_back_if_interrupted()
     assert graded_state(course)[1:] == ({"why": "the new grade"}, [ASSIGNMENT])
+
+
+def test_a_second_run_of_a_student_waits_for_the_first(hand_graded):
+    """A Dask task given to another worker while the first, written off,
+    still grades the student: the second run starts once the first ends,
+    so they never share the earlier grade's files."""
+    course, order = hand_graded, []
+    first_holds, release_first = threading.Event(), threading.Event()
+
+    def first():
+        with EarlierGrade(course, ASSIGNMENT, "alice").held():
+            order.append("first starts")
+            first_holds.set()
+            release_first.wait(10)
+            order.append("first ends")
+
+    def second():
+        first_holds.wait(10)
+        with EarlierGrade(course, ASSIGNMENT, "alice").held():
+            order.append("second starts")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_holds.wait(10)
+    with EarlierGrade(course, ASSIGNMENT, "bob").held():  # another student is not held up
+        order.append("bob")
+    time.sleep(0.3)  # time enough for the second to start, were it not waiting
+    assert order == ["first starts", "bob"]
+    release_first.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first starts", "bob", "first ends", "second starts"]

@@ -12,12 +12,18 @@ file and the folder is moved aside, both hidden beside it in
 autograded/<student>/. On success the marker goes first (from then on the
 new grade is the one that counts), then the old folder. On failure, or
 before the next grading of a student whose run was killed (its marker is
-still there), the time and the folder come back. The command grades each
-student in one task at a time, so no two runs share these files.
+still there), the time and the folder come back.
+
+Two runs of one student never share these files: a run holds the student's
+lock (held()) while it grades. A second run (a Dask task given to another
+worker while the first worker, written off, still grades) waits for the
+first to end; a run that dies releases the lock with its process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import shutil
 from datetime import datetime
@@ -37,6 +43,16 @@ class EarlierGrade:
         self.folder = course.folder("autograded", student, assignment)
         self.aside = self.folder.with_name(f".{self.folder.name}.earlier")
         self.marker = self.folder.with_name(f".{self.folder.name}.earlier.json")
+        self.lock = self.folder.with_name(f".{self.folder.name}.lock")
+
+    @contextlib.contextmanager
+    def held(self):
+        """This student's assignment for this run alone, until the block ends."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock, "a") as lock:
+            # An advisory lock of the whole file, dropped when it is closed or its process dies.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def put_back_if_interrupted(self) -> None:
         """After a run killed mid-grading (its marker left), the earlier grade

@@ -97,15 +97,17 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
             result.reasons += notes
             readable = readable and ok
     if readable:
-        # A run of this student killed mid-grading left its earlier grade aside.
-        EarlierGrade(course, assignment, student).put_back_if_interrupted()
-        reviewed = reviewed_hand_grades(course, assignment, student)
-        failure = autograde_keeping_the_earlier_grade(course, assignment, student)
-        if failure is None:
-            result.graded = True
-            keep_reviewed(course, assignment, student, reviewed)
-        else:
-            result.reasons.append(failure)
+        earlier = EarlierGrade(course, assignment, student)
+        with earlier.held():  # a second run of this student waits for this one
+            # A run of this student killed mid-grading left its earlier grade aside.
+            earlier.put_back_if_interrupted()
+            reviewed = reviewed_hand_grades(course, assignment, student)
+            failure = autograde_keeping_the_earlier_grade(course, assignment, student)
+            if failure is None:
+                result.graded = True
+                keep_reviewed(course, assignment, student, reviewed)
+            else:
+                result.reasons.append(failure)
     else:
         with course.gradebook() as gradebook:
             gradebook.update_or_create_student(student)

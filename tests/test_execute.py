@@ -219,6 +219,21 @@ def test_the_next_command_reads_the_reference_run_back_from_disk(tiny_course):
     assert len(list(folder.iterdir())) == 1  # the older run's file is replaced
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_a_reference_run_that_fell_short_is_not_kept(tiny_course):
+    """A reference whose cell ran out of time (`timeout`, its limit, set too
+    low) serves that command, and is never read back by the next."""
+    source = nbformat.from_dict(COURSE_SOURCE)
+    source.cells[0].source = "import time\ntime.sleep(3)\nx = 1"
+    nbformat.write(source, tiny_course / "source" / "a" / "nb.ipynb")
+    store = ReferenceRuns(folder=tiny_course / REFERENCE_RUNS)
+    run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=store, timeout=1)
+    (reference,) = store.measured.values()
+    assert not reference.complete
+    assert not (tiny_course / REFERENCE_RUNS).exists()
+
+
 # A cell that never ends. A cell's time counts whether the kernel computes
 # or sleeps (the box subtracts only the time it waited for a CPU), so these
 # tests sleep and leave the core to the tests beside them; the example

@@ -104,3 +104,30 @@ def test_a_kept_run_the_judge_refuses_stops_grading(tmp_path, source):
     with pytest.raises(CourseFault, match="fails its own test"):
         ReferenceRuns(folder=tmp_path).get("key", measure, lambda: name, refuse)
     assert calls == []
+
+
+def test_a_run_that_fell_short_serves_its_command_only(tmp_path, source):
+    """A run with a cell out of time or a test cell that handed in nothing
+    is used by the command that made it, and never kept on disk."""
+    name = fingerprint(source, {"skip_experiments": True}, {})
+    short = Reference({"cell": 1.5}, {}, {}, complete=False)
+    store = ReferenceRuns(folder=tmp_path / "runs")
+    assert store.get("key", lambda: short, lambda: name) is short
+    assert not (tmp_path / "runs").exists()
+
+
+def test_files_in_a_linked_folder_count(tmp_path, source):
+    """The run copies the assignment with its links followed: so does the fingerprint."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "points.csv").write_text("1,2\n")
+    (source.parent / "data").symlink_to(data)
+    before = fingerprint(source, {"skip_experiments": True}, {})
+    (data / "points.csv").write_text("1,3\n")
+    assert fingerprint(source, {"skip_experiments": True}, {}) != before
+
+
+def test_the_folder_is_the_instructors_alone(tmp_path, source):
+    name = fingerprint(source, {"skip_experiments": True}, {})
+    ReferenceRuns(folder=tmp_path / "runs").get("key", measured_once()[0], lambda: name)
+    assert (tmp_path / "runs").stat().st_mode & 0o777 == 0o700

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -61,6 +62,7 @@ from grading.errors import (
     TIMED_OUT,
     CourseFault,
     mark,
+    marked,
     strip_marks,
 )
 from grading.notes import error_output
@@ -459,27 +461,40 @@ class SandboxedExecute(Execute):
             )
         self.log.info("ran the reference %s in %.1f s", source, time.monotonic() - start)
         graded = {cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells if is_graded_test(cell)}
-        if self.judge_answers and graded - set(runner.answer_records):
-            missing = ", ".join(sorted(graded - set(runner.answer_records)))
-            self.log.warning("the reference's test cells %s hand in no answers", missing)
+        missing = graded - set(runner.answer_records) if self.judge_answers else set()
+        if missing:
+            self.log.warning("the reference's test cells %s hand in no answers", ", ".join(sorted(missing)))
+        stopped = [cell.id for cell in notebook.cells if marked(cell).get("outcome") in STOPPED]
+        if stopped:
+            self.log.warning("the reference's cells %s did not run to their end", ", ".join(stopped))
         if self.judge_answers:
             self.check_the_judge(runner.answer_records, resources["nbgrader"]["assignment"])
-        return Reference(runner.cell_seconds, runner.answer_records, runner.displayed_records)
+        return Reference(
+            runner.cell_seconds,
+            runner.answer_records,
+            runner.displayed_records,
+            # A run that fell short (a kernel killed, a cell out of time) serves this command only.
+            complete=not missing and not stopped,
+        )
 
     def fingerprint(self, source: Path, skip_experiments: bool) -> str:
         """The name under which a reference store keeps this run on disk
         (grading/plugins/references.py): what it depends on, digested."""
-        options = {
-            "skip_experiments": skip_experiments,
-            "skip_tag": self.skip_tag,
-            "judge_answers": self.judge_answers,
-            "check_modules": self.check_modules,
-            "kernel_name": self.kernel_name,
-        }
-        sandbox = {
-            section: {name: repr(value) for name, value in sorted(self.config.get(section, {}).items())}
-            for section in ("SandboxProvisioner", "SandboxKernelManager")
-        }
+        # Every setting of this runner that the reference's run reads (its
+        # cells' limits among them: it runs with `timeout` for every cell).
+        options = {name: repr(getattr(self, name)) for name in sorted(REFERENCE_SETTINGS)}
+        options["skip_experiments"] = skip_experiments
+        manager = SandboxKernelManager(config=self.config)
+        sandbox = {"enabled": manager.enabled, "max_message_mb": manager.max_message_mb}
+        if manager.enabled:
+            provisioner = SandboxProvisioner(config=self.config)
+            sandbox["settings"] = {
+                name: repr(value) for name, value in provisioner.trait_values(config=True).items()
+            }
+            # The box's environment takes these from the grader's.
+            sandbox["environment"] = {name: os.environ.get(name) for name in provisioner.passed_environment}
+        else:  # the runner gets the grader's whole environment
+            sandbox["environment"] = dict(os.environ)
         return fingerprint(source, options, sandbox)
 
     def check_the_judge(self, records: dict, assignment: str) -> None:
@@ -516,6 +531,27 @@ def why_not_run(report: BoxReport, budgets: CellBudgets) -> tuple[str, str, dict
     if report.stopped == "stuck":
         return NOT_RUN_ERROR, notes.CELLS_RAN_OUT, {"cell": report.stopped_at}
     return NOT_RUN_ERROR, notes.RUNNER_STOPPED, {}
+
+
+# The traits of SandboxedExecute that a reference run depends on (its fingerprint).
+REFERENCE_SETTINGS = {
+    "skip_tag",
+    "judge_answers",
+    "check_modules",
+    "kernel_name",
+    "timeout",
+    "startup_timeout",
+    "budget_scale",
+    "stuck_allowance",
+    "max_slowdown",
+    "deadline_factor",
+    "longest_run",
+    "max_output_bytes",
+    "max_report_mb",
+    "interrupt_grace",
+}
+# A cell of the reference marked so did not run to its end.
+STOPPED = {TIMED_OUT, NOT_RUN, KERNEL_STOPPED}
 
 
 def is_graded_test(cell) -> bool:

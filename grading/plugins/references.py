@@ -3,19 +3,25 @@ submission runs (the seconds each cell took, the answers each graded test
 cell handed in), kept so that each source notebook runs once.
 
 A store (ReferenceRuns) keeps them in memory for one command. Given a
-folder, it also keeps each on disk, under a fingerprint of everything the
-run depends on: the assignment's files, the grading package and the
-course's helpers, the Python environment, the machine and the sandbox's
-settings. The next command on this machine reads it back instead of running
-the reference again (about 2 s a command, and as long as the notebook's
-experiments for a run in full); a change to any of those runs it again.
-The folder is the instructor's (the course root's .reference-runs/): no
-student's code runs where it can write there.
+folder, it also keeps each complete run on disk, under a fingerprint of
+everything the run depends on: the assignment's files, the grading package
+and the course's helpers, the runner's settings (its cells' limits among
+them), the Python environment, the machine, and the sandbox's settings and
+environment. The next command on this machine reads it back instead of
+running the reference again (about 1 s a command, and as long as the
+notebook's experiments for a run in full); a change to any of those runs it
+again. A run that fell short (a cell out of time, a kernel killed, a test
+cell that handed in nothing) serves its own command only.
+
+The folder is the instructor's (the course root's .reference-runs/, made
+readable by the instructor's account alone), trusted as source/ is: what it
+holds sets the answers every student must match. No student's code runs
+where it can write there.
 """
 
 from __future__ import annotations
 
-import functools
+import glob
 import hashlib
 import importlib.metadata
 import json
@@ -44,6 +50,9 @@ class Reference:
     answers: dict[str, Record] = field(default_factory=dict)  # grade id -> its answer record
     # grade id -> the record as the kernel displayed it (JSON data): what the disk keeps
     displayed: dict[str, dict] = field(default_factory=dict)
+    # False for a run that fell short (a test cell with no answers, a cell
+    # that did not run to its end): it serves its command, and is never kept.
+    complete: bool = True
 
 
 class ReferenceRuns:
@@ -82,7 +91,7 @@ class ReferenceRuns:
                         log.info("read the reference run kept in %s", path)
                 if reference is None:
                     reference = measure()
-                    if path:
+                    if path and reference.complete:
                         save_reference(path, reference)
                 self.measured[key] = reference
             return self.measured[key]
@@ -113,31 +122,40 @@ def read_reference(path: Path) -> Reference | None:
 
 
 def save_reference(path: Path, reference: Reference) -> None:
-    """Write reference to path, and delete the files it replaces (those of
-    the same notebook and mode under an older fingerprint)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for older in path.parent.glob(path.stem.rsplit("-", 1)[0] + "-*.json"):
-        older.unlink(missing_ok=True)
+    """Write reference to path, in a folder only the instructor's account may
+    read or write, and delete the files it replaces (those of the same
+    notebook, mode and machine under an older fingerprint)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    kind = path.stem.rsplit("-", 1)[0]
+    for older in path.parent.glob(glob.escape(kind) + "-*.json"):
+        if older.stem.rsplit("-", 1)[0] == kind:
+            older.unlink(missing_ok=True)
     write_json(path, {"format": FORMAT, "seconds": reference.seconds, "records": reference.displayed})
 
 
 def fingerprint(source: Path, options: dict, sandbox_settings: dict) -> str:
-    """A digest of everything a run of the source notebook depends on: the
+    """A name for a run of the source notebook: its assignment, notebook,
+    mode and machine, and a digest of everything the run depends on: the
     files of its assignment folder (as the run copies them, links followed),
-    options (which cells run, which checks judge), the grading package and
-    the course's helpers, the Python environment, this machine, and the
-    sandbox's settings."""
-    digest = hashlib.sha256(json.dumps([FORMAT, options, sandbox_settings], sort_keys=True).encode())
-    for folder in (source.parent, Path(grading.__file__).parent, Path(utils.__file__).parent):
+    options (which cells run, their limits, which checks judge), the grading
+    package and the course's helpers (as this process imported them and as
+    the box will), the Python environment, this machine, and the sandbox's
+    settings and environment."""
+    place = hashlib.sha256(json.dumps([_machine(), sandbox_settings], sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps([FORMAT, options, place.hexdigest()], sort_keys=True).encode())
+    for folder in (source.parent, *CODE):
         _add_files(digest, folder)
-    _add_text(digest, sys.version, sys.prefix, *sorted(_installed()), *_machine())
+    _add_text(digest, IMPORTED_CODE, sys.version, sys.prefix, *sorted(_installed()))
     mode = "fast" if options.get("skip_experiments") else "full"
-    return f"{source.parent.name}-{source.stem}-{mode}-{digest.hexdigest()[:32]}"
+    return f"{source.parent.name}-{source.stem}-{mode}-{place.hexdigest()[:8]}-{digest.hexdigest()[:32]}"
 
 
 def _add_files(digest, folder: Path) -> None:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not {"__pycache__", ".ipynb_checkpoints"} & set(path.parts):
+    """Add each file below folder, links to files and folders followed."""
+    for root, folders, files in os.walk(folder, followlinks=True):
+        folders[:] = sorted(name for name in folders if name not in {"__pycache__", ".ipynb_checkpoints"})
+        for name in sorted(files):
+            path = Path(root, name)
             _add_text(digest, str(path.relative_to(folder)))
             digest.update(hashlib.sha256(path.read_bytes()).digest())
 
@@ -147,12 +165,12 @@ def _add_text(digest, *texts: str) -> None:
         digest.update(text.encode("utf-8", "backslashreplace") + b"\0")
 
 
-@functools.cache
-def _installed() -> frozenset[str]:
-    return frozenset(
+def _installed() -> set[str]:
+    """The distributions installed now (a run's kernel imports them afresh)."""
+    return {
         f"{distribution.metadata['Name']}=={distribution.version}"
         for distribution in importlib.metadata.distributions()
-    )
+    }
 
 
 def _machine() -> list[str]:
@@ -164,3 +182,12 @@ def _machine() -> list[str]:
     except OSError:
         pass
     return [platform.node(), platform.machine(), model.strip(), str(os.cpu_count())]
+
+
+# The grading package and the course's helpers; the code of them this process
+# runs (a long-lived Dask worker may outlive a change on disk) is digested once.
+CODE = (Path(grading.__file__).parent, Path(utils.__file__).parent)
+_imported = hashlib.sha256()
+for _folder in CODE:
+    _add_files(_imported, _folder)
+IMPORTED_CODE = _imported.hexdigest()

@@ -75,3 +75,27 @@ def test_the_grading_command_opens_one_engine_per_gradebook(tmp_path):
         assert [student.id for student in gradebook.students] == ["ada"]
     with Gradebook(other) as gradebook:
         assert gradebook.engine is not engine and gradebook.students == []
+
+
+def test_each_module_leaning_on_insides_is_guarded_by_the_version_check():
+    """Every module the comment above SUPPORTED names imports grading.compat,
+    whose import checks the versions. Not sandbox.py, whose provisioner is
+    jupyter_client's documented extension point, nor box_runner.py, which
+    runs in the box and imports nothing of the course (compat.py checks the
+    versions both run against)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(compat.__file__).parent.parent
+    comment = Path(compat.__file__).read_text(encoding="utf-8").split("SUPPORTED = {")[0]
+    named = set(re.findall(r"grading/[\w/]+\.py", comment))
+    named -= {"grading/plugins/sandbox.py", "grading/plugins/box_runner.py"}
+    assert len(named) >= 6
+    for module in sorted(named):
+        tree = ast.parse((root / module).read_text(encoding="utf-8"))
+        imported = {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "grading.compat" in imported, f"{module} leans on insides but does not import grading.compat"

@@ -33,6 +33,8 @@ from pathlib import Path
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 
+import grading.compat  # noqa: F401 (checks the nbgrader whose copy_files this wraps)
+
 SECRET = "submission_secret.txt"
 # What release_feedback reads beside the feedback pages: the time of the
 # submission and the secret that names it in the exchange.

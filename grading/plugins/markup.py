@@ -26,6 +26,8 @@ from html.parser import HTMLParser
 
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
+import grading.compat  # noqa: F401 (checks the nbconvert whose renderer this uses)
+
 TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 # Where a link may lead: the web, mail, a notebook's attachments; no scheme
 # at all is this page or a relative address.

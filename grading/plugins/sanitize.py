@@ -38,6 +38,7 @@ from nbgrader import utils
 from nbgrader.api import GradeCell, MissingEntry, TaskCell
 from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
+import grading.compat  # noqa: F401 (checks the nbgrader these subclasses lean on)
 from grading.configuration import assignment_notebook
 from grading.submissions import check_submission_folder, edition_problem, size_problem, timestamp_problem
 

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -98,9 +99,11 @@ def leaked_hidden_tests(assignment, text):
 
 
 def pytest_collection_modifyitems(items):
-    """nbval's notebook cells run in real kernels: they belong to the slow tests."""
+    """nbval's notebook cells run in real kernels, and a test on the
+    generated course waits for nbgrader's generate_assignment (once in each
+    test process): both belong to the slow tests."""
     for item in items:
-        if item.path.suffix == ".ipynb":
+        if item.path.suffix == ".ipynb" or "generated_course" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
 
 
@@ -343,3 +346,18 @@ def pytest_terminal_summary(terminalreporter, config):
     )
     for root in roots:
         terminalreporter.write_line(f"Browser screenshots, one folder a test: {root}")
+
+
+@contextlib.contextmanager
+def gradebook_locked(grading_course):
+    """The course's SQLite gradebook locked by another connection (no reader
+    nor writer gets in), grading_course told to wait 0.2 s for a lock."""
+    database = grading_course.root / "gradebook.db"
+    grading_course.coursedir.db_url = f"sqlite:///{database}?timeout=0.2"
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -3,26 +3,20 @@ command line prints it and exits with status 1 (no kernel is started). And,
 slow, failures of one student's grading (a full disk, a locked gradebook):
 a reason or a second try for that student, never the end of the run."""
 
-import contextlib
 import json
-import os
 import runpy
-import sqlite3
 import subprocess
 import sys
 import warnings
 
 import pytest
 
-from conftest import REPO, copy_generated
+from conftest import copy_generated, gradebook_locked
 from examples import example_class
 from examples.course_copy import copy_course
 from examples.grade_examples import write_example_class
 from grading.command.course import Course
-from grading.command.intake import Refusal, submitted_students
-from grading.command.parallel import worker_course
-from grading.command.reporting import notes_block, refusals_block
-from grading.command.worker_server import WORKER_MODULES
+from grading.command.intake import submitted_students
 from grading.errors import GradingError
 from grading.grade import grade_class, main, notes_about
 from grading.gradebook import open_gradebook
@@ -160,14 +154,6 @@ def test_a_submission_that_met_a_locked_gradebook_is_graded_again(generated_cour
     assert result.total == sum(example_class.STUDENTS[student]["expected"].values())
 
 
-def test_what_a_download_names_cannot_take_over_the_terminal():
-    hostile = "x\x1b[2J\x1b[31m_Initialization.ipynb\r"
-    printed = refusals_block([Refusal("d.zip", f"{hostile} is not named as a student's notebook")])
-    printed += notes_block([f"ada: {hostile} is marked late"])
-    assert "\x1b" not in printed and "\r" not in printed
-    assert "\\x1b[2J" in printed
-
-
 def test_a_student_run_shows_only_the_notes_about_that_student():
     notes = [
         "ddee: deedee_late_7777_99999_Initialization.ipynb is marked late by Canvas",
@@ -177,21 +163,6 @@ def test_a_student_run_shows_only_the_notes_about_that_student():
     assert notes_about(notes, None) == notes
     assert notes_about(notes, ["kpatel"]) == [notes[1]]
     assert notes_about(notes, ["ddee", "jdoe"]) == [notes[0], notes[2]]
-
-
-@contextlib.contextmanager
-def gradebook_locked(grading_course):
-    """The course's SQLite gradebook locked by another connection (no reader
-    nor writer gets in), grading_course told to wait 0.2 s for a lock."""
-    database = grading_course.root / "gradebook.db"
-    grading_course.coursedir.db_url = f"sqlite:///{database}?timeout=0.2"
-    holder = sqlite3.connect(database, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
 
 
 def test_a_gradebook_that_cannot_be_read_costs_one_student_not_the_class(course):
@@ -337,92 +308,3 @@ def test_an_unwritable_grades_file_is_said_in_the_summary(course, monkeypatch, c
     print_summary(run, "initialization", "grades.csv", "no report")
     assert problem in capsys.readouterr().out
     assert run.to_json()["export_problem"] == problem
-
-
-def test_a_process_grades_one_submission_at_a_time(monkeypatch):
-    """A Dask worker started with several threads still grades one
-    submission at a time: nbgrader changes the shared course and the working
-    folder while it grades."""
-    import threading
-    import time
-
-    import grading.command.parallel as parallel
-    from grading.command.results import StudentResult
-
-    running, most = [], []
-
-    def grading(root, assignment, student, *rest):
-        running.append(student)
-        most.append(len(running))
-        time.sleep(0.05)
-        running.remove(student)
-        return StudentResult(student)
-
-    monkeypatch.setattr(parallel, "graded_here", grading)
-    threads = [
-        threading.Thread(target=parallel.grade_on_worker, args=("course", "initialization", name))
-        for name in ("ada", "bo", "cy", "di")
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert most == [1, 1, 1, 1]
-
-
-WORKER_SERVER_PROBE = """
-import multiprocessing, sys
-from grading.command.worker_server import WORKER_MODULES, start_worker_server
-
-def imported(queue):
-    queue.put([name for name in WORKER_MODULES if name in sys.modules])
-
-if __name__ == "__main__":
-    start_worker_server()
-    context = multiprocessing.get_context("forkserver")
-    queue = context.Queue()
-    worker = context.Process(target=imported, args=(queue,))
-    worker.start()
-    print(queue.get(timeout=120))
-    worker.join()
-"""
-
-
-def test_a_worker_loads_the_course_again_once_its_configuration_changes(tmp_path):
-    """A Dask worker outlives the command that used it: the next command's
-    tasks see the configuration as it is then (a new due date, say)."""
-    root = str(copy_course(tmp_path))
-    first = worker_course(root, False)
-    assert worker_course(root, False) is first
-    with open(os.path.join(root, "nbgrader_config.py"), "a") as config:
-        config.write("\nc.Grading.due_dates = {}\n")
-    assert worker_course(root, False) is not first
-
-
-@pytest.mark.slow
-def test_a_worker_starts_with_the_pipeline_already_imported(tmp_path):
-    """A worker forked from the server finds the pipeline imported, though
-    the process that asked for it never imported the pipeline itself."""
-    probe = tmp_path / "probe.py"
-    probe.write_text(WORKER_SERVER_PROBE)
-    run = subprocess.run(
-        [sys.executable, str(probe)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.strip() == repr(WORKER_MODULES)
-
-
-def test_a_locked_gradebook_at_the_tidy_up_is_a_message_not_an_error(course):
-    """The tidy-up after the class is graded (nbgrader's empty default_course
-    row) meets a gradebook another process has locked: it returns why the
-    row stays, in one line, for the command to print before it goes on to
-    the export and the summary, instead of raising."""
-    grading_course = Course(course)
-    with gradebook_locked(grading_course):
-        problem = grading_course.drop_empty_default_course()
-    assert "database is locked" in problem and "\n" not in problem
-    assert grading_course.drop_empty_default_course() is None  # once the lock is gone

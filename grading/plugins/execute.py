@@ -480,8 +480,6 @@ class SandboxedExecute(Execute):
     def fingerprint(self, source: Path, skip_experiments: bool) -> str:
         """The name under which a reference store keeps this run on disk
         (grading/plugins/references.py): what it depends on, digested."""
-        # Every setting of this runner that the reference's run reads (its
-        # cells' limits among them: it runs with `timeout` for every cell).
         options = {name: repr(getattr(self, name)) for name in sorted(REFERENCE_SETTINGS)}
         options["skip_experiments"] = skip_experiments
         manager = SandboxKernelManager(config=self.config)
@@ -533,22 +531,17 @@ def why_not_run(report: BoxReport, budgets: CellBudgets) -> tuple[str, str, dict
     return NOT_RUN_ERROR, notes.RUNNER_STOPPED, {}
 
 
-# The traits of SandboxedExecute that a reference run depends on (its fingerprint).
+# The traits of SandboxedExecute that what a complete reference run records
+# depends on (its fingerprint). Not its time limits (`timeout`, the budgets'
+# scale, ...): a run they cut short is never kept, and one that ran to its
+# end recorded the same under any limits.
 REFERENCE_SETTINGS = {
     "skip_tag",
     "judge_answers",
     "check_modules",
     "kernel_name",
-    "timeout",
-    "startup_timeout",
-    "budget_scale",
-    "stuck_allowance",
-    "max_slowdown",
-    "deadline_factor",
-    "longest_run",
     "max_output_bytes",
     "max_report_mb",
-    "interrupt_grace",
 }
 # A cell of the reference marked so did not run to its end.
 STOPPED = {TIMED_OUT, NOT_RUN, KERNEL_STOPPED}

@@ -5,13 +5,14 @@ cell handed in), kept so that each source notebook runs once.
 A store (ReferenceRuns) keeps them in memory for one command. Given a
 folder, it also keeps each complete run on disk, under a fingerprint of
 everything the run depends on: the assignment's files, the grading package
-and the course's helpers, the runner's settings (its cells' limits among
-them), the Python environment, the machine, and the sandbox's settings and
-environment. The next command on this machine reads it back instead of
-running the reference again (about 1 s a command, and as long as the
-notebook's experiments for a run in full); a change to any of those runs it
-again. A run that fell short (a cell out of time, a kernel killed, a test
-cell that handed in nothing) serves its own command only.
+and the course's helpers, the runner's settings, the Python environment,
+the machine, and the sandbox's settings and environment. The next command
+on this machine reads it back instead of running the reference again
+(about 1 s a command, and as long as the notebook's experiments for a run
+in full); a change to any of those runs it again. A run that fell short (a
+cell out of time, a kernel killed, a test cell that handed in nothing)
+serves its own command only. So the time limits a run had do not count: a
+run that ended within them recorded what it would have under any others.
 
 The folder is the instructor's (the course root's .reference-runs/, made
 readable by the instructor's account alone), trusted as source/ is: what it
@@ -137,7 +138,7 @@ def fingerprint(source: Path, options: dict, sandbox_settings: dict) -> str:
     """A name for a run of the source notebook: its assignment, notebook,
     mode and machine, and a digest of everything the run depends on: the
     files of its assignment folder (as the run copies them, links followed),
-    options (which cells run, their limits, which checks judge), the grading
+    options (which cells run, which checks judge), the grading
     package and the course's helpers (as this process imported them and as
     the box will), the Python environment, this machine, and the sandbox's
     settings and environment."""

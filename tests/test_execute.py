@@ -211,12 +211,12 @@ def test_the_next_command_reads_the_reference_run_back_from_disk(tiny_course):
     run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=second)
     (measured,), (read_back,) = first.measured.values(), second.measured.values()
     assert measured.seconds and read_back.seconds == measured.seconds
-    assert len(list(folder.iterdir())) == 1
+    assert len(list(folder.rglob("*.json"))) == 1
     (tiny_course / "source" / "a" / "data.txt").write_text("a file of the assignment, added")
     run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=after_a_change)
     (measured_again,) = after_a_change.measured.values()
     assert measured_again.seconds != measured.seconds
-    assert len(list(folder.iterdir())) == 1  # the older run's file is replaced
+    assert len(list(folder.rglob("*.json"))) == 1  # the older run's file is replaced
 
 
 @pytest.mark.slow
@@ -226,6 +226,21 @@ def test_a_reference_run_that_fell_short_is_not_kept(tiny_course):
     low) serves that command, and is never read back by the next."""
     source = nbformat.from_dict(COURSE_SOURCE)
     source.cells[0].source = "import time\ntime.sleep(3)\nx = 1"
+    nbformat.write(source, tiny_course / "source" / "a" / "nb.ipynb")
+    store = ReferenceRuns(folder=tiny_course / REFERENCE_RUNS)
+    run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=store, timeout=1)
+    (reference,) = store.measured.values()
+    assert not reference.complete
+    assert not (tiny_course / REFERENCE_RUNS).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_a_reference_run_again_in_full_that_fell_short_is_not_kept(tiny_course):
+    """A reference whose graded code needs an experiment is run again in
+    full: the experiment running out of time in that run counts too."""
+    source = nbformat.from_dict(COURSE_SOURCE)
+    source.cells[2].source = "def f(n):\n    return n * len(history) - n"
     nbformat.write(source, tiny_course / "source" / "a" / "nb.ipynb")
     store = ReferenceRuns(folder=tiny_course / REFERENCE_RUNS)
     run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=store, timeout=1)

@@ -1,5 +1,6 @@
 """One student's submission through the grading pipeline (grading/command/pipeline.py)."""
 
+import fcntl
 import shutil
 import sqlite3
 import threading
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy.exc
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+import grading.command.pipeline as pipeline
 from conftest import failed_nbgrader_step
 from grading.command.course import Course
 from grading.command.earlier_grade import EarlierGrade
@@ -21,6 +23,8 @@ from grading.command.pipeline import (
     nbgrader_failure,
     reviewed_hand_grades,
 )
+from grading.command.results import StudentResult
+from grading.errors import GradingError
 from grading.reasons import Reason, Why
 
 
@@ -283,3 +287,40 @@ def test_a_second_run_of_a_student_waits_for_the_first(hand_graded):
     for thread in threads:
         thread.join(10)
     assert order == ["first starts", "bob", "first ends", "second starts"]
+
+
+def test_grading_and_feedback_hold_the_students_lock(hand_graded, monkeypatch):
+    """grade_and_give_feedback holds alice's lock while it grades her and
+    writes her feedback: another process could not take it meanwhile."""
+    course, taken = hand_graded, []
+    lock_file = EarlierGrade(course, ASSIGNMENT, "alice").lock
+
+    def could_take_the_lock(step):
+        with open(lock_file, "a") as other:  # another open file: as another process would
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                taken.append(step)
+            except BlockingIOError:
+                pass
+
+    def grading(course, assignment, student, releases):
+        could_take_the_lock("grading")
+        return StudentResult(student, graded=True)
+
+    def feedback(course, assignment, result):
+        could_take_the_lock("feedback")
+
+    monkeypatch.setattr(pipeline, "grade_student", grading)
+    monkeypatch.setattr(pipeline, "write_feedback", feedback)
+    pipeline.grade_and_give_feedback(course, ASSIGNMENT, "alice", {})
+    assert taken == []
+    could_take_the_lock("after")
+    assert taken == ["after"]
+
+
+def test_a_run_that_waits_too_long_for_the_lock_says_why(hand_graded):
+    course = hand_graded
+    with EarlierGrade(course, ASSIGNMENT, "alice").held():
+        with pytest.raises(GradingError, match="alice is still being graded by another process"):
+            with EarlierGrade(course, ASSIGNMENT, "alice").held(wait=0.3):
+                pass

@@ -74,7 +74,7 @@ def test_a_newer_run_replaces_the_older_file_of_its_notebook_and_mode(tmp_path, 
     (source.parent / "data.csv").write_text("changed\n")
     newer = fingerprint(source, {"skip_experiments": True}, {})
     ReferenceRuns(folder=runs).get("fast", measured_once()[0], lambda: newer)
-    assert sorted(path.stem for path in runs.iterdir()) == sorted([newer, full])
+    assert sorted(f"{path.parent.name}/{path.stem}" for path in runs.rglob("*.json")) == sorted([newer, full])
 
 
 @pytest.mark.parametrize(
@@ -83,6 +83,7 @@ def test_a_newer_run_replaces_the_older_file_of_its_notebook_and_mode(tmp_path, 
 )
 def test_a_damaged_file_is_measured_again(tmp_path, source, damage):
     name = fingerprint(source, {"skip_experiments": True}, {})
+    (tmp_path / f"{name}.json").parent.mkdir()
     (tmp_path / f"{name}.json").write_text(damage)
     assert read_reference(tmp_path / f"{name}.json") is None
     measure, calls = measured_once()
@@ -131,3 +132,34 @@ def test_the_folder_is_the_instructors_alone(tmp_path, source):
     name = fingerprint(source, {"skip_experiments": True}, {})
     ReferenceRuns(folder=tmp_path / "runs").get("key", measured_once()[0], lambda: name)
     assert (tmp_path / "runs").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_run_that_cannot_be_kept_is_still_used(tmp_path, source, caplog):
+    """A folder that cannot be written (a file in its place, a full disk):
+    the run serves its command, and the log says it was not kept."""
+    (tmp_path / "runs").write_text("not a folder")
+    name = fingerprint(source, {"skip_experiments": True}, {})
+    measure, calls = measured_once()
+    assert ReferenceRuns(folder=tmp_path / "runs").get("key", measure, lambda: name).seconds == {"cell": 1.5}
+    assert calls == [1] and "could not keep the reference run" in caplog.text
+
+
+def test_a_worker_starts_each_task_from_its_commands_runs(tmp_path, source):
+    """A worker outliving its command forgets the runs it measured for it."""
+    store = ReferenceRuns()
+    store.get("full", measured_once()[0])
+    store.start_from({"fast": Reference()})
+    assert set(store.measured) == {"fast"}
+
+
+def test_two_notebooks_never_replace_each_others_runs(tmp_path):
+    """Assignment a-b's notebook c and assignment a's notebook b-c."""
+    names = []
+    for assignment, notebook in (("a-b", "c"), ("a", "b-c")):
+        folder = tmp_path / "source" / assignment
+        folder.mkdir(parents=True)
+        (folder / f"{notebook}.ipynb").write_text("{}")
+        names.append(fingerprint(folder / f"{notebook}.ipynb", {"skip_experiments": True}, {}))
+    for key, name in zip("xy", names):
+        ReferenceRuns(folder=tmp_path / "runs").get(key, measured_once()[0], lambda name=name: name)
+    assert len(list((tmp_path / "runs").rglob("*.json"))) == 2

@@ -15,9 +15,10 @@ before the next grading of a student whose run was killed (its marker is
 still there), the time and the folder come back.
 
 Two runs of one student never share these files: a run holds the student's
-lock (held()) while it grades. A second run (a Dask task given to another
-worker while the first worker, written off, still grades) waits for the
-first to end; a run that dies releases the lock with its process.
+lock (held()) while it grades the student and writes their feedback. A
+second run (a Dask task given to another worker while the first worker,
+written off, still grades) waits for the first to end; a run that dies
+releases the lock with its process.
 """
 
 from __future__ import annotations
@@ -26,12 +27,18 @@ import contextlib
 import fcntl
 import json
 import shutil
+import time
 from datetime import datetime
 
 from nbgrader.api import MissingEntry
 
 from grading.atomic import write_json
 from grading.command.course import Course
+from grading.errors import GradingError
+
+# How long a run waits for another run of the same student to end: more than
+# grading one student takes, less than holding a worker for good.
+GRADING_WAIT_SECONDS = 600
 
 
 class EarlierGrade:
@@ -46,12 +53,24 @@ class EarlierGrade:
         self.lock = self.folder.with_name(f".{self.folder.name}.lock")
 
     @contextlib.contextmanager
-    def held(self):
-        """This student's assignment for this run alone, until the block ends."""
+    def held(self, wait: float = GRADING_WAIT_SECONDS):
+        """This student's assignment for this run alone, until the block ends;
+        GradingError if another run still holds it after wait seconds."""
         self.folder.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + wait
         with open(self.lock, "a") as lock:
             # An advisory lock of the whole file, dropped when it is closed or its process dies.
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise GradingError(
+                            f"{self.student} is still being graded by another process "
+                            f"after {wait:.0f} s: grade them again once it has ended"
+                        ) from None
+                    time.sleep(0.2)
             yield
 
     def put_back_if_interrupted(self) -> None:

@@ -97,7 +97,7 @@ def graded_here(root, assignment, student, full, references, sandbox) -> Student
         course = worker_course(root, full, sandbox)
     except Exception as error:  # the course cannot be read here: the command says so
         return StudentResult(student, reasons=[grading_failed(error)])
-    course.reference_runs.measured.update(references or {})
+    course.reference_runs.start_from(references or {})
     releases = course.release_notebooks(assignment)
     result = grade_and_give_feedback(course, assignment, student, releases)
     if result.has(Why.DATABASE_LOCKED):

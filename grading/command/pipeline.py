@@ -97,17 +97,15 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
             result.reasons += notes
             readable = readable and ok
     if readable:
-        earlier = EarlierGrade(course, assignment, student)
-        with earlier.held():  # a second run of this student waits for this one
-            # A run of this student killed mid-grading left its earlier grade aside.
-            earlier.put_back_if_interrupted()
-            reviewed = reviewed_hand_grades(course, assignment, student)
-            failure = autograde_keeping_the_earlier_grade(course, assignment, student)
-            if failure is None:
-                result.graded = True
-                keep_reviewed(course, assignment, student, reviewed)
-            else:
-                result.reasons.append(failure)
+        # A run of this student killed mid-grading left its earlier grade aside.
+        EarlierGrade(course, assignment, student).put_back_if_interrupted()
+        reviewed = reviewed_hand_grades(course, assignment, student)
+        failure = autograde_keeping_the_earlier_grade(course, assignment, student)
+        if failure is None:
+            result.graded = True
+            keep_reviewed(course, assignment, student, reviewed)
+        else:
+            result.reasons.append(failure)
     else:
         with course.gradebook() as gradebook:
             gradebook.update_or_create_student(student)
@@ -278,18 +276,21 @@ def write_feedback(course: Course, assignment: str, result: StudentResult) -> No
 def grade_and_give_feedback(course: Course, assignment: str, student: str, releases: dict) -> StudentResult:
     """Everything one submission needs: autograde, scores, reasons, feedback.
     A failure of grading itself (not of the student's code) is the student's
-    reason, and the gradebook's grade stands: one student never stops the class."""
+    reason, and the gradebook's grade stands: one student never stops the class.
+    The student's lock is held throughout: a second run of them waits."""
     try:
-        result = grade_student(course, assignment, student, releases)
+        with EarlierGrade(course, assignment, student).held():
+            result = grade_student(course, assignment, student, releases)
+            try:
+                write_feedback(course, assignment, result)
+            except Exception as error:  # nbgrader reports its own failures; this is anything else
+                result.feedback = False
+                result.no_feedback = f"writing it failed: {type(error).__name__}: {error}"
+            return result
     except Exception as error:
         return keeping_the_gradebook(
             course, assignment, StudentResult(student, reasons=[grading_failed(error)])
         )
-    try:
-        write_feedback(course, assignment, result)
-    except Exception as error:  # nbgrader reports its own failures; this is anything else
-        result.feedback, result.no_feedback = False, f"writing it failed: {type(error).__name__}: {error}"
-    return result
 
 
 def grading_failed(error: Exception) -> Reason:
@@ -303,18 +304,25 @@ def has_any_score(notebook) -> bool:
     return any(grade.auto_score is not None or grade.manual_score is not None for grade in notebook.grades)
 
 
+# How long the command waits to read the grade of a student whom another
+# process still grades (a Dask worker written off but alive): not long.
+KEEPING_WAIT_SECONDS = 30
+
+
 def keeping_the_gradebook(course: Course, assignment: str, result: StudentResult) -> StudentResult:
     """result, not graded in this run, with the scores the gradebook holds (0
     where there are none) and the student listed in it, so grades.csv names them.
     When the gradebook itself cannot be read (locked past its timeout, or
     broken), the result says so and has no scores: the class goes on."""
     try:
-        EarlierGrade(course, assignment, result.student).put_back_if_interrupted()
-        with course.gradebook() as gradebook:
-            gradebook.update_or_create_student(result.student)
-        read_scores(
-            course, assignment, result.student, course.release_notebooks(assignment), result, graded=False
-        )
+        earlier = EarlierGrade(course, assignment, result.student)
+        with earlier.held(wait=KEEPING_WAIT_SECONDS):
+            earlier.put_back_if_interrupted()
+            with course.gradebook() as gradebook:
+                gradebook.update_or_create_student(result.student)
+            read_scores(
+                course, assignment, result.student, course.release_notebooks(assignment), result, graded=False
+            )
     except Exception as error:
         result.points.clear()
         result.reasons.append(

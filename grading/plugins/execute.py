@@ -309,7 +309,7 @@ class SandboxedExecute(Execute):
             self.note_error(cell, KERNEL_STOPPED if died else NOT_RUN, name, text, values)
         else:
             cell.outputs = ran.outputs
-            if ran.seconds is not None:
+            if ran.seconds is not None and cell_key(cell) is not None:  # (a cell of nbformat 4.4 has no id)
                 self.cell_seconds[cell_key(cell)] = ran.seconds
             if ran.status == "timeout":
                 seconds = f"{budgets.seconds(cell):.3g}"
@@ -456,7 +456,8 @@ class SandboxedExecute(Execute):
             # The assignment's files, links followed: the sandbox shows only this folder.
             shutil.copytree(source.parent, workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             notebook = nbformat.read(source, as_version=4)
-            runner.preprocess(
+            # The notebook that ran last: a copy of it when the run was made again in full.
+            notebook, _ = runner.preprocess(
                 notebook, {"metadata": {"path": str(workdir)}, "nbgrader": resources["nbgrader"]}
             )
         self.log.info("ran the reference %s in %.1f s", source, time.monotonic() - start)
@@ -491,8 +492,9 @@ class SandboxedExecute(Execute):
             }
             # The box's environment takes these from the grader's.
             sandbox["environment"] = {name: os.environ.get(name) for name in provisioner.passed_environment}
-        else:  # the runner gets the grader's whole environment
-            sandbox["environment"] = dict(os.environ)
+        else:  # the runner gets the grader's whole environment: these of it count
+            passed = SandboxProvisioner(config=self.config).passed_environment
+            sandbox["environment"] = {name: os.environ.get(name) for name in [*passed, "PATH", "PYTHONPATH"]}
         return fingerprint(source, options, sandbox)
 
     def check_the_judge(self, records: dict, assignment: str) -> None:

@@ -93,9 +93,16 @@ class ReferenceRuns:
                 if reference is None:
                     reference = measure()
                     if path and reference.complete:
-                        save_reference(path, reference)
+                        save_reference(path, reference, log)
                 self.measured[key] = reference
             return self.measured[key]
+
+    def start_from(self, measured: dict) -> None:
+        """Forget every run but measured (the command's): a worker that
+        outlives its command must not judge the next with a run kept in its
+        memory, which no fingerprint checks; a kept file is checked."""
+        with self.lock:
+            self.measured = dict(measured)
 
     def __deepcopy__(self, memo):
         # traitlets deep-copies a configured value into each instance: the
@@ -122,33 +129,42 @@ def read_reference(path: Path) -> Reference | None:
         return None
 
 
-def save_reference(path: Path, reference: Reference) -> None:
-    """Write reference to path, in a folder only the instructor's account may
-    read or write, and delete the files it replaces (those of the same
-    notebook, mode and machine under an older fingerprint)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    kind = path.stem.rsplit("-", 1)[0]
-    for older in path.parent.glob(glob.escape(kind) + "-*.json"):
-        if older.stem.rsplit("-", 1)[0] == kind:
-            older.unlink(missing_ok=True)
-    write_json(path, {"format": FORMAT, "seconds": reference.seconds, "records": reference.displayed})
+def save_reference(path: Path, reference: Reference, log=None) -> None:
+    """Write reference to path, in the store's folder (made readable by the
+    instructor's account alone), and delete the files it replaces (those of
+    the same notebook, mode and machine under an older fingerprint). A run
+    that cannot be written is only not kept: log says so."""
+    try:
+        path.parent.parent.mkdir(mode=0o700, exist_ok=True)  # the store's folder
+        path.parent.mkdir(exist_ok=True)  # the assignment's
+        kind = path.stem.rsplit("-", 1)[0]
+        for older in path.parent.glob(glob.escape(kind) + "-*.json"):
+            if older.stem.rsplit("-", 1)[0] == kind:
+                older.unlink(missing_ok=True)
+        write_json(path, {"format": FORMAT, "seconds": reference.seconds, "records": reference.displayed})
+    except OSError as error:
+        (log or logging.getLogger(__name__)).warning(
+            "could not keep the reference run in %s (%s)", path, error
+        )
 
 
 def fingerprint(source: Path, options: dict, sandbox_settings: dict) -> str:
-    """A name for a run of the source notebook: its assignment, notebook,
-    mode and machine, and a digest of everything the run depends on: the
+    """A name for a run of the source notebook, "assignment/notebook-mode-
+    machine-digest", the digest of everything the run depends on: the
     files of its assignment folder (as the run copies them, links followed),
     options (which cells run, which checks judge), the grading
     package and the course's helpers (as this process imported them and as
     the box will), the Python environment, this machine, and the sandbox's
     settings and environment."""
-    place = hashlib.sha256(json.dumps([_machine(), sandbox_settings], sort_keys=True).encode())
-    digest = hashlib.sha256(json.dumps([FORMAT, options, place.hexdigest()], sort_keys=True).encode())
+    place = hashlib.sha256(json.dumps(_machine()).encode())
+    digest = hashlib.sha256(
+        json.dumps([FORMAT, options, sandbox_settings, _machine()], sort_keys=True).encode()
+    )
     for folder in (source.parent, *CODE):
         _add_files(digest, folder)
     _add_text(digest, IMPORTED_CODE, sys.version, sys.prefix, *sorted(_installed()))
     mode = "fast" if options.get("skip_experiments") else "full"
-    return f"{source.parent.name}-{source.stem}-{mode}-{place.hexdigest()[:8]}-{digest.hexdigest()[:32]}"
+    return f"{source.parent.name}/{source.stem}-{mode}-{place.hexdigest()[:8]}-{digest.hexdigest()[:32]}"
 
 
 def _add_files(digest, folder: Path) -> None:

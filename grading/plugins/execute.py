@@ -490,11 +490,14 @@ class SandboxedExecute(Execute):
             sandbox["settings"] = {
                 name: repr(value) for name, value in provisioner.trait_values(config=True).items()
             }
-            # The box's environment takes these from the grader's.
-            sandbox["environment"] = {name: os.environ.get(name) for name in provisioner.passed_environment}
+            passed = provisioner.passed_environment  # the box's environment takes these from the grader's
         else:  # the runner gets the grader's whole environment: these of it count
-            passed = SandboxProvisioner(config=self.config).passed_environment
-            sandbox["environment"] = {name: os.environ.get(name) for name in [*passed, "PATH", "PYTHONPATH"]}
+            passed = [*SandboxProvisioner(config=self.config).passed_environment, "PATH", "PYTHONPATH"]
+        # Not NBGRADER_EXECUTION: every box gets it (box.py), though only
+        # nbgrader's autograde sets it in the grader's own environment.
+        sandbox["environment"] = {
+            name: os.environ.get(name) for name in passed if name != "NBGRADER_EXECUTION"
+        }
         return fingerprint(source, options, sandbox)
 
     def check_the_judge(self, records: dict, assignment: str) -> None:

@@ -221,27 +221,22 @@ def test_the_next_command_reads_the_reference_run_back_from_disk(tiny_course):
 
 @pytest.mark.slow
 @pytest.mark.sandbox
-def test_a_reference_run_that_fell_short_is_not_kept(tiny_course):
-    """A reference whose cell ran out of time (`timeout`, its limit, set too
-    low) serves that command, and is never read back by the next."""
-    source = nbformat.from_dict(COURSE_SOURCE)
-    source.cells[0].source = "import time\ntime.sleep(3)\nx = 1"
-    nbformat.write(source, tiny_course / "source" / "a" / "nb.ipynb")
-    store = ReferenceRuns(folder=tiny_course / REFERENCE_RUNS)
-    run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=store, timeout=1)
-    (reference,) = store.measured.values()
-    assert not reference.complete
-    assert not (tiny_course / REFERENCE_RUNS).exists()
-
-
-@pytest.mark.slow
-@pytest.mark.sandbox
-def test_a_reference_run_again_in_full_that_fell_short_is_not_kept(tiny_course):
-    """A reference whose graded code needs an experiment is run again in
-    full: the experiment running out of time in that run counts too."""
-    source = nbformat.from_dict(COURSE_SOURCE)
-    source.cells[2].source = "def f(n):\n    return n * len(history) - n"
-    nbformat.write(source, tiny_course / "source" / "a" / "nb.ipynb")
+@pytest.mark.parametrize(
+    "cell, source",
+    [
+        # Its setup cell runs out of `timeout`, its limit, set too low.
+        (0, "import time\ntime.sleep(3)\nx = 1"),
+        # Its graded code needs the experiment, which runs out of time when
+        # the reference is run again in full.
+        (2, "def f(n):\n    return n * len(history) - n"),
+    ],
+    ids=["a cell out of time", "out of time when run again in full"],
+)
+def test_a_reference_run_that_fell_short_is_not_kept(tiny_course, cell, source):
+    """Such a reference serves its command, and is never read back by the next."""
+    notebook = nbformat.from_dict(COURSE_SOURCE)
+    notebook.cells[cell].source = source
+    nbformat.write(notebook, tiny_course / "source" / "a" / "nb.ipynb")
     store = ReferenceRuns(folder=tiny_course / REFERENCE_RUNS)
     run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=store, timeout=1)
     (reference,) = store.measured.values()

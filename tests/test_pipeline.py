@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy.exc
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+import grading.command.earlier_grade as earlier_grade
 import grading.command.pipeline as pipeline
 from conftest import failed_nbgrader_step
 from grading.command.course import Course
@@ -324,3 +325,16 @@ def test_a_run_that_waits_too_long_for_the_lock_says_why(hand_graded):
         with pytest.raises(GradingError, match="alice is still being graded by another process"):
             with EarlierGrade(course, ASSIGNMENT, "alice").held(wait=0.3):
                 pass
+
+
+def test_a_student_another_run_still_grades_gets_a_reason_after_the_wait(hand_graded, monkeypatch):
+    """The worker gives up after GRADING_WAIT_SECONDS with a reason, without
+    waiting again to read the grade (the command reads it back later)."""
+    course = hand_graded
+    monkeypatch.setattr(earlier_grade, "GRADING_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(pipeline, "keeping_the_gradebook", lambda *_: pytest.fail("waited again"))
+    with EarlierGrade(course, ASSIGNMENT, "alice").held():
+        result = pipeline.grade_and_give_feedback(course, ASSIGNMENT, "alice", {})
+    assert not result.points
+    assert [reason.why for reason in result.reasons] == [Why.GRADER_FAILED]
+    assert "still being graded by another process" in result.reasons[0].text

@@ -15,10 +15,11 @@ before the next grading of a student whose run was killed (its marker is
 still there), the time and the folder come back.
 
 Two runs of one student never share these files: a run holds the student's
-lock (held()) while it grades the student and writes their feedback. A
-second run (a Dask task given to another worker while the first worker,
-written off, still grades) waits for the first to end; a run that dies
-releases the lock with its process.
+lock (held()) while it grades the student and writes their feedback, and
+the command holds it to read a grade back. A second run (a Dask task given
+to another worker while the first worker, written off, still grades) waits
+for the first to end, for GRADING_WAIT_SECONDS at most, then gives up with a
+reason; a run that dies releases the lock with its process.
 """
 
 from __future__ import annotations
@@ -36,9 +37,14 @@ from grading.atomic import write_json
 from grading.command.course import Course
 from grading.errors import GradingError
 
-# How long a run waits for another run of the same student to end: more than
-# grading one student takes, less than holding a worker for good.
+# How long a run waits for another run of the same student to end: longer
+# than grading one student usually takes (a box may run up to an hour, so
+# not always), short of holding a worker for good.
 GRADING_WAIT_SECONDS = 600
+
+
+class StillBeingGraded(GradingError):
+    """Another run held the student's lock for longer than the wait."""
 
 
 class EarlierGrade:
@@ -53,9 +59,11 @@ class EarlierGrade:
         self.lock = self.folder.with_name(f".{self.folder.name}.lock")
 
     @contextlib.contextmanager
-    def held(self, wait: float = GRADING_WAIT_SECONDS):
+    def held(self, wait: float | None = None):
         """This student's assignment for this run alone, until the block ends;
-        GradingError if another run still holds it after wait seconds."""
+        StillBeingGraded if another run still holds it after wait seconds
+        (GRADING_WAIT_SECONDS by default)."""
+        wait = GRADING_WAIT_SECONDS if wait is None else wait
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + wait
         with open(self.lock, "a") as lock:
@@ -66,7 +74,7 @@ class EarlierGrade:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise GradingError(
+                        raise StillBeingGraded(
                             f"{self.student} is still being graded by another process "
                             f"after {wait:.0f} s: grade them again once it has ended"
                         ) from None

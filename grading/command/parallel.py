@@ -81,6 +81,7 @@ def grade_on_worker(
     full: bool = False,
     references: dict | None = None,
     sandbox: bool = True,
+    command: str = "",
 ) -> StudentResult:
     """Grade one submission in this process, with the reference times the
     command measured (else this process measures them)."""
@@ -88,16 +89,16 @@ def grade_on_worker(
     # nbgrader changes the shared course's student and the working folder
     # while it grades (the README starts workers with one thread each).
     with ONE_AT_A_TIME:
-        return graded_here(root, assignment, student, full, references, sandbox)
+        return graded_here(root, assignment, student, full, references, sandbox, command)
 
 
-def graded_here(root, assignment, student, full, references, sandbox) -> StudentResult:
+def graded_here(root, assignment, student, full, references, sandbox, command="") -> StudentResult:
     """grade_on_worker's work, in the course as this process loaded it."""
     try:
         course = worker_course(root, full, sandbox)
     except Exception as error:  # the course cannot be read here: the command says so
         return StudentResult(student, reasons=[grading_failed(error)])
-    course.reference_runs.start_from(references or {})
+    course.reference_runs.start_from(references or {}, command)
     releases = course.release_notebooks(assignment)
     result = grade_and_give_feedback(course, assignment, student, releases)
     if result.has(Why.DATABASE_LOCKED):
@@ -144,7 +145,7 @@ def grade_here(course, assignment, students, workers, scheduler, full, prepare, 
     """Each student's StudentResult as it comes, graded by `workers` worker
     processes of this machine."""
     start_worker_server()  # if the command has not started it yet
-    task = (str(course.root), assignment, full, prepare(), sandbox)
+    task = (str(course.root), assignment, full, prepare(), sandbox, uuid.uuid4().hex)
     waiting, graded, stopping = queue.SimpleQueue(), queue.SimpleQueue(), threading.Event()
     for student in students:
         waiting.put(student)
@@ -195,7 +196,7 @@ def keep_grading(task: tuple, waiting: queue.SimpleQueue, graded: queue.SimpleQu
 class WorkerProcess:
     """A process forked from the worker server (worker_server.py) that
     grades one student at a time, by the task (root, assignment, full,
-    references, sandbox) it was started with."""
+    references, sandbox, the command's id) it was started with."""
 
     def __init__(self, task: tuple):
         context = multiprocessing.get_context("forkserver")
@@ -232,10 +233,10 @@ def serve(connection, task: tuple) -> None:
     """In a worker process: grade each student sent, until None comes."""
     # Ctrl-C is the command's to handle: it stops the workers as it ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    root, assignment, full, references, sandbox = task
+    root, assignment, full, references, sandbox, command = task
     while (student := connection.recv()) is not None:
         try:
-            result = grade_on_worker(root, assignment, student, full, references, sandbox)
+            result = grade_on_worker(root, assignment, student, full, references, sandbox, command)
             connection.send(result)
         except Exception as error:  # a grader bug: the student gets a reason, the worker goes on
             connection.send(StudentResult(student, reasons=[grading_failed(error)]))
@@ -255,7 +256,7 @@ def grade_on_cluster(course, assignment, students, workers, scheduler, full, pre
             raise
     client = connecting.result()
     try:
-        task = (str(course.root), assignment, full, references, sandbox)
+        task = (str(course.root), assignment, full, references, sandbox, uuid.uuid4().hex)
         yield from grade_tasks(client, course.coursedir.course_id, students, task)
     finally:
         # The client disconnects (a second or so) while the command exports
@@ -268,8 +269,7 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
     from dask.distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    root, assignment, full, references, sandbox = task
-    run = uuid.uuid4().hex
+    root, assignment, full, references, sandbox, run = task
     futures = {
         client.submit(
             grade_on_worker,
@@ -279,6 +279,7 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
             full,
             references,
             sandbox,
+            run,
             key=task_key(course_id, assignment, student, run),
             pure=False,
         ): student

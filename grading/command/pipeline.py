@@ -12,7 +12,7 @@ import nbformat
 from nbgrader.api import MissingEntry
 
 from grading.command.course import Course
-from grading.command.earlier_grade import EarlierGrade
+from grading.command.earlier_grade import EarlierGrade, StillBeingGraded
 from grading.command.results import StudentResult, exercise_names
 from grading.compat import save_changes
 from grading.errors import CourseFault, GradingError
@@ -287,6 +287,8 @@ def grade_and_give_feedback(course: Course, assignment: str, student: str, relea
                 result.feedback = False
                 result.no_feedback = f"writing it failed: {type(error).__name__}: {error}"
             return result
+    except StillBeingGraded as error:  # the command reads the grade back once the other run is over
+        return StudentResult(student, reasons=[grading_failed(error)])
     except Exception as error:
         return keeping_the_gradebook(
             course, assignment, StudentResult(student, reasons=[grading_failed(error)])
@@ -313,7 +315,9 @@ def keeping_the_gradebook(course: Course, assignment: str, result: StudentResult
     """result, not graded in this run, with the scores the gradebook holds (0
     where there are none) and the student listed in it, so grades.csv names them.
     When the gradebook itself cannot be read (locked past its timeout, or
-    broken), the result says so and has no scores: the class goes on."""
+    broken), or another run still grades the student after
+    KEEPING_WAIT_SECONDS, the result says so and has no scores: the class
+    goes on."""
     try:
         earlier = EarlierGrade(course, assignment, result.student)
         with earlier.held(wait=KEEPING_WAIT_SECONDS):

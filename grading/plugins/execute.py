@@ -465,7 +465,11 @@ class SandboxedExecute(Execute):
         missing = graded - set(runner.answer_records) if self.judge_answers else set()
         if missing:
             self.log.warning("the reference's test cells %s hand in no answers", ", ".join(sorted(missing)))
-        stopped = [cell.id for cell in notebook.cells if marked(cell).get("outcome") in STOPPED]
+        stopped = [
+            cell.get("id") or f"number {index}"  # (a cell of nbformat 4.4 has no id)
+            for index, cell in enumerate(notebook.cells)
+            if marked(cell).get("outcome") in STOPPED
+        ]
         if stopped:
             self.log.warning("the reference's cells %s did not run to their end", ", ".join(stopped))
         if self.judge_answers:

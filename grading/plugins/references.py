@@ -71,6 +71,7 @@ class ReferenceRuns:
     def __init__(self, measured: dict | None = None, folder: Path | str | None = None):
         self.measured = dict(measured or {})
         self.folder = Path(folder) if folder else None
+        self.command = ""  # the command whose runs a worker's store holds (start_from)
         # Whoever shares the store in threads (a server that autogrades in
         # several) has one measure a notebook while the others wait for its
         # result: never a second run, never a half-written store.
@@ -97,12 +98,15 @@ class ReferenceRuns:
                 self.measured[key] = reference
             return self.measured[key]
 
-    def start_from(self, measured: dict) -> None:
-        """Forget every run but measured (the command's): a worker that
-        outlives its command must not judge the next with a run kept in its
-        memory, which no fingerprint checks; a kept file is checked."""
+    def start_from(self, measured: dict, command: str = "") -> None:
+        """At a task of a new command (or of an unnamed one), forget every run
+        but measured, the command's: a worker that outlives its command must
+        not judge the next with a run kept in its memory, which no
+        fingerprint checks (a kept file is checked). Within one command it
+        keeps what it measured itself (a run in full, say)."""
         with self.lock:
-            self.measured = dict(measured)
+            if not command or command != self.command:
+                self.measured, self.command = dict(measured), command
 
     def __deepcopy__(self, memo):
         # traitlets deep-copies a configured value into each instance: the

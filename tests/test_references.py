@@ -144,9 +144,17 @@ def test_a_run_that_cannot_be_kept_is_still_used(tmp_path, source, caplog):
     assert calls == [1] and "could not keep the reference run" in caplog.text
 
 
-def test_a_worker_starts_each_task_from_its_commands_runs(tmp_path, source):
-    """A worker outliving its command forgets the runs it measured for it."""
+def test_a_worker_keeps_its_own_runs_for_its_command_only(tmp_path, source):
+    """Within one command a worker keeps the runs it measured (a run in
+    full); a task of the next command, or of an unnamed one, starts from
+    that command's runs alone."""
     store = ReferenceRuns()
+    store.start_from({"fast": Reference()}, "command-1")
+    store.get("full", measured_once()[0])
+    store.start_from({"fast": Reference()}, "command-1")
+    assert set(store.measured) == {"fast", "full"}
+    store.start_from({"fast": Reference()}, "command-2")
+    assert set(store.measured) == {"fast"}
     store.get("full", measured_once()[0])
     store.start_from({"fast": Reference()})
     assert set(store.measured) == {"fast"}

@@ -187,53 +187,6 @@ def test_a_gradebook_that_cannot_be_read_costs_one_student_not_the_class(course)
     assert "nobody" in table and "ada" in table
 
 
-def test_a_grader_error_in_a_worker_process_is_the_students_reason(monkeypatch):
-    """Grading that raises inside a local worker process gives that student
-    the error as a reason, and the worker goes on with the next; it is not
-    taken for a worker that died."""
-    import multiprocessing
-
-    import grading.command.parallel as parallel
-    from grading.reasons import Why
-
-    def broken(*arguments):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(parallel, "grade_on_worker", broken)
-    monkeypatch.setattr(parallel.signal, "signal", lambda *arguments: None)  # pytest keeps its Ctrl-C
-    ours, theirs = multiprocessing.Pipe()
-    for message in ("ada", "bo", None):
-        ours.send(message)
-    parallel.serve(theirs, ("course", "initialization", False, {}, True))
-    results = [ours.recv(), ours.recv()]
-    assert [result.student for result in results] == ["ada", "bo"]
-    assert all([reason.why for reason in result.reasons] == [Why.GRADER_FAILED] for result in results)
-    assert "OSError: disk full" in str(results[0].reasons[0])
-
-
-def test_a_worker_process_that_cannot_start_costs_a_reason_not_a_hang(monkeypatch):
-    """When no worker process can be forked (a process limit, say), each
-    student is reported as not graded, and the command goes on."""
-    import queue
-    import threading
-
-    import grading.command.parallel as parallel
-    from grading.reasons import Why
-
-    class Unstartable:
-        def __init__(self, task):
-            raise EOFError("unexpected EOF")  # what multiprocessing raises when the forkserver fails
-
-    monkeypatch.setattr(parallel, "WorkerProcess", Unstartable)
-    waiting, graded = queue.SimpleQueue(), queue.SimpleQueue()
-    for student in ("ada", "bo"):
-        waiting.put(student)
-    parallel.keep_grading(("course", "initialization", False, {}, True), waiting, graded, threading.Event())
-    results = [graded.get(timeout=1), graded.get(timeout=1)]
-    assert [(result.student, result.retried) for result in results] == [("ada", True), ("bo", True)]
-    assert all([reason.why for reason in result.reasons] == [Why.WORKER_DIED] for result in results)
-
-
 @pytest.mark.parametrize("name", ["..", "../..", ".hidden", "a/b", "-rf", "", "x" * 65])
 def test_an_assignment_name_that_could_name_another_folder_is_refused_first(course, name):
     """The assignment's name names folders the command empties (submitted/<student>/<assignment>):

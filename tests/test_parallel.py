@@ -2,7 +2,9 @@
 tests/test_grading_parallel.py grades on real worker processes and on a
 Dask cluster."""
 
+import multiprocessing
 import os
+import queue
 import threading
 import time
 
@@ -12,6 +14,7 @@ import grading.command.parallel as parallel
 from examples.course_copy import copy_course
 from grading.command.parallel import worker_course
 from grading.command.results import StudentResult
+from grading.reasons import Why
 
 
 def test_a_process_grades_one_submission_at_a_time(monkeypatch):
@@ -49,3 +52,43 @@ def test_a_worker_loads_the_course_again_once_its_configuration_changes(tmp_path
     with open(os.path.join(root, "nbgrader_config.py"), "a") as config:
         config.write("\nc.Grading.due_dates = {}\n")
     assert worker_course(root, False) is not first
+
+
+def test_a_grader_error_in_a_worker_process_is_the_students_reason(monkeypatch):
+    """Grading that raises inside a local worker process gives that student
+    the error as a reason, and the worker goes on with the next; it is not
+    taken for a worker that died."""
+
+    def broken(*arguments):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(parallel, "grade_on_worker", broken)
+    monkeypatch.setattr(parallel.signal, "signal", lambda *arguments: None)  # pytest keeps its Ctrl-C
+    ours, theirs = multiprocessing.Pipe()
+    for message in ("ada", "bo", None):
+        ours.send(message)
+    parallel.serve(theirs, ("course", "initialization", False, {}, True, "command-1"))
+    results = [ours.recv(), ours.recv()]
+    assert [result.student for result in results] == ["ada", "bo"]
+    assert all([reason.why for reason in result.reasons] == [Why.GRADER_FAILED] for result in results)
+    assert "OSError: disk full" in str(results[0].reasons[0])
+
+
+def test_a_worker_process_that_cannot_start_costs_a_reason_not_a_hang(monkeypatch):
+    """When no worker process can be forked (a process limit, say), each
+    student is reported as not graded, and the command goes on."""
+
+    class Unstartable:
+        def __init__(self, task):
+            raise EOFError("unexpected EOF")  # what multiprocessing raises when the forkserver fails
+
+    monkeypatch.setattr(parallel, "WorkerProcess", Unstartable)
+    waiting, graded = queue.SimpleQueue(), queue.SimpleQueue()
+    for student in ("ada", "bo"):
+        waiting.put(student)
+    parallel.keep_grading(
+        ("course", "initialization", False, {}, True, "command-1"), waiting, graded, threading.Event()
+    )
+    results = [graded.get(timeout=1), graded.get(timeout=1)]
+    assert [(result.student, result.retried) for result in results] == [("ada", True), ("bo", True)]
+    assert all([reason.why for reason in result.reasons] == [Why.WORKER_DIED] for result in results)

@@ -137,14 +137,11 @@ def grade_class(
         collected = collect(course, assignment, submissions)
         run.refusals, run.notes = collected.refusals, notes_about(collected.notes, students)
         wanted = students or collected.students
-    to_grade, unfit = submitted_students(course, assignment)
-    # A student whose folder holds a link or a special file is listed with
-    # 0 points (or an earlier grade) and the reason (grading/command/pipeline.py);
-    # an id that is not a valid student id never reaches nbgrader.
-    to_grade = sorted(
-        to_grade + [refusal.student_or_file for refusal in unfit if valid_student_id(refusal.student_or_file)]
-    )
-    run.refusals += [refusal for refusal in unfit if not valid_student_id(refusal.student_or_file)]
+    # A folder whose name is not a valid student id never reaches nbgrader;
+    # a student whose folder holds a link or a special file is listed with
+    # 0 points (or an earlier grade) and the reason (grading/command/pipeline.py).
+    to_grade, invalid_ids = submitted_students(course, assignment)
+    run.refusals += invalid_ids
     if wanted is not None:
         absent = sorted(set(wanted) - set(to_grade))
         if students and absent:
@@ -182,12 +179,16 @@ def export_grades(course, csv_name: str) -> str | None:
     in the gradebook either way: the run ends with its summary, not a traceback."""
     try:
         course.export_grades(csv_name)
+    except GradingError as refusal:  # the course's LMS exporter refused: written answers wait
+        problem = str(refusal)
     except Exception as error:  # noqa: BLE001 (one student's row may fail; every grade stays given)
-        return (
-            f"{csv_name} could not be written ({type(error).__name__}: {error}). Every grade is in "
-            "the gradebook: fix what is named, then export again with `nbgrader export`."
-        )
-    return None
+        problem = f"{csv_name} could not be written ({type(error).__name__}: {error})."
+    else:
+        return None
+    return (
+        f"{problem} Every grade is in the gradebook: fix what is named, then export again with "
+        "`nbgrader export`."
+    )
 
 
 def class_report(course, assignment: str, run: ClassGrading) -> str | None:

@@ -5,15 +5,20 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 from nbgrader.apps import ExportApp
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import AssignLatePenalties
 from traitlets.config import Config
 
 from examples.nbgrader_runs import run_nbgrader
 from grading import extension
-from grading.plugins.late import PenaltyPerDayLate
+from grading.command.course import Course
+from grading.configuration import course_config as course_config_of
+from grading.grade import export_grades
+from grading.plugins.late import GiveRecordedExtension, PenaltyPerDayLate
 from grading.plugins.lms import CanvasExport, ExportRefused, GradesCsvExport, MoodleExport
 
 # nbgrader's own add_submission makes SQLAlchemy warn about its session; not ours.
@@ -250,6 +255,23 @@ def test_an_export_refuses_scores_that_wait_for_hand_grading(gradebook, tmp_path
     assert not path.exists()
 
 
+def test_the_grading_command_says_why_the_course_exporter_wrote_nothing(gradebook, tmp_path):
+    """An LMS exporter configured as the course's (c.ExportApp.plugin_class)
+    refuses while a written answer waits: the command's export step returns
+    why (its summary prints it, its exit status is 2), not a silent success."""
+    url, gb = gradebook
+    hand_in_with_a_written_answer_to_grade(gb)
+    (tmp_path / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\nc.CourseDirectory.db_url = {url!r}\n"
+        "c.AssignLatePenalties.plugin_class = 'grading.plugins.late.PenaltyPerDayLate'\n"
+        "c.ExportApp.plugin_class = 'grading.plugins.lms.CanvasExport'\n"
+    )
+    problem = export_grades(Course(tmp_path), "canvas.csv")
+    assert problem.startswith("canvas.csv was not written: written answers still wait")
+    assert "wait for hand grading: dave (initialization)" in problem
+    assert not (tmp_path / "canvas.csv").exists()
+
+
 def test_an_export_leaves_out_or_includes_waiting_scores_when_told(gradebook, tmp_path):
     _, gb = gradebook
     hand_in_with_a_written_answer_to_grade(gb)
@@ -328,6 +350,29 @@ def test_an_extension_moves_the_students_due_date_for_every_penalty(gradebook, t
     gb.db.expire_all()
     assert gb.find_submission("initialization_zh", "bob").extension == timedelta(days=1)
     assert extension.read_extensions(tmp_path)[("initialization", "bob")] == (1.0, 0.0)
+
+
+def test_autograding_gives_the_extension_granted_before_the_work_came(gradebook, tmp_path):
+    """dave's two days, granted before he handed in, wait in extensions.csv.
+    Autograding (plain `nbgrader autograde` as much as the grading command)
+    gives them to his submission just before nbgrader's AssignLatePenalties
+    works out the penalty, so his day late costs nothing anywhere after."""
+    url, gb = gradebook
+    (tmp_path / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\nc.CourseDirectory.db_url = {url!r}\n"
+    )
+    assert extension.main(["initialization", "dave", "--days", "2", "--root", str(tmp_path)]) == 0
+    gb.add_submission("initialization", "dave", timestamp=LATE)
+    gb.db.commit()
+    steps = course_config_of(REPO).Autograde.autograde_preprocessors
+    assert steps[steps.index(AssignLatePenalties) - 1] is GiveRecordedExtension
+    config = Config()
+    config.CourseDirectory.root, config.CourseDirectory.course_id = str(tmp_path), COURSE_ID
+    resources = {"nbgrader": {"db_url": url, "assignment": "initialization", "student": "dave"}}
+    GiveRecordedExtension(config=config).preprocess(nbformat.v4.new_notebook(), resources)
+    gb.db.expire_all()  # given in another session
+    submission = gb.find_submission("initialization", "dave")
+    assert submission.extension == timedelta(days=2) and submission.total_seconds_late == 0
 
 
 def test_a_mistake_in_extensions_csv_is_named_with_its_line(tmp_path):

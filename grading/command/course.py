@@ -179,8 +179,8 @@ class Course:
         with self.gradebook() as gradebook:
             try:
                 exporter.export(gradebook)
-            except ExportRefused:
-                pass  # an LMS exporter configured as the course's: it has logged why, and grading goes on
+            except ExportRefused as refusal:  # a SystemExit, for `nbgrader export`: here, a reason
+                raise GradingError(f"{csv_name} was not written: {refusal}") from None
 
     def release_notebooks(self, assignment: str) -> dict:
         """{notebook name: release notebook} of the assignment."""

@@ -14,6 +14,7 @@ import grading.command.parallel as parallel
 from examples.course_copy import copy_course
 from grading.command.parallel import worker_course
 from grading.command.results import StudentResult
+from grading.errors import GradingError
 from grading.reasons import Why
 
 
@@ -92,3 +93,14 @@ def test_a_worker_process_that_cannot_start_costs_a_reason_not_a_hang(monkeypatc
     results = [graded.get(timeout=1), graded.get(timeout=1)]
     assert [(result.student, result.retried) for result in results] == [("ada", True), ("bo", True)]
     assert all([reason.why for reason in result.reasons] == [Why.WORKER_DIED] for result in results)
+
+
+@pytest.mark.dask
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "nonsense://scheduler"])
+def test_a_scheduler_that_cannot_be_reached_is_a_grading_error(monkeypatch, address):
+    """No scheduler at the address (or no address at all): the command ends
+    with one line naming it (grade.main's `error:`), not a Dask traceback."""
+    monkeypatch.setattr(parallel, "CONNECT_SECONDS", 1)
+    students = parallel.grade_on_cluster(None, "initialization", ["ada"], 1, address, False, dict, True)
+    with pytest.raises(GradingError, match=f"cannot reach the Dask scheduler at {address}: "):
+        next(students)

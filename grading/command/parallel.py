@@ -38,12 +38,12 @@ import signal
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from grading.command.course import Course
 from grading.command.pipeline import grade_and_give_feedback, grading_failed, keeping_the_gradebook
 from grading.command.results import StudentResult
 from grading.command.worker_server import start_worker_server
+from grading.errors import GradingError
 from grading.reasons import Reason, Why
 
 # How often a submission is graded again after the process (here) or the
@@ -242,19 +242,19 @@ def serve(connection, task: tuple) -> None:
             connection.send(StudentResult(student, reasons=[grading_failed(error)]))
 
 
+CONNECT_SECONDS = 30  # Dask's own default wait for a scheduler
+
+
 def grade_on_cluster(course, assignment, students, workers, scheduler, full, prepare, sandbox):
     """Each student's StudentResult as it comes, graded on the Dask cluster
     whose scheduler is at the address scheduler (workers is the cluster's)."""
     from dask.distributed import Client  # Dask only when asked for
 
-    with ThreadPoolExecutor(max_workers=1) as starter:
-        connecting = starter.submit(Client, scheduler)
-        try:
-            references = prepare()
-        except BaseException:
-            connecting.result().close()
-            raise
-    client = connecting.result()
+    references = prepare()  # first: no thread of Dask's runs while this process sets itself up
+    try:
+        client = Client(scheduler, timeout=CONNECT_SECONDS)
+    except (OSError, ValueError) as error:  # no scheduler there (OSError), or a bad address
+        raise GradingError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     try:
         task = (str(course.root), assignment, full, references, sandbox, uuid.uuid4().hex)
         yield from grade_tasks(client, course.coursedir.course_id, students, task)

@@ -6,7 +6,14 @@ import sys
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde, GenerateAssignment
-from nbgrader.preprocessors import ClearSolutions, DeduplicateIds, Execute, GetGrades, OverwriteCells
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    ClearSolutions,
+    DeduplicateIds,
+    Execute,
+    GetGrades,
+    OverwriteCells,
+)
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 # The course root's own grading/ and utils/ come first, before any installed
@@ -24,7 +31,7 @@ from grading.plugins.execute import SandboxedExecute  # noqa: E402
 from grading.plugins.feedback import HideHiddenTests, SettleLatePenalties, ShowWaitingHandGrades  # noqa: E402
 from grading.plugins.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackPage  # noqa: E402
 from grading.plugins.feedback_release import KeepOnlyFeedbackPages  # noqa: E402
-from grading.plugins.late import PenaltyPerDayLate  # noqa: E402
+from grading.plugins.late import GiveRecordedExtension, PenaltyPerDayLate  # noqa: E402
 from grading.plugins.references import REFERENCE_RUNS, ReferenceRuns  # noqa: E402
 from grading.plugins.sanitize import (  # noqa: E402
     DropDuplicateGradeIds,
@@ -72,9 +79,17 @@ c.Execute.timeout = 30
 # sees only the system, the Python installation and its own folder (not the
 # rest of the course, the gradebook or this file), a clean environment, no
 # network, and limits (grading/plugins/execute.py).
+# An extension written to extensions.csv before the student handed in is
+# given to the submission before nbgrader works out its late penalty
+# (grading/plugins/late.py).
+REPLACED_STEPS = {
+    Execute: [SandboxedExecute],
+    AssignLatePenalties: [GiveRecordedExtension, AssignLatePenalties],
+}
 c.Autograde.autograde_preprocessors = [
-    SandboxedExecute if step is Execute else step
+    replacement
     for step in Autograde.class_traits()["autograde_preprocessors"].default()
+    for replacement in REPLACED_STEPS.get(step, [step])
 ]
 # Each kernel's limits (its cgroup's cores, memory and processes, its CPU
 # seconds, the sizes of its private tmpfs folders, the largest file it may

@@ -8,8 +8,10 @@ extension, and every place the late penalty is worked out from the final
 score (the grading command, feedback, every export: grading/plugins/late.py)
 counts from it. An extension is also written to extensions.csv in the course
 root (assignment,student,days,hours), so that it can be granted before the
-student hands anything in: the grading command gives the gradebook the
-extension written there as it grades the student. An extension of
+student hands anything in: autograding (the grading command's or plain
+`nbgrader autograde`'s, through grading.plugins.late.GiveRecordedExtension)
+gives the submission the extension written there before it works out the
+penalty. An extension of
 `initialization` is one of `initialization_zh` too (one LMS assignment for
 both editions), and the student must be on the gradebook's roster. Granting again replaces
 the extension; `--days 0` (no time at all) removes it. A student graded
@@ -116,7 +118,7 @@ def grant(
 
 def give_recorded_extension(gradebook: Gradebook, root, assignment: str, student: str) -> None:
     """Give the student's submission the extension extensions.csv records
-    for it, if any (the grading command calls this as it grades them)."""
+    for it, if any (autograding calls this before the late penalty)."""
     days, hours = read_extensions(root).get((editions(assignment)[0], student), (0, 0))
     if not (days or hours):
         return  # none written: a gradebook's own extension stays as it is

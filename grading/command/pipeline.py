@@ -16,7 +16,6 @@ from grading.command.earlier_grade import EarlierGrade, StillBeingGraded
 from grading.command.results import StudentResult, exercise_names
 from grading.compat import save_changes
 from grading.errors import CourseFault, GradingError
-from grading.extension import give_recorded_extension
 from grading.gradebook import code_cell_scores
 from grading.plugins.due_dates import write_due_date
 from grading.plugins.execute import SandboxedExecute
@@ -213,7 +212,6 @@ def read_scores(
     late penalty settled from the final score first."""
     written = [0.0, 0.0]
     with course.gradebook() as gradebook:
-        give_recorded_extension(gradebook, course.root, assignment, student)
         settle_late_penalties(gradebook, course.config, assignment, student)
         for name in releases:
             cells = gradebook.find_notebook(name, assignment).grade_cells

@@ -14,11 +14,14 @@ from __future__ import annotations
 import math
 
 from nbgrader.api import MissingEntry
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import LateSubmissionPlugin
-from nbgrader.preprocessors import AssignLatePenalties
+from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor
 from traitlets import Float
 
 from grading.compat import late_plugin, save_changes
+from grading.extension import give_recorded_extension
+from grading.gradebook import course_gradebook
 from grading.plugins.quiet_config import display_data_priority
 
 
@@ -47,6 +50,23 @@ class LatePolicy(AssignLatePenalties):
     used here only to make the configured plugin."""
 
     display_data_priority = display_data_priority()
+
+
+class GiveRecordedExtension(NbGraderPreprocessor):
+    """Give the submission the extension that extensions.csv records for its
+    student (grading/extension.py), just before nbgrader's AssignLatePenalties
+    works out the penalty: an extension granted before the work came counts
+    when `nbgrader autograde` grades it as when the grading command does, and
+    so in formgrader, feedback and every export afterwards."""
+
+    display_data_priority = display_data_priority()
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        coursedir = CourseDirectory(parent=self)
+        with course_gradebook(coursedir, info["db_url"]) as gradebook:
+            give_recorded_extension(gradebook, coursedir.root, info["assignment"], info["student"])
+        return nb, resources
 
 
 def after_penalty(score: float, penalty: float) -> float:

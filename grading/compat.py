@@ -38,7 +38,9 @@ from grading.errors import GradingError
 # - grading/plugins/markup.py renders with nbconvert's IPythonRenderer and
 #   MarkdownWithMath (markdown_mistune), the classes nbconvert's own
 #   markdown2html uses, and formulas.py's MathMLRenderer derives from
-#   IPythonRenderer;
+#   IPythonRenderer (its block_math, inline_math and latex_environment);
+#   both classes are mistune 3's, which decides what a cell's text renders
+#   to, so what markup.py finds in it;
 # - grading/command/course.py: share_gradebook_engines (below) replaces
 #   nbgrader.api's create_engine, which Gradebook.__init__ calls;
 # - grading/plugins/sandbox.py: SandboxProvisioner is a jupyter_client
@@ -56,6 +58,7 @@ SUPPORTED = {
     "nbconvert": "7.17.",
     "jupyter_client": "8.",
     "ipykernel": "7.",
+    "mistune": "3.",
 }
 
 

@@ -57,6 +57,7 @@ from pathlib import Path
 from grading.atomic import write_json
 from grading.command.course import Course
 from grading.command.intake import collect, submitted_students
+from grading.command.parallel import grade_in_parallel, scheduler_problem
 from grading.command.pipeline import (
     ensure_assignment_in_gradebook,
     grade_and_give_feedback,
@@ -262,8 +263,6 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
             results.append(grade_and_give_feedback(course, assignment, student, releases))
             progress(results[-1])
         return results
-    from grading.command.parallel import grade_in_parallel
-
     return grade_in_parallel(
         course,
         assignment,
@@ -364,6 +363,8 @@ def main(argv=None):
     for name in args.student or []:
         if not valid_student_id(name):
             parser.error(f"--student {name!r} is not a valid student id")
+    if args.scheduler and scheduler_problem(args.scheduler):
+        parser.error(scheduler_problem(args.scheduler))
     try:
         run = grade_class(
             args.root,

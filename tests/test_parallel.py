@@ -12,6 +12,7 @@ import pytest
 
 import grading.command.parallel as parallel
 from examples.course_copy import copy_course
+from grading import grade
 from grading.command.parallel import worker_course
 from grading.command.results import StudentResult
 from grading.errors import GradingError
@@ -104,3 +105,32 @@ def test_a_scheduler_that_cannot_be_reached_is_a_grading_error(monkeypatch, addr
     students = parallel.grade_on_cluster(None, "initialization", ["ada"], 1, address, False, dict, True)
     with pytest.raises(GradingError, match=f"cannot reach the Dask scheduler at {address}: "):
         next(students)
+
+
+@pytest.mark.parametrize(
+    "address, used",
+    [
+        ("tcp://127.0.0.1:8786", True),
+        ("127.0.0.1:8786", True),  # Dask's tcp by default
+        ("tcp://localhost:8786", True),
+        ("tcp://[::1]:8786", True),
+        ("tls://10.0.0.5:8786", True),
+        ("tcp://10.0.0.5:8786", False),  # anyone on the network could send it code
+        ("tcp://0.0.0.0:8786", False),
+        ("ws://127.0.0.1:8786", False),
+    ],
+)
+def test_only_a_loopback_or_tls_scheduler_is_used(address, used):
+    """A Dask scheduler runs whatever a client sends it: the command refuses
+    plain tcp off this machine, saying what it accepts instead."""
+    problem = parallel.scheduler_problem(address)
+    assert (problem is None) == used
+    if problem:
+        assert problem.startswith(f"--scheduler {address}: ") and "tls://" in problem
+
+
+def test_the_command_refuses_an_open_scheduler_before_grading(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        grade.main(["initialization", "--scheduler", "tcp://10.0.0.5:8786"])
+    assert stopped.value.code == 2
+    assert "only uses one on this machine's loopback" in capsys.readouterr().err

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import ipaddress
 import logging
 import multiprocessing
 import os
 import queue
 import signal
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable
 
@@ -245,6 +247,32 @@ def serve(connection, task: tuple) -> None:
 CONNECT_SECONDS = 30  # Dask's own default wait for a scheduler
 
 
+def scheduler_problem(address: str) -> str | None:
+    """Why the command sends no work to the Dask scheduler at address, or None.
+
+    A scheduler runs whatever any client that reaches it sends, as the user
+    its workers run as, with the course's files and gradebook. So plain tcp
+    is used only on this machine's loopback; any other scheduler must be at
+    a tls:// address, where Dask's mutual TLS lets in only holders of a
+    certificate of the cluster's own authority (README, "In parallel and on
+    a cluster").
+    """
+    parts = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme == "tls":
+        return None
+    try:
+        loopback = parts.scheme == "tcp" and ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        loopback = parts.hostname == "localhost"
+    if loopback:
+        return None
+    return (
+        f"--scheduler {address}: a Dask scheduler runs whatever any client that reaches it sends, so the "
+        "command only uses one on this machine's loopback (tcp://127.0.0.1:PORT) or one at a tls:// "
+        "address, with the cluster's certificates (README: In parallel and on a cluster)"
+    )
+
+
 def grade_on_cluster(course, assignment, students, workers, scheduler, full, prepare, sandbox):
     """Each student's StudentResult as it comes, graded on the Dask cluster
     whose scheduler is at the address scheduler (workers is the cluster's)."""
@@ -253,7 +281,9 @@ def grade_on_cluster(course, assignment, students, workers, scheduler, full, pre
     references = prepare()  # first: no thread of Dask's runs while this process sets itself up
     try:
         client = Client(scheduler, timeout=CONNECT_SECONDS)
-    except (OSError, ValueError) as error:  # no scheduler there (OSError), or a bad address
+    # OSError: no scheduler there; ValueError: a malformed address; TypeError:
+    # a tls:// address without the client's certificate in Dask's configuration.
+    except (OSError, ValueError, TypeError) as error:
         raise GradingError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     try:
         task = (str(course.root), assignment, full, references, sandbox, uuid.uuid4().hex)

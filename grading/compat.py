@@ -166,9 +166,11 @@ def share_gradebook_engines() -> None:
     and SQLAlchemy keeps its compiled statements per engine: a third of a
     worker's CPU for a student went to compiling the same queries again.
     `Gradebook.close` still disposes of the engine's pooled connections;
-    the compiled statements stay. Called once as the grading command loads
-    its course (grading/command/course.py), before any thread starts; plain
-    nbgrader commands keep nbgrader's own behaviour.
+    the compiled statements stay. Called as the grading command loads its
+    course (grading/command/course.py): in the command's process before it
+    starts a thread; on a Dask worker, in the one thread that runs the
+    course's tasks, while only Dask's own threads (which open no gradebook)
+    run beside it. Plain nbgrader commands keep nbgrader's own behaviour.
     """
     if not getattr(nbgrader_api.create_engine, "shared", False):
         shared = functools.lru_cache(maxsize=None)(nbgrader_api.create_engine)
@@ -184,8 +186,8 @@ def quiet_nbgrader_session_warnings() -> None:
     about the submissions. Any other warning,
     SQLAlchemy's included, stays as Python shows it. A filter, not a
     catch_warnings block around each step: that would change the filters
-    of every thread for its time. Called once as the grading command loads
-    its course, before any thread starts.
+    of every thread for its time. Called as the grading command loads its
+    course, where share_gradebook_engines is (and idempotent, as it is).
     """
     warnings.filterwarnings(
         "ignore", message=r"Object of type <\w+> not in session", category=SAWarning, module=r"nbgrader\.api"

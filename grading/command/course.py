@@ -48,7 +48,8 @@ class Course:
     """
 
     def __init__(self, root: str | Path, full: bool = False, sandbox: bool = True):
-        # Once per process, before any thread starts (grading/compat.py).
+        # Process-wide, idempotent: before the command starts a thread; on a
+        # Dask worker, in its task thread, beside Dask's own (grading/compat.py).
         quiet_nbgrader_session_warnings()
         share_gradebook_engines()  # the same queries stay compiled
         self.root = Path(root).resolve()

@@ -1,6 +1,7 @@
 """grading/plugins/feedback_release.py: what a feedback folder holds after
 plain `nbgrader generate_feedback` (its post_convert_hook)."""
 
+import logging
 from pathlib import Path
 
 from traitlets.config import Config
@@ -38,3 +39,16 @@ def test_the_hook_keeps_the_pages_and_the_exchange_files_only(tmp_path):
     ]
     assert outside.read_text() == "hidden tests" and Path(tmp_path).is_dir()
     assert (other / "notes.txt").exists()
+
+
+def test_a_folder_the_hook_cannot_place_is_an_error_not_a_silence(tmp_path, caplog):
+    """nbgrader logs a failing hook at INFO only: a notebook outside the
+    course's autograded folders (a course root configured elsewhere) is
+    named as an error, since its feedback folder was not cleaned."""
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path / "course")
+    stray = tmp_path / "elsewhere" / "ada" / "a1" / "Work.ipynb"
+    with caplog.at_level(logging.INFO):
+        KeepOnlyFeedbackPages(config)(assignment="a1", student="ada", notebooks=[str(stray)])
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR and "may still hold files" in record.getMessage()

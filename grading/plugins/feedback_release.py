@@ -25,6 +25,7 @@ not copy them at all (grading/command/feedback_writer.py).
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ SECRET = "submission_secret.txt"
 # submission and the secret that names it in the exchange.
 EXCHANGE_FILES = ("timestamp.txt", SECRET)
 EXCHANGE_FILE_LIMIT = 1024  # bytes; nbgrader writes a few dozen
+LOG = logging.getLogger(__name__)
 
 
 def is_exchange_file(path: Path) -> bool:
@@ -80,6 +82,15 @@ class KeepOnlyFeedbackPages:
         self.config = config
 
     def __call__(self, assignment: str, student: str, notebooks: list[str]) -> None:
+        # nbgrader logs a hook's failure at INFO only, where nobody sees it:
+        # say it as an error, since files may be left to hand out.
+        try:
+            self.clean(notebooks)
+        except Exception:
+            LOG.exception("Feedback folders of %s may still hold files that are not feedback pages", student)
+            raise
+
+    def clean(self, notebooks: list[str]) -> None:
         # Made now, not when the configuration is read: the course root is
         # the working directory nbgrader runs in unless configured.
         coursedir = CourseDirectory(config=self.config)
@@ -90,6 +101,12 @@ class KeepOnlyFeedbackPages:
         for folder in folders:
             found = re.fullmatch(autograded, folder)
             if found is None:
+                LOG.error(
+                    "%s is not an autograded folder of the course at %s: its feedback folder may still hold "
+                    "files that are not feedback pages; check it before handing it out",
+                    folder,
+                    coursedir.root,
+                )
                 continue
             feedback = Path(
                 coursedir.format_path(coursedir.feedback_directory, found["student"], found["assignment"])

@@ -99,7 +99,8 @@ def grade_class(
     Grades the students named in students, else those that submissions
     brought in, else every student in submitted/. workers > 1 grades that
     many submissions at once on this machine; scheduler (an address such
-    as tcp://10.0.0.5:8786) grades on a running Dask cluster instead. The
+    as tls://10.0.0.5:8786, parallel.scheduler_problem) grades on a running
+    Dask cluster instead. The
     results are the same either way. full=True also re-runs the ungraded
     experiments, which changes no score. sandbox=False runs
     student code without the sandbox (trusted notebooks only). Raises
@@ -226,6 +227,7 @@ class Checkpoint:
         self.csv_name, self.json_path = csv_name, json_path
         self.finished: list = []  # StudentResults, in the order they finished
         self.written_at: float | None = None  # never yet
+        self.export_problem: str | None = None  # why the grades file was not written last time
 
     def add(self, result) -> None:
         """Note a student's result; write the files for the first, then if
@@ -233,17 +235,24 @@ class Checkpoint:
         self.finished.append(result)
         if self.written_at is not None and time.monotonic() - self.written_at < CHECKPOINT_SECONDS:
             return
-        try:
-            self.course.export_grades(self.csv_name)
-            if self.json_path is not None:
-                unfinished = ClassGrading(
-                    list(self.finished), self.run.refusals, self.run.notes, assignment=self.run.assignment
-                )
+        # Each file on its own: a grades file the course's exporter refuses
+        # (written answers waiting) must not keep the summary from saying
+        # that this run is unfinished.
+        problem = export_grades(self.course, self.csv_name)
+        if problem and problem != self.export_problem:  # said once, not at every checkpoint
+            print(f"The grades so far: {problem}", file=sys.stderr)
+        self.export_problem = problem
+        if self.json_path is not None:
+            unfinished = ClassGrading(
+                list(self.finished), self.run.refusals, self.run.notes, assignment=self.run.assignment
+            )
+            try:
                 write_json(
                     self.json_path, {**unfinished.to_json(), "everything_graded": False, "unfinished": True}
                 )
-        except Exception as error:  # noqa: BLE001 (the final export says what is wrong; grading goes on)
-            print(f"could not write the grades so far ({type(error).__name__}: {error})", file=sys.stderr)
+            except Exception as error:  # noqa: BLE001 (the final summary says what is wrong; grading goes on)
+                problem = f"{type(error).__name__}: {error}"
+                print(f"could not write the summary so far ({problem})", file=sys.stderr)
         self.written_at = time.monotonic()
 
 
@@ -344,7 +353,8 @@ def main(argv=None):
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="grade on a running Dask cluster, such as tcp://10.0.0.5:8786, instead of this machine",
+        help="grade on a running Dask cluster, such as tls://10.0.0.5:8786 (with certificates) "
+        "or tcp://127.0.0.1:8786, instead of this machine",
     )
     parser.add_argument(
         "--full",

@@ -97,14 +97,25 @@ def test_a_worker_process_that_cannot_start_costs_a_reason_not_a_hang(monkeypatc
 
 
 @pytest.mark.dask
-@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "nonsense://scheduler"])
-def test_a_scheduler_that_cannot_be_reached_is_a_grading_error(monkeypatch, address):
-    """No scheduler at the address (or no address at all): the command ends
-    with one line naming it (grade.main's `error:`), not a Dask traceback."""
+def test_a_scheduler_that_cannot_be_reached_is_a_grading_error(monkeypatch):
+    """No scheduler at the address: the command ends with one line naming it
+    (grade.main's `error:`), not a Dask traceback."""
     monkeypatch.setattr(parallel, "CONNECT_SECONDS", 1)
+    address = "tcp://127.0.0.1:1"
     students = parallel.grade_on_cluster(None, "initialization", ["ada"], 1, address, False, dict, True)
     with pytest.raises(GradingError, match=f"cannot reach the Dask scheduler at {address}: "):
         next(students)
+
+
+def test_grading_on_an_open_scheduler_is_refused_before_anything_runs():
+    """Not only the command line: grading itself refuses plain tcp off this machine."""
+    ran = []
+    address = "tcp://10.0.0.5:8786"
+    prepare = lambda: ran.append("reference") or {}  # noqa: E731
+    students = parallel.grade_on_cluster(None, "initialization", ["ada"], 1, address, False, prepare, True)
+    with pytest.raises(GradingError, match="only uses one on this machine's loopback"):
+        next(students)
+    assert ran == []  # the reference was not run
 
 
 @pytest.mark.parametrize(
@@ -118,6 +129,9 @@ def test_a_scheduler_that_cannot_be_reached_is_a_grading_error(monkeypatch, addr
         ("tcp://10.0.0.5:8786", False),  # anyone on the network could send it code
         ("tcp://0.0.0.0:8786", False),
         ("ws://127.0.0.1:8786", False),
+        ("TLS://10.0.0.5:8786", False),  # Dask's schemes are lower case: it would not read it
+        ("tcp://127.0.0.1?x=tcp://10.0.0.5:8786", False),  # Dask reads the host as 10.0.0.5
+        ("nonsense://scheduler", False),
     ],
 )
 def test_only_a_loopback_or_tls_scheduler_is_used(address, used):

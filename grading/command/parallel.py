@@ -37,7 +37,6 @@ import os
 import queue
 import signal
 import threading
-import urllib.parse
 import uuid
 from collections.abc import Callable
 
@@ -257,15 +256,18 @@ def scheduler_problem(address: str) -> str | None:
     certificate of the cluster's own authority (README, "In parallel and on
     a cluster").
     """
-    parts = urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme == "tls":
-        return None
+    from distributed.comm.addressing import parse_address, parse_host_port  # read as Dask reads it
+
     try:
-        loopback = parts.scheme == "tcp" and ipaddress.ip_address(parts.hostname or "").is_loopback
+        scheme, location = parse_address(address, strict=False)  # no scheme: Dask's tcp
+        host = parse_host_port(location, 8786)[0] if scheme == "tcp" else None
     except ValueError:
-        loopback = parts.hostname == "localhost"
-    if loopback:
+        scheme = host = None  # Dask cannot read it either: refused below, then by Dask
+    if scheme == "tls" or host == "localhost":
         return None
+    with contextlib.suppress(ValueError):
+        if host is not None and ipaddress.ip_address(host).is_loopback:
+            return None
     return (
         f"--scheduler {address}: a Dask scheduler runs whatever any client that reaches it sends, so the "
         "command only uses one on this machine's loopback (tcp://127.0.0.1:PORT) or one at a tls:// "
@@ -278,6 +280,9 @@ def grade_on_cluster(course, assignment, students, workers, scheduler, full, pre
     whose scheduler is at the address scheduler (workers is the cluster's)."""
     from dask.distributed import Client  # Dask only when asked for
 
+    problem = scheduler_problem(scheduler)
+    if problem:
+        raise GradingError(problem)
     references = prepare()  # first: no thread of Dask's runs while this process sets itself up
     try:
         client = Client(scheduler, timeout=CONNECT_SECONDS)

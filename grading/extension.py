@@ -116,10 +116,17 @@ def grant(
         return due, given
 
 
+def recorded_extension(root, assignment: str, student: str) -> tuple[float, float]:
+    """(days, hours) that extensions.csv records for the student's assignment
+    (of either edition); (0, 0) if none."""
+    return read_extensions(root).get((editions(assignment)[0], student), (0, 0))
+
+
 def give_recorded_extension(gradebook: Gradebook, root, assignment: str, student: str) -> None:
     """Give the student's submission the extension extensions.csv records
-    for it, if any (autograding calls this before the late penalty)."""
-    days, hours = read_extensions(root).get((editions(assignment)[0], student), (0, 0))
+    for it, if any (autograding calls this before the late penalty, and the
+    grading command again as it reads the scores)."""
+    days, hours = recorded_extension(root, assignment, student)
     if not (days or hours):
         return  # none written: a gradebook's own extension stays as it is
     try:

@@ -1,6 +1,7 @@
 """The grade files of grading/plugins/lms.py, read back from a real nbgrader gradebook."""
 
 import csv
+import json
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,8 +15,9 @@ from nbgrader.preprocessors import AssignLatePenalties
 from traitlets.config import Config
 
 from examples.nbgrader_runs import run_nbgrader
-from grading import extension
+from grading import extension, grade
 from grading.command.course import Course
+from grading.command.results import ClassGrading, StudentResult
 from grading.configuration import course_config as course_config_of
 from grading.grade import export_grades
 from grading.plugins.late import GiveRecordedExtension, PenaltyPerDayLate
@@ -255,7 +257,7 @@ def test_an_export_refuses_scores_that_wait_for_hand_grading(gradebook, tmp_path
     assert not path.exists()
 
 
-def test_the_grading_command_says_why_the_course_exporter_wrote_nothing(gradebook, tmp_path):
+def test_the_command_says_why_the_course_exporter_wrote_nothing(gradebook, tmp_path, monkeypatch, capsys):
     """An LMS exporter configured as the course's (c.ExportApp.plugin_class)
     refuses while a written answer waits: the command's export step returns
     why (its summary prints it, its exit status is 2), not a silent success."""
@@ -266,10 +268,20 @@ def test_the_grading_command_says_why_the_course_exporter_wrote_nothing(gradeboo
         "c.AssignLatePenalties.plugin_class = 'grading.plugins.late.PenaltyPerDayLate'\n"
         "c.ExportApp.plugin_class = 'grading.plugins.lms.CanvasExport'\n"
     )
-    problem = export_grades(Course(tmp_path), "canvas.csv")
+    course = Course(tmp_path)
+    problem = export_grades(course, "canvas.csv")
     assert problem.startswith("canvas.csv was not written: written answers still wait")
     assert "wait for hand grading: dave (initialization)" in problem
     assert not (tmp_path / "canvas.csv").exists()
+    # While the class is graded, the summary still says the run is unfinished,
+    # and the refusal is printed once, not at every checkpoint.
+    monkeypatch.setattr(grade, "CHECKPOINT_SECONDS", 0)
+    run = ClassGrading(assignment="initialization")
+    checkpoint = grade.Checkpoint(course, "initialization", run, "canvas.csv", tmp_path / "run.json")
+    checkpoint.add(StudentResult("dave"))
+    checkpoint.add(StudentResult("erin"))
+    assert json.loads((tmp_path / "run.json").read_text())["unfinished"] is True
+    assert capsys.readouterr().err.count("The grades so far: canvas.csv was not written") == 1
 
 
 def test_an_export_leaves_out_or_includes_waiting_scores_when_told(gradebook, tmp_path):
@@ -373,6 +385,20 @@ def test_autograding_gives_the_extension_granted_before_the_work_came(gradebook,
     gb.db.expire_all()  # given in another session
     submission = gb.find_submission("initialization", "dave")
     assert submission.extension == timedelta(days=2) and submission.total_seconds_late == 0
+
+
+def test_a_broken_extensions_file_costs_no_autograding(tmp_path, caplog):
+    """An extensions.csv that cannot be read (the grading command refuses to
+    start on it) is named as an error; the student is graded all the same."""
+    written = "assignment,student,days,hours\ninitialization,ada,two,\n"
+    (tmp_path / extension.EXTENSIONS_FILE).write_text(written)
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    graded = {"db_url": "sqlite:///unused.db", "assignment": "initialization", "student": "ada"}
+    resources = {"nbgrader": graded}
+    notebook = nbformat.v4.new_notebook()
+    assert GiveRecordedExtension(config=config).preprocess(notebook, resources) == (notebook, resources)
+    assert "line 2: days and hours must be numbers" in caplog.text
 
 
 def test_a_mistake_in_extensions_csv_is_named_with_its_line(tmp_path):

@@ -16,6 +16,7 @@ from grading.command.earlier_grade import EarlierGrade, StillBeingGraded
 from grading.command.results import StudentResult, exercise_names
 from grading.compat import save_changes
 from grading.errors import CourseFault, GradingError
+from grading.extension import give_recorded_extension
 from grading.gradebook import code_cell_scores
 from grading.plugins.due_dates import write_due_date
 from grading.plugins.execute import SandboxedExecute
@@ -212,6 +213,9 @@ def read_scores(
     late penalty settled from the final score first."""
     written = [0.0, 0.0]
     with course.gradebook() as gradebook:
+        # Autograding gave it already; again for a student it did not grade
+        # this time (an unreadable resubmission keeps the earlier grade).
+        give_recorded_extension(gradebook, course.root, assignment, student)
         settle_late_penalties(gradebook, course.config, assignment, student)
         for name in releases:
             cells = gradebook.find_notebook(name, assignment).grade_cells

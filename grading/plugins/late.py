@@ -20,7 +20,7 @@ from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor
 from traitlets import Float
 
 from grading.compat import late_plugin, save_changes
-from grading.extension import give_recorded_extension
+from grading.extension import ExtensionsError, give_recorded_extension, recorded_extension
 from grading.gradebook import course_gradebook
 from grading.plugins.quiet_config import display_data_priority
 
@@ -63,9 +63,16 @@ class GiveRecordedExtension(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        coursedir = CourseDirectory(parent=self)
-        with course_gradebook(coursedir, info["db_url"]) as gradebook:
-            give_recorded_extension(gradebook, coursedir.root, info["assignment"], info["student"])
+        root = CourseDirectory(parent=self).root
+        try:
+            if recorded_extension(root, info["assignment"], info["student"]) == (0, 0):
+                return nb, resources  # none written: the gradebook is not even opened
+        except ExtensionsError as error:
+            # Graded all the same (the grading command refuses to start on it).
+            self.log.error("%s: the late penalty counts from the gradebook's extension alone", error)
+            return nb, resources
+        with course_gradebook(CourseDirectory(parent=self), info["db_url"]) as gradebook:
+            give_recorded_extension(gradebook, root, info["assignment"], info["student"])
         return nb, resources
 
 

@@ -434,6 +434,7 @@ def test_files_of_the_submission_cannot_stop_the_kernel_from_starting(tiny_cours
     before it began, and keep an earlier grade.)"""
     folder = tiny_course / "autograded" / "s" / "a"
     for name in (
+        "ctypes",  # the launcher's first import
         "ipykernel_launcher",
         "ipykernel",
         "IPython",

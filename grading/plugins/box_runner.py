@@ -230,13 +230,16 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, SIGKILL = 1, 4, 9
 # ipykernel_launcher's own lines, with debugpy made impossible to import
 # first (a None in sys.modules is an ImportError, by the import system's
 # rules), and the kernel ended with SIGKILL when the runner ends, as the
-# runner is when the grader ends (die_with_parent).
+# runner is when the grader ends (die_with_parent). The working folder (the
+# submission's, '' on the path of `python -c`) leaves the path before any
+# import but sys, which is built in: a student's ctypes.py is never run.
 LAUNCH_WITHOUT_DEBUGGER = (
-    "import ctypes, sys\n"
-    f"ctypes.CDLL(None).prctl({PR_SET_PDEATHSIG}, {SIGKILL}, 0, 0, 0)\n"
-    "sys.modules['debugpy'] = None\n"
+    "import sys\n"
     "if sys.path[0] == '':\n"
     "    del sys.path[0]\n"
+    "import ctypes\n"
+    f"ctypes.CDLL(None).prctl({PR_SET_PDEATHSIG}, {SIGKILL}, 0, 0, 0)\n"
+    "sys.modules['debugpy'] = None\n"
     "from ipykernel.kernelapp import launch_new_instance\n"
     "launch_new_instance()\n"
 )

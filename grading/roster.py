@@ -50,6 +50,13 @@ WORKSHEET_COLUMNS = ["Identifier", "Full name", "Email address"]
 PARTICIPANT_NUMBER = re.compile(r"[^0-9]*([0-9]+)\s*")  # "Participant 6661", in any language
 
 
+def plain_name(name: str) -> str:
+    """A student's name as the LMS gives it, without < and >: students may
+    choose their display name there, and formgrader writes a submission's
+    names into its page unescaped, where a tag would run as the instructor."""
+    return name.replace("<", "").replace(">", "").strip()
+
+
 class RosterError(Exception):
     """The file is not the LMS export it was read as."""
 
@@ -83,8 +90,8 @@ def from_canvas(lines) -> list[dict]:
         roster.append(
             {
                 "id": student_id,
-                "first_name": first.strip(),
-                "last_name": last.strip(),
+                "first_name": plain_name(first),
+                "last_name": plain_name(last),
                 "email": login if "@" in login else "",
                 "lms_user_id": canvas_id,
             }
@@ -145,8 +152,8 @@ def from_moodle_worksheet(lines) -> list[dict]:
         roster.append(
             {
                 "id": student_id,
-                "first_name": first or last,
-                "last_name": last if first else "",
+                "first_name": plain_name(first or last),
+                "last_name": plain_name(last if first else ""),
                 "email": participant.email,
                 "lms_user_id": "",
             }

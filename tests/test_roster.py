@@ -35,6 +35,17 @@ def test_a_canvas_export_becomes_a_roster():
     ]
 
 
+def test_a_name_a_student_chose_brings_no_tag_into_formgrader():
+    """Formgrader writes a submission's names into its page unescaped: a
+    display name chosen in the LMS keeps its text, not its tags."""
+    export = CANVAS_EXPORT + '"<img src=x onerror=alert(1)>, <b>Eve</b>",5554,eve,,Section 1,,\n'
+    eve = [row for row in read_roster(io.StringIO(export)) if row["id"] == "eve"][0]
+    assert (eve["last_name"], eve["first_name"]) == ("img src=x onerror=alert(1)", "bEve/b")
+    worksheet = MOODLE_WORKSHEET + "Participant 6664,<script>x</script> Lee,lee@school.edu,,,10.00,Yes,-,-,\n"
+    lee = [row for row in read_roster(io.StringIO(worksheet)) if row["id"] == "lee"][0]
+    assert "<" not in lee["first_name"] + lee["last_name"]
+
+
 # Moodle's grading worksheet of one assignment (Download grading worksheet),
 # as it comes: two students whose emails share the part before the @, one
 # with an underscore in it, and a name of three words.

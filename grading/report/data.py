@@ -48,6 +48,7 @@ from collections import defaultdict
 import nbformat
 
 from grading.command.results import StudentResult, exercise_names
+from grading.csv_text import inert
 from grading.report.counts import class_counts, headline
 from grading.report.mistakes import NOT_MISTAKES, exercise_sections, title
 from grading.report.outcomes import ATTENTION, CAUSES, zero_causes
@@ -283,7 +284,7 @@ def mistakes_csv(data: dict) -> str:
                 row["exercise"],
                 row["section"],
                 row["count"],
-                "; ".join(row["students"]),
+                inert("; ".join(row["students"])),
             ]
         )
     return out.getvalue()

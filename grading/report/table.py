@@ -51,7 +51,7 @@ def students_csv(data: dict) -> str:
     for row in data["table"]:
         cells = [(row["exercises"][name]["points"], row["exercises"][name]["why"]) for name in names]
         writer.writerow(
-            [row["student"], *([row["edition"]] if combined else [])]
+            [inert(row["student"]), *([row["edition"]] if combined else [])]
             + [value for points, why in cells for value in (f"{points:g}", inert(why))]
             + [f"{row[key]:g}" for key in ("written", "waiting", "late_penalty", "total", "max")]
         )

@@ -92,7 +92,15 @@ def read_download_name(path: str) -> DownloadName | None:
     its own name says. Otherwise only the file's name is read; a name that
     both Moodle's and Canvas's rules read is no name.
     """
-    parts = PurePosixPath(path.replace("\\", "/")).parts
+    parts = PurePosixPath(path).parts
+    if len(parts) == 1 and "\\" in path:
+        # A zip made again on Windows may separate its folders with "\\":
+        # they are folders only around a Moodle student folder, as in a
+        # Moodle download zipped again. Elsewhere a backslash is part of a
+        # name a student chose ("x\\bob_6662_99999_..." uploaded to Canvas).
+        folders = path.split("\\")
+        if any(MOODLE_FOLDER.fullmatch(folder) for folder in folders[:-1]):
+            parts = tuple(folders)
     for folder in parts[:-1]:
         if match := MOODLE_FOLDER.fullmatch(folder):
             return DownloadName("Moodle", parts[-1], lms_user_id=match["lms_user_id"], lms_name=match["name"])

@@ -35,6 +35,11 @@ CELLS_RAN_OUT = N_("not run: cells up to cell {cell} ran out of time")
 RUNNER_STOPPED = N_("not run: the notebook ran past its time limit, or stopped its runner")
 CELL_OUTPUT_CUT = N_("[output cut: the cell printed more than {limit} bytes]")
 NOTEBOOK_OUTPUT_CUT = N_("[output cut: the notebook printed more than the grader reads in all]")
+ERROR_MESSAGE_WITHHELD = N_(
+    "your function raised {name} in this test; its message is not shown in feedback, since your "
+    "code wrote it after the hidden tests had been sent to the kernel: run the cell in your notebook "
+    "to see it"
+)
 OUTPUT_WITHHELD = N_(
     "[output not shown in feedback: this cell ran after the hidden tests had been sent to the "
     "kernel, and what it printed could repeat them]"

@@ -21,9 +21,10 @@ NOTES = [
     (notes.CELL_OUTPUT_CUT, {"limit": 1000000}),
     (notes.NOTEBOOK_OUTPUT_CUT, {}),
     (notes.OUTPUT_WITHHELD, {}),
+    (notes.ERROR_MESSAGE_WITHHELD, {"name": "ValueError"}),
 ]
 # English words a Chinese note may still show: code.
-CODE = {"os", "_exit"}
+CODE = {"os", "_exit", "ValueError"}
 
 
 def english_words(text):
@@ -90,3 +91,23 @@ def test_the_summary_quotes_a_judged_error_in_english():
         Why.ERROR,
         "ValueError: in a hidden call, your function raised ValueError",
     )
+
+
+def test_the_feedback_leaves_out_the_message_of_an_error_the_students_function_raised():
+    """A judged cell whose verdict quotes the student's own error: its text
+    was written after the hidden tests reached the kernel, so the feedback
+    names the error and leaves the text out; the instructor's copy keeps it."""
+    hidden = "### BEGIN HIDDEN TESTS\nhand_in(check, f, [([5, 7, 3, 4, 1],)])\n### END HIDDEN TESTS"
+    grade = {"nbgrader": {"grade": True, "grade_id": "t", "points": 1}}
+    for language, expected in (("en", "your function raised ValueError in this test"), ("zh_CN", "你的函数")):
+        raised = new_code_cell(hidden, metadata=grade)
+        leak = "hidden inputs: [5, 7, 3, 4, 1]"
+        raised.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue=leak, traceback=[leak])]
+        mark(raised, JUDGED, verdict="error", note=f"ValueError: {leak}", student_message=True)
+        notebook = new_notebook(cells=[raised])
+        if language != "en":
+            notebook.metadata["course"] = {"language": language}
+        shown, _ = HideHiddenTests().preprocess(notebook, {})
+        [output] = shown.cells[0].outputs
+        assert output.ename == "ValueError" and output.evalue.startswith(expected)
+        assert "[5, 7" not in output.evalue + "".join(output.traceback)

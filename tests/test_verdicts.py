@@ -16,7 +16,7 @@ from grading.plugins.execute import SandboxedExecute
 from grading.plugins.verdicts import Replay, check_named, judge, parse_record, read_record, verdict_outputs
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_initializer_by_method
-from utils.init_checks import check_he_initializer
+from utils.init_checks import check_he_initializer, check_zeros_initializer
 
 LAYER_LISTS = [([5, 7, 3, 4, 1],), ([1, 3, 1],)]
 
@@ -47,6 +47,34 @@ def test_an_honest_answer_passes_with_the_visible_checks_output(reference):
     assert "All visible tests passed." in verdict.message and "Hidden tests: passed." in verdict.message
     (output,) = verdict_outputs(verdict)
     assert output.output_type == "stream" and output.name == "stdout"
+
+
+def zeros(layers_dims):
+    return {
+        name: np.zeros(shape)
+        for l in range(1, len(layers_dims))
+        for name, shape in ((f"W{l}", (layers_dims[l], layers_dims[l - 1])), (f"b{l}", (layers_dims[l], 1)))
+    }
+
+
+def test_a_passing_cell_shows_what_the_check_prints_of_the_reference():
+    """The check prints every key of its example's answer, which it does not
+    test: the student's function, which has seen the hidden inputs by then,
+    could write them there. A passing cell shows the reference's lines."""
+    calls = []
+
+    def leaking(layers_dims):
+        calls.append(layers_dims)
+        parameters = zeros(layers_dims)
+        if layers_dims == [3, 2, 1] and calls.count([3, 2, 1]) == 2:  # the example the check only prints
+            parameters["hidden inputs: [5, 7, 3, 4, 1]"] = np.zeros(1)
+        return parameters
+
+    reference = record_of(check_zeros_initializer, zeros)
+    verdict = judge(record_of(check_zeros_initializer, leaking), reference, checks=CHECKS)
+    assert verdict.passed and "hidden inputs" not in verdict.message
+    assert verdict.message == judge(reference, reference, checks=CHECKS).message
+    assert "W1 = [[0. 0. 0.]" in verdict.message
 
 
 def test_a_wrong_answer_gets_the_visible_checks_message(reference):
@@ -131,6 +159,11 @@ def test_no_record_scores_zero_and_names_the_kernels_error(reference):
     assert (verdict.passed, verdict.error_name) == (False, "NameError")
     assert "name 'initialize_parameters_he' is not defined" in verdict.message
     assert judge(None, reference, ("Not an identifier!", "x"), checks=CHECKS).error_name == "Error"
+    # A NameError the student's code raised with text of its own: only the grader's words.
+    forged = judge(None, reference, ("NameError", "name 'x' is not defined [5, 7, 3, 4, 1]"), checks=CHECKS)
+    assert forged.message.startswith("name 'x' is not defined (Grading error")
+    assert "[5, 7" not in forged.message
+    assert "[5, 7" not in judge(None, reference, ("NameError", "[5, 7, 3, 4, 1]"), checks=CHECKS).message
 
 
 @pytest.mark.parametrize(

@@ -22,13 +22,14 @@ kernel's.
 written after hand grading shows the late penalty of the final score.
 """
 
+from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from grading.errors import JUDGED, KERNEL_STOPPED, NOT_RUN, SKIPPED, TIMED_OUT, marked
 from grading.gradebook import course_gradebook
-from grading.notes import OUTPUT_WITHHELD, error_line, stream_note
+from grading.notes import ERROR_MESSAGE_WITHHELD, OUTPUT_WITHHELD, error_line, note, stream_note
 from grading.plugins.late import settle_late_penalties
 from grading.plugins.quiet_config import display_data_priority
 from utils.i18n import notebook_language
@@ -109,8 +110,19 @@ class HideHiddenTests(ClearHiddenTests):
         the grader's own outputs, never the kernel's (a hook of the
         student's may have kept the hidden tests' text, in any encoding)."""
         outcome = marked(cell).get("outcome")
+        if outcome == JUDGED and marked(cell).get("student_message") is True:
+            return [self.without_message(output) for output in cell.outputs]
         if outcome in GRADERS_OUTPUTS:
             return cell.outputs
         if outcome in STOPPED:
             return cell.outputs[-1:]
         return [stream_note(self._language, OUTPUT_WITHHELD)] if cell.outputs else []
+
+    def without_message(self, output):
+        """A verdict on an error the student's function raised, its message
+        (the student's own text, up to 2,000 characters) left out: only the
+        error's name, an identifier, is theirs in the feedback."""
+        if output.get("output_type") != "error":
+            return output
+        message = note(self._language, ERROR_MESSAGE_WITHHELD, name=output.ename)
+        return new_output("error", ename=output.ename, evalue=message, traceback=[])  # its line: below

@@ -26,6 +26,7 @@ import importlib
 import io
 import json
 import os
+import re
 import sys
 from collections import defaultdict, deque
 from collections.abc import Sequence
@@ -70,6 +71,9 @@ class Verdict:
     # the visible check's own id (its AssertionError's `mistake`, utils/init_checks.py's
     # _wrong), else one of VERDICT_MISTAKES. Never translated, unlike message.
     mistake: str = ""
+    # Whether message is the text of an error the student's function raised
+    # (the feedback leaves it out: grading/plugins/feedback.py).
+    student_message: bool = False
 
 
 # ------------------------------------------------------------ the record
@@ -303,7 +307,7 @@ def judge(
     cell's first error in the kernel, says why a cell without a record
     stopped (a NameError when the function was never defined, say)."""
     check = check_named(reference.check, checks)  # a LookupError here is the course's fault
-    printed = io.StringIO()
+    printed = io.StringIO()  # what the check prints of the student's answers: never shown
     with judging_in(reference.language, printed):
         if record is None:
             return no_record_verdict(kernel_error)
@@ -315,9 +319,8 @@ def judge(
             mistake = mistake_of(error, "wrong")
             return Verdict(False, type(error).__name__, error_text(error), kind="wrong", mistake=mistake)
         except Exception as error:  # the student's own error, as the check let it through
-            return Verdict(
-                False, type(error).__name__, error_text(error), kind="error", mistake="raises-error"
-            )
+            name, message = type(error).__name__, error_text(error)
+            return Verdict(False, name, message, kind="error", mistake="raises-error", student_message=True)
         # Decoded answers are plain values within bounds (answer_data.py), which
         # compare without error: an exception here is the grader's bug, and
         # the caller's CourseFault.
@@ -327,7 +330,21 @@ def judge(
             kind = HIDDEN_PROBLEM_KINDS.get(name, "error")
             mistake = HIDDEN_TESTS_MISTAKE if kind == "wrong" else VERDICT_MISTAKES[kind]
             return Verdict(False, name, message, kind=kind, mistake=mistake)
-        return Verdict(True, message=printed.getvalue() + tr("Hidden tests: passed.") + "\n")
+        return Verdict(True, message=printed_by_check(check, reference) + tr("Hidden tests: passed.") + "\n")
+
+
+def printed_by_check(check, reference: Record) -> str:
+    """What the visible check prints replaying the reference's answers.
+
+    A passing cell shows these lines, not those of the student's answers,
+    which are the same values within the checks' tolerance: a check prints
+    more of an answer than it tests (every key of a dict, the answer to an
+    example call), and the student's function, which has seen the hidden
+    inputs by then, could write them there for the feedback to publish."""
+    printed = io.StringIO()
+    with judging_in(reference.language, printed):
+        check(Replay(reference.visible_calls))
+    return printed.getvalue()
 
 
 def no_record_verdict(kernel_error: tuple | None) -> Verdict:
@@ -342,13 +359,22 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
         return Verdict(False, "MissingAnswer", message, kind="no-answers", mistake="no-answers")
     name, text = kernel_error
     name = name if name.isidentifier() and len(name) <= 80 else "Error"
-    if name != "NameError":  # the kernel's text might quote what the test cell ran
+    undefined = NOT_DEFINED.match(text) if name == "NameError" else None
+    if undefined is None:  # the kernel's text might quote what the test cell ran
         return Verdict(False, name, message, kind="no-answers", mistake="no-answers")
     # "name 'initialize_parameters_he' is not defined": the function was never
     # defined (grading/plugins/experiments.py reads the name: a rerun in full may help).
+    # Written anew from the name: nothing else of the kernel's text is shown.
     return Verdict(
-        False, name, f"{text[: answers.MAX_TEXT]} ({message})", kind="no-answers", mistake="no-answers"
+        False,
+        name,
+        f"name '{undefined[1]}' is not defined ({message})",
+        kind="no-answers",
+        mistake="no-answers",
     )
+
+
+NOT_DEFINED = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]{0,79})' is not defined")
 
 
 def error_text(error: Exception) -> str:

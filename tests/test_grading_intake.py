@@ -826,8 +826,6 @@ def test_download_names_of_each_platform():
         "youngcy_5551_88888_Initialization-1.ipynb": ("Canvas", None, "5551"),
         "deedee_late_7777_99999_Initialization.ipynb": ("Canvas", None, "7777"),
         "x/John Doe_6661_assignsubmission_file_/Initialization (2).ipynb": ("Moodle", None, "6661"),
-        # A Moodle download zipped again on Windows, its folders separated by "\\"
-        "x\\John Doe_6661_assignsubmission_file_\\Initialization.ipynb": ("Moodle", None, "6661"),
     }
     for path, (platform, student, lms_user_id) in cases.items():
         name = read_download_name(path)
@@ -860,6 +858,7 @@ def test_a_download_name_is_read_from_the_platforms_own_part_of_the_path():
         # ... or with a backslash, which a name uploaded from Linux or macOS may hold
         "eve_7777_88888_x\\bob_4242_99999_Initialization.ipynb": ("Canvas", "7777"),
         "eve_late_7777_88888_x\\bob_attempt_2026-12-01T090000_Initialization.ipynb": ("Canvas", "7777"),
+        "eve_7777_88888_x\\Bob B_4242_assignsubmission_file_\\Initialization.ipynb": ("Canvas", "7777"),
     }
     for path, (platform, lms_user_id) in cases.items():
         name = read_download_name(path)

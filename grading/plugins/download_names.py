@@ -86,21 +86,16 @@ def read_download_name(path: str) -> DownloadName | None:
     """What the name of a downloaded file says, or None when it is no name
     that nbgrader, Canvas or Moodle gives a student's file.
 
-    path is the file's path in the download. A file anywhere inside a
+    path is the file's path in the download ("/" between folders). A file anywhere inside a
     Moodle student folder (the outermost folder of the path so named: a
     student may make folders inside their own) is that student's, whatever
     its own name says. Otherwise only the file's name is read; a name that
     both Moodle's and Canvas's rules read is no name.
     """
+    # Only "/" separates folders, as the zip format has it: a backslash is
+    # part of a name, which a student may have chosen ("x\\bob_6662_99999_..."
+    # uploaded to Canvas from Linux or macOS must stay the uploader's).
     parts = PurePosixPath(path).parts
-    if len(parts) == 1 and "\\" in path:
-        # A zip made again on Windows may separate its folders with "\\":
-        # they are folders only around a Moodle student folder, as in a
-        # Moodle download zipped again. Elsewhere a backslash is part of a
-        # name a student chose ("x\\bob_6662_99999_..." uploaded to Canvas).
-        folders = path.split("\\")
-        if any(MOODLE_FOLDER.fullmatch(folder) for folder in folders[:-1]):
-            parts = tuple(folders)
     for folder in parts[:-1]:
         if match := MOODLE_FOLDER.fullmatch(folder):
             return DownloadName("Moodle", parts[-1], lms_user_id=match["lms_user_id"], lms_name=match["name"])

@@ -103,11 +103,17 @@ def test_the_feedback_leaves_out_the_message_of_an_error_the_students_function_r
         raised = new_code_cell(hidden, metadata=grade)
         leak = "hidden inputs: [5, 7, 3, 4, 1]"
         raised.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue=leak, traceback=[leak])]
-        mark(raised, JUDGED, verdict="error", note=f"ValueError: {leak}", student_message=True)
-        notebook = new_notebook(cells=[raised])
+        hint = "Hint: np.zeros takes the shape as one tuple"  # added by the course's check: shown
+        mark(raised, JUDGED, verdict="error", note=leak, student_message=True, hints=[hint])
+        # A cell graded before the grader wrote the flag: withheld too.
+        old = new_code_cell(hidden, metadata=grade, outputs=[raised.outputs[0].copy()])
+        mark(old, JUDGED, verdict="error", note=leak)
+        notebook = new_notebook(cells=[raised, old])
         if language != "en":
             notebook.metadata["course"] = {"language": language}
         shown, _ = HideHiddenTests().preprocess(notebook, {})
-        [output] = shown.cells[0].outputs
-        assert output.ename == "ValueError" and output.evalue.startswith(expected)
-        assert "[5, 7" not in output.evalue + "".join(output.traceback)
+        for cell in shown.cells:
+            [output] = cell.outputs
+            assert output.ename == "ValueError" and output.evalue.startswith(expected)
+            assert "[5, 7" not in output.evalue + "".join(output.traceback)
+        assert shown.cells[0].outputs[0].evalue.endswith("\n" + hint)

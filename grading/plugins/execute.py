@@ -382,8 +382,8 @@ class SandboxedExecute(Execute):
             raise CourseFault(f"the grader could not judge {grade_id} ({error!r})") from error
         cell.outputs = verdict_outputs(verdict, self.language)
         failed = {} if verdict.passed else {"note": english.message, "mistake": verdict.mistake}
-        if verdict.student_message:
-            failed["student_message"] = True
+        if not verdict.passed:  # always written: the feedback withholds an error's text without it
+            failed.update(student_message=verdict.student_message, hints=list(verdict.hints))
         mark(cell, JUDGED, verdict=verdict.kind, **failed)
 
     # ---------------------------------------------------- the reference's time

@@ -110,19 +110,30 @@ class HideHiddenTests(ClearHiddenTests):
         the grader's own outputs, never the kernel's (a hook of the
         student's may have kept the hidden tests' text, in any encoding)."""
         outcome = marked(cell).get("outcome")
-        if outcome == JUDGED and marked(cell).get("student_message") is True:
-            return [self.without_message(output) for output in cell.outputs]
+        if outcome == JUDGED and quotes_the_student(marked(cell)):
+            hints = [hint for hint in marked(cell).get("hints", []) if isinstance(hint, str)]
+            return [self.without_message(output, hints) for output in cell.outputs]
         if outcome in GRADERS_OUTPUTS:
             return cell.outputs
         if outcome in STOPPED:
             return cell.outputs[-1:]
         return [stream_note(self._language, OUTPUT_WITHHELD)] if cell.outputs else []
 
-    def without_message(self, output):
+    def without_message(self, output, hints: list[str]):
         """A verdict on an error the student's function raised, its message
         (the student's own text, up to 2,000 characters) left out: only the
-        error's name, an identifier, is theirs in the feedback."""
+        error's name, an identifier, is theirs in the feedback. The hints the
+        course's checks added to the error stay."""
         if output.get("output_type") != "error":
             return output
-        message = note(self._language, ERROR_MESSAGE_WITHHELD, name=output.ename)
-        return new_output("error", ename=output.ename, evalue=message, traceback=[])  # its line: below
+        message = "\n".join([note(self._language, ERROR_MESSAGE_WITHHELD, name=output.ename), *hints])
+        line = error_line(self._language, output.ename, message)
+        return new_output("error", ename=output.ename, evalue=message, traceback=[line])
+
+
+def quotes_the_student(mark: dict) -> bool:
+    """Whether a judged cell's verdict quotes an error the student's function
+    raised. A cell judged before the grader wrote student_message (any
+    verdict on an error) counts as one: the feedback fails closed."""
+    flag = mark.get("student_message")
+    return flag is True or (flag is None and mark.get("verdict") == "error")

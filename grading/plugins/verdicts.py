@@ -72,8 +72,10 @@ class Verdict:
     # _wrong), else one of VERDICT_MISTAKES. Never translated, unlike message.
     mistake: str = ""
     # Whether message is the text of an error the student's function raised
-    # (the feedback leaves it out: grading/plugins/feedback.py).
+    # (the feedback leaves it out: grading/plugins/feedback.py), and the
+    # course's own hints the checks added to that error, which it keeps.
     student_message: bool = False
+    hints: tuple = ()
 
 
 # ------------------------------------------------------------ the record
@@ -319,8 +321,16 @@ def judge(
             mistake = mistake_of(error, "wrong")
             return Verdict(False, type(error).__name__, error_text(error), kind="wrong", mistake=mistake)
         except Exception as error:  # the student's own error, as the check let it through
-            name, message = type(error).__name__, error_text(error)
-            return Verdict(False, name, message, kind="error", mistake="raises-error", student_message=True)
+            hints = tuple(note for note in getattr(error, "__notes__", []) if isinstance(note, str))
+            return Verdict(
+                False,
+                type(error).__name__,
+                error_text(error),
+                kind="error",
+                mistake="raises-error",
+                student_message=True,
+                hints=hints,  # added here by the course's checks: a replayed error carries none
+            )
         # Decoded answers are plain values within bounds (answer_data.py), which
         # compare without error: an exception here is the grader's bug, and
         # the caller's CourseFault.
@@ -360,7 +370,7 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
     name, text = kernel_error
     name = name if name.isidentifier() and len(name) <= 80 else "Error"
     undefined = NOT_DEFINED.match(text) if name == "NameError" else None
-    if undefined is None:  # the kernel's text might quote what the test cell ran
+    if undefined is None or not undefined[1].isidentifier():  # the text might quote the test cell
         return Verdict(False, name, message, kind="no-answers", mistake="no-answers")
     # "name 'initialize_parameters_he' is not defined": the function was never
     # defined (grading/plugins/experiments.py reads the name: a rerun in full may help).
@@ -374,7 +384,7 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
     )
 
 
-NOT_DEFINED = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]{0,79})' is not defined")
+NOT_DEFINED = re.compile(r"name '(\w{1,80})' is not defined")
 
 
 def error_text(error: Exception) -> str:

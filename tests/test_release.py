@@ -130,13 +130,14 @@ def test_generating_writes_the_due_date_into_the_gradebook(course, assignment):
 
 
 def test_release_helpers_are_exact_copies_of_utils(assignment):
-    copies = (REPO / "release" / assignment / "utils").glob("*.py")
-    names = sorted(path.name for path in copies)
-    assert "init_utils.py" in names
+    """Every file of the release's utils/ (the compiled catalog too) is utils/'s."""
+    folder = REPO / "release" / assignment / "utils"
+    names = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+    assert "init_utils.py" in names and "locale/zh_CN/LC_MESSAGES/course.mo" in names
     for name in names:
-        assert (REPO / "release" / assignment / "utils" / name).read_bytes() == (
-            REPO / "utils" / name
-        ).read_bytes(), f"release/{assignment}/utils/{name} differs from utils/{name}: regenerate the release"
+        assert (folder / name).read_bytes() == (REPO / "utils" / name).read_bytes(), (
+            f"release/{assignment}/utils/{name} differs from utils/{name}: regenerate the release"
+        )
 
 
 def test_the_release_ships_the_students_requirements(assignment):

@@ -442,3 +442,27 @@ def test_a_reference_whose_hidden_answers_cannot_be_compared_is_the_courses_faul
     with pytest.raises(CourseFault, match="hidden answers in test_he are too large"):
         SandboxedExecute(config=COURSE_CONFIG).check_the_judge({"test_he": too_large}, "initialization")
     SandboxedExecute(config=COURSE_CONFIG).check_the_judge({"test_he": reference}, "initialization")
+
+
+def test_a_judged_message_quotes_no_text_the_students_code_chose(reference):
+    """In the notebook a check quotes what it found (a key, an error's
+    message). Judged, the student's function has seen the hidden tests, and
+    the message goes into the feedback: only a key of the expected form is
+    quoted, anything else reads as a placeholder."""
+
+    def with_key(name):
+        def initialize(dims):
+            parameters = he(dims)
+            parameters[name] = np.zeros(1)
+            return parameters
+
+        return initialize
+
+    leaking = with_key("hidden: [5, 7, 3, 4, 1]")
+    with pytest.raises(AssertionError, match=r"unexpected \['hidden: \[5, 7, 3, 4, 1\]'\]"):
+        check_he_initializer(leaking)
+    verdict = judge(record_of(check_he_initializer, leaking), reference, checks=CHECKS)
+    assert not verdict.passed and "unexpected [not shown when graded]" in verdict.message
+    assert "[5, 7" not in verdict.message
+    named = judge(record_of(check_he_initializer, with_key("W9")), reference, checks=CHECKS)
+    assert "unexpected ['W9']" in named.message

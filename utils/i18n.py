@@ -27,6 +27,7 @@ import contextlib
 import contextvars
 import gettext
 import os
+import re
 import sys
 
 DOMAIN = "course"
@@ -195,6 +196,21 @@ def tr(text):
     judging = _judging.get()
     catalog = judging[0] if judging else _state["catalog"]
     return catalog.gettext(text)
+
+
+def student_text(value, safe=None):
+    """``str(value)``, for a check's message that quotes what the student's
+    code chose: a key it looked up, an error's message, a list it changed.
+
+    While the grader judges (``judging_in``), the student's function has
+    seen the hidden tests, and the message goes into the feedback: there,
+    only text that fully matches the regular expression ``safe`` is quoted,
+    and anything else reads as a placeholder. In the notebook it is quoted
+    whole."""
+    text = str(value)
+    if _judging.get() is None or (safe is not None and re.fullmatch(safe, text)):
+        return text
+    return tr("[not shown when graded]")
 
 
 def say(text):

@@ -21,11 +21,14 @@ import math
 
 import numpy as np
 
-from .i18n import N_, say, tr
+from .i18n import N_, say, student_text, tr
 
 SEED = 3  # the seed the seeded exercises set once, at the top
 OTHER_SEED = 2026  # the global generator's seed when a check calls the student's function
 RTOL = 1e-10  # relative tolerance for "the same number" (float64 rounding)
+# Keys of a parameters dict that a graded message may quote ("['W3', 'b3']"):
+# anything else the student's dict holds reads as a placeholder there.
+PARAMETER_KEYS = r"\[('[Wb][0-9]{1,2}'(, )?)*\]"
 
 
 # --------------------------------------------------------------------------
@@ -262,7 +265,7 @@ def _call(initializer, layers_dims):
             tr(
                 "Input error: the function changed the list it was given, from "
                 "{before} to {after}; read layers_dims, don't modify it"
-            ).format(before=list(layers_dims), after=given),
+            ).format(before=list(layers_dims), after=student_text(given)),
             "changes-input",
         )
     return parameters
@@ -357,7 +360,7 @@ def _check_structure(parameters, layers_dims):
                 "exactly {expected_keys}; {problem}. "
                 "The loop should run for l = 1, ..., {num_layers}"
             ).format(
-                problem=problem.format(missing=missing, extra=extra),
+                problem=problem.format(missing=missing, extra=student_text(extra, safe=PARAMETER_KEYS)),
                 layers_dims=layers_dims,
                 expected_keys=expected_keys,
                 num_layers=num_layers,

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .i18n import N_, say, tr
+from .i18n import N_, say, student_text, tr
 from .init_checks import (
     _GLOROT,
     _HE,
@@ -55,6 +55,8 @@ _XAVIER_PREVIOUS_FAN_IN = _previous_fan_in_rule(1)
 _XAVIER_NO_SQRT = _variance_rule(1)
 
 LAYER_LISTS = [[2, 4, 1], [3, 1, 2], [4, 3, 5, 2]]
+# A cache or parameters key a graded message may quote ("'Z1'", "'A5'").
+CACHE_KEY = r"'[AZWb][0-9]{1,2}'"
 
 # For initialize_parameters(layers_dims, method): the rule of each seeded
 # method and the rules a mistaken answer most likely used instead.
@@ -126,7 +128,7 @@ def _check_zeros_method(initialize_parameters):
                 tr(
                     "Method error: the call raised {type_name} ({error}): the branch "
                     "for 'zeros' is missing, or does not set the weights and biases"
-                ).format(type_name=type(error).__name__, error=error),
+                ).format(type_name=type(error).__name__, error=student_text(error)),
                 "zeros-branch-missing",
             ) from None
         if parameters == {}:
@@ -156,7 +158,7 @@ def _check_unknown_method(initialize_parameters):
                     tr(
                         "Message error: the ValueError for an unknown method should "
                         "name it, so the caller sees their typo; got: {error}"
-                    ).format(error=error),
+                    ).format(error=student_text(error)),
                     "unknown-method-unnamed",
                 )
         except Exception as error:
@@ -247,6 +249,7 @@ def _call_stds(activation_stds, X, parameters, activation):
     except KeyError as error:
         num_layers = len(parameters) // 2
         key = error.args[0] if error.args else None
+        looked_up = student_text(error, safe=CACHE_KEY)
         if isinstance(key, str) and key.startswith("Z"):
             raise _wrong(
                 tr(
@@ -255,7 +258,7 @@ def _call_stds(activation_stds, X, parameters, activation):
                     "to A{num_layers} (the output), and no Z. The spread is measured "
                     'on the activations: cache["A" + str(l)] for the hidden layers '
                     "l = 1, ..., {last_hidden}"
-                ).format(key=error, num_layers=num_layers, last_hidden=num_layers - 1),
+                ).format(key=looked_up, num_layers=num_layers, last_hidden=num_layers - 1),
                 "looks-up-z",
             ) from None
         raise _wrong(
@@ -266,7 +269,7 @@ def _call_stds(activation_stds, X, parameters, activation):
                 "len(parameters) // 2 = {num_layers}, and cache holds A0 (the "
                 "input) to A{num_layers} (the output). The hidden layers are "
                 "l = 1, ..., {last_hidden}"
-            ).format(key=error, num_layers=num_layers, last_hidden=num_layers - 1),
+            ).format(key=looked_up, num_layers=num_layers, last_hidden=num_layers - 1),
             "wrong-layer-count",
         ) from None
 

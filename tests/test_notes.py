@@ -117,3 +117,17 @@ def test_the_feedback_leaves_out_the_message_of_an_error_the_students_function_r
             assert output.ename == "ValueError" and output.evalue.startswith(expected)
             assert "[5, 7" not in output.evalue + "".join(output.traceback)
         assert shown.cells[0].outputs[0].evalue.endswith("\n" + hint)
+
+
+def test_the_feedback_names_only_known_errors_of_a_judged_cell():
+    """An error class the student's code made can have any name: the
+    feedback calls it Error (the instructor's copy keeps the name)."""
+    hidden = "### BEGIN HIDDEN TESTS\nhand_in(check, f, [([5, 7, 3, 4, 1],)])\n### END HIDDEN TESTS"
+    cell = new_code_cell(hidden, metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 1}})
+    text = "Hidden test: your function raised [not shown when graded] for an input"
+    cell.outputs = [nbformat.v4.new_output("error", ename="hidden_5_7_3", evalue=text, traceback=[text])]
+    mark(cell, JUDGED, verdict="error", note=text, student_message=False, hints=[])
+    shown, _ = HideHiddenTests().preprocess(new_notebook(cells=[cell]), {})
+    [output] = shown.cells[0].outputs
+    assert (output.ename, output.evalue) == ("Error", text)
+    assert output.traceback == [f"Error: {text}"]

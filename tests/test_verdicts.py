@@ -466,3 +466,15 @@ def test_a_judged_message_quotes_no_text_the_students_code_chose(reference):
     assert "[5, 7" not in verdict.message
     named = judge(record_of(check_he_initializer, with_key("W9")), reference, checks=CHECKS)
     assert "unexpected ['W9']" in named.message
+
+
+def test_a_judged_message_names_no_class_the_students_code_made(reference):
+    """A class the student's code made can have any name, hidden inputs
+    spelled out in it: judged, a message names only built-in types."""
+    leaking = type("hidden_5_7_3_4_1", (), {})
+    with pytest.raises(AssertionError, match="not hidden_5_7_3_4_1"):
+        check_he_initializer(lambda dims: leaking())
+    verdict = judge(record_of(check_he_initializer, lambda dims: leaking()), reference, checks=CHECKS)
+    assert "not [not shown when graded]" in verdict.message and "hidden_5" not in verdict.message
+    listed = judge(record_of(check_he_initializer, lambda dims: []), reference, checks=CHECKS)
+    assert "return a dict of parameters, not list" in listed.message

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .i18n import N_, say, student_text, tr
+from .i18n import N_, say, student_text, student_type_name, tr
 from .init_checks import (
     _GLOROT,
     _HE,
@@ -128,7 +128,7 @@ def _check_zeros_method(initialize_parameters):
                 tr(
                     "Method error: the call raised {type_name} ({error}): the branch "
                     "for 'zeros' is missing, or does not set the weights and biases"
-                ).format(type_name=type(error).__name__, error=student_text(error)),
+                ).format(type_name=student_type_name(error), error=student_text(error)),
                 "zeros-branch-missing",
             ) from None
         if parameters == {}:
@@ -168,7 +168,7 @@ def _check_unknown_method(initialize_parameters):
                     '{type_name}; raise ValueError(f"unknown method '
                     '{{method!r}}, expected one of zeros, random, small, xavier, he") '
                     "instead"
-                ).format(method=repr(method), type_name=type(error).__name__),
+                ).format(method=repr(method), type_name=student_type_name(error)),
                 "unknown-method-wrong-error",
             ) from None
         else:
@@ -278,7 +278,7 @@ def _as_numbers(spreads, num_hidden):
     if not isinstance(spreads, (list, tuple, np.ndarray)):
         raise _wrong(
             tr("Type error: return a list of numbers, got {type_name}").format(
-                type_name=type(spreads).__name__
+                type_name=student_type_name(spreads)
             ),
             "not-a-list",
         )

@@ -20,7 +20,7 @@ from utils.answers import (
     MAX_TEXT,
     NUMERIC_KINDS,
 )
-from utils.i18n import tr
+from utils.i18n import KNOWN_TYPE_NAMES, student_text, tr
 
 # "The same number": as loose as the loosest visible check (activation_stds
 # accepts 1e-6), so that no answer the visible checks accept fails here.
@@ -157,6 +157,13 @@ def holds_stand_in(value) -> bool:
 # --------------------------------------------------------------------------
 
 
+def known_name(name: str) -> str:
+    """A class name the student's code chose, for a message the feedback
+    shows: a built-in one (or "Error", the grader's for a name Python could
+    not have given) as it is, any other as a placeholder."""
+    return student_text(name, safe="|".join([*KNOWN_TYPE_NAMES, "Error"]))
+
+
 def hidden_test_problem(answers, reference):
     """None if each hidden call's answer matches the reference's, else
     (error name, message) for the first that does not.
@@ -192,14 +199,14 @@ def _call_problem(mine, theirs):
             return "AssertionError", tr(
                 "Hidden test: for an input the visible tests do not try, your "
                 "function raised {got}, where it should raise {type_name}"
-            ).format(got=mine["raised"]["type"], type_name=expected)
+            ).format(got=known_name(mine["raised"]["type"]), type_name=expected)
         return None
     if "raised" in mine:
         return mine["raised"]["type"], tr(
             "Hidden test: your function raised {type_name} for an input the "
             "visible tests do not try (a larger network); it should work for "
             "any input of the right form, not only the visible tests' inputs"
-        ).format(type_name=mine["raised"]["type"])
+        ).format(type_name=known_name(mine["raised"]["type"]))
     if not same_value(mine["args_after"], theirs["args_after"]):
         return "AssertionError", tr(
             "Hidden test: your function changed the arguments it was given; only read them"

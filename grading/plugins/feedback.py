@@ -29,10 +29,17 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from grading.errors import JUDGED, KERNEL_STOPPED, NOT_RUN, SKIPPED, TIMED_OUT, marked
 from grading.gradebook import course_gradebook
-from grading.notes import ERROR_MESSAGE_WITHHELD, OUTPUT_WITHHELD, error_line, note, stream_note
+from grading.notes import (
+    ERROR_MESSAGE_WITHHELD,
+    OUTPUT_WITHHELD,
+    VERDICT_NAMES,
+    error_line,
+    note,
+    stream_note,
+)
 from grading.plugins.late import settle_late_penalties
 from grading.plugins.quiet_config import display_data_priority
-from utils.i18n import notebook_language
+from utils.i18n import KNOWN_TYPE_NAMES, notebook_language
 
 
 class SettleLatePenalties(NbGraderPreprocessor):
@@ -110,25 +117,31 @@ class HideHiddenTests(ClearHiddenTests):
         the grader's own outputs, never the kernel's (a hook of the
         student's may have kept the hidden tests' text, in any encoding)."""
         outcome = marked(cell).get("outcome")
-        if outcome == JUDGED and quotes_the_student(marked(cell)):
-            hints = [hint for hint in marked(cell).get("hints", []) if isinstance(hint, str)]
-            return [self.without_message(output, hints) for output in cell.outputs]
+        if outcome == JUDGED:
+            return [self.judged_output(output, marked(cell)) for output in cell.outputs]
         if outcome in GRADERS_OUTPUTS:
             return cell.outputs
         if outcome in STOPPED:
             return cell.outputs[-1:]
         return [stream_note(self._language, OUTPUT_WITHHELD)] if cell.outputs else []
 
-    def without_message(self, output, hints: list[str]):
-        """A verdict on an error the student's function raised, its message
-        (the student's own text, up to 2,000 characters) left out: only the
-        error's name, an identifier, is theirs in the feedback. The hints the
-        course's checks added to the error stay."""
+    def judged_output(self, output, mark: dict):
+        """A judged cell's output as the feedback shows it. Of a failed
+        verdict, the error's name is shown only when it is a known one (the
+        grader's, or a built-in type's): a class the student's code made can
+        have any name. A verdict on an error the student's function raised
+        loses its message too (the student's own text, up to 2,000
+        characters); the hints the course's checks added to it stay."""
         if output.get("output_type") != "error":
             return output
-        message = "\n".join([note(self._language, ERROR_MESSAGE_WITHHELD, name=output.ename), *hints])
-        line = error_line(self._language, output.ename, message)
-        return new_output("error", ename=output.ename, evalue=message, traceback=[line])
+        known = output.ename in KNOWN_TYPE_NAMES or output.ename in VERDICT_NAMES
+        name = output.ename if known else "Error"
+        message = output.evalue
+        if quotes_the_student(mark):
+            hints = [hint for hint in mark.get("hints", []) if isinstance(hint, str)]
+            message = "\n".join([note(self._language, ERROR_MESSAGE_WITHHELD, name=name), *hints])
+        line = error_line(self._language, name, message)
+        return new_output("error", ename=name, evalue=message, traceback=[line])
 
 
 def quotes_the_student(mark: dict) -> bool:

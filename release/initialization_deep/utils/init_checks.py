@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from .i18n import N_, say, student_text, tr
+from .i18n import N_, say, student_text, student_type_name, tr
 
 SEED = 3  # the seed the seeded exercises set once, at the top
 OTHER_SEED = 2026  # the global generator's seed when a check calls the student's function
@@ -338,7 +338,7 @@ def _check_structure(parameters, layers_dims):
     if not isinstance(parameters, dict):
         raise _wrong(
             tr("Type error: return a dict of parameters, not {type_name}").format(
-                type_name=type(parameters).__name__
+                type_name=student_type_name(parameters)
             ),
             "not-a-dict",
         )
@@ -436,7 +436,7 @@ def _check_is_array(array, name):
     if not isinstance(array, np.ndarray):
         raise _wrong(
             tr("Type error: {name} should be a numpy array, got {type_name}").format(
-                name=name, type_name=type(array).__name__
+                name=name, type_name=student_type_name(array)
             ),
             "not-an-array",
         )

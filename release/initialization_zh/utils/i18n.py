@@ -23,6 +23,7 @@ notebook code runs (``COURSE_LANGUAGE=zh_CN jupyter lab``); ``set_language``
 overrides it.
 """
 
+import builtins
 import contextlib
 import contextvars
 import gettext
@@ -211,6 +212,24 @@ def student_text(value, safe=None):
     if _judging.get() is None or (safe is not None and re.fullmatch(safe, text)):
         return text
     return tr("[not shown when graded]")
+
+
+# Names of Python's built-in types and errors, and of numpy's arrays and
+# scalars, which a graded message may quote ("not list", "raised KeyError"):
+# a class the student's code made can have any name.
+KNOWN_TYPE_NAMES = sorted(
+    {name for name, value in vars(builtins).items() if isinstance(value, type)}
+    | {"ndarray", "bool_", "str_", "float16", "float32", "float64", "int8", "int16", "int32", "int64"}
+    | {"uint8", "uint16", "uint32", "uint64", "complex64", "complex128", "NoneType"}
+)
+
+
+def student_type_name(value):
+    """The name of value's type (value's own, if it is a class), for a
+    check's message: while the grader judges, only a known name
+    (KNOWN_TYPE_NAMES), as student_text quotes text."""
+    name = (value if isinstance(value, type) else type(value)).__name__
+    return student_text(name, safe="|".join(KNOWN_TYPE_NAMES))
 
 
 def say(text):

@@ -4,6 +4,7 @@ and cannot win, and that an honest record gets the visible check's message."""
 
 import json
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -478,3 +479,15 @@ def test_a_judged_message_names_no_class_the_students_code_made(reference):
     assert "not [not shown when graded]" in verdict.message and "hidden_5" not in verdict.message
     listed = judge(record_of(check_he_initializer, lambda dims: []), reference, checks=CHECKS)
     assert "return a dict of parameters, not list" in listed.message
+
+
+def test_a_record_without_an_answer_a_check_catches_errors_of_has_no_answers():
+    """The unknown-method check catches any error the function raises: a
+    record with no answer for that call is "no answers", not a wrong error."""
+    from test_deep_checks import by_method
+
+    honest = record_of(check_initializer_by_method, by_method(), hidden_calls=[])
+    unanswered = [call for call in honest.calls if "uniform" not in call["key"]]
+    assert len(unanswered) < len(honest.calls)
+    verdict = judge(replace(honest, calls=tuple(unanswered)), honest, checks=CHECKS)
+    assert (verdict.kind, verdict.error_name) == ("no-answers", "MissingAnswer")

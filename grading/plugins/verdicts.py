@@ -168,8 +168,12 @@ def _name(value) -> str:
 # ------------------------------------------------------------- replaying
 
 
-class MissingAnswer(Exception):
-    """The visible check made a call the record holds no answer for."""
+class MissingAnswer(BaseException):
+    """The visible check made a call the record holds no answer for.
+
+    A BaseException, as KeyboardInterrupt is: a check that catches any
+    Exception of the student's function (an unknown method must raise one)
+    must not take the grader's for the student's."""
 
 
 class Replay:
@@ -353,7 +357,10 @@ def printed_by_check(check, reference: Record) -> str:
     inputs by then, could write them there for the feedback to publish."""
     printed = io.StringIO()
     with judging_in(reference.language, printed):
-        check(Replay(reference.visible_calls))
+        try:
+            check(Replay(reference.visible_calls))
+        except MissingAnswer:  # not an Exception: made one, for the caller's CourseFault
+            raise RuntimeError("the reference has no answer for a call of its own check") from None
     return printed.getvalue()
 
 

@@ -116,9 +116,10 @@ class HideHiddenTests(ClearHiddenTests):
         """What the feedback shows of a code cell run after a hidden test was:
         the grader's own outputs, never the kernel's (a hook of the
         student's may have kept the hidden tests' text, in any encoding)."""
-        outcome = marked(cell).get("outcome")
+        mark = marked(cell)
+        outcome = mark.get("outcome")
         if outcome == JUDGED:
-            return [self.judged_output(output, marked(cell)) for output in cell.outputs]
+            return [self.judged_output(output, mark) for output in cell.outputs]
         if outcome in GRADERS_OUTPUTS:
             return cell.outputs
         if outcome in STOPPED:

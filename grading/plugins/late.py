@@ -63,16 +63,16 @@ class GiveRecordedExtension(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        root = CourseDirectory(parent=self).root
+        coursedir = CourseDirectory(parent=self)
         try:
-            if recorded_extension(root, info["assignment"], info["student"]) == (0, 0):
+            if recorded_extension(coursedir.root, info["assignment"], info["student"]) == (0, 0):
                 return nb, resources  # none written: the gradebook is not even opened
         except ExtensionsError as error:
             # Graded all the same (the grading command refuses to start on it).
             self.log.error("%s: the late penalty counts from the gradebook's extension alone", error)
             return nb, resources
-        with course_gradebook(CourseDirectory(parent=self), info["db_url"]) as gradebook:
-            give_recorded_extension(gradebook, root, info["assignment"], info["student"])
+        with course_gradebook(coursedir, info["db_url"]) as gradebook:
+            give_recorded_extension(gradebook, coursedir.root, info["assignment"], info["student"])
         return nb, resources
 
 

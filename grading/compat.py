@@ -1,13 +1,8 @@
-"""Everything the grading package takes from nbgrader and IPython beyond
-their documented interfaces, in one place, for the versions it was written
-against.
-
-Each function below leans on something those projects may change without
-notice: a method that is not documented, an attribute set as a side effect,
-the tables behind nbgrader's gradebook. On import, the installed versions
-are checked against SUPPORTED, and another version stops grading with a
-message that says what to check, instead of grading wrongly. What could be
-fixed upstream is written up in docs/upstream.md.
+"""Everything the grading package takes from nbgrader and IPython beyond their
+documented interfaces, for the versions it was written against. On import, the
+installed versions are checked against SUPPORTED: another version stops
+grading with a message saying what to check, rather than grading wrongly.
+What could be fixed upstream is in docs/upstream.md.
 """
 
 from __future__ import annotations
@@ -22,36 +17,21 @@ from sqlalchemy.exc import SAWarning
 
 from grading.errors import GradingError
 
-# distribution -> the release series this module, and the subclasses below
-# that lean on these versions' insides, were checked against:
-# - grading/plugins/sanitize.py: DropDuplicateGradeIds keeps nbgrader's
-#   DeduplicateIds.grade_ids; OverwriteCellsWithIds reads the gradebook,
-#   notebook_id and assignment_id that OverwriteCells sets while it runs,
-#   and overrides its missing_cell_transform;
-# - grading/plugins/feedback_page.py: FeedbackPage.markdown2html is
-#   nbconvert's HTMLExporter.markdown2html with the course's renderer;
-# - grading/plugins/feedback_release.py: ReleaseFeedbackToExchange wraps
-#   nbgrader's ExchangeReleaseFeedback.copy_files and reads its src_path;
-# - grading/command/feedback_writer.py: FeedbackPagesConverter overrides
-#   GenerateFeedback.init_assignment (nbgrader's BaseConverter calls it to
-#   copy the autograded folder before converting);
-# - grading/plugins/markup.py renders with nbconvert's IPythonRenderer and
-#   MarkdownWithMath (markdown_mistune), the classes nbconvert's own
-#   markdown2html uses, and formulas.py's MathMLRenderer derives from
-#   IPythonRenderer (its block_math, inline_math and latex_environment);
-#   both classes are mistune 3's, which decides what a cell's text renders
-#   to, so what markup.py finds in it;
-# - grading/command/course.py: share_gradebook_engines (below) replaces
-#   nbgrader.api's create_engine, which Gradebook.__init__ calls;
-# - grading/plugins/sandbox.py: SandboxProvisioner is a jupyter_client
-#   kernel provisioner (a public extension point, checked all the same);
-# - grading/plugins/box_runner.py (which imports nothing of the course, so
-#   is checked here, assuming the kernel is this environment's ipykernel, as
-#   the course's kernel spec has it): the kernel starts with
-#   ipykernel_launcher's own lines, and is ready once ipykernel 7 has sent
-#   its iopub_welcome (another kernel is checked as jupyter_client checks it).
-# nbconvert's series is a minor release: markdown2html and html_page below
-# are its 7.17 code.
+# distribution -> the release series this module, and the subclasses that lean on these
+# versions' insides, were checked against:
+# - grading/plugins/sanitize.py: nbgrader's DeduplicateIds.grade_ids, and what OverwriteCells
+#   sets while it runs (gradebook, notebook_id, assignment_id) and its missing_cell_transform;
+# - grading/plugins/feedback_page.py: nbconvert's HTMLExporter.markdown2html;
+# - grading/plugins/feedback_release.py: ExchangeReleaseFeedback.copy_files and its src_path;
+# - grading/command/feedback_writer.py: GenerateFeedback.init_assignment;
+# - grading/plugins/markup.py and formulas.py: nbconvert's IPythonRenderer (formulas.py
+#   overrides its block_math, inline_math and latex_environment) and MarkdownWithMath, on
+#   mistune 3, which decides what a cell's text renders to;
+# - grading/command/course.py: nbgrader.api.create_engine (share_gradebook_engines);
+# - grading/plugins/sandbox.py: jupyter_client's kernel provisioner;
+# - grading/plugins/box_runner.py (which imports nothing of the course): ipykernel_launcher's
+#   own lines and ipykernel 7's iopub_welcome.
+# nbconvert's series is a minor release: markdown2html and html_page are its 7.17 code.
 SUPPORTED = {
     "nbgrader": "0.9.",
     "ipython": "9.",
@@ -92,16 +72,11 @@ IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)", re.IGNORECASE)
 
 
 def html_page(exporter: HTMLExporter, nb, resources=None, **kw) -> tuple[str, dict]:
-    """nbconvert 7's HTMLExporter.from_notebook_node, its last pass made only
-    when it has work to do.
-
-    That pass parses the whole page with BeautifulSoup (half a second for a
-    feedback page, most of the time a student's page takes) to give every
-    picture without alt text one and the lab template's cells a tabindex.
-    A page of the classic template (the course's feedback page) has no lab
-    cells, and most have no picture: the pass runs only for a page with a
-    picture that lacks alt text (nbconvert's own method then makes the page
-    again, whole). It relies on `_init_resources` and `_nb_metadata`, private."""
+    """nbconvert 7's HTMLExporter.from_notebook_node, its last pass made only when
+    it has work to do: that BeautifulSoup pass (most of a feedback page's time)
+    gives pictures alt text and lab cells a tabindex, and the course's classic
+    pages have no lab cells. Relies on the private `_init_resources` and
+    `_nb_metadata`."""
     langinfo = nb.metadata.get("language_info", {})
     lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
     highlight_code = exporter.filters.get(
@@ -158,20 +133,11 @@ def drop_course_without_assignments(gradebook, course_id: str) -> None:
 
 
 def share_gradebook_engines() -> None:
-    """Give every nbgrader Gradebook that this process opens one SQLAlchemy
-    engine per database URL.
-
-    nbgrader 0.9's `Gradebook.__init__` calls `nbgrader.api.create_engine`
-    anew each time it is opened, about 14 times for one student's grading,
-    and SQLAlchemy keeps its compiled statements per engine: a third of a
-    worker's CPU for a student went to compiling the same queries again.
-    `Gradebook.close` still disposes of the engine's pooled connections;
-    the compiled statements stay. Called as the grading command loads its
-    course (grading/command/course.py): in the command's process before it
-    starts a thread; on a Dask worker, in the one thread that runs the
-    course's tasks, while only Dask's own threads (which open no gradebook)
-    run beside it. Plain nbgrader commands keep nbgrader's own behaviour.
-    """
+    """Give every nbgrader Gradebook that this process opens one SQLAlchemy engine
+    per database URL: nbgrader 0.9's `Gradebook.__init__` calls
+    `nbgrader.api.create_engine` on every open, and recompiling the same queries
+    for each new engine took a large share of a worker's CPU. Called as the
+    command loads its course, before any other thread that opens a gradebook runs."""
     if not getattr(nbgrader_api.create_engine, "shared", False):
         shared = functools.lru_cache(maxsize=None)(nbgrader_api.create_engine)
         shared.shared = True
@@ -179,16 +145,10 @@ def share_gradebook_engines() -> None:
 
 
 def quiet_nbgrader_session_warnings() -> None:
-    """Ignore the one SQLAlchemy warning nbgrader 0.9's gradebook raises
-    about its own session handling ("Object of type <SubmittedAssignment>
-    not in session, add operation along ... will not proceed", from
-    nbgrader/api.py, on each Gradebook.add_submission). It says nothing
-    about the submissions. Any other warning,
-    SQLAlchemy's included, stays as Python shows it. A filter, not a
-    catch_warnings block around each step: that would change the filters
-    of every thread for its time. Called as the grading command loads its
-    course, where share_gradebook_engines is (and idempotent, as it is).
-    """
+    """Ignore the one SQLAlchemy warning nbgrader 0.9's gradebook raises about its
+    own session ("Object of type <SubmittedAssignment> not in session", on each
+    add_submission); any other stays. A filter, since catch_warnings would change
+    every thread's filters. Idempotent, called with share_gradebook_engines."""
     warnings.filterwarnings(
         "ignore", message=r"Object of type <\w+> not in session", category=SAWarning, module=r"nbgrader\.api"
     )
@@ -197,14 +157,9 @@ def quiet_nbgrader_session_warnings() -> None:
 class ExporterKeepingFeedback(GenerateFeedback):
     """nbgrader's GenerateFeedback, building its HTML exporter only once.
 
-    nbgrader 0.9's `BaseConverter.start` builds a new exporter on every
-    call, which compiles its Jinja templates and reads its CSS again: about
-    a third of a student's feedback time, when the grading command writes
-    feedback one student at a time. This is that method, the exporter kept.
-    It leaves out nbgrader's change of the working directory: every path
-    here is absolute (the course root is resolved), and the process's
-    working directory is shared with the threads that run beside it.
-    """
+    nbgrader 0.9's `BaseConverter.start` with the exporter kept (building it took a
+    large share of a student's feedback time), and without nbgrader's change of the
+    working directory, which threads share (every path here is absolute)."""
 
     _kept_exporter = None
 

@@ -2,21 +2,12 @@
 
     python -m grading.extension initialization ada --days 2 [--hours 6] [--root COURSE]
 
-nbgrader keeps an extension with each submission (its gradebook's
-grant_extension): the student's due date becomes the assignment's plus the
-extension, and every place the late penalty is worked out from the final
-score (the grading command, feedback, every export: grading/plugins/late.py)
-counts from it. An extension is also written to extensions.csv in the course
-root (assignment,student,days,hours), so that it can be granted before the
-student hands anything in: autograding (the grading command's or plain
-`nbgrader autograde`'s, through grading.plugins.late.GiveRecordedExtension)
-gives the submission the extension written there before it works out the
-penalty. An extension of
-`initialization` is one of `initialization_zh` too (one LMS assignment for
-both editions), and the student must be on the gradebook's roster. Granting again replaces
-the extension; `--days 0` (no time at all) removes it. A student graded
-already is then graded again (`python -m grading.grade initialization
---student ada`) to bring the summary and feedback up to date.
+nbgrader keeps an extension with each submission, and the late penalty counts
+from the extended due date (grading/plugins/late.py). It is also written to
+extensions.csv in the course root, so that it can be granted before the
+student hands in (grading.plugins.late.GiveRecordedExtension gives it at
+autograding), and holds for both editions. Granting again replaces it;
+`--days 0` removes it. Grade a graded student again (--student) to update their feedback.
 """
 
 from __future__ import annotations
@@ -79,16 +70,11 @@ def write_extensions(root, extensions: dict[tuple[str, str], tuple[float, float]
 def grant(
     root, assignment: str, student: str, days: float = 0, hours: float = 0
 ) -> tuple[datetime | None, bool]:
-    """Write the extension to extensions.csv and, when the student has a
-    submission in the gradebook, give it to that submission now.
-
-    It is written under the English assignment and given to a submission
-    of either edition. Returns (the student's due date now, or None when
-    the assignment has none; whether a submission has it already). Raises
-    MissingEntry when the gradebook has no such assignment,
-    ExtensionsError when extensions.csv cannot be read or the student is
-    not on the roster.
-    """
+    """Write the extension to extensions.csv (under the English assignment) and give
+    it to the student's submission of either edition, if the gradebook has one.
+    Returns (the student's due date now or None, whether a submission has it).
+    Raises MissingEntry for an unknown assignment, ExtensionsError when
+    extensions.csv cannot be read or the student is not on the roster."""
     extensions = read_extensions(root)
     english = editions(assignment)[0]
     with open_gradebook(root) as gradebook:
@@ -123,9 +109,8 @@ def recorded_extension(root, assignment: str, student: str) -> tuple[float, floa
 
 
 def give_recorded_extension(gradebook: Gradebook, root, assignment: str, student: str) -> None:
-    """Give the student's submission the extension extensions.csv records
-    for it, if any (autograding calls this before the late penalty, and the
-    grading command again as it reads the scores)."""
+    """Give the student's submission the extension extensions.csv records for it,
+    if any (before the late penalty, and again as the grading command reads scores)."""
     days, hours = recorded_extension(root, assignment, student)
     if not (days or hours):
         return  # none written: a gradebook's own extension stays as it is

@@ -3,46 +3,16 @@
     python -m grading.grade ASSIGNMENT [SUBMISSIONS] [--student NAME] [--root COURSE] [--csv FILE]
                             [--json FILE]
 
-Run it from the course root (the folder with nbgrader_config.py), or name
-the root with --root. SUBMISSIONS is optional:
-
-- left out: the submissions already in nbgrader's layout under the course's
-  submitted/<student>/<ASSIGNMENT>/ (what `nbgrader collect` makes), all of
-  them or the students named with --student;
-- a folder in that layout elsewhere: copied into submitted/ first;
-- a zip file, or a folder of notebooks downloaded from a learning platform
-  (nbgrader's, Canvas's or Moodle's file names, grading/plugins/download_names.py):
-  each file named for its student by the course's zip_collect collector and
-  filed into submitted/ as zip_collect would file it.
-  Then only the students it brought in are graded.
-
-Then it autogrades the submissions one student at a time, each in nbgrader's
-own pipeline with the kernel in a sandbox (grading/plugins/sandbox.py), writes each
-student's feedback, exports the gradebook to a CSV file and prints a summary:
-points per exercise, the written answers graded by hand so far and the points
-still waiting for hand grading, the late penalty of the final score, the
-total, and why points were lost when an error rather than a wrong answer
-cost them; then every file or student not graded and every student without
-feedback, and why. Grading the same class again gives the same gradebook,
-feedback and CSV: nbgrader updates each submission in place, and hand
-grades stay as they were. --json FILE writes the summary as data too: each
-student's points, total, reasons and mistakes, each reason with its kind
-(grading/reasons.py's Why), for scripts that read the results.
-
-Last, it writes the class report (grading/report/: reports/<ASSIGNMENT>/index.html
-with its figures, report.json, mistakes.csv and students.csv), prints what changed since
-the last grading of each student graded again, and why, and ends with the
-line that names the report.
+Run it from the course root (or name it with --root). SUBMISSIONS is left out
+(the course's submitted/), a folder in nbgrader's layout, or a zip or folder
+downloaded from a learning platform (then only the students it brought in are
+graded). Each submission is autograded with the kernel in a sandbox; then the
+feedback, the grades CSV, a summary (--json: as data too) and the class report
+(grading/report/) are written. Grading again gives the same results.
 
 Exit status: 0 when everything handed in was graded, 2 when something was
 not (named in the summary), 1 when the class could not be graded at all.
-
-This module is the command: it orders the steps and turns a GradingError
-into an exit status. The steps live in grading/command/: course.py (the
-course root and its gradebook), intake.py (collecting), pipeline.py (one
-student), parallel.py (worker processes here, or a Dask cluster),
-worker_server.py (the process they are forked from), results.py (what
-grading gave) and reporting.py (progress and summary).
+This module orders the steps (grading/command/).
 """
 
 from __future__ import annotations
@@ -96,22 +66,12 @@ def grade_class(
 ) -> ClassGrading:
     """Collect, autograde, write feedback, export; return what was done.
 
-    Grades the students named in students, else those that submissions
-    brought in, else every student in submitted/. workers > 1 grades that
-    many submissions at once on this machine; scheduler (an address such
-    as tls://10.0.0.5:8786, parallel.scheduler_problem) grades on a running
-    Dask cluster instead. The
-    results are the same either way. full=True also re-runs the ungraded
-    experiments, which changes no score. sandbox=False runs
-    student code without the sandbox (trusted notebooks only). Raises
-    GradingError when the class cannot be graded at all, and before anything
-    is written when the sandbox cannot start.
-
-    While the students are graded, csv_name (and the summary at json_path,
-    marked as unfinished) are written as they finish: after the first, then
-    every CHECKPOINT_SECONDS at most: a command that is killed loses no grade
-    already given, and its files say how far it got.
-    """
+    Grades the students named in students, else those that submissions brought in,
+    else all in submitted/: workers at once here, or on the Dask cluster at
+    scheduler. full=True also re-runs the ungraded experiments; sandbox=False
+    runs student code unsandboxed (trusted notebooks only). Raises GradingError
+    when the class cannot be graded (before writing anything if the sandbox cannot
+    start). Checkpointed as students finish: a killed command loses no grade given."""
     problem = assignment_name_problem(assignment)
     if problem:  # it names folders that are emptied: checked before anything else
         raise GradingError(problem)
@@ -139,9 +99,8 @@ def grade_class(
         collected = collect(course, assignment, submissions)
         run.refusals, run.notes = collected.refusals, notes_about(collected.notes, students)
         wanted = students or collected.students
-    # A folder whose name is not a valid student id never reaches nbgrader;
-    # a student whose folder holds a link or a special file is listed with
-    # 0 points (or an earlier grade) and the reason (grading/command/pipeline.py).
+    # An invalid student id never reaches nbgrader; a folder holding a link is refused later
+    # (grading/command/pipeline.py).
     to_grade, invalid_ids = submitted_students(course, assignment)
     run.refusals += invalid_ids
     if wanted is not None:
@@ -194,9 +153,8 @@ def export_grades(course, csv_name: str) -> str | None:
 
 
 def class_report(course, assignment: str, run: ClassGrading) -> str | None:
-    """Write the class report (grading/report/) and note its page and the
-    run's changes in run; None, or why it could not be written: the grades
-    are given and exported by then, and stand either way."""
+    """Write the class report (grading/report/) and note its page and changes in
+    run; None, or why it could not be written (the grades stand either way)."""
     from grading.report import write_class_report  # matplotlib: imported once the grades are out
 
     try:
@@ -235,9 +193,8 @@ class Checkpoint:
         self.finished.append(result)
         if self.written_at is not None and time.monotonic() - self.written_at < CHECKPOINT_SECONDS:
             return
-        # Each file on its own: a grades file the course's exporter refuses
-        # (written answers waiting) must not keep the summary from saying
-        # that this run is unfinished.
+        # Each file on its own: a grades file the exporter refuses must not keep the
+        # summary from saying that this run is unfinished.
         problem = export_grades(self.course, self.csv_name)
         if problem and problem != self.export_problem:  # said once, not at every checkpoint
             print(f"The grades so far: {problem}", file=sys.stderr)
@@ -401,8 +358,7 @@ def main(argv=None):
 
 if __name__ == "__main__":
     status = main()
-    # Everything is written. Python's last garbage collections at exit would
-    # visit every object the run made (some 200,000 after a class, 0.3 s);
-    # frozen, they are left to the operating system.
+    # Everything is written: frozen, the run's objects are left to the operating
+    # system instead of Python's last garbage collections at exit.
     gc.freeze()
     sys.exit(status)

@@ -30,13 +30,9 @@ CREATE_GRADEBOOK = (
 
 
 def create_gradebook(db_url: str, course_id: str) -> None:
-    """Create the gradebook at db_url if it has no tables yet.
-
-    nbgrader runs `alembic` when it creates a gradebook, and this
-    interpreter's bin/ may not be on PATH. The child process that creates it
-    gets that PATH; this process's environment, which threads and worker
-    processes inherit, is never changed. An existing gradebook is only looked at.
-    """
+    """Create the gradebook at db_url if it has no tables yet, in a child process
+    whose PATH finds `alembic` (nbgrader_path): this process's environment, which
+    threads and workers inherit, is never changed."""
     engine = sqlalchemy.create_engine(db_url)
     try:
         if sqlalchemy.inspect(engine).get_table_names():
@@ -54,9 +50,8 @@ def create_gradebook(db_url: str, course_id: str) -> None:
 
 
 def course_gradebook(coursedir: CourseDirectory, db_url: str | None = None) -> Gradebook:
-    """The gradebook at db_url (by default the course directory's), opened
-    for the course's own id: a Gradebook opened without one adds a course
-    named "default_course" to the database."""
+    """The gradebook at db_url (by default the course's), opened for the course's own
+    id: without one, nbgrader adds a "default_course" to the database."""
     return Gradebook(db_url or coursedir.db_url, course_id=coursedir.course_id)
 
 
@@ -69,9 +64,8 @@ def open_gradebook(course_root: str | Path) -> Gradebook:
 
 
 def code_cell_scores(submitted_notebook) -> dict:
-    """{test cell: (score, max score)} of a SubmittedNotebook's autograded
-    code cells. (Written answers are graded by hand; nbgrader only gives an
-    unchanged one 0.)"""
+    """{test cell: (score, max score)} of a SubmittedNotebook's autograded code
+    cells (written answers are graded by hand)."""
     return {
         grade.name: (grade.score, grade.max_score)
         for grade in submitted_notebook.grades

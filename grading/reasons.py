@@ -1,13 +1,9 @@
 """Why a student's result carries a reason: the kinds (Why), one reason
 (Reason), and the reasons read from an autograded notebook.
 
-A wrong answer fails an assertion and needs no reason here: the student's
-feedback shows the test's message. Every other error gets a short reason for
-the instructor's summary: a timeout, a crash, a sandbox limit, an
-unanswered exercise. The submission's own problems (a refused folder, an
-unreadable file, restored cells) and grading's (nbgrader failed, a worker
-died) are reasons too, with their own kinds, so that code decides by the
-kind and only people read the text.
+A wrong answer needs no reason: the feedback shows the test's message. Every
+other error, and the submission's or grading's own problems, get a short
+reason with a kind, which code decides by; only people read the text.
 """
 
 from __future__ import annotations
@@ -159,9 +155,8 @@ def first_error(cell) -> CellError | None:
 def lost_point_reasons(notebook, lost_cells: list[str]) -> list[tuple[str, Reason]]:
     """[(test cell, reason), ...] for the test cells in lost_cells that errored.
 
-    A test cell's own error is the reason, except a NameError: then the
-    function under test was never defined, and the reason is the error of the
-    student's solution cell above it (a syntax error, say), if it has one.
+    A NameError means the function under test was never defined: the reason is
+    then the error of the solution cell above it, if it has one.
     """
     reasons = []
     solution_errors = []  # errors of solution cells since the last test cell

@@ -5,28 +5,17 @@ worksheet, and the participant numbers of a Moodle assignment.
     python -m grading.roster moodle-worksheet.csv > roster.csv
     nbgrader db student import roster.csv
 
-Canvas's gradebook export (Grades → Export → Export Entire Gradebook) has
-the columns Student ("Last, First"), ID (the Canvas user id, which the
-names of downloaded submissions carry), SIS User ID, SIS Login ID and
-Section, then one per assignment; below the header, rows such as
-"Points Possible" and "Manual Posting", and Canvas's own "Student, Test".
-nbgrader's import wants id, first_name, last_name, email and lms_user_id.
+Canvas (Grades → Export → Export Entire Gradebook): a student's nbgrader id
+is their SIS User ID, else SIS Login ID, when it is a valid id
+(grading/submissions.py), else `canvas-<Canvas user id>`; the Canvas user
+id, which downloaded file names carry, is the lms_user_id.
 
-A student's nbgrader id (which names their folders) is their SIS User ID,
-else their SIS Login ID, when it is a valid id (grading/submissions.py:
-letters, digits and .@+-); else `canvas-<Canvas user id>`. Their email is
-the SIS Login ID when it is one.
-
-Moodle's grading worksheet (an assignment's *Download grading worksheet*,
-there when the assignment's feedback types include "Offline grading
-worksheet") has the columns Identifier ("Participant 6661"), Full name and
-Email address, then the grades. The participant number is the one the
-folders of that assignment's download carry; Moodle numbers its
-participants anew in each assignment, so it is no roster column: the
-download is matched through the worksheet of its own assignment
-(LmsFileNames.moodle_worksheets, grading/plugins/download_names.py). A
-student's nbgrader id is the part of their email before the @ (the whole
-email when two students share that part), with underscores made hyphens.
+Moodle (an assignment's *Download grading worksheet*, with the "Offline
+grading worksheet" feedback type): the id is the email's part before the @
+(the whole email when two students share it), underscores made hyphens.
+Moodle numbers participants anew in each assignment, so a download is
+matched through its own assignment's worksheet
+(LmsFileNames.moodle_worksheets, grading/plugins/download_names.py).
 """
 
 from __future__ import annotations

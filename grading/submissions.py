@@ -2,12 +2,9 @@
 its files (plain files and folders only, within size limits) and its
 notebooks compared with their release.
 
-Grading runs as root on a shared server, and nbgrader follows symbolic links
-when it reads a notebook or copies a submission's other files into
-autograded/. So a submission is only graded when it holds nothing but plain
-files and folders: a link to the course's source/ would be graded as the
-instructor's solution, and a link to a file only root may read would come
-back readable in autograded/.
+Grading runs as root, and nbgrader follows links when it reads or copies a
+submission: a link to source/ would be graded as the instructor's solution,
+one to a root-only file would come back readable in autograded/.
 """
 
 from __future__ import annotations
@@ -40,21 +37,14 @@ MAX_DEPTH = 20  # folders inside folders
 JUNK_FOLDERS = frozenset({"__MACOSX", ".ipynb_checkpoints"})
 JUNK_FILES = frozenset({".DS_Store"})
 
-# Student ids name folders (submitted/<student>/), nbgrader's --student
-# option (a glob pattern) and gradebook rows. So: ASCII letters and digits
-# (no look-alike letters, no Unicode normalization that differs between
-# macOS and Linux), and . @ + - but never first: no hidden folder, no ".",
-# "..", option-like "-x", glob characters or path separators.
+# Student ids name folders, nbgrader's --student option (a glob) and gradebook rows: ASCII
+# letters and digits (no look-alikes, no Unicode normalization that differs between macOS
+# and Linux) and . @ + -, never first: no hidden folder, ".", "..", "-x", glob or path separator.
 STUDENT_ID = re.compile(r"[A-Za-z0-9@+][A-Za-z0-9.@+-]{0,63}")
 
 
 def student_id_problem(name: str) -> str | None:
-    """Why name cannot be a student id, or None when it can.
-
-    A valid id is 1 to 64 ASCII letters, digits and . @ + -, and does not
-    start with . or - (so never ".", ".." or "-rf"); it holds no glob
-    character (* ? [ ]) and no path separator.
-    """
+    """Why name cannot be a student id (see STUDENT_ID), or None when it can."""
     if STUDENT_ID.fullmatch(name):
         return None
     return (
@@ -63,18 +53,12 @@ def student_id_problem(name: str) -> str | None:
 
 
 def valid_student_id(name: str) -> bool:
-    """True when name may be used as a student id (see student_id_problem).
-
-    The grading command checks every id before it names a folder or is
-    handed to nbgrader: ids from folder names, from the names of downloaded
-    files and from the course's submitted/ folder.
-    """
+    """True when name may be a student id (checked before it names a folder or reaches nbgrader)."""
     return student_id_problem(name) is None
 
 
-# An assignment's name names a folder in source/, release/, submitted/<student>/
-# and autograded/<student>/, which the grading command empties before it
-# files or grades: one path component, never ".", ".." or option-like.
+# An assignment's name names folders that the grading command empties before it files
+# or grades: one path component, never ".", ".." or option-like.
 ASSIGNMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -115,12 +99,9 @@ def size_in_words(size: int) -> str:
 
 
 def _open_entry(name: str, dir_fd: int | None, label: PurePosixPath | str) -> tuple[int, os.stat_result]:
-    """Open a plain file or folder, never through a link; (descriptor, stat).
-
-    The entry is looked at before it is opened (opening a FIFO, a socket or a
-    device can block or act), opened with O_NOFOLLOW, and checked again once
-    open: a file swapped for another in between is refused.
-    """
+    """Open a plain file or folder, never through a link: (descriptor, stat).
+    It is looked at first (opening a FIFO or a device can block or act), opened
+    with O_NOFOLLOW, and checked again once open: a file swapped in between is refused."""
     try:
         before = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except OSError as error:
@@ -152,16 +133,11 @@ class Entry:
 
 
 def walk_files(folder: Path, *, skip_junk: bool = False) -> Iterator[Entry]:
-    """Walk folder without following links, in name order.
-
-    Yields an Entry with an open descriptor for each plain file, and one with
-    a problem for anything else (a link, a FIFO, a socket, a device, a folder
-    nested too deep), which is never opened or entered. Every name is opened
-    relative to its own folder's descriptor with O_NOFOLLOW, so no link is
-    followed even if the folder changes during the walk. skip_junk leaves out
-    JUNK_FOLDERS and JUNK_FILES silently. Raises RefusedError when folder
-    itself is not a plain folder.
-    """
+    """Walk folder without following links, in name order: an Entry with an open
+    descriptor for each plain file, one with a problem for anything else (never
+    opened or entered). Names are opened relative to their folder's descriptor
+    with O_NOFOLLOW, so no link is followed even if the folder changes meanwhile. Raises
+    RefusedError when folder is not a plain folder."""
     fd, info = _open_entry(str(folder), None, folder.name)
     try:
         if not stat.S_ISDIR(info.st_mode):
@@ -218,19 +194,10 @@ def submission_files(folder: Path, *, skip_junk: bool = False) -> Iterator[Entry
 
 
 def check_submission_folder(folder: Path) -> str | None:
-    """Why a submitted/<student>/<assignment>/ folder must not be graded, or
-    None when it may be.
-
-    It is refused when it, or its student's folder, is a symbolic link, or
-    when it holds anywhere (junk such as __MACOSX/ too: nbgrader copies it
-    with the rest) a link, a FIFO, a socket or a device file, a file over
-    MAX_FILE_BYTES, or more than MAX_SUBMISSION_BYTES or MAX_SUBMISSION_FILES
-    in all. Files are opened, never through a link, but not read.
-
-    The grading command calls it for each student just before autograding
-    (grading/command/pipeline.py), since nbgrader follows links when it reads and
-    copies a submission, and prints the reason in its summary.
-    """
+    """Why a submitted/<student>/<assignment>/ folder must not be graded, or None:
+    it or its student's folder is a link, or it holds anywhere (junk too: nbgrader
+    copies it) what submission_files refuses. Files are opened, never through a
+    link, but not read."""
     folder = Path(folder)
     if folder.parent.is_symlink():
         return f"the student's folder {folder.parent.name} is a symbolic link"
@@ -243,19 +210,10 @@ def check_submission_folder(folder: Path) -> str | None:
 
 
 def extra_notebooks(folder: Path, release_names: Iterable[str], handed_out: Iterable[str] = ()) -> list[str]:
-    """The notebooks in a submission folder that are not the assignment's:
-    their paths relative to folder, sorted.
-
-    release_names are the assignment's notebooks, with or without ".ipynb"
-    (the keys of Course.release_notebooks will do). Only a notebook with one
-    of these names, at the top of the folder, is graded; the grading command
-    reports the others (grading/command/pipeline.py) and ignores them, it does not
-    refuse the submission. handed_out are the paths of the ungraded notebooks
-    the release gives students (Course.companion_notebooks): a student who
-    hands them back is not told about them. Links are not followed
-    (check_submission_folder refuses a folder that holds any) and Jupyter's
-    checkpoints are left out.
-    """
+    """The notebooks in a submission folder that are not the assignment's (paths
+    relative to folder, sorted): reported, not refused. release_names may end in
+    ".ipynb" or not; handed_out are the ungraded notebooks the release gives
+    (Course.companion_notebooks), which a student may hand back unremarked."""
     expected = {name if name.endswith(".ipynb") else f"{name}.ipynb" for name in release_names}
     expected |= set(handed_out)
     extras = []
@@ -269,13 +227,9 @@ def extra_notebooks(folder: Path, release_names: Iterable[str], handed_out: Iter
     return sorted(extras)
 
 
-# How much more than its release a submitted notebook may hold. Every cell
-# costs grading time and every character of markdown costs rendering time
-# (in the feedback and on each formgrader page view: some markdown renders
-# in time that grows with the square of its length), so a notebook of
-# thousands of cells or a megabyte of markdown is refused before anything
-# runs. The limits are a few times the release's: far above what a student
-# adds.
+# How much more than its release a submitted notebook may hold: every cell costs grading
+# time and markdown costs rendering time (some grows with the square of its length), so
+# a notebook far larger than a student makes is refused before anything runs.
 SIZE_FACTOR = 4
 MIN_MARKDOWN_CELL = 10_000  # characters a written answer may always have
 EXTRA_TEXT = 50_000  # characters a notebook may always add to SIZE_FACTOR x its release's
@@ -359,9 +313,8 @@ def other_edition(assignment: str) -> str:
 
 
 def edition_problem(submitted, release, assignment: str) -> str | None:
-    """Why a notebook of the other edition (English, Chinese) cannot be graded
-    as this assignment's, or None: its cells and checks are the other
-    edition's, so it would be graded as a notebook with every cell changed."""
+    """Why a notebook of the other edition cannot be graded as this assignment's, or
+    None: its cells and checks differ, so every cell would count as changed."""
     language = notebook_language(submitted)
     if language == notebook_language(release):
         return None
@@ -375,12 +328,9 @@ def edition_problem(submitted, release, assignment: str) -> str | None:
 
 def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
     """(notes, readable) for one submitted notebook, compared with its release.
-
-    readable is False when the file is missing, is not a valid notebook or
-    is too large (size_problem); the notes then say why. Otherwise the notes list the grade cells the
-    student deleted, duplicated, retyped or (locked ones) edited: nbgrader
-    restores those before grading (see nbgrader_config.py).
-    """
+    readable is False (the notes say why) when the file is missing, invalid, too
+    large or of the other edition; otherwise the notes list the grade cells the
+    student deleted, duplicated, retyped or edited (locked ones), which nbgrader restores."""
     if not path.exists():
         return [Reason(Why.MISSING_NOTEBOOK, f"no {path.name} in the submission")], False
     try:

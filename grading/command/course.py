@@ -39,17 +39,11 @@ def quiet_logger() -> logging.Logger:
 
 
 class Course:
-    """An nbgrader course root with its configuration (read once) and gradebook.
-
-    Folder names come from nbgrader's CourseDirectory and ZipCollectApp, so a
-    course that renames them in nbgrader_config.py is graded where they are.
-    full=True grades every cell, the ungraded experiments too; sandbox=False
-    runs student code without the sandbox (trusted notebooks only).
-    """
+    """An nbgrader course root with its configuration (read once) and gradebook;
+    folder names as configured. full, sandbox: see grading.grade.grade_class."""
 
     def __init__(self, root: str | Path, full: bool = False, sandbox: bool = True):
-        # Process-wide, idempotent: before the command starts a thread; on a
-        # Dask worker, in its task thread, beside Dask's own (grading/compat.py).
+        # Process-wide and idempotent, before any other thread opens a gradebook (grading/compat.py).
         quiet_nbgrader_session_warnings()
         share_gradebook_engines()  # the same queries stay compiled
         self.root = Path(root).resolve()
@@ -66,14 +60,11 @@ class Course:
             self.config.SandboxedExecute.skip_experiments = False
         if not sandbox:
             self.config.SandboxKernelManager.enabled = False
-        # The command checks each submission's folder and notebooks right
-        # before nbgrader reads them (pipeline.grade_student); the plugin
-        # that checks them again inside nbgrader is for plain `nbgrader
-        # autograde`, where nothing checks them before.
+        # The command checks each submission right before nbgrader reads it
+        # (pipeline.grade_student): the plugin is for plain `nbgrader autograde`.
         self.config.RefuseUnsafeSubmissions.enabled = False
-        # One store of reference runs for every student graded through this
-        # Course: each source notebook is run once, and kept on disk for the
-        # next command (grading/plugins/references.py).
+        # One store of reference runs for every student: each source notebook is run once,
+        # and kept on disk for the next command (grading/plugins/references.py).
         self.reference_runs = ReferenceRuns(folder=self.root / REFERENCE_RUNS)
         self.config.SandboxedExecute.reference_runs = self.reference_runs
         self.log = quiet_logger()
@@ -88,10 +79,8 @@ class Course:
         return self._feedback_writer
 
     def folder(self, step: str, student: str, assignment: str) -> Path:
-        """nbgrader's folder of one student's assignment at a step:
-        "submitted", "autograded" or "feedback" (as named in the configuration);
-        "source" and "release", the assignment's instructor and student
-        versions, take student "."."""
+        """nbgrader's folder of one student's assignment at a step ("submitted",
+        "autograded", "feedback"); "source" and "release" take student "."."""
         name = {
             "source": self.coursedir.source_directory,
             "release": self.coursedir.release_directory,
@@ -118,8 +107,8 @@ class Course:
                 return False
 
     def unknown_assignment_problem(self, assignment: str) -> str | None:
-        """Why assignment cannot be graded here, when it is neither in
-        source/ nor in the gradebook (a misspelt name); else None."""
+        """Why assignment cannot be graded here (neither in source/ nor in the
+        gradebook: a misspelt name), or None."""
         known = self.source_assignments()
         if assignment in known or self.has_generated(assignment):
             return None
@@ -136,21 +125,15 @@ class Course:
         return course_gradebook(self.coursedir)
 
     def add_default_course(self) -> None:
-        """Add nbgrader's "default_course" row now, once. nbgrader 0.9.6's
-        autograde steps open the gradebook without a course id, and each adds
-        that row when it is missing: two workers starting at once would both
-        add it, and one of them fail (UNIQUE constraint failed: course.id).
-        drop_empty_default_course removes it again after grading."""
+        """Add nbgrader's "default_course" row now, once: nbgrader 0.9.6's autograde
+        steps each add it when missing, and two workers adding it at once would fail
+        (UNIQUE constraint failed: course.id). drop_empty_default_course removes it."""
         with Gradebook(self.coursedir.db_url):
             pass
 
     def drop_empty_default_course(self) -> str | None:
-        """Remove the empty "default_course" row that nbgrader 0.9.6 adds: its
-        autograde preprocessors (SaveAutoGrades, OverwriteCells, GetGrades, ...)
-        open the gradebook without a course id. Every assignment stays with
-        the configured course; a course really named default_course stays.
-        Returns None, or why the row stays (the gradebook could not be
-        written: locked by another process past the timeout, say)."""
+        """Remove the empty "default_course" row (add_default_course) unless the course is
+        named so: None, or why the row stays (the gradebook could not be written)."""
         unused = "default_course"
         if self.coursedir.course_id == unused:
             return None
@@ -163,15 +146,9 @@ class Course:
         return None
 
     def export_grades(self, csv_name: str) -> None:
-        """Write csv_name with the course's exporter (c.ExportApp.plugin_class,
-        grading.plugins.lms.GradesCsvExport by default), in this process.
-
-        GradesCsvExport writes a row per student and assignment handed in; the
-        students with a folder in submitted/<student>/<assignment> that the
-        gradebook has no submission of (refused or unreadable files) get a
-        row of 0. (In this process: a separate `nbgrader export` would pay
-        about 2 s of start-up and imports again.)
-        """
+        """Write csv_name with the course's exporter (c.ExportApp.plugin_class, by default
+        grading.plugins.lms.GradesCsvExport), in this process rather than a separate
+        `nbgrader export`, which would pay its start-up again."""
         app = ExportApp(config=self.config, log=self.log)
         app.coursedir = self.coursedir  # where the exporter finds who handed in
         exporter_class = app.plugin_class if "plugin_class" in self.config.ExportApp else GradesCsvExport
@@ -189,8 +166,7 @@ class Course:
         return {path.stem: nbformat.read(path, as_version=4) for path in sorted(folder.glob("*.ipynb"))}
 
     def companion_notebooks(self, assignment: str) -> list[str]:
-        """The ungraded notebooks handed out with the assignment, below the
-        top of its release folder ("companion/DataAndHelpersTour.ipynb"):
-        their paths relative to that folder, sorted."""
+        """The ungraded notebooks below the top of the assignment's release folder
+        ("companion/DataAndHelpersTour.ipynb"): their relative paths, sorted."""
         folder = self.folder("release", ".", assignment)
         return [path.as_posix() for path in companion_paths(folder)]

@@ -1,25 +1,14 @@
 """A student's earlier grade, kept whole while nbgrader grades them again.
 
-nbgrader's autograde records the new submission's time in the gradebook and
-deletes the student's autograded folder before it grades. A run that then
-fails (the course's fault, a kernel that never started, a locked gradebook)
-or is killed would leave the earlier scores with the new time (a late
-penalty they never earned) and no graded notebook for formgrader or the
-feedback.
+nbgrader's autograde records the new submission's time and deletes the
+autograded folder before it grades: a run that fails or is killed would
+leave the earlier scores with the new time (a late penalty never earned) and
+no graded notebook. So the time is first written to a hidden marker and the
+folder moved aside; on success both are dropped, on failure (or before the
+next grading, after a killed run) they come back.
 
-So before autograde runs, the gradebook's time is written down in a marker
-file and the folder is moved aside, both hidden beside it in
-autograded/<student>/. On success the marker goes first (from then on the
-new grade is the one that counts), then the old folder. On failure, or
-before the next grading of a student whose run was killed (its marker is
-still there), the time and the folder come back.
-
-Two runs of one student never share these files: a run holds the student's
-lock (held()) while it grades the student and writes their feedback, and
-the command holds it to read a grade back. A second run (a Dask task given
-to another worker while the first worker, written off, still grades) waits
-for the first to end, for GRADING_WAIT_SECONDS at most, then gives up with a
-reason; a run that dies releases the lock with its process.
+A run holds the student's lock (held()) while it grades them, so two runs of
+one student never share these files; a run that dies releases it.
 """
 
 from __future__ import annotations
@@ -37,9 +26,8 @@ from grading.atomic import write_json
 from grading.command.course import Course
 from grading.errors import GradingError
 
-# How long a run waits for another run of the same student to end: longer
-# than grading one student usually takes (a box may run up to an hour, so
-# not always), short of holding a worker for good.
+# How long a run waits for another run of the same student to end: longer than grading
+# one student usually takes (a box may run up to an hour), short of holding a worker for good.
 GRADING_WAIT_SECONDS = 600
 
 

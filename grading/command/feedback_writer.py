@@ -1,12 +1,8 @@
 """Feedback for one student at a time, with one HTML exporter kept.
 
-The grading command writes feedback one student at a time (in each worker
-process or Dask worker), so each Course keeps one converter and its exporter
-(grading.compat.ExporterKeepingFeedback) and reuses them. The feedback is
-the same as `nbgrader generate_feedback ASSIGNMENT --student STUDENT`
-gives: the same configuration and preprocessors (HideHiddenTests among
-them), and the same files in the feedback folder
-(grading/plugins/feedback_release.py).
+Each Course keeps one converter and its exporter and reuses them; the
+feedback is what `nbgrader generate_feedback ASSIGNMENT --student STUDENT`
+gives, with the same configuration, preprocessors and files.
 """
 
 from __future__ import annotations
@@ -22,8 +18,7 @@ from grading.plugins.feedback_release import EXCHANGE_FILES, is_exchange_file
 
 class FeedbackPagesConverter(ExporterKeepingFeedback):
     """GenerateFeedback that copies only the exchange files, not the whole
-    autograded folder that nbgrader copies and the post_convert_hook
-    removes again: nothing else is ever copied."""
+    autograded folder that nbgrader copies and its post_convert_hook removes."""
 
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
         source, destination = (

@@ -1,29 +1,12 @@
 """Bringing submissions into the course's submitted/ folder, and refusing
 what is not a plain notebook from that student.
 
-Submissions come in two shapes:
-
-- a folder in nbgrader's layout, <student>/<assignment>/..., which is copied
-  into submitted/ file by file;
-- a zip, or a folder of files, downloaded from a learning platform, with
-  the names nbgrader, Canvas or Moodle give them (grading/plugins/download_names.py:
-  <student>_[attempt_<time>_]<notebook>.ipynb, Canvas's
-  <name>_[late_]<user id>_<submission id>_<file>, Moodle's folder per
-  student). Its plain files are read, each named for its student (a Canvas or
-  Moodle user id through the roster's lms_user_id), and put under the name
-  <student>/<assignment>/<notebook>.ipynb in submitted/, with a
-  timestamp.txt, as nbgrader's zip_collect would file them.
-
-Grading runs as root on a shared server, so nothing handed in is trusted.
-Links are never followed: a link to the course's source/ would be graded as
-the instructor's solution. Only plain files and folders are taken, within
-size limits (a zip bomb stops at the limit). An archive inside a download is
-never unpacked: its files could claim to be another student's. Every
-student id is checked (grading/submissions.py) before it names a folder or
-reaches nbgrader: "*" would be a glob matching every student, ".." a folder
-outside submitted/. What is refused is reported as a Refusal, so is a file
-that names nobody on the roster; one refused student or file never stops
-the others.
+A folder in nbgrader's layout is copied; a zip or folder downloaded from a
+learning platform (grading/plugins/download_names.py) is filed as nbgrader's
+zip_collect would. Nothing handed in is trusted (grading/submissions.py says why):
+no link is followed, only plain files within size limits are taken, no
+archive inside a download is unpacked (its files could claim to be another
+student's), and every student id is checked. One refusal never stops the others.
 """
 
 from __future__ import annotations
@@ -90,14 +73,8 @@ ARCHIVE_SIGNATURES = {
 
 @dataclass(frozen=True)
 class Refusal:
-    """A student, or a download holding files that name no valid student,
-    left out of grading, and why.
-
-    collect() and submitted_students() return these; the grading command
-    (grading/grade.py) prints them in its summary. Nothing of a refused
-    student is collected, and an earlier submission of theirs in submitted/
-    stays as it was.
-    """
+    """A student, or a download whose files name no valid student, left out of
+    grading, and why. An earlier submission of theirs in submitted/ stays."""
 
     student_or_file: str
     reason: str
@@ -116,16 +93,9 @@ class Collected:
 
 
 def collect(course: Course, assignment: str, source: str | Path) -> Collected:
-    """Bring submissions from source into submitted/<student>/<assignment>/;
-    return whom it collected and what it refused.
-
-    source is a folder in nbgrader's layout (copied), or a zip file or folder
-    of notebooks downloaded from a learning platform (each named for its
-    student by the course's zip_collect collector, and filed as zip_collect
-    would file it). The course's
-    own submitted/ folder is left as it is: submitted_students() checks it.
-    Raises GradingError when source is neither a folder nor a zip file.
-    """
+    """Bring submissions from source (a folder in nbgrader's layout, or a zip or
+    folder of downloads) into submitted/; return whom it collected and what it
+    refused. Raises GradingError when source is neither a folder nor a zip file."""
     source = Path(source).resolve()
     if source.is_dir() and is_nbgrader_layout(source, assignment):
         if source == course.submitted_root().resolve():  # already where it belongs
@@ -137,21 +107,16 @@ def collect(course: Course, assignment: str, source: str | Path) -> Collected:
 
 
 def layout_students(folder: Path, assignment: str) -> list[str]:
-    """The names of folder's entries that hold an <assignment> entry, sorted.
-
-    Links count too (a link to a folder, a link named <assignment>), so that
-    they can be refused rather than silently passed over.
-    """
+    """The names of folder's entries that hold an <assignment> entry, sorted;
+    links too, so that they are refused rather than passed over."""
     with os.scandir(folder) as entries:
         return sorted(entry.name for entry in entries if os.path.lexists(Path(entry.path, assignment)))
 
 
 def is_nbgrader_layout(folder: Path, assignment: str) -> bool:
     """True when folder holds <student>/<assignment>/ subfolders and is not a
-    Moodle download: a student may hand in a folder named <assignment>
-    inside their `<name>_<id>_assignsubmission_file_` folder, and that must
-    not make the whole download read as nbgrader's layout (every other
-    student would be left out)."""
+    Moodle download (one student's folder named <assignment> must not make the
+    whole download read as nbgrader's layout)."""
     with os.scandir(folder) as entries:
         if any(MOODLE_FOLDER.fullmatch(entry.name) for entry in entries):
             return False
@@ -159,15 +124,9 @@ def is_nbgrader_layout(folder: Path, assignment: str) -> bool:
 
 
 def submitted_students(course: Course, assignment: str) -> tuple[list[str], list[Refusal]]:
-    """(students, refusals) of the course's submitted/<student>/<assignment>/ folders.
-
-    The students, sorted, are the entries holding an <assignment> entry
-    (layout_students) whose id is valid; the others are refused: "*" or
-    ".." must never name a path. What each folder holds is checked right
-    before nbgrader reads it
-    (grading/command/pipeline.py: check_submission_folder; the course's
-    RefuseUnsafeSubmissions repeats it for plain `nbgrader autograde`).
-    """
+    """(students, refusals) of submitted/<student>/<assignment>/: an invalid id is
+    refused, since "*" or ".." must never name a path (what each folder holds is
+    checked right before nbgrader reads it)."""
     root = course.submitted_root()
     if not root.is_dir():
         return [], []
@@ -182,11 +141,8 @@ def submitted_students(course: Course, assignment: str) -> tuple[list[str], list
 
 
 def unsafe_destination(course: Course, student: str, assignment: str) -> str | None:
-    """Why submitted/<student>/<assignment>/ must not be written, or None.
-
-    A link there (left by an earlier intake, or by hand) would have the
-    files written wherever it points.
-    """
+    """Why submitted/<student>/<assignment>/ must not be written, or None: a link
+    there would have the files written wherever it points."""
     destination = course.folder("submitted", student, assignment)
     for path in (destination.parent, destination):
         if path.is_symlink():
@@ -196,11 +152,7 @@ def unsafe_destination(course: Course, student: str, assignment: str) -> str | N
 
 def copy_capped(read: Callable[[int], bytes], destination: Path, label: str) -> int:
     """Copy what read(n) returns into the new file destination; return its size.
-
-    Reads in chunks and stops as soon as the copy is over MAX_FILE_BYTES
-    (RefusedError), so that neither a zip bomb nor a file that keeps growing
-    costs more than that.
-    """
+    Raises RefusedError once the copy is over MAX_FILE_BYTES (a zip bomb stops there)."""
     size = 0
     with open(destination, "xb") as copy:
         while chunk := read(CHUNK):
@@ -227,15 +179,9 @@ def copy_layout(course: Course, assignment: str, source: Path) -> Collected:
 
 
 def copy_submission(course: Course, assignment: str, student: str, source: Path) -> str | None:
-    """Copy source/<student>/<assignment>/ into submitted/; None, or why not.
-
-    The folder is walked without following links (submission_files) and
-    refused whole at a link, a special file, or a file or total over the
-    limits; __MACOSX/, .ipynb_checkpoints/ and ._* files are left out. The
-    copy is made in a new folder and put in place only once complete, so a
-    refusal halfway leaves nothing of it and keeps the student's earlier
-    submission.
-    """
+    """Copy source/<student>/<assignment>/ into submitted/; None, or why not. Refused
+    whole at a link, a special file or a size limit; the copy is put in place only
+    once complete, so a refusal keeps the earlier submission."""
     if (source / student).is_symlink():
         return f"the folder {student} is a symbolic link"
     reason = unsafe_destination(course, student, assignment)
@@ -342,13 +288,10 @@ def archive_problem(origin: str, kind: str) -> str:
 
 
 def zip_downloads(source: Path, staging: Staging) -> Iterator[Download]:
-    """The files of a zip, each read into staging or refused.
-
-    Folders and junk (__MACOSX/, ._*) are skipped; a member recorded as a
-    symbolic link or other special file, a nested archive and a member over
-    MAX_FILE_BYTES are refused, never extracted. Each keeps only its base
-    name, so no member can be written outside the archive folder.
-    """
+    """The files of a zip, each read into staging or refused (folders and junk
+    skipped): links, special files, nested archives and members over
+    MAX_FILE_BYTES are never extracted. Each keeps only its base name, so none
+    can be written outside the archive folder."""
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, UnicodeDecodeError, OSError) as error:  # a name flagged UTF-8 that is not
@@ -384,10 +327,8 @@ UTF8_NAME_FLAG = 0x800  # a zip member's flag bit: its name is UTF-8
 
 
 def member_name(info: zipfile.ZipInfo) -> str:
-    """A zip member's name as its maker wrote it, in Unicode's composed form
-    (NFC). Without the UTF-8 flag, zipfile reads a name as code page 437;
-    Linux's and macOS's zip tools write UTF-8 there all the same, so a name
-    that is valid UTF-8 is read as UTF-8."""
+    """A zip member's name in NFC. A name without the UTF-8 flag that is valid
+    UTF-8 is read as UTF-8 (Linux's and macOS's zip tools write it there)."""
     name = info.filename
     if not info.flag_bits & UTF8_NAME_FLAG:
         try:
@@ -432,18 +373,10 @@ def too_many_files() -> str:
 
 
 def read_names(course: Course, assignment: str, downloads: list[Download]) -> None:
-    """Fill in each download's student, notebook and time of submission from
-    its name, with the course's zip_collect collector plugin
-    (grading.plugins.download_names.LmsFileNames in nbgrader_config.py: nbgrader's,
-    Canvas's and Moodle's names, user ids looked up in the roster).
-
-    A refused download is named too, so that its student can be refused
-    whole. A name with no student, a user id on no roster, an invalid
-    student id, a notebook name with a folder in it, or a time nbgrader
-    cannot read refuse the download. Each download that is taken gets the
-    name zip_collect would file it by, <student>_[attempt_<time>_]<notebook>,
-    which its fingerprint includes.
-    """
+    """Fill in each download's student, notebook and time of submission from its
+    name, with the course's zip_collect collector (LmsFileNames in nbgrader_config.py).
+    A refused download is named too, so that its student is refused whole; one taken
+    gets the name zip_collect would file it by, <student>_[attempt_<time>_]<notebook>."""
     app = ZipCollectApp(config=course.config, log=course.log)
     app.coursedir = CourseDirectory(config=course.config, assignment_id=assignment)
     plugin = app.collector_plugin(parent=app)
@@ -452,8 +385,7 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
     for download in downloads:
         if not is_utf8(download.origin):
             continue  # refused: a name that is not text names no student
-        # Read once: the plugin names the student from it, and Canvas's
-        # "late" and Moodle's folders are taken from it below.
+        # Read once, for the plugin and for Canvas's "late" and Moodle's folders below.
         download.parsed = read_download_name(download.origin)
         if hasattr(plugin, "identify"):
             info, problem = plugin.identify(download.origin, download.parsed)
@@ -492,9 +424,8 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
 
 def refuse_moodle_files(downloads: list[Download], mismatches: int) -> None:
     """Refuse every Moodle file of a download in which some folders name other
-    people than the grading worksheet gives their participant numbers: the
-    worksheet is then not this assignment's, and a folder whose name happens
-    to match (two students of the same name) would be filed wrong."""
+    people than the grading worksheet does: the worksheet is not this
+    assignment's, and two students of the same name could be filed wrong."""
     for download in downloads:
         name = download.parsed
         if name is not None and name.platform == "Moodle" and not download.problem:
@@ -507,9 +438,7 @@ def refuse_moodle_files(downloads: list[Download], mismatches: int) -> None:
 
 def refuse_other_editions(course: Course, assignment: str, downloads: list[Download]) -> None:
     """Refuse each download that is a release notebook of the other edition
-    (a Chinese notebook handed in to the English assignment, or the other
-    way round), before it is filed: an LMS has one assignment for both, and
-    the instructor grades its download once as each."""
+    (English or Chinese): an LMS has one assignment for both."""
     releases = course.release_notebooks(assignment)
     for download in downloads:
         release = releases.get(os.path.splitext(download.notebook or "")[0])
@@ -528,9 +457,8 @@ MAX_NAME_BYTES = 255
 
 
 def latest_copy(copies: list[Download]) -> Download | None:
-    """Of several files for one student's notebook, the one with the latest
-    time of submission in its name; None when the names cannot tell (one has
-    no time, or two have the same, as two files of the same name do)."""
+    """Of several files for one student's notebook, the one whose name has the
+    latest time; None when the names cannot tell (a missing or repeated time)."""
     if len(copies) == 1:
         return copies[0]
     times = [copy.timestamp for copy in copies]
@@ -542,16 +470,9 @@ def latest_copy(copies: list[Download]) -> Download | None:
 def choose_files(
     course: Course, assignment: str, source: Path, downloads: list[Download]
 ) -> tuple[dict[str, list[Download]], list[Refusal]]:
-    """({student: the files to collect}, refusals).
-
-    A refused file that names a valid student refuses that student whole:
-    collecting the rest would replace their earlier submission with part of
-    one. Otherwise the student is refused when two files are the same
-    notebook and their names do not tell which is later, when their files
-    are over MAX_SUBMISSION_BYTES in all, or when their folder in submitted/
-    is a link. A refused file that names no valid student is reported
-    under the download's name.
-    """
+    """({student: the files to collect}, refusals). A refused file refuses its
+    student whole (the rest would replace their submission with part of one); one
+    naming no valid student is reported under the download's name."""
     refusals = []
     by_student = defaultdict(list)
     for download in downloads:
@@ -585,17 +506,10 @@ def choose_files(
 
 
 def collect_downloads(course: Course, assignment: str, source: Path) -> Collected:
-    """File a zip or folder of downloaded files into submitted/, each chosen
-    file once, under the name nbgrader's zip_collect would give it.
-
-    The names were read once, by the course's zip_collect collector
-    (read_names); the files are filed here (file_submission) rather than
-    handed to a `nbgrader zip_collect` process that would read them again
-    and empty the archive folder, where nbgrader's documentation has
-    instructors keep their downloads.
-    """
-    # Staged in the course, beside submitted/: the same disk, not a /tmp
-    # that may live in memory.
+    """File a zip or folder of downloads into submitted/, each chosen file once, as
+    nbgrader's zip_collect would; filed here, since zip_collect would read the
+    names again and empty the archive folder where instructors keep downloads."""
+    # Staged beside submitted/: the same disk, not a /tmp that may live in memory.
     course.root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".staging-", dir=course.root) as folder:
         staging = Staging(Path(folder))
@@ -635,10 +549,8 @@ def collect_downloads(course: Course, assignment: str, source: Path) -> Collecte
 
 
 def file_submission(course: Course, assignment: str, student: str, files: list[Download]) -> None:
-    """Replace student's folder in submitted/ with these files, and a
-    timestamp.txt with the latest time their names give, as zip_collect
-    writes it. The new folder is built beside the old one and swapped in,
-    so a failure leaves the earlier submission whole."""
+    """Replace student's folder in submitted/ with these files and a timestamp.txt
+    (the latest time their names give); a failure leaves the earlier one whole."""
     destination = course.folder("submitted", student, assignment)
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".filing-", dir=destination.parent) as folder:
@@ -654,8 +566,7 @@ def file_submission(course: Course, assignment: str, student: str, files: list[D
 
 def put_in_place(new: Path, destination: Path) -> None:
     """Move the folder new (on destination's file system) to destination,
-    replacing the folder there. The earlier folder waits beside it, hidden,
-    until new is in place, and comes back if the move fails."""
+    replacing the folder there, which comes back if the move fails."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     old = destination.with_name(f".{destination.name}.old")
     shutil.rmtree(old, ignore_errors=True)  # left by a run killed between the two renames
@@ -670,9 +581,8 @@ def put_in_place(new: Path, destination: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-# In a student's folder in submitted/: the fingerprint of the files last
-# filed there from a download. The same files in a later download leave the
-# folder as it is, with whatever the instructor changed in it.
+# The fingerprint of the files last filed from a download: the same files again leave
+# the student's folder, and the instructor's changes in it, as they are.
 FILED_FROM_DOWNLOAD = ".filed-from-download"
 
 

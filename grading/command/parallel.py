@@ -1,29 +1,12 @@
 """Grading several submissions at once: in processes of this machine, or on
 Dask distributed.
 
-On this machine (the default), `workers` worker processes grade one
-submission at a time each. They are forked from a server that imported the
-grading pipeline once (grading/command/worker_server.py), so they start at
-once. A worker that dies (killed, out of memory) takes only the submission
-it held with it: a new worker takes its place and grades that submission
-once more; if that one dies too, the submission is reported as not graded.
-
-With a scheduler address, each submission is one Dask task on an existing
-cluster. Every worker reads and writes the course root by its path, so each
-worker machine needs the course folder at the same path (a shared file
-system), the course environment, bubblewrap, and a gradebook it can reach:
-PostgreSQL (a `db_url` in nbgrader_config.py) when the workers are on
-several machines, since SQLite only works on one. A task whose worker dies
-is run once more on another worker (the README starts the scheduler with
-one allowed failure); if that dies too, the submission is reported as not
-graded. Whether a result came from such a rerun, the scheduler says: it
-counts the deaths of the workers a task was given to (a worker may hold the
-next task of its queue too, which is then given to another worker as well).
-A worker retired on purpose (`retire_workers`, a cluster scaling down)
-hands its tasks back without a death, so their reruns are not flagged.
-
-Nothing else is retried: a student's own crash is a result, not a failure.
-Either way grade_on_worker grades one submission.
+Here, worker processes forked from one server (worker_server.py) grade a
+submission at a time each; on a cluster, each submission is one Dask task,
+and every worker needs the course at the same path, its environment,
+bubblewrap and a reachable gradebook (PostgreSQL across machines). A
+submission whose worker dies is graded once more, then reported; a
+student's own crash is a result, not a failure.
 """
 
 from __future__ import annotations
@@ -47,8 +30,7 @@ from grading.command.worker_server import start_worker_server
 from grading.errors import GradingError
 from grading.reasons import Reason, Why
 
-# How often a submission is graded again after the process (here) or the
-# Dask worker grading it died: once, then it is reported.
+# How often a submission is graded again after its worker died: once, then it is reported.
 ALLOWED_FAILURES = 1
 WORKER_DIED = "not graded: each process it was graded in died"
 STOP_SECONDS = 5  # what a worker process has to end once told to
@@ -56,9 +38,8 @@ ONE_AT_A_TIME = threading.Lock()
 
 
 def worker_course(root: str, full: bool, sandbox: bool = True) -> Course:
-    """The course as a worker process sees it: loaded once per process, and
-    again once its nbgrader_config.py has changed (a Dask worker outlives
-    the command, and the instructor may change a due date in between)."""
+    """The course as a worker process sees it: loaded once per process, and again
+    once nbgrader_config.py has changed (a Dask worker outlives the command)."""
     return loaded_course(root, full, sandbox, configuration_stamp(root))
 
 
@@ -86,9 +67,8 @@ def grade_on_worker(
 ) -> StudentResult:
     """Grade one submission in this process, with the reference times the
     command measured (else this process measures them)."""
-    # One grading at a time in a process, whatever the Dask worker's threads:
-    # nbgrader changes the shared course's student and the working folder
-    # while it grades (the README starts workers with one thread each).
+    # One grading at a time per process, whatever the Dask worker's threads: nbgrader
+    # changes the shared course's student and working folder while it grades.
     with ONE_AT_A_TIME:
         return graded_here(root, assignment, student, full, references, sandbox, command)
 
@@ -119,15 +99,10 @@ def grade_in_parallel(
     prepare: Callable[[], dict] = dict,
     sandbox: bool = True,
 ) -> list[StudentResult]:
-    """Grade students, workers at a time on this machine or on the Dask
-    cluster at the address scheduler; call report(result) as each one
-    finishes, in this thread.
-
-    prepare() returns the reference times (grading.command.pipeline.time_the_reference)
-    that every submission's grading uses instead of measuring again: on a
-    cluster it runs while the Dask client connects, here before the workers
-    start. Returns the StudentResults in the order of `students`.
-    """
+    """Grade students, workers at a time here or on the Dask cluster at scheduler;
+    call report(result) in this thread as each finishes. prepare() returns the
+    reference times (pipeline.time_the_reference) every grading uses. Returns the
+    StudentResults in the order of `students`."""
     grade = grade_on_cluster if scheduler else grade_here
     results = {}
     # closing: an error here stops the workers at once, not when collected
@@ -143,8 +118,7 @@ def grade_in_parallel(
 
 
 def grade_here(course, assignment, students, workers, scheduler, full, prepare, sandbox):
-    """Each student's StudentResult as it comes, graded by `workers` worker
-    processes of this machine."""
+    """Each student's StudentResult as it comes, from `workers` local processes."""
     start_worker_server()  # if the command has not started it yet
     task = (str(course.root), assignment, full, prepare(), sandbox, uuid.uuid4().hex)
     waiting, graded, stopping = queue.SimpleQueue(), queue.SimpleQueue(), threading.Event()
@@ -162,9 +136,8 @@ def grade_here(course, assignment, students, workers, scheduler, full, prepare, 
 
 
 def keep_grading(task: tuple, waiting: queue.SimpleQueue, graded: queue.SimpleQueue, stopping) -> None:
-    """Grade the students in waiting, one at a time, in one worker process;
-    put each StudentResult in graded. A worker that dies is replaced, and
-    the student it held is graded once more in the new one."""
+    """Grade the students in waiting one at a time in one worker process, into
+    graded; a worker that dies is replaced, and its student graded once more."""
     worker = None
     try:
         while not stopping.is_set():
@@ -195,9 +168,8 @@ def keep_grading(task: tuple, waiting: queue.SimpleQueue, graded: queue.SimpleQu
 
 
 class WorkerProcess:
-    """A process forked from the worker server (worker_server.py) that
-    grades one student at a time, by the task (root, assignment, full,
-    references, sandbox, the command's id) it was started with."""
+    """A process forked from the worker server that grades one student at a
+    time, by its task (root, assignment, full, references, sandbox, command id)."""
 
     def __init__(self, task: tuple):
         context = multiprocessing.get_context("forkserver")
@@ -248,14 +220,9 @@ CONNECT_SECONDS = 30  # Dask's own default wait for a scheduler
 
 def scheduler_problem(address: str) -> str | None:
     """Why the command sends no work to the Dask scheduler at address, or None.
-
-    A scheduler runs whatever any client that reaches it sends, as the user
-    its workers run as, with the course's files and gradebook. So plain tcp
-    is used only on this machine's loopback; any other scheduler must be at
-    a tls:// address, where Dask's mutual TLS lets in only holders of a
-    certificate of the cluster's own authority (README, "In parallel and on
-    a cluster").
-    """
+    A scheduler runs whatever any client that reaches it sends: plain tcp only on
+    loopback, else tls://, where Dask's mutual TLS admits only the cluster's
+    certificate holders (README, "In parallel and on a cluster")."""
     from distributed.comm.addressing import parse_address, parse_host_port  # read as Dask reads it
 
     try:
@@ -276,8 +243,8 @@ def scheduler_problem(address: str) -> str | None:
 
 
 def grade_on_cluster(course, assignment, students, workers, scheduler, full, prepare, sandbox):
-    """Each student's StudentResult as it comes, graded on the Dask cluster
-    whose scheduler is at the address scheduler (workers is the cluster's)."""
+    """Each student's StudentResult as it comes, from the Dask cluster whose
+    scheduler is at the address scheduler (workers is the cluster's)."""
     from dask.distributed import Client  # Dask only when asked for
 
     problem = scheduler_problem(scheduler)
@@ -294,8 +261,7 @@ def grade_on_cluster(course, assignment, students, workers, scheduler, full, pre
         task = (str(course.root), assignment, full, references, sandbox, uuid.uuid4().hex)
         yield from grade_tasks(client, course.coursedir.course_id, students, task)
     finally:
-        # The client disconnects (a second or so) while the command exports
-        # the grades; Python waits for this thread before the process ends.
+        # Disconnecting takes a second or so: done during the export (Python waits at exit).
         threading.Thread(target=client.close, name="dask-disconnect").start()
 
 
@@ -346,9 +312,9 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
 
 
 def worker_deaths(client, key: str) -> int | None:
-    """How many workers died while the scheduler had given them the task key
-    (Dask's count of the task's "suspicious" deaths), or None when the
-    scheduler cannot say. The task's future must still be held."""
+    """How many workers died holding the task key (Dask's "suspicious" count),
+    or None when the scheduler cannot say. The task's future must still be held.
+    A worker retired on purpose hands its tasks back without a death."""
 
     # Defined here so that it is sent by value: the scheduler need not be
     # able to import the grading package (the README starts a bare one).
@@ -363,8 +329,6 @@ def worker_deaths(client, key: str) -> int | None:
 
 
 def task_key(course_id: str, assignment: str, student: str, run: str) -> str:
-    """The Dask key of one student's grading. Keys name results on the
-    scheduler, which other courses and other runs may share (the README's
-    --scheduler): with the course and the run in it, a run never receives
-    another's result for the same assignment and student id."""
+    """The Dask key of one student's grading: with the course and the run in it,
+    a run sharing the scheduler never receives another run's result."""
     return f"grade-{course_id}-{assignment}-{student}-{run}"

@@ -1,6 +1,5 @@
-"""One student's submission, from the submitted notebook to scores, reasons
-and feedback: the work the grading command repeats for each student, one at
-a time, in a worker process or on a Dask worker."""
+"""One student's submission, from the submitted notebook to scores, reasons and
+feedback: what the grading command repeats for each student, here or on a worker."""
 
 from __future__ import annotations
 
@@ -77,8 +76,7 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     start = time.monotonic()
     result = StudentResult(student)
     folder = course.folder("submitted", student, assignment)
-    # nbgrader follows links when it reads and copies a submission: checked
-    # here, right before it does.
+    # nbgrader follows links when it reads a submission: checked right before it does.
     refused = check_submission_folder(folder)
     wrong_time = None if refused else timestamp_problem(folder)
     readable = refused is None and wrong_time is None
@@ -115,8 +113,7 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
 
 
 def autograde(course: Course, assignment: str, student: str) -> Reason | None:
-    """Run nbgrader's autograde on one submission: None when it succeeded,
-    else the reason it failed."""
+    """Run nbgrader's autograde on one submission: None, or the reason it failed."""
     outcome = course.api.autograde(assignment, student, force=True, create=True)
     return None if outcome["success"] else nbgrader_failure(outcome)
 
@@ -124,10 +121,9 @@ def autograde(course: Course, assignment: str, student: str) -> Reason | None:
 def autograde_keeping_the_earlier_grade(
     course: Course, assignment: str, student: str, run: Callable | None = None
 ) -> Reason | None:
-    """Autograde (run, by default autograde(); twice when the kernel did not
-    start), the earlier grade kept aside until it succeeds and put back if
-    it fails (grading/command/earlier_grade.py): None when it succeeded,
-    else the reason it failed."""
+    """Autograde (run, autograde() by default; again once if the kernel did not
+    start), the earlier grade kept aside and put back on failure
+    (earlier_grade.py): None when it succeeded, else the reason it failed."""
     earlier = EarlierGrade(course, assignment, student)
     earlier.set_aside()
     run = run or autograde
@@ -135,9 +131,8 @@ def autograde_keeping_the_earlier_grade(
     try:
         failure = run(course, assignment, student)
         if failure is not None and failure.why is Why.KERNEL_NOT_STARTED:
-            # Not the student's doing: a kernel that could not start (where
-            # cgroups cannot be used, another kernel graded at the same time
-            # may hold the processes it needs, see README) gets one more try.
+            # Not the student's doing, so one more try: where cgroups cannot be used,
+            # another kernel graded at the same time may hold the processes it needs (README).
             failure = run(course, assignment, student)
         succeeded = failure is None
         return failure
@@ -152,9 +147,8 @@ def autograde_keeping_the_earlier_grade(
 
 
 def reviewed_hand_grades(course: Course, assignment: str, student: str) -> dict:
-    """{(notebook, grade id): the answer's text} of the student's grades given
-    by hand and reviewed, as the last autograde left them, read before
-    autograde runs again; {} for a first run."""
+    """{(notebook, grade id): the answer's text} of the student's reviewed hand
+    grades, read before autograde runs again; {} for a first run."""
     with course.gradebook() as gradebook:
         try:
             submission = gradebook.find_submission(assignment, student)
@@ -184,16 +178,10 @@ def answer_texts(course: Course, assignment: str, student: str, notebook: str) -
 
 
 def keep_reviewed(course: Course, assignment: str, student: str, reviewed: dict) -> None:
-    """Mark the hand grades reviewed before a rerun as reviewed again, where
-    the answer they judged is unchanged.
-
-    nbgrader's autograde keeps every hand-given score but asks for each to be
-    reviewed again (needs_manual_grade), so formgrader would list a class
-    graded by hand as waiting after every rerun. An answer whose text is the
-    one the instructor graded needs no second look; a changed answer (a
-    resubmission) keeps nbgrader's request. The text is compared, not the time
-    of submission, which a student's files could repeat.
-    """
+    """Mark the hand grades reviewed before a rerun as reviewed again where the
+    answer they judged is unchanged (nbgrader's autograde asks for every one to
+    be reviewed again). The text is compared, not the time of submission, which
+    a student's files could repeat."""
     if not reviewed:
         return
     now = {notebook: answer_texts(course, assignment, student, notebook) for notebook, _ in reviewed}
@@ -276,10 +264,9 @@ def write_feedback(course: Course, assignment: str, result: StudentResult) -> No
 
 
 def grade_and_give_feedback(course: Course, assignment: str, student: str, releases: dict) -> StudentResult:
-    """Everything one submission needs: autograde, scores, reasons, feedback.
-    A failure of grading itself (not of the student's code) is the student's
-    reason, and the gradebook's grade stands: one student never stops the class.
-    The student's lock is held throughout: a second run of them waits."""
+    """Everything one submission needs: autograde, scores, reasons, feedback, the
+    student's lock held. A failure of grading itself is the student's reason and
+    the gradebook's grade stands: one student never stops the class."""
     try:
         with EarlierGrade(course, assignment, student).held():
             result = grade_student(course, assignment, student, releases)
@@ -303,8 +290,7 @@ def grading_failed(error: Exception) -> Reason:
 
 
 def has_any_score(notebook) -> bool:
-    """Whether a submitted notebook of the gradebook was ever graded, by
-    autograde or by hand."""
+    """Whether a submitted notebook of the gradebook was ever graded, by autograde or by hand."""
     return any(grade.auto_score is not None or grade.manual_score is not None for grade in notebook.grades)
 
 
@@ -314,12 +300,10 @@ KEEPING_WAIT_SECONDS = 30
 
 
 def keeping_the_gradebook(course: Course, assignment: str, result: StudentResult) -> StudentResult:
-    """result, not graded in this run, with the scores the gradebook holds (0
-    where there are none) and the student listed in it, so grades.csv names them.
-    When the gradebook itself cannot be read (locked past its timeout, or
-    broken), or another run still grades the student after
-    KEEPING_WAIT_SECONDS, the result says so and has no scores: the class
-    goes on."""
+    """result, not graded in this run, with the gradebook's scores (0 where none)
+    and the student listed in it, so grades.csv names them. When the gradebook
+    cannot be read, or another run still grades the student after
+    KEEPING_WAIT_SECONDS, the result says so and has no scores."""
     try:
         earlier = EarlierGrade(course, assignment, result.student)
         with earlier.held(wait=KEEPING_WAIT_SECONDS):
@@ -370,12 +354,8 @@ def nbgrader_failure(outcome: dict) -> Reason:
 
 
 def nbgrader_error(outcome: dict) -> str:
-    """What went wrong in a failed nbgrader step, in one line.
-
-    nbgrader's own exception only says "Please see the above traceback"; the
-    exception that caused it is in the log nbgrader kept (outcome["log"]),
-    so that is where to look first.
-    """
+    """What went wrong in a failed nbgrader step, in one line: nbgrader's own
+    exception says only "see the above traceback", so its log is read first."""
     for text in (outcome.get("log", ""), outcome.get("error", "")):
         lines = (LOG_LEVEL.sub("", line.strip()) for line in text.splitlines())
         causes = [line for line in lines if EXCEPTION_LINE.match(line) and "NbGraderException" not in line]

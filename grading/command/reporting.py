@@ -11,10 +11,8 @@ MAX_HEADER = 12  # longest exercise name the table shows as a column header
 
 
 def summary_table(results: list[StudentResult]) -> str:
-    """The class as text: one row per student, points per exercise, the
-    written answers graded by hand so far and the points still waiting for
-    hand grading, the late penalty, the total, reasons. Exercises whose
-    names are long are numbered, and a last line names them."""
+    """The class as text: a row per student with points per exercise, written,
+    waiting, late, total and reasons; long exercise names are numbered."""
     # A student whose grade could not even be read has no points: the
     # exercises are those of any result that has them.
     maxima = {cell: maximum for result in results for cell, (_, maximum) in result.points.items()}
@@ -99,15 +97,12 @@ class Progress:
         self.done_at_first = 0  # and how many were done then
 
     def time_left(self, result: StudentResult) -> float | None:
-        """Seconds until the last submission is graded, as far as one can
-        tell (None: not yet).
+        """Seconds until the last submission is graded (None: not known yet).
 
-        Until the first graded result, the clock also counted the reference
-        run and the workers' start, which happen once: the first estimate is
-        that student's own time, shared among the workers. From then on, the
-        pace of the results since the first. A submission that was not
-        graded (an unreadable file) took no grading time: it tells nothing
-        of the pace before the first graded one."""
+        Until the first graded result, the clock also counted the reference run and
+        the workers' start: the first estimate is that student's own time shared
+        among the workers; then, the pace of the results since the first. A result
+        not graded took no grading time, and tells nothing before the first graded one."""
         now, remaining = time.monotonic(), self.total - self.done
         if self.first_done_at is None:
             if not result.graded:

@@ -13,13 +13,8 @@ from grading.reasons import Reason, Why
 
 @dataclass
 class StudentResult:
-    """What grading one student's submission gave.
-
-    points are the autograded test cells; written the answers graded by
-    hand in formgrader (what they have been given so far), of which pending
-    points still wait for hand grading. late_penalty is a share of the final
-    score (grading/plugins/late.py), as the gradebook, feedback and exports have it.
-    """
+    """What grading one student's submission gave; late_penalty is a share of the
+    final score (grading/plugins/late.py), as the gradebook and exports have it."""
 
     student: str
     points: dict = field(default_factory=dict)  # test cell -> (score, max score)

@@ -1,12 +1,8 @@
 """The grader's side of an answer record: its values decoded, and a
 student's hidden answers compared with the reference solution's.
 
-The kernel's side (utils/answers.py, which a student may read) describes
-values as plain JSON data; everything here runs in the grader's process, on
-data that came out of an untrusted kernel: anything unexpected raises
-Unreadable, and only numbers, strings, lists, tuples, dicts of them and
-numeric arrays are ever made. The comparison's messages go through the
-course's catalog, in the notebook's language.
+The kernel's side is utils/answers.py. The data comes from an untrusted kernel: anything unexpected
+raises Unreadable, and only numbers, strings, lists, tuples, dicts of them and numeric arrays are made.
 """
 
 import math
@@ -22,13 +18,10 @@ from utils.answers import (
 )
 from utils.i18n import KNOWN_TYPE_NAMES, student_text, tr
 
-# "The same number": as loose as the loosest visible check (activation_stds
-# accepts 1e-6), so that no answer the visible checks accept fails here.
+# As loose as the loosest visible check, so no answer the visible checks accept fails here.
 RELATIVE_TOLERANCE = 1e-6
 
-# --------------------------------------------------------------------------
-# Decoding
-# --------------------------------------------------------------------------
+# ------------------------------------------------------------------ decoding
 
 NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
 
@@ -52,11 +45,7 @@ _NUMBER_TYPES = {"bool": bool, "int": int, "float": float}
 
 
 def decode(data, depth=0):
-    """The value that ``encode`` described (a stand-in object for "other").
-
-    data comes from an untrusted kernel: anything unexpected raises
-    Unreadable, and only numbers, strings, lists, tuples, dicts of them and
-    numeric arrays are ever made."""
+    """The value that ``encode`` described (a stand-in object for "other"); raises Unreadable."""
     if not isinstance(data, dict) or depth > MAX_DEPTH + 1:
         raise Unreadable("a value is not described as plain data")
     kind = data.get("kind")
@@ -86,8 +75,7 @@ def decode(data, depth=0):
 
 def _decode_array(data):
     shape, values = data.get("shape"), data.get("data")
-    # Checked before anything is computed from them: a shape of a million
-    # dimensions, or of sizes past any integer, costs nothing here.
+    # Checked before anything is computed from them: a huge shape costs nothing here.
     if not isinstance(shape, list) or len(shape) > MAX_DIMENSIONS or not isinstance(values, list):
         raise Unreadable("an array's shape or values are malformed")
     if not all(isinstance(size, int) and 0 <= size <= MAX_ITEMS for size in shape):
@@ -136,15 +124,13 @@ class StandIn:
 
 
 def stand_in(type_name):
-    """An object whose type is called type_name and that does nothing else:
-    what a check sees in place of a value the record only names."""
+    """An object of a type called type_name: what a check sees for a value the record only names."""
     name = type_name if type_name.isidentifier() else "object"
     return type(name, (StandIn,), {})()
 
 
 def holds_stand_in(value) -> bool:
-    """Whether a decoded value is, or holds, a value the record only names
-    (which equals nothing: each decoding makes a new class)."""
+    """Whether a decoded value is or holds a stand-in (which equals nothing: each is a new class)."""
     if isinstance(value, StandIn):
         return True
     if isinstance(value, dict):
@@ -152,15 +138,12 @@ def holds_stand_in(value) -> bool:
     return isinstance(value, (list, tuple)) and any(map(holds_stand_in, value))
 
 
-# --------------------------------------------------------------------------
-# The grader's side: comparing hidden answers
-# --------------------------------------------------------------------------
+# ------------------------------------------------------- comparing hidden answers
 
 
 def known_name(name: str) -> str:
-    """A class name the student's code chose, for a message the feedback
-    shows: a built-in one (or "Error", the grader's for a name Python could
-    not have given) as it is, any other as a placeholder."""
+    """A class name the student's code chose, for the feedback: a built-in one (or "Error") as it
+    is, any other as a placeholder."""
     return name if name in KNOWN_TYPE_NAMES or name == "Error" else student_text(name)
 
 
@@ -168,10 +151,8 @@ def hidden_test_problem(answers, reference):
     """None if each hidden call's answer matches the reference's, else
     (error name, message) for the first that does not.
 
-    answers and reference are lists of recorded hidden calls, decoded (see
-    grading/plugins/verdicts.py: each has its arguments' canonical "key", and
-    "returned" or "raised", and "args_after"); the reference's decide which
-    calls count."""
+    answers and reference are decoded hidden calls (verdicts.py: "key", "returned" or "raised",
+    "args_after"); the reference's decide which calls count."""
     if len(answers) != len(reference) or any(
         mine["key"] != theirs["key"] for mine, theirs in zip(answers, reference)
     ):
@@ -218,8 +199,8 @@ def _call_problem(mine, theirs):
 
 
 def value_difference(mine, theirs, name):
-    """None if mine matches theirs (the reference's), else a message that
-    names the part that differs, without giving the expected value."""
+    """None if mine matches theirs (the reference's), else a message naming the part that differs
+    (never the expected value)."""
     if isinstance(theirs, dict):
         if not isinstance(mine, dict) or set(mine) != set(theirs):
             return tr("Hidden test: {name} does not hold the expected keys for a larger network").format(
@@ -244,8 +225,7 @@ def value_difference(mine, theirs, name):
 
 
 def same_value(mine, theirs):
-    """Equal data, with numbers equal to RELATIVE_TOLERANCE; a list, tuple or
-    one-dimensional array of numbers equals another of the same numbers."""
+    """Equal data, numbers within RELATIVE_TOLERANCE; lists, tuples and 1-D arrays of numbers alike."""
     if isinstance(theirs, dict):
         return (
             isinstance(mine, dict)

@@ -1,11 +1,8 @@
 """The places a student answers, in the notebook's language.
 
-nbgrader's ClearSolutions replaces each solution with one stub for code and
-one for written answers ("YOUR ANSWER HERE"), whatever the notebook's
-language. This subclass, one of the GenerateAssignment steps, uses the stubs
-configured for the notebook's language (utils.i18n.notebook_language: the
-Chinese edition says so in its metadata), so that a Chinese release asks for
-「在此作答」; English notebooks get nbgrader's configured stubs unchanged.
+ClearSolutionsInLanguage, a GenerateAssignment step, uses the stubs configured for the notebook's
+language (utils.i18n.notebook_language), so a Chinese release asks for 「在此作答」 where nbgrader
+writes "YOUR ANSWER HERE"; English notebooks get nbgrader's configured stubs unchanged.
 """
 
 from nbgrader.preprocessors import ClearSolutions

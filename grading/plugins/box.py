@@ -1,17 +1,8 @@
 """One notebook run inside the grading sandbox, and the one file that comes out.
 
-The grader never talks to a student's kernel. It starts a box (bubblewrap,
-a cgroup and rlimits: grading/plugins/sandbox.py) in which a small runner
-(grading/plugins/box_runner.py) starts the kernel and runs the notebook's
-cells in it. Every message the kernel sends (outputs, display updates,
-comms, widget state, buffers) reaches only that runner, inside the box's
-memory and CPU limits. What leaves the box is one file, which the grader
-reads with a byte cap and checks line by line (grading/plugins/outbox.py).
-
-The grader only waits: the box is killed, with everything in its cgroup,
-once `deadline` seconds have passed (a kernel that stopped the runner
-cannot keep it alive past that), and whatever the file holds by then is
-the result.
+The grader never talks to a student's kernel: a runner in the box (box_runner.py) does, within the
+box's limits (sandbox.py). The grader reads one file with a byte cap (outbox.py), and kills the box
+with its cgroup at `deadline`, whatever runs in it. See docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -43,9 +34,8 @@ def run_in_box(
     max_bytes: int,
     log,
 ) -> BoxReport:
-    """Run job (see box_runner.py) in a new box working in workdir, and read
-    its report. provisioner holds the sandbox's limits; None runs the runner
-    without a sandbox (trusted notebooks only)."""
+    """Run job (see box_runner.py) in a new box working in workdir, and read its report.
+    provisioner holds the sandbox's limits; None runs without a sandbox (trusted notebooks only)."""
     if provisioner is None:
         folder = tempfile.mkdtemp(prefix="grading-unboxed-")
         # The grader's environment, with the sandbox's one-thread default.
@@ -70,8 +60,7 @@ def run_in_box(
         )
         handing_over = None
         try:
-            # In a thread: a job larger than the pipe waits for the runner to
-            # read it, and the deadline counts from the start all the same.
+            # In a thread: a job larger than the pipe must not delay the deadline.
             line = json.dumps(job).encode() + b"\n"  # JSON escapes every newline in a string
             handing_over = threading.Thread(target=hand_over, args=(process, line), daemon=True)
             handing_over.start()
@@ -85,9 +74,7 @@ def run_in_box(
             process.wait()
             if handing_over is not None:
                 handing_over.join()
-            # Only now: the runner ends the box as soon as this pipe closes
-            # (box_runner.end_with_the_grader), so that a grader killed
-            # mid-box leaves no student code running.
+            # Only now: the runner ends the box when this pipe closes (box_runner.end_with_the_grader).
             with contextlib.suppress(BrokenPipeError):
                 process.stdin.close()
         return read_report(results, max_bytes, job["max_output_bytes"], job["notes"]["cell_cut"])
@@ -99,18 +86,14 @@ def run_in_box(
 
 
 def hand_over(process: subprocess.Popen, line: bytes) -> None:
-    """Write the job's line to the runner, which reads it before anything
-    else; a runner that ended first (the box could not start, or it was
-    killed at its deadline) reads nothing."""
+    """Write the job's line to the runner; a runner that ended first reads nothing."""
     with contextlib.suppress(BrokenPipeError):
         process.stdin.write(line)
         process.stdin.flush()
 
 
 def ended_within(process: subprocess.Popen, seconds: float) -> bool:
-    """Whether process ends within seconds. Woken by the process's end itself
-    (a pidfd), where Popen.wait would look every 50 ms: a box ends about
-    25 ms sooner for the grader, which adds up over a class."""
+    """Whether process ends within seconds; a pidfd wakes sooner than Popen.wait's 50 ms polling."""
     descriptor = os.pidfd_open(process.pid)
     try:
         return bool(select.select([descriptor], [], [], seconds)[0])

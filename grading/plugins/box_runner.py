@@ -4,11 +4,7 @@ imports nothing of the course, and the grader trusts nothing it writes.
 
     (cat job.json; sleep infinity) | python box_runner.py RESULTS
 
-The job, one line of JSON on standard input read before the kernel starts,
-is made by grading/plugins/execute.py (run_box), with "cwd" added by
-grading/plugins/box.py. The grader then keeps standard input open until
-the box has ended: when it closes first, the grader is gone, and the runner
-ends, taking the box down with it (end_with_the_grader).
+The job, one line of JSON on standard input (execute.py's run_box, "cwd" added by box.py):
 
     sources            {cell index: source} of the cells to run
     run                those indices, in the order to run them
@@ -21,35 +17,24 @@ ends, taking the box down with it (end_with_the_grader).
     max_report_bytes   what the whole report may take
     max_message_bytes  the largest message the kernel may send
     kernel_name, startup_timeout, cwd   the kernel, and where it runs
-    notes              {"cell_cut": text with {limit}, "notebook_cut": text}: the
-                       lines that end outputs cut short, in the notebook's language
+    notes              {"cell_cut": text with {limit}, "notebook_cut": text}: ends of cut outputs
 
-For each cell it runs, the runner appends one line of JSON to RESULTS:
+The grader keeps standard input open until the box has ended; if it closes first, the runner ends
+the box (end_with_the_grader).
+
+RESULTS gets {"ready": true} once the kernel has started, then one line per cell, written once when
+the cell ends (later messages cannot change it):
 
     {"cell": 7, "status": "ok" | "timeout" | "kernel-died", "seconds": 0.41, "outputs": [...]}
 
-after a first line {"ready": true} once the kernel has started; and, when
-it stops early, a last line {"stopped": "stuck" | "notebook-budget"
-| "kernel-died", "at": 12}. A cell's line is written once, when the cell
-ends, so nothing the kernel sends later (a display update from a thread, a
-widget's state) changes it.
+and, when it stops early, {"stopped": "stuck" | "notebook-budget" | "kernel-died", "at": 12}.
+Outputs are kept as JupyterLab shows them, with only plain text, PNG and JPEG pictures and answer
+records. Sizes are bytes of UTF-8 JSON.
 
-It talks to the kernel with jupyter_client alone: an execute request, then
-the cell's IOPub messages until the kernel is idle, then its reply. The
-outputs are kept as JupyterLab shows them (clear_output clears, a display
-is updated in place), with only plain text, PNG and JPEG pictures (with
-integer sizes) and the course's answer records; comms and widget state are
-not kept at all. Sizes are bytes of UTF-8 JSON.
+Time is what the kernel's main thread would have taken on an idle machine: wall time less its wait
+for a CPU (schedstat), so a busy server costs an honest student nothing; max_slowdown bounds wall time.
 
-Time is counted as the kernel's main thread would have taken on an idle
-machine: wall time less the time it waited for a CPU (Linux's schedstat
-run delay). A busy grading server then costs an honest student nothing; a
-cell is also stopped once its wall time reaches max_slowdown times its
-budget, so a cell that starves itself still ends.
-
-The grader (grading/plugins/outbox.py) reads the file with a byte cap and
-checks every line again: a kernel may have stopped this runner or rewritten
-the file, and then it only loses its own points.
+The grader (outbox.py) checks every line again: a kernel that rewrote the file loses only its own points.
 """
 
 from __future__ import annotations
@@ -75,8 +60,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg")
 OUTPUT_TYPES = ("stream", "error", "display_data", "execute_result")
 LINE_ROOM = 1024  # bytes kept in the report for each cell still to run
 ALIVE_CHECK = 0.5  # seconds between two checks that the kernel still runs
-# What jupyter_client raises on a message it cannot read (a kernel may send
-# any bytes, signed with the key it holds).
+# What jupyter_client raises on a message it cannot read (the kernel holds the key: it may sign any bytes).
 UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
 
 
@@ -85,9 +69,8 @@ class KernelDied(Exception):
 
 
 def kernel_seconds(pid: int, waited_before: float = 0.0) -> tuple[float, float]:
-    """(monotonic wall seconds, seconds pid's main thread waited for a CPU),
-    or waited_before as the wait when that cannot be read (no schedstat on
-    this machine: wall time alone; the kernel has ended: it waits no more)."""
+    """(monotonic wall seconds, seconds pid's main thread waited for a CPU); the wait is
+    waited_before when it cannot be read (no schedstat, or the kernel has ended)."""
     try:
         with open(f"/proc/{pid}/schedstat") as file:
             waited = int(file.read().split()[1]) / 1e9
@@ -101,9 +84,8 @@ def _dict(value) -> dict:
 
 
 def kept_output(kind: str, content: dict) -> dict | None:
-    """The output an IOPub message of that kind makes, with only what may
-    leave the box, or None. The kernel may send anything: shapes are checked
-    here only so far as this runner needs them; the grader checks again."""
+    """The output an IOPub message of that kind makes, with only what may leave the box, or None.
+    Shapes are checked only as far as this runner needs; the grader checks again."""
     if kind == "stream":
         return {"output_type": "stream", "name": content.get("name"), "text": content.get("text", "")}
     if kind == "error":
@@ -139,11 +121,8 @@ def size(output: dict) -> float:
 
 
 class CellOutputs:
-    """One cell's outputs as its messages arrive, as JupyterLab shows them:
-    clear_output clears (at once, or before the next output with wait=True),
-    and a display with a display_id is updated in place by later displays
-    and updates of that id. Only what is kept counts against limit bytes;
-    past it nothing more is kept."""
+    """One cell's outputs as its messages arrive, as JupyterLab shows them (clear_output, displays
+    updated in place by display_id). Past limit bytes of kept outputs, nothing more is kept."""
 
     def __init__(self, limit: int, cut_note: str):
         self.limit = limit
@@ -205,8 +184,7 @@ class CellOutputs:
         self.clear_before_next = False
 
     def add_reply_error(self, reply: dict) -> None:
-        """As nbgrader's Execute: an error the kernel replied with but did not
-        show (its traceback display turned off) is added to the outputs."""
+        """As nbgrader's Execute: add an error the kernel replied with but did not show."""
         if reply.get("status") != "error":
             return
         if not any(output.get("ename") == reply.get("ename") for output in self.kept):
@@ -223,16 +201,12 @@ class CellOutputs:
         return [*self.kept, {"output_type": "stream", "name": "stdout", "text": note}]
 
 
-# prctl(2) options: the signal a process gets when its parent ends, and
-# whether it may be debugged or dumped.
+# prctl(2) options: the signal on the parent's end, and whether the process may be dumped.
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, SIGKILL = 1, 4, 9
 
-# ipykernel_launcher's own lines, with debugpy made impossible to import
-# first (a None in sys.modules is an ImportError, by the import system's
-# rules), and the kernel ended with SIGKILL when the runner ends, as the
-# runner is when the grader ends (die_with_parent). The working folder (the
-# submission's, '' on the path of `python -c`) leaves the path before any
-# import but sys, which is built in: a student's ctypes.py is never run.
+# ipykernel_launcher's own lines, with debugpy made impossible to import and the kernel killed
+# when the runner ends. The working folder ('' on the path of `python -c`) leaves the path
+# before any import but the built-in sys: a student's ctypes.py is never run.
 LAUNCH_WITHOUT_DEBUGGER = (
     "import sys\n"
     "if sys.path[0] == '':\n"
@@ -249,11 +223,8 @@ class SpecsWithoutDebugger(KernelSpecManager):
     """The installed kernel specs, an ipykernel one started from its own
     installation and without its debugger.
 
-    `python -m ipykernel_launcher` would look for the launcher in the
-    working folder first, the submission's: a file named so there would
-    stop every grading of that student before it began. And ipykernel
-    imports debugpy as it starts (a quarter of its start-up CPU, for every
-    student) to serve debug requests that no grading sends."""
+    `python -m ipykernel_launcher` would look in the submission's folder first: a file named so
+    would stop that student's grading. debugpy costs a quarter of the kernel's start-up CPU."""
 
     def get_kernel_spec(self, kernel_name):
         spec = super().get_kernel_spec(kernel_name)
@@ -267,14 +238,10 @@ class WelcomedKernelClient(AsyncKernelClient):
     IOPub subscription (ipykernel 7 sends `iopub_welcome`, JEP 65) and
     answered kernel_info.
 
-    jupyter_client's own check cannot know when IOPub is connected: it waits
-    for an IOPub message after each kernel_info reply, then for 0.2 s of
-    silence, 0.2 to 0.4 s of every box. After the welcome no message can be
-    lost, so one reply is enough.
+    jupyter_client's own check waits 0.2 to 0.4 s of every box; after the welcome one reply is enough.
     """
 
-    # Seconds; a kernel that sends no welcome (not ipykernel 7) is then
-    # checked as usual, these seconds later.
+    # Seconds; a kernel that sends no welcome is then checked as usual.
     welcome_wait = 2.0
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
@@ -298,8 +265,7 @@ class WelcomedKernelClient(AsyncKernelClient):
 
 
 class BoxRunner:
-    """Starts the kernel, runs the job's cells in it within their budgets,
-    and writes the report."""
+    """Starts the kernel, runs the job's cells in it within their budgets, and writes the report."""
 
     def __init__(self, job: dict, results):
         self.job, self.results = job, results
@@ -323,8 +289,7 @@ class BoxRunner:
         await self.kc.wait_for_ready(timeout=self.job.get("startup_timeout", 60))
 
     async def kill_kernel(self) -> None:
-        """The report is written: nothing in the kernel is worth a polite
-        shutdown, whose wait for the process to end costs 0.1 s."""
+        """Kill the kernel: the report is written, and a polite shutdown costs 0.1 s."""
         if self.km.has_kernel:
             await self.km.provisioner.kill()
             for _ in range(1000):  # a second at most: the box is discarded anyway
@@ -335,9 +300,8 @@ class BoxRunner:
             self.kc.stop_channels()
 
     async def message(self, channel, msg_id: str) -> dict:
-        """The next message on channel in reply to msg_id; KernelDied when
-        the kernel has ended (checked every ALIVE_CHECK seconds, however
-        many other messages come)."""
+        """The next message on channel in reply to msg_id; KernelDied when the kernel has ended
+        (checked every ALIVE_CHECK seconds, however many other messages come)."""
         checked = time.monotonic()
         while True:
             try:
@@ -352,8 +316,7 @@ class BoxRunner:
                 checked = time.monotonic()
 
     async def execute(self, source: str, outputs: CellOutputs) -> None:
-        """Run source in the kernel, adding what it outputs to outputs, until
-        the kernel is idle again and has replied."""
+        """Run source in the kernel, adding its outputs to outputs, until it is idle and has replied."""
         msg_id = self.kc.execute(source, allow_stdin=False, stop_on_error=False)
         while True:
             message = await self.message(self.kc.iopub_channel, msg_id)
@@ -371,8 +334,7 @@ class BoxRunner:
         self.written += len(text.encode())
 
     def write_cell(self, index: int, status: str, seconds: float, outputs: list, cells_left: int) -> None:
-        """The cell's line; its outputs replaced by a note when they would
-        take the room the lines of the cells left need in the report."""
+        """The cell's line; its outputs replaced by a note when the cells left need the room."""
         line = {"cell": index, "status": status, "seconds": seconds, "outputs": outputs}
         room = self.job["max_report_bytes"] - self.written - LINE_ROOM * (cells_left + 2)
         if len(json.dumps(line).encode()) > room:
@@ -381,10 +343,9 @@ class BoxRunner:
         self.write(line)
 
     async def run_cell(self, source: str, budget: float, outputs: CellOutputs) -> tuple[str, float, float]:
-        """Run source within budget unloaded seconds, and max_slowdown times
-        that in wall time: (status, unloaded seconds, wall seconds). Over
-        either, the kernel is interrupted, and killed if the cell has not
-        ended interrupt_grace seconds later."""
+        """Run source within budget unloaded seconds and max_slowdown times that in wall time:
+        (status, unloaded seconds, wall seconds). Over either, the kernel is interrupted, and
+        killed if the cell has not ended interrupt_grace seconds later."""
         pid = self.km.provisioner.pid
         start_wall, start_wait = kernel_seconds(pid)
         waited = start_wait
@@ -456,8 +417,8 @@ class BoxRunner:
 
 
 def not_dumpable() -> None:
-    """Keep processes of the same user (the kernel) from reading this one's
-    memory: the job holds the hidden tests of cells not yet run."""
+    """Keep the kernel (the same user) from reading this process's memory: the job holds the
+    hidden tests of cells not yet run."""
     try:
         ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError):
@@ -465,9 +426,7 @@ def not_dumpable() -> None:
 
 
 def die_with_parent() -> None:
-    """End this runner, with SIGKILL, when the grader that started it ends
-    (a worker killed mid-task). In the sandbox the box ends it anyway;
-    without one (trusted notebooks) nothing else would."""
+    """End this runner, with SIGKILL, when the grader that started it ends (needed without a sandbox)."""
     try:
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
@@ -475,11 +434,8 @@ def die_with_parent() -> None:
 
 
 def end_with_the_grader(lifeline) -> None:
-    """End this runner at once when lifeline, the grader's pipe, reaches its
-    end while the box still runs: the grader was killed. (The runner is the
-    child of the box's first process, so then the whole box ends. bubblewrap's
-    --die-with-parent and die_with_parent miss a grader killed while the box
-    was still starting.)"""
+    """End this runner, and so the whole box, when lifeline, the grader's pipe, ends: the grader
+    was killed (--die-with-parent misses a grader killed while the box was starting)."""
 
     def watch():
         lifeline.read()  # returns at the end of the pipe
@@ -495,8 +451,7 @@ def main() -> None:
     not_dumpable()
     with open(sys.argv[1], "w") as results:
         asyncio.run(BoxRunner(job, results).run())
-    # Done, RESULTS closed. Ending here skips the interpreter's shutdown,
-    # which on some Pythons waits for the lifeline thread's hold on stdin.
+    # Skip the interpreter's shutdown, which may wait for the lifeline thread's hold on stdin.
     os._exit(0)
 
 

@@ -1,14 +1,10 @@
 """How long each cell of a submission may run: its budget.
 
-A cell may take `factor` times what the same cell of the instructor's source
-took (the reference, measured in the same sandbox when grading starts), and
-never less than `floor` seconds, so a cell that takes milliseconds still has
-room on a busy machine. Cells are matched by their nbgrader grade id when
-they have one (the student's file decides a cell's id, not its grade id:
-nbgrader restores that), else by cell id. Cells the reference has no time
-for (cells a student added, experiments it left out) get the `fallback`,
-the course's per-cell timeout. `scale` multiplies every budget: below 1 it
-stands for a machine that much slower than the one that measured.
+A cell may take `factor` times what the same cell of the instructor's source took (the reference,
+measured in the same sandbox when grading starts), never less than `floor` seconds (room on a busy
+machine). Cells match by grade id when they have one (nbgrader restores it; the student's file
+decides the cell id), else by cell id. Cells with no reference time get `fallback`, the course's
+per-cell timeout. `scale` multiplies every budget: below 1 it stands for a machine that much slower.
 """
 
 from __future__ import annotations
@@ -32,9 +28,8 @@ class CellBudgets:
         return budget * self.scale
 
     def notebook_seconds(self) -> float:
-        """The whole notebook's budget: the cells the reference timed, each
-        at most its budget (infinite when nothing was timed). Cells a
-        student added share it: they cannot stretch it."""
+        """The whole notebook's budget: the timed cells' budgets summed (infinite when none was timed).
+        Cells a student added share it: they cannot stretch it."""
         if not self.reference:
             return float("inf")
         return sum(max(self.floor, self.factor * took) for took in self.reference.values()) * self.scale

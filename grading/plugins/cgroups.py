@@ -1,22 +1,9 @@
 """A cgroup per sandboxed kernel: limits that count the kernel and everything it starts.
 
-rlimits cannot do this. RLIMIT_AS is per process (three subprocesses of
-1.5 GiB each pass a 2 GiB limit) and counts no tmpfs file; RLIMIT_NPROC is
-per user, and every kernel runs as the same user, so one kernel's fork loop
-took the room of the kernel graded beside it. A cgroup counts the
-processes, the memory (pages of tmpfs files included: Linux charges them to
-the group of the process that writes them) and the CPU time of one kernel,
-and of that kernel only.
-
-Each kernel gets a group of its own, a child of the grader's own group in
-each hierarchy that holds one of the controllers (cgroup v1: one hierarchy
-per controller, such as /sys/fs/cgroup/memory/...; cgroup v2: one for all).
-The kernel's launch command joins it before anything else runs
-(`join_command`), so bubblewrap and everything inside inherit it; removing
-the group kills whatever is left in it.
-
-Nothing here decides what a missing controller means for the sandbox: the
-caller (grading/plugins/sandbox.py) falls back to rlimits for it and says so.
+rlimits cannot: RLIMIT_AS is per process and counts no tmpfs file, and RLIMIT_NPROC is per user,
+shared by every kernel. Each kernel gets a child of the grader's own group in each hierarchy (v1 or
+v2), joined before anything else runs (`join_command`); removing it kills what is left in it.
+sandbox.py falls back to rlimits for a missing controller (docs/sandbox.md).
 """
 
 from __future__ import annotations
@@ -33,8 +20,7 @@ from dataclasses import dataclass, field
 CONTROLLERS = ("cpu", "memory", "pids")
 PREFIX = "grading-kernel-"
 CPU_PERIOD_US = 100_000
-# A joining command that cannot join exits with this status: a kernel runs
-# inside its group or not at all.
+# Exit status of a command that cannot join its group: a kernel runs inside its group or not at all.
 JOIN_FAILED = 125
 
 
@@ -53,8 +39,7 @@ class Hierarchy:
 def parse_proc_cgroup(text: str) -> dict[str, str]:
     """{controller: group path} from /proc/<pid>/cgroup; the v2 group under ''.
 
-    Lines are `id:controllers:path`: `4:memory:/process_api/x` (v1, one or
-    more controllers separated by commas) or `0::/user.slice/x` (v2).
+    Lines are `4:memory,pids:/x` (v1) or `0::/user.slice/x` (v2).
     """
     groups = {}
     for line in text.splitlines():
@@ -78,9 +63,7 @@ def parse_mountinfo(text: str) -> dict[str, list[tuple[str, str]]]:
     """{controller: [(mount root, mount point), ...]} of the cgroup file systems
     in /proc/<pid>/mountinfo; cgroup2 under ''.
 
-    A v1 hierarchy names its controllers in its super options (`rw,cpu,cpuacct`).
-    The mount root is the group shown at the mount point: `/` unless a
-    container mounts only its own part of the tree.
+    The mount root is `/` unless a container mounts only its own part of the tree.
     """
     mounts: dict[str, list[tuple[str, str]]] = {}
     for line in text.splitlines():
@@ -110,9 +93,7 @@ def own_hierarchies(proc_cgroup: str, mountinfo: str) -> list[Hierarchy]:
     """Where the grader's own groups are, for CONTROLLERS, from the text of
     /proc/self/cgroup and /proc/self/mountinfo.
 
-    A controller on a v1 hierarchy is used there; the others may be on v2
-    (whether they are is read from its cgroup.controllers, see `_delegate`).
-    One held by a v1 hierarchy that is not mounted here is left out.
+    A controller on a v1 hierarchy is used there (left out if not mounted); the others may be on v2.
     """
     groups, mounts = parse_proc_cgroup(proc_cgroup), parse_mountinfo(mountinfo)
     v1: dict[str, list[str]] = {}
@@ -144,9 +125,7 @@ _own: list[Hierarchy] | None = None
 
 
 def grader_hierarchies() -> list[Hierarchy]:
-    """This process's own groups, read once: on cgroup v2 the grader may move
-    itself into a leaf below its group (see `_delegate`), and kernels still
-    go beside that leaf."""
+    """This process's own groups, read once: kernels go beside the grader's v2 leaf (`_delegate`)."""
     global _own
     if _own is None:
         _own = own_hierarchies(_read("/proc/self/cgroup"), _read("/proc/self/mountinfo"))
@@ -156,11 +135,8 @@ def grader_hierarchies() -> list[Hierarchy]:
 def _delegate(folder: str, controllers: tuple[str, ...]) -> tuple[str, ...]:
     """The controllers of a v2 group that its children get, enabling them when needed.
 
-    cgroup v2 gives controllers to the children of a group only while the
-    group holds no process itself, and the grader is in its own group. As
-    systemd's delegation and nsjail do, the grader then moves itself into a
-    leaf child (`grading-grader-<pid>`) and tries again; if other processes
-    stay in the group, it cannot be done and the controllers are not used.
+    v2 delegates only from a group that holds no process, so the grader moves itself into a leaf
+    (`grading-grader-<pid>`) and tries again; if other processes stay, the controllers are not used.
     """
     available = _read(os.path.join(folder, "cgroup.controllers")).split()
     wanted = [name for name in controllers if name in available]
@@ -186,8 +162,7 @@ def _delegate(folder: str, controllers: tuple[str, ...]) -> tuple[str, ...]:
 def limit_files(version: int, cpu_cores: float, memory_mb: int, max_processes: int) -> dict:
     """{controller: [(file, value, required), ...]}: the limits, as written to a group.
 
-    Swap is shut off for the group where the kernel supports it, so memory
-    beyond the limit is not pushed to disk instead of being refused.
+    Swap is shut off where supported, so memory beyond the limit is refused, not swapped.
     """
     quota = max(1000, int(cpu_cores * CPU_PERIOD_US))
     memory = str(memory_mb * 2**20)
@@ -232,8 +207,7 @@ class KernelGroup:
         return found - {0}
 
     def kill(self, timeout: float = 10.0) -> bool:
-        """Kill every process in the group, those it starts meanwhile too;
-        True once it is empty."""
+        """Kill every process in the group, those it starts meanwhile too; True once it is empty."""
         for folder in self.folders:
             kill_file = os.path.join(folder, "cgroup.kill")  # v2, Linux 5.14 and later
             if os.path.exists(kill_file):
@@ -251,8 +225,7 @@ class KernelGroup:
         return True
 
     def _kill_member(self, pid: int) -> None:
-        """SIGKILL pid if it is still in the group. A process handle (pidfd)
-        keeps a number reused meanwhile by another process from being hit."""
+        """SIGKILL pid if it is still in the group (a pidfd: a reused number is never hit)."""
         try:
             handle = os.pidfd_open(pid)
         except OSError:  # ended already
@@ -266,8 +239,7 @@ class KernelGroup:
             os.close(handle)
 
     def remove(self, timeout: float = 10.0) -> list[str]:
-        """Kill what is left in the group and delete its folders; those left
-        behind (an error each)."""
+        """Kill what is left in the group and delete its folders; those left behind (an error each)."""
         self.kill(timeout)
         left = []
         for folder in self.folders:
@@ -289,8 +261,7 @@ class KernelGroup:
         return left
 
 
-# Groups made by this process and not yet removed: removed at exit at the
-# latest, should a kernel's cleanup never run.
+# Groups made by this process and not yet removed: removed at exit at the latest.
 _made: dict[int, KernelGroup] = {}
 
 
@@ -305,9 +276,8 @@ OUR_GROUP = re.compile(r"grading-(?:kernel|grader)-([0-9]+)(?:-[0-9a-f]+)?")
 
 
 def remove_stale_groups(folder: str) -> None:
-    """Delete the empty groups below folder left by graders that no longer
-    run (one killed with SIGKILL cleans up nothing). rmdir refuses a group
-    that still holds a process, so nothing running is touched."""
+    """Delete the empty groups below folder left by graders no longer running (rmdir refuses a
+    group that still holds a process)."""
     try:
         names = os.listdir(folder)
     except OSError:
@@ -324,9 +294,7 @@ def remove_stale_groups(folder: str) -> None:
 def create_group(cpu_cores: float, memory_mb: int, max_processes: int) -> KernelGroup:
     """A new group for one kernel below the grader's own, with these limits.
 
-    Each hierarchy that cannot be used (not root, read-only, a controller
-    not given to this group) is left out, and why is in `problems`; with
-    none usable the group has no folders and limits nothing.
+    A hierarchy that cannot be used is left out, and why is in `problems`.
     """
     group = KernelGroup()
     name = f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
@@ -374,10 +342,8 @@ def create_group(cpu_cores: float, memory_mb: int, max_processes: int) -> Kernel
 def join_command(procs_files: list[str], command: list[str]) -> list[str]:
     """command, run by a shell that first moves itself into the group.
 
-    The shell writes its own id ($$) to each cgroup.procs and then becomes
-    command (exec keeps the id), so every process the command starts is in
-    the group from its first instruction. The paths are arguments, not
-    part of the script: no quoting to get wrong.
+    The shell joins ($$) and then execs command, so every process is in the group from its first
+    instruction. The paths are arguments, not part of the script: no quoting to get wrong.
     """
     if not procs_files:
         return command

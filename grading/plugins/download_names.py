@@ -1,5 +1,4 @@
-"""Whose notebook a downloaded file is, read from its name: the names
-nbgrader, Canvas and Moodle give the files of a class's submissions.
+"""Whose notebook a downloaded file is, read from the name nbgrader, Canvas or Moodle gave it.
 
     ada_Initialization.ipynb                          nbgrader: <student>_<notebook>
     ada_attempt_2026-12-05T120000_Initialization.ipynb          ..._attempt_<UTC time>_...
@@ -8,23 +7,13 @@ nbgrader, Canvas and Moodle give the files of a class's submissions.
     John Doe_6661_assignsubmission_file_/Initialization.ipynb   Moodle, a folder per student
     John Doe_6661_assignsubmission_file_Initialization.ipynb    Moodle, all in one folder
 
-The file the student uploaded loses what was added to its name on the way:
-Canvas's "-1" for a file uploaded again under the same name, a browser's
-" (1)" for a file downloaded twice. A Canvas or Moodle name carries the
-platform's user id, which the course's roster maps to an nbgrader student id:
+The uploaded name loses Canvas's "-1" (uploaded again) and a browser's " (1)". A Canvas or Moodle
+user id maps to an nbgrader id through the roster's lms_user_id (`nbgrader db student import`).
+Moodle's number is a participant number of one assignment: with LmsFileNames.moodle_worksheets it is
+matched through that assignment's grading worksheet to the roster's email.
 
-    nbgrader db student import roster.csv     (columns id, first_name,
-                                               last_name, email, lms_user_id)
-
-Moodle's number is the student's participant number in that one
-assignment. When the instructor gives the assignment's grading worksheet
-(LmsFileNames.moodle_worksheets), a Moodle name is matched through it: its
-participant number to the worksheet's email, the email to the roster's.
-
-LmsFileNames is the collector plugin of nbgrader's zip_collect
-(nbgrader_config.py), so `nbgrader zip_collect` files such a download as the
-grading command does; the command asks it why a file was not taken
-(LmsFileNames.identify) and reports that.
+LmsFileNames is zip_collect's collector (nbgrader_config.py); the grading command asks it why a file
+was not taken (identify).
 """
 
 from __future__ import annotations
@@ -83,18 +72,13 @@ class DownloadName:
 
 
 def read_download_name(path: str) -> DownloadName | None:
-    """What the name of a downloaded file says, or None when it is no name
-    that nbgrader, Canvas or Moodle gives a student's file.
+    """What a downloaded file's name says, or None when nbgrader, Canvas and Moodle give no such name.
 
-    path is the file's path in the download ("/" between folders). A file anywhere inside a
-    Moodle student folder (the outermost folder of the path so named: a
-    student may make folders inside their own) is that student's, whatever
-    its own name says. Otherwise only the file's name is read; a name that
-    both Moodle's and Canvas's rules read is no name.
+    path: the file's path in the download. A file anywhere inside a Moodle student folder (the
+    outermost so named) is that student's; otherwise only the file's name is read, and a name both
+    Moodle's and Canvas's rules read is no name.
     """
-    # Only "/" separates folders, as the zip format has it: a backslash is
-    # part of a name, which a student may have chosen ("x\\bob_6662_99999_..."
-    # uploaded to Canvas from Linux or macOS must stay the uploader's).
+    # Only "/" separates folders, as in zip: a backslash is part of a name, which a student may choose.
     parts = PurePosixPath(path).parts
     for folder in parts[:-1]:
         if match := MOODLE_FOLDER.fullmatch(folder):
@@ -125,12 +109,8 @@ def read_download_name(path: str) -> DownloadName | None:
 
 
 def notebook_name(original: str, release_names: list[str], platform: str = "nbgrader") -> str:
-    """The release notebook a student's file is, when it is one once the
-    platform's and the browser's additions are taken off (and letter case
-    is ignored); otherwise original as it is.
-
-    release_names are the assignment's notebook file names ("Initialization.ipynb").
-    """
+    """The release notebook (of release_names, "Initialization.ipynb") a student's file is once the
+    platform's and browser's additions are taken off, case ignored; else original."""
     if original in release_names:
         return original
     stem, extension = os.path.splitext(original)
@@ -168,8 +148,7 @@ def roster_emails(gradebook: Gradebook) -> dict[str, list[str]]:
 
 
 def student_of(name: DownloadName, lms_ids: dict[str, list[str]]) -> tuple[str | None, str | None]:
-    """(nbgrader id, None), or (None, why not) for a Canvas or Moodle name
-    whose user id is on no roster, or on two students'."""
+    """(nbgrader id, None), or (None, why not): a Canvas or Moodle user id on no roster row, or on two."""
     if name.student:
         return name.student, None
     students = lms_ids.get(name.lms_user_id, [])
@@ -190,9 +169,8 @@ def student_of(name: DownloadName, lms_ids: dict[str, list[str]]) -> tuple[str |
 
 
 def same_name(one: str, other: str) -> bool:
-    """Whether two spellings of a name are the same but for case, spaces and
-    punctuation (Moodle writes a folder's name with "_" made " " and some
-    characters left out)."""
+    """Whether two spellings of a name are the same but for case, spaces and punctuation (Moodle
+    writes a folder's name with "_" made " " and some characters left out)."""
 
     def letters(name: str) -> str:
         composed = unicodedata.normalize("NFC", name)  # "é" as one character, as macOS may not write it
@@ -204,13 +182,11 @@ def same_name(one: str, other: str) -> bool:
 def participant_of(
     name: DownloadName, worksheet: str, participants: dict[str, Participant], roster_ids: dict[str, list[str]]
 ) -> tuple[str | None, str | None]:
-    """(nbgrader id, None), or (None, why not) for a Moodle name matched
-    through the assignment's grading worksheet.
+    """(nbgrader id, None), or (None, why not) for a Moodle name matched through a grading worksheet.
 
-    participants is the worksheet's {participant number: Participant};
-    roster_ids the roster's {email in lower case: [nbgrader ids]}. The name
-    Moodle gave the folder must be the worksheet's for that number: a
-    worksheet of another assignment (or course) files nobody.
+    participants: the worksheet's {participant number: Participant}; roster_ids: {email in lower
+    case: [nbgrader ids]}. The folder's name must be the worksheet's for that number, so a worksheet
+    of another assignment files nobody.
     """
     participant = participants.get(name.lms_user_id)
     if participant is None:
@@ -236,10 +212,7 @@ def participant_of(
 
 
 class LmsFileNames(FileNameCollectorPlugin):
-    """zip_collect's collector for the names of nbgrader, Canvas and Moodle
-    downloads (see the module's docstring); Canvas and Moodle user ids are
-    looked up in the gradebook's roster as lms_user_id, Moodle's through the
-    assignment's grading worksheet when it has one."""
+    """zip_collect's collector for nbgrader, Canvas and Moodle download names (see the module)."""
 
     worksheet_mismatches = 0  # Moodle folders named otherwise than the worksheet names their number
 
@@ -256,9 +229,8 @@ class LmsFileNames(FileNameCollectorPlugin):
     def identify(
         self, submitted_file: str, name: DownloadName | None = MISSING
     ) -> tuple[dict | None, str | None]:
-        """(zip_collect's {student_id, file_id[, timestamp]}, None), or
-        (None, why the file is not taken). name is the file's name as
-        read_download_name read it, when the caller has read it already."""
+        """(zip_collect's {student_id, file_id[, timestamp]}, None), or (None, why the file is not
+        taken); name: read_download_name's result, when the caller has it."""
         if os.path.splitext(submitted_file)[1] not in self.valid_ext:
             return None, f"{submitted_file} is not a notebook (.ipynb)"
         if name is MISSING:
@@ -286,10 +258,8 @@ class LmsFileNames(FileNameCollectorPlugin):
         return info
 
     def student_of(self, name: DownloadName) -> tuple[str | None, str | None]:
-        """(nbgrader id, None), or (None, why the name has no student).
-
-        An nbgrader name's student must be in the gradebook once it has a
-        roster, so that a typo makes no new student."""
+        """(nbgrader id, None), or (None, why the name has no student). An nbgrader name's student
+        must be on the roster once there is one, so that a typo makes no new student."""
         if name.student:
             enrolled = self.enrolled
             if enrolled and name.student not in enrolled:
@@ -311,8 +281,7 @@ class LmsFileNames(FileNameCollectorPlugin):
         return student, problem
 
     def worksheet(self) -> str | None:
-        """The assignment's Moodle grading worksheet, as configured; a Chinese
-        edition's is its English assignment's (one LMS assignment for both)."""
+        """The assignment's configured Moodle grading worksheet; a Chinese edition's is the English one's."""
         assignment = self.assignment_id()
         worksheets = self.moodle_worksheets
         return worksheets.get(assignment) or worksheets.get(english_assignment(assignment))
@@ -323,8 +292,7 @@ class LmsFileNames(FileNameCollectorPlugin):
 
     @cached_property
     def worksheet_participants(self) -> dict[str, Participant] | str:
-        """{participant number: Participant} of the assignment's Moodle
-        grading worksheet, or why it cannot be read."""
+        """{participant number: Participant} of the assignment's Moodle worksheet, or why it is unreadable."""
         worksheet = self.worksheet()
         coursedir = getattr(self.parent, "coursedir", None)
         path = os.path.join(coursedir.root, worksheet) if coursedir is not None else worksheet

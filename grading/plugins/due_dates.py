@@ -1,12 +1,8 @@
-"""Due dates in the gradebook from the moment an assignment is generated, so
-that formgrader shows them before anything is graded.
+"""Due dates in the gradebook from the moment an assignment is generated, so formgrader shows them.
 
-The dates live in nbgrader_config.py (c.Grading.due_dates, the traits of
-Grading below). nbgrader keeps an assignment's due date in the gradebook,
-where late penalties and formgrader read it; WriteDueDate, one of the
-GenerateAssignment steps, writes it there (write_due_date) each time
-`nbgrader generate_assignment` (or formgrader's Generate button) runs. The
-grading command writes it again before grading, with the same function.
+The dates live in nbgrader_config.py (c.Grading.due_dates). WriteDueDate, a GenerateAssignment step,
+writes them into the gradebook, where late penalties and formgrader read them; the grading command
+writes them again before grading, with the same function (write_due_date).
 """
 
 from nbgrader.api import Gradebook
@@ -36,8 +32,7 @@ def write_due_date(gradebook: Gradebook, settings: Grading, assignment: str) -> 
 
 
 class WriteDueDate(NbGraderPreprocessor):
-    """Write the assignment's configured due date into the gradebook (not
-    under `generate_assignment --no-db`); the notebook passes through unchanged."""
+    """Write the assignment's configured due date into the gradebook (not with `--no-db`)."""
 
     def preprocess(self, nb, resources):
         assignment = resources["nbgrader"]["assignment"]

@@ -1,37 +1,15 @@
 """The step of autograding that runs a submission: nbgrader's Execute, as the
 course configures it (nbgrader_config.py puts SandboxedExecute in its place).
 
-- The notebook runs inside the sandbox, by a runner that runs there too
-  (grading/plugins/box.py): the grader never reads a kernel's messages, only
-  one file of bounded size that the box writes, checked line by line.
-- Ungraded experiments are left out: the cells tagged SKIP_TAG in the
-  instructor's source notebook (grading/plugins/experiments.py). If the run shows
-  that a later cell needed a name one of them defines, the notebook is run
-  again in full (from the files it had before the first run), with budgets
-  from a full run of the reference. `skip_experiments = False` (the grading
-  command's --full) runs everything.
-- Each cell has a time budget derived from the reference solution's own time
-  (grading/plugins/budgets.py), counted in the seconds it would take on an
-  idle machine (the box subtracts the time the kernel waited for a CPU): a
-  busy server costs no honest student a point. The reference is the source
-  notebook, run once per store of reference runs (`reference_runs`: one per
-  nbgrader command, as nbgrader_config.py sets it, or per grading command),
-  in the same sandbox and with the same cells left out.
-- A cell over its budget is stopped and scores 0; the notebook goes on, so a
-  later exercise still counts. Once two or more cells have run out of time,
-  for `stuck_allowance` seconds in all, the cells after are not run. The
-  whole notebook has a budget too (the reference's cells' budgets, added
-  up): cells a student added cannot stretch it. The box itself is killed
-  past `deadline_factor` times that (and never before `max_slowdown` times
-  it), whatever runs in it.
-- A kernel that dies costs the cell it was running: the cells after it are
-  marked as not run.
-- Scores are decided here, not in the kernel (grading/plugins/verdicts.py): a
-  graded test cell's outputs are replaced by the trusted grader's verdict
-  on the answers the cell handed in. What the grader decided about a cell
-  is marked in the cell's metadata (grading/errors.py), where no kernel
-  writes. A failure of the reference or of the judge is the course's fault
-  (CourseFault): the student's grade is left for a rerun.
+- The notebook runs in a box (box.py); the grader reads only the one file it writes.
+- Cells tagged SKIP_TAG in the source (experiments.py) are left out; if a later cell needed a name
+  one of them defines, the notebook runs again in full from its original files.
+- Each cell has a time budget from the reference solution's time (budgets.py, references.py), in
+  unloaded seconds. A cell over budget scores 0 and the notebook goes on, up to `stuck_allowance`
+  and the notebook's budget; the box is killed past `deadline_factor` times that.
+- Scores are decided outside the kernel (verdicts.py): a graded test cell's outputs are replaced by
+  the verdict, and the grader's marks go in cell metadata (grading/errors.py). A failure of the
+  reference or of the judge is the course's fault (CourseFault): the grade is left for a rerun.
 """
 
 from __future__ import annotations
@@ -86,8 +64,7 @@ from utils.i18n import ENGLISH, notebook_language
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute, run inside the sandbox with skipped experiments and
-    per-cell time budgets (see the module's docstring)."""
+    """nbgrader's Execute, run inside the sandbox with skipped experiments and per-cell budgets."""
 
     skip_experiments = Bool(
         True, help="Leave out the cells that carry skip_tag in the instructor's source notebook."
@@ -219,23 +196,20 @@ class SandboxedExecute(Execute):
         return self.run(untouched, resources, set())
 
     def workdir(self, resources) -> Path:
-        """The submission's folder, where nbgrader put the notebook. Never a
-        default: the run copies and deletes this folder."""
+        """The submission's folder, where nbgrader put the notebook (never a default: a run deletes it)."""
         path = resources.get("metadata", {}).get("path")
         if not path:
             raise CourseFault("nbgrader gave no folder for the notebook (resources['metadata']['path'])")
         return Path(path).resolve()
 
     def emptiable_folder(self, resources) -> Path | None:
-        """The one folder a run may empty to run its notebook again: the
-        reference's own copy, or nbgrader's autograded folder of the submission."""
+        """The one folder a run may empty: the reference's copy, or the submission's autograded folder."""
         if self.is_reference:
             return Path(self.scratch_copy).resolve() if self.scratch_copy else None
         return autograded_folder(self.config, resources)
 
     def run(self, nb, resources, skipped: set[int]):
-        """Execute nb in a box, leaving out the cells at `skipped`; set each
-        code cell's outputs from the box's report, and judge the test cells."""
+        """Execute nb in a box, leaving out the cells at `skipped`; set outputs, judge test cells."""
         budgets = self.cell_budgets()
         to_run = [
             index
@@ -244,9 +218,8 @@ class SandboxedExecute(Execute):
         ]
         report = self.run_box(nb, budgets, to_run, self.workdir(resources)) if to_run else BoxReport()
         if to_run and not report.started:
-            # No student code runs before the kernel has started (the kernel
-            # imports nothing from the submission's folder as it starts:
-            # box_runner.SpecsWithoutDebugger): the sandbox or the machine failed.
+            # No student code runs before the kernel has started (box_runner.SpecsWithoutDebugger):
+            # the sandbox or the machine failed.
             raise CourseFault(
                 "the kernel did not start in the sandbox: grade this student again, and if it "
                 "fails again, check the sandbox on this machine (docs/sandbox.md)"
@@ -299,8 +272,7 @@ class SandboxedExecute(Execute):
         return run_in_box(job, str(workdir), provisioner, deadline, self.max_report_mb * 2**20, self.log)
 
     def settle_cell(self, cell, index: int, report: BoxReport, budgets: CellBudgets) -> None:
-        """Give a code cell that was to run its outputs from report, and the
-        grader's mark where it did not run to its end."""
+        """Set a run cell's outputs from report, marking it where it did not run to its end."""
         ran = report.cells.get(index)
         if ran is None:
             cell.outputs = []
@@ -322,10 +294,8 @@ class SandboxedExecute(Execute):
     def note_error(
         self, cell, outcome: str, name: str, text: str, values: dict | None = None, here: bool = False
     ) -> None:
-        """End the cell's outputs with the grader's error named name, its note
-        text in the notebook's language, and mark the cell with outcome and
-        the note in English, which the instructor's summary quotes
-        (grading/reasons.py)."""
+        """End the cell's outputs with the grader's error name and note text (notebook's language);
+        mark it with outcome and the note in English, for the summary (grading/reasons.py)."""
         values = values or {}
         cell.outputs.append(error_output(self.language, name, text, **values))
         details = {"here": True} if here else {}
@@ -337,8 +307,7 @@ class SandboxedExecute(Execute):
         """Record the reference's answers, or replace a student's test cell's
         outputs with the trusted verdict (see grading/plugins/verdicts.py).
 
-        A cell that did not run to its end (over its budget, its kernel
-        died, not run) keeps only that error: it scores 0."""
+        A cell that did not run to its end keeps only that error: it scores 0."""
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if not self.judge_answers or grade_id is None:
             return
@@ -352,8 +321,7 @@ class SandboxedExecute(Execute):
             cell.outputs = [output for output in cell.outputs if output.output_type == "error"][-1:]
             return
         if self.graded_ids is not None and grade_id not in self.graded_ids:
-            # Not a test of this assignment (grading/plugins/sanitize.py drops such
-            # cells' nbgrader metadata before grading): nothing to judge.
+            # Not a test of this assignment (sanitize.py drops such metadata): nothing to judge.
             self.log.warning("%s is no test cell of this notebook: not judged", grade_id)
             return
         reference = self.reference.answers.get(grade_id) if self.reference else None
@@ -372,8 +340,7 @@ class SandboxedExecute(Execute):
         record, kernel_error = read_record(cell), (kernel_errors[0] if kernel_errors else None)
         try:
             verdict = judge(record, reference, kernel_error, checks=checks)
-            # The instructor's summary quotes why in English (grading/reasons.py):
-            # the same judgement, with the checks' messages in English.
+            # The instructor's summary quotes why in English (grading/reasons.py).
             english = verdict
             if not verdict.passed and reference.language != ENGLISH:
                 english = judge(record, replace(reference, language=ENGLISH), kernel_error, checks=checks)
@@ -404,21 +371,18 @@ class SandboxedExecute(Execute):
         )
 
     def reference_for(self, source: Path | None, resources, full: bool = False) -> Reference | None:
-        """The reference of the notebook being graded (None when it is itself
-        the reference, or has no source: not run by nbgrader's autograde);
-        full: of a run of every cell, experiments included."""
+        """The reference of the notebook being graded (None for the reference itself, or without a
+        source); full: of a run of every cell, experiments included."""
         if self.is_reference or source is None or not (self.budget_from_reference or self.judge_answers):
             return None
         reference = self.reference_run(source, resources, full)
         if self.judge_answers and reference is None:
-            # Without the reference's answers nothing can be judged: better no
-            # grade (the gradebook keeps any earlier one) than wrong zeros.
+            # Better no grade (the gradebook keeps any earlier one) than wrong zeros.
             raise CourseFault(f"the reference solution {source} could not be run: see the log")
         return reference or Reference()
 
     def reference_run(self, source: Path, resources, full: bool = False) -> Reference | None:
-        """The source notebook's Reference, measured once per store (None,
-        and tried again next time, when it cannot run)."""
+        """The source notebook's Reference, measured once per store (None when it cannot run)."""
         skip = self.skip_experiments and not full
         key = (str(source), source.stat().st_mtime_ns, skip, self.skip_tag)
         try:
@@ -440,8 +404,7 @@ class SandboxedExecute(Execute):
             return None
 
     def measure(self, source: Path, resources, skip_experiments: bool) -> Reference:
-        """Run the source notebook in a copy of its folder, as a submission
-        would run: the seconds each cell took and the answers it handed in."""
+        """Run the source notebook in a copy of its folder, as a submission would run."""
         start = time.monotonic()
         runner = type(self)(
             parent=self.parent,
@@ -485,8 +448,7 @@ class SandboxedExecute(Execute):
         )
 
     def fingerprint(self, source: Path, skip_experiments: bool) -> str:
-        """The name under which a reference store keeps this run on disk
-        (grading/plugins/references.py): what it depends on, digested."""
+        """The name under which a reference store keeps this run on disk (references.py)."""
         options = {name: repr(getattr(self, name)) for name in sorted(REFERENCE_SETTINGS)}
         options["skip_experiments"] = skip_experiments
         manager = SandboxKernelManager(config=self.config)
@@ -499,19 +461,15 @@ class SandboxedExecute(Execute):
             passed = provisioner.passed_environment  # the box's environment takes these from the grader's
         else:  # the runner gets the grader's whole environment: these of it count
             passed = [*SandboxProvisioner(config=self.config).passed_environment, "PATH", "PYTHONPATH"]
-        # Not NBGRADER_EXECUTION: every box gets it (box.py), though only
-        # nbgrader's autograde sets it in the grader's own environment.
+        # Not NBGRADER_EXECUTION: every box gets it (box.py), whatever the grader's environment.
         sandbox["environment"] = {
             name: os.environ.get(name) for name in passed if name != "NBGRADER_EXECUTION"
         }
         return fingerprint(source, options, sandbox)
 
     def check_the_judge(self, records: dict, assignment: str) -> None:
-        """Raise CourseFault unless the reference's own answers pass the
-        judge: a check that cannot be replayed (it broke the replay
-        contract of utils/answers.py, or its module is not the assignment's),
-        or a hidden answer the record only names (over answers.MAX_ITEMS
-        values, say), would otherwise give every student a 0."""
+        """Raise CourseFault unless the reference's own answers pass the judge: a check that cannot
+        be replayed, or a hidden answer the record only names, would give every student a 0."""
         checks = self.check_modules.get(assignment, [])
         for grade_id, record in records.items():
             if any(
@@ -542,10 +500,8 @@ def why_not_run(report: BoxReport, budgets: CellBudgets) -> tuple[str, str, dict
     return NOT_RUN_ERROR, notes.RUNNER_STOPPED, {}
 
 
-# The traits of SandboxedExecute that what a complete reference run records
-# depends on (its fingerprint). Not its time limits (`timeout`, the budgets'
-# scale, ...): a run they cut short is never kept, and one that ran to its
-# end recorded the same under any limits.
+# The traits a complete reference run depends on (its fingerprint). Not time limits: a run they
+# cut short is never kept, and one that ran to its end recorded the same under any limits.
 REFERENCE_SETTINGS = {
     "skip_tag",
     "judge_answers",

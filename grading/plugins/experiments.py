@@ -1,21 +1,11 @@
 """Ungraded experiments, which autograding does not re-run.
 
-An instructor tags a cell of the source notebook with SKIP_TAG (in
-source/, where nbgrader keeps the version with the solutions) when it holds
-an experiment that no test reads: a training run, a plot. Autograding then
-leaves that cell out, which is where most of a notebook's time goes, and
-gives it a one-line note instead of outputs.
-
-The tags are read from the instructor's source, never from the student's
-copy, so a student can neither add nor remove one. A cell of the submission
-is left out only when it is still the instructor's cell: same cell id, same
-source, and neither a graded nor a solution cell. A student who edited the
-experiment has it run as written.
-
-What a skipped cell would have defined is missing afterwards. When the run
-shows that something needed it (a NameError that names one of its names),
-the notebook is graded again in full (grading/plugins/execute.py), so nobody gains
-or loses a point because a cell was left out.
+An instructor tags a code cell of the source notebook (source/) with SKIP_TAG when no test reads it
+(a training run, a plot); autograding leaves it out and gives it a one-line note instead of outputs.
+Tags are read from the instructor's source, never the student's copy, and a submission's cell is
+left out only while it is still the instructor's (same cell id and source, neither graded nor
+solution). When a NameError names something a skipped cell defines, the notebook is graded again in
+full (grading/plugins/execute.py), so nobody gains or loses a point.
 """
 
 from __future__ import annotations
@@ -88,8 +78,7 @@ def undefined_names(notebook: nbformat.NotebookNode) -> set[str]:
 
 
 def not_rerun_text(language: str = ENGLISH) -> str:
-    """The line a skipped cell prints instead of its outputs, in the language
-    of the notebook (utils.i18n.notebook_language of the instructor's source)."""
+    """The line a skipped cell prints instead of its outputs, in the instructor's notebook's language."""
     return translation(language).gettext(NOT_RERUN) + "\n"
 
 

@@ -1,25 +1,13 @@
 """Feedback that never shows hidden tests.
 
-nbgrader's `generate_feedback` renders the autograded notebook, in which the
-hidden tests have been put back, and by default shows their code and the
-tracebacks they raised. `HideHiddenTests` is used in their place (see
-nbgrader_config.py): in every grade cell that holds a hidden-test region it
-removes the region, exactly as nbgrader's ClearHiddenTests does when it makes
-the release, and replaces each error's traceback, which would quote hidden
-code, by one line with the error's name and message. The student still sees
-which test cell failed, its score, and why in a sentence.
+nbgrader's `generate_feedback` would show the hidden tests' code and tracebacks. `HideHiddenTests`
+(nbgrader_config.py) removes each hidden-test region as ClearHiddenTests does for the release, and
+cuts the traceback of such a cell, which would quote hidden code, to one line: name and message.
+From the first cell with hidden tests on, only the grader's outputs are shown: code that ran after
+the kernel saw a hidden test may have kept its text (an IPython hook, say) and printed it in any
+encoding. See docs/threat-model.md.
 
-The graded cells' outputs are the trusted grader's verdicts
-(grading/plugins/verdicts.py), but any other cell shows what the student's code
-printed, and code that ran after a hidden test had been sent to the kernel
-may have kept its text (an IPython hook that keeps each cell's source, say)
-and printed it in any encoding. So from the first cell with hidden tests
-on, the feedback shows only the outputs the grader made (its verdicts, its
-notes on cells left out, stopped or not run), and a note in place of the
-kernel's.
-
-`SettleLatePenalties` runs before nbgrader's GetGrades, so that feedback
-written after hand grading shows the late penalty of the final score.
+`SettleLatePenalties` runs before GetGrades, so feedback after hand grading shows the final penalty.
 """
 
 from nbformat.v4 import new_output
@@ -43,8 +31,7 @@ from utils.i18n import KNOWN_TYPE_NAMES, notebook_language
 
 
 class SettleLatePenalties(NbGraderPreprocessor):
-    """The notebook's late penalty from its final score, hand grades included
-    (grading/plugins/late.py), for GetGrades to show."""
+    """Write the late penalty of the final score, hand grades included (late.py), for GetGrades."""
 
     display_data_priority = display_data_priority()
 
@@ -56,10 +43,8 @@ class SettleLatePenalties(NbGraderPreprocessor):
 
 
 class ShowWaitingHandGrades(NbGraderPreprocessor):
-    """Mark each graded cell whose grade waits for the instructor's hand
-    (nbgrader's `needs_manual_grade`), so that the feedback page says so
-    instead of showing a score of 0 that nobody gave (see the course's
-    feedback template, grading/templates/course_feedback)."""
+    """Mark each graded cell waiting for hand grading (`needs_manual_grade`), so that the feedback page
+    says so rather than show a 0 nobody gave (grading/templates/course_feedback)."""
 
     display_data_priority = display_data_priority()
 
@@ -84,8 +69,7 @@ STOPPED = (TIMED_OUT, KERNEL_STOPPED)
 
 
 class HideHiddenTests(ClearHiddenTests):
-    """ClearHiddenTests that also shortens the tracebacks of the cells it
-    cleans, and withholds what the kernel printed once it had seen a hidden test."""
+    """ClearHiddenTests that also shortens hidden tests' tracebacks and withholds kernel output after them."""
 
     display_data_priority = display_data_priority()
 
@@ -113,9 +97,7 @@ class HideHiddenTests(ClearHiddenTests):
         return cell, resources
 
     def shown_outputs(self, cell) -> list:
-        """What the feedback shows of a code cell run after a hidden test was:
-        the grader's own outputs, never the kernel's (a hook of the
-        student's may have kept the hidden tests' text, in any encoding)."""
+        """A code cell's outputs shown after a hidden test ran: the grader's own, never the kernel's."""
         mark = marked(cell)
         outcome = mark.get("outcome")
         if outcome == JUDGED:
@@ -127,12 +109,9 @@ class HideHiddenTests(ClearHiddenTests):
         return [stream_note(self._language, OUTPUT_WITHHELD)] if cell.outputs else []
 
     def judged_output(self, output, mark: dict):
-        """A judged cell's output as the feedback shows it. Of a failed
-        verdict, the error's name is shown only when it is a known one (the
-        grader's, or a built-in type's): a class the student's code made can
-        have any name. A verdict on an error the student's function raised
-        loses its message too (the student's own text, up to 2,000
-        characters); the hints the course's checks added to it stay."""
+        """A judged cell's output as the feedback shows it. A failed verdict's error is named only
+        when known (the grader's, or a built-in type: a student's class can have any name), and loses
+        its message, the student's own text, when the student's function raised it (hints stay)."""
         if output.get("output_type") != "error":
             return output
         known = output.ename in KNOWN_TYPE_NAMES or output.ename in VERDICT_NAMES
@@ -146,8 +125,7 @@ class HideHiddenTests(ClearHiddenTests):
 
 
 def quotes_the_student(mark: dict) -> bool:
-    """Whether a judged cell's verdict quotes an error the student's function
-    raised. A cell judged before the grader wrote student_message (any
-    verdict on an error) counts as one: the feedback fails closed."""
+    """Whether a judged cell's verdict quotes an error the student's function raised. Fails closed: a
+    cell judged before the grader wrote student_message counts if its verdict is an error."""
     flag = mark.get("student_message")
     return flag is True or (flag is None and mark.get("verdict") == "error")

@@ -1,15 +1,10 @@
 """The feedback page in the language of the notebook it shows.
 
-nbgrader's feedback template writes its own words in English ("Score",
-"Test cell", "Student's answer", "(Top)", ...). The course's template
-(grading/templates/course_feedback, nbgrader's with each text passed through
-the `course_text` filter) shows them in the notebook's language, read from
-the notebook's metadata as the helpers do (utils.i18n.notebook_language),
-and tells the browser which language the page is in.
-
-nbgrader_config.py makes `FeedbackPage` the exporter of `GenerateFeedback`,
-so the page is the same from `nbgrader generate_feedback` and from the
-grading command, which uses that converter (grading/command/feedback_writer.py).
+The course's template (grading/templates/course_feedback: nbgrader's, each text through the
+`course_text` filter) shows nbgrader's English words ("Score", "Test cell", ...) in the notebook's
+language (utils.i18n.notebook_language), and sets the page's lang. nbgrader_config.py makes
+`FeedbackPage` the exporter of `GenerateFeedback`, which the grading command uses too
+(grading/command/feedback_writer.py).
 """
 
 from pathlib import Path
@@ -25,8 +20,7 @@ from utils.i18n import N_, notebook_language, translation
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_NAME = "course_feedback"
 
-# Every text of the template, for the catalog (translation/editions.py reads
-# this file); a test checks that the template uses no other.
+# Every text of the template, for the catalog (translation/editions.py); a test checks it uses no other.
 PAGE_TEXTS = (
     N_("Score: {score}"),
     N_("(Score: {score})"),
@@ -44,8 +38,7 @@ PAGE_TEXTS = (
     N_("Test cell:"),
     N_("Comments:"),
 )
-# Comments nbgrader writes itself (nbgrader.preprocessors.SaveAutoGrades):
-# shown in the page's language; an instructor's own comment is shown as written.
+# Comments nbgrader writes itself (SaveAutoGrades), translated; an instructor's are shown as written.
 GRADER_COMMENTS = (N_("No response."),)
 # The value of the html element's lang attribute, per language of the course.
 PAGE_LANGUAGES = {"en": "en", "zh_CN": "zh-CN"}
@@ -64,8 +57,7 @@ def grader_comment(comment: str, notebook) -> str:
 
 
 def page_title(notebook, file_name: str) -> str:
-    """The notebook's title, as its first markdown cell's first heading gives
-    it ("Initializing a neural network"), or else its file name."""
+    """The notebook's title (its first markdown cell's first heading), or else its file name."""
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
@@ -80,11 +72,9 @@ def page_language(notebook) -> str:
 
 
 class FeedbackPage(HTMLExporter):
-    """nbconvert's HTML exporter, with the filters of the course's feedback
-    template. nbgrader_config.py names the template and where it is.
+    """nbconvert's HTML exporter, with the course feedback template's filters (nbgrader_config.py).
 
-    Its markdown filter writes formulas as MathML (grading/plugins/formulas.py),
-    so the page needs no MathJax and loads nothing from the network."""
+    Formulas are written as MathML (formulas.py), so the page loads nothing from the network."""
 
     @pass_context
     def markdown2html(self, context, source):

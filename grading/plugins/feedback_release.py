@@ -1,25 +1,12 @@
-"""Releasing feedback to a class that handed in both ways.
+"""Releasing feedback to a class that handed in both ways (docs/upstream.md).
 
-nbgrader's `release_feedback` (and formgrader's Release Feedback button)
-files each student's feedback page in the exchange under a name made from
-the secret the exchange gave their submission (`submission_secret.txt`). A
-student whose work came from an LMS download has no such secret, and
-nbgrader 0.9.6 stops at the first of them: nobody after them gets feedback.
+ReleaseFeedbackToExchange (the exchange's release_feedback, nbgrader_config.py) skips, with a warning,
+each student with no exchange secret (an LMS download), where nbgrader 0.9.6 stops at the first:
+their page waits in feedback/<student>/<assignment>/ to attach in the LMS.
 
-ReleaseFeedbackToExchange releases to every student who handed in through
-the exchange and skips, with a warning, each one who did not: their page is
-ready in feedback/<student>/<assignment>/ to attach to their submission in
-the LMS. nbgrader_config.py makes it the exchange's release_feedback.
-
-What a feedback folder holds is decided here too: the feedback pages, and
-the two small files release_feedback reads beside them. nbgrader's
-generate_feedback first copies every other file of the autograded folder
-next to the pages (the course's helpers, a student's extra files, what the
-student's code left there), and an instructor who uploads the folder to an
-LMS would hand them out. KeepOnlyFeedbackPages, the `post_convert_hook` of
-GenerateFeedback in nbgrader_config.py, removes them after each student, for
-plain `nbgrader generate_feedback` and formgrader; the grading command does
-not copy them at all (grading/command/feedback_writer.py).
+KeepOnlyFeedbackPages (GenerateFeedback's post_convert_hook) removes the other files generate_feedback
+copies beside the pages (helpers, a student's files), which an instructor uploading the folder would
+hand out. The grading command does not copy them at all (grading/command/feedback_writer.py).
 """
 
 from __future__ import annotations
@@ -37,8 +24,7 @@ from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 import grading.compat  # noqa: F401 (checks the nbgrader whose copy_files this wraps)
 
 SECRET = "submission_secret.txt"
-# What release_feedback reads beside the feedback pages: the time of the
-# submission and the secret that names it in the exchange.
+# What release_feedback reads beside the pages: the submission's time and its exchange secret.
 EXCHANGE_FILES = ("timestamp.txt", SECRET)
 EXCHANGE_FILE_LIMIT = 1024  # bytes; nbgrader writes a few dozen
 LOG = logging.getLogger(__name__)
@@ -55,9 +41,8 @@ def is_exchange_file(path: Path) -> bool:
 
 
 def keep_only_feedback_pages(folder: Path, notebooks: list[str]) -> None:
-    """Remove from a student's feedback folder everything but the pages of
-    the notebooks (their names without .ipynb) and the exchange files.
-    Links are removed, never followed."""
+    """Remove from a student's feedback folder all but the pages of notebooks (names without .ipynb)
+    and the exchange files; links are removed, never followed."""
     pages = {f"{name}.html" for name in notebooks}
     for path in folder.iterdir():
         if path.name in pages and path.is_file() and not path.is_symlink():
@@ -71,19 +56,16 @@ def keep_only_feedback_pages(folder: Path, notebooks: list[str]) -> None:
 
 
 class KeepOnlyFeedbackPages:
-    """GenerateFeedback's post_convert_hook: after each student's feedback,
-    keep only the pages and the exchange files in their feedback folder.
+    """GenerateFeedback's post_convert_hook: keep only the pages and exchange files in feedback folders.
 
-    nbgrader calls the hook with the assignment and the student it was asked
-    for (a student may be "*") and the paths of the autograded notebooks
-    just converted, whose folder names the student."""
+    nbgrader passes the assignment, the student (maybe "*") and the converted notebooks' paths,
+    whose folders name the students."""
 
     def __init__(self, config):
         self.config = config
 
     def __call__(self, assignment: str, student: str, notebooks: list[str]) -> None:
-        # nbgrader logs a hook's failure at INFO only, where nobody sees it:
-        # say it as an error, since files may be left to hand out.
+        # nbgrader logs a hook's failure at INFO, where nobody sees it: files may be left to hand out.
         try:
             self.clean(notebooks)
         except Exception:
@@ -91,8 +73,7 @@ class KeepOnlyFeedbackPages:
             raise
 
     def clean(self, notebooks: list[str]) -> None:
-        # Made now, not when the configuration is read: the course root is
-        # the working directory nbgrader runs in unless configured.
+        # Made now: the course root is nbgrader's working directory unless configured.
         coursedir = CourseDirectory(config=self.config)
         autograded = coursedir.format_path(
             coursedir.autograded_directory, "(?P<student>[^/]+)", "(?P<assignment>[^/]+)", escape=True

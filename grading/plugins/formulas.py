@@ -1,20 +1,11 @@
-"""The formulas of the feedback page, written into it as MathML.
+"""The formulas of the feedback page, written into it as MathML (docs/upstream.md).
 
-nbconvert leaves a notebook's formulas ($...$, $$...$$, \\(...\\), \\[...\\],
-\\begin{align}...\\end{align}) as TeX in the page, for MathJax to typeset in the
-browser, and has the page load MathJax from a CDN. A student opens the
-feedback page from disk or from the exchange, often with no network: the
-formulas then stay raw TeX. The course writes each formula as MathML when the
-page is made (latex2mathml), which Chromium, Firefox and Safari render
-themselves: the page loads no script at all and stays one small file, as
-release_feedback publishes it.
-
-A formula latex2mathml cannot read is shown as it was typed, between its
-dollars. Students type formulas too: the MathML that reaches the page is
-rebuilt from known MathML elements and presentation attributes only (no
-href, style or class: `\\href{javascript:...}` links nowhere; and
-latex2mathml copies the text of `\\text{...}` unescaped, so a formula whose
-MathML holds anything else is shown as typed).
+nbconvert leaves formulas as TeX for MathJax, loaded from a CDN: offline, a student sees raw TeX.
+The course writes each as MathML when the page is made (latex2mathml), which browsers render
+themselves, so the page loads no script. A formula latex2mathml cannot read is shown as typed.
+Students type formulas too: the MathML is rebuilt from known elements and presentation attributes
+only (no href, style or class), and a formula whose MathML holds anything else is shown as typed
+(latex2mathml copies `\\text{...}` unescaped).
 """
 
 from __future__ import annotations
@@ -44,8 +35,7 @@ ATTRIBUTES = frozenset(
 )
 
 
-# TeX's escaped characters, which latex2mathml leaves escaped in the text of
-# \text{...} and \texttt{...} ("layers\_dims").
+# TeX's escaped characters, which latex2mathml leaves in \text{...} and \texttt{...} ("layers\_dims").
 TEXT_ESCAPE = re.compile(r"\\([_&%$#{} ])")
 
 
@@ -88,9 +78,8 @@ def _element(element) -> str:
 class MathMLRenderer(IPythonRenderer):
     """nbconvert's markdown renderer, with each formula written as MathML.
 
-    The cell's markdown reached it through nbconvert's HTML sanitizer (the
-    course sets HTMLExporter.sanitize_html), which escapes "<", ">" and "&"
-    in the text: a formula is unescaped once before it is read."""
+    nbconvert's HTML sanitizer (HTMLExporter.sanitize_html) escaped "<", ">" and "&" in the
+    markdown: a formula is unescaped once before it is read."""
 
     def _formula(self, tex: str, display: bool, typed: str) -> str:
         mathml = tex_to_mathml(html.unescape(tex), display)

@@ -1,8 +1,7 @@
 """Runs in every sandboxed grading kernel before the student's notebook.
 
-A forked copy of the kernel would share its sockets and answer nbgrader in
-its place, so a copy made with os.fork ends at once. (subprocess starts
-programs without running this hook, so it keeps working.)
+A forked copy of the kernel would share its sockets and answer in its place, so it ends at once
+(subprocess does not run this hook).
 """
 
 import os as _os

@@ -1,12 +1,8 @@
-"""The course's late-submission policy, a plugin for nbgrader.
+"""The course's late-submission policy, a plugin for nbgrader (docs/upstream.md).
 
-nbgrader computes how late a submission is from the student's
-`timestamp.txt` and the assignment's due date in the gradebook, and asks the
-plugin configured as `AssignLatePenalties.plugin_class` for a penalty in
-points. nbgrader_config.py sets the numbers. nbgrader asks only while it
-autogrades; settle_late_penalties asks again once answers have been graded
-by hand, so the penalty is always a share of the final score. Every
-penalty, written or read, comes from notebook_penalty.
+nbgrader asks `AssignLatePenalties.plugin_class` for a penalty in points only while it autogrades;
+settle_late_penalties asks again after hand grading, so the penalty is a share of the final score.
+Every penalty, written or read, comes from notebook_penalty. nbgrader_config.py sets the numbers.
 """
 
 from __future__ import annotations
@@ -46,18 +42,14 @@ def penalty_for(score: float, seconds_late: float, grace_minutes: float, percent
 
 
 class LatePolicy(AssignLatePenalties):
-    """nbgrader's AssignLatePenalties, configured as it is (its plugin_class),
-    used here only to make the configured plugin."""
+    """nbgrader's AssignLatePenalties as configured, used only to make the configured plugin."""
 
     display_data_priority = display_data_priority()
 
 
 class GiveRecordedExtension(NbGraderPreprocessor):
-    """Give the submission the extension that extensions.csv records for its
-    student (grading/extension.py), just before nbgrader's AssignLatePenalties
-    works out the penalty: an extension granted before the work came counts
-    when `nbgrader autograde` grades it as when the grading command does, and
-    so in formgrader, feedback and every export afterwards."""
+    """Give the submission the extension extensions.csv records (grading/extension.py) before
+    AssignLatePenalties works out the penalty, so `nbgrader autograde` counts it as the command does."""
 
     display_data_priority = display_data_priority()
 
@@ -77,16 +69,13 @@ class GiveRecordedExtension(NbGraderPreprocessor):
 
 
 def after_penalty(score: float, penalty: float) -> float:
-    """The final score: score less the late penalty, at least 0, as
-    nbgrader's CsvExportPlugin computes it, rounded to 6 decimals (so that
-    3 less 2.1 is 0.9, not 0.8999999999999999). The summary, the grades file
-    and the LMS exports all take it from here."""
+    """The final score: score less the late penalty, at least 0, as nbgrader's CsvExportPlugin has
+    it, rounded to 6 decimals (3 - 2.1 is 0.9). The summary, grades file and LMS exports use it."""
     return max(0.0, round(score - penalty, 6))
 
 
 def notebook_penalty(plugin, submission, notebook) -> float | None:
-    """The late penalty of one submitted notebook from its score now, as
-    nbgrader's AssignLatePenalties asks the plugin for it (None when on time)."""
+    """One notebook's late penalty from its score now, as AssignLatePenalties asks it (None on time)."""
     seconds_late = submission.total_seconds_late
     if seconds_late <= 0:
         return None
@@ -95,27 +84,19 @@ def notebook_penalty(plugin, submission, notebook) -> float | None:
 
 
 def submission_penalty(plugin, submission) -> float:
-    """The late penalty of a whole submission from its scores now, read
-    only: what the exporters take off (grading/plugins/lms.py)."""
+    """A whole submission's late penalty from its scores now, read only (for the exporters, lms.py)."""
     return sum(notebook_penalty(plugin, submission, notebook) or 0.0 for notebook in submission.notebooks)
 
 
 def settle_late_penalties(
     gradebook, config, assignment: str | None = None, student: str | None = None
 ) -> None:
-    """Write each submitted notebook's late penalty from its score now.
+    """Write each submitted notebook's late penalty from its score now (of one assignment, or one
+    student's submission of it, when named).
 
-    nbgrader computes a notebook's penalty only when it autogrades it, from
-    the score at that moment, so answers graded by hand afterwards (in
-    formgrader) would not count towards it, and the result would depend on
-    the order of the steps. Here the configured plugin
-    (AssignLatePenalties.plugin_class) is asked again, with the final score
-    (autograded and hand-graded), just as nbgrader asks it. The grading
-    command calls this before it reads a score, and the feedback
-    (grading.plugins.feedback.SettleLatePenalties) before nbgrader's
-    GetGrades shows one; the exporters only read, through
-    submission_penalty. Limited to one assignment, or one student's
-    submission of it, when named.
+    nbgrader computes it only when it autogrades, so later hand grades would not count. The grading
+    command calls this before it reads a score, and SettleLatePenalties (feedback.py) before
+    GetGrades; the exporters only read, through submission_penalty.
     """
     plugin = late_policy_plugin(config)
     for submission in _submissions(gradebook, assignment, student):

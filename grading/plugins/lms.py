@@ -4,30 +4,14 @@
     nbgrader export --exporter=grading.plugins.lms.MoodleExport --to=moodle.csv
     nbgrader export --exporter=grading.plugins.lms.GradesCsvExport --to=grades.csv
 
-Each honours nbgrader's --assignment and --student filters, and writes with
-the csv module, so a name with a comma or a quote stays one cell. A score is
-the final score, as nbgrader's own CSV exporter computes it, rounded to 6
-decimals as the grading command's summary is (grading/plugins/late.py:
-after_penalty): the submission's score (autograded and hand-graded) less
-its late penalty, never below 0, with the late penalty of the scores as they are now
-(grading/plugins/late.py: submission_penalty), so hand grades entered in
-formgrader after autograding count, whatever the order of the steps. An
-exporter only reads the gradebook; it never writes to it.
+Each honours --assignment and --student, writes with the csv module (a comma in a name stays in its
+cell) and only reads the gradebook. A score is the final score (late.py: after_penalty), its late
+penalty worked out from the scores now (submission_penalty), so later hand grades count.
 
-CanvasExport and MoodleExport give one column per assignment. An
-assignment's Chinese edition, `<name>_zh`, is the same column as `<name>`
-(a student hands in either; from one who handed in both, the higher score).
-They write only what should change in the LMS:
-
-- a score whose written answers still wait for hand grading is not final:
-  by default the export stops and names those students (`pending`:
-  "refuse"); "leave-out" exports the rest, "include" exports them too;
-- a blank cell would clear a grade entered in the LMS by hand (a student
-  who sent a PDF): Moodle's importer writes it as "no grade", and Canvas's
-  counts a blank against a grade as a change (gradebook_importer.rb,
-  no_change_to_value?). So a row is written only for a student with a
-  score in every column, and the export stops rather than write a blank
-  cell (export one assignment at a time).
+CanvasExport and MoodleExport give one column per assignment, `<name>_zh` merged into `<name>` (the
+higher score). By default they refuse a score still waiting for hand grading (`pending`), and any
+blank cell: both LMSs would clear a grade entered there by hand (Canvas: gradebook_importer.rb,
+no_change_to_value?).
 """
 
 from __future__ import annotations
@@ -66,8 +50,7 @@ class _FilteredExport(ExportPlugin):
         return self.to or self.default_file
 
     def wanted_assignments(self, gradebook: Gradebook) -> list:
-        """The gradebook's assignments the --assignment filter keeps (all by
-        default); naming `<name>` keeps `<name>_zh` too."""
+        """The assignments --assignment keeps (all by default); `<name>` keeps `<name>_zh` too."""
         names = {str(name) for name in self.assignment}
         return [
             assignment
@@ -88,12 +71,8 @@ class _FilteredExport(ExportPlugin):
         return [student for student in gradebook.students if not ids or student.id in ids]
 
     def ungraded_hand_ins(self, gradebook: Gradebook, assignment: str) -> list[str]:
-        """The students (the --student filter kept) with a folder
-        submitted/<student>/<assignment> but no submission in the gradebook:
-        files the grading command refused or could not read, which it
-        grades 0 (a folder named as no valid student id is left out, as the
-        command leaves it). Read from the course directory of the nbgrader app that
-        runs the export ([] without one)."""
+        """The students (--student kept) with a folder submitted/<student>/<assignment> but no
+        gradebook submission: refused or unreadable, graded 0. [] without a course directory."""
         coursedir = getattr(self.parent, "coursedir", None)
         if coursedir is None:
             return []
@@ -121,11 +100,8 @@ class _FilteredExport(ExportPlugin):
 
 
 class ExportRefused(SystemExit):
-    """What an LMS export would write could lose a grade: nothing was written.
-
-    A SystemExit with status 1, so that `nbgrader export` ends with the
-    reason it has logged, not with a traceback that looks like a crash.
-    """
+    """What an LMS export would write could lose a grade: nothing was written. A SystemExit
+    (status 1), so `nbgrader export` ends with the logged reason, not a traceback."""
 
     def __init__(self, why: str):
         super().__init__(1)
@@ -147,8 +123,7 @@ class _ColumnExport(_FilteredExport):
     ).tag(config=True)
 
     def columns(self, gradebook: Gradebook) -> dict:
-        """{column: max score}, in the gradebook's order of assignments; the
-        English edition's max score when the gradebook has it."""
+        """{column: max score} in the gradebook's order; the English edition's max when it has one."""
         columns = {}
         for assignment in self.wanted_assignments(gradebook):
             name = column_name(assignment.name)
@@ -157,9 +132,7 @@ class _ColumnExport(_FilteredExport):
         return columns
 
     def scores(self, gradebook: Gradebook) -> dict:
-        """{(student id, column): (final score, waits for hand grading)} of
-        every submission; the higher of the two editions where a student
-        handed in both."""
+        """{(student id, column): (final score, waits for hand grading)}; of two editions, the higher."""
         scores = {}
         for assignment in self.wanted_assignments(gradebook):
             name = column_name(assignment.name)
@@ -215,9 +188,8 @@ class _ColumnExport(_FilteredExport):
         self.write(rows)
 
     def keeps_row(self, student_id: str, columns: dict, cells: list) -> bool:
-        """Whether a student's row is written (cells: a score or None per
-        column): only with a score in every column; a row with some blank
-        cells stops the export."""
+        """Whether a row is written (cells: a score or None per column): only with every score;
+        some blank cells stop the export."""
         missing = [name for name, cell in zip(columns, cells) if cell is None]
         if missing and len(missing) < len(cells):
             self.refuse(
@@ -247,12 +219,8 @@ class CanvasExport(_ColumnExport):
     Points Possible,,,,,10.0
     "Smith, Jr., Bob",1002,,bob@example.org,,7.0
 
-    Student is "Last, First" (the id when the gradebook has no name), ID the
-    student's Canvas user id (lms_user_id in the gradebook; blank if none),
-    SIS Login ID the email (or blank); SIS User ID and Section are left blank
-    (the gradebook holds neither). Canvas matches a column to an assignment
-    by "Title (id)": canvas_columns gives each assignment's, else the column
-    is the nbgrader name, and Canvas would plan a new assignment for it.
+    ID is lms_user_id, SIS Login ID the email; SIS User ID and Section stay blank. Canvas matches a
+    column by "Title (id)" (canvas_columns); under the nbgrader name it plans a new assignment.
     """
 
     default_file = "canvas.csv"
@@ -304,8 +272,7 @@ class MoodleExport(_ColumnExport):
     Email address,ID number,First name,Last name,initialization
     bob@example.org,bob,Bob,"Smith, Jr.",7.0
 
-    ID number is the nbgrader id; map it (or the email) to a user field when
-    importing.
+    ID number is the nbgrader id; map it (or the email) to a user field when importing.
     """
 
     default_file = "moodle.csv"
@@ -334,12 +301,8 @@ class GradesCsvExport(_FilteredExport):
     assignment,duedate,timestamp,student_id,last_name,first_name,email,
     raw_score,late_submission_penalty,score,max_score,hand_grading_pending
 
-    The columns of nbgrader's CSV export, valued as it values them, and
-    hand_grading_pending: True while any grade of the submission still needs
-    grading by hand (nbgrader's needs_manual_grade). Unlike nbgrader's export
-    it has no row of 0 for a student who did not hand an assignment in; a
-    student whose files the grading command refused or could not read (a
-    folder in submitted/, no submission in the gradebook) has a row of 0.
+    nbgrader's CSV export columns and values, plus hand_grading_pending (any needs_manual_grade).
+    No row for work not handed in; a row of 0 for files refused or unreadable.
     """
 
     KEYS = [

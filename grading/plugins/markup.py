@@ -1,21 +1,11 @@
-"""A submission's markdown, made safe for the pages that show it.
+"""A submission's markdown, made safe for the pages that show it (docs/threat-model.md).
 
-Formgrader shows a submission's markdown cells as nbconvert renders them,
-without cleaning the HTML: a student's written answer would run script in
-the instructor's browser, on the Jupyter server's origin. The grader
-rewrites every non-code cell of the autograded notebook (and so of the
-feedback) with inert_markup:
-
-- no HTML tag: each `<` that would open one (a tag, a comment or a
-  declaration) is written `&lt;`; a raw cell marked as HTML goes into the
-  page whole, and this covers it too;
-- no link a browser would follow as script: a cell whose rendered links
-  or pictures (nbconvert's own markdown renderer, the one formgrader uses)
-  go anywhere but the web, mail, the page itself or the notebook's
-  attachments (`javascript:`, `vbscript:`, `data:`, however spelled), or
-  whose math holds MathJax's `\\href` or `\\url`, is shown as plain text.
-
-The course's own markdown has neither, so it is shown as written.
+Formgrader renders markdown without cleaning the HTML: a written answer could run script in the
+instructor's browser, on the Jupyter server's origin. So every non-code cell of the autograded
+notebook (and so of the feedback) goes through inert_markup: each `<` that would open a tag, comment
+or declaration is escaped (raw HTML cells too), and a cell whose rendered links or pictures lead
+anywhere but the web, mail, the page or its attachments (`javascript:`, `data:`, however spelled), or
+whose math holds MathJax's `\\href` or `\\url`, is shown as plain text. The course's markdown has neither.
 """
 
 from __future__ import annotations
@@ -29,8 +19,7 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 import grading.compat  # noqa: F401 (checks the nbconvert whose renderer this uses)
 
 TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-# Where a link may lead: the web, mail, a notebook's attachments; no scheme
-# at all is this page or a relative address.
+# Where a link may lead (no scheme at all: this page or a relative address).
 SAFE_SCHEMES = {"http", "https", "mailto", "attachment"}
 SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 URL_ATTRIBUTES = {"href", "src", "xlink:href", "action", "formaction", "poster", "background"}
@@ -42,8 +31,7 @@ PICTURE_DATA = re.compile(r"data:image/(png|jpeg|gif);")
 
 
 def inert_markup(text: str, markdown: bool = True) -> str:
-    """A markdown (or, markdown=False, raw) cell's text with no HTML tag and
-    no harmful link."""
+    """A markdown (or, markdown=False, raw) cell's text with no HTML tag and no harmful link."""
     escaped = TAG_START.sub("&lt;", text)
     if markdown and escaped != text and ("`" in text or "~~~" in text):
         # Code shows `&lt;` as typed: keep code as written when the page
@@ -56,15 +44,13 @@ def inert_markup(text: str, markdown: bool = True) -> str:
     return escaped
 
 
-# Fenced code blocks (a line of 3+ backticks or tildes up to the same fence)
-# and code spans (a run of backticks up to a run of the same length).
+# Fenced code blocks (3+ backticks or tildes up to the same fence) and code spans (same-length runs).
 CODE = re.compile(
     r"^ {0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^ {0,3}(?P=fence)[`~]*[ \t]*$"
     r"|(?<!`)(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`)",
     re.MULTILINE | re.DOTALL,
 )
-# What nbconvert's markdown renderer writes itself (pygments' highlighted
-# blocks and table alignment included): {tag: the attributes it may carry}.
+# What nbconvert's markdown renderer writes itself, pygments included: {tag: the attributes it may carry}.
 PLAIN = ()
 MARKDOWN_MARKUP = {
     **dict.fromkeys(["p", "em", "strong", "del", "ul", "li", "blockquote", "hr", "br"], PLAIN),
@@ -120,8 +106,7 @@ def has_harmful_link(text: str) -> bool:
 
 
 def render(text: str) -> str:
-    """text as formgrader's nbconvert renders a markdown cell, any attachment
-    it names shown as a picture's bytes."""
+    """text as formgrader's nbconvert renders a markdown cell, any named attachment a picture's bytes."""
     attachments = AnyAttachment()
     return MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=attachments)).render(text)
 
@@ -168,8 +153,7 @@ class MarkupChecker(HTMLParser):
 
 
 class AddressFinder(HTMLParser):
-    """The addresses in an HTML page's links and pictures, entities decoded
-    as a browser decodes them."""
+    """The addresses in a page's links and pictures, entities decoded as a browser does."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)

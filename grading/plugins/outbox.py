@@ -1,20 +1,10 @@
 """The one file that comes out of a grading box, read and checked.
 
-The box (grading/plugins/box_runner.py, beside the student's kernel) writes a
-line of JSON per cell it ran. Nothing in it is trusted: the kernel may have
-stopped the runner and written the file itself. So the grader
-
-- reads at most `max_bytes` of it, a line at a time, from a regular file
-  opened without following links;
-- keeps of each output only what a page needs and cannot run: stream text,
-  an error's name, message and traceback, plain text, PNG and JPEG pictures
-  whose bytes are checked, their integer sizes, and the course's answer
-  records; no other data type, no other metadata (an image's `width` that
-  is not a number would become an HTML attribute in formgrader);
-- cuts each cell's outputs at `max_cell_bytes`.
-
-Every output is rebuilt here from those checked parts, so no key the kernel
-chose (a grader's mark among them, see grading/errors.py) survives.
+The box runner (box_runner.py) writes a line of JSON per cell; the kernel may have written the file
+itself, so nothing in it is trusted. The grader reads at most `max_bytes` from a regular file (links
+not followed), and rebuilds each output from checked parts that cannot run in a page (an image's
+`width` that is not a number would become an HTML attribute in formgrader), so no key the kernel
+chose survives (a grader's mark among them: grading/errors.py).
 """
 
 from __future__ import annotations
@@ -63,9 +53,8 @@ class BoxReport:
 
 
 def read_report(path: str, max_bytes: int, max_cell_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> BoxReport:
-    """The checked report in the file at path (an empty one if it is missing,
-    a link or not a regular file). cut_note, with {limit} in it, ends a cell's
-    outputs that are cut at max_cell_bytes (in the notebook's language)."""
+    """The checked report in the file at path (empty if missing, a link or not a regular file).
+    cut_note, with {limit} in it, ends a cell's outputs cut at max_cell_bytes."""
     report = BoxReport()
     try:
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -90,8 +79,7 @@ def read_report(path: str, max_bytes: int, max_cell_bytes: int, cut_note: str = 
 
 
 def add_line(report: BoxReport, line: bytes, max_cell_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> None:
-    """Add one line of the file to report, if it is one the runner writes
-    (a line nested too deeply to read, or to check, counts as none)."""
+    """Add one line of the file to report, if it is one the runner writes."""
     try:
         add_data(report, json.loads(line), max_cell_bytes, cut_note)
     except (ValueError, RecursionError):
@@ -123,8 +111,7 @@ def _index(value) -> int | None:
 
 
 def checked_outputs(outputs: list, max_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> list:
-    """The outputs that pass checked_output, up to max_bytes of JSON in all,
-    then cut_note (with {limit} in it) if some were cut."""
+    """The outputs that pass checked_output, up to max_bytes of JSON in all, then cut_note if cut."""
     kept, used = [], 0
     for output in outputs:
         output = checked_output(output)

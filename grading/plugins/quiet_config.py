@@ -1,12 +1,8 @@
-"""A trait that lets the course's nbgrader preprocessors take nbconvert's
-configuration without a warning.
+"""A trait that lets the course's nbgrader preprocessors take nbconvert's configuration quietly.
 
-nbconvert's HTML exporter sets NbConvertBase.display_data_priority for
-everything it runs; nbgrader's preprocessors redefine that trait without
-config=True, and traitlets then warns "Config option display_data_priority
-not recognized" for every notebook. A preprocessor of the course declares
-`display_data_priority = display_data_priority()`: a configurable copy (as
-nbgrader's own GetGrades has), which it does not use.
+nbconvert sets NbConvertBase.display_data_priority; nbgrader's preprocessors redefine it without
+config=True, so traitlets warns "Config option ... not recognized" for every notebook. A course
+preprocessor declares `display_data_priority = display_data_priority()`: a configurable copy, unused.
 """
 
 from nbgrader.preprocessors import ClearHiddenTests

@@ -2,22 +2,10 @@
 submission runs (the seconds each cell took, the answers each graded test
 cell handed in), kept so that each source notebook runs once.
 
-A store (ReferenceRuns) keeps them in memory for one command. Given a
-folder, it also keeps each complete run on disk, under a fingerprint of
-everything the run depends on: the assignment's files, the grading package
-and the course's helpers, the runner's settings, the Python environment,
-the machine, and the sandbox's settings and environment. The next command
-on this machine reads it back instead of running the reference again
-(about 1 s a command, and as long as the notebook's experiments for a run
-in full); a change to any of those runs it again. A run that fell short (a
-cell out of time, a kernel killed, a test cell that handed in nothing)
-serves its own command only. So the time limits a run had do not count: a
-run that ended within them recorded what it would have under any others.
-
-The folder is the instructor's (the course root's .reference-runs/, made
-readable by the instructor's account alone), trusted as source/ is: what it
-holds sets the answers every student must match. No student's code runs
-where it can write there.
+A store (ReferenceRuns) keeps them in memory for one command and, given a folder, each complete run
+on disk under a fingerprint of everything it depends on; a run that fell short serves its command only.
+The folder (.reference-runs/, the instructor's only) is trusted as source/ is: it sets the answers
+every student must match, and no student's code runs where it can write there.
 """
 
 from __future__ import annotations
@@ -51,8 +39,7 @@ class Reference:
     answers: dict[str, Record] = field(default_factory=dict)  # grade id -> its answer record
     # grade id -> the record as the kernel displayed it (JSON data): what the disk keeps
     displayed: dict[str, dict] = field(default_factory=dict)
-    # False for a run that fell short (a test cell with no answers, a cell
-    # that did not run to its end): it serves its command, and is never kept.
+    # False for a run that fell short: it serves its command, and is never kept.
     complete: bool = True
 
 
@@ -60,28 +47,20 @@ class ReferenceRuns:
     """The Reference of each source notebook run so far:
     {(path, modified, options): Reference}, and on disk under folder if given.
 
-    One store is shared by every SandboxedExecute that is configured with it
-    (c.SandboxedExecute.reference_runs), so a source notebook is run once:
-    the grading command gives the same store to each student's autograde and
-    hands what it measured to its workers. Without one configured, each
-    SandboxedExecute keeps its own (nbgrader_config.py configures one store
-    for each nbgrader command).
+    Shared by every SandboxedExecute configured with it (c.SandboxedExecute.reference_runs), so
+    a source notebook runs once per command.
     """
 
     def __init__(self, measured: dict | None = None, folder: Path | str | None = None):
         self.measured = dict(measured or {})
         self.folder = Path(folder) if folder else None
         self.command = ""  # the command whose runs a worker's store holds (start_from)
-        # Whoever shares the store in threads (a server that autogrades in
-        # several) has one measure a notebook while the others wait for its
-        # result: never a second run, never a half-written store.
+        # Threads sharing the store wait for one measure: never a second run, never a half-written store.
         self.lock = threading.Lock()
 
     def get(self, key, measure, name=None, check=None, log=None):
-        """The Reference stored under key: from memory, else (when the store
-        has a folder) from the disk file name() names, which check(reference)
-        raises on if the judge cannot use it, else measured (measure()) and
-        kept in both."""
+        """The Reference stored under key: from memory, else from the disk file name() names
+        (check(reference) raises if the judge cannot use it), else measure(), kept in both."""
         with self.lock:
             if key not in self.measured:
                 path = self.folder / f"{name()}.json" if self.folder and name else None
@@ -99,18 +78,14 @@ class ReferenceRuns:
             return self.measured[key]
 
     def start_from(self, measured: dict, command: str = "") -> None:
-        """At a task of a new command (or of an unnamed one), forget every run
-        but measured, the command's: a worker that outlives its command must
-        not judge the next with a run kept in its memory, which no
-        fingerprint checks (a kept file is checked). Within one command it
-        keeps what it measured itself (a run in full, say)."""
+        """At a task of a new (or unnamed) command, forget every run but measured: a worker that
+        outlives its command must not judge the next with an unchecked run kept in memory."""
         with self.lock:
             if not command or command != self.command:
                 self.measured, self.command = dict(measured), command
 
     def __deepcopy__(self, memo):
-        # traitlets deep-copies a configured value into each instance: the
-        # store must stay one object to be shared.
+        # traitlets deep-copies configured values: the store must stay one object to be shared.
         return self
 
 
@@ -134,10 +109,8 @@ def read_reference(path: Path) -> Reference | None:
 
 
 def save_reference(path: Path, reference: Reference, log=None) -> None:
-    """Write reference to path, in the store's folder (made readable by the
-    instructor's account alone), and delete the files it replaces (those of
-    the same notebook, mode and machine under an older fingerprint). A run
-    that cannot be written is only not kept: log says so."""
+    """Write reference to path (the store's folder is made mode 0700), deleting the files of the
+    same notebook, mode and machine it replaces. A run that cannot be written is only not kept."""
     try:
         path.parent.parent.mkdir(mode=0o700, exist_ok=True)  # the store's folder
         path.parent.mkdir(exist_ok=True)  # the assignment's
@@ -153,13 +126,9 @@ def save_reference(path: Path, reference: Reference, log=None) -> None:
 
 
 def fingerprint(source: Path, options: dict, sandbox_settings: dict) -> str:
-    """A name for a run of the source notebook, "assignment/notebook-mode-
-    machine-digest", the digest of everything the run depends on: the
-    files of its assignment folder (as the run copies them, links followed),
-    options (which cells run, which checks judge), the grading
-    package and the course's helpers (as this process imported them and as
-    the box will), the Python environment, this machine, and the sandbox's
-    settings and environment."""
+    """A name for a run of the source notebook, "assignment/notebook-mode-machine-digest", the
+    digest of everything the run depends on: the assignment's files, options, the grading package
+    and course helpers, the Python environment, this machine, and the sandbox's settings."""
     place = hashlib.sha256(json.dumps(_machine()).encode())
     digest = hashlib.sha256(
         json.dumps([FORMAT, options, sandbox_settings, _machine()], sort_keys=True).encode()
@@ -205,8 +174,7 @@ def _machine() -> list[str]:
     return [platform.node(), platform.machine(), model.strip(), str(os.cpu_count())]
 
 
-# The grading package and the course's helpers; the code of them this process
-# runs (a long-lived Dask worker may outlive a change on disk) is digested once.
+# The grading package and the course's helpers; the code this process runs is digested once.
 CODE = (Path(grading.__file__).parent, Path(utils.__file__).parent)
 _imported = hashlib.sha256()
 for _folder in CODE:

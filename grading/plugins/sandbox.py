@@ -1,49 +1,21 @@
 """Running student code in a sandbox: a box.
 
-When autograding, the box holds the runner that executes the notebook
-(grading/plugins/box_runner.py, started through SandboxProvisioner.box_command
-by grading/plugins/box.py) and the Jupyter kernel the runner starts; the
-same sandbox is also a kernel provisioner, for any Jupyter kernel. A box is
-bubblewrap (Linux namespaces) under resource limits:
+A box is bubblewrap (Linux namespaces) under resource limits. When autograding it holds the runner
+(box_runner.py, started by box.py through SandboxProvisioner.box_command) and the kernel it starts;
+SandboxProvisioner is also a kernel provisioner for any Jupyter kernel. Student code gets:
 
-- no network: the box gets its own empty network namespace, with only a
-  loopback device, over which its kernel talks to the runner beside it (a
-  kernel this provisioner starts for another client uses Unix sockets:
-  ZeroMQ's ipc transport);
-- an allow-listed file system: the kernel sees the system's programs and
-  libraries (SYSTEM_PATHS) and the Python installation, read-only. Its
-  working folder (nbgrader's autograded/<student>/<assignment>/) is a
-  private, size-limited tmpfs at the same path, showing read-only the real
-  folder's files and folders (the course's utils/ helpers among them) but
-  not links, pipes or devices; its notebooks, which hold the hidden tests
-  once nbgrader has put them back, read as empty files. /tmp and /dev/shm
-  are private, size-limited tmpfs too, and the folder holding the kernel's
-  sockets is on /dev/shm (see socket_parent). Nothing the kernel writes
-  outlives it, and nothing else exists for it: not the rest of the course
-  (source, release, other students, the gradebook, the configuration), nor
-  home folders, /srv, /var, /opt or /mnt, wherever the course lives;
-- a clean environment: the kernel's variables are set from scratch
-  (kernel_environment), so nothing the grader exported reaches student code;
-- its own process namespace: when the kernel stops, everything it started
-  stops with it;
-- a cgroup of its own (grading/plugins/cgroups.py), which counts the kernel and
-  everything it starts: one CPU core, `memory_mb` of memory (tmpfs files
-  included) and `max_processes` processes and threads, for this kernel
-  only. Where cgroups cannot be used, per-user and per-process rlimits
-  stand in for them (a warning says what is then not isolated);
-- rlimits (setrlimit) on address space per process, CPU seconds and the size
-  of a file. When grading as root the kernel runs as an unprivileged user
-  (`nobody`).
+- no network: an empty network namespace, loopback only;
+- an allow-listed file system: SYSTEM_PATHS and the Python installation, read-only; its working
+  folder is a private, size-limited tmpfs showing the real folder's files read-only and its notebooks
+  (which hold the hidden tests) as empty files; private /tmp and /dev/shm. Nothing else of the course
+  exists for it, and nothing it writes outlives it;
+- a clean environment (kernel_environment) and its own process namespace;
+- a cgroup of its own (cgroups.py: CPU, memory with tmpfs files, processes), rlimits standing in where
+  cgroups cannot be used, and rlimits on address space, CPU seconds and file size. As root the kernel
+  runs as `nobody`. The runner counts against the same limits.
 
-The cgroup and the limits count the runner as well as the kernel.
-
-Not isolated: what the student's code can see inside its own box: the
-hidden tests run there after it, and the runner runs as the same user (the
-grader trusts nothing the box writes: grading/plugins/outbox.py).
-
-nbgrader uses this through `SandboxedExecute` (grading/plugins/execute.py),
-configured in nbgrader_config.py; the limits are traits of the provisioner,
-`SandboxProvisioner`.
+Not isolated: the box itself, where the hidden tests run after student code and the runner runs as
+the same user; so the grader trusts nothing the box writes (outbox.py). See docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -86,11 +58,8 @@ def user_task_count(uid: int) -> int:
     return count
 
 
-# What a kernel may read of the machine: programs, libraries, fonts and
-# shared data under /usr (with the top-level links into it), and from /etc only
-# what the dynamic linker, fontconfig and time zones read. (/etc/passwd and
-# /etc/group are replaced by ones that name only the kernel's user: see
-# account_files.)
+# What a kernel may read of the machine: /usr with its top-level links, and of /etc only what the
+# dynamic linker, fontconfig and time zones read (/etc/passwd and /etc/group: see account_files).
 SYSTEM_PATHS = [
     "/usr",
     "/bin",
@@ -108,8 +77,7 @@ SYSTEM_PATHS = [
     "/etc/nsswitch.conf",
 ]
 
-# Grader settings that may sit in a configuration folder the kernel can see
-# (such as <venv>/etc/jupyter): a database URL with its password, say.
+# Grader settings (a database password, say) that may sit in a config folder the kernel can see.
 GRADER_CONFIG_FILES = ["nbgrader_config.py", "nbgrader_config.json"]
 
 
@@ -119,11 +87,8 @@ def is_within(path: str, folder: str) -> bool:
 
 
 def python_folders(kernel_cmd: Sequence[str] = ()) -> list[str]:
-    """The folders of the Python that runs the kernel (a venv and its base).
-
-    The grading process's own installation, and the one of the kernel's
-    interpreter when its spec names another by absolute path.
-    """
+    """The folders of the Python that runs the kernel (a venv and its base): the grader's, and
+    the kernel spec's interpreter's when named by absolute path."""
     folders = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
     if kernel_cmd and os.path.isabs(kernel_cmd[0]):
         for executable in (kernel_cmd[0], os.path.realpath(kernel_cmd[0])):
@@ -134,9 +99,7 @@ def python_folders(kernel_cmd: Sequence[str] = ()) -> list[str]:
 def parent_folders(path: str, made: set) -> list[str]:
     """bubblewrap arguments that make the folders above path, open to all.
 
-    The sandbox's root is an empty file system: each folder on the way to a
-    mounted path is made there, empty, and mode 0755 (bubblewrap's own
-    default, 0700, would shut out a kernel that runs as another user).
+    Mode 0755: bubblewrap's 0700 would shut out a kernel run as another user.
     made holds the folders made so far, and is updated.
     """
     arguments, between = [], []
@@ -159,15 +122,10 @@ def allow_list_mounts(
 ) -> list[str]:
     """bubblewrap arguments for a file system that shows only what is listed.
 
-    private: {folder: size in bytes, or None for no size}: a private tmpfs
-    there, open to all (mode 1777, as /tmp), made first, so that a path
-    shown inside it (a file of the kernel's working folder) appears in it.
-    read_only: paths shown read-only (a missing one is left out; a link,
-    such as /bin -> usr/bin, is made again as a link). read_write: folders
-    shown writable, such as the folder of the kernel's sockets. replaced:
-    {path: file shown there instead}, read-only, such as an empty file in
-    place of a notebook that holds hidden tests. Everything else does not
-    exist for the kernel: the root is an empty tmpfs, /dev and /proc its own.
+    read_only: paths shown read-only (missing ones left out, links made again as links).
+    read_write: folders shown writable (the socket folder). replaced: {path: file shown there
+    instead}, read-only. private: {folder: size in bytes or None}: a private tmpfs (mode 1777),
+    made first so that paths shown inside it appear in it. Nothing else exists: the root is empty.
     """
     shown = [os.path.normpath(path) for path in read_only if os.path.lexists(path)]
     private = dict(private or {})
@@ -221,8 +179,7 @@ def grader_config_files(folders: Sequence[str]) -> list[str]:
 def account_files(folder: str, uid: int, gid: int) -> dict:
     """{/etc/passwd: ..., /etc/group: ...}: files in folder naming only root and uid.
 
-    The machine's own would list every account of a shared server (students'
-    names among them); Python and IPython only look up the kernel's user.
+    The machine's own would list every account of a shared server, students' names among them.
     """
     import grp
 
@@ -245,13 +202,10 @@ def account_files(folder: str, uid: int, gid: int) -> dict:
 
 
 def workdir_entries(workdir: str) -> list[str]:
-    """What the kernel's working folder shows it, read-only: the real
-    folder's files and folders (the utils/ helpers), not its notebooks
-    (which the sandbox shows as empty files, see notebooks_in).
+    """What the kernel's working folder shows it, read-only: the real folder's files and folders.
 
-    A link, pipe, socket or device is left out: nbgrader, as root, later
-    changes the permissions of what it finds there and copies files into
-    the feedback, and a pipe would block it.
+    Not notebooks (see notebooks_in), links, pipes, sockets or devices: nbgrader, as root, later
+    changes permissions of and copies what it finds there, and a pipe would block it.
     """
     shown = []
     with os.scandir(workdir) as entries:
@@ -274,22 +228,17 @@ def notebooks_in(folder: str) -> list[str]:
 
 
 def socket_parent() -> str | None:
-    """Where the kernel's socket folder goes: /dev/shm when there is one.
+    """Where the kernel's socket folder goes: /dev/shm when there is one, else None (the temp folder).
 
-    The kernel writes in that folder (its sockets, IPython's history), which
-    is shown to it from the host. On a disk, a kernel could fill the disk
-    there. /dev/shm is a tmpfs whose pages Linux charges to the memory
-    cgroup of the writer, so the kernel's memory limit bounds what it can
-    put there, and RLIMIT_FSIZE (max_file_mb) bounds each file even
-    without cgroups. None: the system's temporary folder.
+    The kernel writes there, on the host: on a disk it could fill the disk; on /dev/shm its memory
+    cgroup bounds what it writes, and RLIMIT_FSIZE bounds each file even without cgroups.
     """
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 def remove_stale_socket_folders(parent: str | None) -> None:
-    """Delete the socket folders (grading-kernel-<pid>-*) in parent that
-    graders which no longer run left there: one killed with SIGKILL, a worker
-    process say, cleans up nothing."""
+    """Delete the socket folders (grading-kernel-<pid>-*) in parent left by graders no longer
+    running (one killed with SIGKILL cleans up nothing)."""
     for path in glob.glob(os.path.join(parent or tempfile.gettempdir(), "grading-kernel-*-*")):
         pid = os.path.basename(path).split("-")[2]
         if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
@@ -310,8 +259,7 @@ def bubblewrap_sizes_tmpfs() -> bool:
 def bubblewrap_command(command: list[str], mounts: list[str], workdir: str, as_root: bool) -> list[str]:
     """command wrapped in bubblewrap: its own namespaces, the file system of mounts.
 
-    Run by root, bubblewrap needs no user namespace (the command drops to a
-    plain user itself); run by anyone else, it makes one.
+    As root no user namespace is made: the command drops to a plain user itself.
     """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -335,8 +283,7 @@ def bubblewrap_command(command: list[str], mounts: list[str], workdir: str, as_r
         "--chdir",
         workdir,
         "--die-with-parent",
-        # jupyter_client adds the grader's process id: ipykernel would watch a
-        # parent it cannot see from its own process namespace and exit;
+        # ipykernel would watch the grader's pid, which it cannot see, and exit;
         # --die-with-parent does that job instead.
         "--unsetenv",
         "JPY_PARENT_PID",
@@ -361,9 +308,8 @@ Only for notebooks you trust: python -m grading.grade ... --no-sandbox"""
 
 
 def sandbox_problem() -> str | None:
-    """None when bubblewrap can make the sandbox's namespaces here; else
-    why not, in bubblewrap's own words. Cheap: it runs /bin/true in a sandbox
-    that shows the whole system read-only."""
+    """None when bubblewrap can make the sandbox's namespaces here; else why not, in bubblewrap's
+    own words (it runs /bin/true in a sandbox)."""
     try:
         command = bubblewrap_command(
             ["true"], ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"], "/", os.getuid() == 0
@@ -387,9 +333,7 @@ THREAD_COUNTS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 def kernel_environment(socket_dir: str, path_folders: Iterable[str], passed_names: Iterable[str]) -> dict:
     """The kernel's whole environment: what Python, IPython and matplotlib need.
 
-    Nothing else of the grader's environment (database passwords, tokens,
-    cloud credentials) reaches student code; only the variables named in
-    passed_names are copied from it, when set.
+    Nothing else of the grader's (passwords, tokens) reaches student code: only passed_names, if set.
     """
     environment = {
         "PATH": os.pathsep.join([*path_folders, "/usr/local/bin", "/usr/bin", "/bin"]),
@@ -399,9 +343,7 @@ def kernel_environment(socket_dir: str, path_folders: Iterable[str], passed_name
         "IPYTHONDIR": os.path.join(socket_dir, "ipython"),
         "MPLCONFIGDIR": os.path.join(socket_dir, "matplotlib"),
         "PYTHONDONTWRITEBYTECODE": "1",
-        # One thread for numpy's BLAS: the grader runs a kernel per worker, so
-        # more threads only wait for each other. On 2 cores, grading the deep
-        # class with --full took 253 s with two threads a kernel, 150 s with one.
+        # One thread for numpy's BLAS: a kernel per worker already fills the cores (faster on 2 cores).
         **dict.fromkeys(THREAD_COUNTS, "1"),
     }
     environment.update({name: os.environ[name] for name in passed_names if name in os.environ})
@@ -448,9 +390,8 @@ def limits_command(
 
 
 def nproc_ceiling() -> str:
-    """RLIMIT_NPROC's hard limit in this process, as prlimit reads it: the
-    kernel's limit when the pids cgroup counts its processes instead (the
-    per-user count would only get in the way of kernels beside it)."""
+    """RLIMIT_NPROC's hard limit in this process, as prlimit reads it: the kernel's limit when
+    the pids cgroup counts its processes instead."""
     hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
     return "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
 
@@ -468,9 +409,8 @@ _warned: set[str] = set()
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run in a bubblewrap sandbox under limits:
-    it names SandboxProvisioner in their kernel spec, and caps the size of the
-    messages it takes from them."""
+    """A kernel manager whose kernels run in a bubblewrap sandbox under limits (SandboxProvisioner),
+    capping the size of the messages it takes from them."""
 
     enabled = Bool(True, help="Run kernels in the sandbox. Turn off only for trusted notebooks.").tag(
         config=True
@@ -499,24 +439,20 @@ class SandboxKernelManager(AsyncKernelManager):
 
 @functools.cache
 def capped_context(max_bytes: int) -> zmq.asyncio.Context:
-    """One ZeroMQ context per limit and process, whose sockets refuse
-    messages over max_bytes (a context per kernel would leave a thread behind
-    each)."""
+    """One ZeroMQ context per limit and process, whose sockets refuse messages over max_bytes
+    (a context per kernel would leave a thread behind each)."""
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, max_bytes)
     return context
 
 
-# The name under which pyproject.toml registers SandboxProvisioner with
-# jupyter_client (entry point group jupyter_client.kernel_provisioners).
+# SandboxProvisioner's entry point name in pyproject.toml (jupyter_client.kernel_provisioners).
 PROVISIONER_NAME = "grading-sandbox"
 
 
 class SandboxProvisioner(LocalProvisioner):
-    """jupyter_client's local provisioner, launching the kernel in bubblewrap
-    under prlimit, in a cgroup of its own. Its traits are the sandbox's
-    limits (c.SandboxProvisioner.* in nbgrader_config.py); it works under
-    any kernel manager whose kernel spec names it."""
+    """jupyter_client's local provisioner, launching the kernel in bubblewrap under prlimit, in a
+    cgroup of its own. Its traits are the sandbox's limits (c.SandboxProvisioner.*)."""
 
     memory_mb = Integer(
         2048,
@@ -574,16 +510,14 @@ class SandboxProvisioner(LocalProvisioner):
 
     async def pre_launch(self, **kwargs):
         manager = self.parent  # its connection settings are set here
-        # The kernel has no network, so it listens on Unix sockets in a folder
-        # of its own, next to its connection file.
+        # No network: the kernel listens on Unix sockets in a folder of its own.
         self._make_box_folder()
         manager.transport = "ipc"
         manager.ip = os.path.join(self.socket_dir, "kernel")
         manager.connection_file = os.path.join(self.socket_dir, "connection.json")
         try:
             kwargs = await super().pre_launch(**kwargs)
-            # Ask the kernel to interrupt itself: a signal sent from here would
-            # reach bubblewrap, not the kernel inside it.
+            # Interrupt by message: a signal sent from here would reach bubblewrap, not the kernel.
             self.kernel_spec.interrupt_mode = "message"
             kernel_cmd = kwargs["cmd"]
             workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
@@ -592,8 +526,7 @@ class SandboxProvisioner(LocalProvisioner):
         except BaseException:
             self._discard()  # jupyter_client calls no cleanup for a launch that never was
             raise
-        # The kernel's own console (its banner, messages of forked copies)
-        # is noise in a grading run; students' output travels over ZeroMQ.
+        # The kernel's console is noise; students' output travels over ZeroMQ.
         kwargs["stdout"] = kwargs["stderr"] = subprocess.DEVNULL
         return kwargs
 
@@ -607,10 +540,9 @@ class SandboxProvisioner(LocalProvisioner):
     def box_command(
         self, command: list[str], workdir: str, extra_files: dict | None = None
     ) -> tuple[list, dict]:
-        """(command line, environment) that run command in a new box: the
-        sandbox a kernel gets, in workdir, with extra_files ({path in the
-        box: file}) shown read-only. The box's folder (socket_dir, writable by it)
-        holds what it writes; call discard() once it has ended."""
+        """(command line, environment) that run command in a new box in workdir, with extra_files
+        ({path in the box: file}) shown read-only. What it writes goes in socket_dir; call
+        discard() once it has ended."""
         self._make_box_folder()
         try:
             workdir = os.path.abspath(workdir)
@@ -621,15 +553,13 @@ class SandboxProvisioner(LocalProvisioner):
             raise
 
     def _make_box_folder(self) -> None:
-        """A new folder for the box's sockets and files (socket_dir), first
-        deleting those that graders no longer running left behind."""
+        """A new folder for the box's sockets and files (socket_dir); stale ones are deleted first."""
         remove_stale_socket_folders(socket_parent())
         self.socket_dir = tempfile.mkdtemp(prefix=f"grading-kernel-{os.getpid()}-", dir=socket_parent())
 
     def _environment(self, command: list[str]) -> dict:
-        """The box's whole environment, command's folder first on its PATH.
-        bubblewrap itself starts from it too: in a user namespace the kernel
-        could read its parent's /proc/1/environ."""
+        """The box's whole environment, command's folder first on its PATH. bubblewrap starts
+        from it too: in a user namespace the kernel could read its parent's /proc/1/environ."""
         programs = [os.path.dirname(command[0])] if os.path.isabs(command[0]) else []
         programs += [os.path.join(sys.prefix, "bin")]
         return kernel_environment(self.socket_dir, dict.fromkeys(programs), self.passed_environment)
@@ -646,8 +576,7 @@ class SandboxProvisioner(LocalProvisioner):
     def _sandboxed(self, kernel_cmd, workdir, pythons, extra_files=None):
         as_root = os.getuid() == 0
         if as_root:
-            # The kernel runs as a plain user, who may not write in the
-            # course, and to whom the rlimit on processes applies.
+            # A plain user: may not write in the course, and RLIMIT_NPROC applies.
             account = pwd.getpwnam(self.user)
             uid, gid = account.pw_uid, account.pw_gid
             kernel_cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *kernel_cmd]
@@ -658,8 +587,7 @@ class SandboxProvisioner(LocalProvisioner):
         copy_font_cache(os.path.join(self.socket_dir, "matplotlib"))
         prepare_ipython_dir(os.path.join(self.socket_dir, "ipython"))
         replaced = {**account_files(self.socket_dir, uid, gid), **(extra_files or {})}
-        # The notebook being graded lies in workdir with its hidden tests put
-        # back: there and in its folders, every notebook reads as empty.
+        # The graded notebook in workdir holds the hidden tests: every notebook there reads as empty.
         empty = os.path.join(self.socket_dir, "hidden-while-grading")
         open(empty, "w").close()
         shown = [*self.system_paths, *pythons]
@@ -689,8 +617,7 @@ class SandboxProvisioner(LocalProvisioner):
         return join_command(group.procs_files, command)
 
     def _make_cgroup(self, sized_tmpfs: bool) -> KernelGroup:
-        """The kernel's cgroup (none when use_cgroups is off); warns, once per
-        process and kind, of what is not isolated without it."""
+        """The kernel's cgroup (none when use_cgroups is off); warns once of what is not isolated."""
         if self.use_cgroups:
             group = create_group(self.cpu_cores, self.memory_mb, self.max_processes)
         else:
@@ -719,6 +646,5 @@ class SandboxProvisioner(LocalProvisioner):
 
     async def cleanup(self, restart=False):
         await super().cleanup(restart=restart)
-        # What the kernel left running (a process that escaped its session,
-        # say) ends with its cgroup.
+        # What the kernel left running (a process that escaped its session) ends with its cgroup.
         self._discard()

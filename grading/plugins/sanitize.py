@@ -1,32 +1,14 @@
-"""Repairs nbgrader makes to a submission before grading it, made safe.
+"""Repairs nbgrader makes to a submission before grading it, made safe (docs/threat-model.md).
 
-- A duplicated grade cell: nbgrader's DeduplicateIds keeps the last copy and
-  gives the other copies an empty `nbgrader` metadata dict, which nbgrader
-  0.9.6 then takes for metadata of an old format, and stops grading the
-  whole batch. DropDuplicateGradeIds removes the other copies' nbgrader
-  metadata altogether: they stay in the notebook as ordinary cells and run
-  as the student ran them.
-- A deleted grade cell: nbgrader puts it back (add_missing_cells) but
-  without a cell id, and nbformat warns about it each time it checks the
-  notebook. OverwriteCellsWithIds gives the cell an id.
-- A cell whose nbgrader metadata names no cell of the notebook (a graded
-  cell pasted from another notebook, or made up): nbgrader drops only its
-  grade id, and the graded cell left without one stops the student's
-  grading. OverwriteCellsWithIds makes it an ordinary cell.
-- Metadata: a submission's notebook and cell metadata reach the pages made
-  from it; KeepTrustedMetadata keeps only what grading reads.
-- A submission that holds a link or a special file: nbgrader would follow a
-  link to the instructor's solution, or open a FIFO and wait forever. A
-  notebook far larger than its release (thousands of cells, a megabyte of
-  markdown) would cost minutes to run and to render; a timestamp.txt that
-  nbgrader misreads would cost a wrong late penalty; a notebook of the
-  other edition would be graded with every cell changed. The grading command
-  refuses such a submission before nbgrader sees it (and turns this plugin
-  off: one check per path). RefuseUnsafeSubmissions
-  stops that student's autograde in plain `nbgrader autograde`, but only
-  after nbgrader has copied the submission into autograded/ (following its
-  links: nbgrader offers no hook that can stop it earlier), so grade
-  untrusted submissions with the grading command.
+- DropDuplicateGradeIds: earlier copies of a duplicated grade cell become ordinary cells (nbgrader
+  0.9.6 stops the whole batch on the empty metadata DeduplicateIds leaves them).
+- OverwriteCellsWithIds: a restored cell gets a cell id (else nbformat warns); a cell naming no cell
+  of the notebook becomes an ordinary one.
+- KeepTrustedMetadata: only the metadata grading reads reaches the pages made from a submission.
+- RefuseUnsafeSubmissions: what the grading command refuses before nbgrader sees it (a link or a
+  special file, a notebook far larger than its release or of the other edition, a misread
+  timestamp.txt), refused in plain `nbgrader autograde` too, but only after nbgrader has copied the
+  submission into autograded/, following its links: grade untrusted submissions with the command.
 """
 
 import copy
@@ -44,14 +26,9 @@ from grading.submissions import check_submission_folder, edition_problem, size_p
 
 
 class RefuseUnsafeSubmissions(NbGraderPreprocessor):
-    """Stop grading a submission as the grading command refuses it: its
-    folder (check_submission_folder), a timestamp.txt nbgrader misreads
-    (timestamp_problem), a notebook too large next to its release
-    (size_problem) or of the other edition (edition_problem).
-
-    nbgrader has by then recorded the submission's time in the gradebook
-    (before any preprocessor runs): after fixing a refused timestamp.txt,
-    grade the student again."""
+    """Stop grading a submission the grading command refuses (check_submission_folder,
+    timestamp_problem, size_problem, edition_problem). nbgrader has already recorded its time:
+    after fixing a refused timestamp.txt, grade the student again."""
 
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path")
@@ -76,20 +53,12 @@ def release_notebook(config, resources):
 
 
 class KeepTrustedMetadata(NbGraderPreprocessor):
-    """Keep of a submission's metadata only what grading reads: the notebook's
-    is the release's (kernel, language), each cell's is its nbgrader
-    metadata and tags, and a markdown cell's attachments are PNG and JPEG
-    pictures only.
+    """Keep of a submission's metadata only what grading reads: the release's notebook metadata,
+    each cell's nbgrader metadata and tags, and PNG and JPEG attachments.
 
-    Anything else would reach the pages made from the submission: a
-    notebook's widget state, say, makes nbconvert's HTML load a widget
-    manager from the internet into formgrader and the feedback. The
-    grader's own marks (grading/errors.py) are never a submission's.
-
-    nbgrader metadata that is not a dict with a text grade_id is dropped:
-    nbgrader's own code would raise on it and stop the student's grading (a
-    tampered cell is graded as an ordinary one, and OverwriteCells puts back
-    the cell it replaced).
+    Anything else would reach the pages (widget state makes nbconvert's HTML load a widget manager
+    from the internet), and the grader's marks (grading/errors.py) are never a submission's. nbgrader
+    metadata that is not a dict with a text grade_id is dropped: nbgrader would raise on it.
     """
 
     CELL_KEYS = ("nbgrader", "tags")
@@ -114,8 +83,7 @@ class KeepTrustedMetadata(NbGraderPreprocessor):
 
 
 def well_formed(key: str, value) -> bool:
-    """Whether a cell's metadata value is of the shape nbgrader reads (nbformat
-    checks the tags; nbgrader metadata has no schema there)."""
+    """Whether a metadata value has the shape nbgrader reads (nbformat checks tags, not nbgrader's)."""
     return key != "nbgrader" or (isinstance(value, dict) and isinstance(value.get("grade_id"), str))
 
 
@@ -135,11 +103,8 @@ class DropDuplicateGradeIds(DeduplicateIds):
 
 
 class OverwriteCellsWithIds(OverwriteCells):
-    """OverwriteCells whose cells put back in place of deleted ones have a
-    cell id, and which makes a cell whose nbgrader metadata names no cell of
-    this notebook (pasted from another notebook, or made up) an ordinary
-    cell, with a warning: nbgrader would drop only its grade id, and a graded
-    cell without one stops the student's grading."""
+    """OverwriteCells whose restored cells have a cell id, and which makes a cell naming no cell of
+    this notebook an ordinary one: nbgrader would drop only its grade id, which stops the grading."""
 
     def preprocess_cell(self, cell, resources, cell_index):
         info = cell.metadata.get("nbgrader")
@@ -164,10 +129,8 @@ class OverwriteCellsWithIds(OverwriteCells):
         return True
 
     def restore_kind(self, info: dict, grade_id: str) -> None:
-        """Give the cell the kind the gradebook says it is (graded, solution,
-        locked, task): nbgrader restores its source and points, not these
-        flags, and a solution cell a student marked as graded stops their
-        grading."""
+        """Give the cell the kind the gradebook says (graded, solution, locked, task): nbgrader
+        restores only source and points, and a solution cell marked graded stops the grading."""
         where = (grade_id, self.notebook_id, self.assignment_id)
         graded = self.found(self.gradebook.find_graded_cell, *where)
         info["grade"] = isinstance(graded, GradeCell)

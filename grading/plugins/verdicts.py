@@ -1,23 +1,13 @@
 """Scores decided outside the student's kernel.
 
-A graded test cell of the course calls ``hand_in`` (utils/answers.py) in its
-hidden part: the kernel displays a record of the student's function's
-answers, as plain data, and nothing else about the cell is believed. Here,
-in the grader's own process:
+A graded test cell calls ``hand_in`` (utils/answers.py), which displays a record of the student's
+function's answers as plain data; nothing else about the cell is believed. In the grader's process:
 
-1. ``read_record`` takes the record from the cell's outputs and checks that
-   it is plain data of the expected form (anything else counts as no record).
-2. ``judge`` replays the exercise's visible check on the recorded answers,
-   with the course's own copy of the checks: the check sees the values the
-   student's function returned, so it gives the message the student saw
-   (or would have seen, had the kernel not been tampered with). Then it
-   compares the answers to the hidden calls with the reference solution's,
-   recorded the same way from the instructor's notebook.
-3. ``verdict_outputs`` are the cell's new outputs: the check's printed lines
-   and "passed", or one error line. nbgrader's SaveAutoGrades gives a cell
-   with an error 0 points and one without full points, so the score is
-   decided by this verdict alone: no output of the kernel (a number shown as
-   the cell's result, a message, a traceback) survives in a judged cell.
+1. ``read_record`` takes the record from the cell's outputs (anything malformed counts as none).
+2. ``judge`` replays the visible check, from the course's own copy, on the recorded answers, then
+   compares the hidden calls' answers with the reference solution's.
+3. ``verdict_outputs`` replace the cell's outputs: no kernel output survives in a judged cell, so
+   nbgrader's score depends on the verdict alone. See docs/threat-model.md.
 """
 
 from __future__ import annotations
@@ -67,13 +57,11 @@ class Verdict:
     error_name: str = ""  # why it failed: AssertionError (a wrong answer), NotAnswered, KeyError, ...
     message: str = ""  # for the student: the check's message, or "passed" with its printed lines
     kind: str = "passed"  # passed, wrong (a check or hidden test failed), no-answers, error (it raised)
-    # Of a failed cell: the id of the mistake, for the class report (grading/report/mistakes.py):
-    # the visible check's own id (its AssertionError's `mistake`, utils/init_checks.py's
-    # _wrong), else one of VERDICT_MISTAKES. Never translated, unlike message.
+    # Of a failed cell, for the class report (grading/report/mistakes.py): the visible check's
+    # `mistake` id, else one of VERDICT_MISTAKES. Never translated.
     mistake: str = ""
-    # Whether message is the text of an error the student's function raised
-    # (the feedback leaves it out: grading/plugins/feedback.py), and the
-    # course's own hints the checks added to that error, which it keeps.
+    # Whether message is the student's function's error text (the feedback withholds it:
+    # feedback.py), and the checks' own hints on it, which the feedback keeps.
     student_message: bool = False
     hints: tuple = ()
 
@@ -82,8 +70,7 @@ class Verdict:
 
 
 def displayed_record(cell):
-    """The last answer record among cell's outputs, as displayed (JSON
-    data, not checked); None if there is none."""
+    """The last answer record among cell's outputs, as displayed (unchecked JSON); None if none."""
     records = [
         output["data"][answers.MIME_TYPE]
         for output in cell.get("outputs", [])
@@ -93,8 +80,7 @@ def displayed_record(cell):
 
 
 def read_record(cell) -> Record | None:
-    """The last answer record among cell's outputs, decoded; None if there is
-    none or it is not plain data of the record's form."""
+    """The last answer record among cell's outputs, decoded; None if none or malformed."""
     displayed = displayed_record(cell)
     if displayed is None:
         return None
@@ -158,8 +144,7 @@ def _list(value) -> list:
 
 
 def _name(value) -> str:
-    """A class's name as the box reported it; a name Python could not have
-    given a class (type() allows any text) reads as "Error"."""
+    """A class's name as the box reported it; one that is no identifier reads as "Error"."""
     if not isinstance(value, str):
         raise Unreadable("a name is not a string")
     return value[:80] if value[:80].isidentifier() else "Error"
@@ -171,17 +156,14 @@ def _name(value) -> str:
 class MissingAnswer(BaseException):
     """The visible check made a call the record holds no answer for.
 
-    A BaseException, as KeyboardInterrupt is: a check that catches any
-    Exception of the student's function (an unknown method must raise one)
-    must not take the grader's for the student's."""
+    A BaseException: a check that catches the student's Exceptions must not catch this one."""
 
 
 class Replay:
     """A stand-in for the student's function that answers from a record.
 
-    Called with some arguments, it gives what the student's function gave
-    for the same arguments (the n-th time, the n-th answer), raises what it
-    raised, and changes the arguments as it changed them."""
+    For the same arguments it returns (n-th call, n-th answer), raises and changes arguments as
+    the student's function did."""
 
     __name__ = "replay"
 
@@ -210,8 +192,7 @@ def _change_like(argument, after) -> None:
         argument[...] = after
 
 
-# Exceptions a replayed call raises as themselves (the checks catch some of
-# them); any other name becomes a plain Exception subclass of that name.
+# Exceptions a replayed call raises as themselves; any other name becomes an Exception subclass.
 KNOWN_ERRORS = {
     error.__name__: error
     for error in (
@@ -233,26 +214,22 @@ KNOWN_ERRORS = {
 
 
 def error_class(name: str, bases=()) -> type:
-    """The exception class to raise for one the student's function raised:
-    the built-in one of that name, else a class of that name derived from
-    the first built-in one it derived from (a student's own ValueError is
-    still caught as a ValueError), else from Exception."""
+    """The exception class to raise for one the student's function raised: the built-in one of
+    that name, else a class of that name derived from its first built-in base, else Exception."""
     if name in KNOWN_ERRORS:
         return KNOWN_ERRORS[name]
     base = next((KNOWN_ERRORS[base] for base in bases if base in KNOWN_ERRORS), Exception)
     return type(name if name.isidentifier() else "Error", (base,), {})
 
 
-# The file of each module of the checks as this process first judged with
-# it: (modification time, size). A Dask worker outlives the command; it must
-# not go on judging with checks the instructor has since fixed.
+# (mtime, size) of each checks module when first judged with: a Dask worker outlives the command
+# and must not judge with checks the instructor has since fixed.
 _check_files: dict[str, tuple[int, int]] = {}
 
 
 def check_module(module_name: str):
-    """The module of checks, imported; raises RuntimeError (the course's
-    fault: the grades stand) when its file, or the file of a course helper
-    it imported (utils.*), has changed since this process first judged with it."""
+    """The module of checks, imported; raises RuntimeError (the course's fault) when its file or a
+    course helper's (utils.*) has changed since this process first judged with it."""
     module = importlib.import_module(module_name)
     helpers = [name for name in sys.modules if name.split(".")[0] == module_name.split(".")[0]]
     for name in sorted({module_name, *helpers}):
@@ -270,8 +247,7 @@ def check_module(module_name: str):
 
 
 def check_named(name: str, modules: Sequence[str]):
-    """The visible check called name in one of the modules (their import
-    names, such as "utils.init_checks": the assignment's check_modules)."""
+    """The visible check called name in one of modules (import names: the assignment's check_modules)."""
     for module_name in modules:
         check = getattr(check_module(module_name), name, None)
         if name.startswith("check_") and callable(check):
@@ -281,21 +257,17 @@ def check_named(name: str, modules: Sequence[str]):
 
 # ------------------------------------------------------------- judging
 
-# The verdict's kind for each problem a hidden test reports (any other name:
-# the student's function raised it).
+# The verdict's kind for each problem a hidden test reports (any other: the student's function raised).
 HIDDEN_PROBLEM_KINDS = {"MissingAnswer": "no-answers", "AssertionError": "wrong"}
 
-# The mistake of a failed verdict that no visible check diagnosed: by kind,
-# and for a wrong answer the hidden tests alone caught.
+# The mistake of a failed verdict that no visible check diagnosed.
 VERDICT_MISTAKES = {"no-answers": "no-answers", "error": "raises-error", "wrong": "unclassified"}
 HIDDEN_TESTS_MISTAKE = "hidden-tests"
 
 
 def mistake_of(error: BaseException, kind: str) -> str:
-    """The id of the mistake a check's error diagnoses: its ``mistake``
-    attribute, set by the course's own check in this process (a student's
-    function's errors are rebuilt from the record without one), else the
-    kind's."""
+    """The id of the mistake a check's error diagnoses: its ``mistake`` attribute (set only by the
+    course's checks: replayed errors carry none), else the kind's."""
     mistake = getattr(error, "mistake", None)
     if isinstance(mistake, str) and mistake:
         return mistake
@@ -307,11 +279,9 @@ def judge(
 ) -> Verdict:
     """The verdict on a student's record, given the reference solution's.
 
-    The reference (the instructor's notebook, recorded the same way) names
-    the check (looked up in the modules checks), the hidden calls and the
-    language of the messages; the student's record only answers. kernel_error, (name, message) of the
-    cell's first error in the kernel, says why a cell without a record
-    stopped (a NameError when the function was never defined, say)."""
+    The reference names the check (looked up in the modules checks), the hidden calls and the
+    messages' language; the student's record only answers. kernel_error, (name, message) of the
+    cell's first error in the kernel, says why a cell without a record stopped."""
     check = check_named(reference.check, checks)  # a LookupError here is the course's fault
     printed = io.StringIO()  # what the check prints of the student's answers: never shown
     with judging_in(reference.language, printed):
@@ -335,9 +305,7 @@ def judge(
                 student_message=True,
                 hints=hints,  # added here by the course's checks: a replayed error carries none
             )
-        # Decoded answers are plain values within bounds (answer_data.py), which
-        # compare without error: an exception here is the grader's bug, and
-        # the caller's CourseFault.
+        # Decoded answers compare without error (answer_data.py): an exception here is a CourseFault.
         problem = hidden_test_problem(record.hidden_calls, reference.hidden_calls)
         if problem is not None:
             name, message = problem
@@ -350,11 +318,8 @@ def judge(
 def printed_by_check(check, reference: Record) -> str:
     """What the visible check prints replaying the reference's answers.
 
-    A passing cell shows these lines, not those of the student's answers,
-    which are the same values within the checks' tolerance: a check prints
-    more of an answer than it tests (every key of a dict, the answer to an
-    example call), and the student's function, which has seen the hidden
-    inputs by then, could write them there for the feedback to publish."""
+    A passing cell shows these, not the student's: a check prints more than it tests, and the
+    student's function, having seen the hidden inputs, could leak them there into the feedback."""
     printed = io.StringIO()
     with judging_in(reference.language, printed):
         try:
@@ -365,8 +330,7 @@ def printed_by_check(check, reference: Record) -> str:
 
 
 def no_record_verdict(kernel_error: tuple | None) -> Verdict:
-    """A cell that handed in no usable record scores 0; the kernel's own
-    error, if any, is named (as the student's notebook would show it)."""
+    """A cell that handed in no usable record scores 0; the kernel's own error, if any, is named."""
     message = tr(
         "Grading error: the grader did not receive your function's answers. The "
         "test cell stopped before it could hand them in, or your code changed "
@@ -379,8 +343,7 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
     undefined = NOT_DEFINED.match(text) if name == "NameError" else None
     if undefined is None or not undefined[1].isidentifier():  # the text might quote the test cell
         return Verdict(False, name, message, kind="no-answers", mistake="no-answers")
-    # "name 'initialize_parameters_he' is not defined": the function was never
-    # defined (grading/plugins/experiments.py reads the name: a rerun in full may help).
+    # The function was never defined (experiments.py reads the name: a rerun in full may help).
     # Written anew from the name: nothing else of the kernel's text is shown.
     return Verdict(
         False,
@@ -401,8 +364,7 @@ def error_text(error: Exception) -> str:
 
 
 def verdict_outputs(verdict: Verdict, language: str = ENGLISH) -> list:
-    """The outputs a judged cell keeps: only the verdict, shown as the
-    notebook's language shows an error (grading/notes.py)."""
+    """The outputs a judged cell keeps: only the verdict, in the notebook's language (grading/notes.py)."""
     if verdict.passed:
         return [new_output("stream", name="stdout", text=verdict.message)]
     return [

@@ -1,14 +1,10 @@
 """The class report: what the instructor opens in a browser after grading.
 
-After each run, the grading command (grading/grade.py) calls
-``write_class_report``: it keeps a record of each student it graded
-(records.py), works out what changed since the last grading and why
-(changes.py), and writes reports/<assignment>/: index.html with its
-figures, report.json, mistakes.csv and students.csv (data.py, figures.py,
-page.py; what they are made of: counts.py, outcomes.py, table.py,
-similarity.py, times.py).
-``python -m grading.report initialization initialization_zh`` writes the
-report of both editions together (__main__.py).
+After each run the grading command (grading/grade.py) calls ``write_class_report``: it records each
+student graded (records.py), works out what changed and why (changes.py), and writes
+reports/<assignment>/: index.html, its figures, report.json, mistakes.csv and students.csv (data.py,
+figures.py, page.py; parts: counts.py, outcomes.py, table.py, similarity.py, times.py).
+``python -m grading.report initialization initialization_zh`` reports both editions (__main__.py).
 """
 
 from __future__ import annotations
@@ -44,8 +40,7 @@ class ClassReport:
 
 
 def write_class_report(course, assignment: str, run) -> ClassReport:
-    """Record the run's students, compare them with the last grading, and
-    write the assignment's report (and again any combined report of it)."""
+    """Record the run's students, compare with the last grading, write the report and any combined one."""
     store = load_store(course.root, assignment)
     graded_at = now()
     files = course_files(course, assignment)
@@ -72,9 +67,8 @@ def write_class_report(course, assignment: str, run) -> ClassReport:
 
 
 def write_combined(course, assignments: list[str]) -> Path:
-    """The report of several assignments' records together (the two editions
-    of one), in reports/<a>+<b>/, or of one assignment again, with the last
-    run's changes; its page's path."""
+    """Write the report of several assignments together (two editions) in reports/<a>+<b>/, or of one
+    again with the last run's changes; returns its page's path."""
     stores = [load_store(course.root, assignment) for assignment in assignments]
     changes = load_changes(course.root, assignments[0]) if len(assignments) == 1 else None
     folder = report_folder(course.root, "+".join(assignments))

@@ -2,11 +2,9 @@
 
     python -m grading.report ASSIGNMENT [ASSIGNMENT ...] [--root COURSE]
 
-With one assignment, its report (reports/<assignment>/index.html), as the
-grading command last wrote it but for the changes. With several (the two
-editions of one: initialization initialization_zh), their report together
-in reports/<a>+<b>/index.html, beside each one's own; the grading command
-writes it again whenever it grades one of them.
+One assignment: reports/<assignment>/index.html, as last written but for the changes. Several (the
+two editions of one): their report together in reports/<a>+<b>/index.html, which the grading
+command rewrites whenever it grades one of them.
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
-"""What grading again changed, and why: for each student whose grade
-changed since the last grading, the old and new scores and the causes that
-the records show (grading/report/records.py). Students whose grade did not
-change are left out. An instructor answers a regrade request from it.
+"""What grading again changed, and why, for each student whose grade changed (for regrade requests).
 
-A change is one of: an exercise's points, the points given by hand, the
-points still waiting for hand grading, the late penalty, the total. Its
-causes, as far as the records tell them apart: a new submission (another
-file), another time of submission, another due date (an extension, or the
-configuration's), hand grades given or changed, the instructor's notebook
-or the checks changed (a fixed hidden test), and the verdict of each
-exercise before and after (its mistake, or the reason it lost points).
+A change is an exercise's points, the points given by hand or still waiting, the late penalty or the
+total. Its causes, as far as the records (records.py) tell: a new submission, another time of
+submission or due date, hand grades, the instructor's notebook or checks, and each exercise's
+verdict before and after.
 """
 
 from __future__ import annotations
@@ -22,13 +16,9 @@ UNKNOWN = "at an unknown time"
 
 
 def student_change(before: dict, after: dict) -> dict | None:
-    """{"student", "before", "after", "changes", "why"} for one student's two
-    records, or None when the grade did not change.
-
-    before and after are {"total", "late_penalty", "written", "pending",
-    "exercises": {name: score}} (see grade_of); changes are lines such as
-    "he: 0 -> 3 of 3 (was: Fan-out instead of fan-in; now: correct)", with
-    what decided the points before and now; why the causes found, as lines."""
+    """{"student", "before", "after", "changes", "why"} for one student's two records, or None when
+    the grade did not change. "before" and "after" are grade_of's; "changes" lines such as "he: 0 -> 3
+    of 3 (was: Fan-out instead of fan-in; now: correct)"; "why" the causes found, as lines."""
     old, new = StudentResult.from_json(before["result"]), StudentResult.from_json(after["result"])
     old_grade, new_grade = grade_of(old), grade_of(new)
     if old_grade == new_grade:
@@ -80,8 +70,7 @@ def grade_of(result: StudentResult) -> dict:
 
 
 def verdict(result: StudentResult, exercise: str, score, maximum) -> str:
-    """What decided an exercise's points in one grading: "correct" (full
-    points), its mistake's name, or its reasons."""
+    """What decided an exercise's points: "correct" (full points), its mistake's name, or its reasons."""
     if score is None:
         return "not graded"
     if score >= maximum:
@@ -131,12 +120,9 @@ def causes(before: dict, after: dict) -> list[str]:
 
 
 def changed_course_files(old: dict, new: dict) -> list[str]:
-    """The course files ({file: content hash}, records.course_files) whose
-    content changed between two records, compared by content: a file only
-    named otherwise (init_checks.py kept as utils/init_checks.py by a newer
-    grader) is the same file. Each file whose content is not among the other
-    record's, named as the newer record names it (an older name with the
-    same file name, init_checks.py for utils/init_checks.py, is that file)."""
+    """The course files ({file: content hash}, records.course_files) whose content changed between
+    two records, named as the newer names them; a file only moved (init_checks.py kept as
+    utils/init_checks.py) is the same file."""
     old_hashes, new_hashes = set(old.values()), set(new.values())
     if old_hashes == new_hashes:
         return []
@@ -159,10 +145,8 @@ def _given(score) -> str:
 
 
 def class_changes(store: dict, records: dict) -> dict:
-    """What this run changed: {"since" (the last update of the store, or
-    None), "changed" (student_change of each, by student), "unchanged" (how
-    many students graded again kept their grade), "new" (students graded for
-    the first time)}."""
+    """What this run changed: {"since" (the store's last update, or None), "changed" (student_change
+    of each), "unchanged" (how many graded again kept their grade), "new" (graded for the first time)}."""
     changed, unchanged, new = [], 0, []
     for student, record in sorted(records.items()):
         earlier = store["students"].get(student)

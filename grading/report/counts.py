@@ -1,11 +1,8 @@
 """How many students the class report counts, and how: the page's first line.
 
-Every student with a record is in the charts and tables. Those whose last
-grading did not autograde their submission (refused: an unreadable
-notebook, a link; or not graded: nbgrader or the grader failed) are in them
-too: with 0, or with the grade an earlier run gave them, which the gradebook
-keeps. Files and folders refused at intake, which named no student, have no
-record and are in no chart.
+Every student with a record is in the charts and tables; one whose last grading was refused or failed
+counts with 0, or with the grade an earlier run gave (the gradebook keeps it). Files and folders
+refused at intake name no student: no record, in no chart.
 """
 
 from __future__ import annotations
@@ -14,9 +11,8 @@ from grading.reasons import Why
 
 
 def class_counts(students, stores) -> dict:
-    """{"records", "graded", "not_graded", "as_zero", "earlier_grade",
-    "refused_at_intake"} of report_data's students ((label, edition,
-    record, StudentResult) each) and the stores they come from."""
+    """{"records", "graded", "not_graded", "as_zero", "earlier_grade", "refused_at_intake"} of
+    report_data's students ((label, edition, record, StudentResult) each) and their stores."""
     not_graded = [result for _, _, _, result in students if not result.graded]
     earlier = [result for result in not_graded if result.has(Why.EARLIER_GRADE)]
     return {

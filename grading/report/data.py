@@ -1,41 +1,26 @@
-"""The class report as data: built from the records of one assignment, or of
-both editions of one (grading/report/records.py), and written as
-report.json, mistakes.csv and students.csv beside the page (grading/report/page.py).
+"""The class report as data, from the records of one assignment or both editions of one (records.py),
+written as report.json, mistakes.csv and students.csv beside the page (page.py).
 
 report_data() returns {
-  "title", "editions" (assignments), "generated", "graded_at" (as stored;
-  the page shows them as times.py does: "2026-12-05 10:30 UTC"),
-  "students" (how many have a record), "counts" (how many were graded,
-  refused or not graded, and how the charts count them: counts.py),
-  "headline" (the same, as the page's first line),
-  "exercises": [{"cell" (the test cell's grade id), "name" (its short name,
-                 grading/command/results.py's exercise_names: the page and
-                 figures name exercises so), "function" (the solution cell's
-                 grade id), "max", "section", "scores"
-                 ([[score, students], ...]), "by_edition" ({edition: [[score,
-                 students], ...]}), "mean", "full", "zero", "zero_causes"
-                 ({cause: students} of the zeros: outcomes.py)}],
+  "title", "editions" (assignments), "generated", "graded_at" (as stored; shown as times.py does),
+  "students" (how many have a record), "counts" (counts.py), "headline" (the page's first line),
+  "exercises": [{"cell" (the test cell's grade id), "name" (its short name: exercise_names),
+                 "function" (the solution cell's grade id), "max", "section",
+                 "scores" ([[score, students], ...]), "by_edition" ({edition: scores}), "mean",
+                 "full", "zero", "zero_causes" ({cause: students} of the zeros: outcomes.py)}],
   "causes": {cause: its name} (outcomes.CAUSES),
   "totals": {"max", "values" (every total, sorted: no names), "mean", "median",
-             "waiting" ({"points", "students"} of written answers still waiting
-             for hand grading, counted as 0 in the totals)},
-  "mistakes": [{"id", "title", "exercise", "section", "count", "students",
-                "by_edition"}], most common first,
-  "attention": {"no_submission", "other_edition", "nothing_answered",
-                "not_answered", "refused", "not_graded", "waiting",
-                "timed_out", "stopped", "notebook_changed", "late"},
+             "waiting" ({"points", "students"} still waiting for hand grading, counted as 0)},
+  "mistakes": [{"id", "title", "exercise", "section", "count", "students", "by_edition"}], most first,
+  "attention": {"no_submission", "other_edition", "nothing_answered", "not_answered", "refused",
+                "not_graded", "waiting", "timed_out", "stopped", "notebook_changed", "late"},
   "identical": {"groups": [{"exercise", "function", "students", "code", "lines",
-                           "points" ([lowest, highest] of its students), "max"}],
-                "submissions": [{"students", "totals" ([lowest, highest]), "max"}]
-                (notebooks handed in byte for byte the same),
-                "left_out": {exercise: {"forced", "common"}} (students),
-                "common_share", "common_minimum"},
-  "table": a row per student (table.py's student_rows: the points of each
-           exercise and what decided them, written, waiting, late penalty, total),
-  "changes": the last run's changes (grading/report/changes.py), or None,
+                            "points" ([lowest, highest] of its students), "max"}],
+                "submissions": [{"students", "totals" ([lowest, highest]), "max"}] (byte-identical),
+                "left_out": {exercise: {"forced", "common"}}, "common_share", "common_minimum"},
+  "table": table.py's student_rows, "changes": the last run's (changes.py), or None,
 }
-A student of a combined report is named "id (edition)" when they handed in
-an edition other than the first.
+In a combined report, a student of an edition other than the first is named "id (edition)".
 """
 
 from __future__ import annotations
@@ -59,9 +44,8 @@ from grading.report.times import shown
 
 
 def report_data(course, stores: list[dict], changes: dict | None = None) -> dict:
-    """The report of the stores' assignments (one, or the editions of one),
-    together; the course (grading/command/course.py's Course) names the
-    folders of their source and release notebooks."""
+    """The report of the stores' assignments (one, or the editions of one) together; course
+    (grading/command/course.py's Course) names their notebooks' folders."""
     editions = [store["assignment"] for store in stores]
     first = editions[0]
     students = []  # (label, edition, record, StudentResult)
@@ -220,8 +204,7 @@ def _attention(students, stores) -> dict:
 
 
 def _identical(course, students, editions, exercises) -> dict:
-    """Identical answers (similarity.py), each exercise by its short name,
-    with the points each group's answer scored."""
+    """Identical answers (similarity.py), exercises by short name, with the points each group scored."""
     code = {label: record.get("code", {}) for label, _, record, _ in students}
     scores = {
         label: {
@@ -270,8 +253,7 @@ def _identical(course, students, editions, exercises) -> dict:
 
 
 def mistakes_csv(data: dict) -> str:
-    """The mistakes table as CSV: one row per mistake and exercise, the
-    students separated by "; "."""
+    """The mistakes table as CSV: a row per mistake and exercise, the students separated by "; "."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["assignment", "mistake", "title", "exercise", "section", "students", "who"])

@@ -1,10 +1,8 @@
 """The class report's figures, as PNG files beside its page.
 
-Drawn from the report's data (grading/report/data.py) with matplotlib's
-object API (no pyplot: no global state, no display needed). A figure shows
-counts of students, scores, exercise names and mistake names: never a
-student's id. Each function returns the figure's texts too, so that a test
-can check that.
+Drawn from the report's data (data.py) with matplotlib's object API (no pyplot: no global state, no
+display). A figure shows counts, scores, exercise and mistake names, never a student's id; each
+function returns its texts too, so that a test can check that.
 """
 
 from __future__ import annotations
@@ -100,8 +98,7 @@ def scores_figure(data: dict) -> tuple[Figure, str]:
 
 
 def zeros_figure(data: dict) -> tuple[Figure, str]:
-    """A bar per exercise: its students with 0 points, split by why (a
-    diagnosed mistake, an error or a stop, not answered, refused or not graded)."""
+    """A bar per exercise: its students with 0 points, split by cause (outcomes.CAUSES)."""
     exercises = data["exercises"]
     causes = [cause for cause in CAUSE_COLOURS if any(e["zero_causes"].get(cause) for e in exercises)]
     figure = Figure(figsize=(8.0, 1.3 + 0.45 * len(exercises)), layout="constrained")

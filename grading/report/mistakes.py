@@ -1,11 +1,8 @@
-"""The mistakes a class report counts: each id's name for the instructor, and
-the notebook section that teaches the exercise it was made in.
+"""The mistakes a class report counts: each id's name, and the section that teaches its exercise.
 
-The ids come from the visible checks (utils/init_checks.py and
-utils/deep_checks.py: an AssertionError's ``mistake``, given by ``_wrong``
-or a scale rule) and, for what no check diagnosed, from the grader's verdict
-(grading/plugins/verdicts.py: VERDICT_MISTAKES, HIDDEN_TESTS_MISTAKE). They
-are never translated; this table is the one place that names them.
+The ids come from the visible checks (utils/init_checks.py, utils/deep_checks.py: an
+AssertionError's ``mistake``) and, where no check diagnosed one, from the grader's verdict
+(grading/plugins/verdicts.py). They are never translated; TITLES is the one place that names them.
 """
 
 from __future__ import annotations
@@ -15,9 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-# id -> what the instructor reads. The first ones are the classic mistakes
-# of the two assignments; tests/test_class_report.py checks that every id a
-# check can raise is here.
+# id -> what the instructor reads; tests/test_class_report.py checks that every id a check raises is here.
 TITLES = {
     # Scales
     "fan-out": "Fan-out instead of fan-in",
@@ -79,15 +74,12 @@ TITLES = {
     "no-answers": "Handed in no answers (the test cell stopped)",
 }
 
-# Ids that are no mistake to teach: the report lists these students apart,
-# with the reason their exercise lost its points (not answered, an error the
-# function raised, the sandbox stopping it).
+# Ids that are no mistake to teach: the report lists these students apart, with the reason.
 NOT_MISTAKES = {"not-answered", "no-answers", "raises-error"}
 
 
 def title(mistake: str) -> str:
-    """The instructor's name for a mistake id (an unknown id, from a newer
-    check, stands for itself)."""
+    """The instructor's name for a mistake id (an unknown id, from a newer check, stands for itself)."""
     return TITLES.get(mistake, mistake)
 
 
@@ -96,10 +88,8 @@ SECTION = re.compile(r"^##\s+(\d+)\s*-\s*(.+?)\s*$")
 
 
 def exercise_sections(notebook_path: Path) -> dict[str, str]:
-    """{test cell's grade id: "§5 He initialization"}: the numbered section of
-    the notebook (its "## n - ..." heading) that holds each exercise, read
-    from the instructor's notebook, in its language. An exercise's test cell
-    is named after its solution cell: test_<solution grade id>."""
+    """{test cell's grade id: "§5 He initialization"}: the "## n - ..." section of the instructor's
+    notebook that holds each exercise, in the notebook's language."""
     notebook = nbformat.read(notebook_path, as_version=4)
     sections, current = {}, ""
     for cell in notebook.cells:

@@ -1,13 +1,8 @@
-"""What decided each student's points for each exercise, for the class report:
-why a 0 was a 0 (a misconception, or something else), and each student's
-line of the per-student table.
+"""What decided each student's points for each exercise, for the class report (why a 0 was a 0).
 
-An exercise that lost points lost them for one cause, the first that
-applies: the submission was refused or not graded (its points are 0, or an
-earlier run's), the exercise was not answered, the function raised an error
-or the sandbox stopped it (a time-out included), a visible check diagnosed a
-mistake (grading/report/mistakes.py; "hidden-tests" and "unclassified"
-among them: a wrong answer), or else nothing recorded says why.
+Lost points have one cause, the first that applies: refused or not graded, not answered, an error or
+a stop (time-outs included), a diagnosed mistake (mistakes.py; "hidden-tests" and "unclassified"
+included), else no reason recorded.
 """
 
 from __future__ import annotations
@@ -43,8 +38,7 @@ ATTENTION = {
 }
 ERROR_KINDS = ATTENTION["timed_out"] | ATTENTION["stopped"]
 
-# The causes of lost points, with their names on the page and in the
-# figure, in the order these show them (outcome() looks for them in another).
+# Causes of lost points, named and ordered as the page and figure show them (outcome() checks another order).
 CAUSES = {
     "mistake": "diagnosed mistake",
     "error": "error or stopped",
@@ -55,10 +49,8 @@ CAUSES = {
 
 
 def outcome(result, exercise: dict) -> dict:
-    """{"points", "max", "cause" (a key of CAUSES, None at full points),
-    "why" (what the instructor reads: "correct", a mistake's name, a
-    reason)} of one exercise of the report's data ({"cell", "name", "max"})
-    in a StudentResult."""
+    """{"points", "max", "cause" (a key of CAUSES, None at full points), "why" (what the instructor
+    reads)} of one exercise of the report's data ({"cell", "name", "max"}) in a StudentResult."""
     maximum = exercise["max"]
     points = result.points.get(exercise["cell"], (0.0, maximum))[0]
     mistake = result.mistakes.get(exercise["name"])
@@ -82,8 +74,7 @@ def outcome(result, exercise: dict) -> dict:
 
 
 def zero_causes(results, exercise: dict) -> dict[str, int]:
-    """{cause: students} of those with 0 points for the exercise, every
-    cause of CAUSES counted (0 where none)."""
+    """{cause: students} with 0 points for the exercise, every cause of CAUSES counted (0 where none)."""
     counts = dict.fromkeys(CAUSES, 0)
     for result in results:
         decided = outcome(result, exercise)

@@ -1,23 +1,15 @@
 """What the class report keeps of each graded student, between runs.
 
-After each run of the grading command, every student it graded gets a
-record (plain JSON data) in reports/<assignment>/students.json, beside the
-report; the students it did not grade keep theirs. The report is built from
-all the records, so grading one student again (--student) still gives the
-whole class's report, and the next run compares its results with these
-(grading/report/changes.py). The folder holds grades and students' code:
-personal data, like the gradebook (.gitignore).
+Each student graded gets a record in reports/<assignment>/students.json; the others keep theirs, so
+grading one student (--student) still gives the whole class's report, and the next run compares with
+these (changes.py). Grades and students' code: personal data, like the gradebook (.gitignore).
 
-A record: {"student", "graded_at" (the time of the run, UTC), "result" (the
-StudentResult's JSON, grading/command/results.py), "timestamp" and
-"duedate" (of the submission, as the gradebook has them, the extension
-included; None if it has none), "extension" (seconds, or None),
-"hand_grades" ({grade id: the score given by hand; for a written answer
-not graded by hand, None while it waits, or the score nbgrader gave an
-unchanged one}),
-"submission" (a hash of the handed-in notebooks), "course" ({file: hash} of
-the instructor's notebooks and the checks the grade came from), "code"
-({graded function: its normalised code, grading/report/similarity.py})}.
+A record: {"student", "graded_at" (the run's time, UTC), "result" (the StudentResult's JSON),
+"timestamp" and "duedate" (the submission's, extension included; None if none), "extension" (seconds,
+or None), "hand_grades" ({grade id: the score given by hand; for a written answer not graded by hand,
+None while it waits, or nbgrader's score of an unchanged one}), "submission" (a hash of the notebooks
+handed in), "course" ({file: hash} of the instructor's notebooks and checks), "code" ({graded
+function: its normalised code, similarity.py})}.
 """
 
 from __future__ import annotations
@@ -42,8 +34,7 @@ HISTORY = "changes-history.jsonl"  # and every run before it, a line each
 
 
 def report_folder(root: Path, name: str) -> Path:
-    """reports/<name>/ in the course root: name is an assignment, or the
-    assignments of a combined report joined by "+"."""
+    """reports/<name>/ in the course root (name: an assignment, or a combined report's joined by "+")."""
     return Path(root) / REPORTS / name
 
 
@@ -56,10 +47,8 @@ def now() -> str:
 
 
 def load_store(root: Path, assignment: str) -> dict:
-    """The assignment's records: {"assignment", "updated", "students":
-    {student: record}, "refusals": [{"student_or_file", "reason"}],
-    "roster": [students], "other_edition": [students]}; empty ones before
-    the first run."""
+    """The assignment's records: {"assignment", "updated", "students": {student: record}, "refusals":
+    [{"student_or_file", "reason"}], "roster": [students], "other_edition": [students]}; empty at first."""
     path = report_folder(root, assignment) / STORE
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
@@ -137,8 +126,7 @@ def student_record(course, assignment: str, result, gradebook, course_files: dic
             if grade.manual_score is not None:
                 record["hand_grades"][grade.name] = grade.manual_score
             elif grade.cell.cell_type != "code":
-                # Waiting for the instructor (None), or scored by nbgrader: an
-                # answer left as the release had it gets 0 without a look.
+                # Waiting (None), or nbgrader's score: an answer left as released gets 0 without a look.
                 record["hand_grades"][grade.name] = None if grade.needs_manual_grade else grade.auto_score
     return record
 
@@ -151,8 +139,7 @@ HASH_CHUNK = 2**20
 
 
 def submission_hash(folder: Path) -> str | None:
-    """A short hash of the notebooks in a submission's folder (None if it has
-    none): a new submission has another."""
+    """A short hash of the notebooks in a submission's folder (None if none): a new one has another."""
     if not folder.is_dir():
         return None
     digest = hashlib.sha256()
@@ -167,8 +154,7 @@ def submission_hash(folder: Path) -> str | None:
 
 
 def graded_code(folder: Path) -> dict[str, str]:
-    """{solution cell's grade id: its normalised code} of the code answers in
-    a student's autograded notebooks ({} when there are none)."""
+    """{solution cell's grade id: normalised code} of a student's autograded notebooks ({} if none)."""
     code = {}
     for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() else []:
         if path.is_symlink():
@@ -189,10 +175,8 @@ def solution_code(notebook) -> dict[str, str]:
 
 
 def course_files(course, assignment: str) -> dict[str, str]:
-    """{file: short hash} of what a grade comes from besides the submission:
-    the instructor's notebooks of the assignment (its hidden tests and
-    reference solution) and the modules of its visible checks, in the course
-    root (utils/init_checks.py for utils.init_checks)."""
+    """{file: short hash} of what a grade comes from besides the submission: the assignment's
+    instructor notebooks and its visible checks' modules (utils/init_checks.py), by path from the root."""
     files = sorted(course.folder("source", ".", assignment).glob("*.ipynb"))
     for module in course.config.SandboxedExecute.check_modules.get(assignment, []):
         files.append(course.root / (module.replace(".", "/") + ".py"))

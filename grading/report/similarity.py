@@ -1,18 +1,10 @@
 """Answers that are the same across students, beyond what an exercise forces.
 
-Each graded function's code is normalised with the standard library's own
-parser (``ast``): comments, docstrings and layout go, and the names the
-cell assigns (its locals, arguments, loop variables) are renamed in order
-of first use, so that renaming a copied answer's variables or adding
-comments does not hide it. Students whose normalised code is the same form
-a group. What the exercise forces is left out: the release's unanswered
-stub, the reference solution, and a form that earned full points and that
-many share (at least COMMON_MINIMUM students and COMMON_SHARE of those
-with code for the function: the textbook answer, written alike by many). A
-wrong answer shared is never left out, however many share it: a shared
-misconception is worth a look too. Whole submissions handed in byte for
-byte the same are grouped too. A group is a hint for a human to look at,
-never a verdict.
+Each graded function's code is normalised with ``ast``, so renamed variables or added comments do
+not hide a copy; students with the same normalised code form a group. Left out: the release's stub, the
+reference solution, and a correct form many share (COMMON_*). A shared wrong answer is never left out:
+a shared misconception is worth a look. Submissions byte for byte the same are grouped too. A group
+is a hint for a human to look at, never a verdict.
 """
 
 from __future__ import annotations
@@ -21,18 +13,15 @@ import ast
 import builtins
 from collections import defaultdict
 
-# A form shared by at least this share of the students with code for the
-# function, and by at least COMMON_MINIMUM of them, that scored full points,
-# is taken as the textbook answer the exercise makes many write alike.
+# A form with full points shared by at least COMMON_SHARE of the students with code for the function,
+# and by at least COMMON_MINIMUM of them, is the textbook answer many write alike.
 COMMON_SHARE = 0.25
 COMMON_MINIMUM = 3
 
 
 def normalised(source: str) -> str:
-    """source's code without comments, docstrings or layout, its own names
-    renamed v1, v2, ... in order of first use. Code that does not parse
-    (a syntax error, or nested too deep) is compared as its non-blank
-    lines, stripped."""
+    """source's code without comments, docstrings or layout, its own names renamed v1, v2, ... in
+    order of first use. Code that does not parse is compared as its non-blank lines, stripped."""
     try:
         tree = ast.parse(source)
         _drop_docstrings(tree)
@@ -40,8 +29,7 @@ def normalised(source: str) -> str:
         _Renamer(own).visit(tree)
         return ast.unparse(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        # Code too deep for Python's own parser (`a+a+...` a few hundred
-        # times) is a student's to write: compared as typed, never a stop.
+        # Too deep for Python's parser (`a+a+...` hundreds of times) is a student's to write: never a stop.
         return "\n".join(line.strip() for line in source.splitlines() if line.strip())
 
 
@@ -55,8 +43,7 @@ def _drop_docstrings(tree: ast.AST) -> None:
 
 
 def _assigned_names(tree: ast.AST) -> set[str]:
-    """The names the code binds itself (not imports, functions or builtins):
-    these are the author's choice, and renamed."""
+    """The names the code binds itself (not imports, functions or builtins): the author's, renamed."""
     names, kept = set(), set(dir(builtins))
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -98,18 +85,13 @@ class _Renamer(ast.NodeTransformer):
 
 
 def identical_groups(code: dict, scores: dict, forced: dict) -> tuple[list[dict], dict]:
-    """Groups of students whose normalised code of one function is the same,
-    and what was left out.
+    """Groups of students whose normalised code of one function is the same, and what was left out.
 
-    code: {student: {function (solution grade id): normalised code}};
-    scores: {student: {function: (points, max)}}; forced: {function:
-    [normalised codes the exercise forces: the stub, the reference
-    solution]}. Returns (groups, left_out): groups [{"function", "students"
-    (sorted), "code", "lines", "points" ([lowest, highest] of the students),
-    "max"}], the largest answers (most lines) first, since a long answer
-    shared is less likely a coincidence than a short one; left_out
-    {function: {"forced": students with the stub or the reference,
-    "common": students with a common correct form}}."""
+    code: {student: {function (solution grade id): normalised code}}; scores: {student: {function:
+    (points, max)}}; forced: {function: [the stub's and the reference's normalised code]}. Returns
+    (groups, left_out): groups [{"function", "students" (sorted), "code", "lines", "points" ([lowest,
+    highest]), "max"}], most lines first (a long answer shared is less likely a coincidence); left_out
+    {function: {"forced", "common"}: how many students}."""
     forms: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for student, functions in code.items():
         for function, text in functions.items():
@@ -143,9 +125,8 @@ def identical_groups(code: dict, scores: dict, forced: dict) -> tuple[list[dict]
 
 
 def identical_submissions(hashes: dict[str, str | None], answered_nothing: set[str]) -> list[list[str]]:
-    """Groups of students whose handed-in notebooks are byte for byte the
-    same (records.submission_hash), largest first; those who answered
-    nothing (the release, handed in as it was) left out."""
+    """Groups of students whose notebooks are byte for byte the same (records.submission_hash),
+    largest first; those who answered nothing (the release handed in as it was) left out."""
     by_hash = defaultdict(list)
     for student, digest in hashes.items():
         if digest and student not in answered_nothing:

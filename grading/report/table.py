@@ -1,7 +1,5 @@
-"""The class report's per-student table: for each student, the points of each
-exercise and what decided them (grading/report/outcomes.py), the written
-answers given by hand and still waiting, the late penalty and the total.
-On the page, and as students.csv beside report.json.
+"""The class report's per-student table, on the page and as students.csv: each exercise's points and
+what decided them (outcomes.py), written answers given and waiting, the late penalty, the total.
 """
 
 from __future__ import annotations
@@ -37,8 +35,7 @@ def student_rows(students, exercises: list[dict]) -> list[dict]:
 
 
 def students_csv(data: dict) -> str:
-    """The per-student table as CSV: a row per student; for each exercise its
-    points and what decided them."""
+    """The per-student table as CSV: a row per student, each exercise's points and what decided them."""
     names = [exercise["name"] for exercise in data["exercises"]]
     combined = len(data["editions"]) > 1
     out = io.StringIO()

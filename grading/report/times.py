@@ -1,9 +1,7 @@
 """Times as the class report and the regrade text show them: "2026-12-05 10:30 UTC".
 
-The records keep times as they were written ("2026-12-05 10:30:00 UTC"
-since records.py's now(), "2026-12-05T10:30:00+00:00" in records written
-before it); whatever the form, a time is shown in one, to the minute, in
-UTC. A time with no zone is UTC, as the gradebook's are.
+Records keep times as written ("2026-12-05 10:30:00 UTC", or "2026-12-05T10:30:00+00:00" in older
+ones); either is shown to the minute, in UTC. A time with no zone is UTC, as the gradebook's are.
 """
 
 from __future__ import annotations
@@ -18,8 +16,7 @@ TIME_IN_TEXT = re.compile(
 
 
 def shown(value: str | None, missing: str = "never") -> str:
-    """value (a stored time) as "YYYY-MM-DD HH:MM UTC"; missing for None or
-    "", and a text that is no time unchanged."""
+    """value (a stored time) as "YYYY-MM-DD HH:MM UTC"; missing for None or "", a non-time unchanged."""
     if not value:
         return missing
     text = value.strip()
@@ -34,6 +31,5 @@ def shown(value: str | None, missing: str = "never") -> str:
 
 
 def shown_in(text: str) -> str:
-    """text with every time in it shown so (a regrade's lines as an earlier
-    run wrote them)."""
+    """text with every time in it shown so (a regrade's lines as an earlier run wrote them)."""
     return TIME_IN_TEXT.sub(lambda match: shown(match.group(0)), text)

@@ -91,7 +91,8 @@ class EarlierGrade:
             self.folder.rename(self.aside)
 
     def keep_new(self) -> None:
-        """The new grade counts: forget the earlier one."""
+        """The new grade counts: the marker goes first (from then on a killed run keeps the new
+        grade), then the folder set aside."""
         self.marker.unlink(missing_ok=True)
         shutil.rmtree(self.aside, ignore_errors=True)
 

@@ -472,7 +472,9 @@ def choose_files(
 ) -> tuple[dict[str, list[Download]], list[Refusal]]:
     """({student: the files to collect}, refusals). A refused file refuses its
     student whole (the rest would replace their submission with part of one); one
-    naming no valid student is reported under the download's name."""
+    naming no valid student is reported under the download's name. A student is also refused
+    for two copies of a notebook whose names don't tell which is later, more than
+    MAX_SUBMISSION_BYTES in all, or a destination that is a link."""
     refusals = []
     by_student = defaultdict(list)
     for download in downloads:

@@ -18,7 +18,8 @@ from utils.answers import (
 )
 from utils.i18n import KNOWN_TYPE_NAMES, student_text, tr
 
-# As loose as the loosest visible check, so no answer the visible checks accept fails here.
+# As loose as the loosest visible check (deep_checks.check_activation_stds, rtol=1e-6), so no
+# answer the visible checks accept fails here.
 RELATIVE_TOLERANCE = 1e-6
 
 # ------------------------------------------------------------------ decoding

@@ -1,8 +1,9 @@
 """One notebook run inside the grading sandbox, and the one file that comes out.
 
 The grader never talks to a student's kernel: a runner in the box (box_runner.py) does, within the
-box's limits (sandbox.py). The grader reads one file with a byte cap (outbox.py), and kills the box
-with its cgroup at `deadline`, whatever runs in it. See docs/sandbox.md.
+box's limits (sandbox.py). The grader reads one file with a byte cap (outbox.py), and kills the box,
+with everything in its cgroup, once `deadline` seconds have passed; whatever the file holds by then
+is the result. See docs/sandbox.md.
 """
 
 from __future__ import annotations

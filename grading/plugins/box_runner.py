@@ -435,7 +435,8 @@ def die_with_parent() -> None:
 
 def end_with_the_grader(lifeline) -> None:
     """End this runner, and so the whole box, when lifeline, the grader's pipe, ends: the grader
-    was killed (--die-with-parent misses a grader killed while the box was starting)."""
+    was killed (bubblewrap's --die-with-parent and die_with_parent both miss a grader killed while
+    the box was starting: this runner's parent is bubblewrap, not the grader)."""
 
     def watch():
         lifeline.read()  # returns at the end of the pipe

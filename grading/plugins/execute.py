@@ -5,8 +5,10 @@ course configures it (nbgrader_config.py puts SandboxedExecute in its place).
 - Cells tagged SKIP_TAG in the source (experiments.py) are left out; if a later cell needed a name
   one of them defines, the notebook runs again in full from its original files.
 - Each cell has a time budget from the reference solution's time (budgets.py, references.py), in
-  unloaded seconds. A cell over budget scores 0 and the notebook goes on, up to `stuck_allowance`
-  and the notebook's budget; the box is killed past `deadline_factor` times that.
+  unloaded seconds. A cell over budget scores 0 and the notebook goes on, until two or more cells
+  have run out of time, for `stuck_allowance` seconds in all, or the notebook's budget is spent.
+  The box is killed past max(`deadline_factor`, `max_slowdown`) times its budget (plus twice the
+  start-up timeout, at most `longest_run`).
 - Scores are decided outside the kernel (verdicts.py): a graded test cell's outputs are replaced by
   the verdict, and the grader's marks go in cell metadata (grading/errors.py). A failure of the
   reference or of the judge is the course's fault (CourseFault): the grade is left for a rerun.
@@ -218,8 +220,9 @@ class SandboxedExecute(Execute):
         ]
         report = self.run_box(nb, budgets, to_run, self.workdir(resources)) if to_run else BoxReport()
         if to_run and not report.started:
-            # No student code runs before the kernel has started (box_runner.SpecsWithoutDebugger):
-            # the sandbox or the machine failed.
+            # The kernel imports nothing from the submission's folder as it starts
+            # (box_runner.SpecsWithoutDebugger), so no student code ran yet: the sandbox or the
+            # machine failed, and the student keeps their earlier grade until a rerun.
             raise CourseFault(
                 "the kernel did not start in the sandbox: grade this student again, and if it "
                 "fails again, check the sandbox on this machine (docs/sandbox.md)"
@@ -382,7 +385,8 @@ class SandboxedExecute(Execute):
         return reference or Reference()
 
     def reference_run(self, source: Path, resources, full: bool = False) -> Reference | None:
-        """The source notebook's Reference, measured once per store (None when it cannot run)."""
+        """The source notebook's Reference, measured once per store (None when it cannot run;
+        nothing is kept then, so the next grading tries again)."""
         skip = self.skip_experiments and not full
         key = (str(source), source.stat().st_mtime_ns, skip, self.skip_tag)
         try:

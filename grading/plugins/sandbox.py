@@ -587,7 +587,8 @@ class SandboxProvisioner(LocalProvisioner):
         copy_font_cache(os.path.join(self.socket_dir, "matplotlib"))
         prepare_ipython_dir(os.path.join(self.socket_dir, "ipython"))
         replaced = {**account_files(self.socket_dir, uid, gid), **(extra_files or {})}
-        # The graded notebook in workdir holds the hidden tests: every notebook there reads as empty.
+        # The graded notebook in workdir holds the hidden tests: every notebook there and in its
+        # subfolders reads as empty, as do grader config files in the folders the kernel sees.
         empty = os.path.join(self.socket_dir, "hidden-while-grading")
         open(empty, "w").close()
         shown = [*self.system_paths, *pythons]

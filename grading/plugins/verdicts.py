@@ -162,8 +162,9 @@ class MissingAnswer(BaseException):
 class Replay:
     """A stand-in for the student's function that answers from a record.
 
-    For the same arguments it returns (n-th call, n-th answer), raises and changes arguments as
-    the student's function did."""
+    Called with some arguments, it does what the student's function did for the same arguments
+    (the n-th such call, the n-th answer): returns the same value, raises the same error, changes
+    the arguments the same way."""
 
     __name__ = "replay"
 

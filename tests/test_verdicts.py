@@ -86,6 +86,21 @@ def test_a_wrong_answer_gets_the_visible_checks_message(reference):
     assert output.output_type == "error" and output.traceback == [f"AssertionError: {verdict.message}"]
 
 
+def test_an_assertion_error_of_the_students_is_not_the_checks_message(reference):
+    """A student's function that raises AssertionError (or a subclass) with
+    text of its own, say hidden inputs it saw earlier, is judged as raising an
+    error: its text is never taken for the visible check's message."""
+    leak = type("Leak", (AssertionError,), {})
+    for error in (AssertionError, leak):
+
+        def raises(dims, error=error):
+            raise error("hidden inputs: [5, 7, 3, 4, 1]")
+
+        verdict = judge(record_of(check_he_initializer, raises), reference, checks=CHECKS)
+        assert (verdict.passed, verdict.kind, verdict.mistake) == (False, "error", "raises-error")
+        assert verdict.student_message
+
+
 def test_values_hard_coded_for_the_visible_inputs_fail_the_hidden_calls(reference):
     copied = {str(dims): he(dims) for dims in ([2, 4, 1], [3, 1, 2], [4, 3, 5, 2])}
     verdict = judge(record_of(check_he_initializer, lambda dims: copied[str(dims)]), reference, checks=CHECKS)

@@ -181,7 +181,9 @@ class Replay:
         for argument, after in zip(args, call["args_after"]):
             _change_like(argument, after)
         if "raised" in call:
-            raise error_class(call["raised"]["type"], call["raised"]["bases"])(*call["raised"]["args"])
+            error = error_class(call["raised"]["type"], call["raised"]["bases"])(*call["raised"]["args"])
+            error.replayed = True  # the student's error, even an AssertionError: judge tells them apart
+            raise error
         return decode(answers.encode(call["returned"]))  # a fresh copy each time
 
 
@@ -292,10 +294,12 @@ def judge(
             check(Replay(record.visible_calls))
         except MissingAnswer:
             return no_record_verdict(kernel_error)
-        except AssertionError as error:  # the check's message
-            mistake = mistake_of(error, "wrong")
-            return Verdict(False, type(error).__name__, error_text(error), kind="wrong", mistake=mistake)
-        except Exception as error:  # the student's own error, as the check let it through
+        except Exception as error:
+            if isinstance(error, AssertionError) and not getattr(error, "replayed", False):
+                mistake = mistake_of(error, "wrong")  # the check's message
+                return Verdict(False, type(error).__name__, error_text(error), kind="wrong", mistake=mistake)
+            # The student's own error, as the check let it through (an AssertionError of theirs too:
+            # its text is the student's, never shown as the check's message).
             hints = tuple(note for note in getattr(error, "__notes__", []) if isinstance(note, str))
             return Verdict(
                 False,

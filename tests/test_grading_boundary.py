@@ -176,6 +176,26 @@ ATTACKS = {
     "impersonates-the-grader": {
         "first": "class NoReference(Exception):\n    pass\nraise NoReference('the course is at fault')\n",
     },
+    # Rewrites the runner's results where it can find them: its "ready" line
+    # made invalid would have the grader blame the course and keep an earlier
+    # grade (and a line rewritten after the hidden tests ran could show them).
+    "rewrites-the-results": {
+        "first": (
+            "import glob, os\n"
+            "_mine = os.path.dirname(os.environ['IPYTHONDIR'])\n"
+            "_found = []\n"
+            "for _path in glob.glob(_mine + '/*') + glob.glob('/proc/[0-9]*/fd/*'):\n"
+            "    try:\n"
+            "        if os.path.isfile(_path):\n"
+            "            with open(_path, 'r+b') as _file:\n"
+            "                if _file.read(16).startswith(b'{\"ready\"'):\n"
+            "                    _file.seek(0)\n"
+            "                    _file.write(b'{\"ready\": 1   }')\n"
+            "                    _found.append(_path)\n"
+            "    except OSError:\n"
+            "        pass\n"
+        ),
+    },
 }
 HONEST = ["aa-honest", "zz-honest"]
 

@@ -1,7 +1,10 @@
 """One notebook run inside the grading sandbox, and the one file that comes out.
 
 The grader never talks to a student's kernel: a runner in the box (box_runner.py) does, within the
-box's limits (sandbox.py). The grader reads one file with a byte cap (outbox.py), and kills the box,
+box's limits (sandbox.py). The runner writes one file, which has no path: the grader hands it over as
+an open descriptor, which bubblewrap's own process in the box closes and the kernel does not inherit,
+and the runner is not dumpable, so the kernel (the same user) cannot open it through /proc either.
+The grader reads it with a byte cap (outbox.py), and kills the box,
 with everything in its cgroup, once `deadline` seconds have passed; whatever the file holds by then
 is the result. See docs/sandbox.md.
 """
@@ -12,11 +15,9 @@ import contextlib
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 
 from grading.plugins.outbox import BoxReport, read_report
@@ -24,7 +25,6 @@ from grading.plugins.sandbox import THREAD_COUNTS, SandboxProvisioner
 
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "box_runner.py")
 RUNNER_IN_BOX = "/grading-box/box_runner.py"  # where the box shows it, read-only
-RESULTS = "results.jsonl"
 
 
 def run_in_box(
@@ -38,20 +38,19 @@ def run_in_box(
     """Run job (see box_runner.py) in a new box working in workdir, and read its report.
     provisioner holds the sandbox's limits; None runs without a sandbox (trusted notebooks only)."""
     if provisioner is None:
-        folder = tempfile.mkdtemp(prefix="grading-unboxed-")
         # The grader's environment, with the sandbox's one-thread default.
         command, env = [sys.executable, RUNNER], {**dict.fromkeys(THREAD_COUNTS, "1"), **os.environ}
     else:
         command, env = provisioner.box_command(
             [sys.executable, "-I", RUNNER_IN_BOX], workdir, extra_files={RUNNER_IN_BOX: RUNNER}
         )
-        folder = provisioner.socket_dir
-    results = os.path.join(folder, RESULTS)
+    results = os.memfd_create("grading-box-results")  # closed on exec, but for the runner (pass_fds)
     env["NBGRADER_EXECUTION"] = "autograde"  # utils/answers.py's hand_in records answers
     job = {**job, "cwd": workdir}
     try:
         process = subprocess.Popen(
-            [*command, results],
+            [*command, str(results)],
+            pass_fds=(results,),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -80,9 +79,8 @@ def run_in_box(
                 process.stdin.close()
         return read_report(results, max_bytes, job["max_output_bytes"], job["notes"]["cell_cut"])
     finally:
-        if provisioner is None:
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
+        os.close(results)
+        if provisioner is not None:
             provisioner.discard()
 
 

@@ -2,7 +2,7 @@
 to one file. This script runs in the box, beside the student's kernel; it
 imports nothing of the course, and the grader trusts nothing it writes.
 
-    (cat job.json; sleep infinity) | python box_runner.py RESULTS
+    (cat job.json; sleep infinity) | python box_runner.py FD    (FD: the results file, open to write)
 
 The job, one line of JSON on standard input (execute.py's run_box, "cwd" added by box.py):
 
@@ -22,7 +22,7 @@ The job, one line of JSON on standard input (execute.py's run_box, "cwd" added b
 The grader keeps standard input open until the box has ended; if it closes first, the runner ends
 the box (end_with_the_grader).
 
-RESULTS gets {"ready": true} once the kernel has started, then one line per cell, written once when
+FD gets {"ready": true} once the kernel has started, then one line per cell, written once when
 the cell ends (later messages cannot change it):
 
     {"cell": 7, "status": "ok" | "timeout" | "kernel-died", "seconds": 0.41, "outputs": [...]}
@@ -34,7 +34,7 @@ records. Sizes are bytes of UTF-8 JSON.
 Time is what the kernel's main thread would have taken on an idle machine: wall time less its wait
 for a CPU (schedstat), so a busy server costs an honest student nothing; max_slowdown bounds wall time.
 
-The grader (outbox.py) checks every line again: a kernel that rewrote the file loses only its own points.
+The kernel cannot reach FD (box.py says how), and the grader (outbox.py) checks every line again.
 """
 
 from __future__ import annotations
@@ -449,8 +449,10 @@ def main() -> None:
     die_with_parent()
     job = json.loads(sys.stdin.readline())
     end_with_the_grader(sys.stdin)
-    not_dumpable()
-    with open(sys.argv[1], "w") as results:
+    not_dumpable()  # before the kernel starts: it may not reach the results through /proc/<pid>/fd
+    descriptor = int(sys.argv[1])
+    os.set_inheritable(descriptor, False)  # nor inherit them
+    with os.fdopen(descriptor, "w") as results:
         asyncio.run(BoxRunner(job, results).run())
     # Skip the interpreter's shutdown, which may wait for the lifeline thread's hold on stdin.
     os._exit(0)

@@ -1,8 +1,9 @@
 """The one file that comes out of a grading box, read and checked.
 
-The box runner (box_runner.py) writes a line of JSON per cell; the kernel may have written the file
-itself, so nothing in it is trusted. The grader reads at most `max_bytes` from a regular file (links
-not followed), and rebuilds each output from checked parts that cannot run in a page (an image's
+The box runner (box_runner.py) writes a line of JSON per cell into a file with no path, which only
+it holds (box.py), so the kernel cannot rewrite a line once written. What the lines hold came from the
+kernel, so nothing in them is trusted. The grader reads at most `max_bytes`, and rebuilds each
+output from checked parts that cannot run in a page (an image's
 `width` that is not a number would become an HTML attribute in formgrader), so no key the kernel
 chose survives (a grader's mark among them: grading/errors.py).
 """
@@ -15,7 +16,6 @@ import json
 import math
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 
 from nbformat.v4 import new_output
@@ -52,17 +52,14 @@ class BoxReport:
     cut: bool = False  # the file was larger than the grader reads
 
 
-def read_report(path: str, max_bytes: int, max_cell_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> BoxReport:
-    """The checked report in the file at path (empty if missing, a link or not a regular file).
-    cut_note, with {limit} in it, ends a cell's outputs cut at max_cell_bytes."""
+def read_report(
+    descriptor: int, max_bytes: int, max_cell_bytes: int, cut_note: str = CELL_OUTPUT_CUT
+) -> BoxReport:
+    """The checked report in the file open at descriptor, read from its start (the descriptor stays
+    open). cut_note, with {limit} in it, ends a cell's outputs cut at max_cell_bytes."""
     report = BoxReport()
-    try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return report
-    with os.fdopen(handle, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            return report
+    with os.fdopen(os.dup(descriptor), "rb") as file:
+        file.seek(0)
         left = max_bytes
         while left > 0:
             line = file.readline(min(left, 4 * max_cell_bytes + 65536))

@@ -101,6 +101,25 @@ def test_an_assertion_error_of_the_students_is_not_the_checks_message(reference)
         assert verdict.student_message
 
 
+def test_an_assertion_error_of_the_students_wrapped_by_a_check_is_still_theirs():
+    """check_initializer_by_method wraps its sub-checks' AssertionErrors in
+    its own ("method 'xavier': ..."): one the student's function raised
+    stays the student's, its text withheld from the feedback."""
+    from test_deep_checks import by_method
+
+    honest = by_method()
+
+    def raises(layers_dims, method):
+        if method == "xavier":
+            raise AssertionError("hidden inputs: [5, 7, 3, 4, 1]")
+        return honest(layers_dims, method)
+
+    reference = record_of(check_initializer_by_method, honest, hidden_calls=[])
+    verdict = judge(record_of(check_initializer_by_method, raises, hidden_calls=[]), reference, checks=CHECKS)
+    assert (verdict.passed, verdict.kind, verdict.mistake) == (False, "error", "raises-error")
+    assert verdict.student_message
+
+
 def test_values_hard_coded_for_the_visible_inputs_fail_the_hidden_calls(reference):
     copied = {str(dims): he(dims) for dims in ([2, 4, 1], [3, 1, 2], [4, 3, 5, 2])}
     verdict = judge(record_of(check_he_initializer, lambda dims: copied[str(dims)]), reference, checks=CHECKS)

@@ -295,7 +295,7 @@ def judge(
         except MissingAnswer:
             return no_record_verdict(kernel_error)
         except Exception as error:
-            if isinstance(error, AssertionError) and not getattr(error, "replayed", False):
+            if isinstance(error, AssertionError) and not from_the_student(error):
                 mistake = mistake_of(error, "wrong")  # the check's message
                 return Verdict(False, type(error).__name__, error_text(error), kind="wrong", mistake=mistake)
             # The student's own error, as the check let it through (an AssertionError of theirs too:
@@ -318,6 +318,19 @@ def judge(
             mistake = HIDDEN_TESTS_MISTAKE if kind == "wrong" else VERDICT_MISTAKES[kind]
             return Verdict(False, name, message, kind=kind, mistake=mistake)
         return Verdict(True, message=printed_by_check(check, reference) + tr("Hidden tests: passed.") + "\n")
+
+
+def from_the_student(error: AssertionError) -> bool:
+    """Whether error is an AssertionError the student's function raised (replayed), or one the check
+    raised while it handled such an error: a check that wraps its sub-checks' AssertionErrors in
+    its own (deep_checks._for_method) would quote the student's text as its message."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, AssertionError) and getattr(error, "replayed", False):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def printed_by_check(check, reference: Record) -> str:

@@ -161,6 +161,33 @@ def test_a_hand_grade_whose_answer_was_never_read_waits_for_review(hand_graded):
     assert waiting(course) == {"why": (1.5, True), "how": (2.0, True), "what": (None, True)}
 
 
+def hand_grade_of_test_f(course):
+    """(manual score, whether it waits for hand grading) of alice's test cell."""
+    with course.gradebook() as gradebook:
+        grade = gradebook.find_grade("test_f", NOTEBOOK, ASSIGNMENT, "alice")
+        return grade.manual_score, grade.needs_manual_grade
+
+
+@SESSION_WARNINGS
+@pytest.mark.parametrize("resubmitted", [False, True])
+def test_a_hand_grade_of_a_test_cell_stays_reviewed_only_while_every_answer_is_unchanged(
+    hand_graded, resubmitted
+):
+    """A test cell's locked source is the same in every submission: the
+    instructor's score for it judged the answers, so a resubmission that
+    changes any answer has it waiting for review again."""
+    course = hand_graded
+    with course.gradebook() as gradebook:
+        grade = gradebook.find_grade("test_f", NOTEBOOK, ASSIGNMENT, "alice")
+        grade.manual_score, grade.needs_manual_grade = 3.0, False
+        gradebook.db.commit()
+    reviewed = reviewed_hand_grades(course, ASSIGNMENT, "alice")
+    assert (NOTEBOOK, "test_f") in reviewed
+    autograde_again(course, {**ANSWERS, "what": "Xavier's."} if resubmitted else ANSWERS)
+    keep_reviewed(course, ASSIGNMENT, "alice", reviewed)
+    assert hand_grade_of_test_f(course) == (3.0, resubmitted)
+
+
 ON_TIME, LATE = datetime(2026, 12, 4, 12, 0), datetime(2026, 12, 9, 12, 0)
 
 

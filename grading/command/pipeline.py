@@ -165,15 +165,23 @@ def reviewed_hand_grades(course: Course, assignment: str, student: str) -> dict:
 
 
 def answer_texts(course: Course, assignment: str, student: str, notebook: str) -> dict:
-    """{grade id: cell source} of the student's autograded notebook ({} if there is none)."""
+    """{grade id: the answers a grade judged} of the student's autograded notebook ({} if there is
+    none): an answer cell's own source; for a test cell, every answer cell's source, since its
+    locked source is the same in every submission."""
     path = course.folder("autograded", student, assignment) / f"{notebook}.ipynb"
     if not path.is_file() or path.is_symlink():
         return {}
-    cells = nbformat.read(path, as_version=4).cells
+    graded = [
+        cell
+        for cell in nbformat.read(path, as_version=4).cells
+        if "grade_id" in cell.metadata.get("nbgrader", {})
+    ]
+    answers = [cell.source for cell in graded if cell.metadata["nbgrader"].get("solution")]
     return {
         cell.metadata["nbgrader"]["grade_id"]: cell.source
-        for cell in cells
-        if "grade_id" in cell.metadata.get("nbgrader", {})
+        if cell.metadata["nbgrader"].get("solution")
+        else "\n\0".join(answers)
+        for cell in graded
     }
 
 

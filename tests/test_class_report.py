@@ -151,8 +151,9 @@ def test_the_verdict_carries_the_checks_id_and_a_student_cannot_forge_one():
         error.mistake = "fan-out"  # never leaves the kernel: the record holds the type and message only
         raise error
 
+    # The student's own AssertionError is their error, not a check's diagnosis.
     verdict = judge(record_of(check_he_initializer, forger), reference, checks=CHECKS)
-    assert not verdict.passed and verdict.mistake == "unclassified"
+    assert not verdict.passed and verdict.mistake == "raises-error"
 
 
 def test_each_exercise_is_taught_in_its_numbered_section():

@@ -236,6 +236,20 @@ def test_spreads_before_the_activation_are_named():
         check_activation_stds(before)
 
 
+def test_a_number_of_hidden_layers_fixed_at_three_is_named():
+    """Right for the first network's three hidden layers, and for no other:
+    the visible check says so, before the hidden tests' networks would."""
+
+    def three_layers(X, parameters, activation):
+        _, cache = forward_propagation(X, parameters, activation)
+        return [float(np.std(cache[f"A{l}"])) for l in (1, 2, 3)]
+
+    with pytest.raises(AssertionError, match=r"Depth error: for a network with 4 hidden layers") as failure:
+        check_activation_stds(three_layers)
+    assert failure.value.mistake == "fixed-depth"
+    assert "gave 3 values" in str(failure.value)
+
+
 @pytest.mark.parametrize(
     "student, diagnosis",
     [

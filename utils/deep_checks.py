@@ -195,11 +195,10 @@ def _accepted_unknown(method):
 # --------------------------------------------------------------------------
 
 
-def _spread_case():
-    """A small batch and network: 4 inputs, hidden layers of 6, 5 and 3 units."""
+def _spread_case(layers_dims=(4, 6, 5, 3, 1)):
+    """A small batch and network: 4 inputs, hidden layers of 6, 5 and 3 units by default."""
     generator = np.random.RandomState(0)
     X = generator.standard_normal((4, 50))
-    layers_dims = [4, 6, 5, 3, 1]
     parameters = {}
     for l in range(1, len(layers_dims)):
         parameters[f"W{l}"] = generator.standard_normal((layers_dims[l], layers_dims[l - 1])) * math.sqrt(
@@ -236,7 +235,29 @@ def check_activation_stds(activation_stds):
             raise _wrong(tr("Input error: the function changed parameters; only read them"), "changes-input")
         _diagnose_spreads(values, activation)
         say(f"{activation}: " + ", ".join(f"{value:.6f}" for value in values))
+    _check_depth(activation_stds)
     say(tr("All visible tests passed."))
+
+
+# A deeper network than _spread_case()'s: the number of values must follow the parameters.
+DEEPER = (4, 6, 5, 4, 3, 1)
+
+
+def _check_depth(activation_stds):
+    """One value per hidden layer of a network with 4 of them, not a count fixed at 3."""
+    X, parameters = _spread_case(DEEPER)
+    spreads = _call_stds(activation_stds, X, parameters, "relu")
+    count = len(spreads) if isinstance(spreads, (list, tuple, np.ndarray)) else 0
+    if count != len(DEEPER) - 2:
+        raise _wrong(
+            tr(
+                "Depth error: for a network with {num_hidden} hidden layers "
+                "(layers_dims = {layers_dims}) your function gave {count} values. "
+                "Count the hidden layers from parameters, len(parameters) // 2 - 1, "
+                "instead of writing the 3 of the first network"
+            ).format(num_hidden=len(DEEPER) - 2, layers_dims=list(DEEPER), count=count),
+            "fixed-depth",
+        )
 
 
 def _call_stds(activation_stds, X, parameters, activation):

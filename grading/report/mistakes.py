@@ -65,6 +65,7 @@ TITLES = {
     "looks-up-z": "Z looked up in a cache that holds only the A's",
     "wrong-layer-count": "A layer that does not exist looked up",
     "wrong-length": "Another number of values than hidden layers",
+    "fixed-depth": "The number of hidden layers fixed at the visible test's",
     "not-a-list": "Returns no list",
     # What no visible check diagnosed (grading/plugins/verdicts.py)
     "hidden-tests": "Passes the visible checks, fails the hidden tests",

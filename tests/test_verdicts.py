@@ -17,6 +17,7 @@ from grading.plugins.execute import SandboxedExecute
 from grading.plugins.verdicts import Replay, check_named, judge, parse_record, read_record, verdict_outputs
 from utils import answers
 from utils.deep_checks import check_activation_stds, check_initializer_by_method
+from utils.deep_utils import forward_propagation
 from utils.init_checks import check_he_initializer, check_zeros_initializer
 
 LAYER_LISTS = [([5, 7, 3, 4, 1],), ([1, 3, 1],)]
@@ -118,6 +119,28 @@ def test_an_assertion_error_of_the_students_wrapped_by_a_check_is_still_theirs()
     verdict = judge(record_of(check_initializer_by_method, raises, hidden_calls=[]), reference, checks=CHECKS)
     assert (verdict.passed, verdict.kind, verdict.mistake) == (False, "error", "raises-error")
     assert verdict.student_message
+
+
+def honest_stds(X, parameters, activation):
+    _, cache = forward_propagation(X, parameters, activation)
+    return [float(np.std(cache[f"A{l}"])) for l in range(1, len(parameters) // 2)]
+
+
+def test_a_function_that_changes_its_dict_argument_is_told_so():
+    """The replay changes a dict argument as the student's call did, so the
+    check sees the change and names it, as it did in the kernel."""
+
+    def stds(X, parameters, activation):
+        values = honest_stds(X, parameters, activation)
+        parameters["W1"] = parameters["W1"] * 2
+        return values
+
+    with pytest.raises(AssertionError, match="changed parameters"):
+        check_activation_stds(stds)
+    reference = record_of(check_activation_stds, honest_stds, hidden_calls=[])
+    verdict = judge(record_of(check_activation_stds, stds, hidden_calls=[]), reference, checks=CHECKS)
+    assert (verdict.kind, verdict.mistake) == ("wrong", "changes-input"), verdict
+    assert "changed parameters" in verdict.message
 
 
 def test_values_hard_coded_for_the_visible_inputs_fail_the_hidden_calls(reference):

@@ -188,9 +188,12 @@ class Replay:
 
 
 def _change_like(argument, after) -> None:
-    """Make a list or array argument hold what the student's call left in it."""
+    """Make a list, dict or array argument hold what the student's call left in it."""
     if isinstance(argument, list) and isinstance(after, list):
         argument[:] = after
+    elif isinstance(argument, dict) and isinstance(after, dict):
+        argument.clear()
+        argument.update(after)
     elif hasattr(argument, "shape") and getattr(after, "shape", None) == argument.shape:
         argument[...] = after
 

@@ -191,6 +191,10 @@ c.ZipCollectApp.collector_plugin = "grading.plugins.download_names.LmsFileNames"
 # work came from an LMS download is skipped with a note, not a stop
 # (grading/plugins/feedback_release.py).
 c.ExchangeFactory.release_feedback = "grading.plugins.feedback_release.ReleaseFeedbackToExchange"
+# `nbgrader collect` copies a student's links as links, which the grading
+# command then refuses, where nbgrader's copy would follow them with the
+# instructor's rights (to source/, say) (grading/plugins/exchange_collect.py).
+c.ExchangeFactory.collect = "grading.plugins.exchange_collect.KeepLinksExchangeCollect"
 # A feedback folder holds the feedback pages and the two files the exchange
 # needs, never copies of the rest of the autograded folder (same module).
 c.GenerateFeedback.post_convert_hook = KeepOnlyFeedbackPages(c)

@@ -23,6 +23,7 @@ from grading.errors import GradingError
 #   sets while it runs (gradebook, notebook_id, assignment_id) and its missing_cell_transform;
 # - grading/plugins/feedback_page.py: nbconvert's HTMLExporter.markdown2html;
 # - grading/plugins/feedback_release.py: ExchangeReleaseFeedback.copy_files and its src_path;
+# - grading/plugins/exchange_collect.py: ExchangeCollect.do_copy(src, dest), once per folder;
 # - grading/command/feedback_writer.py: GenerateFeedback.init_assignment;
 # - grading/plugins/markup.py and formulas.py: nbconvert's IPythonRenderer (formulas.py
 #   overrides its block_math, inline_math and latex_environment) and MarkdownWithMath, on

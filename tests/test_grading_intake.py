@@ -405,6 +405,42 @@ def test_the_submitted_folder_is_checked_where_it_is(course, tmp_path):
     }
 
 
+def test_nbgrader_collect_copies_a_students_links_as_links(generated_course, tmp_path):
+    """`nbgrader collect` with the course's configuration: a link in a
+    student's exchange folder (to source/, which holds the solutions and the
+    hidden tests) arrives in submitted/ as a link, which the grading command
+    refuses; nbgrader's own copy would follow it. A pipe is left out, and
+    stops no one's collect."""
+    course = copy_generated(generated_course, tmp_path / "course")
+    exchange = tmp_path / "exchange"
+    inbound = exchange / Course(course).coursedir.course_id / "inbound"
+    honest = notebook_text(course, example_class.CORRECT)
+    when = "2026-12-04 10:00:00.000000 UTC"
+    folders = {}
+    for student in ("alice", "mallory", "bob"):
+        folders[student] = inbound / f"{student}+{ASSIGNMENT}+{when}+r4nd0m"
+        folders[student].mkdir(parents=True)
+        (folders[student] / "timestamp.txt").write_text(when)
+    (folders["alice"] / RELEASE_NAME).write_text(honest)
+    (folders["mallory"] / RELEASE_NAME).symlink_to(course / "source" / ASSIGNMENT / RELEASE_NAME)
+    (folders["bob"] / RELEASE_NAME).write_text(honest)
+    os.mkfifo(folders["bob"] / "pipe")
+
+    run_nbgrader(
+        course, "collect", ASSIGNMENT, f"--Exchange.root={exchange}", "--CollectApp.check_owner=False"
+    )
+
+    submitted = {student: course / "submitted" / student / ASSIGNMENT for student in folders}
+    assert (submitted["mallory"] / RELEASE_NAME).is_symlink()
+    assert not (submitted["bob"] / "pipe").exists()
+    assert {student: check_submission_folder(folder) for student, folder in submitted.items()} == {
+        "alice": None,
+        "mallory": f"{RELEASE_NAME} is a symbolic link",
+        "bob": None,
+    }
+    assert submitted_notebook(course, "bob").read_text() == honest
+
+
 def test_check_submission_folder(tmp_path, monkeypatch):
     folder = layout_submission(tmp_path, "alice", {RELEASE_NAME: "{}", "data/points.csv": "1,2\n"})
     assert check_submission_folder(folder) is None

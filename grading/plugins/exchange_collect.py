@@ -16,6 +16,8 @@ import shutil
 
 from nbgrader.exchange.default.collect import ExchangeCollect
 
+import grading.compat  # noqa: F401 (checks the nbgrader whose do_copy this overrides)
+
 
 def unusual_entries(folder: str) -> list[str]:
     """The links, pipes, sockets and devices in folder and below it (links are not followed)."""

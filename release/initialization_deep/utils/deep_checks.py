@@ -253,8 +253,9 @@ def _check_depth(activation_stds):
             tr(
                 "Depth error: for a network with {num_hidden} hidden layers "
                 "(layers_dims = {layers_dims}) your function gave {count} values. "
-                "Count the hidden layers from parameters, len(parameters) // 2 - 1, "
-                "instead of writing the 3 of the first network"
+                "The number of hidden layers is not always 3, as in the first network, "
+                "[4, 6, 5, 3, 1]: take it from parameters. With L = len(parameters) // 2, "
+                "the hidden layers are l = 1, ..., L-1, that is range(1, L)"
             ).format(num_hidden=len(DEEPER) - 2, layers_dims=list(DEEPER), count=count),
             "fixed-depth",
         )

@@ -292,6 +292,10 @@ _, cache = forward_propagation(X, parameters, activation)
 parameters["seen"] = True
 stds = [np.std(cache[f"A{l}"]) for l in range(1, (len(parameters) - 1) // 2)]
 """,
+    "three hidden layers, as in the visible network": """
+_, cache = forward_propagation(X, parameters, activation)
+stds = [np.std(cache[f"A{l}"]) for l in range(1, 4)]
+""",
     "always ReLU": """
 _, cache = forward_propagation(X, parameters)
 stds = [np.std(cache[f"A{l}"]) for l in range(1, len(parameters) // 2)]

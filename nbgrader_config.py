@@ -133,6 +133,10 @@ c.Autograde.sanitize_preprocessors = [
     ),
 ]
 c.OverwriteCells.add_missing_cells = True
+# nbconvert checks the notebook against nbformat's schema after every
+# preprocessor, some 50 times a submission at about 1 ms each; once, after
+# the last, is enough: a notebook left invalid still fails its conversion.
+c.Exporter.optimistic_validation = True
 
 # Late submissions: nbgrader measures lateness from each student's
 # timestamp.txt and the assignment's due date (written into the gradebook by

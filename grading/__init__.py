@@ -3,7 +3,7 @@
 plugins/   what nbgrader_config.py hands to nbgrader, for every nbgrader command of
            the course (plain `nbgrader autograde` too); nothing there imports the command.
 command/   the steps of the grading command (its __init__.py lists them; beside them
-           earlier_grade.py and worker_server.py).
+           earlier_grade.py, worker_server.py and its frozen_imports.py).
 grade.py   the command, `python -m grading.grade`.
 report/    the class report written after each run, and what changed since the last;
            `python -m grading.report` joins the two editions' reports.

@@ -10,11 +10,11 @@ from conftest import REPO
 from grading.command.worker_server import WORKER_MODULES
 
 WORKER_SERVER_PROBE = """
-import multiprocessing, sys
+import gc, multiprocessing, sys
 from grading.command.worker_server import WORKER_MODULES, start_worker_server
 
 def imported(queue):
-    queue.put([name for name in WORKER_MODULES if name in sys.modules])
+    queue.put(([name for name in WORKER_MODULES if name in sys.modules], gc.get_freeze_count() > 0))
 
 if __name__ == "__main__":
     start_worker_server()
@@ -30,7 +30,7 @@ if __name__ == "__main__":
 @pytest.mark.slow
 def test_a_worker_starts_with_the_pipeline_already_imported(tmp_path):
     """A worker forked from the server finds the pipeline imported, though
-    the process that asked for it never imported the pipeline itself."""
+    the process that asked for it never imported the pipeline itself, and frozen."""
     probe = tmp_path / "probe.py"
     probe.write_text(WORKER_SERVER_PROBE)
     run = subprocess.run(
@@ -41,4 +41,5 @@ def test_a_worker_starts_with_the_pipeline_already_imported(tmp_path):
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.strip() == repr(WORKER_MODULES)
+    # ... and what they made out of the garbage collector's reach (frozen_imports.py)
+    assert run.stdout.strip() == repr((WORKER_MODULES, True))

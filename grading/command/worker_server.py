@@ -14,8 +14,9 @@ import multiprocessing
 import multiprocessing.forkserver
 
 # What the server imports for every worker: the pipeline, not the command, which a
-# worker runs again as its __main__ (Python warns when it was imported already).
-WORKER_MODULES = ["grading.command.pipeline"]
+# worker runs again as its __main__ (Python warns when it was imported already);
+# then frozen_imports, which keeps the garbage collector off what they made.
+WORKER_MODULES = ["grading.command.pipeline", "grading.command.frozen_imports"]
 
 
 def start_worker_server() -> None:

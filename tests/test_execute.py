@@ -418,11 +418,18 @@ def test_a_kernel_that_never_starts_is_the_courses_fault(tiny_course):
     """No student code runs before the kernel has started, so a kernel that
     never starts is not the student's zero: that student's grading stops
     with CourseFault and the gradebook keeps what it had. Here the kernel
-    configured does not exist."""
+    is given no time to start."""
     with pytest.raises(CourseFault, match="the kernel did not start in the sandbox"):
-        run_submission(
-            tiny_course, "def f(n):\n    return n * 2", kernel_name="no-such-kernel", startup_timeout=5
-        )
+        run_submission(tiny_course, "def f(n):\n    return n * 2", startup_timeout=0)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_another_kernel_than_the_grading_environments_is_refused_by_name(tiny_course):
+    """The box runs ipykernel of the grading environment only: a course configured
+    for another kernel is told which setting to change, and no box starts."""
+    with pytest.raises(CourseFault, match="not 'no-such-kernel': leave c.SandboxedExecute.kernel_name unset"):
+        run_submission(tiny_course, "def f(n):\n    return n * 2", kernel_name="no-such-kernel")
 
 
 @pytest.mark.slow

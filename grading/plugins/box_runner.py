@@ -40,19 +40,22 @@ The kernel cannot reach FD (box.py says how), and the grader (outbox.py) checks 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import json
 import math
 import os
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from queue import Empty
 
-import zmq
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
+# jupyter_client and zmq are imported in connect(), once the kernel is launched: it starts meanwhile.
 
 ANSWER_TYPE = "application/vnd.initialization-course.answers+json"
 KEPT_TYPES = ("text/plain", "image/png", "image/jpeg", ANSWER_TYPE)
@@ -204,6 +207,9 @@ class CellOutputs:
 # prctl(2) options: the signal on the parent's end, and whether the process may be dumped.
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, SIGKILL = 1, 4, 9
 
+# The one kernel a box runs: ipykernel of the Python that runs this runner (the grading environment's).
+KERNEL_NAME = "python3"
+
 # ipykernel_launcher's own lines, with debugpy made impossible to import and the kernel killed
 # when the runner ends. The working folder ('' on the path of `python -c`) leaves the path
 # before any import but the built-in sys: a student's ctypes.py is never run.
@@ -219,83 +225,132 @@ LAUNCH_WITHOUT_DEBUGGER = (
 )
 
 
-class SpecsWithoutDebugger(KernelSpecManager):
-    """The installed kernel specs, an ipykernel one started from its own
-    installation and without its debugger.
+class KernelProcess:
+    """The kernel, launched as jupyter_client's launcher would (its own session, standard input
+    closed, told the runner's pid) but before jupyter_client is imported, which takes a quarter of
+    the kernel's start: ipykernel started from its installation and without its debugger.
 
     `python -m ipykernel_launcher` would look in the submission's folder first: a file named so
     would stop that student's grading. debugpy costs a quarter of the kernel's start-up CPU."""
 
-    def get_kernel_spec(self, kernel_name):
-        spec = super().get_kernel_spec(kernel_name)
-        if spec.argv[1:3] == ["-m", "ipykernel_launcher"]:
-            spec.argv = [spec.argv[0], "-c", LAUNCH_WITHOUT_DEBUGGER, *spec.argv[3:]]
-        return spec
+    def __init__(self, cwd: str):
+        self.connection = connection_info()
+        descriptor, self.connection_file = tempfile.mkstemp(prefix="kernel-", suffix=".json")  # mode 600
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(self.connection, file)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", LAUNCH_WITHOUT_DEBUGGER, "-f", self.connection_file]
+            + ["--HistoryManager.hist_file=:memory:"],
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env={**os.environ, "JPY_PARENT_PID": str(os.getpid())},
+            start_new_session=True,
+        )
+        self.pid = self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def signal(self, number: int) -> None:
+        """Send signal number to the kernel and what it started (its process group)."""
+        with contextlib.suppress(OSError):
+            os.killpg(self.pid, number)
+
+    def kill(self) -> None:
+        """Kill the kernel: the report is written, and a polite shutdown costs 0.1 s."""
+        self.signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=1)  # a second at most: the box is discarded anyway
+        with contextlib.suppress(OSError):
+            os.remove(self.connection_file)
 
 
-class WelcomedKernelClient(AsyncKernelClient):
-    """jupyter_client's kernel client, ready once the kernel has welcomed its
-    IOPub subscription (ipykernel 7 sends `iopub_welcome`, JEP 65) and
-    answered kernel_info.
+def connection_info() -> dict:
+    """The kernel's connection: five free ports on the loopback (the box has its own network),
+    and a new key for signing the messages."""
+    sockets = [socket.socket() for _ in range(5)]
+    try:
+        for each in sockets:
+            each.bind(("127.0.0.1", 0))
+        ports = [each.getsockname()[1] for each in sockets]
+    finally:
+        for each in sockets:
+            each.close()
+    names = ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"]
+    return {
+        **dict(zip(names, ports)),
+        "ip": "127.0.0.1",
+        "transport": "tcp",
+        "key": uuid.uuid4().hex,
+        "signature_scheme": "hmac-sha256",
+        "kernel_name": KERNEL_NAME,
+    }
 
-    jupyter_client's own check waits 0.2 to 0.4 s of every box; after the welcome one reply is enough.
-    """
 
-    # Seconds; a kernel that sends no welcome is then checked as usual.
-    welcome_wait = 2.0
+def connect(kernel: KernelProcess, max_message_bytes: int):
+    """jupyter_client's client of kernel, its channels started."""
+    import zmq
+    import zmq.asyncio
+    from jupyter_client.asynchronous import AsyncKernelClient
 
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        if not await self.welcomed():
-            await super().wait_for_ready(timeout)
-            return
-        await self.kernel_info(reply=True, timeout=timeout)
+    context = zmq.asyncio.Context()
+    # A larger message ends the kernel's connection before it is read.
+    context.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
+    client = AsyncKernelClient(context=context)
+    client.load_connection_info(kernel.connection)
+    client.start_channels()
+    return client
 
-    async def welcomed(self) -> bool:
-        deadline = time.monotonic() + self.welcome_wait
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                message = await self.iopub_channel.get_msg(timeout=left)
-            except Empty:
-                return False
-            except UNREADABLE:
-                continue
-            if message.get("msg_type") == "iopub_welcome":
-                return True
-        return False
+
+# Seconds to wait for the kernel's welcome; a kernel that sends none is then checked as usual.
+WELCOME_WAIT = 2.0
+
+
+async def ready(client, timeout: float) -> None:
+    """Return once the kernel has welcomed the client's IOPub subscription (ipykernel 7 sends
+    `iopub_welcome`, JEP 65) and answered kernel_info. jupyter_client's own check waits 0.2 to
+    0.4 s of every box; after the welcome one reply is enough."""
+    if await welcomed(client):
+        await client.kernel_info(reply=True, timeout=timeout)
+    else:
+        await client.wait_for_ready(timeout)
+
+
+async def welcomed(client) -> bool:
+    deadline = time.monotonic() + WELCOME_WAIT
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message = await client.iopub_channel.get_msg(timeout=left)
+        except Empty:
+            return False
+        except UNREADABLE:
+            continue
+        if message.get("msg_type") == "iopub_welcome":
+            return True
+    return False
 
 
 class BoxRunner:
     """Starts the kernel, runs the job's cells in it within their budgets, and writes the report."""
 
-    def __init__(self, job: dict, results):
-        self.job, self.results = job, results
+    def __init__(self, job: dict, results, kernel: KernelProcess):
+        self.job, self.results, self.kernel = job, results, kernel
         self.written = 0  # bytes of the report so far
-        self.km = AsyncKernelManager(
-            kernel_name=job.get("kernel_name", "python3"),
-            kernel_spec_manager=SpecsWithoutDebugger(),
-            client_factory=WelcomedKernelClient,
-            ip="127.0.0.1",  # else jupyter_client lists the machine's interfaces to find it
-        )
-        # A larger message ends the kernel's connection before it is read.
-        self.km.context.setsockopt(zmq.MAXMSGSIZE, job["max_message_bytes"])
         self.kc = None
 
     async def start_kernel(self) -> None:
-        await self.km.start_kernel(
-            cwd=self.job["cwd"], extra_arguments=["--HistoryManager.hist_file=:memory:"]
-        )
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        await self.kc.wait_for_ready(timeout=self.job.get("startup_timeout", 60))
+        """Connect to the kernel and wait until it answers; KernelDied if it ends first."""
+        self.kc = connect(self.kernel, self.job["max_message_bytes"])
+        answered = asyncio.ensure_future(ready(self.kc, self.job.get("startup_timeout", 60)))
+        while not answered.done():
+            await asyncio.wait([answered], timeout=0.05)
+            if not answered.done() and not self.kernel.alive():
+                answered.cancel()
+                raise KernelDied()
+        answered.result()
 
-    async def kill_kernel(self) -> None:
-        """Kill the kernel: the report is written, and a polite shutdown costs 0.1 s."""
-        if self.km.has_kernel:
-            await self.km.provisioner.kill()
-            for _ in range(1000):  # a second at most: the box is discarded anyway
-                if not await self.km.is_alive():
-                    break
-                await asyncio.sleep(0.001)
+    def kill_kernel(self) -> None:
+        self.kernel.kill()
         if self.kc is not None:
             self.kc.stop_channels()
 
@@ -311,7 +366,7 @@ class BoxRunner:
             if message is not None and _dict(message.get("parent_header")).get("msg_id") == msg_id:
                 return message
             if time.monotonic() - checked >= ALIVE_CHECK:
-                if not await self.km.is_alive():
+                if not self.kernel.alive():
                     raise KernelDied()
                 checked = time.monotonic()
 
@@ -346,7 +401,7 @@ class BoxRunner:
         """Run source within budget unloaded seconds and max_slowdown times that in wall time:
         (status, unloaded seconds, wall seconds). Over either, the kernel is interrupted, and
         killed if the cell has not ended interrupt_grace seconds later."""
-        pid = self.km.provisioner.pid
+        pid = self.kernel.pid
         start_wall, start_wait = kernel_seconds(pid)
         waited = start_wait
         wall_limit = budget * self.job["max_slowdown"]
@@ -360,11 +415,11 @@ class BoxRunner:
             used = (wall - start_wall) - (waited - start_wait)
             if (used > budget or wall - start_wall > wall_limit) and not execution.done():
                 status = "timeout"
-                await self.km.interrupt_kernel()
+                self.kernel.signal(signal.SIGINT)
                 grace = asyncio.ensure_future(asyncio.sleep(self.job["interrupt_grace"]))
                 await asyncio.wait([execution, grace], return_when=asyncio.FIRST_COMPLETED)
                 if not execution.done():  # it would not stop: the kernel goes
-                    await self.km.provisioner.kill()
+                    self.kernel.kill()
                     await asyncio.wait([execution], timeout=4 * ALIVE_CHECK)
                     execution.cancel()  # something else answers in the kernel's place
         wall, waited = kernel_seconds(pid, waited)
@@ -382,7 +437,7 @@ class BoxRunner:
             self.write({"ready": True})  # the grader tells a kernel that never started from a student's
             await self.run_cells()
         finally:
-            await self.kill_kernel()
+            self.kill_kernel()
 
     async def run_cells(self) -> None:
         job = self.job
@@ -400,7 +455,7 @@ class BoxRunner:
                 self.write({"stopped": "kernel-died", "at": index})
                 return
             self.write_cell(index, status, seconds, outputs.final(), len(job["run"]) - position - 1)
-            if not await self.km.is_alive():
+            if not self.kernel.alive():
                 self.write({"stopped": "kernel-died", "at": index})
                 return
             left -= seconds
@@ -452,8 +507,11 @@ def main() -> None:
     not_dumpable()  # before the kernel starts: it may not reach the results through /proc/<pid>/fd
     descriptor = int(sys.argv[1])
     os.set_inheritable(descriptor, False)  # nor inherit them
+    if job.get("kernel_name", KERNEL_NAME) != KERNEL_NAME:
+        os._exit(1)  # the grader reports that the kernel did not start (execute.py names the setting)
+    kernel = KernelProcess(job["cwd"])
     with os.fdopen(descriptor, "w") as results:
-        asyncio.run(BoxRunner(job, results).run())
+        asyncio.run(BoxRunner(job, results, kernel).run())
     # Skip the interpreter's shutdown, which may wait for the lifeline thread's hold on stdin.
     os._exit(0)
 

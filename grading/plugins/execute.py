@@ -48,6 +48,7 @@ from grading.errors import (
 from grading.notes import error_output
 from grading.plugins.answer_data import holds_stand_in
 from grading.plugins.box import run_in_box
+from grading.plugins.box_runner import KERNEL_NAME
 from grading.plugins.budgets import CellBudgets, cell_key
 from grading.plugins.experiments import (
     SKIP_TAG,
@@ -221,7 +222,7 @@ class SandboxedExecute(Execute):
         report = self.run_box(nb, budgets, to_run, self.workdir(resources)) if to_run else BoxReport()
         if to_run and not report.started:
             # The kernel imports nothing from the submission's folder as it starts
-            # (box_runner.SpecsWithoutDebugger), so no student code ran yet: the sandbox or the
+            # (box_runner.KernelProcess), so no student code ran yet: the sandbox or the
             # machine failed, and the student keeps their earlier grade until a rerun.
             raise CourseFault(
                 "the kernel did not start in the sandbox: grade this student again, and if it "
@@ -242,6 +243,12 @@ class SandboxedExecute(Execute):
 
     def run_box(self, nb, budgets: CellBudgets, to_run: list[int], workdir: Path) -> BoxReport:
         """The report of a box that runs the cells to_run of nb."""
+        kernel_name = self.kernel_name or KERNEL_NAME
+        if kernel_name != KERNEL_NAME:
+            raise CourseFault(
+                f"the sandbox runs the grading environment's own Python kernel, {KERNEL_NAME}, not "
+                f"{kernel_name!r}: leave c.SandboxedExecute.kernel_name unset"
+            )
         seconds = {index: budgets.seconds(nb.cells[index]) for index in to_run}
         # nbclient's timeout of 0 or -1 is no limit, and so is such a budget
         seconds = {index: budget if budget > 0 else math.inf for index, budget in seconds.items()}
@@ -258,7 +265,7 @@ class SandboxedExecute(Execute):
             "max_report_bytes": self.max_report_mb * 2**20,
             "max_message_bytes": SandboxKernelManager(config=self.config).max_message_mb * 2**20,
             "interrupt_grace": self.interrupt_grace,
-            "kernel_name": self.kernel_name or "python3",
+            "kernel_name": kernel_name,
             "startup_timeout": self.startup_timeout,
             # The notes the runner writes where it cuts outputs, in the notebook's language.
             "notes": {

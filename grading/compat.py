@@ -72,17 +72,20 @@ from nbgrader.utils import capture_log as nbgrader_capture_log  # noqa: E402
 IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)", re.IGNORECASE)
 
 
-def html_page(exporter: HTMLExporter, nb, resources=None, **kw) -> tuple[str, dict]:
+def html_page(exporter: HTMLExporter, nb, resources=None, remembered=None, **kw) -> tuple[str, dict]:
     """nbconvert 7's HTMLExporter.from_notebook_node, its last pass made only when
     it has work to do: that BeautifulSoup pass (most of a feedback page's time)
     gives pictures alt text and lab cells a tabindex, and the course's classic
-    pages have no lab cells. Relies on the private `_init_resources` and
+    pages have no lab cells. remembered(highlighter), if given, wraps the page's
+    highlight_code filter. Relies on the private `_init_resources` and
     `_nb_metadata`."""
     langinfo = nb.metadata.get("language_info", {})
     lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
     highlight_code = exporter.filters.get(
         "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=exporter)
     )
+    if remembered is not None:
+        highlight_code = remembered(highlight_code)
     resources = exporter._init_resources(resources)
     filter_data_type = WidgetsDataTypeFilter(
         notebook_metadata=exporter._nb_metadata, parent=exporter, resources=resources

@@ -186,3 +186,30 @@ def test_the_page_without_nbconverts_last_pass_shows_the_same(assignment_page):
     picture = nbformat.v4.new_markdown_cell('<img src="data:image/png;base64,iVBORw0KGgo=">')
     with_picture = feedback_page(nbformat.v4.new_notebook(cells=[picture]))
     assert 'alt="No description has been provided for this image"' in with_picture
+
+
+def test_a_page_made_from_remembered_cells_is_the_page_made_anew(assignment_page):
+    """Each worker renders a markdown text or highlights a code cell once
+    (feedback_page.py): the next student's page is the page rendered anew."""
+    from grading.plugins import feedback_page as pages
+
+    notebook, page = assignment_page
+    pages.remembered_markdown_html.cache_clear()
+    pages.highlighted_html.cache_clear()
+    anew = feedback_page(nbformat.from_dict(notebook), "Notebook")
+    assert pages.remembered_markdown_html.cache_info().currsize > 0
+    assert pages.highlighted_html.cache_info().currsize > 0
+    assert feedback_page(nbformat.from_dict(notebook), "Notebook") == anew
+
+
+def test_a_cells_attachments_are_never_taken_from_another_page():
+    """Two students' cells of the same text with different pictures attached
+    each show their own picture: a cell with attachments is never remembered."""
+
+    def page_with(picture):
+        cell = nbformat.v4.new_markdown_cell("![drawing](attachment:drawing.png)")
+        cell.attachments = {"drawing.png": {"image/png": picture}}
+        return feedback_page(nbformat.v4.new_notebook(cells=[cell]))
+
+    assert "iVBORw0KGgoAAAA" in page_with("iVBORw0KGgoAAAA")
+    assert "iVBORw0KGgoBBBB" in page_with("iVBORw0KGgoBBBB")

@@ -7,10 +7,13 @@ language (utils.i18n.notebook_language), and sets the page's lang. nbgrader_conf
 (grading/command/feedback_writer.py).
 """
 
+import functools
+import json
 from pathlib import Path
 
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
+from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.markdown_mistune import MarkdownWithMath
 
 from grading.compat import html_page
@@ -56,6 +59,53 @@ def grader_comment(comment: str, notebook) -> str:
     return comment
 
 
+# Most cells are the same on every student's page: a process renders each text once.
+# Both keys hold everything the HTML depends on (the text and the exporter's settings).
+REMEMBERED = 4096  # texts, of each kind
+
+
+def markdown_html(source: str, settings: tuple, attachments=None, embed_images=False, path="") -> str:
+    """The HTML of a markdown text (settings: anchor_link_text, exclude_anchor_links and the
+    lexer_options as JSON), with formulas as MathML (formulas.py)."""
+    anchor_link_text, exclude_anchor_links, lexer_options = settings
+    renderer = MathMLRenderer(
+        escape=False,
+        attachments=attachments or {},
+        embed_images=embed_images,
+        path=path,
+        anchor_link_text=anchor_link_text,
+        exclude_anchor_links=exclude_anchor_links,
+        **json.loads(lexer_options),
+    )
+    return MarkdownWithMath(renderer=renderer).render(source)
+
+
+remembered_markdown_html = functools.lru_cache(maxsize=REMEMBERED)(markdown_html)
+
+
+@functools.lru_cache(maxsize=REMEMBERED)
+def highlighted_html(source: str, language: str, magics_language, formatter_options: str) -> str:
+    """nbconvert's highlighted HTML of a code cell's source (formatter_options as JSON)."""
+    options = json.loads(formatter_options)
+    highlighter = Highlight2HTML(pygments_lexer=language, extra_formatter_options=options)
+    return highlighter(source, language, {"magics_language": magics_language} if magics_language else None)
+
+
+class RememberedHighlight:
+    """The page's highlight_code filter, each source highlighted once per process."""
+
+    def __init__(self, highlighter):
+        self.highlighter = highlighter
+
+    def __call__(self, source, language=None, metadata=None):
+        return highlighted_html(
+            source,
+            language or self.highlighter.pygments_lexer,
+            (metadata or {}).get("magics_language"),
+            json.dumps(self.highlighter.extra_formatter_options, sort_keys=True),
+        )
+
+
 def page_title(notebook, file_name: str) -> str:
     """The notebook's title (its first markdown cell's first heading), or else its file name."""
     for cell in notebook.cells:
@@ -80,20 +130,17 @@ class FeedbackPage(HTMLExporter):
     def markdown2html(self, context, source):
         """HTMLExporter.markdown2html (nbconvert 7.17), with the course's renderer."""
         cell = context.get("cell", {})
-        renderer = MathMLRenderer(
-            escape=False,
-            attachments=cell.get("attachments", {}),
-            embed_images=self.embed_images,
-            path=context.get("resources", {}).get("metadata", {}).get("path", ""),
-            anchor_link_text=self.anchor_link_text,
-            exclude_anchor_links=self.exclude_anchor_links,
-            **self.lexer_options,
-        )
-        return MarkdownWithMath(renderer=renderer).render(source)
+        attachments = cell.get("attachments", {})
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        lexer_options = json.dumps(self.lexer_options, sort_keys=True)
+        settings = (self.anchor_link_text, self.exclude_anchor_links, lexer_options)
+        if attachments or self.embed_images:  # the HTML depends on more than the text
+            return markdown_html(source, settings, attachments, self.embed_images, path)
+        return remembered_markdown_html(source, settings)
 
     def from_notebook_node(self, nb, resources=None, **kw):
         # nbconvert's, without its slow last pass where it has nothing to do.
-        return html_page(self, nb, resources, **kw)
+        return html_page(self, nb, resources, remembered=RememberedHighlight, **kw)
 
     def default_filters(self):
         yield from super().default_filters()

@@ -482,9 +482,24 @@ def kill_a_local_worker_while_it_grades(root, only=None, seconds=120):
                 if only not in (None, student):
                     continue
                 os.kill(parent, signal.SIGKILL)
+                gone(box)  # so that the next search finds the retry's box, not this one
                 return student
         time.sleep(0.05)
     raise TimeoutError("no worker started grading")
+
+
+def gone(pid, seconds=60):
+    """Wait until process pid has ended (its box dies with the worker that started it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state == "Z":
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"the box {pid} outlived its worker by {seconds} s")
 
 
 def grade_while_killing_local_workers(root, kills, status=0, only=None):
@@ -495,7 +510,6 @@ def grade_while_killing_local_workers(root, kills, status=0, only=None):
         killed = []
         for _ in range(kills):
             killed.append(kill_a_local_worker_while_it_grades(root, only))
-            time.sleep(0.5)  # the next kill finds the retry, not the box of the dead worker
         return killed
 
     return grade_while(root, ["--workers", "2"], kill, status)

@@ -464,11 +464,13 @@ def test_a_submission_whose_workers_die_twice_is_reported_not_lost(generated_cou
     assert [(row["student_id"], float(row["score"])) for row in rows] == [(student, 0.0)]
 
 
-def kill_a_local_worker_while_it_grades(root, only=None, seconds=120):
+def kill_a_local_worker_while_it_grades(root, only=None, seconds=120, killed=None):
     """SIGKILL the worker process of the grading command in root that is
     running a box (grading/command/parallel.py's WorkerProcess), as the
     kernel's out-of-memory killer would; return the student it held (the
-    student named only, if given)."""
+    student named only, if given). killed: the pids of the workers killed so
+    far, which this adds to (a worker may not have ended yet)."""
+    killed = set() if killed is None else killed
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         boxes = subprocess.run(["pgrep", "-f", f"bwrap .*{root}/autograded/"], capture_output=True, text=True)
@@ -477,29 +479,17 @@ def kill_a_local_worker_while_it_grades(root, only=None, seconds=120):
                 arguments = pathlib.Path(f"/proc/{box}/cmdline").read_bytes().decode().split("\0")
                 student = arguments[arguments.index("--chdir") + 1].split("/autograded/")[1].split("/")[0]
                 parent = int(pathlib.Path(f"/proc/{box}/stat").read_text().rsplit(")", 1)[1].split()[1])
-                if pathlib.Path(f"/proc/{parent}/comm").read_text().strip() == "bwrap":
-                    continue  # the box's inner process: its outer one is the worker's child
-                if only not in (None, student):
+                if b"multiprocessing.forkserver" not in pathlib.Path(f"/proc/{parent}/cmdline").read_bytes():
+                    # Not started by a worker (a fork of the worker server): the box's inner process,
+                    # or one a killed worker left behind for a moment, which its parent cannot end.
+                    continue
+                if only not in (None, student) or parent in killed:
                     continue
                 os.kill(parent, signal.SIGKILL)
-                gone(box)  # so that the next search finds the retry's box, not this one
+                killed.add(parent)
                 return student
         time.sleep(0.05)
     raise TimeoutError("no worker started grading")
-
-
-def gone(pid, seconds=60):
-    """Wait until process pid has ended (its box dies with the worker that started it)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return
-        if state == "Z":
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"the box {pid} outlived its worker by {seconds} s")
 
 
 def grade_while_killing_local_workers(root, kills, status=0, only=None):
@@ -507,10 +497,10 @@ def grade_while_killing_local_workers(root, kills, status=0, only=None):
     grade; the killed workers' students, and the command's output and --json summary."""
 
     def kill():
-        killed = []
+        students, workers = [], set()
         for _ in range(kills):
-            killed.append(kill_a_local_worker_while_it_grades(root, only))
-        return killed
+            students.append(kill_a_local_worker_while_it_grades(root, only, killed=workers))
+        return students
 
     return grade_while(root, ["--workers", "2"], kill, status)
 

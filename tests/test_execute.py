@@ -17,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
 from conftest import COURSE_CONFIG, REPO, descendants
-from grading.errors import CourseFault
+from grading.errors import KERNEL_STOPPED, NOT_RUN, TIMED_OUT, CourseFault, marked
 from grading.plugins import box_runner
 from grading.plugins.budgets import CellBudgets
 from grading.plugins.execute import SandboxedExecute
@@ -393,6 +393,23 @@ def test_outputs_are_kept_as_jupyterlab_shows_them(tiny_course):
 
 @pytest.mark.slow
 @pytest.mark.sandbox
+def test_a_cell_that_prints_a_hundred_megabytes_at_once_is_cut_and_the_rest_runs(tiny_course):
+    """An honest mistake, not an attack: its output is cut at the cap, with the
+    runner's note, and the next cell and the test cell run as usual."""
+    notebook, _ = run_submission(
+        tiny_course,
+        "def f(n):\n    return n * 2",
+        added=["print(list(range(10**7)))", "print('next')"],
+    )
+    printed = "".join(output.get("text", "") for output in notebook.cells[-2].outputs)
+    assert "output cut" in printed and len(printed) < 2_000_000
+    assert [output.get("text") for output in notebook.cells[-1].outputs] == ["next\n"]
+    stopped = {TIMED_OUT, NOT_RUN, KERNEL_STOPPED}
+    assert not [cell for cell in notebook.cells if marked(cell).get("outcome") in stopped]
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_a_message_the_runner_cannot_read_is_skipped(tiny_course):
     """A kernel may send any message, signed with its own key: one whose
     header jupyter_client cannot adapt (it raised AttributeError) is no output."""
@@ -423,8 +440,6 @@ def test_a_kernel_that_never_starts_is_the_courses_fault(tiny_course):
         run_submission(tiny_course, "def f(n):\n    return n * 2", startup_timeout=0)
 
 
-@pytest.mark.slow
-@pytest.mark.sandbox
 def test_another_kernel_than_the_grading_environments_is_refused_by_name(tiny_course):
     """The box runs ipykernel of the grading environment only: a course configured
     for another kernel is told which setting to change, and no box starts."""
@@ -534,6 +549,36 @@ def test_the_graders_memory_does_not_depend_on_what_a_kernel_sends():
     assert peak_memory_mb("plain", FLOOD) > flooded + 150
 
 
+@pytest.mark.slow
+def test_a_kernel_that_dies_as_it_starts_ends_its_box_at_once(tmp_path, monkeypatch):
+    """The runner watches the kernel's process while it waits for its welcome: a kernel that
+    ends first (here an ipykernel that exits on import) ends the box within seconds, not at
+    the start-up timeout, and the report says the kernel never started. (Without the sandbox,
+    where the runner and its kernel have the grader's environment.)"""
+    import logging
+
+    from grading.plugins.box import run_in_box
+
+    fake = tmp_path / "fake" / "ipykernel"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "kernelapp.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))
+    job = {
+        "sources": {"0": "print('never')"}, "run": [0], "budgets": {"0": 10},
+        "notebook_seconds": None, "stuck_allowance": 20, "max_slowdown": 5, "interrupt_grace": 1,
+        "max_output_bytes": 10000, "max_report_bytes": 100000, "kernel_name": "python3",
+        "startup_timeout": 60, "notes": {"cell_cut": "{limit}", "notebook_cut": ""},
+    }  # fmt: skip
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    start = time.monotonic()
+    report = run_in_box(job, str(workdir), None, 300, 100000, logging.getLogger())
+    assert not report.started and not report.cells
+    assert time.monotonic() - start < 30
+    assert list(workdir.iterdir()) == []
+
+
 # Run in a fresh process: the unboxed runner (no sandbox: trusted notebooks)
 # started on one cell that sleeps; the test kills this process mid-cell.
 UNBOXED_SLEEPER = """
@@ -543,7 +588,7 @@ job = {
     "sources": {"0": "import pathlib, time\\npathlib.Path('in-cell').touch()\\ntime.sleep(120)"},
     "run": [0], "budgets": {"0": 300},
     "notebook_seconds": None, "stuck_allowance": 300, "max_slowdown": 5, "interrupt_grace": 1,
-    "max_output_bytes": 10000, "max_report_bytes": 100000, "max_message_bytes": 10**7,
+    "max_output_bytes": 10000, "max_report_bytes": 100000,
     "kernel_name": "python3", "startup_timeout": 60, "notes": {"cell_cut": "{limit}", "notebook_cut": ""},
 }
 run_in_box(job, sys.argv[1], None, 300, 100000, logging.getLogger())

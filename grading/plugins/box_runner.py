@@ -15,7 +15,6 @@ The job, one line of JSON on standard input (execute.py's run_box, "cwd" added b
     interrupt_grace    seconds between interrupting a cell and killing the kernel
     max_output_bytes   what one cell's outputs may take in the report
     max_report_bytes   what the whole report may take
-    max_message_bytes  the largest message the kernel may send
     kernel_name, startup_timeout, cwd   the kernel, and where it runs
     notes              {"cell_cut": text with {limit}, "notebook_cut": text}: ends of cut outputs
 
@@ -252,9 +251,11 @@ class KernelProcess:
         return self.process.poll() is None
 
     def signal(self, number: int) -> None:
-        """Send signal number to the kernel and what it started (its process group)."""
-        with contextlib.suppress(OSError):
-            os.killpg(self.pid, number)
+        """Send signal number to the kernel and what it started (its process group), unless the
+        kernel has ended and been reaped: its number may be another process's by then."""
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, number)
 
     def kill(self) -> None:
         """Kill the kernel: the report is written, and a polite shutdown costs 0.1 s."""
@@ -287,17 +288,14 @@ def connection_info() -> dict:
     }
 
 
-def connect(kernel: KernelProcess, max_message_bytes: int):
+def connect(kernel: KernelProcess):
     """jupyter_client's client of kernel, its shell and IOPub channels started (the runner asks
-    for no input, the kernel's process tells whether it lives, and a signal interrupts it)."""
-    import zmq
-    import zmq.asyncio
+    for no input, the kernel's process tells whether it lives, and a signal interrupts it).
+    Messages of any size are read, within the box's memory: a cell that prints a hundred
+    megabytes at once gets its output cut (CellOutputs), and the notebook goes on."""
     from jupyter_client.asynchronous import AsyncKernelClient
 
-    context = zmq.asyncio.Context()
-    # A larger message ends the kernel's connection before it is read.
-    context.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
-    client = AsyncKernelClient(context=context)
+    client = AsyncKernelClient()
     client.load_connection_info(kernel.connection)
     client.start_channels(stdin=False, hb=False, control=False)
     return client
@@ -333,7 +331,7 @@ class BoxRunner:
 
     async def start_kernel(self) -> None:
         """Connect to the kernel and wait until it answers; KernelDied if it ends first."""
-        self.kc = connect(self.kernel, self.job["max_message_bytes"])
+        self.kc = connect(self.kernel)
         answered = asyncio.ensure_future(ready(self.kc, self.job.get("startup_timeout", 60)))
         while not answered.done():
             await asyncio.wait([answered], timeout=0.05)

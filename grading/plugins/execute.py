@@ -34,6 +34,7 @@ from grading.configuration import assignment_notebook, autograded_folder
 from grading.errors import (
     CELL_TIMEOUT,
     JUDGED,
+    KERNEL_DID_NOT_START,
     KERNEL_DIED,
     KERNEL_STOPPED,
     NOT_RUN,
@@ -223,9 +224,9 @@ class SandboxedExecute(Execute):
         if to_run and not report.started:
             # The kernel imports nothing from the submission's folder as it starts
             # (box_runner.KernelProcess), so no student code ran yet: the sandbox or the
-            # machine failed, and the student keeps their earlier grade until a rerun.
+            # machine failed, and the student keeps their earlier grade (the command tries once more).
             raise CourseFault(
-                "the kernel did not start in the sandbox: grade this student again, and if it "
+                f"{KERNEL_DID_NOT_START}: grade this student again, and if it "
                 "fails again, check the sandbox on this machine (docs/sandbox.md)"
             )
         self.cell_seconds, self.answer_records, self.displayed_records = {}, {}, {}
@@ -263,7 +264,6 @@ class SandboxedExecute(Execute):
             "max_slowdown": self.max_slowdown,
             "max_output_bytes": self.max_output_bytes,
             "max_report_bytes": self.max_report_mb * 2**20,
-            "max_message_bytes": SandboxKernelManager(config=self.config).max_message_mb * 2**20,
             "interrupt_grace": self.interrupt_grace,
             "kernel_name": kernel_name,
             "startup_timeout": self.startup_timeout,
@@ -463,7 +463,7 @@ class SandboxedExecute(Execute):
         options = {name: repr(getattr(self, name)) for name in sorted(REFERENCE_SETTINGS)}
         options["skip_experiments"] = skip_experiments
         manager = SandboxKernelManager(config=self.config)
-        sandbox = {"enabled": manager.enabled, "max_message_mb": manager.max_message_mb}
+        sandbox = {"enabled": manager.enabled}
         if manager.enabled:
             provisioner = SandboxProvisioner(config=self.config)
             sandbox["settings"] = {

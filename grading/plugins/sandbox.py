@@ -417,9 +417,9 @@ class SandboxKernelManager(AsyncKernelManager):
     )
     max_message_mb = Integer(
         64,
-        help="Largest message a kernel may send, in MiB: a larger one (a cell printing "
-        "hundreds of megabytes at once) ends its connection before it is read, in the "
-        "grading box's runner as in a client of this manager.",
+        help="Largest message a kernel may send to a client of this manager, in MiB: a "
+        "larger one (a cell printing hundreds of megabytes at once) ends its connection "
+        "before it is read. (The grading box's runner reads any size, within the box's memory.)",
     ).tag(config=True)
 
     def client(self, **kwargs):

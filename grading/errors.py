@@ -24,6 +24,10 @@ class CourseFault(Exception):
     rerun, instead of being a 0."""
 
 
+# How a CourseFault begins when the kernel did not start in the sandbox (execute.py): no student
+# code ran yet, so the grading command tries once more (pipeline.py).
+KERNEL_DID_NOT_START = "the kernel did not start in the sandbox"
+
 # The cell metadata key of the grader's marks: {"outcome": ..., "verdict": ...}.
 MARK_KEY = "grading"
 

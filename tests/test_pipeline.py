@@ -25,7 +25,7 @@ from grading.command.pipeline import (
     reviewed_hand_grades,
 )
 from grading.command.results import StudentResult
-from grading.errors import GradingError
+from grading.errors import KERNEL_DID_NOT_START, CourseFault, GradingError
 from grading.reasons import Reason, Why
 
 
@@ -50,6 +50,17 @@ def test_another_error_of_an_nbgrader_step_is_named_too(gradebook_url, tmp_path)
     outcome = failed_nbgrader_step(gradebook_url, tmp_path, ValueError("bad cell"))
     assert nbgrader_error(outcome) == "ValueError: bad cell"
     assert nbgrader_failure(outcome).why is Why.NBGRADER_FAILED
+
+
+def test_a_kernel_that_did_not_start_is_the_one_course_fault_tried_again(gradebook_url, tmp_path):
+    """Of the course's faults in a real nbgrader step, the sandboxed kernel that did not
+    start is told apart: no student code ran, so the command grades that student once more."""
+    did_not_start = CourseFault(f"{KERNEL_DID_NOT_START}: grade this student again")
+    outcome = failed_nbgrader_step(gradebook_url, tmp_path / "start", did_not_start)
+    assert nbgrader_failure(outcome).why is Why.KERNEL_NOT_STARTED
+    assert "course's fault" in nbgrader_failure(outcome).text
+    outcome = failed_nbgrader_step(gradebook_url, tmp_path / "judge", CourseFault("the judge failed"))
+    assert nbgrader_failure(outcome).why is Why.COURSE_FAULT
 
 
 # ------------------------------------------------- hand grades kept reviewed
@@ -237,6 +248,27 @@ def test_a_failed_rerun_leaves_the_earlier_grade_whole(hand_graded):
     with pytest.raises(RuntimeError):
         autograde_keeping_the_earlier_grade(course, ASSIGNMENT, "alice", run=raises)
     assert graded_state(course) == (ON_TIME, ANSWERS, [ASSIGNMENT])
+
+
+@SESSION_WARNINGS
+def test_a_kernel_that_did_not_start_is_started_once_more(hand_graded):
+    """The second run's outcome stands: here it grades the resubmission."""
+    course = hand_graded
+    handed_in_on_time(course)
+    new_answers = {**ANSWERS, "why": "A resubmission."}
+    runs = []
+
+    def run(course, assignment, student):
+        runs.append(student)
+        if len(runs) == 1:
+            return Reason(Why.KERNEL_NOT_STARTED, f"not graded: {KERNEL_DID_NOT_START}")
+        failed_rerun(course, assignment, student)
+        write_autograded(course, new_answers)
+        return None
+
+    assert autograde_keeping_the_earlier_grade(course, ASSIGNMENT, "alice", run=run) is None
+    assert runs == ["alice", "alice"]
+    assert graded_state(course) == (LATE, new_answers, [ASSIGNMENT])
 
 
 @SESSION_WARNINGS

@@ -14,7 +14,7 @@ from grading.command.course import Course
 from grading.command.earlier_grade import EarlierGrade, StillBeingGraded
 from grading.command.results import StudentResult, exercise_names
 from grading.compat import save_changes
-from grading.errors import CourseFault, GradingError
+from grading.errors import KERNEL_DID_NOT_START, CourseFault, GradingError
 from grading.extension import give_recorded_extension
 from grading.gradebook import code_cell_scores
 from grading.plugins.due_dates import write_due_date
@@ -338,9 +338,7 @@ LOG_LEVEL = re.compile(r"^\[[A-Z]+\]\s*")
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Timeout|Fault)\b(: .*)?$")
 
 
-# What jupyter_client raises when a kernel exits before it answers, and what
-# SQLite says when another process held its write lock past the timeout.
-KERNEL_NOT_STARTED = "Kernel died before replying to kernel_info"
+# What SQLite says when another process held its write lock past the timeout.
 DATABASE_LOCKED = "database is locked"
 # What a CourseFault (grading/errors.py) is called in nbgrader's log.
 COURSE_FAULT = CourseFault.__name__
@@ -351,10 +349,10 @@ def nbgrader_failure(outcome: dict) -> Reason:
     failure as text only: this is the one place that reads it."""
     error = nbgrader_error(outcome)
     if COURSE_FAULT in error:
-        return Reason(Why.COURSE_FAULT, "not graded, through the course's fault (the grade stands): " + error)
-    if KERNEL_NOT_STARTED in error:
-        why = Why.KERNEL_NOT_STARTED
-    elif DATABASE_LOCKED in error:
+        # A kernel that did not start is tried once more (autograde_keeping_the_earlier_grade).
+        why = Why.KERNEL_NOT_STARTED if KERNEL_DID_NOT_START in error else Why.COURSE_FAULT
+        return Reason(why, "not graded, through the course's fault (the grade stands): " + error)
+    if DATABASE_LOCKED in error:
         why = Why.DATABASE_LOCKED
     else:
         why = Why.NBGRADER_FAILED

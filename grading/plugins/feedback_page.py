@@ -62,6 +62,7 @@ def grader_comment(comment: str, notebook) -> str:
 # Most cells are the same on every student's page: a process renders each text once.
 # Both keys hold everything the HTML depends on (the text and the exporter's settings).
 REMEMBERED = 4096  # texts, of each kind
+REMEMBERED_LENGTH = 20_000  # characters: a longer text (a student's, mostly) is rendered anew
 
 
 def markdown_html(source: str, settings: tuple, attachments=None, embed_images=False, path="") -> str:
@@ -88,7 +89,8 @@ def highlighted_html(source: str, language: str, magics_language, formatter_opti
     """nbconvert's highlighted HTML of a code cell's source (formatter_options as JSON)."""
     options = json.loads(formatter_options)
     highlighter = Highlight2HTML(pygments_lexer=language, extra_formatter_options=options)
-    return highlighter(source, language, {"magics_language": magics_language} if magics_language else None)
+    metadata = None if magics_language is None else {"magics_language": magics_language}
+    return highlighter(source, language, metadata)
 
 
 class RememberedHighlight:
@@ -98,10 +100,17 @@ class RememberedHighlight:
         self.highlighter = highlighter
 
     def __call__(self, source, language=None, metadata=None):
+        magics_language = (metadata or {}).get("magics_language")
+        if (
+            type(self.highlighter) is not Highlight2HTML  # a filter the course's configuration gave
+            or len(source) > REMEMBERED_LENGTH
+            or not isinstance(magics_language, (str, type(None)))
+        ):
+            return self.highlighter(source, language, metadata)
         return highlighted_html(
             source,
             language or self.highlighter.pygments_lexer,
-            (metadata or {}).get("magics_language"),
+            magics_language,
             json.dumps(self.highlighter.extra_formatter_options, sort_keys=True),
         )
 
@@ -134,7 +143,8 @@ class FeedbackPage(HTMLExporter):
         path = context.get("resources", {}).get("metadata", {}).get("path", "")
         lexer_options = json.dumps(self.lexer_options, sort_keys=True)
         settings = (self.anchor_link_text, self.exclude_anchor_links, lexer_options)
-        if attachments or self.embed_images:  # the HTML depends on more than the text
+        if attachments or self.embed_images or len(source) > REMEMBERED_LENGTH:
+            # the HTML depends on more than the text, or the text is too long to keep
             return markdown_html(source, settings, attachments, self.embed_images, path)
         return remembered_markdown_html(source, settings)
 

@@ -22,6 +22,7 @@ from grading.command.pipeline import (
     keep_reviewed,
     nbgrader_error,
     nbgrader_failure,
+    raised,
     reviewed_hand_grades,
 )
 from grading.command.results import StudentResult
@@ -61,6 +62,13 @@ def test_a_kernel_that_did_not_start_is_the_one_course_fault_tried_again(gradebo
     assert "course's fault" in nbgrader_failure(outcome).text
     outcome = failed_nbgrader_step(gradebook_url, tmp_path / "judge", CourseFault("the judge failed"))
     assert nbgrader_failure(outcome).why is Why.COURSE_FAULT
+    # The words quoted inside another error (a student's answer in a message, say) are not it.
+    quoted = ValueError(f"CourseFault: {KERNEL_DID_NOT_START}")
+    outcome = failed_nbgrader_step(gradebook_url, tmp_path / "quoted", quoted)
+    assert nbgrader_failure(outcome).why is Why.NBGRADER_FAILED
+    fault = f"grading.errors.CourseFault: {KERNEL_DID_NOT_START}"
+    assert raised(fault, "CourseFault") == KERNEL_DID_NOT_START
+    assert raised(f"ValueError: {fault}", "CourseFault") is None
 
 
 # ------------------------------------------------- hand grades kept reviewed
@@ -260,15 +268,33 @@ def test_a_kernel_that_did_not_start_is_started_once_more(hand_graded):
 
     def run(course, assignment, student):
         runs.append(student)
+        failed_rerun(course, assignment, student)  # what a real failed run leaves, each time
         if len(runs) == 1:
             return Reason(Why.KERNEL_NOT_STARTED, f"not graded: {KERNEL_DID_NOT_START}")
-        failed_rerun(course, assignment, student)
         write_autograded(course, new_answers)
         return None
 
     assert autograde_keeping_the_earlier_grade(course, ASSIGNMENT, "alice", run=run) is None
     assert runs == ["alice", "alice"]
     assert graded_state(course) == (LATE, new_answers, [ASSIGNMENT])
+
+
+@SESSION_WARNINGS
+def test_a_kernel_that_does_not_start_twice_leaves_the_earlier_grade(hand_graded):
+    """Two runs, no third; each leaves what a real failed run leaves, and the earlier grade is back."""
+    course = hand_graded
+    handed_in_on_time(course)
+    runs = []
+
+    def run(course, assignment, student):
+        runs.append(student)
+        failed_rerun(course, assignment, student)
+        return Reason(Why.KERNEL_NOT_STARTED, f"not graded: {KERNEL_DID_NOT_START}")
+
+    failure = autograde_keeping_the_earlier_grade(course, ASSIGNMENT, "alice", run=run)
+    assert failure.why is Why.KERNEL_NOT_STARTED
+    assert runs == ["alice", "alice"]
+    assert graded_state(course) == (ON_TIME, ANSWERS, [ASSIGNMENT])
 
 
 @SESSION_WARNINGS

@@ -348,15 +348,23 @@ def nbgrader_failure(outcome: dict) -> Reason:
     """The reason a failed nbgrader step gives. nbgrader's API reports a
     failure as text only: this is the one place that reads it."""
     error = nbgrader_error(outcome)
-    if COURSE_FAULT in error:
+    fault = raised(error, COURSE_FAULT)
+    if fault is not None:
         # A kernel that did not start is tried once more (autograde_keeping_the_earlier_grade).
-        why = Why.KERNEL_NOT_STARTED if KERNEL_DID_NOT_START in error else Why.COURSE_FAULT
+        why = Why.KERNEL_NOT_STARTED if fault.startswith(KERNEL_DID_NOT_START) else Why.COURSE_FAULT
         return Reason(why, "not graded, through the course's fault (the grade stands): " + error)
     if DATABASE_LOCKED in error:
         why = Why.DATABASE_LOCKED
     else:
         why = Why.NBGRADER_FAILED
     return Reason(why, "nbgrader could not grade it: " + error)
+
+
+def raised(error: str, name: str) -> str | None:
+    """The message of error (nbgrader_error's line, "module.Name: message") when it names an
+    exception called name, else None: never a name quoted inside another error's message."""
+    raised_name, _, message = error.partition(": ")
+    return message if raised_name.rsplit(".", 1)[-1] == name else None
 
 
 def nbgrader_error(outcome: dict) -> str:

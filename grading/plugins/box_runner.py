@@ -248,12 +248,19 @@ class KernelProcess:
         self.pid = self.process.pid
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        """Whether the kernel runs. An ended kernel is not reaped here (WNOWAIT): its number, and
+        its process group's, stay its own until kill() has signalled what it started."""
+        if self.process.returncode is not None:
+            return False
+        try:
+            return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+        except ChildProcessError:
+            return False
 
     def signal(self, number: int) -> None:
         """Send signal number to the kernel and what it started (its process group), unless the
-        kernel has ended and been reaped: its number may be another process's by then."""
-        if self.process.poll() is None:
+        kernel has been reaped: its number may be another process's by then."""
+        if self.process.returncode is None:
             with contextlib.suppress(OSError):
                 os.killpg(self.pid, number)
 

@@ -332,7 +332,7 @@ class SandboxedExecute(Execute):
             return
         if self.graded_ids is not None and grade_id not in self.graded_ids:
             # Not a test of this assignment (sanitize.py drops such metadata): nothing to judge.
-            self.log.warning("%s is no test cell of this notebook: not judged", grade_id)
+            self.log.warning("%r is no test cell of this notebook: not judged", grade_id)
             return
         reference = self.reference.answers.get(grade_id) if self.reference else None
         if reference is None:

@@ -61,8 +61,8 @@ def grader_comment(comment: str, notebook) -> str:
 
 # Most cells are the same on every student's page: a process renders each text once.
 # Both keys hold everything the HTML depends on (the text and the exporter's settings).
-REMEMBERED = 4096  # texts, of each kind
-REMEMBERED_LENGTH = 20_000  # characters: a longer text (a student's, mostly) is rendered anew
+REMEMBERED = 1024  # texts, of each kind
+REMEMBERED_LENGTH = 5_000  # characters (the course's longest cell has 4,048): a longer one is rendered anew
 
 
 def markdown_html(source: str, settings: tuple, attachments=None, embed_images=False, path="") -> str:
@@ -104,7 +104,7 @@ class RememberedHighlight:
         if (
             type(self.highlighter) is not Highlight2HTML  # a filter the course's configuration gave
             or len(source) > REMEMBERED_LENGTH
-            or not isinstance(magics_language, (str, type(None)))
+            or ("magics_language" in (metadata or {}) and not isinstance(magics_language, str))
         ):
             return self.highlighter(source, language, metadata)
         return highlighted_html(

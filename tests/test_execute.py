@@ -221,6 +221,28 @@ def test_the_next_command_reads_the_reference_run_back_from_disk(tiny_course):
 
 @pytest.mark.slow
 @pytest.mark.sandbox
+def test_a_reference_whose_kernel_did_not_start_is_run_once_more(tiny_course, monkeypatch):
+    """As a student's would be: no code ran, so one failed start of the sandbox
+    (another kernel holding the processes it needs, say) stops no class."""
+    from grading.plugins import execute
+    from grading.plugins.outbox import BoxReport
+
+    boxes, run_in_box = [], execute.run_in_box
+
+    def first_box_never_starts(*arguments):
+        boxes.append(arguments)
+        return BoxReport() if len(boxes) == 1 else run_in_box(*arguments)
+
+    monkeypatch.setattr(execute, "run_in_box", first_box_never_starts)
+    store = ReferenceRuns()
+    run_submission(tiny_course, "def f(n):\n    return n * 2", reference_runs=store)
+    (reference,) = store.measured.values()
+    assert reference.complete and reference.seconds
+    assert len(boxes) == 3  # the reference's first box, its second, the student's
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
 @pytest.mark.parametrize(
     "cell, source",
     [

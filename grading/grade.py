@@ -18,12 +18,9 @@ This module orders the steps (grading/command/).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
-import importlib
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -126,7 +123,6 @@ def grade_class(
     releases = course.release_notebooks(assignment)
     print(f"Grading {assignment}: {plural(len(to_grade), 'submission')}", flush=True)
     checkpoint = Checkpoint(course, assignment, run, csv_name, json_path)
-    import_the_report_meanwhile()
     run.results = grade_students(
         course, assignment, to_grade, releases, workers, scheduler, full, sandbox, checkpoint.add
     )
@@ -159,7 +155,7 @@ def export_grades(course, csv_name: str) -> str | None:
 def class_report(course, assignment: str, run: ClassGrading) -> str | None:
     """Write the class report (grading/report/) and note its page and changes in
     run; None, or why it could not be written (the grades stand either way)."""
-    from grading.report import write_class_report  # matplotlib's: imported while the class is graded
+    from grading.report import write_class_report  # matplotlib: imported once the grades are out
 
     try:
         report = write_class_report(course, assignment, run)
@@ -167,17 +163,6 @@ def class_report(course, assignment: str, run: ClassGrading) -> str | None:
         return f"The class report could not be written ({type(error).__name__}: {error})."
     run.report, run.changes = str(report.page), report.changes
     return None
-
-
-def import_the_report_meanwhile() -> None:
-    """Import the class report's modules (matplotlib's, about 0.2 s) in a thread while the class is
-    graded, when this thread mostly waits; class_report's import then finds them (or raises)."""
-
-    def import_report():
-        with contextlib.suppress(Exception):
-            importlib.import_module("grading.report")
-
-    threading.Thread(target=import_report, name="report-import", daemon=True).start()
 
 
 def notes_about(notes: list[str], students: list[str] | None) -> list[str]:

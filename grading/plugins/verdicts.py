@@ -237,7 +237,8 @@ def check_module(module_name: str):
     """The module of checks, imported; raises RuntimeError (the course's fault) when its file or a
     course helper's (utils.*) has changed since this process first judged with it."""
     module = importlib.import_module(module_name)
-    helpers = [name for name in sys.modules if name.split(".")[0] == module_name.split(".")[0]]
+    # A copy: a Dask worker's other threads may import meanwhile.
+    helpers = [name for name in list(sys.modules) if name.split(".")[0] == module_name.split(".")[0]]
     for name in sorted({module_name, *helpers}):
         path = getattr(sys.modules.get(name), "__file__", None)
         if not path:

@@ -3,6 +3,8 @@ disk is read back by the next command, and run again when anything it
 depends on has changed."""
 
 import json
+import os
+import time
 
 import pytest
 
@@ -45,6 +47,36 @@ def test_a_run_kept_on_disk_is_read_back_by_the_next_store(tmp_path, source):
     # Without a folder, nothing is kept between stores.
     ReferenceRuns().get("key", measure, lambda: name)
     assert len(calls) == 2
+
+
+def test_processes_sharing_the_folder_run_the_reference_once(tmp_path, source):
+    """Two worker processes that need the same run at once: the second waits for the first's,
+    then reads it from disk, rather than running the notebook a second time beside it."""
+    name = fingerprint(source, {"skip_experiments": False}, {})
+    runs, started = tmp_path / "runs", tmp_path / "started"
+
+    def measure():
+        started.touch()
+        time.sleep(1)
+        return Reference({"cell": 2.5})
+
+    def worker():
+        ReferenceRuns(folder=runs).get("key", measure, lambda: name)
+        os._exit(0)
+
+    first = os.fork()
+    if first == 0:
+        worker()
+    while not started.exists():
+        time.sleep(0.01)
+    started.unlink()
+    second = os.fork()
+    if second == 0:
+        worker()
+    for pid in (first, second):
+        assert os.waitpid(pid, 0)[1] == 0
+    assert not started.exists()  # the second never measured
+    assert read_reference(runs / f"{name}.json").seconds == {"cell": 2.5}
 
 
 @pytest.mark.parametrize(
@@ -114,7 +146,7 @@ def test_a_run_that_fell_short_serves_its_command_only(tmp_path, source):
     short = Reference({"cell": 1.5}, {}, {}, complete=False)
     store = ReferenceRuns(folder=tmp_path / "runs")
     assert store.get("key", lambda: short, lambda: name) is short
-    assert not (tmp_path / "runs").exists()
+    assert not list((tmp_path / "runs").rglob("*.json"))
 
 
 def test_files_in_a_linked_folder_count(tmp_path, source):

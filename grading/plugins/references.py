@@ -4,12 +4,15 @@ cell handed in), kept so that each source notebook runs once.
 
 A store (ReferenceRuns) keeps them in memory for one command and, given a folder, each complete run
 on disk under a fingerprint of everything it depends on; a run that fell short serves its command only.
+Processes sharing the folder (a command's workers) run each notebook once: the others wait, then read.
 The folder (.reference-runs/, the instructor's only) is trusted as source/ is: it sets the answers
 every student must match, and no student's code runs where it can write there.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import hashlib
 import importlib.metadata
@@ -64,16 +67,18 @@ class ReferenceRuns:
         with self.lock:
             if key not in self.measured:
                 path = self.folder / f"{name()}.json" if self.folder and name else None
-                reference = read_reference(path) if path else None
-                if reference is not None:
-                    if check is not None:
-                        check(reference)
-                    if log is not None:
-                        log.info("read the reference run kept in %s", path)
-                if reference is None:
-                    reference = measure()
-                    if path and reference.complete:
-                        save_reference(path, reference, log)
+                # Worker processes share the folder: one measures while the others wait, then read.
+                with measuring_alone(path):
+                    reference = read_reference(path) if path else None
+                    if reference is not None:
+                        if check is not None:
+                            check(reference)
+                        if log is not None:
+                            log.info("read the reference run kept in %s", path)
+                    if reference is None:
+                        reference = measure()
+                        if path and reference.complete:
+                            save_reference(path, reference, log)
                 self.measured[key] = reference
             return self.measured[key]
 
@@ -87,6 +92,29 @@ class ReferenceRuns:
     def __deepcopy__(self, memo):
         # traitlets deep-copies configured values: the store must stay one object to be shared.
         return self
+
+
+@contextlib.contextmanager
+def measuring_alone(path: Path | None):
+    """Hold the lock of path's assignment folder in the store (an advisory lock, freed when its
+    process ends however it ends), so that processes of one course never run one reference twice
+    at once. Without a folder, or where it cannot be locked, nothing waits."""
+    if path is None:
+        yield
+        return
+    try:
+        path.parent.parent.mkdir(mode=0o700, exist_ok=True)  # the store's folder
+        path.parent.mkdir(exist_ok=True)
+        lock = open(path.parent / ".lock", "a")  # noqa: SIM115 (closed below, which frees the lock)
+    except OSError:
+        yield
+        return
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:
+            pass  # a file system without locks: at worst a run is measured twice
+        yield
 
 
 def read_reference(path: Path) -> Reference | None:

@@ -158,10 +158,10 @@ def class_report(course, assignment: str, run: ClassGrading) -> str | None:
     from grading.report import write_class_report  # matplotlib: imported once the grades are out
 
     try:
-        report = write_class_report(course, assignment, run)
+        page, run.changes = write_class_report(course, assignment, run)
     except Exception as error:  # noqa: BLE001 (the report is a view of the grades, never a reason to lose them)
         return f"The class report could not be written ({type(error).__name__}: {error})."
-    run.report, run.changes = str(report.page), report.changes
+    run.report = str(page)
     return None
 
 

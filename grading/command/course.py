@@ -3,6 +3,7 @@ once), folders, gradebook, exports, and nbgrader's API in this process."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -70,13 +71,11 @@ class Course:
         self.log = quiet_logger()
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config, log=self.log)
         self.settings = Grading(config=self.config)
-        self._feedback_writer = None
 
+    @functools.cached_property
     def feedback_writer(self) -> FeedbackWriter:
         """The process's feedback writer for this course (built on first use)."""
-        if self._feedback_writer is None:
-            self._feedback_writer = FeedbackWriter(self.config, self.log)
-        return self._feedback_writer
+        return FeedbackWriter(self.config, self.log)
 
     def folder(self, step: str, student: str, assignment: str) -> Path:
         """nbgrader's folder of one student's assignment at a step ("submitted",

@@ -52,6 +52,7 @@ from grading.submissions import (
 GiB = 1024 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 2 * GiB  # a whole zip or folder of downloads, all students
 MAX_DOWNLOAD_FILES = 10_000
+TOO_MANY_FILES = f"more than {MAX_DOWNLOAD_FILES} files: the rest were not read"
 CHUNK = 1024 * 1024  # bytes read at a time
 
 # Archives are refused by name and by their first bytes (a notebook starts with "{").
@@ -305,7 +306,7 @@ def zip_downloads(source: Path, staging: Staging) -> Iterator[Download]:
             if info.is_dir() or stat.S_ISDIR(mode) or not parts or any(map(is_junk, parts)):
                 continue
             if staging.full():
-                yield Download(source.name, source.name, problem=too_many_files())
+                yield Download(source.name, source.name, problem=TOO_MANY_FILES)
                 return
             download = Download(name, parts[-1])
             if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
@@ -344,7 +345,7 @@ def folder_downloads(source: Path, staging: Staging) -> Iterator[Download]:
     with closing(walk_files(source, skip_junk=True)) as entries:
         for entry in entries:
             if staging.full():
-                yield Download(source.name, source.name, problem=too_many_files())
+                yield Download(source.name, source.name, problem=TOO_MANY_FILES)
                 return
             download = Download(str(entry.path), entry.path.name, problem=entry.problem)
             if not is_utf8(download.origin):  # Linux allows any bytes in a name
@@ -366,10 +367,6 @@ def is_utf8(name: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def too_many_files() -> str:
-    return f"more than {MAX_DOWNLOAD_FILES} files: the rest were not read"
 
 
 def read_names(course: Course, assignment: str, downloads: list[Download]) -> None:

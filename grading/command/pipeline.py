@@ -264,7 +264,7 @@ def write_feedback(course: Course, assignment: str, result: StudentResult) -> No
     if not course.folder("autograded", result.student, assignment).is_dir():
         result.no_feedback = "nothing of the submission was autograded"
         return
-    outcome = course.feedback_writer().write(assignment, result.student)
+    outcome = course.feedback_writer.write(assignment, result.student)
     if outcome["success"]:
         result.feedback = True
     else:

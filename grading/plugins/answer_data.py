@@ -9,13 +9,7 @@ import math
 
 import numpy as np
 
-from utils.answers import (
-    MAX_DEPTH,
-    MAX_DIMENSIONS,
-    MAX_ITEMS,
-    MAX_TEXT,
-    NUMERIC_KINDS,
-)
+from utils.answers import MAX_DEPTH, MAX_DIMENSIONS, MAX_ITEMS, MAX_TEXT, NUMERIC_KINDS
 from utils.i18n import KNOWN_TYPE_NAMES, student_text, tr
 
 # As loose as the loosest visible check (deep_checks.check_activation_stds, rtol=1e-6), so no

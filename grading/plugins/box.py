@@ -28,12 +28,7 @@ RUNNER_IN_BOX = "/grading-box/box_runner.py"  # where the box shows it, read-onl
 
 
 def run_in_box(
-    job: dict,
-    workdir: str,
-    provisioner: SandboxProvisioner | None,
-    deadline: float,
-    max_bytes: int,
-    log,
+    job: dict, workdir: str, provisioner: SandboxProvisioner | None, deadline: float, max_bytes: int, log
 ) -> BoxReport:
     """Run job (see box_runner.py) in a new box working in workdir, and read its report.
     provisioner holds the sandbox's limits; None runs without a sandbox (trusted notebooks only)."""
@@ -67,8 +62,8 @@ def run_in_box(
             if not ended_within(process, deadline):
                 log.warning("the box ran past its deadline of %.0f s: stopped", deadline)
         finally:
-            if provisioner is not None:
-                provisioner.discard_processes()
+            if provisioner is not None and provisioner.cgroup is not None:
+                provisioner.cgroup.kill()  # every process left in the box, its folder kept
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)  # the runner and what it started
             process.wait()

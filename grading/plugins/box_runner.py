@@ -469,26 +469,15 @@ class BoxRunner:
                 return
 
 
-def not_dumpable() -> None:
-    """Keep the kernel (the same user) from reading this process's memory: the job holds the
-    hidden tests of cells not yet run."""
-    try:
-        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def die_with_parent() -> None:
-    """End this runner, with SIGKILL, when the grader that started it ends (needed without a sandbox)."""
-    try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+def prctl(option: int, value: int) -> None:
+    """prctl(2), where the C library has it."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
 
 
 def end_with_the_grader(lifeline) -> None:
     """End this runner, and so the whole box, when lifeline, the grader's pipe, ends: the grader
-    was killed (bubblewrap's --die-with-parent and die_with_parent both miss a grader killed while
+    was killed (bubblewrap's --die-with-parent and PR_SET_PDEATHSIG both miss a grader killed while
     the box was starting: this runner's parent is bubblewrap, not the grader)."""
 
     def watch():
@@ -499,14 +488,14 @@ def end_with_the_grader(lifeline) -> None:
 
 
 def main() -> None:
-    die_with_parent()
+    prctl(PR_SET_PDEATHSIG, SIGKILL)  # the runner ends with the grader that started it (without a sandbox)
     job = json.loads(sys.stdin.readline())
     end_with_the_grader(sys.stdin)
-    not_dumpable()  # before the kernel starts: it may not reach the results through /proc/<pid>/fd
+    # Not dumpable, before the kernel starts: the kernel (the same user) may not read this process's
+    # memory (the hidden tests of cells not yet run) nor reach the results through /proc/<pid>/fd.
+    prctl(PR_SET_DUMPABLE, 0)
     descriptor = int(sys.argv[1])
     os.set_inheritable(descriptor, False)  # nor inherit them
-    if job.get("kernel_name", KERNEL_NAME) != KERNEL_NAME:
-        os._exit(1)  # the grader reports that the kernel did not start (execute.py names the setting)
     kernel = KernelProcess(job["cwd"])
     with os.fdopen(descriptor, "w") as results:
         asyncio.run(BoxRunner(job, results, kernel).run())

@@ -16,6 +16,7 @@ import secrets
 import signal
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 CONTROLLERS = ("cpu", "memory", "pids")
 PREFIX = "grading-kernel-"
@@ -111,16 +112,6 @@ def own_hierarchies(proc_cgroup: str, mountinfo: str) -> list[Hierarchy]:
     return hierarchies
 
 
-def _read(path: str) -> str:
-    with open(path) as file:
-        return file.read()
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as file:
-        file.write(text)
-
-
 _own: list[Hierarchy] | None = None
 
 
@@ -128,7 +119,9 @@ def grader_hierarchies() -> list[Hierarchy]:
     """This process's own groups, read once: kernels go beside the grader's v2 leaf (`_delegate`)."""
     global _own
     if _own is None:
-        _own = own_hierarchies(_read("/proc/self/cgroup"), _read("/proc/self/mountinfo"))
+        _own = own_hierarchies(
+            Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text()
+        )
     return _own
 
 
@@ -138,21 +131,21 @@ def _delegate(folder: str, controllers: tuple[str, ...]) -> tuple[str, ...]:
     v2 delegates only from a group that holds no process, so the grader moves itself into a leaf
     (`grading-grader-<pid>`) and tries again; if other processes stay, the controllers are not used.
     """
-    available = _read(os.path.join(folder, "cgroup.controllers")).split()
+    available = Path(folder, "cgroup.controllers").read_text().split()
     wanted = [name for name in controllers if name in available]
-    enabled = _read(os.path.join(folder, "cgroup.subtree_control")).split()
+    enabled = Path(folder, "cgroup.subtree_control").read_text().split()
     missing = [name for name in wanted if name not in enabled]
     if missing:
         request = " ".join(f"+{name}" for name in missing)
         try:
-            _write(os.path.join(folder, "cgroup.subtree_control"), request)
+            Path(folder, "cgroup.subtree_control").write_text(request)
         except OSError as error:
             if error.errno != errno.EBUSY:
                 raise
             leaf = os.path.join(folder, f"grading-grader-{os.getpid()}")
             os.makedirs(leaf, exist_ok=True)
-            _write(os.path.join(leaf, "cgroup.procs"), "0")  # 0: the writing process
-            _write(os.path.join(folder, "cgroup.subtree_control"), request)
+            Path(leaf, "cgroup.procs").write_text("0")  # 0: the writing process
+            Path(folder, "cgroup.subtree_control").write_text(request)
     return tuple(wanted)
 
 
@@ -201,7 +194,7 @@ class KernelGroup:
         found: set[int] = set()
         for path in self.procs_files:
             try:
-                found.update(int(word) for word in _read(path).split())
+                found.update(int(word) for word in Path(path).read_text().split())
             except FileNotFoundError:
                 continue
         return found - {0}
@@ -212,7 +205,7 @@ class KernelGroup:
             kill_file = os.path.join(folder, "cgroup.kill")  # v2, Linux 5.14 and later
             if os.path.exists(kill_file):
                 try:
-                    _write(kill_file, "1")
+                    Path(kill_file).write_text("1")
                 except OSError:
                     pass
         deadline = time.monotonic() + timeout
@@ -319,7 +312,7 @@ def create_group(cpu_cores: float, memory_mb: int, max_processes: int) -> Kernel
             for controller in controllers:
                 for file, value, required in limits[controller]:
                     try:
-                        _write(os.path.join(folder, file), value)
+                        Path(folder, file).write_text(value)
                     except OSError:
                         if required:  # swap accounting, say, may be off
                             raise

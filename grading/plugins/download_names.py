@@ -287,15 +287,18 @@ class LmsFileNames(FileNameCollectorPlugin):
         return worksheets.get(assignment) or worksheets.get(english_assignment(assignment))
 
     def assignment_id(self) -> str:
-        coursedir = getattr(self.parent, "coursedir", None)
-        return coursedir.assignment_id if coursedir is not None else ""
+        return self.coursedir.assignment_id if self.coursedir is not None else ""
+
+    @property
+    def coursedir(self):
+        """zip_collect's course directory (None for a plugin made without one)."""
+        return getattr(self.parent, "coursedir", None)
 
     @cached_property
     def worksheet_participants(self) -> dict[str, Participant] | str:
         """{participant number: Participant} of the assignment's Moodle worksheet, or why it is unreadable."""
         worksheet = self.worksheet()
-        coursedir = getattr(self.parent, "coursedir", None)
-        path = os.path.join(coursedir.root, worksheet) if coursedir is not None else worksheet
+        path = os.path.join(self.coursedir.root, worksheet) if self.coursedir is not None else worksheet
         try:
             with open(path, newline="", encoding="utf-8") as file:
                 participants = read_moodle_worksheet(file)
@@ -321,15 +324,14 @@ class LmsFileNames(FileNameCollectorPlugin):
 
     def read_gradebook(self, read):
         """read(gradebook), or {} when the plugin has no course directory."""
-        coursedir = getattr(self.parent, "coursedir", None)
-        if coursedir is None:
+        if self.coursedir is None:
             return {}
-        with course_gradebook(coursedir) as gradebook:
+        with course_gradebook(self.coursedir) as gradebook:
             return read(gradebook)
 
     def release_names(self) -> list[str]:
         """The file names of the assignment's release notebooks ([] when unknown)."""
-        coursedir = getattr(self.parent, "coursedir", None)
+        coursedir = self.coursedir
         if coursedir is None or not coursedir.assignment_id:
             return []
         folder = Path(coursedir.format_path(coursedir.release_directory, ".", coursedir.assignment_id))

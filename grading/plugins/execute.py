@@ -52,10 +52,10 @@ from grading.plugins.box import run_in_box
 from grading.plugins.box_runner import KERNEL_NAME
 from grading.plugins.budgets import CellBudgets, cell_key
 from grading.plugins.experiments import (
+    NOT_RERUN,
     SKIP_TAG,
     cells_to_skip,
     names_defined,
-    not_rerun_note,
     tagged_cells,
     undefined_names,
 )
@@ -234,7 +234,7 @@ class SandboxedExecute(Execute):
             if cell.cell_type != "code":
                 cell.source = inert_markup(cell.source, markdown=cell.cell_type == "markdown")
             elif index in skipped:
-                cell.outputs = [not_rerun_note(self.language)]
+                cell.outputs = [notes.stream_note(self.language, NOT_RERUN)]
                 mark(cell, SKIPPED)
             elif index in to_run:
                 self.settle_cell(cell, index, report, budgets)
@@ -413,11 +413,7 @@ class SandboxedExecute(Execute):
                     return self.measure(source, resources, skip)
 
             return self.reference_runs.get(
-                key,
-                measured,
-                lambda: self.fingerprint(source, skip),
-                check,
-                self.log,
+                key, measured, lambda: self.fingerprint(source, skip), check, self.log
             )
         except Exception as error:  # reported, and the student's grading fails
             self.log.warning("could not run the reference solution %s (%s)", source, error)

@@ -14,7 +14,6 @@ import ast
 import re
 
 import nbformat
-from nbformat.v4 import new_output
 from nbgrader import utils
 
 from grading.compat import python_source
@@ -80,8 +79,3 @@ def undefined_names(notebook: nbformat.NotebookNode) -> set[str]:
 def not_rerun_text(language: str = ENGLISH) -> str:
     """The line a skipped cell prints instead of its outputs, in the instructor's notebook's language."""
     return translation(language).gettext(NOT_RERUN) + "\n"
-
-
-def not_rerun_note(language: str = ENGLISH):
-    """The output a skipped cell shows in the autograded notebook and the feedback."""
-    return new_output("stream", name="stdout", text=not_rerun_text(language))

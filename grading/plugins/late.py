@@ -7,6 +7,7 @@ Every penalty, written or read, comes from notebook_penalty. nbgrader_config.py 
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from nbgrader.api import MissingEntry
@@ -88,18 +89,16 @@ def submission_penalty(plugin, submission) -> float:
     return sum(notebook_penalty(plugin, submission, notebook) or 0.0 for notebook in submission.notebooks)
 
 
-def settle_late_penalties(
-    gradebook, config, assignment: str | None = None, student: str | None = None
-) -> None:
-    """Write each submitted notebook's late penalty from its score now (of one assignment, or one
-    student's submission of it, when named).
+def settle_late_penalties(gradebook, config, assignment: str, student: str) -> None:
+    """Write the late penalty of each notebook of the student's submission from its score now.
 
     nbgrader computes it only when it autogrades, so later hand grades would not count. The grading
     command calls this before it reads a score, and SettleLatePenalties (feedback.py) before
     GetGrades; the exporters only read, through submission_penalty.
     """
     plugin = late_policy_plugin(config)
-    for submission in _submissions(gradebook, assignment, student):
+    with contextlib.suppress(MissingEntry):
+        submission = gradebook.find_submission(assignment, student)
         for notebook in submission.notebooks:
             penalty = notebook_penalty(plugin, submission, notebook)
             if notebook.late_submission_penalty != penalty:
@@ -110,14 +109,3 @@ def settle_late_penalties(
 def late_policy_plugin(config):
     """The course's late-submission plugin, as configured."""
     return late_plugin(LatePolicy(config=config))
-
-
-def _submissions(gradebook, assignment: str | None, student: str | None) -> list:
-    if assignment is None:
-        return [s for a in gradebook.assignments for s in gradebook.assignment_submissions(a.name)]
-    if student is None:
-        return list(gradebook.assignment_submissions(assignment))
-    try:
-        return [gradebook.find_submission(assignment, student)]
-    except MissingEntry:
-        return []

@@ -31,11 +31,6 @@ from grading.plugins.late import after_penalty, late_policy_plugin, submission_p
 from grading.submissions import english_assignment, valid_student_id
 
 
-def column_name(assignment: str) -> str:
-    """The column of an assignment: its Chinese edition's is the English one's."""
-    return english_assignment(assignment)
-
-
 def _cell(value) -> str:
     # As nbgrader's CsvExportPlugin writes a value: None blank, the rest str().
     return "" if value is None else str(value)
@@ -55,7 +50,7 @@ class _FilteredExport(ExportPlugin):
         return [
             assignment
             for assignment in gradebook.assignments
-            if not names or assignment.name in names or column_name(assignment.name) in names
+            if not names or assignment.name in names or english_assignment(assignment.name) in names
         ]
 
     @functools.cached_property
@@ -126,7 +121,7 @@ class _ColumnExport(_FilteredExport):
         """{column: max score} in the gradebook's order; the English edition's max when it has one."""
         columns = {}
         for assignment in self.wanted_assignments(gradebook):
-            name = column_name(assignment.name)
+            name = english_assignment(assignment.name)
             if name not in columns or assignment.name == name:
                 columns[name] = assignment.max_score
         return columns
@@ -135,7 +130,7 @@ class _ColumnExport(_FilteredExport):
         """{(student id, column): (final score, waits for hand grading)}; of two editions, the higher."""
         scores = {}
         for assignment in self.wanted_assignments(gradebook):
-            name = column_name(assignment.name)
+            name = english_assignment(assignment.name)
             for submission in gradebook.assignment_submissions(assignment.name):
                 key = (submission.student.id, name)
                 score = (

@@ -142,14 +142,10 @@ class MarkupChecker(HTMLParser):
 
     handle_startendtag = handle_starttag
 
-    def handle_comment(self, data):
+    def handle_comment(self, data):  # a comment, declaration or processing instruction
         self.only_markdown = False
 
-    def handle_decl(self, decl):
-        self.only_markdown = False
-
-    def handle_pi(self, data):
-        self.only_markdown = False
+    handle_decl = handle_pi = handle_comment
 
 
 class AddressFinder(HTMLParser):

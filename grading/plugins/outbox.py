@@ -69,21 +69,17 @@ def read_report(
             if not line.endswith(b"\n"):
                 report.cut = True  # a line too long, or the end of the cap
                 break
-            add_line(report, line, max_cell_bytes, cut_note)
+            try:
+                add_data(report, json.loads(line), max_cell_bytes, cut_note)
+            except (ValueError, RecursionError):
+                continue
         else:
             report.cut = bool(file.read(1))
     return report
 
 
-def add_line(report: BoxReport, line: bytes, max_cell_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> None:
-    """Add one line of the file to report, if it is one the runner writes."""
-    try:
-        add_data(report, json.loads(line), max_cell_bytes, cut_note)
-    except (ValueError, RecursionError):
-        return
-
-
-def add_data(report: BoxReport, data, max_cell_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> None:
+def add_data(report: BoxReport, data, max_cell_bytes: int, cut_note: str) -> None:
+    """Add one line of the file, read as JSON, to report, if it is one the runner writes."""
     if not isinstance(data, dict):
         return
     if data.get("ready") is True:
@@ -107,7 +103,7 @@ def _index(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100_000 else None
 
 
-def checked_outputs(outputs: list, max_bytes: int, cut_note: str = CELL_OUTPUT_CUT) -> list:
+def checked_outputs(outputs: list, max_bytes: int, cut_note: str) -> list:
     """The outputs that pass checked_output, up to max_bytes of JSON in all, then cut_note if cut."""
     kept, used = [], 0
     for output in outputs:

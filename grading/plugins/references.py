@@ -54,8 +54,8 @@ class ReferenceRuns:
     a source notebook runs once per command.
     """
 
-    def __init__(self, measured: dict | None = None, folder: Path | str | None = None):
-        self.measured = dict(measured or {})
+    def __init__(self, folder: Path | str | None = None):
+        self.measured = {}
         self.folder = Path(folder) if folder else None
         self.command = ""  # the command whose runs a worker's store holds (start_from)
         # Threads sharing the store wait for one measure: never a second run, never a half-written store.

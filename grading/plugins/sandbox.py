@@ -524,7 +524,7 @@ class SandboxProvisioner(LocalProvisioner):
             kwargs["env"] = self._environment(kernel_cmd)
             kwargs["cmd"] = self._sandboxed(kernel_cmd, workdir, python_folders(kernel_cmd))
         except BaseException:
-            self._discard()  # jupyter_client calls no cleanup for a launch that never was
+            self.discard()  # jupyter_client calls no cleanup for a launch that never was
             raise
         # The kernel's console is noise; students' output travels over ZeroMQ.
         kwargs["stdout"] = kwargs["stderr"] = subprocess.DEVNULL
@@ -534,7 +534,7 @@ class SandboxProvisioner(LocalProvisioner):
         try:
             return await super().launch_kernel(cmd, **kwargs)
         except BaseException:
-            self._discard()
+            self.discard()
             raise
 
     def box_command(
@@ -549,7 +549,7 @@ class SandboxProvisioner(LocalProvisioner):
             sandboxed = self._sandboxed(command, workdir, python_folders(command), extra_files)
             return sandboxed, self._environment(command)
         except BaseException:
-            self._discard()
+            self.discard()
             raise
 
     def _make_box_folder(self) -> None:
@@ -563,15 +563,6 @@ class SandboxProvisioner(LocalProvisioner):
         programs = [os.path.dirname(command[0])] if os.path.isabs(command[0]) else []
         programs += [os.path.join(sys.prefix, "bin")]
         return kernel_environment(self.socket_dir, dict.fromkeys(programs), self.passed_environment)
-
-    def discard_processes(self) -> None:
-        """Kill every process left in the box's cgroup, keeping its folder."""
-        if self.cgroup is not None:
-            self.cgroup.kill()
-
-    def discard(self) -> None:
-        """Kill what is left of a box and delete its cgroup and folder."""
-        self._discard()
 
     def _sandboxed(self, kernel_cmd, workdir, pythons, extra_files=None):
         as_root = os.getuid() == 0
@@ -635,8 +626,8 @@ class SandboxProvisioner(LocalProvisioner):
             self.log.warning("grading sandbox: not isolated between kernels: %s", message)
         return group
 
-    def _discard(self) -> None:
-        """Kill what is left in the kernel's cgroup and delete the group and the socket folder."""
+    def discard(self) -> None:
+        """Kill what is left of a box or kernel and delete its cgroup and socket folder."""
         if self.cgroup is not None:
             for problem in self.cgroup.remove():
                 self.log.warning("grading sandbox: could not remove the kernel's cgroup %s", problem)
@@ -648,4 +639,4 @@ class SandboxProvisioner(LocalProvisioner):
     async def cleanup(self, restart=False):
         await super().cleanup(restart=restart)
         # What the kernel left running (a process that escaped its session) ends with its cgroup.
-        self._discard()
+        self.discard()

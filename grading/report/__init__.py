@@ -9,7 +9,6 @@ figures.py, page.py; parts: counts.py, outcomes.py, table.py, similarity.py, tim
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from grading.report.changes import class_changes
@@ -30,17 +29,9 @@ from grading.report.records import (
 )
 
 
-@dataclass
-class ClassReport:
-    """What writing the report after a run gave: the page, and what the run changed."""
-
-    page: Path
-    changes: dict  # grading/report/changes.py's class_changes
-    combined: list  # pages of the combined reports written again
-
-
-def write_class_report(course, assignment: str, run) -> ClassReport:
-    """Record the run's students, compare with the last grading, write the report and any combined one."""
+def write_class_report(course, assignment: str, run) -> tuple[Path, dict]:
+    """Record the run's students, compare with the last grading, write the report and any combined one:
+    (the report's page, what the run changed: changes.py's class_changes)."""
     store = load_store(course.root, assignment)
     graded_at = now()
     files = course_files(course, assignment)
@@ -58,12 +49,10 @@ def write_class_report(course, assignment: str, run) -> ClassReport:
     save_store(course.root, store)
     save_changes(course.root, assignment, changes)
     page = write_report(report_data(course, [store], changes), report_folder(course.root, assignment))
-    combined = [
-        write_combined(course, folder.name.split("+"))
-        for folder in sorted((course.root / REPORTS).glob("*+*"))
-        if assignment in folder.name.split("+")
-    ]
-    return ClassReport(page, changes, combined)
+    for folder in sorted((course.root / REPORTS).glob("*+*")):
+        if assignment in folder.name.split("+"):
+            write_combined(course, folder.name.split("+"))
+    return page, changes
 
 
 def write_combined(course, assignments: list[str]) -> Path:

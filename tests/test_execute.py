@@ -590,7 +590,7 @@ def test_a_kernel_that_dies_as_it_starts_ends_its_box_at_once(tmp_path, monkeypa
     job = {
         "sources": {"0": "print('never')"}, "run": [0], "budgets": {"0": 10},
         "notebook_seconds": None, "stuck_allowance": 20, "max_slowdown": 5, "interrupt_grace": 1,
-        "max_output_bytes": 10000, "max_report_bytes": 100000, "kernel_name": "python3",
+        "max_output_bytes": 10000, "max_report_bytes": 100000,
         "startup_timeout": 60, "notes": {"cell_cut": "{limit}", "notebook_cut": ""},
     }  # fmt: skip
     workdir = tmp_path / "work"
@@ -612,7 +612,7 @@ job = {
     "run": [0], "budgets": {"0": 300},
     "notebook_seconds": None, "stuck_allowance": 300, "max_slowdown": 5, "interrupt_grace": 1,
     "max_output_bytes": 10000, "max_report_bytes": 100000,
-    "kernel_name": "python3", "startup_timeout": 60, "notes": {"cell_cut": "{limit}", "notebook_cut": ""},
+    "startup_timeout": 60, "notes": {"cell_cut": "{limit}", "notebook_cut": ""},
 }
 run_in_box(job, sys.argv[1], None, 300, 100000, logging.getLogger())
 """

@@ -49,34 +49,76 @@ def test_a_run_kept_on_disk_is_read_back_by_the_next_store(tmp_path, source):
     assert len(calls) == 2
 
 
+def worker_process(runs, name, log, complete):
+    """Fork a process that gets the run named name from a store over runs; its measure() takes
+    a second, writes "start" and "end" lines with their times to log, and gives a run that is
+    complete or not. Returns the child's pid (the child never returns)."""
+    pid = os.fork()
+    if pid:
+        return pid
+
+    def measure():
+        with open(log, "a") as lines:
+            lines.write(f"start {time.monotonic()}\n")
+        time.sleep(1)
+        with open(log, "a") as lines:
+            lines.write(f"end {time.monotonic()}\n")
+        return Reference({"cell": 2.5}, complete=complete)
+
+    status = 1
+    try:
+        ReferenceRuns(folder=runs).get("key", measure, lambda: name)
+        status = 0
+    finally:
+        os._exit(status)  # never back into pytest
+
+
+def measures(log) -> list[tuple[float, float]]:
+    """The (start, end) of each measure the workers wrote to log, in order of start."""
+    lines = [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+    starts = [float(time) for word, time in lines if word == "start"]
+    ends = [float(time) for word, time in lines if word == "end"]
+    return list(zip(sorted(starts), sorted(ends)))
+
+
+def wait_for_measures(log, count):
+    """Return once count measures have started."""
+    deadline = time.monotonic() + 30
+    while (log.read_text().count("start") if log.exists() else 0) < count:
+        assert time.monotonic() < deadline, "no worker started measuring"
+        time.sleep(0.01)
+
+
 def test_processes_sharing_the_folder_run_the_reference_once(tmp_path, source):
     """Two worker processes that need the same run at once: the second waits for the first's,
     then reads it from disk, rather than running the notebook a second time beside it."""
     name = fingerprint(source, {"skip_experiments": False}, {})
-    runs, started = tmp_path / "runs", tmp_path / "started"
-
-    def measure():
-        started.touch()
-        time.sleep(1)
-        return Reference({"cell": 2.5})
-
-    def worker():
-        ReferenceRuns(folder=runs).get("key", measure, lambda: name)
-        os._exit(0)
-
-    first = os.fork()
-    if first == 0:
-        worker()
-    while not started.exists():
-        time.sleep(0.01)
-    started.unlink()
-    second = os.fork()
-    if second == 0:
-        worker()
+    runs, log = tmp_path / "runs", tmp_path / "measures.log"
+    first = worker_process(runs, name, log, complete=True)
+    wait_for_measures(log, 1)
+    second = worker_process(runs, name, log, complete=True)
     for pid in (first, second):
         assert os.waitpid(pid, 0)[1] == 0
-    assert not started.exists()  # the second never measured
+    assert len(measures(log)) == 1  # the second never measured
     assert read_reference(runs / f"{name}.json").seconds == {"cell": 2.5}
+
+
+def test_processes_waiting_for_a_run_that_fell_short_run_it_at_once(tmp_path, source):
+    """The first process's run is not kept (a cell out of time, say): the two that waited for it
+    then run it side by side, not one after the other (each run may take up to an hour)."""
+    name = fingerprint(source, {"skip_experiments": False}, {})
+    runs, log = tmp_path / "runs", tmp_path / "measures.log"
+    first = worker_process(runs, name, log, complete=False)
+    wait_for_measures(log, 1)
+    waiting = [worker_process(runs, name, log, complete=False) for _ in range(2)]
+    for pid in (first, *waiting):
+        assert os.waitpid(pid, 0)[1] == 0
+    (_, first_end), *after = measures(log)
+    assert len(after) == 2
+    assert all(start >= first_end for start, _ in after)  # they waited for the first
+    (second_start, second_end), (third_start, _) = after
+    assert third_start < second_end  # and then did not wait for each other
+    assert not list(runs.rglob("*.json"))
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ The job, one line of JSON on standard input (execute.py's run_box, "cwd" added b
     interrupt_grace    seconds between interrupting a cell and killing the kernel
     max_output_bytes   what one cell's outputs may take in the report
     max_report_bytes   what the whole report may take
-    kernel_name, startup_timeout, cwd   the kernel, and where it runs
+    startup_timeout, cwd   how long the kernel (python3, KERNEL_NAME) may take to start, and where it runs
     notes              {"cell_cut": text with {limit}, "notebook_cut": text}: ends of cut outputs
 
 The grader keeps standard input open until the box has ended; if it closes first, the runner ends

@@ -265,7 +265,6 @@ class SandboxedExecute(Execute):
             "max_output_bytes": self.max_output_bytes,
             "max_report_bytes": self.max_report_mb * 2**20,
             "interrupt_grace": self.interrupt_grace,
-            "kernel_name": kernel_name,
             "startup_timeout": self.startup_timeout,
             # The notes the runner writes where it cuts outputs, in the notebook's language.
             "notes": {

@@ -7,7 +7,6 @@ Every penalty, written or read, comes from notebook_penalty. nbgrader_config.py 
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 from nbgrader.api import MissingEntry
@@ -97,12 +96,14 @@ def settle_late_penalties(gradebook, config, assignment: str, student: str) -> N
     GetGrades; the exporters only read, through submission_penalty.
     """
     plugin = late_policy_plugin(config)
-    with contextlib.suppress(MissingEntry):
+    try:
         submission = gradebook.find_submission(assignment, student)
-        for notebook in submission.notebooks:
-            penalty = notebook_penalty(plugin, submission, notebook)
-            if notebook.late_submission_penalty != penalty:
-                notebook.late_submission_penalty = penalty
+    except MissingEntry:
+        return
+    for notebook in submission.notebooks:
+        penalty = notebook_penalty(plugin, submission, notebook)
+        if notebook.late_submission_penalty != penalty:
+            notebook.late_submission_penalty = penalty
     save_changes(gradebook)
 
 

@@ -11,7 +11,6 @@ every student must match, and no student's code runs where it can write there.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import glob
 import hashlib
@@ -68,7 +67,7 @@ class ReferenceRuns:
             if key not in self.measured:
                 path = self.folder / f"{name()}.json" if self.folder and name else None
                 # Worker processes share the folder: one measures while the others wait, then read.
-                with measuring_alone(path):
+                with RunLock(path) as run_lock:
                     reference = read_reference(path) if path else None
                     if reference is not None:
                         if check is not None:
@@ -76,9 +75,13 @@ class ReferenceRuns:
                         if log is not None:
                             log.info("read the reference run kept in %s", path)
                     if reference is None:
+                        if run_lock.fell_short_before():
+                            run_lock.release()  # waiting for the next attempt gains nothing: run it now
+                        run_lock.note_short(True)  # until this run is kept
                         reference = measure()
                         if path and reference.complete:
                             save_reference(path, reference, log)
+                            run_lock.note_short(False)
                 self.measured[key] = reference
             return self.measured[key]
 
@@ -94,27 +97,49 @@ class ReferenceRuns:
         return self
 
 
-@contextlib.contextmanager
-def measuring_alone(path: Path | None):
-    """Hold the lock of path's assignment folder in the store (an advisory lock, freed when its
-    process ends however it ends), so that processes of one course never run one reference twice
-    at once. Without a folder, or where it cannot be locked, nothing waits."""
-    if path is None:
-        yield
-        return
-    try:
-        path.parent.parent.mkdir(mode=0o700, exist_ok=True)  # the store's folder
-        path.parent.mkdir(exist_ok=True)
-        lock = open(path.parent / ".lock", "a")  # noqa: SIM115 (closed below, which frees the lock)
-    except OSError:
-        yield
-        return
-    with lock:
+class RunLock:
+    """The lock of one run's file in the store (its notebook, mode and machine), shared by the
+    processes of a course: one runs the reference, the others wait, then read what it kept. An
+    advisory lock (flock), freed when its holder ends however it ends; without a folder, or where
+    nothing can be locked, nobody waits. A run that fell short is noted in the lock's file, so that
+    the processes waiting for it run it at once rather than one after another."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.file = path, None
+
+    def __enter__(self) -> RunLock:
+        if self.path is None:
+            return self
+        kind = self.path.stem.rsplit("-", 1)[0]  # notebook-mode-machine: the files save_reference replaces
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        except OSError:
-            pass  # a file system without locks: at worst a run is measured twice
-        yield
+            self.path.parent.parent.mkdir(mode=0o700, exist_ok=True)  # the store's folder
+            self.path.parent.mkdir(exist_ok=True)
+            self.file = open(self.path.parent / f".{kind}.lock", "a+", encoding="utf-8")  # noqa: SIM115
+            fcntl.flock(self.file, fcntl.LOCK_EX)
+        except OSError:  # at worst, a run is measured twice at once
+            self.release()
+        return self
+
+    def fell_short_before(self) -> bool:
+        """Whether the last attempt at this very run (the same fingerprint) was not kept."""
+        if self.file is None:
+            return False
+        self.file.seek(0)
+        return self.file.read() == self.path.name
+
+    def note_short(self, short: bool) -> None:
+        if self.file is not None:
+            self.file.truncate(0)
+            self.file.write(self.path.name if short else "")  # "a+" writes at the end: here, at 0
+            self.file.flush()
+
+    def release(self) -> None:
+        if self.file is not None:
+            self.file.close()  # frees the lock
+            self.file = None
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 def read_reference(path: Path) -> Reference | None:

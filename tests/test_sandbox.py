@@ -379,21 +379,17 @@ def test_the_sandbox_is_a_registered_kernel_provisioner():
     assert "kernel_provisioner" not in off.kernel_spec.metadata
 
 
-@pytest.mark.slow
-@pytest.mark.sandbox
-def test_the_provisioner_works_under_any_kernel_manager(tmp_path):
-    """jupyter_client's own kernel manager, given a kernel spec that names
-    grading-sandbox and sets a limit: the kernel starts in the sandbox under
-    that limit (the provisioner holds its limits itself)."""
+def sandboxed_kernel_manager(folder, memory_mb):
+    """jupyter_client's own kernel manager, given a kernel spec (written in folder) that names
+    grading-sandbox and sets a memory limit."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
-    from jupyter_client.utils import run_sync
 
     from grading.plugins.sandbox import PROVISIONER_NAME
 
-    spec = tmp_path / "kernels" / "sandboxed"
+    spec = folder / "kernels" / "sandboxed"
     spec.mkdir(parents=True)
-    provisioner = {"provisioner_name": PROVISIONER_NAME, "config": {"memory_mb": 700}}
+    provisioner = {"provisioner_name": PROVISIONER_NAME, "config": {"memory_mb": memory_mb}}
     (spec / "kernel.json").write_text(
         json.dumps(
             {
@@ -404,17 +400,43 @@ def test_the_provisioner_works_under_any_kernel_manager(tmp_path):
             }
         )
     )
+    return AsyncKernelManager(
+        kernel_name="sandboxed", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)])
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_the_provisioner_works_under_any_kernel_manager(tmp_path):
+    """Under jupyter_client's own kernel manager, the kernel starts in the sandbox under the
+    spec's limit (the provisioner holds its limits itself)."""
+    from jupyter_client.utils import run_sync
+
+    manager = sandboxed_kernel_manager(tmp_path, memory_mb=700)
     workdir = tmp_path / "work"
     workdir.mkdir()
     notebook = new_notebook(
         cells=[new_code_cell("import resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20)")]
-    )
-    manager = AsyncKernelManager(
-        kernel_name="sandboxed", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)])
     )
     NotebookClient(notebook, km=manager, timeout=60, resources={"metadata": {"path": str(workdir)}}).execute()
     # nbclient leaves running a kernel whose manager it was given: its owner
     # shuts it down, and the provisioner removes the kernel's cgroup.
     run_sync(manager.shutdown_kernel)(now=True)
     assert output_text(notebook.cells[0].outputs) == "700"
+    assert manager.provisioner is None or manager.provisioner.cgroup is None
+
+
+@pytest.mark.sandbox
+def test_a_kernel_given_no_working_folder_is_not_started(tmp_path, monkeypatch):
+    """Not in the folder the starting process is in (under nbgrader, the course root, with the
+    solutions in source/): a kernel started with no working folder is refused before it runs."""
+    from jupyter_client.utils import run_sync
+
+    from grading.plugins.sandbox import SandboxError
+
+    monkeypatch.chdir(tmp_path)
+    manager = sandboxed_kernel_manager(tmp_path, memory_mb=700)
+    with pytest.raises(SandboxError, match="needs a working folder of its own"):
+        run_sync(manager.start_kernel)()
+    assert not manager.has_kernel
     assert manager.provisioner is None or manager.provisioner.cgroup is None

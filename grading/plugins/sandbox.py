@@ -520,7 +520,10 @@ class SandboxProvisioner(LocalProvisioner):
             # Interrupt by message: a signal sent from here would reach bubblewrap, not the kernel.
             self.kernel_spec.interrupt_mode = "message"
             kernel_cmd = kwargs["cmd"]
-            workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
+            if not kwargs.get("cwd"):
+                # Never the folder this process happens to be in (under nbgrader, the course root).
+                raise SandboxError("a sandboxed kernel needs a working folder of its own: none was given")
+            workdir = os.path.abspath(kwargs["cwd"])
             kwargs["env"] = self._environment(kernel_cmd)
             kwargs["cmd"] = self._sandboxed(kernel_cmd, workdir, python_folders(kernel_cmd))
         except BaseException:

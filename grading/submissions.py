@@ -326,6 +326,27 @@ def edition_problem(submitted, release, assignment: str) -> str | None:
     )
 
 
+def folder_problem(folder: Path) -> Reason | None:
+    """Why a submission folder is not graded as it is, or None: refused for what the student
+    handed in (check_submission_folder), or the course's fault for the time of submission the
+    instructor wrote (timestamp_problem: once it is fixed, the student is graded again)."""
+    refused = check_submission_folder(folder)
+    if refused:
+        return Reason(Why.REFUSED, f"refused: {refused}")
+    wrong_time = timestamp_problem(folder)
+    return Reason(Why.COURSE_FAULT, f"not graded: {wrong_time}") if wrong_time else None
+
+
+def notebook_problem(submitted, release, name: str, assignment: str) -> str | None:
+    """Why a readable submitted notebook (file name name) is refused, or None: too large,
+    or of the assignment's other edition."""
+    too_large = size_problem(submitted, release)
+    if too_large:
+        return f"{name} is too large to grade ({too_large})"
+    wrong_edition = edition_problem(submitted, release, assignment)
+    return f"{name} {wrong_edition}" if wrong_edition else None
+
+
 def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
     """(notes, readable) for one submitted notebook, compared with its release.
     readable is False (the notes say why) when the file is missing, invalid, too
@@ -338,12 +359,9 @@ def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
         nbformat.validate(submitted)
     except Exception as error:  # any unreadable file: JSON, encoding, schema
         return [Reason(Why.UNREADABLE, f"unreadable {path.name} ({type(error).__name__})")], False
-    too_large = size_problem(submitted, release)
-    if too_large:
-        return [Reason(Why.REFUSED, f"refused: {path.name} is too large to grade ({too_large})")], False
-    wrong_edition = edition_problem(submitted, release, assignment=path.parent.name)
-    if wrong_edition:
-        return [Reason(Why.REFUSED, f"refused: {path.name} {wrong_edition}")], False
+    refused = notebook_problem(submitted, release, path.name, assignment=path.parent.name)
+    if refused:
+        return [Reason(Why.REFUSED, f"refused: {refused}")], False
     submitted_cells = {}
     for cell in submitted.cells:
         info = cell.get("metadata", {}).get("nbgrader")

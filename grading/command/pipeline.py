@@ -21,12 +21,7 @@ from grading.plugins.due_dates import write_due_date
 from grading.plugins.execute import SandboxedExecute
 from grading.plugins.late import settle_late_penalties
 from grading.reasons import Reason, Why, judged_mistakes, lost_point_reasons
-from grading.submissions import (
-    check_submission_folder,
-    extra_notebooks,
-    inspect_submission,
-    timestamp_problem,
-)
+from grading.submissions import extra_notebooks, folder_problem, inspect_submission
 
 # ------------------------------------------------------ before the students
 
@@ -77,14 +72,10 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     result = StudentResult(student)
     folder = course.folder("submitted", student, assignment)
     # nbgrader follows links when it reads a submission: checked right before it does.
-    refused = check_submission_folder(folder)
-    wrong_time = None if refused else timestamp_problem(folder)
-    readable = refused is None and wrong_time is None
-    if refused:
-        result.reasons.append(Reason(Why.REFUSED, f"refused: {refused}"))
-    elif wrong_time:
-        # The instructor's file, not the student's: fixed, the student is graded again.
-        result.reasons.append(Reason(Why.COURSE_FAULT, f"not graded: {wrong_time}"))
+    problem = folder_problem(folder)
+    readable = problem is None
+    if problem:
+        result.reasons.append(problem)
     else:
         extras = extra_notebooks(folder, releases, course.companion_notebooks(assignment))
         if extras:

@@ -22,27 +22,26 @@ from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, Overwri
 
 import grading.compat  # noqa: F401 (checks the nbgrader these subclasses lean on)
 from grading.configuration import assignment_notebook
-from grading.submissions import check_submission_folder, edition_problem, size_problem, timestamp_problem
+from grading.submissions import folder_problem, notebook_problem
 
 
 class RefuseUnsafeSubmissions(NbGraderPreprocessor):
-    """Stop grading a submission the grading command refuses (check_submission_folder,
-    timestamp_problem, size_problem, edition_problem). nbgrader has already recorded its time:
-    after fixing a refused timestamp.txt, grade the student again."""
+    """Stop grading a submission the grading command refuses, by the same checks
+    (grading/submissions.py's folder_problem and notebook_problem). nbgrader has already recorded
+    its time: after fixing a refused timestamp.txt, grade the student again."""
 
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path")
-        reason = None
-        if folder:
-            reason = check_submission_folder(Path(folder)) or timestamp_problem(Path(folder))
+        problem = folder_problem(Path(folder)) if folder else None
+        if problem:
+            raise RuntimeError(problem.text)
         release = release_notebook(self.config, resources)
-        if reason is None and release is not None:
-            assignment = resources.get("nbgrader", {}).get("assignment", "")
-            problem = edition_problem(nb, release, assignment)
-            notebook = resources.get("nbgrader", {}).get("notebook", "the notebook")
-            reason = size_problem(nb, release) or (problem and f"{notebook}.ipynb {problem}")
-        if reason:
-            raise RuntimeError(f"refused: {reason}")
+        if release is not None:
+            nbgrader = resources.get("nbgrader", {})
+            name = f"{nbgrader.get('notebook', 'the notebook')}.ipynb"
+            refused = notebook_problem(nb, release, name, nbgrader.get("assignment", ""))
+            if refused:
+                raise RuntimeError(f"refused: {refused}")
         return nb, resources
 
 

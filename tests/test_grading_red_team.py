@@ -146,10 +146,14 @@ except OSError as _error:
     print("filling stopped:", type(_error).__name__)
 """
 
+# More busy processes than the cores of the machines the suite runs on:
+# without the box's CPU limit they would take the machine from the other
+# students. More of them would only slow the attacker's own notebook further
+# (with 50, its grading took 33 s).
 STARTS_BUSY_PROCESSES = """
 import subprocess, sys
 _busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
-         for _ in range(50)]
+         for _ in range(8)]
 """
 
 ATTACKERS = {

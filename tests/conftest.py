@@ -98,13 +98,37 @@ def leaked_hidden_tests(assignment, text):
     return sorted(line for line in hidden_test_lines(assignment) if line in text)
 
 
+# The longest modules, longest first, with the seconds each took in a full run
+# on 2 cores. pytest-xdist hands out whole modules in the order of the
+# collection (pytest.ini turns off its own order, most tests first, which
+# started the 77 s browser module of 3 tests last, one process running alone
+# at the end): longest first, the short ones fill in at the end.
+LONGEST_FIRST = [
+    "tests/test_grading.py",  # 198 s
+    "tests/test_term.py",  # 92
+    "tests/test_browser_student.py",  # 77
+    "tests/test_grading_parallel.py",  # 75
+    "tests/test_execute.py",  # 74
+    "tests/test_grading_intake.py",  # 70
+    "tests/test_grading_boundary.py",  # 41
+    "tests/test_class_report.py",  # 40
+    "tests/test_browser_formgrader.py",  # 38
+    "source/initialization_deep/InitializationDeep.ipynb",  # 28
+    "source/initialization_deep_zh/InitializationDeep.ipynb",  # 28
+]
+
+
 def pytest_collection_modifyitems(items):
     """nbval's notebook cells run in real kernels, and a test on the
     generated course waits for nbgrader's generate_assignment (once in each
-    test process): both belong to the slow tests."""
+    test process): both belong to the slow tests. The longest modules go
+    first (LONGEST_FIRST); a module's own tests, and a notebook's cells, keep
+    their order."""
     for item in items:
         if item.path.suffix == ".ipynb" or "generated_course" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+    rank = {module: place for place, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONGEST_FIRST)))
 
 
 def unwritable(*folders):

@@ -6,7 +6,7 @@ import ast
 import subprocess
 import sys
 
-from conftest import REPO
+from conftest import LONGEST_FIRST, REPO
 from examples import example_class, example_class_deep
 from examples.shape import shape_problems
 
@@ -128,3 +128,9 @@ def test_the_grader_refuses_helpers_from_another_folder(tmp_path):
     (tmp_path / "elsewhere").mkdir()
     elsewhere = subprocess.run([sys.executable, "-c", "import grading.grade"], cwd=tmp_path / "elsewhere")
     assert elsewhere.returncode == 0
+
+
+def test_the_modules_run_first_exist():
+    """conftest's LONGEST_FIRST orders modules by name: a renamed one would
+    silently go back to the end of the run."""
+    assert [name for name in LONGEST_FIRST if not (REPO / name).is_file()] == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import errno
+import functools
 import os
 import re
 import secrets
@@ -112,17 +113,10 @@ def own_hierarchies(proc_cgroup: str, mountinfo: str) -> list[Hierarchy]:
     return hierarchies
 
 
-_own: list[Hierarchy] | None = None
-
-
+@functools.cache
 def grader_hierarchies() -> list[Hierarchy]:
     """This process's own groups, read once: kernels go beside the grader's v2 leaf (`_delegate`)."""
-    global _own
-    if _own is None:
-        _own = own_hierarchies(
-            Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text()
-        )
-    return _own
+    return own_hierarchies(Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text())
 
 
 def _delegate(folder: str, controllers: tuple[str, ...]) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ sandbox.py falls back to rlimits for a missing controller (docs/sandbox.md).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import functools
 import os
@@ -198,10 +199,8 @@ class KernelGroup:
         for folder in self.folders:
             kill_file = os.path.join(folder, "cgroup.kill")  # v2, Linux 5.14 and later
             if os.path.exists(kill_file):
-                try:
+                with contextlib.suppress(OSError):
                     Path(kill_file).write_text("1")
-                except OSError:
-                    pass
         deadline = time.monotonic() + timeout
         while pids := self.pids():
             for pid in pids:
@@ -272,10 +271,8 @@ def remove_stale_groups(folder: str) -> None:
     for name in names:
         match = OUR_GROUP.fullmatch(name)
         if match and not os.path.exists(f"/proc/{match.group(1)}"):
-            try:
+            with contextlib.suppress(OSError):
                 os.rmdir(os.path.join(folder, name))
-            except OSError:
-                pass
 
 
 def create_group(cpu_cores: float, memory_mb: int, max_processes: int) -> KernelGroup:
@@ -314,10 +311,8 @@ def create_group(cpu_cores: float, memory_mb: int, max_processes: int) -> Kernel
         except OSError as error:
             if folder in group.folders:
                 group.folders.remove(folder)
-                try:
+                with contextlib.suppress(OSError):
                     os.rmdir(folder)
-                except OSError:
-                    pass
             for controller in hierarchy.controllers:
                 group.problems[controller] = f"{error.strerror or error} in {hierarchy.folder}"
     for controller in CONTROLLERS:

@@ -267,29 +267,13 @@ def bubblewrap_command(command: list[str], mounts: list[str], workdir: str, as_r
             "bubblewrap (bwrap) is not installed; run scripts/setup.sh or `apt-get install bubblewrap`"
         )
     if as_root:
-        namespaces = [
-            "--unshare-ipc",
-            "--unshare-pid",
-            "--unshare-net",
-            "--unshare-uts",
-            "--unshare-cgroup-try",
-        ]
+        namespaces = [f"--unshare-{name}" for name in ("ipc", "pid", "net", "uts", "cgroup-try")]
     else:
         namespaces = ["--unshare-all"]  # user, ipc, pid, net, uts and cgroup
-    return [
-        bwrap,
-        *namespaces,
-        *mounts,
-        "--chdir",
-        workdir,
-        "--die-with-parent",
-        # ipykernel would watch the grader's pid, which it cannot see, and exit;
-        # --die-with-parent does that job instead.
-        "--unsetenv",
-        "JPY_PARENT_PID",
-        "--",
-        *command,
-    ]
+    # ipykernel would watch the grader's pid, which it cannot see, and exit;
+    # --die-with-parent does that job instead.
+    options = ["--chdir", workdir, "--die-with-parent", "--unsetenv", "JPY_PARENT_PID"]
+    return [bwrap, *namespaces, *mounts, *options, "--", *command]
 
 
 # What to do when bubblewrap cannot make its namespaces, host by host.
@@ -378,15 +362,8 @@ def limits_command(
     prlimit = shutil.which("prlimit")
     if prlimit is None:
         raise SandboxError("prlimit (util-linux) is not installed")
-    return [
-        prlimit,
-        f"--as={memory_mb * 2**20}",
-        f"--cpu={cpu_seconds}",
-        f"--nproc={processes}",
-        f"--fsize={file_mb * 2**20}",
-        "--",
-        *command,
-    ]
+    limits = {"as": memory_mb * 2**20, "cpu": cpu_seconds, "nproc": processes, "fsize": file_mb * 2**20}
+    return [prlimit, *(f"--{name}={value}" for name, value in limits.items()), "--", *command]
 
 
 def nproc_ceiling() -> str:
@@ -593,11 +570,8 @@ class SandboxProvisioner(LocalProvisioner):
                 for path in [folder] + [os.path.join(folder, name) for name in files]:
                     os.chown(path, uid, gid)
         sized = bubblewrap_sizes_tmpfs()
-        private = {
-            "/dev/shm": self.shm_mb * 2**20 if sized else None,
-            "/tmp": self.tmp_mb * 2**20 if sized else None,
-            workdir: self.scratch_mb * 2**20 if sized else None,
-        }
+        sizes_mb = {"/dev/shm": self.shm_mb, "/tmp": self.tmp_mb, workdir: self.scratch_mb}
+        private = {folder: mb * 2**20 if sized else None for folder, mb in sizes_mb.items()}
         mounts = allow_list_mounts([*shown, *workdir_entries(workdir)], [self.socket_dir], replaced, private)
         return self._limited(bubblewrap_command(kernel_cmd, mounts, workdir, as_root), uid, sized)
 

@@ -164,16 +164,10 @@ def grader_config_files(folders: Sequence[str]) -> list[str]:
     """nbgrader configuration files in Jupyter's configuration folders below folders."""
     from jupyter_core.paths import jupyter_config_path
 
-    found = []
-    for config_folder in jupyter_config_path():
-        config_folder = os.path.realpath(config_folder)
-        if any(is_within(config_folder, folder) for folder in folders):
-            found += [
-                os.path.join(config_folder, name)
-                for name in GRADER_CONFIG_FILES
-                if os.path.isfile(os.path.join(config_folder, name))
-            ]
-    return found
+    configs = [os.path.realpath(config) for config in jupyter_config_path()]
+    shown = [config for config in configs if any(is_within(config, folder) for folder in folders)]
+    paths = [os.path.join(config, name) for config in shown for name in GRADER_CONFIG_FILES]
+    return [path for path in paths if os.path.isfile(path)]
 
 
 def account_files(folder: str, uid: int, gid: int) -> dict:

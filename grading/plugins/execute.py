@@ -466,16 +466,15 @@ class SandboxedExecute(Execute):
         """The name under which a reference store keeps this run on disk (references.py)."""
         options = {name: repr(getattr(self, name)) for name in sorted(REFERENCE_SETTINGS)}
         options["skip_experiments"] = skip_experiments
-        manager = SandboxKernelManager(config=self.config)
-        sandbox = {"enabled": manager.enabled}
-        if manager.enabled:
-            provisioner = SandboxProvisioner(config=self.config)
+        provisioner = SandboxProvisioner(config=self.config)
+        sandbox = {"enabled": SandboxKernelManager(config=self.config).enabled}
+        passed = provisioner.passed_environment  # the box's environment takes these from the grader's
+        if sandbox["enabled"]:
             sandbox["settings"] = {
                 name: repr(value) for name, value in provisioner.trait_values(config=True).items()
             }
-            passed = provisioner.passed_environment  # the box's environment takes these from the grader's
         else:  # the runner gets the grader's whole environment: these of it count
-            passed = [*SandboxProvisioner(config=self.config).passed_environment, "PATH", "PYTHONPATH"]
+            passed = [*passed, "PATH", "PYTHONPATH"]
         # Not NBGRADER_EXECUTION: every box gets it (box.py), whatever the grader's environment.
         sandbox["environment"] = {
             name: os.environ.get(name) for name in passed if name != "NBGRADER_EXECUTION"

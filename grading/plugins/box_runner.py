@@ -347,11 +347,6 @@ class BoxRunner:
                 raise KernelDied()
         answered.result()
 
-    def kill_kernel(self) -> None:
-        self.kernel.kill()
-        if self.kc is not None:
-            self.kc.stop_channels()
-
     async def message(self, channel, msg_id: str) -> dict:
         """The next message on channel in reply to msg_id; KernelDied when the kernel has ended
         (checked every ALIVE_CHECK seconds, however many other messages come)."""
@@ -435,7 +430,9 @@ class BoxRunner:
             self.write({"ready": True})  # the grader tells a kernel that never started from a student's
             await self.run_cells()
         finally:
-            self.kill_kernel()
+            self.kernel.kill()
+            if self.kc is not None:
+                self.kc.stop_channels()
 
     async def run_cells(self) -> None:
         job = self.job
@@ -443,8 +440,7 @@ class BoxRunner:
         stuck_seconds, stuck_cells = 0.0, 0
         for position, index in enumerate(job["run"]):
             budget = job["budgets"].get(str(index))
-            budget = math.inf if budget is None else budget
-            budget = min(budget, max(left, 0.5))
+            budget = min(math.inf if budget is None else budget, max(left, 0.5))
             outputs = CellOutputs(job["max_output_bytes"], job["notes"]["cell_cut"])
             try:
                 status, seconds, wall = await self.run_cell(job["sources"][str(index)], budget, outputs)

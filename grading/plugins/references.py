@@ -11,6 +11,7 @@ every student must match, and no student's code runs where it can write there.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import glob
 import hashlib
@@ -219,11 +220,8 @@ def _installed() -> set[str]:
 def _machine() -> list[str]:
     """What the seconds a run takes depend on: this machine's name, processor and cores."""
     model = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
-            model = next((line for line in cpuinfo if line.startswith("model name")), "")
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+        model = next((line for line in cpuinfo if line.startswith("model name")), "")
     return [platform.node(), platform.machine(), model.strip(), str(os.cpu_count())]
 
 

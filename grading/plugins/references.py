@@ -189,7 +189,9 @@ def fingerprint(source: Path, options: dict, sandbox_settings: dict) -> str:
     )
     for folder in (source.parent, *CODE):
         _add_files(digest, folder)
-    _add_text(digest, IMPORTED_CODE, sys.version, sys.prefix, *sorted(_installed()))
+    # The distributions installed now: a run's kernel imports them afresh.
+    installed = {f"{each.metadata['Name']}=={each.version}" for each in importlib.metadata.distributions()}
+    _add_text(digest, IMPORTED_CODE, sys.version, sys.prefix, *sorted(installed))
     mode = "fast" if options.get("skip_experiments") else "full"
     return f"{source.parent.name}/{source.stem}-{mode}-{place.hexdigest()[:8]}-{digest.hexdigest()[:32]}"
 
@@ -207,14 +209,6 @@ def _add_files(digest, folder: Path) -> None:
 def _add_text(digest, *texts: str) -> None:
     for text in texts:
         digest.update(text.encode("utf-8", "backslashreplace") + b"\0")
-
-
-def _installed() -> set[str]:
-    """The distributions installed now (a run's kernel imports them afresh)."""
-    return {
-        f"{distribution.metadata['Name']}=={distribution.version}"
-        for distribution in importlib.metadata.distributions()
-    }
 
 
 def _machine() -> list[str]:

@@ -360,13 +360,6 @@ def limits_command(
     return [prlimit, *(f"--{name}={value}" for name, value in limits.items()), "--", *command]
 
 
-def nproc_ceiling() -> str:
-    """RLIMIT_NPROC's hard limit in this process, as prlimit reads it: the kernel's limit when
-    the pids cgroup counts its processes instead."""
-    hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
-    return "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
-
-
 # What a kernel shares with the kernels beside it when a controller cannot be used.
 NOT_ISOLATED = {
     "cpu": "a kernel may use every CPU core",
@@ -573,7 +566,9 @@ class SandboxProvisioner(LocalProvisioner):
         """command run in the kernel's new cgroup, under rlimits."""
         group = self._make_cgroup(sized_tmpfs)
         if "pids" in group.controllers:
-            processes = nproc_ceiling()
+            # The pids cgroup counts them: RLIMIT_NPROC stays this process's hard limit, as prlimit reads it.
+            hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+            processes = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
         else:
             processes = user_task_count(uid) + self.max_processes
         command = limits_command(command, self.memory_mb, self.cpu_seconds, processes, self.max_file_mb)

@@ -358,22 +358,14 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
         "test cell stopped before it could hand them in, or your code changed "
         "how the tests run"
     )
-    if kernel_error is None:
-        return Verdict(False, "MissingAnswer", message, kind="no-answers", mistake="no-answers")
-    name, text = kernel_error
+    name, text = ("MissingAnswer", "") if kernel_error is None else kernel_error
     name = name if name.isidentifier() and len(name) <= 80 else "Error"
     undefined = NOT_DEFINED.match(text) if name == "NameError" else None
-    if undefined is None or not undefined[1].isidentifier():  # the text might quote the test cell
-        return Verdict(False, name, message, kind="no-answers", mistake="no-answers")
-    # The function was never defined (experiments.py reads the name: a rerun in full may help).
-    # Written anew from the name: nothing else of the kernel's text is shown.
-    return Verdict(
-        False,
-        name,
-        f"name '{undefined[1]}' is not defined ({message})",
-        kind="no-answers",
-        mistake="no-answers",
-    )
+    if undefined is not None and undefined[1].isidentifier():  # else the text might quote the test cell
+        # The function was never defined (experiments.py reads the name: a rerun in full may help).
+        # Written anew from the name: nothing else of the kernel's text is shown.
+        message = f"name '{undefined[1]}' is not defined ({message})"
+    return Verdict(False, name, message, kind="no-answers", mistake="no-answers")
 
 
 NOT_DEFINED = re.compile(r"name '(\w{1,80})' is not defined")

@@ -156,11 +156,8 @@ def hidden_test_problem(answers, reference):
             "the hidden tests; run the notebook from the top and check that the "
             "test cell runs to its end"
         )
-    for mine, theirs in zip(answers, reference):
-        problem = _call_problem(mine, theirs)
-        if problem is not None:
-            return problem
-    return None
+    problems = (_call_problem(mine, theirs) for mine, theirs in zip(answers, reference))
+    return next((problem for problem in problems if problem is not None), None)
 
 
 def _call_problem(mine, theirs):
@@ -201,11 +198,8 @@ def value_difference(mine, theirs, name):
             return tr("Hidden test: {name} does not hold the expected keys for a larger network").format(
                 name=name
             )
-        for key in theirs:
-            difference = value_difference(mine[key], theirs[key], key)
-            if difference is not None:
-                return difference
-        return None
+        differences = (value_difference(mine[key], theirs[key], key) for key in theirs)
+        return next((difference for difference in differences if difference is not None), None)
     if isinstance(theirs, np.ndarray) and theirs.ndim >= 2:
         if not isinstance(mine, np.ndarray) or mine.shape != theirs.shape or mine.dtype != theirs.dtype:
             return tr(

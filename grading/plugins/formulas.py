@@ -82,10 +82,7 @@ class MathMLRenderer(IPythonRenderer):
     markdown: a formula is unescaped once before it is read."""
 
     def _formula(self, tex: str, display: bool, typed: str) -> str:
-        mathml = tex_to_mathml(html.unescape(tex), display)
-        if mathml is None:
-            return self.escape_html(html.unescape(typed))
-        return mathml
+        return tex_to_mathml(html.unescape(tex), display) or self.escape_html(html.unescape(typed))
 
     def block_math(self, body: str) -> str:
         return self._formula(body, True, f"$${body}$$")

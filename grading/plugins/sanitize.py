@@ -119,13 +119,8 @@ class OverwriteCellsWithIds(OverwriteCells):
 
     def known(self, grade_id) -> bool:
         """True when the gradebook knows grade_id as a cell of this notebook."""
-        if not isinstance(grade_id, str):
-            return False
-        try:
-            self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
-        except MissingEntry:
-            return False
-        return True
+        where = (grade_id, self.notebook_id, self.assignment_id)
+        return isinstance(grade_id, str) and self.found(self.gradebook.find_source_cell, *where) is not None
 
     def restore_kind(self, info: dict, grade_id: str) -> None:
         """Give the cell the kind the gradebook says (graded, solution, locked, task): nbgrader

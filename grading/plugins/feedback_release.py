@@ -45,9 +45,7 @@ def keep_only_feedback_pages(folder: Path, notebooks: list[str]) -> None:
     and the exchange files; links are removed, never followed."""
     pages = {f"{name}.html" for name in notebooks}
     for path in folder.iterdir():
-        if path.name in pages and path.is_file() and not path.is_symlink():
-            continue
-        if is_exchange_file(path):
+        if (path.name in pages and path.is_file() and not path.is_symlink()) or is_exchange_file(path):
             continue
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)

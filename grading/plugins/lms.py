@@ -332,10 +332,8 @@ class GradesCsvExport(_FilteredExport):
             names = [inert(student.last_name), inert(student.first_name), inert(student.email)]
         except MissingEntry:
             names = [None, None, None]
-        if submission is None:
-            score = [None, 0.0, 0.0, 0.0]
-            pending = False
-        else:
+        score, pending = [None, 0.0, 0.0, 0.0], False  # refused or unreadable: graded 0
+        if submission is not None:
             penalty = self.penalty(submission)
             final = after_penalty(submission.score, penalty)
             score = [submission.timestamp, submission.score, penalty, final]

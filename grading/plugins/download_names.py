@@ -282,12 +282,9 @@ class LmsFileNames(FileNameCollectorPlugin):
 
     def worksheet(self) -> str | None:
         """The assignment's configured Moodle grading worksheet; a Chinese edition's is the English one's."""
-        assignment = self.assignment_id()
+        assignment = self.coursedir.assignment_id if self.coursedir is not None else ""
         worksheets = self.moodle_worksheets
         return worksheets.get(assignment) or worksheets.get(english_assignment(assignment))
-
-    def assignment_id(self) -> str:
-        return self.coursedir.assignment_id if self.coursedir is not None else ""
 
     @property
     def coursedir(self):

@@ -51,14 +51,12 @@ class ShowWaitingHandGrades(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         with course_gradebook(CourseDirectory(parent=self), info["db_url"]) as gradebook:
+            where = (info["notebook"], info["assignment"], info["student"])
             for cell in nb.cells:
                 grade = cell.metadata.get("nbgrader", {})
-                if not grade.get("grade"):
-                    continue
-                found = gradebook.find_grade(
-                    grade["grade_id"], info["notebook"], info["assignment"], info["student"]
-                )
-                grade["waits_for_hand_grade"] = bool(found.needs_manual_grade)
+                if grade.get("grade"):
+                    found = gradebook.find_grade(grade["grade_id"], *where)
+                    grade["waits_for_hand_grade"] = bool(found.needs_manual_grade)
         return nb, resources
 
 

@@ -117,12 +117,10 @@ class RememberedHighlight:
 
 def page_title(notebook, file_name: str) -> str:
     """The notebook's title (its first markdown cell's first heading), or else its file name."""
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-            title = first_line.lstrip("#").strip() if first_line.startswith("#") else ""
-            return title[:200] or file_name
-    return file_name
+    markdown = next((cell.source for cell in notebook.cells if cell.cell_type == "markdown"), "")
+    first_line = (markdown.strip().splitlines() or [""])[0]
+    title = first_line.lstrip("#").strip() if first_line.startswith("#") else ""
+    return title[:200] or file_name
 
 
 def page_language(notebook) -> str:

@@ -107,8 +107,7 @@ def has_harmful_link(text: str) -> bool:
 
 def render(text: str) -> str:
     """text as formgrader's nbconvert renders a markdown cell, any named attachment a picture's bytes."""
-    attachments = AnyAttachment()
-    return MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=attachments)).render(text)
+    return MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=AnyAttachment())).render(text)
 
 
 class AnyAttachment(dict):

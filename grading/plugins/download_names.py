@@ -122,11 +122,8 @@ def notebook_name(original: str, release_names: list[str], platform: str = "nbgr
             match["stem"] for stem in list(candidates) if (match := CANVAS_REUPLOAD.fullmatch(stem))
         ]
     by_lower_case = {name.lower(): name for name in release_names}
-    for candidate in candidates:
-        release = by_lower_case.get(f"{candidate}{extension}".lower())
-        if release:
-            return release
-    return original
+    releases = (by_lower_case.get(f"{candidate}{extension}".lower()) for candidate in candidates)
+    return next((release for release in releases if release), original)
 
 
 def roster(gradebook: Gradebook) -> dict[str, list[str]]:

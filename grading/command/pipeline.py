@@ -239,13 +239,8 @@ def read_scores(
                     reason.for_exercise(short[cell])
                     for cell, reason in lost_point_reasons(graded_notebook, lost)
                 ]
-                result.mistakes.update(
-                    {
-                        short[cell]: mistake
-                        for cell, mistake in judged_mistakes(graded_notebook).items()
-                        if cell in lost
-                    }
-                )
+                mistakes = judged_mistakes(graded_notebook).items()
+                result.mistakes.update({short[cell]: mistake for cell, mistake in mistakes if cell in lost})
     result.written = tuple(written)
 
 
@@ -344,10 +339,7 @@ def nbgrader_failure(outcome: dict) -> Reason:
         # A kernel that did not start is tried once more (autograde_keeping_the_earlier_grade).
         why = Why.KERNEL_NOT_STARTED if fault.startswith(KERNEL_DID_NOT_START) else Why.COURSE_FAULT
         return Reason(why, "not graded, through the course's fault (the grade stands): " + error)
-    if DATABASE_LOCKED in error:
-        why = Why.DATABASE_LOCKED
-    else:
-        why = Why.NBGRADER_FAILED
+    why = Why.DATABASE_LOCKED if DATABASE_LOCKED in error else Why.NBGRADER_FAILED
     return Reason(why, "nbgrader could not grade it: " + error)
 
 

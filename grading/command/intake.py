@@ -129,16 +129,9 @@ def submitted_students(course: Course, assignment: str) -> tuple[list[str], list
     refused, since "*" or ".." must never name a path (what each folder holds is
     checked right before nbgrader reads it)."""
     root = course.submitted_root()
-    if not root.is_dir():
-        return [], []
-    students, refusals = [], []
-    for name in layout_students(root, assignment):
-        reason = student_id_problem(name)
-        if reason:
-            refusals.append(Refusal(name, reason))
-        else:
-            students.append(name)
-    return students, refusals
+    names = layout_students(root, assignment) if root.is_dir() else []
+    refusals = [Refusal(name, reason) for name in names if (reason := student_id_problem(name))]
+    return [name for name in names if valid_student_id(name)], refusals
 
 
 def unsafe_destination(course: Course, student: str, assignment: str) -> str | None:
@@ -185,8 +178,7 @@ def copy_submission(course: Course, assignment: str, student: str, source: Path)
     once complete, so a refusal keeps the earlier submission."""
     if (source / student).is_symlink():
         return f"the folder {student} is a symbolic link"
-    reason = unsafe_destination(course, student, assignment)
-    if reason:
+    if reason := unsafe_destination(course, student, assignment):
         return reason
     destination = course.folder("submitted", student, assignment)
     # A hidden folder of submitted/, which names no student.
@@ -394,8 +386,7 @@ def read_names(course: Course, assignment: str, downloads: list[Download]) -> No
                 download.problem or problem or f"{download.origin} is not named as a student's notebook"
             )
             continue
-        id_problem = student_id_problem(student)
-        if id_problem:
+        if id_problem := student_id_problem(student):
             download.problem = download.problem or f"{download.origin}: {id_problem}"
             continue
         download.student = student

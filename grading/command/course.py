@@ -80,22 +80,11 @@ class Course:
     def folder(self, step: str, student: str, assignment: str) -> Path:
         """nbgrader's folder of one student's assignment at a step ("submitted",
         "autograded", "feedback"); "source" and "release" take student "."."""
-        name = {
-            "source": self.coursedir.source_directory,
-            "release": self.coursedir.release_directory,
-            "submitted": self.coursedir.submitted_directory,
-            "autograded": self.coursedir.autograded_directory,
-            "feedback": self.coursedir.feedback_directory,
-        }[step]
+        name = getattr(self.coursedir, f"{step}_directory")  # CourseDirectory.source_directory, ...
         return Path(self.coursedir.format_path(name, student, assignment))
 
     def submitted_root(self) -> Path:
         return self.root / self.coursedir.submitted_directory
-
-    def source_assignments(self) -> list[str]:
-        """The assignments in the course's source/ folder (as configured)."""
-        folder = self.root / self.coursedir.source_directory
-        return sorted(path.name for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
 
     def has_generated(self, assignment: str) -> bool:
         """Whether the gradebook holds the assignment's notebooks (generated)."""
@@ -108,10 +97,12 @@ class Course:
     def unknown_assignment_problem(self, assignment: str) -> str | None:
         """Why assignment cannot be graded here (neither in source/ nor in the
         gradebook: a misspelt name), or None."""
-        known = self.source_assignments()
+        source = self.coursedir.source_directory
+        folder = self.root / source
+        known = sorted(path.name for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
         if assignment in known or self.has_generated(assignment):
             return None
-        source, holds = self.coursedir.source_directory, ", ".join(known) or "nothing"
+        holds = ", ".join(known) or "nothing"
         return f"this course has no assignment {assignment!r}: its {source}/ holds {holds}"
 
     def archive_folder(self, assignment: str) -> Path:

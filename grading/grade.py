@@ -36,12 +36,11 @@ from grading.command.pipeline import (
 )
 from grading.command.reporting import (
     Progress,
+    block,
     feedback_line,
     hand_grading_line,
-    notes_block,
     plural,
     printable,
-    refusals_block,
     summary_table,
 )
 from grading.command.results import ClassGrading
@@ -111,7 +110,7 @@ def grade_class(
             )
         to_grade = [student for student in to_grade if student in wanted]
     if not to_grade:
-        print(refusals_block(run.refusals), file=sys.stderr)
+        print(block("Not graded:", run.refusals), file=sys.stderr)
         if submissions is not None and not students:
             raise GradingError(f"nothing in {submissions} was filed as a submission of {assignment}")
         raise GradingError(f"no submissions of {assignment} to grade in {course.submitted_root()}")
@@ -249,9 +248,9 @@ def print_summary(run: ClassGrading, assignment: str, csv_name: str, report_prob
     print(summary_table(run.results))
     print()
     print(hand_grading_line(run.results))
-    for block in (notes_block(run.notes), refusals_block(run.refusals)):
-        if block:
-            print(block)
+    for text in (block("Notes:", run.notes), block("Not graded:", run.refusals)):
+        if text:
+            print(text)
     print(run.export_problem or feedback_line(run.results, assignment, csv_name))
     if not run.everything_graded:
         print(NOT_EVERYTHING_GRADED)

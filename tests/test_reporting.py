@@ -1,7 +1,7 @@
 """The class summary the grading command prints (grading/command/reporting.py)."""
 
 from grading.command.intake import Refusal
-from grading.command.reporting import notes_block, refusals_block, shortened, summary_table
+from grading.command.reporting import block, shortened, summary_table
 from grading.command.results import StudentResult
 from grading.reasons import Reason, Why
 
@@ -72,7 +72,7 @@ def test_a_submission_that_was_not_graded_gives_no_estimate(monkeypatch, capsys)
 
 def test_what_a_download_names_cannot_take_over_the_terminal():
     hostile = "x\x1b[2J\x1b[31m_Initialization.ipynb\r"
-    printed = refusals_block([Refusal("d.zip", f"{hostile} is not named as a student's notebook")])
-    printed += notes_block([f"ada: {hostile} is marked late"])
+    printed = block("Not graded:", [Refusal("d.zip", f"{hostile} is not named as a student's notebook")])
+    printed += block("Notes:", [f"ada: {hostile} is marked late"])
     assert "\x1b" not in printed and "\r" not in printed
     assert "\\x1b[2J" in printed

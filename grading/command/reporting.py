@@ -131,11 +131,10 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
-def refusals_block(refusals) -> str:
-    """What intake refused, a line each (grading/command/intake.py's Refusal)."""
-    if not refusals:
-        return ""
-    return "\n".join(["Not graded:", *(f"  {printable(str(refusal))}" for refusal in refusals)])
+def block(title: str, items: list) -> str:
+    """title ("Not graded:", "Notes:") and an indented line per item (intake's Refusals, its
+    Collected.notes: grading/command/intake.py); "" when there are none."""
+    return "\n".join([title, *(f"  {printable(str(item))}" for item in items)]) if items else ""
 
 
 def shortened(text: str, width: int = 80) -> str:
@@ -170,8 +169,3 @@ def feedback_line(results: list[StudentResult], assignment: str, csv_name: str) 
             f"  {result.student}: {printable(result.no_feedback or 'not written')}" for result in missing
         ]
     return "\n".join(lines)
-
-
-def notes_block(notes: list[str]) -> str:
-    """What intake took but the instructor should know (grading/command/intake.py's Collected.notes)."""
-    return "\n".join(["Notes:", *(f"  {printable(note)}" for note in notes)]) if notes else ""

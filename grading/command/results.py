@@ -88,10 +88,7 @@ class ClassGrading:
             "assignment": self.assignment,
             "everything_graded": self.everything_graded,
             "students": [result.to_json() for result in self.results],
-            "refusals": [
-                {"student_or_file": refusal.student_or_file, "reason": refusal.reason}
-                for refusal in self.refusals
-            ],
+            "refusals": [asdict(refusal) for refusal in self.refusals],  # {"student_or_file", "reason"}
             "notes": list(self.notes),
             "report": self.report,
             "changes": self.changes,

@@ -71,20 +71,17 @@ def grade_class(
     runs student code unsandboxed (trusted notebooks only). Raises GradingError
     when the class cannot be graded (before writing anything if the sandbox cannot
     start). Checkpointed as students finish: a killed command loses no grade given."""
-    problem = assignment_name_problem(assignment)
-    if problem:  # it names folders that are emptied: checked before anything else
+    if problem := assignment_name_problem(assignment):  # it names folders that are emptied: checked first
         raise GradingError(problem)
     course = Course(root, full=full, sandbox=sandbox)
-    problem = course.unknown_assignment_problem(assignment)
-    if problem:  # checked before a download is filed under that name
+    if problem := course.unknown_assignment_problem(assignment):  # before a download is filed under it
         raise GradingError(problem)
     try:
         read_extensions(course.root)  # read again for each student: a mistake stops nothing half-way
     except ExtensionsError as error:
         raise GradingError(str(error)) from None
     if SandboxKernelManager(config=course.config).enabled:
-        problem = sandbox_problem()
-        if problem:
+        if problem := sandbox_problem():
             raise GradingError(f"{problem}\n{SANDBOX_FIXES}")
     else:
         print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
@@ -125,8 +122,7 @@ def grade_class(
     run.results = grade_students(
         course, assignment, to_grade, releases, workers, scheduler, full, sandbox, checkpoint.add
     )
-    tidy_problem = course.drop_empty_default_course()
-    if tidy_problem:
+    if tidy_problem := course.drop_empty_default_course():
         print(tidy_problem, file=sys.stderr)
     run.export_problem = export_grades(course, csv_name)
     report_problem = class_report(course, assignment, run)

@@ -330,8 +330,7 @@ def folder_problem(folder: Path) -> Reason | None:
     """Why a submission folder is not graded as it is, or None: refused for what the student
     handed in (check_submission_folder), or the course's fault for the time of submission the
     instructor wrote (timestamp_problem: once it is fixed, the student is graded again)."""
-    refused = check_submission_folder(folder)
-    if refused:
+    if refused := check_submission_folder(folder):
         return Reason(Why.REFUSED, f"refused: {refused}")
     wrong_time = timestamp_problem(folder)
     return Reason(Why.COURSE_FAULT, f"not graded: {wrong_time}") if wrong_time else None
@@ -340,8 +339,7 @@ def folder_problem(folder: Path) -> Reason | None:
 def notebook_problem(submitted, release, name: str, assignment: str) -> str | None:
     """Why a readable submitted notebook (file name name) is refused, or None: too large,
     or of the assignment's other edition."""
-    too_large = size_problem(submitted, release)
-    if too_large:
+    if too_large := size_problem(submitted, release):
         return f"{name} is too large to grade ({too_large})"
     wrong_edition = edition_problem(submitted, release, assignment)
     return f"{name} {wrong_edition}" if wrong_edition else None
@@ -359,8 +357,7 @@ def inspect_submission(path: Path, release) -> tuple[list[Reason], bool]:
         nbformat.validate(submitted)
     except Exception as error:  # any unreadable file: JSON, encoding, schema
         return [Reason(Why.UNREADABLE, f"unreadable {path.name} ({type(error).__name__})")], False
-    refused = notebook_problem(submitted, release, path.name, assignment=path.parent.name)
-    if refused:
+    if refused := notebook_problem(submitted, release, path.name, assignment=path.parent.name):
         return [Reason(Why.REFUSED, f"refused: {refused}")], False
     submitted_cells = {}
     for cell in submitted.cells:

@@ -271,21 +271,11 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
     from distributed.scheduler import KilledWorker
 
     root, assignment, full, references, sandbox, run = task
-    futures = {
-        client.submit(
-            grade_on_worker,
-            root,
-            assignment,
-            student,
-            full,
-            references,
-            sandbox,
-            run,
-            key=task_key(course_id, assignment, student, run),
-            pure=False,
-        ): student
-        for student in students
-    }
+    futures = {}  # {future: its student}
+    for student in students:
+        arguments = (root, assignment, student, full, references, sandbox, run)
+        key = task_key(course_id, assignment, student, run)
+        futures[client.submit(grade_on_worker, *arguments, key=key, pure=False)] = student
     told_unknown = False  # whether the instructor was told that reruns go unflagged
     for future in as_completed(futures):
         student = futures.pop(future)

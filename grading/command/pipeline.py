@@ -235,10 +235,8 @@ def read_scores(
                 lost = [cell for cell, (score, maximum) in scores.items() if score < maximum]
                 short = dict(zip(scores, exercise_names(list(scores))))
                 graded_notebook = nbformat.read(autograded, as_version=4)
-                result.reasons += [
-                    reason.for_exercise(short[cell])
-                    for cell, reason in lost_point_reasons(graded_notebook, lost)
-                ]
+                reasons = lost_point_reasons(graded_notebook, lost)
+                result.reasons += [reason.for_exercise(short[cell]) for cell, reason in reasons]
                 mistakes = judged_mistakes(graded_notebook).items()
                 result.mistakes.update({short[cell]: mistake for cell, mistake in mistakes if cell in lost})
     result.written = tuple(written)

@@ -26,15 +26,8 @@ def summary_table(results: list[StudentResult]) -> str:
         names = [f"ex{number}" for number in range(1, len(names) + 1)]
     width = max(len("student"), *(len(result.student) for result in results)) + 2
     columns = [max(len(name), 6) + 2 for name in names]
-    header = (
-        "student".ljust(width)
-        + "".join(name.rjust(size) for name, size in zip(names, columns))
-        + "written".rjust(9)
-        + "waiting".rjust(9)
-        + "late".rjust(7)
-        + "total".rjust(8)
-        + "  reasons"
-    )
+    header = "student".ljust(width) + "".join(name.rjust(size) for name, size in zip(names, columns))
+    header += "written".rjust(9) + "waiting".rjust(9) + "late".rjust(7) + "total".rjust(8) + "  reasons"
     lines = [header, "-" * len(header)]
     for result in results:
         row = result.student.ljust(width)
@@ -50,13 +43,8 @@ def summary_table(results: list[StudentResult]) -> str:
         lines.append(row)
     maxima = list(maxima.values())
     written_max = max(result.written[1] for result in results)
-    lines.append(
-        "out of".ljust(width)
-        + "".join(f"{m:>{size}g}" for m, size in zip(maxima, columns))
-        + f"{written_max:>9g}"
-        + "".rjust(9 + 7)
-        + f"{sum(maxima) + written_max:>8g}"
-    )
+    footer = "out of".ljust(width) + "".join(f"{m:>{size}g}" for m, size in zip(maxima, columns))
+    lines.append(footer + f"{written_max:>9g}" + "".rjust(9 + 7) + f"{sum(maxima) + written_max:>8g}")
     if legend:
         lines.append(legend)
     return "\n".join(lines)
@@ -114,14 +102,13 @@ class Progress:
     def report(self, result: StudentResult) -> None:
         self.done += 1
         left = self.time_left(result)
-        maximum = result.max_score
         filled = self.BAR_WIDTH * self.done // self.total
         bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
         retried = "; retried: a worker it was given to died" if result.retried else ""
         estimate = "not yet known how long is left" if left is None else f"about {format_duration(left)} left"
         print(
             f"[{self.done:>{len(str(self.total))}}/{self.total}] [{bar}] "
-            f"{result.student:<{self.name_width}} {result.total:>5g}/{maximum:g}  "
+            f"{result.student:<{self.name_width}} {result.total:>5g}/{result.max_score:g}  "
             f"({result.seconds:.1f} s{retried}; {estimate})",
             flush=True,
         )

@@ -77,8 +77,7 @@ def grade_student(course: Course, assignment: str, student: str, releases: dict)
     if problem:
         result.reasons.append(problem)
     else:
-        extras = extra_notebooks(folder, releases, course.companion_notebooks(assignment))
-        if extras:
+        if extras := extra_notebooks(folder, releases, course.companion_notebooks(assignment)):
             text = f"ignored {', '.join(extras)} (not a notebook of the assignment)"
             result.reasons.append(Reason(Why.EXTRA_NOTEBOOK, text))
         for name, release in releases.items():
@@ -324,15 +323,13 @@ EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Ti
 
 # What SQLite says when another process held its write lock past the timeout.
 DATABASE_LOCKED = "database is locked"
-# What a CourseFault (grading/errors.py) is called in nbgrader's log.
-COURSE_FAULT = CourseFault.__name__
 
 
 def nbgrader_failure(outcome: dict) -> Reason:
     """The reason a failed nbgrader step gives. nbgrader's API reports a
     failure as text only: this is the one place that reads it."""
     error = nbgrader_error(outcome)
-    fault = raised(error, COURSE_FAULT)
+    fault = raised(error, CourseFault.__name__)  # grading/errors.py's, as nbgrader's log names it
     if fault is not None:
         # A kernel that did not start is tried once more (autograde_keeping_the_earlier_grade).
         why = Why.KERNEL_NOT_STARTED if fault.startswith(KERNEL_DID_NOT_START) else Why.COURSE_FAULT

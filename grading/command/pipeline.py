@@ -161,11 +161,8 @@ def answer_texts(course: Course, assignment: str, student: str, notebook: str) -
     path = course.folder("autograded", student, assignment) / f"{notebook}.ipynb"
     if not path.is_file() or path.is_symlink():
         return {}
-    graded = [
-        cell
-        for cell in nbformat.read(path, as_version=4).cells
-        if "grade_id" in cell.metadata.get("nbgrader", {})
-    ]
+    cells = nbformat.read(path, as_version=4).cells
+    graded = [cell for cell in cells if "grade_id" in cell.metadata.get("nbgrader", {})]
     answers = [cell.source for cell in graded if cell.metadata["nbgrader"].get("solution")]
     return {
         cell.metadata["nbgrader"]["grade_id"]: cell.source

@@ -46,6 +46,11 @@ def plain_name(name: str) -> str:
     return name.replace("<", "").replace(">", "").strip()
 
 
+def roster_row(student_id: str, first: str, last: str, email: str, lms_user_id: str) -> dict:
+    """A row of the roster ({column of ROSTER_COLUMNS: value}), the names made plain (plain_name)."""
+    return dict(zip(ROSTER_COLUMNS, (student_id, plain_name(first), plain_name(last), email, lms_user_id)))
+
+
 class RosterError(Exception):
     """The file is not the LMS export it was read as."""
 
@@ -76,15 +81,7 @@ def from_canvas(lines) -> list[dict]:
             raise RosterError(f"two students would have the id {student_id!r}: make their SIS ids differ")
         taken.add(student_id)
         login = (row["SIS Login ID"] or "").strip()
-        roster.append(
-            {
-                "id": student_id,
-                "first_name": plain_name(first),
-                "last_name": plain_name(last),
-                "email": login if "@" in login else "",
-                "lms_user_id": canvas_id,
-            }
-        )
+        roster.append(roster_row(student_id, first, last, login if "@" in login else "", canvas_id))
     return roster
 
 
@@ -138,15 +135,7 @@ def from_moodle_worksheet(lines) -> list[dict]:
             raise RosterError(f"{participant.email!r} gives no nbgrader id of its own: write its row by hand")
         taken.add(student_id)
         first, _, last = participant.full_name.rpartition(" ")
-        roster.append(
-            {
-                "id": student_id,
-                "first_name": plain_name(first or last),
-                "last_name": plain_name(last if first else ""),
-                "email": participant.email,
-                "lms_user_id": "",
-            }
-        )
+        roster.append(roster_row(student_id, first or last, last if first else "", participant.email, ""))
     return roster
 
 

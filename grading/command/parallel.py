@@ -209,8 +209,7 @@ def serve(connection, task: tuple) -> None:
     root, assignment, full, references, sandbox, command = task
     while (student := connection.recv()) is not None:
         try:
-            result = grade_on_worker(root, assignment, student, full, references, sandbox, command)
-            connection.send(result)
+            connection.send(grade_on_worker(root, assignment, student, full, references, sandbox, command))
         except Exception as error:  # a grader bug: the student gets a reason, the worker goes on
             connection.send(StudentResult(student, reasons=[grading_failed(error)]))
 

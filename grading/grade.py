@@ -227,9 +227,8 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
             results.append(grade_and_give_feedback(course, assignment, student, releases))
             progress(results[-1])
         return results
-    return grade_in_parallel(
-        course, assignment, students, workers, scheduler, progress, full, prepare, sandbox
-    )
+    arguments = (course, assignment, students, workers, scheduler, progress)
+    return grade_in_parallel(*arguments, full=full, prepare=prepare, sandbox=sandbox)
 
 
 def print_summary(run: ClassGrading, assignment: str, csv_name: str, report_problem: str | None = None):

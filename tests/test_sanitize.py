@@ -64,7 +64,8 @@ def test_earlier_copies_of_a_grade_cell_become_plain_cells_and_the_last_is_kept(
     assert ["nbgrader" in cell.metadata for cell in cleaned.cells] == [False, False, False, True, False, True]
     assert cleaned.cells[3].metadata["nbgrader"] == submission.cells[3].metadata["nbgrader"]
     # One line per extra copy, from the last cell up (nbgrader's order).
-    assert [record.getMessage() for record in caplog.records] == [
+    # (Only this log's: a kernel client collected meanwhile may warn on traitlets' log.)
+    assert [record.getMessage() for record in caplog.records if record.name == "test-sanitize"] == [
         "Cell with id 'test_f' exists multiple times!",
         "Cell with id 'f' exists multiple times!",
     ]

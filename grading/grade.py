@@ -27,10 +27,9 @@ from pathlib import Path
 from grading.atomic import write_json
 from grading.command.course import Course
 from grading.command.intake import collect, submitted_students
-from grading.command.parallel import grade_in_parallel, scheduler_problem
+from grading.command.parallel import grade_all, scheduler_problem
 from grading.command.pipeline import (
     ensure_assignment_in_gradebook,
-    grade_and_give_feedback,
     set_due_date,
     time_the_reference,
 )
@@ -220,15 +219,8 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
     def prepare() -> dict:  # the reference times every grading uses
         return time_the_reference(course, assignment, releases)
 
-    if min(workers, len(students)) == 1 and scheduler is None:
-        prepare()
-        results = []
-        for student in students:
-            results.append(grade_and_give_feedback(course, assignment, student, releases))
-            progress(results[-1])
-        return results
     arguments = (course, assignment, students, workers, scheduler, progress)
-    return grade_in_parallel(*arguments, full=full, prepare=prepare, sandbox=sandbox)
+    return grade_all(*arguments, full=full, prepare=prepare, sandbox=sandbox)
 
 
 def print_summary(run: ClassGrading, assignment: str, csv_name: str, report_problem: str | None = None):

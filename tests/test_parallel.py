@@ -148,3 +148,39 @@ def test_the_command_refuses_an_open_scheduler_before_grading(capsys):
         grade.main(["initialization", "--scheduler", "tcp://10.0.0.5:8786"])
     assert stopped.value.code == 2
     assert "only uses one on this machine's loopback" in capsys.readouterr().err
+
+
+class CourseWithoutNotebooks:
+    """What grade_one_by_one asks of a course, for the tests of its rules alone."""
+
+    def release_notebooks(self, assignment):
+        return {}
+
+
+def test_one_by_one_ends_as_the_parallel_ways_do(monkeypatch):
+    """Graded in this process (one worker), a student another run still grades gets the
+    gradebook's grade read back, as from a worker process or Dask, and the rest keep their order."""
+    graded = {"ada": StudentResult("ada", points={"test_f": (1.0, 1.0)}), "bo": StudentResult("bo")}
+    read_back = []
+    monkeypatch.setattr(parallel, "graded_again_if_locked", lambda course, a, student, r: graded[student])
+    monkeypatch.setattr(parallel, "keeping_the_gradebook", lambda course, a, result: read_back.append(result))
+    prepared, reported = [], []
+    results = parallel.grade_all(
+        CourseWithoutNotebooks(), "initialization", ["bo", "ada"], 1, None, reported.append,
+        prepare=lambda: prepared.append(True) or {},
+    )  # fmt: skip
+    assert [result.student for result in results] == ["bo", "ada"] and prepared == [True]
+    assert read_back == [graded["bo"]] and len(reported) == 2
+
+
+def test_a_student_is_graded_once_more_after_the_gradebook_was_locked(monkeypatch):
+    """Another process held SQLite's write lock past its timeout: the student is graded again,
+    on every way of grading (grading/command/pipeline.py's graded_again_if_locked)."""
+    from grading.command import pipeline
+    from grading.reasons import Reason
+
+    locked = StudentResult("ada", reasons=[Reason(Why.DATABASE_LOCKED, "nbgrader could not grade it")])
+    attempts = [locked, StudentResult("ada", points={"test_f": (1.0, 1.0)})]
+    monkeypatch.setattr(pipeline, "grade_and_give_feedback", lambda *arguments: attempts.pop(0))
+    result = pipeline.graded_again_if_locked(None, "initialization", "ada", {})
+    assert attempts == [] and result.points == {"test_f": (1.0, 1.0)} and not result.reasons

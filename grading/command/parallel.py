@@ -1,5 +1,7 @@
-"""Grading several submissions at once: in processes of this machine, or on
-Dask distributed.
+"""Grading a class: one submission after another in this process, several at
+once in processes of this machine, or on Dask distributed. Every way ends the
+same: a submission another process held the gradebook's lock on is graded once
+more, and one that got no scores shows the gradebook's grade.
 
 Here, worker processes forked from one server (worker_server.py) grade a
 submission at a time each; on a cluster, each submission is one Dask task,
@@ -24,7 +26,7 @@ import uuid
 from collections.abc import Callable
 
 from grading.command.course import Course
-from grading.command.pipeline import grade_and_give_feedback, grading_failed, keeping_the_gradebook
+from grading.command.pipeline import graded_again_if_locked, grading_failed, keeping_the_gradebook
 from grading.command.results import StudentResult
 from grading.command.worker_server import start_worker_server
 from grading.errors import GradingError
@@ -80,15 +82,10 @@ def graded_here(root, assignment, student, full, references, sandbox, command=""
     except Exception as error:  # the course cannot be read here: the command says so
         return StudentResult(student, reasons=[grading_failed(error)])
     course.reference_runs.start_from(references or {}, command)
-    releases = course.release_notebooks(assignment)
-    result = grade_and_give_feedback(course, assignment, student, releases)
-    if result.has(Why.DATABASE_LOCKED):
-        # Another worker held SQLite's write lock past the timeout: grade again.
-        result = grade_and_give_feedback(course, assignment, student, releases)
-    return result
+    return graded_again_if_locked(course, assignment, student, course.release_notebooks(assignment))
 
 
-def grade_in_parallel(
+def grade_all(
     course: Course,
     assignment: str,
     students: list[str],
@@ -99,11 +96,14 @@ def grade_in_parallel(
     prepare: Callable[[], dict] = dict,
     sandbox: bool = True,
 ) -> list[StudentResult]:
-    """Grade students, workers at a time here or on the Dask cluster at scheduler;
-    call report(result) in this thread as each finishes. prepare() returns the
-    reference times (pipeline.time_the_reference) every grading uses. Returns the
-    StudentResults in the order of `students`."""
-    grade = grade_on_cluster if scheduler else grade_here
+    """Grade students on the Dask cluster at scheduler, else workers at a time here (one: in this
+    process); call report(result) in this thread as each finishes. prepare() returns the reference
+    times (pipeline.time_the_reference) every grading uses. Returns the StudentResults in the order
+    of `students`."""
+    if scheduler:
+        grade = grade_on_cluster
+    else:
+        grade = grade_here if min(workers, len(students)) > 1 else grade_one_by_one
     results = {}
     # closing: an error here stops the workers at once, not when collected
     with contextlib.closing(
@@ -115,6 +115,14 @@ def grade_in_parallel(
             results[result.student] = result
             report(result)
     return [results[student] for student in students]
+
+
+def grade_one_by_one(course, assignment, students, workers, scheduler, full, prepare, sandbox):
+    """Each student's StudentResult as it comes, graded in this process, one after another."""
+    prepare()  # the reference runs, kept in course.reference_runs
+    releases = course.release_notebooks(assignment)
+    for student in students:
+        yield graded_again_if_locked(course, assignment, student, releases)
 
 
 def grade_here(course, assignment, students, workers, scheduler, full, prepare, sandbox):

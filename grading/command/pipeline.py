@@ -272,6 +272,15 @@ def grade_and_give_feedback(course: Course, assignment: str, student: str, relea
         )
 
 
+def graded_again_if_locked(course: Course, assignment: str, student: str, releases: dict) -> StudentResult:
+    """grade_and_give_feedback, once more when another process held SQLite's write lock past the
+    timeout (its reason is DATABASE_LOCKED): the lock is the other process's, not the student's."""
+    result = grade_and_give_feedback(course, assignment, student, releases)
+    if result.has(Why.DATABASE_LOCKED):
+        result = grade_and_give_feedback(course, assignment, student, releases)
+    return result
+
+
 def grading_failed(error: Exception) -> Reason:
     """The reason for a submission whose grading raised error."""
     return Reason(Why.GRADER_FAILED, f"not graded: {type(error).__name__}: {error}")

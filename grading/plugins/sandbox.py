@@ -32,7 +32,6 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 
-import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Bool, Float, Integer, List, Unicode
@@ -373,24 +372,12 @@ _warned: set[str] = set()
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run in a bubblewrap sandbox under limits (SandboxProvisioner),
-    capping the size of the messages it takes from them."""
+    """A kernel manager whose kernels run in a bubblewrap sandbox under limits (SandboxProvisioner).
+    The grading box starts its kernel itself (box.py), so the grader reads only `enabled` here."""
 
     enabled = Bool(True, help="Run kernels in the sandbox. Turn off only for trusted notebooks.").tag(
         config=True
     )
-    max_message_mb = Integer(
-        64,
-        help="Largest message a kernel may send to a client of this manager, in MiB: a "
-        "larger one (a cell printing hundreds of megabytes at once) ends its connection "
-        "before it is read. (The grading box's runner reads any size, within the box's memory.)",
-    ).tag(config=True)
-
-    def client(self, **kwargs):
-        """A client whose sockets drop any message over max_message_mb
-        (ZeroMQ's MAXMSGSIZE): the grader never holds a huge output."""
-        kwargs.setdefault("context", capped_context(self.max_message_mb * 2**20))
-        return super().client(**kwargs)
 
     @property
     def kernel_spec(self):
@@ -399,15 +386,6 @@ class SandboxKernelManager(AsyncKernelManager):
         if spec is not None and self.enabled:
             spec.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
         return spec
-
-
-@functools.cache
-def capped_context(max_bytes: int) -> zmq.asyncio.Context:
-    """One ZeroMQ context per limit and process, whose sockets refuse messages over max_bytes
-    (a context per kernel would leave a thread behind each)."""
-    context = zmq.asyncio.Context()
-    context.setsockopt(zmq.MAXMSGSIZE, max_bytes)
-    return context
 
 
 # SandboxProvisioner's entry point name in pyproject.toml (jupyter_client.kernel_provisioners).

@@ -57,6 +57,15 @@ def valid_student_id(name: str) -> bool:
     return student_id_problem(name) is None
 
 
+def layout_students(folder: Path, assignment: str) -> list[str]:
+    """The names of folder's entries that hold an <assignment> entry (nbgrader's
+    <student>/<assignment> layout), sorted; links too, so that they are refused
+    rather than passed over. What the grading command grades from submitted/ and
+    the LMS exports give 0 when the gradebook has no submission."""
+    with os.scandir(folder) as entries:
+        return sorted(entry.name for entry in entries if os.path.lexists(Path(entry.path, assignment)))
+
+
 # An assignment's name names folders that the grading command empties before it files
 # or grades: one path component, never ".", ".." or option-like.
 ASSIGNMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

@@ -22,6 +22,7 @@ from grading.configuration import course_config as course_config_of
 from grading.grade import export_grades
 from grading.plugins.late import GiveRecordedExtension, PenaltyPerDayLate
 from grading.plugins.lms import CanvasExport, ExportRefused, GradesCsvExport, MoodleExport
+from grading.submissions import layout_students
 
 # nbgrader's own add_submission makes SQLAlchemy warn about its session; not ours.
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type:sqlalchemy.exc.SAWarning:nbgrader.api")
@@ -147,12 +148,19 @@ def test_the_exports_write_the_final_score_as_the_summary_rounds_it(gradebook, t
     assert alice[header.index("score")] == "0.9"
 
 
-def test_an_lms_file_gives_0_to_a_refused_hand_in(gradebook, tmp_path, capfd):
-    """dave's file was refused (a folder in submitted/, no submission in the
-    gradebook): the grading command gave him 0, and so does the LMS file,
-    with a warning that names him."""
+@pytest.mark.parametrize("handed_in", ["folder", "link"])
+def test_an_lms_file_gives_0_to_a_refused_hand_in(gradebook, tmp_path, capfd, handed_in):
+    """dave's hand-in was refused (a folder in submitted/, or a link the command
+    refuses to follow, and no submission in the gradebook): the grading command
+    gave him 0, and so does the LMS file, with a warning that names him."""
     _, gb = gradebook
-    (tmp_path / "submitted" / "dave" / "initialization").mkdir(parents=True)
+    student = tmp_path / "submitted" / "dave"
+    if handed_in == "folder":
+        (student / "initialization").mkdir(parents=True)
+    else:
+        student.mkdir(parents=True)
+        (student / "initialization").symlink_to(tmp_path / "nowhere")
+    assert layout_students(tmp_path / "submitted", "initialization") == ["dave"]  # the command grades him
     path = tmp_path / "canvas.csv"
     rows = exported(CanvasExport, gb, path, assignment=["initialization"], parent=export_app(tmp_path))
     assert rows[2] == ["dave", "", "", "", "", "0.0"]

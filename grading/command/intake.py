@@ -42,6 +42,7 @@ from grading.submissions import (
     describe,
     edition_problem,
     is_junk,
+    layout_students,
     size_in_words,
     student_id_problem,
     submission_files,
@@ -105,13 +106,6 @@ def collect(course: Course, assignment: str, source: str | Path) -> Collected:
     if not (source.is_dir() or zipfile.is_zipfile(source)):
         raise GradingError(f"{source} is neither a folder nor a zip file")
     return collect_downloads(course, assignment, source)
-
-
-def layout_students(folder: Path, assignment: str) -> list[str]:
-    """The names of folder's entries that hold an <assignment> entry, sorted;
-    links too, so that they are refused rather than passed over."""
-    with os.scandir(folder) as entries:
-        return sorted(entry.name for entry in entries if os.path.lexists(Path(entry.path, assignment)))
 
 
 def is_nbgrader_layout(folder: Path, assignment: str) -> bool:

@@ -28,7 +28,7 @@ from traitlets import Dict, Enum, Unicode
 from grading.atomic import write_atomically
 from grading.csv_text import inert
 from grading.plugins.late import after_penalty, late_policy_plugin, submission_penalty
-from grading.submissions import english_assignment, valid_student_id
+from grading.submissions import english_assignment, layout_students, valid_student_id
 
 
 def _cell(value) -> str:
@@ -76,14 +76,11 @@ class _FilteredExport(ExportPlugin):
             return []
         graded = {submission.student.id for submission in gradebook.assignment_submissions(assignment)}
         ids = {str(student) for student in self.student}
-        return sorted(
-            folder.name
-            for folder in root.iterdir()
-            if (folder / assignment).is_dir()
-            and valid_student_id(folder.name)
-            and folder.name not in graded
-            and (not ids or folder.name in ids)
-        )
+        return [
+            name
+            for name in layout_students(root, assignment)
+            if valid_student_id(name) and name not in graded and (not ids or name in ids)
+        ]
 
     def write(self, rows: list[list]) -> None:
         dest = self.destination()

@@ -119,7 +119,7 @@ def python_source(cell_source: str) -> str:
     return TransformerManager().transform_cell(cell_source)
 
 
-def save_changes(gradebook) -> None:
+def commit_gradebook(gradebook) -> None:
     """Commit what was changed on the gradebook's objects (a grade's
     needs_manual_grade, a notebook's late penalty). nbgrader's Gradebook has
     no method for it: its own code commits its session, `db`."""

@@ -13,7 +13,7 @@ from nbgrader.api import MissingEntry
 from grading.command.course import Course
 from grading.command.earlier_grade import EarlierGrade, StillBeingGraded
 from grading.command.results import StudentResult, exercise_names
-from grading.compat import save_changes
+from grading.compat import commit_gradebook
 from grading.errors import KERNEL_DID_NOT_START, CourseFault, GradingError
 from grading.extension import give_recorded_extension
 from grading.gradebook import code_cell_scores
@@ -186,7 +186,7 @@ def keep_reviewed(course: Course, assignment: str, student: str, reviewed: dict)
     with course.gradebook() as gradebook:
         for notebook, grade_id in unchanged:
             gradebook.find_grade(grade_id, notebook, assignment, student).needs_manual_grade = False
-        save_changes(gradebook)
+        commit_gradebook(gradebook)
 
 
 def read_scores(

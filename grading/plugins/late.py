@@ -15,7 +15,7 @@ from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor
 from traitlets import Float
 
-from grading.compat import late_plugin, save_changes
+from grading.compat import commit_gradebook, late_plugin
 from grading.extension import ExtensionsError, give_recorded_extension, recorded_extension
 from grading.gradebook import course_gradebook
 from grading.plugins.quiet_config import display_data_priority
@@ -104,7 +104,7 @@ def settle_late_penalties(gradebook, config, assignment: str, student: str) -> N
         penalty = notebook_penalty(plugin, submission, notebook)
         if notebook.late_submission_penalty != penalty:
             notebook.late_submission_penalty = penalty
-    save_changes(gradebook)
+    commit_gradebook(gradebook)
 
 
 def late_policy_plugin(config):

@@ -103,7 +103,7 @@ def parse_record(data) -> Record:
     calls = tuple(_parse_call(call) for call in data["calls"][: answers.MAX_ITEMS])
     language = data.get("language")
     return Record(
-        check=str(data.get("check", ""))[:80],
+        check=str(data.get("check", ""))[: answers.MAX_NAME],
         language=language if language in LANGUAGES else ENGLISH,
         calls=calls,
     )
@@ -147,7 +147,8 @@ def _name(value) -> str:
     """A class's name as the box reported it; one that is no identifier reads as "Error"."""
     if not isinstance(value, str):
         raise Unreadable("a name is not a string")
-    return value[:80] if value[:80].isidentifier() else "Error"
+    name = value[: answers.MAX_NAME]
+    return name if name.isidentifier() else "Error"
 
 
 # ------------------------------------------------------------- replaying
@@ -359,7 +360,7 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
         "how the tests run"
     )
     name, text = ("MissingAnswer", "") if kernel_error is None else kernel_error
-    name = name if name.isidentifier() and len(name) <= 80 else "Error"
+    name = name if name.isidentifier() and len(name) <= answers.MAX_NAME else "Error"
     undefined = NOT_DEFINED.match(text) if name == "NameError" else None
     if undefined is not None and undefined[1].isidentifier():  # else the text might quote the test cell
         # The function was never defined (experiments.py reads the name: a rerun in full may help).
@@ -368,7 +369,7 @@ def no_record_verdict(kernel_error: tuple | None) -> Verdict:
     return Verdict(False, name, message, kind="no-answers", mistake="no-answers")
 
 
-NOT_DEFINED = re.compile(r"name '(\w{1,80})' is not defined")
+NOT_DEFINED = re.compile(rf"name '(\w{{1,{answers.MAX_NAME}}})' is not defined")
 
 
 def error_text(error: Exception) -> str:

@@ -70,6 +70,7 @@ MAX_DEPTH = 8  # nesting of lists and dicts
 MAX_TEXT = 300  # characters of a string
 MAX_MESSAGE = 2000  # characters of an error's message (a check may look for a name in it)
 MAX_DIMENSIONS = 32  # of an array
+MAX_NAME = 80  # characters of a type's or a check's name
 NUMERIC_KINDS = "biuf"  # numpy dtype kinds a record may hold: bool, int, uint, float
 
 
@@ -106,7 +107,7 @@ def encode(value, depth=0):
     if isinstance(value, (list, tuple)) and len(value) <= MAX_ITEMS:
         kind = "list" if isinstance(value, list) else "tuple"
         return {"kind": kind, "items": [encode(item, depth + 1) for item in value]}
-    return {"kind": "other", "type": type(value).__name__[:80]}
+    return {"kind": "other", "type": type(value).__name__[:MAX_NAME]}
 
 
 def _number_type(value):
@@ -165,8 +166,8 @@ def _describe_error(error, show_message):
     derives from (a ValueError of the student's own kind is a ValueError),
     and, for a visible call, its arguments (a check may look at the message)."""
     described = {
-        "type": type(error).__name__[:80],
-        "bases": [kind.__name__[:80] for kind in type(error).__mro__[1:8]],
+        "type": type(error).__name__[:MAX_NAME],
+        "bases": [kind.__name__[:MAX_NAME] for kind in type(error).__mro__[1:8]],
         "args": [],
     }
     if show_message:

@@ -219,8 +219,17 @@ def grade_students(course, assignment, students, releases, workers, scheduler, f
     def prepare() -> dict:  # the reference times every grading uses
         return time_the_reference(course, assignment, releases)
 
-    arguments = (course, assignment, students, workers, scheduler, progress)
-    return grade_all(*arguments, full=full, prepare=prepare, sandbox=sandbox)
+    return grade_all(
+        course,
+        assignment,
+        students,
+        workers,
+        scheduler,
+        report=progress,
+        full=full,
+        prepare=prepare,
+        sandbox=sandbox,
+    )
 
 
 def print_summary(run: ClassGrading, assignment: str, csv_name: str, report_problem: str | None = None):

@@ -159,8 +159,10 @@ class CourseWithoutNotebooks:
 
 def test_one_by_one_ends_as_the_parallel_ways_do(monkeypatch):
     """Graded in this process (one worker), a student another run still grades gets the
-    gradebook's grade read back, as from a worker process or Dask, and the rest keep their order."""
-    graded = {"ada": StudentResult("ada", points={"test_f": (1.0, 1.0)}), "bo": StudentResult("bo")}
+    gradebook's grade read back, as from a worker process or Dask, and the rest keep their order.
+    A result already read from the gradebook is not read again, even with no autograded points
+    (an assignment of written answers only)."""
+    graded = {"ada": StudentResult("ada", gradebook_read=True), "bo": StudentResult("bo")}
     read_back = []
     monkeypatch.setattr(parallel, "graded_again_if_locked", lambda course, a, student, r: graded[student])
     monkeypatch.setattr(parallel, "keeping_the_gradebook", lambda course, a, result: read_back.append(result))

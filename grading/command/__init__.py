@@ -6,7 +6,8 @@ student's submission meets them:
     course.py          the course root: configuration, folders, gradebook, exports
     pipeline.py        one student: pre-check, autograde, scores, reasons, feedback
     feedback_writer.py feedback one student at a time, one HTML exporter kept
-    parallel.py        several students at once, in worker processes or on Dask
+    parallel.py        every student of a class: one after another here, several
+                       at once in worker processes, or on Dask
     results.py         what grading gave: StudentResult, ClassGrading (--json)
     reporting.py       progress lines and the summary
 """

@@ -123,9 +123,13 @@ def submitted_students(course: Course, assignment: str) -> tuple[list[str], list
     refused, since "*" or ".." must never name a path (what each folder holds is
     checked right before nbgrader reads it)."""
     root = course.submitted_root()
-    names = layout_students(root, assignment) if root.is_dir() else []
-    refusals = [Refusal(name, reason) for name in names if (reason := student_id_problem(name))]
-    return [name for name in names if valid_student_id(name)], refusals
+    students, refusals = [], []
+    for name in layout_students(root, assignment) if root.is_dir() else []:
+        if reason := student_id_problem(name):
+            refusals.append(Refusal(name, reason))
+        else:
+            students.append(name)
+    return students, refusals
 
 
 def unsafe_destination(course: Course, student: str, assignment: str) -> str | None:

@@ -110,7 +110,7 @@ def grade_all(
         grade(course, assignment, students, workers, scheduler, full, prepare, sandbox)
     ) as graded:
         for result in graded:
-            if not result.points:  # not graded there: show what the gradebook holds
+            if not result.gradebook_read:  # not graded there: show what the gradebook holds
                 keeping_the_gradebook(course, assignment, result)
             results[result.student] = result
             report(result)

@@ -195,6 +195,7 @@ def read_scores(
     """Fill result with the gradebook's scores (0 where there is none), the
     late penalty settled from the final score first."""
     written = [0.0, 0.0]
+    result.gradebook_read = True
     with course.gradebook() as gradebook:
         # Autograding gave it already; again for a student it did not grade
         # this time (an unreadable resubmission keeps the earlier grade).

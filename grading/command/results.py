@@ -24,6 +24,8 @@ class StudentResult:
     reasons: list[Reason] = field(default_factory=list)
     seconds: float = 0.0
     graded: bool = False  # whether nbgrader autograded this submission in this run
+    # whether the gradebook was read for the scores above (pipeline.read_scores), even if it could not be
+    gradebook_read: bool = False
     feedback: bool = False  # whether its feedback file was written
     no_feedback: str | None = None  # why not, when it was not
     retried: bool = False  # given to another worker because a worker it was given to died

@@ -66,8 +66,9 @@ class _FilteredExport(ExportPlugin):
         return [student for student in gradebook.students if not ids or student.id in ids]
 
     def ungraded_hand_ins(self, gradebook: Gradebook, assignment: str) -> list[str]:
-        """The students (--student kept) with a folder submitted/<student>/<assignment> but no
-        gradebook submission: refused or unreadable, graded 0. [] without a course directory."""
+        """The students (--student kept) with an entry submitted/<student>/<assignment> (a folder, or a
+        link or file the command refuses: submissions.layout_students) but no gradebook submission:
+        refused or unreadable, graded 0. [] without a course directory."""
         coursedir = getattr(self.parent, "coursedir", None)
         if coursedir is None:
             return []

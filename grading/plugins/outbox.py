@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from nbformat.v4 import new_output
 
 from grading.notes import CELL_OUTPUT_CUT
+from utils.answers import MAX_NAME
 from utils.answers import MIME_TYPE as ANSWER_TYPE
 
 PICTURES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 STATUSES = ("ok", "timeout", "kernel-died")
 STOPS = ("stuck", "notebook-budget", "kernel-died")
-ERROR_NAME = re.compile(r"[A-Za-z_][\w.]{0,79}")
+ERROR_NAME = re.compile(rf"[A-Za-z_][\w.]{{0,{MAX_NAME - 1}}}")  # an error's name, as a record's
 MAX_MESSAGE = 4000  # characters of an error's message
 MAX_TRACEBACK = 20_000  # characters of an error's traceback, all lines
 MAX_PICTURE_SIDE = 10_000  # pixels

@@ -373,7 +373,8 @@ _warned: set[str] = set()
 
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in a bubblewrap sandbox under limits (SandboxProvisioner).
-    The grading box starts its kernel itself (box.py), so the grader reads only `enabled` here."""
+    The grading box starts its kernel itself (box.py) and reads only `enabled` here; kernel_spec
+    serves a kernel started through this manager (nbclient's kernel_manager_class)."""
 
     enabled = Bool(True, help="Run kernels in the sandbox. Turn off only for trusted notebooks.").tag(
         config=True

@@ -96,7 +96,7 @@ def running_dask_cluster(folder, workers=2):
     scheduler = subprocess.Popen(
         dask
         + ["--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-        # As the README starts a scheduler: a task may lose one worker, not two.
+        # As docs/cluster.md starts a scheduler: a task may lose one worker, not two.
         env={**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -600,7 +600,7 @@ def test_the_scheduler_tells_how_often_a_task_lost_its_worker():
     """worker_deaths asks a real (in-process) Dask scheduler: 0 for a task
     whose worker lived; None, not an error, when the scheduler cannot be
     asked; and what it sends runs on a scheduler that cannot import the
-    grading package (a bare `dask scheduler`, as the README starts one)."""
+    grading package (a bare `dask scheduler`, as docs/cluster.md starts one)."""
     import cloudpickle
     from dask.distributed import Client, LocalCluster
 

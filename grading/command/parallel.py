@@ -229,7 +229,7 @@ def scheduler_problem(address: str) -> str | None:
     """Why the command sends no work to the Dask scheduler at address, or None.
     A scheduler runs whatever any client that reaches it sends: plain tcp only on
     loopback, else tls://, where Dask's mutual TLS admits only the cluster's
-    certificate holders (README, "In parallel and on a cluster")."""
+    certificate holders (docs/cluster.md)."""
     from distributed.comm.addressing import parse_address, parse_host_port  # read as Dask reads it
 
     try:
@@ -245,7 +245,7 @@ def scheduler_problem(address: str) -> str | None:
     return (
         f"--scheduler {address}: a Dask scheduler runs whatever any client that reaches it sends, so the "
         "command only uses one on this machine's loopback (tcp://127.0.0.1:PORT) or one at a tls:// "
-        "address, with the cluster's certificates (README: In parallel and on a cluster)"
+        "address, with the cluster's certificates (docs/cluster.md)"
     )
 
 
@@ -298,7 +298,7 @@ def grade_tasks(client, course_id: str, students: list[str], task: tuple):
             result.retried = bool(deaths)
             yield result
         except KilledWorker:
-            # As many deaths as the scheduler allows (the README's: two).
+            # As many deaths as the scheduler allows (docs/cluster.md's: two).
             yield StudentResult(student, reasons=[Reason(Why.WORKER_DIED, WORKER_DIED)], retried=True)
         except Exception as error:  # the task never ran its own code (it could not be sent, say)
             yield StudentResult(student, reasons=[grading_failed(error)])
@@ -314,7 +314,7 @@ def worker_deaths(client, key: str) -> int | None:
     A worker retired on purpose hands its tasks back without a death."""
 
     # Defined here so that it is sent by value: the scheduler need not be
-    # able to import the grading package (the README starts a bare one).
+    # able to import the grading package (docs/cluster.md starts a bare one).
     def suspicious_count(dask_scheduler):
         task = dask_scheduler.tasks.get(key)
         return task.suspicious if task is not None else 0

@@ -1,7 +1,7 @@
 """grading/plugins/exchange_collect.py: the exchange's collect copies a student's links as
-links, so that the grading command refuses them, and never reads what they point to."""
-
-import os
+links, so that the grading command refuses them, and never reads what they point to.
+Through the real `nbgrader collect`, links and pipes included: tests/test_grading_intake.py's
+test_nbgrader_collect_copies_a_students_links_as_links."""
 
 from nbgrader.coursedir import CourseDirectory
 
@@ -10,25 +10,6 @@ from grading.plugins.exchange_collect import KeepLinksExchangeCollect
 
 def collector() -> KeepLinksExchangeCollect:
     return KeepLinksExchangeCollect(coursedir=CourseDirectory())
-
-
-def test_a_link_in_a_students_folder_is_copied_as_a_link_and_a_pipe_is_left_out(tmp_path):
-    """A link to the instructor's source notebook stays a link (its text never
-    copied) and a pipe, which copytree would choke on, is left out."""
-    secret = tmp_path / "source" / "Initialization.ipynb"
-    secret.parent.mkdir()
-    secret.write_text("the hidden tests")
-    handed_in = tmp_path / "inbound" / "ada+initialization"
-    handed_in.mkdir(parents=True)
-    (handed_in / "Initialization.ipynb").symlink_to(secret)
-    (handed_in / "notes.txt").write_text("mine")
-    os.mkfifo(handed_in / "pipe")
-    copy = tmp_path / "submitted" / "ada" / "initialization"
-    collector().do_copy(str(handed_in), str(copy))
-    notebook = copy / "Initialization.ipynb"
-    assert notebook.is_symlink() and os.readlink(notebook) == str(secret)
-    assert (copy / "notes.txt").read_text() == "mine"
-    assert not os.path.lexists(copy / "pipe")
 
 
 def test_a_folder_the_check_accepts_is_copied_by_nbgraders_own_code(tmp_path):

@@ -1,7 +1,8 @@
 """Grading a class: one submission after another in this process, several at
 once in processes of this machine, or on Dask distributed. Every way ends the
 same: a submission another process held the gradebook's lock on is graded once
-more, and one that got no scores shows the gradebook's grade.
+more, and one not graded where it was sent (its worker died, another run
+still grades that student) shows the gradebook's grade.
 
 Here, worker processes forked from one server (worker_server.py) grade a
 submission at a time each; on a cluster, each submission is one Dask task,
